@@ -1,0 +1,38 @@
+#!/bin/bash
+# Installs the Debian packages that the build, the image and the tests need,
+# but only those that are missing: a second run installs nothing.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	gcc make meson ninja-build pkg-config
+	libjansson-dev libseccomp-dev
+	# unit tests (cmocka; ASan/UBSan come with gcc)
+	libcmocka-dev
+	# image and disk
+	cpio zstd kmod fdisk dosfstools mtools e2fsprogs
+	# system tests and `make run`
+	qemu-system-x86 qemu-utils python3 python3-pytest
+	# test guests only (never in the product image)
+	busybox-static
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+echo "deps: installing ${missing[*]}"
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

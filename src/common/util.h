@@ -1,0 +1,25 @@
+/* Small helpers for files and strings, shared by all Keel programs. */
+#ifndef KEEL_UTIL_H
+#define KEEL_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Reads a whole (small) file into a NUL-terminated malloc'd buffer of at most
+ * `max` bytes. Returns NULL with errno set on failure (EFBIG if larger). */
+char *read_file(const char *path, size_t max, size_t *len_out);
+
+/* Writes `len` bytes to `path` (created with `mode`, truncated), fsyncs the
+ * file. Returns 0 or -1 with errno set. */
+int write_file(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Strips leading and trailing whitespace in place; returns the start. */
+char *str_trim(char *s);
+
+/* Copies src into dst (size n), always NUL-terminated. Returns -1 if src
+ * did not fit. */
+int str_copy(char *dst, size_t n, const char *src);
+
+#endif
