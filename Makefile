@@ -1,0 +1,52 @@
+# Thin front door: meson + ninja build the code, scripts build the image.
+BUILD     ?= build
+BUILD_SAN ?= build-san
+OUT       ?= out
+DISK      ?= $(OUT)/keel-disk.img
+DISK_GIB  ?= 16
+
+.PHONY: all deps build unit image image-test disk run check system bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) -Dunit_tests=disabled
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# unit tests, built separately with AddressSanitizer and UBSan
+unit: deps
+	@[ -f $(BUILD_SAN)/build.ninja ] || meson setup $(BUILD_SAN) -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C $(BUILD_SAN)
+	meson test -C $(BUILD_SAN) --print-errorlogs
+
+image: deps build
+	image/mkimage.sh $(BUILD) $(OUT) product
+
+image-test: deps build
+	image/mkimage.sh $(BUILD) $(OUT) test
+
+# creates the disk once; `make disk FORCE=1` makes a new, empty one
+disk: image
+	@if [ ! -f $(DISK) ] || [ -n "$(FORCE)" ]; then \
+		image/mkdisk.sh $(DISK) $(DISK_GIB) $(OUT)/vmlinuz $(OUT)/initramfs.img $(OUT)/manifest.txt; \
+	else echo "disk: $(DISK) kept (make disk FORCE=1 for a new one)"; fi
+
+run: deps disk
+	python3 tools/appliance.py --kernel $(OUT)/vmlinuz --initrd $(OUT)/initramfs.img --disk $(DISK)
+
+system: image image-test
+	scripts/check.sh system
+
+check: deps
+	@scripts/check.sh all
+
+bench:
+	@echo "bench: no benchmarks yet"
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN) $(OUT)

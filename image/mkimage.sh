@@ -1,0 +1,102 @@
+#!/bin/bash
+# Builds the Keel appliance image: the Debian kernel and an initramfs that
+# holds only Keel's binaries, the shared libraries they need, and the kernel
+# modules of image/modules.list (with their dependencies).
+#
+#   image/mkimage.sh BUILD_DIR OUT_DIR [product|test]
+#
+# The test variant adds keel-testhook (the harness's way in) and a service
+# that cannot start; it is never shipped. Outputs, in OUT_DIR:
+#   vmlinuz, initramfs.img (or initramfs-test.img), manifest.txt,
+#   initramfs.list (or initramfs-test.list): every file with its size.
+set -euo pipefail
+BUILD=$(realpath "$1")
+OUT=$(mkdir -p "$2" && realpath "$2")
+VARIANT=${3:-product}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+
+KDIR=$("$SRC/scripts/fetch-kernel.sh")
+KROOT=$KDIR/root
+KVER=$(ls "$KROOT/lib/modules")
+KPKG=$(cat "$KDIR/package")
+KPKGVER=$(cat "$KDIR/version")
+[ -f "$KROOT/lib/modules/$KVER/modules.dep" ] || depmod -b "$KROOT" "$KVER"
+
+ST=$(mktemp -d)
+trap 'rm -rf "$ST"' EXIT
+mkdir -p "$ST"/{sbin,etc/keel,proc,sys,dev,run,tmp,config,scratch,datastores}
+
+# --- binaries and the shared libraries they use
+bins=("$BUILD/src/init/keel-init" "$BUILD/src/init/keel-dhcpc")
+[ "$VARIANT" = test ] && bins+=("$BUILD/src/testhook/keel-testhook")
+for b in "${bins[@]}"; do
+	[ -x "$b" ] || { echo "mkimage: $b is not built" >&2; exit 1; }
+	install -m 0755 -s "$b" "$ST/sbin/$(basename "$b")"
+	ldd "$b" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
+		mkdir -p "$ST$(dirname "$lib")"
+		cp -L "$lib" "$ST$lib"
+	done
+done
+# the kernel starts /init
+ln -s sbin/keel-init "$ST/init"
+# glibc's loader lives in /lib64 on amd64; Debian's /lib64 is a real directory
+# holding a link into /lib/x86_64-linux-gnu, which ldd resolved for us above
+
+# --- kernel modules: the list, their dependencies, and a modules.dep for them
+MODDIR=lib/modules/$KVER
+mkdir -p "$ST/$MODDIR"
+grep -v '^[[:space:]]*#' "$SRC/image/modules.list" | sed 's/#.*//' | awk 'NF { print $1 }' |
+while read -r m; do
+	modprobe -d "$KROOT" -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+done | sort -u | while read -r ko; do
+	rel=${ko#"$KROOT/"}
+	mkdir -p "$ST/$(dirname "$rel")"
+	cp "$ko" "$ST/$rel"
+done
+cp "$KROOT/$MODDIR"/modules.{order,builtin,builtin.modinfo} "$ST/$MODDIR/"
+depmod -b "$ST" "$KVER"
+# keel-init needs modules.dep only
+find "$ST/$MODDIR" -maxdepth 1 -type f ! -name modules.dep -delete
+cp "$SRC/image/modules.list" "$ST/etc/keel/modules"
+
+# --- services
+if [ "$VARIANT" = test ]; then
+	cat >"$ST/etc/keel/services" <<'SVC'
+# test variant: the harness's hook, and a service that can never start
+testhook /sbin/keel-testhook
+broken /sbin/keel-does-not-exist
+SVC
+	suffix=-test
+else
+	cat >"$ST/etc/keel/services" <<'SVC'
+# name  /path/to/program [args...]   (supervised and restarted by keel-init)
+SVC
+	suffix=
+fi
+
+# --- pack
+IMG=$OUT/initramfs$suffix.img
+(cd "$ST" && find . -mindepth 1 | LC_ALL=C sort |
+	cpio -o -H newc --owner=0:0 --reproducible --quiet) | zstd -q -19 -T0 -f -o "$IMG"
+(cd "$ST" && find . -mindepth 1 -type f -printf '%10s %P\n' | LC_ALL=C sort -k2) \
+	>"$OUT/initramfs$suffix.list"
+cp "$KROOT/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
+
+if [ "$VARIANT" = product ]; then
+	{
+		echo "keel-version: $(sed -n "s/.*version : '\(.*\)'.*/\1/p" "$SRC/meson.build" | head -1)"
+		echo "keel-commit: $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+		echo "kernel-package: $KPKG"
+		echo "kernel-package-version: $KPKGVER"
+		echo "kernel-release: $KVER"
+		(cd "$OUT" && sha256sum vmlinuz "initramfs.img" | awk '{ print "sha256 " $2 ": " $1 }')
+	} >"$OUT/manifest.txt"
+fi
+
+ksz=$(stat -c %s "$OUT/vmlinuz")
+isz=$(stat -c %s "$IMG")
+usz=$(awk '{ s += $1 } END { print s }' "$OUT/initramfs$suffix.list")
+printf 'image (%s): kernel %.1f MiB + initramfs %.1f MiB = %.1f MiB (initramfs unpacked %.1f MiB, %d files; listing in %s)\n' \
+	"$VARIANT" "$(echo "$ksz/1048576" | bc -l)" "$(echo "$isz/1048576" | bc -l)" \
+	"$(echo "($ksz+$isz)/1048576" | bc -l)" "$(echo "$usz/1048576" | bc -l)" \
+	"$(wc -l <"$OUT/initramfs$suffix.list")" "$OUT/initramfs$suffix.list"

@@ -1,0 +1,37 @@
+#!/bin/bash
+# `make check`: builds, runs the unit tests (ASan + UBSan) and the system
+# tests (pytest, booting the appliance under QEMU), and ends with one summary
+# line "check: N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+start=$(date +%s)
+rc=0
+
+if [ "$what" = all ]; then
+	make --no-print-directory build unit || rc=1
+	make --no-print-directory image image-test || exit 1
+fi
+mkdir -p build
+python3 -m pytest -v tests/system --junitxml=build/system-junit.xml || rc=1
+
+python3 - "$rc" "$start" <<'PY'
+import sys, time, xml.etree.ElementTree as ET
+passed = failed = skipped = 0
+for f in ["build-san/meson-logs/testlog.junit.xml", "build/system-junit.xml"]:
+    try:
+        root = ET.parse(f).getroot()
+    except (OSError, ET.ParseError):
+        continue
+    for ts in root.iter("testsuite"):
+        t, fl, e, s = (int(ts.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
+        passed += t - fl - e - s
+        failed += fl + e
+        skipped += s
+rc = int(sys.argv[1])
+if rc and not failed:
+    failed = 1  # something failed outside a test case (a build, a crash)
+print(f"check took {time.time() - int(sys.argv[2]):.0f}s")
+print(f"check: {passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $rc

@@ -1,0 +1,160 @@
+#include "init/hostconf.h"
+
+#include "common/util.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void hostconf_defaults(struct hostconf *hc)
+{
+	memset(hc, 0, sizeof(*hc));
+	str_copy(hc->hostname, sizeof(hc->hostname), "keel");
+	hc->mode = NET_DHCP;
+	hc->prefix = -1;
+}
+
+int valid_hostname(const char *s)
+{
+	/* RFC 1123 label(s): letters, digits, '-', dots between labels */
+	size_t len = strlen(s), lab = 0;
+	if (len == 0 || len > 63)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (lab == 0 || s[i - 1] == '-')
+				return 0;
+			lab = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)c) && c != '-')
+			return 0;
+		if (c == '-' && lab == 0)
+			return 0;
+		lab++;
+	}
+	return lab > 0 && s[len - 1] != '-';
+}
+
+int valid_ipv4(const char *s)
+{
+	struct in_addr a;
+	return strlen(s) < 16 && inet_pton(AF_INET, s, &a) == 1;
+}
+
+static int set_value(struct hostconf *hc, const char *key, char *val)
+{
+	if (strcmp(key, "hostname") == 0) {
+		if (!valid_hostname(val))
+			return -1;
+		return str_copy(hc->hostname, sizeof(hc->hostname), val);
+	}
+	if (strcmp(key, "mgmt.interface") == 0) {
+		if (!*val || strlen(val) >= sizeof(hc->mgmt_if) || strpbrk(val, "/ \t"))
+			return -1;
+		return str_copy(hc->mgmt_if, sizeof(hc->mgmt_if), val);
+	}
+	if (strcmp(key, "mgmt.mode") == 0) {
+		if (strcmp(val, "dhcp") == 0)
+			hc->mode = NET_DHCP;
+		else if (strcmp(val, "static") == 0)
+			hc->mode = NET_STATIC;
+		else
+			return -1;
+		return 0;
+	}
+	if (strcmp(key, "mgmt.address") == 0) {
+		/* a.b.c.d/prefix */
+		char *slash = strchr(val, '/');
+		if (!slash)
+			return -1;
+		*slash = '\0';
+		char *end;
+		long p = strtol(slash + 1, &end, 10);
+		if (!valid_ipv4(val) || *end || end == slash + 1 || p < 0 || p > 32)
+			return -1;
+		hc->prefix = (int)p;
+		return str_copy(hc->address, sizeof(hc->address), val);
+	}
+	if (strcmp(key, "mgmt.gateway") == 0) {
+		if (!valid_ipv4(val))
+			return -1;
+		return str_copy(hc->gateway, sizeof(hc->gateway), val);
+	}
+	if (strcmp(key, "mgmt.dns") == 0) {
+		/* up to three, comma-separated */
+		char tmp[3][16] = {{0}};
+		int n = 0;
+		char *save = NULL;
+		for (char *w = strtok_r(val, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) {
+			if (n == 3 || !valid_ipv4(w))
+				return -1;
+			str_copy(tmp[n++], sizeof(tmp[0]), w);
+		}
+		memcpy(hc->dns, tmp, sizeof(tmp));
+		return 0;
+	}
+	return -2;
+}
+
+int hostconf_parse(struct hostconf *hc, const char *text, char *errs, size_t errs_len)
+{
+	int bad = 0, lineno = 0;
+	size_t used = 0;
+	if (errs && errs_len)
+		errs[0] = '\0';
+	const char *p = text;
+	while (*p) {
+		lineno++;
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		char line[256];
+		int rc = 0;
+		const char *why = NULL;
+		if (len >= sizeof(line)) {
+			why = "line too long";
+		} else {
+			memcpy(line, p, len);
+			line[len] = '\0';
+			char *hash = strchr(line, '#');
+			if (hash)
+				*hash = '\0';
+			char *l = str_trim(line);
+			if (*l) {
+				char *eq = strchr(l, '=');
+				if (!eq) {
+					why = "expected key = value";
+				} else {
+					*eq = '\0';
+					char *key = str_trim(l), *val = str_trim(eq + 1);
+					rc = set_value(hc, key, val);
+					if (rc == -2)
+						why = "unknown key";
+					else if (rc < 0)
+						why = "invalid value";
+				}
+			}
+		}
+		if (why) {
+			bad++;
+			if (errs && used < errs_len) {
+				int k = snprintf(errs + used, errs_len - used, "line %d: %s; ", lineno,
+						 why);
+				if (k > 0)
+					used += (size_t)k;
+			}
+		}
+		p = eol ? eol + 1 : p + len;
+	}
+	if (hc->mode == NET_STATIC && hc->prefix < 0) {
+		hc->mode = NET_DHCP;
+		bad++;
+		if (errs && used < errs_len)
+			snprintf(errs + used, errs_len - used,
+				 "mgmt.mode static without mgmt.address: using dhcp; ");
+	}
+	return bad;
+}

@@ -1,0 +1,31 @@
+/* Host configuration read by keel-init at boot: /config/host.conf, lines of
+ * "key = value" with '#' comments. keel-hostd will write this file; for now
+ * an operator or a test may. Unknown keys and bad values are reported and
+ * ignored (the defaults stay), so that a damaged file never stops a boot. */
+#ifndef KEEL_HOSTCONF_H
+#define KEEL_HOSTCONF_H
+
+#include <stddef.h>
+
+enum net_mode { NET_DHCP, NET_STATIC };
+
+struct hostconf {
+	char hostname[64];
+	char mgmt_if[16];   /* empty: the first physical Ethernet NIC */
+	enum net_mode mode;
+	char address[20];   /* static: a.b.c.d */
+	int prefix;         /* static: 0..32 */
+	char gateway[16];   /* static, optional */
+	char dns[3][16];    /* static, optional */
+};
+
+void hostconf_defaults(struct hostconf *hc);
+
+/* Parses `text` into hc (which holds defaults). For each rejected line,
+ * writes a message to errs (if not NULL) and counts it. Returns the count. */
+int hostconf_parse(struct hostconf *hc, const char *text, char *errs, size_t errs_len);
+
+int valid_hostname(const char *s);
+int valid_ipv4(const char *s);
+
+#endif

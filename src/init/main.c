@@ -1,0 +1,447 @@
+/* keel-init: PID 1 of a Keel host.
+ *
+ * Boot: mount the kernel filesystems, load the curated kernel modules, report
+ * KVM, mount the Keel disk's partitions (or RAM scratch), set the host name,
+ * bring up the network, start the services and print "ready". Then supervise
+ * the services until a poweroff or reboot is asked for (ACPI power button,
+ * Ctrl-Alt-Del, or a signal: SIGUSR2 powers off, SIGTERM reboots), and shut
+ * down cleanly: stop services, kill what is left, sync, unmount, power off.
+ * Every step is logged to the console; no recoverable error stops the boot. */
+#include "common/log.h"
+#include "common/util.h"
+#include "init/disk.h"
+#include "init/hostconf.h"
+#include "init/modlist.h"
+#include "init/net.h"
+#include "init/services.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/input.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MODULE_LIST   "/etc/keel/modules"
+#define SERVICES_FILE "/etc/keel/services"
+#define HOSTCONF_FILE "/config/host.conf"
+#define MAX_INPUTS    8
+
+struct part {
+	const char *label;
+	const char *dir;
+	int mounted;
+};
+
+static struct part parts[] = {
+	{LABEL_CONFIG, "/config", 0},
+	{LABEL_SCRATCH, "/scratch", 0},
+	{LABEL_DATASTORE, "/datastores/local", 0},
+};
+
+static struct svctab services;
+
+static void mkdir_p(const char *path)
+{
+	char tmp[256];
+	if (str_copy(tmp, sizeof(tmp), path) < 0)
+		return;
+	for (char *p = tmp + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(tmp, 0755);
+			*p = '/';
+		}
+	mkdir(tmp, 0755);
+}
+
+static int mount_at(const char *src, const char *dir, const char *type, unsigned long flags,
+		    const char *opts)
+{
+	mkdir_p(dir);
+	if (mount(src, dir, type, flags, opts) < 0 && errno != EBUSY) {
+		log_errno("cannot mount %s on %s", type, dir);
+		return -1;
+	}
+	return 0;
+}
+
+static void mount_kernel_fs(void)
+{
+	const unsigned long nosuid = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	mount_at("proc", "/proc", "proc", nosuid, NULL);
+	mount_at("sysfs", "/sys", "sysfs", nosuid, NULL);
+	mount_at("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+	mount_at("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666");
+	mount_at("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64m");
+	mount_at("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=256m");
+}
+
+/* value of keel.NAME= on the kernel command line, or NULL */
+static char *cmdline_opt(const char *name, char *out, size_t n)
+{
+	char *cl = read_file("/proc/cmdline", 4096, NULL);
+	if (!cl)
+		return NULL;
+	char key[64];
+	snprintf(key, sizeof(key), "keel.%s=", name);
+	char *res = NULL, *save = NULL;
+	for (char *w = strtok_r(cl, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
+		if (strncmp(w, key, strlen(key)) == 0 && str_copy(out, n, w + strlen(key)) == 0)
+			res = out;
+	free(cl);
+	return res;
+}
+
+/* whether the module of this path is loaded (e.g. by an earlier line) */
+static int module_present(const char *path)
+{
+	char name[64], sys[96];
+	int e = errno;
+	modname_from_path(path, name, sizeof(name));
+	snprintf(sys, sizeof(sys), "/sys/module/%s/initstate", name);
+	int present = access(sys, F_OK) == 0;
+	errno = e;
+	return present;
+}
+
+static void load_modules(void)
+{
+	struct utsname u;
+	uname(&u);
+	char path[256];
+	snprintf(path, sizeof(path), "/lib/modules/%s/modules.dep", u.release);
+	char *list = read_file(MODULE_LIST, 65536, NULL);
+	char *dep = read_file(path, 4 << 20, NULL);
+	if (!list || !dep) {
+		log_errno("modules: cannot read %s", list ? path : MODULE_LIST);
+		goto out;
+	}
+	struct modlist ml;
+	int bad;
+	if (modlist_parse(&ml, list, &bad) < 0) {
+		log_msg("modules: %s line %d is malformed; loading none", MODULE_LIST, bad);
+		goto out;
+	}
+	char *order[MODLIST_MAX * 2];
+	const char *missing[MODLIST_MAX];
+	size_t nmissing;
+	int n = modlist_order(&ml, dep, order, ARRAY_SIZE(order), missing, &nmissing);
+	if (n < 0) {
+		log_msg("modules: dependency resolution failed; loading none");
+		modlist_free(&ml);
+		goto out;
+	}
+	for (size_t i = 0; i < nmissing; i++)
+		log_msg("modules: %s is not in this kernel", missing[i]);
+	int loaded = 0;
+	char skipped[512] = "";
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/lib/modules/%s/%s", u.release, order[i]);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			log_errno("modules: %s", path);
+		} else if (syscall(SYS_finit_module, fd, "", 0) == 0 || module_present(order[i])) {
+			loaded++;
+		} else if (errno == ENODEV || errno == EIO || errno == EEXIST) {
+			/* e.g. kvm_intel on an AMD machine: not for this hardware
+			 * (KVM says EEXIST when another vendor module has it) */
+			char name[64];
+			modname_from_path(order[i], name, sizeof(name));
+			size_t l = strlen(skipped);
+			snprintf(skipped + l, sizeof(skipped) - l, "%s%s", l ? " " : "", name);
+		} else {
+			log_errno("modules: cannot load %s", order[i]);
+		}
+		if (fd >= 0)
+			close(fd);
+		free(order[i]);
+	}
+	log_msg("modules: %d loaded%s%s%s", loaded, skipped[0] ? " (no such hardware: " : "",
+		skipped, skipped[0] ? ")" : "");
+	modlist_free(&ml);
+out:
+	free(list);
+	free(dep);
+}
+
+static void report_kvm(void)
+{
+	char *mods = read_file("/proc/modules", 1 << 20, NULL);
+	const char *vendor = NULL;
+	if (mods && strstr(mods, "kvm_amd "))
+		vendor = "kvm_amd";
+	else if (mods && strstr(mods, "kvm_intel "))
+		vendor = "kvm_intel";
+	free(mods);
+	int dev = access("/dev/kvm", F_OK) == 0;
+	if (dev && vendor)
+		log_msg("kvm: /dev/kvm ready (%s loaded)", vendor);
+	else
+		log_msg("kvm: NOT available (/dev/kvm %s, no kvm_amd or kvm_intel loaded); "
+			"virtual machines cannot run",
+			dev ? "present" : "missing");
+}
+
+static void mount_disk(void)
+{
+	char opt[16];
+	double wait = 3.0;
+	if (cmdline_opt("diskwait", opt, sizeof(opt)))
+		wait = atof(opt);
+	double deadline = log_uptime() + wait;
+	char dev[80];
+	int any = 0;
+	/* storage drivers may probe asynchronously: wait a little for the disk */
+	while (!(any = disk_find("/sys/class/block", LABEL_CONFIG, dev, sizeof(dev))) &&
+	       log_uptime() < deadline)
+		usleep(100 * 1000);
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+		struct part *p = &parts[i];
+		int found = disk_find("/sys/class/block", p->label, dev, sizeof(dev));
+		if (!found) {
+			if (any)
+				log_msg("disk: no partition labelled %s", p->label);
+			continue;
+		}
+		if (found > 1)
+			log_msg("disk: %d partitions labelled %s; using %s", found, p->label, dev);
+		enum ext4_state st = ext4_dev_state(dev);
+		if (st == EXT4_NOT_EXT4) {
+			log_msg("disk: %s (%s) holds no ext4 filesystem; not mounted", p->label, dev);
+			continue;
+		}
+		mkdir_p(p->dir);
+		if (mount(dev, p->dir, "ext4", MS_NOSUID | MS_NODEV, "") < 0) {
+			log_errno("disk: cannot mount %s (%s) on %s", p->label, dev, p->dir);
+			continue;
+		}
+		p->mounted = 1;
+		log_msg("disk: %s (%s) mounted on %s, %s", p->label, dev, p->dir,
+			st == EXT4_CLEAN ? "clean"
+					 : "was not cleanly unmounted (journal replayed)");
+	}
+	if (!parts[0].mounted || !parts[1].mounted) {
+		if (!parts[1].mounted)
+			mount_at("tmpfs", "/scratch", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+		if (!parts[0].mounted)
+			mount_at("tmpfs", "/config", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700");
+		log_msg("disk: no Keel disk found: running on RAM scratch; "
+			"configuration and logs will not persist");
+	}
+}
+
+static void setup_network(const struct hostconf *hc)
+{
+	if (net_link_up("lo") < 0)
+		log_errno("net: cannot bring up lo");
+	char ifname[16];
+	if (hc->mgmt_if[0])
+		str_copy(ifname, sizeof(ifname), hc->mgmt_if);
+	else if (net_find_mgmt(ifname, sizeof(ifname)) < 0) {
+		log_msg("net: no physical network interface found; host is not reachable");
+		return;
+	}
+	if (net_link_up(ifname) < 0) {
+		log_errno("net: cannot bring up %s", ifname);
+		return;
+	}
+	if (hc->mode == NET_STATIC) {
+		net_apply_static(ifname, hc);
+	} else {
+		log_msg("net: %s up, DHCP", ifname);
+		char *argv[] = {"/sbin/keel-dhcpc", ifname, NULL};
+		svctab_add(&services, "dhcpc", argv);
+	}
+}
+
+static void load_hostconf(struct hostconf *hc)
+{
+	hostconf_defaults(hc);
+	char *text = read_file(HOSTCONF_FILE, 65536, NULL);
+	if (text) {
+		char errs[512];
+		if (hostconf_parse(hc, text, errs, sizeof(errs)) > 0)
+			log_msg("config: %s: %s(defaults kept for those)", HOSTCONF_FILE, errs);
+		free(text);
+	} else if (errno != ENOENT) {
+		log_errno("config: cannot read %s", HOSTCONF_FILE);
+	}
+	if (sethostname(hc->hostname, strlen(hc->hostname)) < 0)
+		log_errno("cannot set host name");
+	else
+		log_msg("host name: %s", hc->hostname);
+}
+
+static int open_power_buttons(int *fds)
+{
+	int n = 0;
+	DIR *d = opendir("/dev/input");
+	struct dirent *e;
+	while (d && (e = readdir(d)) && n < MAX_INPUTS) {
+		if (strncmp(e->d_name, "event", 5) != 0)
+			continue;
+		char path[300];
+		snprintf(path, sizeof(path), "/dev/input/%s", e->d_name);
+		int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		unsigned long keys[KEY_MAX / (8 * sizeof(long)) + 1] = {0};
+		if (fd >= 0 && ioctl(fd, EVIOCGBIT(EV_KEY, sizeof(keys)), keys) >= 0 &&
+		    (keys[KEY_POWER / (8 * sizeof(long))] >> (KEY_POWER % (8 * sizeof(long))) & 1))
+			fds[n++] = fd;
+		else if (fd >= 0)
+			close(fd);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static int power_pressed(int fd)
+{
+	struct input_event ev[16];
+	ssize_t r = read(fd, ev, sizeof(ev));
+	for (ssize_t i = 0; r > 0 && i < r / (ssize_t)sizeof(ev[0]); i++)
+		if (ev[i].type == EV_KEY && ev[i].code == KEY_POWER && ev[i].value == 1)
+			return 1;
+	return 0;
+}
+
+static void shutdown_host(int cmd)
+{
+	const char *what = cmd == RB_AUTOBOOT ? "reboot" : "poweroff";
+	log_msg("%s: stopping services", what);
+	svctab_stop_all(&services, 10.0);
+	kill(-1, SIGTERM);
+	sleep(1);
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	sync();
+	for (size_t i = ARRAY_SIZE(parts); i-- > 0;) {
+		struct part *p = &parts[i];
+		if (!p->mounted)
+			continue;
+		if (umount2(p->dir, 0) == 0) {
+			log_msg("%s: unmounted %s", what, p->dir);
+		} else {
+			log_errno("%s: cannot unmount %s; remounting read-only", what, p->dir);
+			if (mount(NULL, p->dir, NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0)
+				log_errno("%s: cannot remount %s read-only", what, p->dir);
+		}
+	}
+	sync();
+	log_msg("%s: done", what);
+	reboot(cmd);
+	log_errno("%s: reboot() failed", what);
+	for (;;)
+		pause();
+}
+
+static int console_fd(void)
+{
+	int fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	return fd >= 0 ? fd : 2;
+}
+
+int main(void)
+{
+	if (getpid() != 1) {
+		fprintf(stderr, "keel-init: must run as PID 1\n");
+		return 2;
+	}
+	umask(022);
+	mount_kernel_fs();
+	log_init("keel-init", console_fd());
+	log_msg("Keel %s starting", KEEL_VERSION);
+	/* Ctrl-Alt-Del becomes SIGINT instead of an immediate reboot */
+	reboot(RB_DISABLE_CAD);
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+
+	load_modules();
+	report_kvm();
+	mount_disk();
+	struct hostconf hc;
+	load_hostconf(&hc);
+
+	char *svc = read_file(SERVICES_FILE, 65536, NULL);
+	setup_network(&hc);
+	if (svc) {
+		svctab_parse(&services, svc);
+		free(svc);
+	} else {
+		log_errno("services: cannot read %s", SERVICES_FILE);
+	}
+	for (int i = 0; i < services.n; i++)
+		svc_start(&services.svc[i]);
+
+	int inputs[MAX_INPUTS];
+	int ninputs = open_power_buttons(inputs);
+	log_msg("ready in %.2fs (%d service%s, %s)", log_uptime(), services.n,
+		services.n == 1 ? "" : "s",
+		ninputs ? "ACPI power button armed" : "no power button found");
+
+	for (;;) {
+		struct pollfd pfd[MAX_INPUTS + 1];
+		pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		for (int i = 0; i < ninputs; i++)
+			pfd[i + 1] = (struct pollfd){.fd = inputs[i], .events = POLLIN};
+		double next = svctab_tick(&services);
+		int timeout = -1;
+		if (next > 0) {
+			double ms = (next - log_uptime()) * 1000.0;
+			timeout = ms < 0 ? 0 : (int)ms + 1;
+		}
+		if (poll(pfd, (nfds_t)ninputs + 1, timeout) < 0)
+			continue;
+		for (int i = 0; i < ninputs; i++)
+			if ((pfd[i + 1].revents & POLLIN) && power_pressed(inputs[i])) {
+				log_msg("ACPI power button pressed");
+				shutdown_host(RB_POWER_OFF);
+			}
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		struct signalfd_siginfo si;
+		if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+			continue;
+		switch (si.ssi_signo) {
+		case SIGCHLD: {
+			int status;
+			pid_t pid;
+			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+				svctab_reaped(&services, pid, status, 0);
+			break;
+		}
+		case SIGUSR2:
+			log_msg("poweroff requested (pid %u)", si.ssi_pid);
+			shutdown_host(RB_POWER_OFF);
+			break;
+		case SIGTERM:
+			log_msg("reboot requested (pid %u)", si.ssi_pid);
+			shutdown_host(RB_AUTOBOOT);
+			break;
+		case SIGINT:
+			log_msg("Ctrl-Alt-Del: rebooting");
+			shutdown_host(RB_AUTOBOOT);
+			break;
+		}
+	}
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Boots a Keel appliance under QEMU: shared by `make run` and the tests.
+
+The accelerator is chosen honestly: KVM with the host CPU only when /dev/kvm
+can be opened and the CPU shows vmx or svm; otherwise TCG with `-cpu max`,
+which emulates AMD SVM so that KVM works inside the appliance."""
+import argparse
+import os
+import socket
+import sys
+
+KERNEL_CMDLINE = "console=ttyS0,115200 loglevel=4 panic=10"
+
+
+def accel_args():
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+        usable = os.access("/dev/kvm", os.R_OK | os.W_OK)
+        if usable and (" vmx" in flags or " svm" in flags):
+            return ["-accel", "kvm", "-cpu", "host"]
+    except OSError:
+        pass
+    return ["-accel", "tcg,thread=multi", "-cpu", "max"]
+
+
+def free_port(preferred=0):
+    """A TCP port free on localhost: `preferred` if it is, else any."""
+    for port in ([preferred] if preferred else []) + [0]:
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            return s.getsockname()[1]
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no free port")
+
+
+def qemu_args(kernel, initrd, disk=None, forwards=None, serial="mon:stdio",
+              qmp=None, mem_mib=2048, cpus=2, no_reboot=False, append=""):
+    """forwards: {guest_port: host_port} on 127.0.0.1."""
+    args = ["qemu-system-x86_64", "-machine", "q35", "-m", str(mem_mib),
+            "-smp", str(cpus), *accel_args(), "-nodefaults", "-display", "none",
+            "-serial", serial, "-kernel", kernel, "-initrd", initrd,
+            "-append", (KERNEL_CMDLINE + " " + append).strip()]
+    fwd = "".join(f",hostfwd=tcp:127.0.0.1:{h}-:{g}"
+                  for g, h in (forwards or {}).items())
+    args += ["-netdev", "user,id=mgmt" + fwd,
+             "-device", "virtio-net-pci,netdev=mgmt"]
+    if disk:
+        args += ["-drive", f"file={disk},if=none,id=keeldisk,format=raw",
+                 "-device", "virtio-blk-pci,drive=keeldisk"]
+    if qmp:
+        args += ["-qmp", f"unix:{qmp},server=on,wait=off"]
+    if no_reboot:
+        args += ["-no-reboot"]
+    return args
+
+
+def main():
+    ap = argparse.ArgumentParser(description="boot a Keel host under QEMU")
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--disk")
+    ap.add_argument("--api-port", type=int, default=8443)
+    a = ap.parse_args()
+    port = free_port(a.api_port)
+    args = qemu_args(a.kernel, a.initrd, a.disk, forwards={443: port})
+    accel = "KVM" if "kvm" in args else "TCG (software emulation; KVM runs inside)"
+    print(f"keel: booting the appliance under QEMU, {accel}")
+    print(f"keel: disk {a.disk or '(none: RAM scratch)'}")
+    print(f"keel: management API (port 443 of the host) -> https://127.0.0.1:{port}/")
+    print("keel: console below; power off from inside, or press Ctrl-a x to quit QEMU")
+    sys.stdout.flush()
+    os.execvp(args[0], args)
+
+
+if __name__ == "__main__":
+    main()
