@@ -37,7 +37,7 @@ disk: image
 	else echo "disk: $(DISK) kept (make disk FORCE=1 for a new one)"; fi
 
 run: deps disk
-	python3 tools/appliance.py --kernel $(OUT)/vmlinuz --initrd $(OUT)/initramfs.img --disk $(DISK)
+	/usr/bin/python3 tools/appliance.py --kernel $(OUT)/vmlinuz --initrd $(OUT)/initramfs.img --disk $(DISK)
 
 system: image image-test
 	scripts/check.sh system

@@ -13,9 +13,9 @@ if [ "$what" = all ]; then
 	make --no-print-directory image image-test || exit 1
 fi
 mkdir -p build
-python3 -m pytest -v tests/system --junitxml=build/system-junit.xml || rc=1
+/usr/bin/python3 -m pytest -v tests/system --junitxml=build/system-junit.xml || rc=1
 
-python3 - "$rc" "$start" <<'PY'
+/usr/bin/python3 - "$rc" "$start" <<'PY'
 import sys, time, xml.etree.ElementTree as ET
 passed = failed = skipped = 0
 for f in ["build-san/meson-logs/testlog.junit.xml", "build/system-junit.xml"]:

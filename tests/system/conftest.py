@@ -1,0 +1,66 @@
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from harness import OUT, ROOT, Appliance
+
+LOGDIR = os.path.join(ROOT, "tests", "system", "logs")
+
+
+@pytest.fixture(scope="session")
+def images():
+    """The product and test images (`make check` builds them first)."""
+    need = ["vmlinuz", "initramfs.img", "initramfs-test.img"]
+    if not all(os.path.exists(os.path.join(OUT, n)) for n in need):
+        subprocess.check_call(["make", "-C", ROOT, "image", "image-test"])
+    return OUT
+
+
+@pytest.fixture(scope="session")
+def pristine_disk(images, tmp_path_factory):
+    """An empty Keel disk, made once; tests boot copies of it."""
+    path = str(tmp_path_factory.mktemp("disk") / "pristine.img")
+    subprocess.check_call([os.path.join(ROOT, "image", "mkdisk.sh"), path, "8"],
+                          stdout=subprocess.DEVNULL)
+    return path
+
+
+@pytest.fixture
+def disk(pristine_disk, tmp_path):
+    path = str(tmp_path / "keel-disk.img")
+    subprocess.check_call(["cp", "--sparse=always", pristine_disk, path])
+    return path
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+@pytest.fixture
+def boot(images, tmp_path, request):
+    """boot(variant="test"|"product", disk=path|None) -> a booted Appliance.
+    QEMU is always killed at teardown; console logs of failed tests are kept
+    in tests/system/logs/."""
+    hosts = []
+
+    def _boot(variant="test", disk=None, name=None):
+        a = Appliance(str(tmp_path), variant, disk, name or f"host{len(hosts)}")
+        hosts.append(a)
+        return a.start().wait_ready()
+
+    yield _boot
+    for a in hosts:
+        a.kill()
+    failed = any(getattr(request.node, "rep_" + w, None) and
+                 getattr(request.node, "rep_" + w).failed for w in ("setup", "call"))
+    if failed:
+        os.makedirs(LOGDIR, exist_ok=True)
+        for a in hosts:
+            dest = os.path.join(LOGDIR, f"{request.node.name}-{os.path.basename(a.log)}")
+            shutil.copy(a.log, dest)
+            print(f"console log kept: {dest}")

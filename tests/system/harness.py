@@ -1,0 +1,160 @@
+"""Boots Keel appliances under QEMU for the system tests and talks to them:
+serial console (captured to a log), QMP (power button), and, in the test
+image, keel-testhook (a line protocol on port 7000, see src/testhook)."""
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "out")
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import appliance  # noqa: E402
+
+BOOT_TIMEOUT = 180  # seconds; TCG on a loaded 2-core machine can be slow
+
+
+class Appliance:
+    def __init__(self, workdir, variant="test", disk=None, name="host"):
+        self.workdir = workdir
+        self.variant = variant
+        self.disk = disk
+        self.log = os.path.join(workdir, f"{name}-console.log")
+        self.qmp_path = os.path.join(workdir, f"{name}-qmp.sock")
+        self.proc = None
+        self.api_port = self.hook_port = None
+        self.boots = 0
+
+    @property
+    def initrd(self):
+        suffix = "-test" if self.variant == "test" else ""
+        return os.path.join(OUT, f"initramfs{suffix}.img")
+
+    def start(self):
+        """Boots (again, when already booted once: the log is appended)."""
+        assert self.proc is None or self.proc.poll() is not None
+        self.api_port = appliance.free_port()
+        self.hook_port = appliance.free_port()
+        self.log_offset = os.path.getsize(self.log) if os.path.exists(self.log) else 0
+        with open(self.log, "a") as f:
+            f.write(f"\n===== boot {self.boots + 1} =====\n")
+        self.log_offset = os.path.getsize(self.log)
+        if os.path.exists(self.qmp_path):
+            os.unlink(self.qmp_path)
+        args = appliance.qemu_args(
+            os.path.join(OUT, "vmlinuz"), self.initrd, self.disk,
+            forwards={443: self.api_port, 7000: self.hook_port},
+            serial=f"file:{self.log}.boot", qmp=self.qmp_path, no_reboot=True)
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.boots += 1
+        return self
+
+    def console(self):
+        """The console output of the current boot."""
+        try:
+            with open(self.log + ".boot", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def _archive(self):
+        text = self.console()
+        with open(self.log, "a") as f:
+            f.write(text)
+        if os.path.exists(self.log + ".boot"):
+            os.unlink(self.log + ".boot")
+
+    def wait_for(self, pattern, timeout=BOOT_TIMEOUT):
+        """Waits for a regex on this boot's console; returns the match."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = rx.search(self.console())
+            if m:
+                return m
+            if self.proc.poll() is not None:
+                m = rx.search(self.console())
+                if m:
+                    return m
+                raise AssertionError(f"QEMU exited ({self.proc.returncode}) before "
+                                     f"{pattern!r}: {self.proc.stderr.read().decode()}")
+            time.sleep(0.1)
+        raise AssertionError(f"timed out after {timeout}s waiting for {pattern!r}")
+
+    def wait_ready(self):
+        self.wait_for(r"keel-init: ready in")
+        if self.variant == "test":
+            self.wait_for(r"keel-testhook: listening")
+        return self
+
+    def hook(self, request, data=b"", timeout=60):
+        """One request to keel-testhook; returns the reply bytes."""
+        with socket.create_connection(("127.0.0.1", self.hook_port), timeout=timeout) as s:
+            s.sendall(request.encode() + b"\n" + data)
+            s.shutdown(socket.SHUT_WR)
+            chunks = []
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                chunks.append(b)
+        return b"".join(chunks)
+
+    def qmp(self, command):
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(10)
+            s.connect(self.qmp_path)
+            f = s.makefile("rw")
+            f.readline()  # greeting
+            for cmd in ("qmp_capabilities", command):
+                f.write(json.dumps({"execute": cmd}) + "\n")
+                f.flush()
+                while True:
+                    reply = json.loads(f.readline())
+                    if "return" in reply or "error" in reply:
+                        break
+            return reply
+
+    def wait_exit(self, timeout=120):
+        rc = self.proc.wait(timeout=timeout)
+        self._archive_text = self.console()
+        self._archive()
+        return rc
+
+    def powerdown(self, timeout=120):
+        """Presses the ACPI power button and waits for QEMU to exit."""
+        self.qmp("system_powerdown")
+        self.wait_exit(timeout)
+        return self._archive_text
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc:
+            self._archive()
+
+
+def ext4_state(disk, label):
+    """`dumpe2fs -h` of the partition named `label` in a disk image."""
+    parts = json.loads(subprocess.check_output(["sfdisk", "--json", disk]))
+    for p in parts["partitiontable"]["partitions"]:
+        if p.get("name") == label:
+            out = subprocess.run(
+                ["dumpe2fs", "-h", f"{disk}?offset={p['start'] * 512}"],
+                capture_output=True, text=True)
+            if out.returncode != 0:
+                # older e2fsprogs: copy the partition out
+                part = disk + ".part"
+                subprocess.check_call(["dd", f"if={disk}", f"of={part}", "bs=512",
+                                       f"skip={p['start']}", f"count={p['size']}",
+                                       "conv=sparse", "status=none"])
+                out = subprocess.run(["dumpe2fs", "-h", part], capture_output=True,
+                                     text=True, check=True)
+                os.unlink(part)
+            return out.stdout
+    raise KeyError(label)
