@@ -5,6 +5,7 @@ The accelerator is chosen honestly: KVM with the host CPU only when /dev/kvm
 can be opened and the CPU shows vmx or svm; otherwise TCG with `-cpu max`,
 which emulates AMD SVM so that KVM works inside the appliance."""
 import argparse
+import fcntl
 import os
 import socket
 import sys
@@ -12,15 +13,26 @@ import sys
 KERNEL_CMDLINE = "console=ttyS0,115200 loglevel=4 panic=10"
 
 
-def accel_args():
+def kvm_usable():
+    """/dev/kvm opens and answers KVM_GET_API_VERSION (12), and the CPU
+    shows hardware virtualisation (not, e.g., a paravirtual kvm_pvm)."""
     try:
         with open("/proc/cpuinfo") as f:
-            flags = f.read()
-        usable = os.access("/dev/kvm", os.R_OK | os.W_OK)
-        if usable and (" vmx" in flags or " svm" in flags):
-            return ["-accel", "kvm", "-cpu", "host"]
+            flags = set(w for line in f if line.startswith("flags") for w in line.split())
+        if not flags & {"vmx", "svm"}:
+            return False
+        fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
+        try:
+            return fcntl.ioctl(fd, 0xAE00) == 12
+        finally:
+            os.close(fd)
     except OSError:
-        pass
+        return False
+
+
+def accel_args():
+    if kvm_usable():
+        return ["-accel", "kvm", "-cpu", "host"]
     return ["-accel", "tcg,thread=multi", "-cpu", "max"]
 
 

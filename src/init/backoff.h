@@ -2,8 +2,8 @@
 #ifndef KEEL_BACKOFF_H
 #define KEEL_BACKOFF_H
 
-#define BACKOFF_MIN_MS    1000
-#define BACKOFF_MAX_MS    60000
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 60000
 /* a service that ran at least this long before dying is restarted after the
  * minimum delay, the back-off reset: it was healthy, not crash-looping */
 #define BACKOFF_STABLE_MS 30000

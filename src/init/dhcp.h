@@ -18,81 +18,81 @@
 #define DHCP_HDR_LEN 240
 /* built messages are padded to the BOOTP minimum of 300 bytes and never
  * exceed 576 (the size every server must accept) */
-#define DHCP_MIN_SEND   300
-#define DHCP_MAX_SEND   576
-#define DHCP_MAX_DNS    3
+#define DHCP_MIN_SEND	300
+#define DHCP_MAX_SEND	576
+#define DHCP_MAX_DNS	3
 #define DHCP_FLAG_BCAST 0x8000
 
 /* byte offsets in the message */
-#define DHCP_OFF_OP      0
-#define DHCP_OFF_HTYPE   1
-#define DHCP_OFF_HLEN    2
-#define DHCP_OFF_XID     4
-#define DHCP_OFF_FLAGS   10
-#define DHCP_OFF_CIADDR  12
-#define DHCP_OFF_YIADDR  16
-#define DHCP_OFF_CHADDR  28
-#define DHCP_OFF_COOKIE  236
+#define DHCP_OFF_OP	 0
+#define DHCP_OFF_HTYPE	 1
+#define DHCP_OFF_HLEN	 2
+#define DHCP_OFF_XID	 4
+#define DHCP_OFF_FLAGS	 10
+#define DHCP_OFF_CIADDR	 12
+#define DHCP_OFF_YIADDR	 16
+#define DHCP_OFF_CHADDR	 28
+#define DHCP_OFF_COOKIE	 236
 #define DHCP_OFF_OPTIONS 240
 
 enum dhcp_msg_type {
-        DHCPDISCOVER = 1,
-        DHCPOFFER = 2,
-        DHCPREQUEST = 3,
-        DHCPDECLINE = 4,
-        DHCPACK = 5,
-        DHCPNAK = 6,
-        DHCPRELEASE = 7,
-        DHCPINFORM = 8,
+	DHCPDISCOVER = 1,
+	DHCPOFFER = 2,
+	DHCPREQUEST = 3,
+	DHCPDECLINE = 4,
+	DHCPACK = 5,
+	DHCPNAK = 6,
+	DHCPRELEASE = 7,
+	DHCPINFORM = 8,
 };
 
 enum dhcp_err {
-        DHCP_OK = 0,
-        DHCP_E_SHORT = -1,    /* shorter than the 240-byte header */
-        DHCP_E_OP = -2,       /* not a BOOTREPLY */
-        DHCP_E_XID = -3,      /* transaction id is not ours */
-        DHCP_E_CHADDR = -4,   /* client hardware address is not ours */
-        DHCP_E_COOKIE = -5,   /* missing magic cookie */
-        DHCP_E_OPTLEN = -6,   /* an option runs past the end of the packet */
-        DHCP_E_BADOPT = -7,   /* a known option has an invalid length */
-        DHCP_E_MASK = -8,     /* subnet mask is not contiguous */
-        DHCP_E_NOTYPE = -9,   /* no message type option */
-        DHCP_E_NOSPACE = -10, /* build: caller buffer too small */
-        DHCP_E_ARG = -11,     /* build: invalid argument (host name too long) */
+	DHCP_OK = 0,
+	DHCP_E_SHORT = -1,    /* shorter than the 240-byte header */
+	DHCP_E_OP = -2,	      /* not a BOOTREPLY */
+	DHCP_E_XID = -3,      /* transaction id is not ours */
+	DHCP_E_CHADDR = -4,   /* client hardware address is not ours */
+	DHCP_E_COOKIE = -5,   /* missing magic cookie */
+	DHCP_E_OPTLEN = -6,   /* an option runs past the end of the packet */
+	DHCP_E_BADOPT = -7,   /* a known option has an invalid length */
+	DHCP_E_MASK = -8,     /* subnet mask is not contiguous */
+	DHCP_E_NOTYPE = -9,   /* no message type option */
+	DHCP_E_NOSPACE = -10, /* build: caller buffer too small */
+	DHCP_E_ARG = -11,     /* build: invalid argument (host name too long) */
 };
 
 struct dhcp_reply {
-        uint8_t type; /* enum dhcp_msg_type */
-        struct in_addr yiaddr;
-        bool has_server_id;
-        struct in_addr server_id;
-        bool has_mask;
-        /* from option 1, or the classful default when the server sent none */
-        uint8_t prefix;
-        bool has_router;
-        struct in_addr router; /* first router listed */
-        unsigned n_dns;
-        struct in_addr dns[DHCP_MAX_DNS];
-        bool has_lease;
-        uint32_t lease_s; /* 0xffffffff means infinite */
-        uint32_t t1_s;    /* renewal time; 0.5 * lease if absent */
-        uint32_t t2_s;    /* rebinding time; 0.875 * lease if absent */
+	uint8_t type; /* enum dhcp_msg_type */
+	struct in_addr yiaddr;
+	bool has_server_id;
+	struct in_addr server_id;
+	bool has_mask;
+	/* from option 1, or the classful default when the server sent none */
+	uint8_t prefix;
+	bool has_router;
+	struct in_addr router; /* first router listed */
+	unsigned n_dns;
+	struct in_addr dns[DHCP_MAX_DNS];
+	bool has_lease;
+	uint32_t lease_s; /* 0xffffffff means infinite */
+	uint32_t t1_s;	  /* renewal time; 0.5 * lease if absent */
+	uint32_t t2_s;	  /* rebinding time; 0.875 * lease if absent */
 };
 
 /* Both builders write the message into buf (cap bytes; DHCP_MAX_SEND is
  * always enough) and return its length, or a negative DHCP_E_* code.
  * hostname may be NULL or empty to leave option 12 out. */
 int dhcp_build_discover(uint8_t *buf, size_t cap, uint32_t xid, const uint8_t mac[6],
-                        const char *hostname);
+			const char *hostname);
 /* DHCPREQUEST for `requested` (option 50) from `server` (option 54; left
  * out when server is 0.0.0.0). */
 int dhcp_build_request(uint8_t *buf, size_t cap, uint32_t xid, const uint8_t mac[6],
-                       const char *hostname, struct in_addr requested, struct in_addr server);
+		       const char *hostname, struct in_addr requested, struct in_addr server);
 
 /* Parses a server reply of len bytes for transaction xid and hardware
  * address mac. Returns DHCP_OK with *out filled, or a negative DHCP_E_*. */
 int dhcp_parse(const uint8_t *pkt, size_t len, uint32_t xid, const uint8_t mac[6],
-               struct dhcp_reply *out);
+	       struct dhcp_reply *out);
 
 /* Prefix length of a netmask (network byte order), or -1 if the mask is
  * not contiguous. */

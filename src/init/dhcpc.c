@@ -50,51 +50,51 @@ static struct in_addr cur_gw; /* default route we installed, 0 if none */
 
 static void on_signal(int sig)
 {
-        (void)sig;
-        stop = 1;
+	(void)sig;
+	stop = 1;
 }
 
 static int64_t now_ms(void)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_BOOTTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static const char *ntoa(struct in_addr a, char *buf)
 {
-        return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
 static uint32_t new_xid(void)
 {
-        uint32_t x;
-        if (getrandom(&x, sizeof(x), GRND_NONBLOCK) == (ssize_t)sizeof(x))
-                return x;
-        return (uint32_t)now_ms() ^ ((uint32_t)getpid() << 16) ^ mac[5];
+	uint32_t x;
+	if (getrandom(&x, sizeof(x), GRND_NONBLOCK) == (ssize_t)sizeof(x))
+		return x;
+	return (uint32_t)now_ms() ^ ((uint32_t)getpid() << 16) ^ mac[5];
 }
 
 /* Waits up to timeout_ms (-1: forever) for the socket to become readable;
  * the only place SIGTERM is delivered. Returns 1 if readable, else 0. */
 static int wait_readable(int64_t timeout_ms)
 {
-        struct timespec ts, *tp = NULL;
-        if (timeout_ms >= 0) {
-                ts.tv_sec = timeout_ms / 1000;
-                ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000;
-                tp = &ts;
-        }
-        struct pollfd pfd = {.fd = sock, .events = POLLIN};
-        int n = ppoll(&pfd, 1, tp, &wait_mask);
-        if (stop) {
-                log_msg("%s: terminated", ifname);
-                exit(0);
-        }
-        if (n < 0 && errno != EINTR) {
-                log_errno("%s: poll", ifname);
-                exit(1);
-        }
-        return n > 0;
+	struct timespec ts, *tp = NULL;
+	if (timeout_ms >= 0) {
+		ts.tv_sec = timeout_ms / 1000;
+		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000;
+		tp = &ts;
+	}
+	struct pollfd pfd = {.fd = sock, .events = POLLIN};
+	int n = ppoll(&pfd, 1, tp, &wait_mask);
+	if (stop) {
+		log_msg("%s: terminated", ifname);
+		exit(0);
+	}
+	if (n < 0 && errno != EINTR) {
+		log_errno("%s: poll", ifname);
+		exit(1);
+	}
+	return n > 0;
 }
 
 /* Reads one datagram; returns 1 with *r filled if it is a valid reply to
@@ -102,50 +102,50 @@ static int wait_readable(int64_t timeout_ms)
  * (bounded) log line. */
 static int recv_reply(uint32_t xid, struct dhcp_reply *r)
 {
-        static unsigned bad_logged;
-        uint8_t buf[2048];
-        struct sockaddr_in from;
-        socklen_t fl = sizeof(from);
-        ssize_t n = recvfrom(sock, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-        if (n < 0) {
-                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                        log_errno("%s: recv", ifname);
-                return 0;
-        }
-        int rc = dhcp_parse(buf, (size_t)n, xid, mac, r);
-        if (rc == DHCP_OK)
-                return 1;
-        if (rc != DHCP_E_XID && rc != DHCP_E_CHADDR && bad_logged < MAX_BAD_LOGS) {
-                char a[INET_ADDRSTRLEN];
-                bad_logged++;
-                log_msg("%s: ignoring reply from %s: %s", ifname, ntoa(from.sin_addr, a),
-                        dhcp_strerror(rc));
-        }
-        return 0;
+	static unsigned bad_logged;
+	uint8_t buf[2048];
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	ssize_t n = recvfrom(sock, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			log_errno("%s: recv", ifname);
+		return 0;
+	}
+	int rc = dhcp_parse(buf, (size_t)n, xid, mac, r);
+	if (rc == DHCP_OK)
+		return 1;
+	if (rc != DHCP_E_XID && rc != DHCP_E_CHADDR && bad_logged < MAX_BAD_LOGS) {
+		char a[INET_ADDRSTRLEN];
+		bad_logged++;
+		log_msg("%s: ignoring reply from %s: %s", ifname, ntoa(from.sin_addr, a),
+			dhcp_strerror(rc));
+	}
+	return 0;
 }
 
 static int acceptable(const struct dhcp_reply *r, bool want_offer)
 {
-        if (want_offer)
-                return r->type == DHCPOFFER && r->yiaddr.s_addr != 0 && r->has_server_id;
-        if (r->type == DHCPNAK)
-                return 1;
-        return r->type == DHCPACK && r->yiaddr.s_addr != 0 && r->has_lease;
+	if (want_offer)
+		return r->type == DHCPOFFER && r->yiaddr.s_addr != 0 && r->has_server_id;
+	if (r->type == DHCPNAK)
+		return 1;
+	return r->type == DHCPACK && r->yiaddr.s_addr != 0 && r->has_lease;
 }
 
 /* Sleeps until `deadline` (now_ms clock), discarding anything received. */
 static void sleep_until(int64_t deadline)
 {
-        for (;;) {
-                int64_t left = deadline - now_ms();
-                if (left <= 0)
-                        return;
-                if (wait_readable(left)) {
-                        uint8_t junk[64];
-                        ssize_t n = recv(sock, junk, sizeof(junk), MSG_DONTWAIT);
-                        (void)n;
-                }
-        }
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			return;
+		if (wait_readable(left)) {
+			uint8_t junk[64];
+			ssize_t n = recv(sock, junk, sizeof(junk), MSG_DONTWAIT);
+			(void)n;
+		}
+	}
 }
 
 /* Broadcasts pkt to the servers, retransmitting with back-off 1, 2, 4 ...
@@ -153,280 +153,280 @@ static void sleep_until(int64_t deadline)
  * an OFFER if want_offer, else an ACK or a NAK). Returns 0 once `deadline`
  * passes (0: none) or after max_tries transmissions (0: no limit). */
 static int exchange(const uint8_t *pkt, size_t len, uint32_t xid, bool want_offer, int64_t deadline,
-                    int max_tries, struct dhcp_reply *r)
+		    int max_tries, struct dhcp_reply *r)
 {
-        struct sockaddr_in to = {.sin_family = AF_INET,
-                                 .sin_port = htons(DHCP_SERVER_PORT),
-                                 .sin_addr.s_addr = htonl(INADDR_BROADCAST)};
-        int64_t timeout = RETRY_MIN_MS;
-        for (int tries = 1;; tries++) {
-                if (sendto(sock, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
-                        log_errno("%s: send", ifname);
-                int64_t end = now_ms() + timeout;
-                if (deadline && end > deadline)
-                        end = deadline;
-                for (;;) {
-                        int64_t left = end - now_ms();
-                        if (left <= 0)
-                                break;
-                        if (wait_readable(left) && recv_reply(xid, r) && acceptable(r, want_offer))
-                                return 1;
-                }
-                if ((deadline && now_ms() >= deadline) || (max_tries && tries >= max_tries))
-                        return 0;
-                timeout = timeout * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : timeout * 2;
-        }
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons(DHCP_SERVER_PORT),
+				 .sin_addr.s_addr = htonl(INADDR_BROADCAST)};
+	int64_t timeout = RETRY_MIN_MS;
+	for (int tries = 1;; tries++) {
+		if (sendto(sock, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+			log_errno("%s: send", ifname);
+		int64_t end = now_ms() + timeout;
+		if (deadline && end > deadline)
+			end = deadline;
+		for (;;) {
+			int64_t left = end - now_ms();
+			if (left <= 0)
+				break;
+			if (wait_readable(left) && recv_reply(xid, r) && acceptable(r, want_offer))
+				return 1;
+		}
+		if ((deadline && now_ms() >= deadline) || (max_tries && tries >= max_tries))
+			return 0;
+		timeout = timeout * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : timeout * 2;
+	}
 }
 
 static void fill_ifreq(struct ifreq *ifr)
 {
-        memset(ifr, 0, sizeof(*ifr));
-        str_copy(ifr->ifr_name, sizeof(ifr->ifr_name), ifname); /* length checked in main */
+	memset(ifr, 0, sizeof(*ifr));
+	str_copy(ifr->ifr_name, sizeof(ifr->ifr_name), ifname); /* length checked in main */
 }
 
 static void set_sin(struct sockaddr *sa, in_addr_t a)
 {
-        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = a};
-        memcpy(sa, &sin, sizeof(sin));
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = a};
+	memcpy(sa, &sin, sizeof(sin));
 }
 
 static int setup_link(void)
 {
-        struct ifreq ifr;
-        fill_ifreq(&ifr);
-        if (ioctl(sock, SIOCGIFHWADDR, &ifr) < 0) {
-                log_errno("%s: cannot read hardware address", ifname);
-                return -1;
-        }
-        if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
-                log_msg("%s: not an Ethernet interface", ifname);
-                return -1;
-        }
-        memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-        fill_ifreq(&ifr);
-        if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) {
-                log_errno("%s: cannot read flags", ifname);
-                return -1;
-        }
-        if (!(ifr.ifr_flags & IFF_UP)) {
-                ifr.ifr_flags |= IFF_UP;
-                if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) {
-                        log_errno("%s: cannot bring link up", ifname);
-                        return -1;
-                }
-        }
-        return 0;
+	struct ifreq ifr;
+	fill_ifreq(&ifr);
+	if (ioctl(sock, SIOCGIFHWADDR, &ifr) < 0) {
+		log_errno("%s: cannot read hardware address", ifname);
+		return -1;
+	}
+	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
+		log_msg("%s: not an Ethernet interface", ifname);
+		return -1;
+	}
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	fill_ifreq(&ifr);
+	if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) {
+		log_errno("%s: cannot read flags", ifname);
+		return -1;
+	}
+	if (!(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) {
+			log_errno("%s: cannot bring link up", ifname);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int open_socket(void)
 {
-        sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (sock < 0) {
-                log_errno("socket");
-                return -1;
-        }
-        int on = 1;
-        struct sockaddr_in addr = {.sin_family = AF_INET,
-                                   .sin_port = htons(DHCP_CLIENT_PORT),
-                                   .sin_addr.s_addr = htonl(INADDR_ANY)};
-        if (setsockopt(sock, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)) < 0 ||
-            setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
-            setsockopt(sock, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname) + 1) <
-                0) {
-                log_errno("%s: setsockopt", ifname);
-                return -1;
-        }
-        if (bind(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-                log_errno("%s: bind to port %d", ifname, DHCP_CLIENT_PORT);
-                return -1;
-        }
-        return 0;
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0) {
+		log_errno("socket");
+		return -1;
+	}
+	int on = 1;
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+				   .sin_port = htons(DHCP_CLIENT_PORT),
+				   .sin_addr.s_addr = htonl(INADDR_ANY)};
+	if (setsockopt(sock, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)) < 0 ||
+	    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
+	    setsockopt(sock, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname) + 1) <
+		0) {
+		log_errno("%s: setsockopt", ifname);
+		return -1;
+	}
+	if (bind(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		log_errno("%s: bind to port %d", ifname, DHCP_CLIENT_PORT);
+		return -1;
+	}
+	return 0;
 }
 
 static void route(unsigned long req, struct in_addr gw)
 {
-        struct rtentry rt;
-        memset(&rt, 0, sizeof(rt));
-        set_sin(&rt.rt_dst, INADDR_ANY);
-        set_sin(&rt.rt_genmask, INADDR_ANY);
-        set_sin(&rt.rt_gateway, gw.s_addr);
-        rt.rt_flags = RTF_UP | RTF_GATEWAY;
-        rt.rt_dev = (char *)ifname;
-        if (ioctl(sock, req, &rt) < 0) {
-                char a[INET_ADDRSTRLEN];
-                if (req == SIOCADDRT && errno != EEXIST)
-                        log_errno("%s: cannot add default route via %s", ifname, ntoa(gw, a));
-                else if (req == SIOCDELRT && errno != ESRCH)
-                        log_errno("%s: cannot delete default route via %s", ifname, ntoa(gw, a));
-        }
+	struct rtentry rt;
+	memset(&rt, 0, sizeof(rt));
+	set_sin(&rt.rt_dst, INADDR_ANY);
+	set_sin(&rt.rt_genmask, INADDR_ANY);
+	set_sin(&rt.rt_gateway, gw.s_addr);
+	rt.rt_flags = RTF_UP | RTF_GATEWAY;
+	rt.rt_dev = (char *)ifname;
+	if (ioctl(sock, req, &rt) < 0) {
+		char a[INET_ADDRSTRLEN];
+		if (req == SIOCADDRT && errno != EEXIST)
+			log_errno("%s: cannot add default route via %s", ifname, ntoa(gw, a));
+		else if (req == SIOCDELRT && errno != ESRCH)
+			log_errno("%s: cannot delete default route via %s", ifname, ntoa(gw, a));
+	}
 }
 
 static void write_resolv(const struct dhcp_reply *r)
 {
-        char text[DHCP_MAX_DNS * 32];
-        size_t used = 0;
-        for (unsigned i = 0; i < r->n_dns; i++) {
-                char a[INET_ADDRSTRLEN];
-                used += (size_t)snprintf(text + used, sizeof(text) - used, "nameserver %s\n",
-                                         ntoa(r->dns[i], a));
-        }
-        if (write_file(RESOLV_TMP, text, used, 0644) < 0 || rename(RESOLV_TMP, RESOLV_CONF) < 0) {
-                log_errno("%s: cannot write %s", ifname, RESOLV_CONF);
-                unlink(RESOLV_TMP);
-        }
+	char text[DHCP_MAX_DNS * 32];
+	size_t used = 0;
+	for (unsigned i = 0; i < r->n_dns; i++) {
+		char a[INET_ADDRSTRLEN];
+		used += (size_t)snprintf(text + used, sizeof(text) - used, "nameserver %s\n",
+					 ntoa(r->dns[i], a));
+	}
+	if (write_file(RESOLV_TMP, text, used, 0644) < 0 || rename(RESOLV_TMP, RESOLV_CONF) < 0) {
+		log_errno("%s: cannot write %s", ifname, RESOLV_CONF);
+		unlink(RESOLV_TMP);
+	}
 }
 
 /* Removes the leased address (and with it the routes through it). */
 static void unconfigure(void)
 {
-        struct ifreq ifr;
-        fill_ifreq(&ifr);
-        set_sin(&ifr.ifr_addr, INADDR_ANY);
-        if (ioctl(sock, SIOCSIFADDR, &ifr) < 0)
-                log_errno("%s: cannot remove address", ifname);
-        cur_gw.s_addr = 0;
+	struct ifreq ifr;
+	fill_ifreq(&ifr);
+	set_sin(&ifr.ifr_addr, INADDR_ANY);
+	if (ioctl(sock, SIOCSIFADDR, &ifr) < 0)
+		log_errno("%s: cannot remove address", ifname);
+	cur_gw.s_addr = 0;
 }
 
 static void configure(const struct dhcp_reply *r)
 {
-        char a[INET_ADDRSTRLEN];
-        struct ifreq ifr;
-        fill_ifreq(&ifr);
-        set_sin(&ifr.ifr_addr, r->yiaddr.s_addr);
-        if (ioctl(sock, SIOCSIFADDR, &ifr) < 0) {
-                log_errno("%s: cannot set address %s", ifname, ntoa(r->yiaddr, a));
-                return;
-        }
-        fill_ifreq(&ifr);
-        set_sin(&ifr.ifr_netmask, r->prefix == 0 ? 0 : htonl(0xffffffffu << (32 - r->prefix)));
-        if (ioctl(sock, SIOCSIFNETMASK, &ifr) < 0) {
-                log_errno("%s: cannot set netmask /%u", ifname, r->prefix);
-                return;
-        }
-        if (cur_gw.s_addr && (!r->has_router || cur_gw.s_addr != r->router.s_addr))
-                route(SIOCDELRT, cur_gw);
-        cur_gw.s_addr = 0;
-        if (r->has_router) {
-                route(SIOCADDRT, r->router);
-                cur_gw = r->router;
-        }
-        if (r->n_dns > 0)
-                write_resolv(r);
+	char a[INET_ADDRSTRLEN];
+	struct ifreq ifr;
+	fill_ifreq(&ifr);
+	set_sin(&ifr.ifr_addr, r->yiaddr.s_addr);
+	if (ioctl(sock, SIOCSIFADDR, &ifr) < 0) {
+		log_errno("%s: cannot set address %s", ifname, ntoa(r->yiaddr, a));
+		return;
+	}
+	fill_ifreq(&ifr);
+	set_sin(&ifr.ifr_netmask, r->prefix == 0 ? 0 : htonl(0xffffffffu << (32 - r->prefix)));
+	if (ioctl(sock, SIOCSIFNETMASK, &ifr) < 0) {
+		log_errno("%s: cannot set netmask /%u", ifname, r->prefix);
+		return;
+	}
+	if (cur_gw.s_addr && (!r->has_router || cur_gw.s_addr != r->router.s_addr))
+		route(SIOCDELRT, cur_gw);
+	cur_gw.s_addr = 0;
+	if (r->has_router) {
+		route(SIOCADDRT, r->router);
+		cur_gw = r->router;
+	}
+	if (r->n_dns > 0)
+		write_resolv(r);
 
-        char gw[INET_ADDRSTRLEN] = "none";
-        if (r->has_router)
-                ntoa(r->router, gw);
-        char dns[DHCP_MAX_DNS * INET_ADDRSTRLEN] = "none";
-        size_t used = 0;
-        for (unsigned i = 0; i < r->n_dns; i++)
-                used += (size_t)snprintf(dns + used, sizeof(dns) - used, "%s%s", i ? "," : "",
-                                         ntoa(r->dns[i], a));
-        log_msg("lease %s %s/%u gw %s dns %s for %us", ifname, ntoa(r->yiaddr, a), r->prefix, gw,
-                dns, r->lease_s);
+	char gw[INET_ADDRSTRLEN] = "none";
+	if (r->has_router)
+		ntoa(r->router, gw);
+	char dns[DHCP_MAX_DNS * INET_ADDRSTRLEN] = "none";
+	size_t used = 0;
+	for (unsigned i = 0; i < r->n_dns; i++)
+		used += (size_t)snprintf(dns + used, sizeof(dns) - used, "%s%s", i ? "," : "",
+					 ntoa(r->dns[i], a));
+	log_msg("lease %s %s/%u gw %s dns %s for %us", ifname, ntoa(r->yiaddr, a), r->prefix, gw,
+		dns, r->lease_s);
 }
 
 /* Holds the lease in *ack: renews at T1 until the server stops answering
  * (lease expiry) or NAKs; the address is removed before returning. */
 static void bound(struct dhcp_reply *ack)
 {
-        uint8_t pkt[DHCP_MAX_SEND];
-        char a[INET_ADDRSTRLEN];
-        for (;;) {
-                int64_t start = now_ms();
-                configure(ack);
-                if (ack->lease_s == LEASE_INFINITE)
-                        for (;;)
-                                sleep_until(INT64_MAX);
-                sleep_until(start + (int64_t)ack->t1_s * 1000);
-                int64_t expiry = start + (int64_t)ack->lease_s * 1000;
-                uint32_t xid = new_xid();
-                int n = dhcp_build_request(pkt, sizeof(pkt), xid, mac, hostname, ack->yiaddr,
-                                           ack->server_id);
-                if (n < 0) {
-                        log_msg("%s: cannot build request: %s", ifname, dhcp_strerror(n));
-                        exit(1);
-                }
-                struct dhcp_reply r;
-                if (!exchange(pkt, (size_t)n, xid, false, expiry, 0, &r)) {
-                        log_msg("%s: lease on %s expired", ifname, ntoa(ack->yiaddr, a));
-                        break;
-                }
-                if (r.type == DHCPNAK) {
-                        log_msg("%s: renewal of %s refused (NAK)", ifname, ntoa(ack->yiaddr, a));
-                        break;
-                }
-                if (!r.has_server_id)
-                        r.server_id = ack->server_id;
-                *ack = r;
-        }
-        unconfigure();
+	uint8_t pkt[DHCP_MAX_SEND];
+	char a[INET_ADDRSTRLEN];
+	for (;;) {
+		int64_t start = now_ms();
+		configure(ack);
+		if (ack->lease_s == LEASE_INFINITE)
+			for (;;)
+				sleep_until(INT64_MAX);
+		sleep_until(start + (int64_t)ack->t1_s * 1000);
+		int64_t expiry = start + (int64_t)ack->lease_s * 1000;
+		uint32_t xid = new_xid();
+		int n = dhcp_build_request(pkt, sizeof(pkt), xid, mac, hostname, ack->yiaddr,
+					   ack->server_id);
+		if (n < 0) {
+			log_msg("%s: cannot build request: %s", ifname, dhcp_strerror(n));
+			exit(1);
+		}
+		struct dhcp_reply r;
+		if (!exchange(pkt, (size_t)n, xid, false, expiry, 0, &r)) {
+			log_msg("%s: lease on %s expired", ifname, ntoa(ack->yiaddr, a));
+			break;
+		}
+		if (r.type == DHCPNAK) {
+			log_msg("%s: renewal of %s refused (NAK)", ifname, ntoa(ack->yiaddr, a));
+			break;
+		}
+		if (!r.has_server_id)
+			r.server_id = ack->server_id;
+		*ack = r;
+	}
+	unconfigure();
 }
 
 int main(int argc, char **argv)
 {
-        log_init("keel-dhcpc", 2);
-        if (argc != 2 || argv[1][0] == '\0' || strlen(argv[1]) >= IFNAMSIZ) {
-                fprintf(stderr, "usage: keel-dhcpc IFNAME\n");
-                return 2;
-        }
-        ifname = argv[1];
+	log_init("keel-dhcpc", 2);
+	if (argc != 2 || argv[1][0] == '\0' || strlen(argv[1]) >= IFNAMSIZ) {
+		fprintf(stderr, "usage: keel-dhcpc IFNAME\n");
+		return 2;
+	}
+	ifname = argv[1];
 
-        struct sigaction sa;
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = on_signal; /* no SA_RESTART: ppoll returns EINTR */
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGINT, &sa, NULL);
-        sigset_t block;
-        sigemptyset(&block);
-        sigaddset(&block, SIGTERM);
-        sigaddset(&block, SIGINT);
-        sigprocmask(SIG_BLOCK, &block, &wait_mask);
-        sigdelset(&wait_mask, SIGTERM);
-        sigdelset(&wait_mask, SIGINT);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: ppoll returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigset_t block;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &wait_mask);
+	sigdelset(&wait_mask, SIGTERM);
+	sigdelset(&wait_mask, SIGINT);
 
-        if (gethostname(hostname, sizeof(hostname)) < 0 || strcmp(hostname, "(none)") == 0)
-                hostname[0] = '\0';
-        hostname[sizeof(hostname) - 1] = '\0';
+	if (gethostname(hostname, sizeof(hostname)) < 0 || strcmp(hostname, "(none)") == 0)
+		hostname[0] = '\0';
+	hostname[sizeof(hostname) - 1] = '\0';
 
-        if (open_socket() < 0 || setup_link() < 0)
-                return 1;
-        log_msg("%s: starting, hwaddr %02x:%02x:%02x:%02x:%02x:%02x", ifname, mac[0], mac[1],
-                mac[2], mac[3], mac[4], mac[5]);
+	if (open_socket() < 0 || setup_link() < 0)
+		return 1;
+	log_msg("%s: starting, hwaddr %02x:%02x:%02x:%02x:%02x:%02x", ifname, mac[0], mac[1],
+		mac[2], mac[3], mac[4], mac[5]);
 
-        uint8_t pkt[DHCP_MAX_SEND];
-        char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-        for (;;) {
-                uint32_t xid = new_xid();
-                int n = dhcp_build_discover(pkt, sizeof(pkt), xid, mac, hostname);
-                if (n < 0) {
-                        log_msg("%s: cannot build discover: %s", ifname, dhcp_strerror(n));
-                        return 1;
-                }
-                struct dhcp_reply offer, ack;
-                exchange(pkt, (size_t)n, xid, true, 0, 0, &offer); /* retries forever */
-                log_msg("%s: offer %s from %s", ifname, ntoa(offer.yiaddr, a),
-                        ntoa(offer.server_id, b));
+	uint8_t pkt[DHCP_MAX_SEND];
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	for (;;) {
+		uint32_t xid = new_xid();
+		int n = dhcp_build_discover(pkt, sizeof(pkt), xid, mac, hostname);
+		if (n < 0) {
+			log_msg("%s: cannot build discover: %s", ifname, dhcp_strerror(n));
+			return 1;
+		}
+		struct dhcp_reply offer, ack;
+		exchange(pkt, (size_t)n, xid, true, 0, 0, &offer); /* retries forever */
+		log_msg("%s: offer %s from %s", ifname, ntoa(offer.yiaddr, a),
+			ntoa(offer.server_id, b));
 
-                n = dhcp_build_request(pkt, sizeof(pkt), xid, mac, hostname, offer.yiaddr,
-                                       offer.server_id);
-                if (n < 0) {
-                        log_msg("%s: cannot build request: %s", ifname, dhcp_strerror(n));
-                        return 1;
-                }
-                if (!exchange(pkt, (size_t)n, xid, false, 0, REQUEST_TRIES, &ack)) {
-                        log_msg("%s: no answer to request for %s, starting over", ifname,
-                                ntoa(offer.yiaddr, a));
-                        continue;
-                }
-                if (ack.type == DHCPNAK) {
-                        log_msg("%s: request for %s refused (NAK), starting over", ifname,
-                                ntoa(offer.yiaddr, a));
-                        sleep_until(now_ms() + NAK_PAUSE_MS);
-                        continue;
-                }
-                if (!ack.has_server_id)
-                        ack.server_id = offer.server_id;
-                bound(&ack);
-        }
+		n = dhcp_build_request(pkt, sizeof(pkt), xid, mac, hostname, offer.yiaddr,
+				       offer.server_id);
+		if (n < 0) {
+			log_msg("%s: cannot build request: %s", ifname, dhcp_strerror(n));
+			return 1;
+		}
+		if (!exchange(pkt, (size_t)n, xid, false, 0, REQUEST_TRIES, &ack)) {
+			log_msg("%s: no answer to request for %s, starting over", ifname,
+				ntoa(offer.yiaddr, a));
+			continue;
+		}
+		if (ack.type == DHCPNAK) {
+			log_msg("%s: request for %s refused (NAK), starting over", ifname,
+				ntoa(offer.yiaddr, a));
+			sleep_until(now_ms() + NAK_PAUSE_MS);
+			continue;
+		}
+		if (!ack.has_server_id)
+			ack.server_id = offer.server_id;
+		bound(&ack);
+	}
 }

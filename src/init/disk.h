@@ -7,11 +7,11 @@
 #include <stddef.h>
 
 /* Partition labels of the Keel disk layout (see image/mkdisk.sh). */
-#define LABEL_ESP       "KEEL-ESP"
-#define LABEL_BOOTA     "KEEL-BOOTBANK-A"
-#define LABEL_BOOTB     "KEEL-BOOTBANK-B"
-#define LABEL_CONFIG    "KEEL-CONFIG"
-#define LABEL_SCRATCH   "KEEL-SCRATCH"
+#define LABEL_ESP	"KEEL-ESP"
+#define LABEL_BOOTA	"KEEL-BOOTBANK-A"
+#define LABEL_BOOTB	"KEEL-BOOTBANK-B"
+#define LABEL_CONFIG	"KEEL-CONFIG"
+#define LABEL_SCRATCH	"KEEL-SCRATCH"
 #define LABEL_DATASTORE "KEEL-DATASTORE"
 
 /* From the text of a block device's uevent file, extracts DEVNAME and

@@ -141,8 +141,8 @@ int hostconf_parse(struct hostconf *hc, const char *text, char *errs, size_t err
 		if (why) {
 			bad++;
 			if (errs && used < errs_len) {
-				int k = snprintf(errs + used, errs_len - used, "line %d: %s; ", lineno,
-						 why);
+				int k = snprintf(errs + used, errs_len - used, "line %d: %s; ",
+						 lineno, why);
 				if (k > 0)
 					used += (size_t)k;
 			}

@@ -11,12 +11,12 @@ enum net_mode { NET_DHCP, NET_STATIC };
 
 struct hostconf {
 	char hostname[64];
-	char mgmt_if[16];   /* empty: the first physical Ethernet NIC */
+	char mgmt_if[16]; /* empty: the first physical Ethernet NIC */
 	enum net_mode mode;
-	char address[20];   /* static: a.b.c.d */
-	int prefix;         /* static: 0..32 */
-	char gateway[16];   /* static, optional */
-	char dns[3][16];    /* static, optional */
+	char address[20]; /* static: a.b.c.d */
+	int prefix;	  /* static: 0..32 */
+	char gateway[16]; /* static, optional */
+	char dns[3][16];  /* static, optional */
 };
 
 void hostconf_defaults(struct hostconf *hc);

@@ -45,9 +45,9 @@ struct part {
 };
 
 static struct part parts[] = {
-	{LABEL_CONFIG, "/config", 0},
-	{LABEL_SCRATCH, "/scratch", 0},
-	{LABEL_DATASTORE, "/datastores/local", 0},
+    {LABEL_CONFIG, "/config", 0},
+    {LABEL_SCRATCH, "/scratch", 0},
+    {LABEL_DATASTORE, "/datastores/local", 0},
 };
 
 static struct svctab services;
@@ -219,7 +219,8 @@ static void mount_disk(void)
 			log_msg("disk: %d partitions labelled %s; using %s", found, p->label, dev);
 		enum ext4_state st = ext4_dev_state(dev);
 		if (st == EXT4_NOT_EXT4) {
-			log_msg("disk: %s (%s) holds no ext4 filesystem; not mounted", p->label, dev);
+			log_msg("disk: %s (%s) holds no ext4 filesystem; not mounted", p->label,
+				dev);
 			continue;
 		}
 		mkdir_p(p->dir);

@@ -64,7 +64,7 @@ int svctab_parse(struct svctab *t, const char *text)
 		log_msg("services: line %d rejected (want: name /path [args], at most %d args)",
 			lineno, SVC_ARGS - 1);
 		bad++;
-next:
+	next:
 		p = eol ? eol + 1 : p + len;
 	}
 	return bad;
@@ -223,7 +223,8 @@ void svctab_stop_all(struct svctab *t, double grace)
 	}
 	for (int i = 0; i < t->n; i++)
 		if (t->svc[i].pid) {
-			log_msg("service %s: did not stop in %.0fs, killing", t->svc[i].name, grace);
+			log_msg("service %s: did not stop in %.0fs, killing", t->svc[i].name,
+				grace);
 			kill(t->svc[i].pid, SIGKILL);
 		}
 	while (any_running(t)) {

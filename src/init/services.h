@@ -11,15 +11,15 @@
 #include <sys/types.h>
 #include <time.h>
 
-#define SVC_MAX  16
+#define SVC_MAX	 16
 #define SVC_ARGS 8
 
 struct service {
 	char name[32];
 	char *argv[SVC_ARGS + 1];
-	pid_t pid;        /* 0 when not running */
-	double started;   /* uptime at last start */
-	double restart_at;/* uptime at which to restart; 0 if none scheduled */
+	pid_t pid;	   /* 0 when not running */
+	double started;	   /* uptime at last start */
+	double restart_at; /* uptime at which to restart; 0 if none scheduled */
 	long backoff_ms;
 };
 

@@ -38,10 +38,8 @@ class Appliance:
         assert self.proc is None or self.proc.poll() is not None
         self.api_port = appliance.free_port()
         self.hook_port = appliance.free_port()
-        self.log_offset = os.path.getsize(self.log) if os.path.exists(self.log) else 0
         with open(self.log, "a") as f:
             f.write(f"\n===== boot {self.boots + 1} =====\n")
-        self.log_offset = os.path.getsize(self.log)
         if os.path.exists(self.qmp_path):
             os.unlink(self.qmp_path)
         args = appliance.qemu_args(
@@ -62,11 +60,13 @@ class Appliance:
             return ""
 
     def _archive(self):
+        """Appends this boot's console to the whole log; returns it."""
         text = self.console()
         with open(self.log, "a") as f:
             f.write(text)
         if os.path.exists(self.log + ".boot"):
             os.unlink(self.log + ".boot")
+        return text
 
     def wait_for(self, pattern, timeout=BOOT_TIMEOUT):
         """Waits for a regex on this boot's console; returns the match."""
@@ -119,23 +119,18 @@ class Appliance:
                         break
             return reply
 
-    def wait_exit(self, timeout=120):
-        rc = self.proc.wait(timeout=timeout)
-        self._archive_text = self.console()
-        self._archive()
-        return rc
-
     def powerdown(self, timeout=120):
-        """Presses the ACPI power button and waits for QEMU to exit."""
+        """Presses the ACPI power button, waits for QEMU to exit, and returns
+        the console output of the boot that ended."""
         self.qmp("system_powerdown")
-        self.wait_exit(timeout)
-        return self._archive_text
+        self.proc.wait(timeout=timeout)
+        return self._archive()
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        if self.proc:
+        if self.proc and os.path.exists(self.log + ".boot"):
             self._archive()
 
 

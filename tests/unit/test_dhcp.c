@@ -17,357 +17,357 @@ static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
  * byte or NULL */
 static const uint8_t *find_opt(const uint8_t *p, int len, uint8_t code)
 {
-        int i = DHCP_OFF_OPTIONS;
-        while (i < len && p[i] != 255) {
-                if (p[i] == 0) {
-                        i++;
-                        continue;
-                }
-                assert_true(i + 1 < len);
-                if (p[i] == code)
-                        return p + i + 1;
-                i += 2 + p[i + 1];
-        }
-        return NULL;
+	int i = DHCP_OFF_OPTIONS;
+	while (i < len && p[i] != 255) {
+		if (p[i] == 0) {
+			i++;
+			continue;
+		}
+		assert_true(i + 1 < len);
+		if (p[i] == code)
+			return p + i + 1;
+		i += 2 + p[i + 1];
+	}
+	return NULL;
 }
 
 static void check_header(const uint8_t *p, int n)
 {
-        assert_true(n >= DHCP_MIN_SEND);
-        assert_true(n <= DHCP_MAX_SEND);
-        assert_int_equal(p[0], 1); /* op BOOTREQUEST */
-        assert_int_equal(p[1], 1); /* htype Ethernet */
-        assert_int_equal(p[2], 6); /* hlen */
-        assert_int_equal(p[3], 0); /* hops */
-        const uint8_t xid[4] = {0xde, 0xad, 0xbe, 0xef};
-        assert_memory_equal(p + 4, xid, 4);
-        assert_int_equal(p[8], 0); /* secs */
-        assert_int_equal(p[9], 0);
-        assert_int_equal(p[10], 0x80); /* broadcast flag */
-        assert_int_equal(p[11], 0x00);
-        for (int i = 12; i < 28; i++) /* ciaddr yiaddr siaddr giaddr */
-                assert_int_equal(p[i], 0);
-        assert_memory_equal(p + 28, mac, 6);
-        for (int i = 34; i < 236; i++) /* rest of chaddr, sname, file */
-                assert_int_equal(p[i], 0);
-        const uint8_t cookie[4] = {99, 130, 83, 99};
-        assert_memory_equal(p + 236, cookie, 4);
+	assert_true(n >= DHCP_MIN_SEND);
+	assert_true(n <= DHCP_MAX_SEND);
+	assert_int_equal(p[0], 1); /* op BOOTREQUEST */
+	assert_int_equal(p[1], 1); /* htype Ethernet */
+	assert_int_equal(p[2], 6); /* hlen */
+	assert_int_equal(p[3], 0); /* hops */
+	const uint8_t xid[4] = {0xde, 0xad, 0xbe, 0xef};
+	assert_memory_equal(p + 4, xid, 4);
+	assert_int_equal(p[8], 0); /* secs */
+	assert_int_equal(p[9], 0);
+	assert_int_equal(p[10], 0x80); /* broadcast flag */
+	assert_int_equal(p[11], 0x00);
+	for (int i = 12; i < 28; i++) /* ciaddr yiaddr siaddr giaddr */
+		assert_int_equal(p[i], 0);
+	assert_memory_equal(p + 28, mac, 6);
+	for (int i = 34; i < 236; i++) /* rest of chaddr, sname, file */
+		assert_int_equal(p[i], 0);
+	const uint8_t cookie[4] = {99, 130, 83, 99};
+	assert_memory_equal(p + 236, cookie, 4);
 
-        const uint8_t *o = find_opt(p, n, 61);
-        assert_non_null(o);
-        assert_int_equal(o[0], 7);
-        assert_int_equal(o[1], 1);
-        assert_memory_equal(o + 2, mac, 6);
-        o = find_opt(p, n, 55);
-        assert_non_null(o);
-        const uint8_t prl[] = {1, 3, 6, 51, 54, 58, 59};
-        assert_int_equal(o[0], sizeof(prl));
-        assert_memory_equal(o + 1, prl, sizeof(prl));
+	const uint8_t *o = find_opt(p, n, 61);
+	assert_non_null(o);
+	assert_int_equal(o[0], 7);
+	assert_int_equal(o[1], 1);
+	assert_memory_equal(o + 2, mac, 6);
+	o = find_opt(p, n, 55);
+	assert_non_null(o);
+	const uint8_t prl[] = {1, 3, 6, 51, 54, 58, 59};
+	assert_int_equal(o[0], sizeof(prl));
+	assert_memory_equal(o + 1, prl, sizeof(prl));
 }
 
 static void test_discover(void **state)
 {
-        (void)state;
-        uint8_t p[DHCP_MAX_SEND];
-        memset(p, 0xaa, sizeof(p));
-        int n = dhcp_build_discover(p, sizeof(p), XID, mac, "keel1");
-        check_header(p, n);
-        /* message type is the first option */
-        assert_int_equal(p[240], 53);
-        assert_int_equal(p[241], 1);
-        assert_int_equal(p[242], 1);
-        const uint8_t *o = find_opt(p, n, 12);
-        assert_non_null(o);
-        assert_int_equal(o[0], 5);
-        assert_memory_equal(o + 1, "keel1", 5);
-        assert_null(find_opt(p, n, 50));
-        assert_null(find_opt(p, n, 54));
-        /* end option present, and everything after it is zero padding */
-        int i = DHCP_OFF_OPTIONS;
-        while (p[i] != 255)
-                i += p[i] == 0 ? 1 : 2 + p[i + 1];
-        for (i++; i < n; i++)
-                assert_int_equal(p[i], 0);
+	(void)state;
+	uint8_t p[DHCP_MAX_SEND];
+	memset(p, 0xaa, sizeof(p));
+	int n = dhcp_build_discover(p, sizeof(p), XID, mac, "keel1");
+	check_header(p, n);
+	/* message type is the first option */
+	assert_int_equal(p[240], 53);
+	assert_int_equal(p[241], 1);
+	assert_int_equal(p[242], 1);
+	const uint8_t *o = find_opt(p, n, 12);
+	assert_non_null(o);
+	assert_int_equal(o[0], 5);
+	assert_memory_equal(o + 1, "keel1", 5);
+	assert_null(find_opt(p, n, 50));
+	assert_null(find_opt(p, n, 54));
+	/* end option present, and everything after it is zero padding */
+	int i = DHCP_OFF_OPTIONS;
+	while (p[i] != 255)
+		i += p[i] == 0 ? 1 : 2 + p[i + 1];
+	for (i++; i < n; i++)
+		assert_int_equal(p[i], 0);
 
-        /* no host name: option 12 left out */
-        n = dhcp_build_discover(p, sizeof(p), XID, mac, NULL);
-        check_header(p, n);
-        assert_null(find_opt(p, n, 12));
-        n = dhcp_build_discover(p, sizeof(p), XID, mac, "");
-        assert_null(find_opt(p, n, 12));
+	/* no host name: option 12 left out */
+	n = dhcp_build_discover(p, sizeof(p), XID, mac, NULL);
+	check_header(p, n);
+	assert_null(find_opt(p, n, 12));
+	n = dhcp_build_discover(p, sizeof(p), XID, mac, "");
+	assert_null(find_opt(p, n, 12));
 }
 
 static void test_request(void **state)
 {
-        (void)state;
-        uint8_t p[DHCP_MAX_SEND];
-        struct in_addr req = {inet_addr("10.0.2.15")}, srv = {inet_addr("10.0.2.2")};
-        int n = dhcp_build_request(p, sizeof(p), XID, mac, NULL, req, srv);
-        check_header(p, n);
-        assert_int_equal(p[240], 53);
-        assert_int_equal(p[241], 1);
-        assert_int_equal(p[242], 3);
-        const uint8_t *o = find_opt(p, n, 50);
-        assert_non_null(o);
-        assert_int_equal(o[0], 4);
-        const uint8_t want_req[4] = {10, 0, 2, 15};
-        assert_memory_equal(o + 1, want_req, 4);
-        o = find_opt(p, n, 54);
-        assert_non_null(o);
-        assert_int_equal(o[0], 4);
-        const uint8_t want_srv[4] = {10, 0, 2, 2};
-        assert_memory_equal(o + 1, want_srv, 4);
+	(void)state;
+	uint8_t p[DHCP_MAX_SEND];
+	struct in_addr req = {inet_addr("10.0.2.15")}, srv = {inet_addr("10.0.2.2")};
+	int n = dhcp_build_request(p, sizeof(p), XID, mac, NULL, req, srv);
+	check_header(p, n);
+	assert_int_equal(p[240], 53);
+	assert_int_equal(p[241], 1);
+	assert_int_equal(p[242], 3);
+	const uint8_t *o = find_opt(p, n, 50);
+	assert_non_null(o);
+	assert_int_equal(o[0], 4);
+	const uint8_t want_req[4] = {10, 0, 2, 15};
+	assert_memory_equal(o + 1, want_req, 4);
+	o = find_opt(p, n, 54);
+	assert_non_null(o);
+	assert_int_equal(o[0], 4);
+	const uint8_t want_srv[4] = {10, 0, 2, 2};
+	assert_memory_equal(o + 1, want_srv, 4);
 }
 
 static void test_build_limits(void **state)
 {
-        (void)state;
-        uint8_t p[DHCP_MAX_SEND];
-        char longname[300];
-        memset(longname, 'a', sizeof(longname) - 1);
-        longname[sizeof(longname) - 1] = '\0';
-        assert_int_equal(dhcp_build_discover(p, sizeof(p), XID, mac, longname), DHCP_E_ARG);
-        longname[255] = '\0'; /* longest name that fits in an option */
-        struct in_addr a = {inet_addr("10.0.0.1")};
-        int n = dhcp_build_request(p, sizeof(p), XID, mac, longname, a, a);
-        assert_true(n > 0 && n <= DHCP_MAX_SEND);
-        assert_int_equal(dhcp_build_discover(p, 100, XID, mac, NULL), DHCP_E_NOSPACE);
+	(void)state;
+	uint8_t p[DHCP_MAX_SEND];
+	char longname[300];
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(dhcp_build_discover(p, sizeof(p), XID, mac, longname), DHCP_E_ARG);
+	longname[255] = '\0'; /* longest name that fits in an option */
+	struct in_addr a = {inet_addr("10.0.0.1")};
+	int n = dhcp_build_request(p, sizeof(p), XID, mac, longname, a, a);
+	assert_true(n > 0 && n <= DHCP_MAX_SEND);
+	assert_int_equal(dhcp_build_discover(p, 100, XID, mac, NULL), DHCP_E_NOSPACE);
 }
 
 /* a well-formed ACK: 10.0.2.15/24, gw 10.0.2.2, DNS 10.0.2.3 and 1.1.1.1,
  * lease 86400 s, no T1/T2 */
 static size_t make_ack(uint8_t *p, size_t cap)
 {
-        memset(p, 0, cap);
-        p[0] = 2;
-        p[1] = 1;
-        p[2] = 6;
-        p[4] = 0xde;
-        p[5] = 0xad;
-        p[6] = 0xbe;
-        p[7] = 0xef;
-        p[16] = 10;
-        p[17] = 0;
-        p[18] = 2;
-        p[19] = 15;
-        memcpy(p + 28, mac, 6);
-        p[236] = 99;
-        p[237] = 130;
-        p[238] = 83;
-        p[239] = 99;
-        static const uint8_t opts[] = {
-            53,  1,  5,                                                         /* ACK */
-            0,   0,                                                             /* pads */
-            54,  4,  10,  0,   2,    2,                                         /* server id */
-            1,   4,  255, 255, 255,  0,                                         /* mask */
-            3,   8,  10,  0,   2,    2,    10, 0, 2, 1,                         /* routers */
-            6,   16, 10,  0,   2,    3,    1,  1, 1, 1, 8, 8, 8, 8, 9, 9, 9, 9, /* DNS x4 */
-            200, 3,  1,   2,   3,                                               /* unknown option */
-            51,  4,  0,   1,   0x51, 0x80,                                      /* lease 86400 */
-            255,
-        };
-        memcpy(p + 240, opts, sizeof(opts));
-        assert_true(240 + sizeof(opts) <= cap);
-        return 240 + sizeof(opts);
+	memset(p, 0, cap);
+	p[0] = 2;
+	p[1] = 1;
+	p[2] = 6;
+	p[4] = 0xde;
+	p[5] = 0xad;
+	p[6] = 0xbe;
+	p[7] = 0xef;
+	p[16] = 10;
+	p[17] = 0;
+	p[18] = 2;
+	p[19] = 15;
+	memcpy(p + 28, mac, 6);
+	p[236] = 99;
+	p[237] = 130;
+	p[238] = 83;
+	p[239] = 99;
+	static const uint8_t opts[] = {
+	    53,	 1,  5,								/* ACK */
+	    0,	 0,								/* pads */
+	    54,	 4,  10,  0,   2,    2,						/* server id */
+	    1,	 4,  255, 255, 255,  0,						/* mask */
+	    3,	 8,  10,  0,   2,    2,	   10, 0, 2, 1,				/* routers */
+	    6,	 16, 10,  0,   2,    3,	   1,  1, 1, 1, 8, 8, 8, 8, 9, 9, 9, 9, /* DNS x4 */
+	    200, 3,  1,	  2,   3,						/* unknown option */
+	    51,	 4,  0,	  1,   0x51, 0x80,					/* lease 86400 */
+	    255,
+	};
+	memcpy(p + 240, opts, sizeof(opts));
+	assert_true(240 + sizeof(opts) <= cap);
+	return 240 + sizeof(opts);
 }
 
 static void test_parse_ack(void **state)
 {
-        (void)state;
-        uint8_t p[400];
-        size_t n = make_ack(p, sizeof(p));
-        struct dhcp_reply r;
-        assert_int_equal(dhcp_parse(p, n, XID, mac, &r), DHCP_OK);
-        assert_int_equal(r.type, DHCPACK);
-        assert_int_equal(r.yiaddr.s_addr, inet_addr("10.0.2.15"));
-        assert_true(r.has_server_id);
-        assert_int_equal(r.server_id.s_addr, inet_addr("10.0.2.2"));
-        assert_true(r.has_mask);
-        assert_int_equal(r.prefix, 24);
-        assert_true(r.has_router);
-        assert_int_equal(r.router.s_addr, inet_addr("10.0.2.2"));
-        assert_int_equal(r.n_dns, 3);
-        assert_int_equal(r.dns[0].s_addr, inet_addr("10.0.2.3"));
-        assert_int_equal(r.dns[1].s_addr, inet_addr("1.1.1.1"));
-        assert_int_equal(r.dns[2].s_addr, inet_addr("8.8.8.8"));
-        assert_true(r.has_lease);
-        assert_int_equal(r.lease_s, 86400);
-        assert_int_equal(r.t1_s, 43200);
-        assert_int_equal(r.t2_s, 75600);
+	(void)state;
+	uint8_t p[400];
+	size_t n = make_ack(p, sizeof(p));
+	struct dhcp_reply r;
+	assert_int_equal(dhcp_parse(p, n, XID, mac, &r), DHCP_OK);
+	assert_int_equal(r.type, DHCPACK);
+	assert_int_equal(r.yiaddr.s_addr, inet_addr("10.0.2.15"));
+	assert_true(r.has_server_id);
+	assert_int_equal(r.server_id.s_addr, inet_addr("10.0.2.2"));
+	assert_true(r.has_mask);
+	assert_int_equal(r.prefix, 24);
+	assert_true(r.has_router);
+	assert_int_equal(r.router.s_addr, inet_addr("10.0.2.2"));
+	assert_int_equal(r.n_dns, 3);
+	assert_int_equal(r.dns[0].s_addr, inet_addr("10.0.2.3"));
+	assert_int_equal(r.dns[1].s_addr, inet_addr("1.1.1.1"));
+	assert_int_equal(r.dns[2].s_addr, inet_addr("8.8.8.8"));
+	assert_true(r.has_lease);
+	assert_int_equal(r.lease_s, 86400);
+	assert_int_equal(r.t1_s, 43200);
+	assert_int_equal(r.t2_s, 75600);
 
-        /* the padding after the end option (full 300-byte packet) is ignored */
-        assert_int_equal(dhcp_parse(p, sizeof(p), XID, mac, &r), DHCP_OK);
-        /* a missing end option is tolerated */
-        assert_int_equal(dhcp_parse(p, n - 1, XID, mac, &r), DHCP_OK);
-        assert_int_equal(r.lease_s, 86400);
+	/* the padding after the end option (full 300-byte packet) is ignored */
+	assert_int_equal(dhcp_parse(p, sizeof(p), XID, mac, &r), DHCP_OK);
+	/* a missing end option is tolerated */
+	assert_int_equal(dhcp_parse(p, n - 1, XID, mac, &r), DHCP_OK);
+	assert_int_equal(r.lease_s, 86400);
 }
 
 static void test_parse_t1_t2(void **state)
 {
-        (void)state;
-        uint8_t p[400];
-        size_t n = make_ack(p, sizeof(p)) - 1; /* drop the end option */
-        static const uint8_t t[] = {58, 4, 0, 0, 0, 100, 59, 4, 0, 0, 0, 200, 255};
-        memcpy(p + n, t, sizeof(t));
-        struct dhcp_reply r;
-        assert_int_equal(dhcp_parse(p, n + sizeof(t), XID, mac, &r), DHCP_OK);
-        assert_int_equal(r.t1_s, 100);
-        assert_int_equal(r.t2_s, 200);
+	(void)state;
+	uint8_t p[400];
+	size_t n = make_ack(p, sizeof(p)) - 1; /* drop the end option */
+	static const uint8_t t[] = {58, 4, 0, 0, 0, 100, 59, 4, 0, 0, 0, 200, 255};
+	memcpy(p + n, t, sizeof(t));
+	struct dhcp_reply r;
+	assert_int_equal(dhcp_parse(p, n + sizeof(t), XID, mac, &r), DHCP_OK);
+	assert_int_equal(r.t1_s, 100);
+	assert_int_equal(r.t2_s, 200);
 }
 
 static void test_parse_no_mask_is_classful(void **state)
 {
-        (void)state;
-        uint8_t p[300] = {2, 1, 6, 0, 0xde, 0xad, 0xbe, 0xef};
-        p[16] = 192;
-        p[17] = 168;
-        p[18] = 1;
-        p[19] = 9;
-        memcpy(p + 28, mac, 6);
-        const uint8_t tail[] = {99, 130, 83, 99, 53, 1, 2, 255};
-        memcpy(p + 236, tail, sizeof(tail));
-        struct dhcp_reply r;
-        assert_int_equal(dhcp_parse(p, sizeof(p), XID, mac, &r), DHCP_OK);
-        assert_int_equal(r.type, DHCPOFFER);
-        assert_false(r.has_mask);
-        assert_int_equal(r.prefix, 24);
-        assert_false(r.has_router);
-        assert_false(r.has_lease);
-        assert_int_equal(r.n_dns, 0);
+	(void)state;
+	uint8_t p[300] = {2, 1, 6, 0, 0xde, 0xad, 0xbe, 0xef};
+	p[16] = 192;
+	p[17] = 168;
+	p[18] = 1;
+	p[19] = 9;
+	memcpy(p + 28, mac, 6);
+	const uint8_t tail[] = {99, 130, 83, 99, 53, 1, 2, 255};
+	memcpy(p + 236, tail, sizeof(tail));
+	struct dhcp_reply r;
+	assert_int_equal(dhcp_parse(p, sizeof(p), XID, mac, &r), DHCP_OK);
+	assert_int_equal(r.type, DHCPOFFER);
+	assert_false(r.has_mask);
+	assert_int_equal(r.prefix, 24);
+	assert_false(r.has_router);
+	assert_false(r.has_lease);
+	assert_int_equal(r.n_dns, 0);
 }
 
 static void test_reject_short(void **state)
 {
-        (void)state;
-        uint8_t p[400];
-        make_ack(p, sizeof(p));
-        struct dhcp_reply r;
-        assert_int_equal(dhcp_parse(p, 239, XID, mac, &r), DHCP_E_SHORT);
-        assert_int_equal(dhcp_parse(p, 0, XID, mac, &r), DHCP_E_SHORT);
+	(void)state;
+	uint8_t p[400];
+	make_ack(p, sizeof(p));
+	struct dhcp_reply r;
+	assert_int_equal(dhcp_parse(p, 239, XID, mac, &r), DHCP_E_SHORT);
+	assert_int_equal(dhcp_parse(p, 0, XID, mac, &r), DHCP_E_SHORT);
 }
 
 static void test_reject_xid(void **state)
 {
-        (void)state;
-        uint8_t p[400];
-        size_t n = make_ack(p, sizeof(p));
-        struct dhcp_reply r;
-        assert_int_equal(dhcp_parse(p, n, XID + 1, mac, &r), DHCP_E_XID);
-        const uint8_t other[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x57};
-        assert_int_equal(dhcp_parse(p, n, XID, other, &r), DHCP_E_CHADDR);
+	(void)state;
+	uint8_t p[400];
+	size_t n = make_ack(p, sizeof(p));
+	struct dhcp_reply r;
+	assert_int_equal(dhcp_parse(p, n, XID + 1, mac, &r), DHCP_E_XID);
+	const uint8_t other[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x57};
+	assert_int_equal(dhcp_parse(p, n, XID, other, &r), DHCP_E_CHADDR);
 }
 
 static void test_reject_op(void **state)
 {
-        (void)state;
-        uint8_t p[400];
-        size_t n = make_ack(p, sizeof(p));
-        p[0] = 1; /* a BOOTREQUEST, e.g. another client's broadcast */
-        struct dhcp_reply r;
-        assert_int_equal(dhcp_parse(p, n, XID, mac, &r), DHCP_E_OP);
+	(void)state;
+	uint8_t p[400];
+	size_t n = make_ack(p, sizeof(p));
+	p[0] = 1; /* a BOOTREQUEST, e.g. another client's broadcast */
+	struct dhcp_reply r;
+	assert_int_equal(dhcp_parse(p, n, XID, mac, &r), DHCP_E_OP);
 }
 
 static void test_reject_cookie(void **state)
 {
-        (void)state;
-        uint8_t p[400];
-        size_t n = make_ack(p, sizeof(p));
-        p[239] = 98;
-        struct dhcp_reply r;
-        assert_int_equal(dhcp_parse(p, n, XID, mac, &r), DHCP_E_COOKIE);
+	(void)state;
+	uint8_t p[400];
+	size_t n = make_ack(p, sizeof(p));
+	p[239] = 98;
+	struct dhcp_reply r;
+	assert_int_equal(dhcp_parse(p, n, XID, mac, &r), DHCP_E_COOKIE);
 }
 
 static void test_reject_option_overrun(void **state)
 {
-        (void)state;
-        uint8_t p[400];
-        size_t n = make_ack(p, sizeof(p)) - 1; /* drop the end option */
-        struct dhcp_reply r;
-        /* length byte says 10, only 3 bytes follow */
-        const uint8_t bad[] = {12, 10, 'a', 'b', 'c'};
-        memcpy(p + n, bad, sizeof(bad));
-        assert_int_equal(dhcp_parse(p, n + sizeof(bad), XID, mac, &r), DHCP_E_OPTLEN);
-        /* one byte short */
-        assert_int_equal(dhcp_parse(p, n + 2 + 9, XID, mac, &r), DHCP_E_OPTLEN);
-        assert_int_equal(dhcp_parse(p, n + 2 + 10, XID, mac, &r), DHCP_OK);
-        /* code byte with no length byte */
-        assert_int_equal(dhcp_parse(p, n + 1, XID, mac, &r), DHCP_E_OPTLEN);
-        /* a known option with a wrong length */
-        const uint8_t badlen[] = {51, 2, 0, 1, 255};
-        memcpy(p + n, badlen, sizeof(badlen));
-        assert_int_equal(dhcp_parse(p, n + sizeof(badlen), XID, mac, &r), DHCP_E_BADOPT);
+	(void)state;
+	uint8_t p[400];
+	size_t n = make_ack(p, sizeof(p)) - 1; /* drop the end option */
+	struct dhcp_reply r;
+	/* length byte says 10, only 3 bytes follow */
+	const uint8_t bad[] = {12, 10, 'a', 'b', 'c'};
+	memcpy(p + n, bad, sizeof(bad));
+	assert_int_equal(dhcp_parse(p, n + sizeof(bad), XID, mac, &r), DHCP_E_OPTLEN);
+	/* one byte short */
+	assert_int_equal(dhcp_parse(p, n + 2 + 9, XID, mac, &r), DHCP_E_OPTLEN);
+	assert_int_equal(dhcp_parse(p, n + 2 + 10, XID, mac, &r), DHCP_OK);
+	/* code byte with no length byte */
+	assert_int_equal(dhcp_parse(p, n + 1, XID, mac, &r), DHCP_E_OPTLEN);
+	/* a known option with a wrong length */
+	const uint8_t badlen[] = {51, 2, 0, 1, 255};
+	memcpy(p + n, badlen, sizeof(badlen));
+	assert_int_equal(dhcp_parse(p, n + sizeof(badlen), XID, mac, &r), DHCP_E_BADOPT);
 }
 
 static void test_reject_mask(void **state)
 {
-        (void)state;
-        uint8_t p[400];
-        size_t n = make_ack(p, sizeof(p));
-        /* mask option value at 240 + 3 + 2 + 6 + 2 */
-        uint8_t *m = p + 253;
-        assert_int_equal(m[-2], 1);
-        m[2] = 0; /* 255.255.0.0 */
-        struct dhcp_reply r;
-        assert_int_equal(dhcp_parse(p, n, XID, mac, &r), DHCP_OK);
-        assert_int_equal(r.prefix, 16);
-        m[2] = 0x0f; /* 255.255.15.0 */
-        assert_int_equal(dhcp_parse(p, n, XID, mac, &r), DHCP_E_MASK);
-        m[0] = 0;
-        m[1] = m[2] = m[3] = 255; /* 0.255.255.255 */
-        assert_int_equal(dhcp_parse(p, n, XID, mac, &r), DHCP_E_MASK);
+	(void)state;
+	uint8_t p[400];
+	size_t n = make_ack(p, sizeof(p));
+	/* mask option value at 240 + 3 + 2 + 6 + 2 */
+	uint8_t *m = p + 253;
+	assert_int_equal(m[-2], 1);
+	m[2] = 0; /* 255.255.0.0 */
+	struct dhcp_reply r;
+	assert_int_equal(dhcp_parse(p, n, XID, mac, &r), DHCP_OK);
+	assert_int_equal(r.prefix, 16);
+	m[2] = 0x0f; /* 255.255.15.0 */
+	assert_int_equal(dhcp_parse(p, n, XID, mac, &r), DHCP_E_MASK);
+	m[0] = 0;
+	m[1] = m[2] = m[3] = 255; /* 0.255.255.255 */
+	assert_int_equal(dhcp_parse(p, n, XID, mac, &r), DHCP_E_MASK);
 
-        struct in_addr a;
-        a.s_addr = inet_addr("0.0.0.0");
-        assert_int_equal(dhcp_mask_prefix(a), 0);
-        a.s_addr = inet_addr("255.255.255.255");
-        assert_int_equal(dhcp_mask_prefix(a), 32);
-        a.s_addr = inet_addr("255.255.255.254");
-        assert_int_equal(dhcp_mask_prefix(a), 31);
-        a.s_addr = inet_addr("128.0.0.0");
-        assert_int_equal(dhcp_mask_prefix(a), 1);
-        a.s_addr = inet_addr("255.255.255.253");
-        assert_int_equal(dhcp_mask_prefix(a), -1);
+	struct in_addr a;
+	a.s_addr = inet_addr("0.0.0.0");
+	assert_int_equal(dhcp_mask_prefix(a), 0);
+	a.s_addr = inet_addr("255.255.255.255");
+	assert_int_equal(dhcp_mask_prefix(a), 32);
+	a.s_addr = inet_addr("255.255.255.254");
+	assert_int_equal(dhcp_mask_prefix(a), 31);
+	a.s_addr = inet_addr("128.0.0.0");
+	assert_int_equal(dhcp_mask_prefix(a), 1);
+	a.s_addr = inet_addr("255.255.255.253");
+	assert_int_equal(dhcp_mask_prefix(a), -1);
 }
 
 static void test_reject_no_type(void **state)
 {
-        (void)state;
-        uint8_t p[400];
-        size_t n = make_ack(p, sizeof(p));
-        p[240] = 0; /* turn the message type option into pads */
-        p[241] = 0;
-        p[242] = 0;
-        struct dhcp_reply r;
-        assert_int_equal(dhcp_parse(p, n, XID, mac, &r), DHCP_E_NOTYPE);
-        /* no options at all */
-        assert_int_equal(dhcp_parse(p, 240, XID, mac, &r), DHCP_E_NOTYPE);
+	(void)state;
+	uint8_t p[400];
+	size_t n = make_ack(p, sizeof(p));
+	p[240] = 0; /* turn the message type option into pads */
+	p[241] = 0;
+	p[242] = 0;
+	struct dhcp_reply r;
+	assert_int_equal(dhcp_parse(p, n, XID, mac, &r), DHCP_E_NOTYPE);
+	/* no options at all */
+	assert_int_equal(dhcp_parse(p, 240, XID, mac, &r), DHCP_E_NOTYPE);
 }
 
 static void test_strerror(void **state)
 {
-        (void)state;
-        for (int e = DHCP_OK; e >= DHCP_E_ARG; e--)
-                assert_string_not_equal(dhcp_strerror(e), "unknown error");
-        assert_string_equal(dhcp_strerror(-100), "unknown error");
+	(void)state;
+	for (int e = DHCP_OK; e >= DHCP_E_ARG; e--)
+		assert_string_not_equal(dhcp_strerror(e), "unknown error");
+	assert_string_equal(dhcp_strerror(-100), "unknown error");
 }
 
 int main(void)
 {
-        const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_discover),
-            cmocka_unit_test(test_request),
-            cmocka_unit_test(test_build_limits),
-            cmocka_unit_test(test_parse_ack),
-            cmocka_unit_test(test_parse_t1_t2),
-            cmocka_unit_test(test_parse_no_mask_is_classful),
-            cmocka_unit_test(test_reject_short),
-            cmocka_unit_test(test_reject_xid),
-            cmocka_unit_test(test_reject_op),
-            cmocka_unit_test(test_reject_cookie),
-            cmocka_unit_test(test_reject_option_overrun),
-            cmocka_unit_test(test_reject_mask),
-            cmocka_unit_test(test_reject_no_type),
-            cmocka_unit_test(test_strerror),
-        };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_discover),
+	    cmocka_unit_test(test_request),
+	    cmocka_unit_test(test_build_limits),
+	    cmocka_unit_test(test_parse_ack),
+	    cmocka_unit_test(test_parse_t1_t2),
+	    cmocka_unit_test(test_parse_no_mask_is_classful),
+	    cmocka_unit_test(test_reject_short),
+	    cmocka_unit_test(test_reject_xid),
+	    cmocka_unit_test(test_reject_op),
+	    cmocka_unit_test(test_reject_cookie),
+	    cmocka_unit_test(test_reject_option_overrun),
+	    cmocka_unit_test(test_reject_mask),
+	    cmocka_unit_test(test_reject_no_type),
+	    cmocka_unit_test(test_strerror),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,267 +12,267 @@
 
 static void assert_defaults(const struct hostconf *hc)
 {
-        assert_string_equal(hc->hostname, "keel");
-        assert_string_equal(hc->mgmt_if, "");
-        assert_int_equal(hc->mode, NET_DHCP);
-        assert_string_equal(hc->address, "");
-        assert_int_equal(hc->prefix, -1);
-        assert_string_equal(hc->gateway, "");
-        for (int i = 0; i < 3; i++)
-                assert_string_equal(hc->dns[i], "");
+	assert_string_equal(hc->hostname, "keel");
+	assert_string_equal(hc->mgmt_if, "");
+	assert_int_equal(hc->mode, NET_DHCP);
+	assert_string_equal(hc->address, "");
+	assert_int_equal(hc->prefix, -1);
+	assert_string_equal(hc->gateway, "");
+	for (int i = 0; i < 3; i++)
+		assert_string_equal(hc->dns[i], "");
 }
 
 static void test_defaults(void **state)
 {
-        (void)state;
-        struct hostconf hc;
-        memset(&hc, 0x5a, sizeof(hc));
-        hostconf_defaults(&hc);
-        assert_defaults(&hc);
+	(void)state;
+	struct hostconf hc;
+	memset(&hc, 0x5a, sizeof(hc));
+	hostconf_defaults(&hc);
+	assert_defaults(&hc);
 
-        char errs[256] = "junk";
-        assert_int_equal(hostconf_parse(&hc, "", errs, sizeof(errs)), 0);
-        assert_string_equal(errs, "");
-        assert_int_equal(hostconf_parse(&hc, "# only comments\n\n   \n", errs, sizeof(errs)), 0);
-        assert_defaults(&hc);
+	char errs[256] = "junk";
+	assert_int_equal(hostconf_parse(&hc, "", errs, sizeof(errs)), 0);
+	assert_string_equal(errs, "");
+	assert_int_equal(hostconf_parse(&hc, "# only comments\n\n   \n", errs, sizeof(errs)), 0);
+	assert_defaults(&hc);
 }
 
 static void test_full_file(void **state)
 {
-        (void)state;
-        struct hostconf hc;
-        hostconf_defaults(&hc);
-        const char *text = "# host.conf written by an operator\n"
-                           "hostname = esx-01.lab\n"
-                           "\n"
-                           "mgmt.interface=eno1   # onboard\n"
-                           "  mgmt.mode   =   static\n"
-                           "mgmt.address = 192.0.2.10/24\r\n"
-                           "mgmt.gateway = 192.0.2.1\n"
-                           "mgmt.dns = 192.0.2.53, 198.51.100.53";
-        char errs[256];
-        assert_int_equal(hostconf_parse(&hc, text, errs, sizeof(errs)), 0);
-        assert_string_equal(errs, "");
-        assert_string_equal(hc.hostname, "esx-01.lab");
-        assert_string_equal(hc.mgmt_if, "eno1");
-        assert_int_equal(hc.mode, NET_STATIC);
-        assert_string_equal(hc.address, "192.0.2.10");
-        assert_int_equal(hc.prefix, 24);
-        assert_string_equal(hc.gateway, "192.0.2.1");
-        assert_string_equal(hc.dns[0], "192.0.2.53");
-        assert_string_equal(hc.dns[1], "198.51.100.53");
-        assert_string_equal(hc.dns[2], "");
+	(void)state;
+	struct hostconf hc;
+	hostconf_defaults(&hc);
+	const char *text = "# host.conf written by an operator\n"
+			   "hostname = esx-01.lab\n"
+			   "\n"
+			   "mgmt.interface=eno1   # onboard\n"
+			   "  mgmt.mode   =   static\n"
+			   "mgmt.address = 192.0.2.10/24\r\n"
+			   "mgmt.gateway = 192.0.2.1\n"
+			   "mgmt.dns = 192.0.2.53, 198.51.100.53";
+	char errs[256];
+	assert_int_equal(hostconf_parse(&hc, text, errs, sizeof(errs)), 0);
+	assert_string_equal(errs, "");
+	assert_string_equal(hc.hostname, "esx-01.lab");
+	assert_string_equal(hc.mgmt_if, "eno1");
+	assert_int_equal(hc.mode, NET_STATIC);
+	assert_string_equal(hc.address, "192.0.2.10");
+	assert_int_equal(hc.prefix, 24);
+	assert_string_equal(hc.gateway, "192.0.2.1");
+	assert_string_equal(hc.dns[0], "192.0.2.53");
+	assert_string_equal(hc.dns[1], "198.51.100.53");
+	assert_string_equal(hc.dns[2], "");
 }
 
 static void test_unknown_key(void **state)
 {
-        (void)state;
-        struct hostconf hc;
-        hostconf_defaults(&hc);
-        char errs[256];
-        assert_int_equal(hostconf_parse(&hc, "colour = blue\nhostname = ok\n", errs, sizeof(errs)),
-                         1);
-        assert_non_null(strstr(errs, "line 1"));
-        assert_non_null(strstr(errs, "unknown key"));
-        assert_string_equal(hc.hostname, "ok");
+	(void)state;
+	struct hostconf hc;
+	hostconf_defaults(&hc);
+	char errs[256];
+	assert_int_equal(hostconf_parse(&hc, "colour = blue\nhostname = ok\n", errs, sizeof(errs)),
+			 1);
+	assert_non_null(strstr(errs, "line 1"));
+	assert_non_null(strstr(errs, "unknown key"));
+	assert_string_equal(hc.hostname, "ok");
 }
 
 static void test_bad_values(void **state)
 {
-        (void)state;
-        struct hostconf hc;
-        hostconf_defaults(&hc);
-        char errs[512];
-        const char *text = "hostname = -bad\n"                            /* 1 */
-                           "mgmt.address = 192.0.2.10/33\n"               /* 2 */
-                           "mgmt.address = 192.0.2.10\n"                  /* 3 */
-                           "mgmt.dns = 1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4\n" /* 4 */
-                           "mgmt.gateway = 300.1.1.1\n"                   /* 5 */
-                           "mgmt.mode = bridge\n"                         /* 6 */
-                           "no equals sign here\n";                       /* 7 */
-        assert_int_equal(hostconf_parse(&hc, text, errs, sizeof(errs)), 7);
-        assert_defaults(&hc);
-        for (int i = 1; i <= 7; i++) {
-                char want[16];
-                snprintf(want, sizeof(want), "line %d:", i);
-                assert_non_null(strstr(errs, want));
-        }
-        assert_non_null(strstr(errs, "invalid value"));
-        assert_non_null(strstr(errs, "expected key = value"));
+	(void)state;
+	struct hostconf hc;
+	hostconf_defaults(&hc);
+	char errs[512];
+	const char *text = "hostname = -bad\n"				  /* 1 */
+			   "mgmt.address = 192.0.2.10/33\n"		  /* 2 */
+			   "mgmt.address = 192.0.2.10\n"		  /* 3 */
+			   "mgmt.dns = 1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4\n" /* 4 */
+			   "mgmt.gateway = 300.1.1.1\n"			  /* 5 */
+			   "mgmt.mode = bridge\n"			  /* 6 */
+			   "no equals sign here\n";			  /* 7 */
+	assert_int_equal(hostconf_parse(&hc, text, errs, sizeof(errs)), 7);
+	assert_defaults(&hc);
+	for (int i = 1; i <= 7; i++) {
+		char want[16];
+		snprintf(want, sizeof(want), "line %d:", i);
+		assert_non_null(strstr(errs, want));
+	}
+	assert_non_null(strstr(errs, "invalid value"));
+	assert_non_null(strstr(errs, "expected key = value"));
 
-        /* errs may be NULL */
-        hostconf_defaults(&hc);
-        assert_int_equal(hostconf_parse(&hc, text, NULL, 0), 7);
-        assert_defaults(&hc);
+	/* errs may be NULL */
+	hostconf_defaults(&hc);
+	assert_int_equal(hostconf_parse(&hc, text, NULL, 0), 7);
+	assert_defaults(&hc);
 }
 
 static void test_bad_values_keep_earlier(void **state)
 {
-        (void)state;
-        struct hostconf hc;
-        hostconf_defaults(&hc);
-        const char *text = "hostname = good\n"
-                           "mgmt.mode = static\n"
-                           "mgmt.address = 10.0.0.5/16\n"
-                           "mgmt.gateway = 10.0.0.1\n"
-                           "mgmt.dns = 10.0.0.53\n"
-                           "hostname = -bad\n"
-                           "mgmt.address = 10.0.0.6/33\n"
-                           "mgmt.address = 300.1.1.1/8\n"
-                           "mgmt.address = 10.0.0.7\n"
-                           "mgmt.address = 10.0.0.8/\n"
-                           "mgmt.address = 10.0.0.9/2x\n"
-                           "mgmt.gateway = 300.1.1.1\n"
-                           "mgmt.dns = 1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4\n"
-                           "mgmt.dns = 1.1.1.1,300.1.1.1\n"
-                           "mgmt.mode = bridge\n";
-        assert_int_equal(hostconf_parse(&hc, text, NULL, 0), 10);
-        assert_string_equal(hc.hostname, "good");
-        assert_int_equal(hc.mode, NET_STATIC);
-        assert_string_equal(hc.address, "10.0.0.5");
-        assert_int_equal(hc.prefix, 16);
-        assert_string_equal(hc.gateway, "10.0.0.1");
-        assert_string_equal(hc.dns[0], "10.0.0.53");
-        assert_string_equal(hc.dns[1], "");
+	(void)state;
+	struct hostconf hc;
+	hostconf_defaults(&hc);
+	const char *text = "hostname = good\n"
+			   "mgmt.mode = static\n"
+			   "mgmt.address = 10.0.0.5/16\n"
+			   "mgmt.gateway = 10.0.0.1\n"
+			   "mgmt.dns = 10.0.0.53\n"
+			   "hostname = -bad\n"
+			   "mgmt.address = 10.0.0.6/33\n"
+			   "mgmt.address = 300.1.1.1/8\n"
+			   "mgmt.address = 10.0.0.7\n"
+			   "mgmt.address = 10.0.0.8/\n"
+			   "mgmt.address = 10.0.0.9/2x\n"
+			   "mgmt.gateway = 300.1.1.1\n"
+			   "mgmt.dns = 1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4\n"
+			   "mgmt.dns = 1.1.1.1,300.1.1.1\n"
+			   "mgmt.mode = bridge\n";
+	assert_int_equal(hostconf_parse(&hc, text, NULL, 0), 10);
+	assert_string_equal(hc.hostname, "good");
+	assert_int_equal(hc.mode, NET_STATIC);
+	assert_string_equal(hc.address, "10.0.0.5");
+	assert_int_equal(hc.prefix, 16);
+	assert_string_equal(hc.gateway, "10.0.0.1");
+	assert_string_equal(hc.dns[0], "10.0.0.53");
+	assert_string_equal(hc.dns[1], "");
 }
 
 static void test_dns_three(void **state)
 {
-        (void)state;
-        struct hostconf hc;
-        hostconf_defaults(&hc);
-        assert_int_equal(hostconf_parse(&hc, "mgmt.dns = 1.1.1.1,2.2.2.2 3.3.3.3\n", NULL, 0), 0);
-        assert_string_equal(hc.dns[0], "1.1.1.1");
-        assert_string_equal(hc.dns[1], "2.2.2.2");
-        assert_string_equal(hc.dns[2], "3.3.3.3");
+	(void)state;
+	struct hostconf hc;
+	hostconf_defaults(&hc);
+	assert_int_equal(hostconf_parse(&hc, "mgmt.dns = 1.1.1.1,2.2.2.2 3.3.3.3\n", NULL, 0), 0);
+	assert_string_equal(hc.dns[0], "1.1.1.1");
+	assert_string_equal(hc.dns[1], "2.2.2.2");
+	assert_string_equal(hc.dns[2], "3.3.3.3");
 }
 
 static void test_prefix_bounds(void **state)
 {
-        (void)state;
-        struct hostconf hc;
-        hostconf_defaults(&hc);
-        assert_int_equal(hostconf_parse(&hc, "mgmt.address = 192.0.2.10/0\n", NULL, 0), 0);
-        assert_int_equal(hc.prefix, 0);
-        assert_int_equal(hostconf_parse(&hc, "mgmt.address = 192.0.2.10/32\n", NULL, 0), 0);
-        assert_int_equal(hc.prefix, 32);
-        assert_int_equal(hostconf_parse(&hc, "mgmt.address = 192.0.2.10/-1\n", NULL, 0), 1);
-        assert_int_equal(hc.prefix, 32);
+	(void)state;
+	struct hostconf hc;
+	hostconf_defaults(&hc);
+	assert_int_equal(hostconf_parse(&hc, "mgmt.address = 192.0.2.10/0\n", NULL, 0), 0);
+	assert_int_equal(hc.prefix, 0);
+	assert_int_equal(hostconf_parse(&hc, "mgmt.address = 192.0.2.10/32\n", NULL, 0), 0);
+	assert_int_equal(hc.prefix, 32);
+	assert_int_equal(hostconf_parse(&hc, "mgmt.address = 192.0.2.10/-1\n", NULL, 0), 1);
+	assert_int_equal(hc.prefix, 32);
 }
 
 static void test_static_without_address(void **state)
 {
-        (void)state;
-        struct hostconf hc;
-        hostconf_defaults(&hc);
-        char errs[256];
-        assert_int_equal(hostconf_parse(&hc, "mgmt.mode = static\nmgmt.gateway = 192.0.2.1\n", errs,
-                                        sizeof(errs)),
-                         1);
-        assert_int_equal(hc.mode, NET_DHCP);
-        assert_non_null(strstr(errs, "static without mgmt.address"));
+	(void)state;
+	struct hostconf hc;
+	hostconf_defaults(&hc);
+	char errs[256];
+	assert_int_equal(hostconf_parse(&hc, "mgmt.mode = static\nmgmt.gateway = 192.0.2.1\n", errs,
+					sizeof(errs)),
+			 1);
+	assert_int_equal(hc.mode, NET_DHCP);
+	assert_non_null(strstr(errs, "static without mgmt.address"));
 
-        /* a rejected address does not count as an address */
-        hostconf_defaults(&hc);
-        assert_int_equal(
-            hostconf_parse(&hc, "mgmt.mode = static\nmgmt.address = 192.0.2.10/33\n", NULL, 0), 2);
-        assert_int_equal(hc.mode, NET_DHCP);
+	/* a rejected address does not count as an address */
+	hostconf_defaults(&hc);
+	assert_int_equal(
+	    hostconf_parse(&hc, "mgmt.mode = static\nmgmt.address = 192.0.2.10/33\n", NULL, 0), 2);
+	assert_int_equal(hc.mode, NET_DHCP);
 }
 
 static void test_errs_small_buffer(void **state)
 {
-        (void)state;
-        struct hostconf hc;
-        hostconf_defaults(&hc);
-        char errs[8];
-        assert_int_equal(
-            hostconf_parse(&hc, "a = 1\nb = 2\nc = 3\nmgmt.mode = static\n", errs, sizeof(errs)),
-            4);
-        assert_true(strlen(errs) < sizeof(errs));
+	(void)state;
+	struct hostconf hc;
+	hostconf_defaults(&hc);
+	char errs[8];
+	assert_int_equal(
+	    hostconf_parse(&hc, "a = 1\nb = 2\nc = 3\nmgmt.mode = static\n", errs, sizeof(errs)),
+	    4);
+	assert_true(strlen(errs) < sizeof(errs));
 }
 
 static void test_long_line(void **state)
 {
-        (void)state;
-        struct hostconf hc;
-        hostconf_defaults(&hc);
-        char text[400];
-        memset(text, 'x', sizeof(text));
-        memcpy(text, "hostname = ", 11);
-        text[sizeof(text) - 2] = '\n';
-        text[sizeof(text) - 1] = '\0';
-        char errs[128];
-        assert_int_equal(hostconf_parse(&hc, text, errs, sizeof(errs)), 1);
-        assert_non_null(strstr(errs, "line too long"));
-        assert_string_equal(hc.hostname, "keel");
+	(void)state;
+	struct hostconf hc;
+	hostconf_defaults(&hc);
+	char text[400];
+	memset(text, 'x', sizeof(text));
+	memcpy(text, "hostname = ", 11);
+	text[sizeof(text) - 2] = '\n';
+	text[sizeof(text) - 1] = '\0';
+	char errs[128];
+	assert_int_equal(hostconf_parse(&hc, text, errs, sizeof(errs)), 1);
+	assert_non_null(strstr(errs, "line too long"));
+	assert_string_equal(hc.hostname, "keel");
 }
 
 static void test_valid_hostname(void **state)
 {
-        (void)state;
-        assert_true(valid_hostname("keel"));
-        assert_true(valid_hostname("a"));
-        assert_true(valid_hostname("7"));
-        assert_true(valid_hostname("esx-01"));
-        assert_true(valid_hostname("host.example.com"));
-        assert_true(valid_hostname("a-b-c.d-e"));
+	(void)state;
+	assert_true(valid_hostname("keel"));
+	assert_true(valid_hostname("a"));
+	assert_true(valid_hostname("7"));
+	assert_true(valid_hostname("esx-01"));
+	assert_true(valid_hostname("host.example.com"));
+	assert_true(valid_hostname("a-b-c.d-e"));
 
-        char max[64];
-        memset(max, 'a', 63);
-        max[63] = '\0';
-        assert_true(valid_hostname(max));
-        char over[65];
-        memset(over, 'a', 64);
-        over[64] = '\0';
-        assert_false(valid_hostname(over));
+	char max[64];
+	memset(max, 'a', 63);
+	max[63] = '\0';
+	assert_true(valid_hostname(max));
+	char over[65];
+	memset(over, 'a', 64);
+	over[64] = '\0';
+	assert_false(valid_hostname(over));
 
-        assert_false(valid_hostname(""));
-        assert_false(valid_hostname("-bad"));
-        assert_false(valid_hostname("bad-"));
-        assert_false(valid_hostname("a.-b"));
-        assert_false(valid_hostname("a-.b"));
-        assert_false(valid_hostname(".a"));
-        assert_false(valid_hostname("a."));
-        assert_false(valid_hostname("a..b"));
-        assert_false(valid_hostname("a_b"));
-        assert_false(valid_hostname("a b"));
-        assert_false(valid_hostname("h\xc3\xa9te"));
+	assert_false(valid_hostname(""));
+	assert_false(valid_hostname("-bad"));
+	assert_false(valid_hostname("bad-"));
+	assert_false(valid_hostname("a.-b"));
+	assert_false(valid_hostname("a-.b"));
+	assert_false(valid_hostname(".a"));
+	assert_false(valid_hostname("a."));
+	assert_false(valid_hostname("a..b"));
+	assert_false(valid_hostname("a_b"));
+	assert_false(valid_hostname("a b"));
+	assert_false(valid_hostname("h\xc3\xa9te"));
 }
 
 static void test_valid_ipv4(void **state)
 {
-        (void)state;
-        assert_true(valid_ipv4("0.0.0.0"));
-        assert_true(valid_ipv4("192.0.2.10"));
-        assert_true(valid_ipv4("255.255.255.255"));
-        assert_false(valid_ipv4(""));
-        assert_false(valid_ipv4("300.1.1.1"));
-        assert_false(valid_ipv4("256.0.0.1"));
-        assert_false(valid_ipv4("1.2.3"));
-        assert_false(valid_ipv4("1.2.3.4.5"));
-        assert_false(valid_ipv4("1.2.3.4/24"));
-        assert_false(valid_ipv4(" 1.2.3.4"));
-        assert_false(valid_ipv4("1.2.3.4 "));
-        assert_false(valid_ipv4("a.b.c.d"));
-        assert_false(valid_ipv4("::1"));
-        assert_false(valid_ipv4("0255.255.255.255"));
+	(void)state;
+	assert_true(valid_ipv4("0.0.0.0"));
+	assert_true(valid_ipv4("192.0.2.10"));
+	assert_true(valid_ipv4("255.255.255.255"));
+	assert_false(valid_ipv4(""));
+	assert_false(valid_ipv4("300.1.1.1"));
+	assert_false(valid_ipv4("256.0.0.1"));
+	assert_false(valid_ipv4("1.2.3"));
+	assert_false(valid_ipv4("1.2.3.4.5"));
+	assert_false(valid_ipv4("1.2.3.4/24"));
+	assert_false(valid_ipv4(" 1.2.3.4"));
+	assert_false(valid_ipv4("1.2.3.4 "));
+	assert_false(valid_ipv4("a.b.c.d"));
+	assert_false(valid_ipv4("::1"));
+	assert_false(valid_ipv4("0255.255.255.255"));
 }
 
 int main(void)
 {
-        const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_defaults),
-            cmocka_unit_test(test_full_file),
-            cmocka_unit_test(test_unknown_key),
-            cmocka_unit_test(test_bad_values),
-            cmocka_unit_test(test_bad_values_keep_earlier),
-            cmocka_unit_test(test_dns_three),
-            cmocka_unit_test(test_prefix_bounds),
-            cmocka_unit_test(test_static_without_address),
-            cmocka_unit_test(test_errs_small_buffer),
-            cmocka_unit_test(test_long_line),
-            cmocka_unit_test(test_valid_hostname),
-            cmocka_unit_test(test_valid_ipv4),
-        };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_full_file),
+	    cmocka_unit_test(test_unknown_key),
+	    cmocka_unit_test(test_bad_values),
+	    cmocka_unit_test(test_bad_values_keep_earlier),
+	    cmocka_unit_test(test_dns_three),
+	    cmocka_unit_test(test_prefix_bounds),
+	    cmocka_unit_test(test_static_without_address),
+	    cmocka_unit_test(test_errs_small_buffer),
+	    cmocka_unit_test(test_long_line),
+	    cmocka_unit_test(test_valid_hostname),
+	    cmocka_unit_test(test_valid_ipv4),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
