@@ -84,6 +84,24 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode)
 	return close(fd);
 }
 
+int next_config_line(const char **text, char *buf, size_t n)
+{
+	const char *p = *text;
+	if (!*p)
+		return 0;
+	const char *eol = strchr(p, '\n');
+	size_t len = eol ? (size_t)(eol - p) : strlen(p);
+	*text = eol ? eol + 1 : p + len;
+	if (len >= n)
+		return -1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	char *hash = strchr(buf, '#');
+	if (hash)
+		*hash = '\0';
+	return 1;
+}
+
 char *str_trim(char *s)
 {
 	while (isspace((unsigned char)*s))

@@ -15,6 +15,12 @@ char *read_file(const char *path, size_t max, size_t *len_out);
  * file. Returns 0 or -1 with errno set. */
 int write_file(const char *path, const void *data, size_t len, mode_t mode);
 
+/* Reads the next line of a configuration text: copies it into buf (size n)
+ * without its newline and without a '#' comment, and advances *text past it.
+ * Returns 1 for a line, 0 at the end of the text, and -1 for a line that
+ * does not fit in buf (it is skipped). */
+int next_config_line(const char **text, char *buf, size_t n);
+
 /* Strips leading and trailing whitespace in place; returns the start. */
 char *str_trim(char *s);
 

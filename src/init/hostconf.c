@@ -106,22 +106,15 @@ int hostconf_parse(struct hostconf *hc, const char *text, char *errs, size_t err
 	size_t used = 0;
 	if (errs && errs_len)
 		errs[0] = '\0';
-	const char *p = text;
-	while (*p) {
+	char line[256];
+	int got;
+	while ((got = next_config_line(&text, line, sizeof(line))) != 0) {
 		lineno++;
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-		char line[256];
 		int rc = 0;
 		const char *why = NULL;
-		if (len >= sizeof(line)) {
+		if (got < 0) {
 			why = "line too long";
 		} else {
-			memcpy(line, p, len);
-			line[len] = '\0';
-			char *hash = strchr(line, '#');
-			if (hash)
-				*hash = '\0';
 			char *l = str_trim(line);
 			if (*l) {
 				char *eq = strchr(l, '=');
@@ -147,7 +140,6 @@ int hostconf_parse(struct hostconf *hc, const char *text, char *errs, size_t err
 					used += (size_t)k;
 			}
 		}
-		p = eol ? eol + 1 : p + len;
 	}
 	if (hc->mode == NET_STATIC && hc->prefix < 0) {
 		hc->mode = NET_DHCP;

@@ -1,5 +1,7 @@
 #include "init/modlist.h"
 
+#include "common/util.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,20 +15,12 @@ static void normalise(char *s)
 int modlist_parse(struct modlist *ml, const char *text, int *bad_line)
 {
 	memset(ml, 0, sizeof(*ml));
-	int lineno = 0;
-	const char *p = text;
-	while (*p) {
+	int lineno = 0, rc;
+	char line[256];
+	while ((rc = next_config_line(&text, line, sizeof(line))) != 0) {
 		lineno++;
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-		char line[256];
-		if (len >= sizeof(line))
+		if (rc < 0)
 			goto bad;
-		memcpy(line, p, len);
-		line[len] = '\0';
-		char *hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
 		char *save = NULL;
 		char *word = strtok_r(line, " \t\r", &save);
 		if (word) {
@@ -38,7 +32,6 @@ int modlist_parse(struct modlist *ml, const char *text, int *bad_line)
 			normalise(name);
 			ml->names[ml->n++] = name;
 		}
-		p = eol ? eol + 1 : p + len;
 	}
 	return 0;
 bad:

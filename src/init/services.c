@@ -36,18 +36,11 @@ int svctab_add(struct svctab *t, const char *name, char *const argv[])
 int svctab_parse(struct svctab *t, const char *text)
 {
 	int bad = 0, lineno = 0;
-	const char *p = text;
-	while (*p) {
+	char line[512];
+	int rc;
+	while ((rc = next_config_line(&text, line, sizeof(line))) != 0) {
 		lineno++;
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-		char line[512];
-		if (len < sizeof(line)) {
-			memcpy(line, p, len);
-			line[len] = '\0';
-			char *hash = strchr(line, '#');
-			if (hash)
-				*hash = '\0';
+		if (rc > 0) {
 			char *words[SVC_ARGS + 2] = {0};
 			int nw = 0;
 			char *save = NULL;
@@ -55,17 +48,15 @@ int svctab_parse(struct svctab *t, const char *text)
 			     w = strtok_r(NULL, " \t\r", &save))
 				words[nw++] = w;
 			if (nw == 0)
-				goto next;
+				continue;
 			if (nw >= 2 && nw <= SVC_ARGS + 1 && words[1][0] == '/' &&
 			    strlen(words[0]) < sizeof(t->svc[0].name) &&
 			    svctab_add(t, words[0], &words[1]) == 0)
-				goto next;
+				continue;
 		}
 		log_msg("services: line %d rejected (want: name /path [args], at most %d args)",
 			lineno, SVC_ARGS - 1);
 		bad++;
-	next:
-		p = eol ? eol + 1 : p + len;
 	}
 	return bad;
 }

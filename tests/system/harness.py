@@ -119,12 +119,15 @@ class Appliance:
                         break
             return reply
 
-    def powerdown(self, timeout=120):
-        """Presses the ACPI power button, waits for QEMU to exit, and returns
-        the console output of the boot that ended."""
-        self.qmp("system_powerdown")
+    def wait_off(self, timeout=120):
+        """Waits for QEMU to exit; returns the console of the boot that ended."""
         self.proc.wait(timeout=timeout)
         return self._archive()
+
+    def powerdown(self, timeout=120):
+        """Presses the ACPI power button and waits for the host to power off."""
+        self.qmp("system_powerdown")
+        return self.wait_off(timeout)
 
     def kill(self):
         if self.proc and self.proc.poll() is None:

@@ -106,7 +106,10 @@ def test_static_management_address_and_hostname(boot, disk):
             b"mgmt.address = 10.0.2.15/24\nmgmt.gateway = 10.0.2.2\n"
             b"mgmt.dns = 10.0.2.3\nbogus.key = 1\n")
     assert host.hook("write /config/host.conf", conf) == b"OK\n"
-    host.powerdown()
+    # a power-off request (SIGUSR2 to keel-init) shuts down as cleanly as the button
+    assert host.hook("poweroff") == b"OK\n"
+    con = host.wait_off()
+    assert "poweroff requested" in con and "poweroff: unmounted /config" in con
     host.start().wait_ready()
     con = host.console()
     assert "host name: esx-lab-01" in con
