@@ -33,7 +33,16 @@ ver=$(apt-cache show "$pkg" | awk '/^Version:/ { print $2; exit }')
 dir="$CACHE/${pkg}_${ver}"
 if [ ! -f "$dir/.complete" ]; then
 	rm -rf "$dir" && mkdir -p "$dir"
-	(cd "$dir" && apt-get download -q "$pkg=$ver" >/dev/null 2>&1)
+	if ! (cd "$dir" && apt-get download -q "$pkg=$ver" >/dev/null 2>&1); then
+		rm -rf "$dir"
+		if [ -n "${KEEL_FETCH_RETRIED:-}" ]; then
+			echo "fetch-kernel: cannot download $pkg=$ver" >&2
+			exit 1
+		fi
+		# stale package lists may name a version the archive no longer has
+		apt-get update -qq >/dev/null 2>&1 || true
+		KEEL_FETCH_RETRIED=1 exec "$0"
+	fi
 	deb=$(ls "$dir"/*.deb)
 	dpkg-deb -x "$deb" "$dir/root"
 	echo "$pkg" >"$dir/package"

@@ -233,13 +233,21 @@ static void mount_disk(void)
 			st == EXT4_CLEAN ? "clean"
 					 : "was not cleanly unmounted (journal replayed)");
 	}
-	if (!parts[0].mounted || !parts[1].mounted) {
-		if (!parts[1].mounted)
-			mount_at("tmpfs", "/scratch", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
-		if (!parts[0].mounted)
-			mount_at("tmpfs", "/config", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700");
+	int on_disk = parts[0].mounted || parts[1].mounted || parts[2].mounted;
+	if (!on_disk) {
 		log_msg("disk: no Keel disk found: running on RAM scratch; "
 			"configuration and logs will not persist");
+	}
+	/* what is not on disk lives in RAM, and the console says so */
+	if (!parts[1].mounted) {
+		mount_at("tmpfs", "/scratch", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+		if (on_disk)
+			log_msg("disk: /scratch is in RAM: logs will not persist");
+	}
+	if (!parts[0].mounted) {
+		mount_at("tmpfs", "/config", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700");
+		if (on_disk)
+			log_msg("disk: /config is in RAM: configuration will not persist");
 	}
 }
 

@@ -14,7 +14,7 @@ OUT = os.path.join(ROOT, "out")
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import appliance  # noqa: E402
 
-BOOT_TIMEOUT = 180  # seconds; TCG on a loaded 2-core machine can be slow
+BOOT_TIMEOUT = 120  # seconds; TCG on a loaded 2-core machine can be slow
 
 
 class Appliance:
@@ -83,7 +83,8 @@ class Appliance:
                 raise AssertionError(f"QEMU exited ({self.proc.returncode}) before "
                                      f"{pattern!r}: {self.proc.stderr.read().decode()}")
             time.sleep(0.1)
-        raise AssertionError(f"timed out after {timeout}s waiting for {pattern!r}")
+        raise AssertionError(f"timed out after {timeout}s waiting for {pattern!r}; "
+                             f"console ends with:\n{self.console()[-2000:]}")
 
     def wait_ready(self):
         self.wait_for(r"keel-init: ready in")
