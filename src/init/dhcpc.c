@@ -7,6 +7,7 @@
  * exits 0; bad usage exits 2; set-up failures exit 1 (the supervisor
  * restarts us). */
 #include "init/dhcp.h"
+#include "init/net.h"
 
 #include "common/log.h"
 #include "common/util.h"
@@ -15,7 +16,6 @@
 #include <errno.h>
 #include <net/if.h>
 #include <net/if_arp.h>
-#include <net/route.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -35,8 +35,6 @@
 /* pause after a NAK, so a confused server cannot make us loop hot */
 #define NAK_PAUSE_MS   2000
 #define MAX_BAD_LOGS   10
-#define RESOLV_CONF    "/etc/resolv.conf"
-#define RESOLV_TMP     "/etc/resolv.conf.keel-dhcpc"
 #define LEASE_INFINITE 0xffffffffu
 
 static volatile sig_atomic_t stop;
@@ -184,12 +182,6 @@ static void fill_ifreq(struct ifreq *ifr)
 	str_copy(ifr->ifr_name, sizeof(ifr->ifr_name), ifname); /* length checked in main */
 }
 
-static void set_sin(struct sockaddr *sa, in_addr_t a)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = a};
-	memcpy(sa, &sin, sizeof(sin));
-}
-
 static int setup_link(void)
 {
 	struct ifreq ifr;
@@ -243,75 +235,26 @@ static int open_socket(void)
 	return 0;
 }
 
-static void route(unsigned long req, struct in_addr gw)
-{
-	struct rtentry rt;
-	memset(&rt, 0, sizeof(rt));
-	set_sin(&rt.rt_dst, INADDR_ANY);
-	set_sin(&rt.rt_genmask, INADDR_ANY);
-	set_sin(&rt.rt_gateway, gw.s_addr);
-	rt.rt_flags = RTF_UP | RTF_GATEWAY;
-	rt.rt_dev = (char *)ifname;
-	if (ioctl(sock, req, &rt) < 0) {
-		char a[INET_ADDRSTRLEN];
-		if (req == SIOCADDRT && errno != EEXIST)
-			log_errno("%s: cannot add default route via %s", ifname, ntoa(gw, a));
-		else if (req == SIOCDELRT && errno != ESRCH)
-			log_errno("%s: cannot delete default route via %s", ifname, ntoa(gw, a));
-	}
-}
-
-static void write_resolv(const struct dhcp_reply *r)
-{
-	char text[DHCP_MAX_DNS * 32];
-	size_t used = 0;
-	for (unsigned i = 0; i < r->n_dns; i++) {
-		char a[INET_ADDRSTRLEN];
-		used += (size_t)snprintf(text + used, sizeof(text) - used, "nameserver %s\n",
-					 ntoa(r->dns[i], a));
-	}
-	if (write_file(RESOLV_TMP, text, used, 0644) < 0 || rename(RESOLV_TMP, RESOLV_CONF) < 0) {
-		log_errno("%s: cannot write %s", ifname, RESOLV_CONF);
-		unlink(RESOLV_TMP);
-	}
-}
-
 /* Removes the leased address (and with it the routes through it). */
 static void unconfigure(void)
 {
-	struct ifreq ifr;
-	fill_ifreq(&ifr);
-	set_sin(&ifr.ifr_addr, INADDR_ANY);
-	if (ioctl(sock, SIOCSIFADDR, &ifr) < 0)
-		log_errno("%s: cannot remove address", ifname);
+	struct in_addr none = {.s_addr = INADDR_ANY};
+	net_set_address(ifname, none, 0);
 	cur_gw.s_addr = 0;
 }
 
 static void configure(const struct dhcp_reply *r)
 {
 	char a[INET_ADDRSTRLEN];
-	struct ifreq ifr;
-	fill_ifreq(&ifr);
-	set_sin(&ifr.ifr_addr, r->yiaddr.s_addr);
-	if (ioctl(sock, SIOCSIFADDR, &ifr) < 0) {
-		log_errno("%s: cannot set address %s", ifname, ntoa(r->yiaddr, a));
+	if (net_set_address(ifname, r->yiaddr, (int)r->prefix) < 0)
 		return;
-	}
-	fill_ifreq(&ifr);
-	set_sin(&ifr.ifr_netmask, r->prefix == 0 ? 0 : htonl(0xffffffffu << (32 - r->prefix)));
-	if (ioctl(sock, SIOCSIFNETMASK, &ifr) < 0) {
-		log_errno("%s: cannot set netmask /%u", ifname, r->prefix);
-		return;
-	}
 	if (cur_gw.s_addr && (!r->has_router || cur_gw.s_addr != r->router.s_addr))
-		route(SIOCDELRT, cur_gw);
+		net_default_route(ifname, cur_gw, 0);
 	cur_gw.s_addr = 0;
-	if (r->has_router) {
-		route(SIOCADDRT, r->router);
+	if (r->has_router && net_default_route(ifname, r->router, 1) == 0)
 		cur_gw = r->router;
-	}
 	if (r->n_dns > 0)
-		write_resolv(r);
+		net_write_resolv(r->dns, (int)r->n_dns);
 
 	char gw[INET_ADDRSTRLEN] = "none";
 	if (r->has_router)

@@ -72,48 +72,92 @@ static void set_sin(struct sockaddr *sa, in_addr_t a)
 	memcpy(sa, &sin, sizeof(sin));
 }
 
-int net_apply_static(const char *ifname, const struct hostconf *hc)
+int net_set_address(const char *ifname, struct in_addr addr, int prefix)
 {
 	struct ifreq ifr;
 	int s = ifreq_sock(&ifr, ifname);
 	if (s < 0)
 		return -1;
-	in_addr_t addr = inet_addr(hc->address);
-	in_addr_t mask = hc->prefix == 0 ? 0 : htonl(0xffffffffu << (32 - hc->prefix));
+	char a[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
 	int rc = 0;
-	set_sin(&ifr.ifr_addr, addr);
+	set_sin(&ifr.ifr_addr, addr.s_addr);
 	if (ioctl(s, SIOCSIFADDR, &ifr) < 0) {
-		log_errno("net: %s: cannot set address %s", ifname, hc->address);
+		log_errno("net: %s: cannot set address %s", ifname, a);
 		rc = -1;
-	}
-	set_sin(&ifr.ifr_netmask, mask);
-	if (rc == 0 && ioctl(s, SIOCSIFNETMASK, &ifr) < 0) {
-		log_errno("net: %s: cannot set netmask /%d", ifname, hc->prefix);
-		rc = -1;
-	}
-	if (rc == 0 && hc->gateway[0]) {
-		struct rtentry rt;
-		memset(&rt, 0, sizeof(rt));
-		set_sin(&rt.rt_dst, INADDR_ANY);
-		set_sin(&rt.rt_genmask, INADDR_ANY);
-		set_sin(&rt.rt_gateway, inet_addr(hc->gateway));
-		rt.rt_flags = RTF_UP | RTF_GATEWAY;
-		rt.rt_dev = (char *)ifname;
-		if (ioctl(s, SIOCADDRT, &rt) < 0 && errno != EEXIST) {
-			log_errno("net: cannot add default route via %s", hc->gateway);
+	} else if (addr.s_addr != INADDR_ANY) {
+		set_sin(&ifr.ifr_netmask, prefix == 0 ? 0 : htonl(0xffffffffu << (32 - prefix)));
+		if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0) {
+			log_errno("net: %s: cannot set netmask /%d", ifname, prefix);
 			rc = -1;
 		}
 	}
 	close(s);
-	char resolv[128] = "";
-	size_t used = 0;
-	for (int i = 0; i < 3 && hc->dns[i][0]; i++)
-		used += (size_t)snprintf(resolv + used, sizeof(resolv) - used, "nameserver %s\n",
-					 hc->dns[i]);
-	if (used && write_file("/etc/resolv.conf", resolv, used, 0644) < 0)
-		log_errno("net: cannot write /etc/resolv.conf");
-	if (rc == 0)
-		log_msg("net: %s static %s/%d gw %s", ifname, hc->address, hc->prefix,
-			hc->gateway[0] ? hc->gateway : "none");
 	return rc;
+}
+
+int net_default_route(const char *ifname, struct in_addr gw, int add)
+{
+	struct ifreq ifr;
+	int s = ifreq_sock(&ifr, ifname);
+	if (s < 0)
+		return -1;
+	struct rtentry rt;
+	memset(&rt, 0, sizeof(rt));
+	set_sin(&rt.rt_dst, INADDR_ANY);
+	set_sin(&rt.rt_genmask, INADDR_ANY);
+	set_sin(&rt.rt_gateway, gw.s_addr);
+	rt.rt_flags = RTF_UP | RTF_GATEWAY;
+	rt.rt_dev = ifr.ifr_name;
+	int rc = ioctl(s, add ? SIOCADDRT : SIOCDELRT, &rt);
+	if (rc < 0 && errno != (add ? EEXIST : ESRCH)) {
+		char a[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &gw, a, sizeof(a));
+		log_errno("net: %s: cannot %s default route via %s", ifname, add ? "add" : "delete",
+			  a);
+	} else {
+		rc = 0;
+	}
+	close(s);
+	return rc;
+}
+
+int net_write_resolv(const struct in_addr *dns, int n)
+{
+	char text[512];
+	size_t used = 0;
+	for (int i = 0; i < n && used < sizeof(text); i++) {
+		char a[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &dns[i], a, sizeof(a));
+		used += (size_t)snprintf(text + used, sizeof(text) - used, "nameserver %s\n", a);
+	}
+	if (used >= sizeof(text))
+		used = sizeof(text) - 1;
+	const char *tmp = "/etc/resolv.conf.new";
+	if (write_file(tmp, text, used, 0644) < 0 || rename(tmp, "/etc/resolv.conf") < 0) {
+		log_errno("net: cannot write /etc/resolv.conf");
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+int net_apply_static(const char *ifname, const struct hostconf *hc)
+{
+	struct in_addr addr, gw, dns[3];
+	int ndns = 0;
+	inet_pton(AF_INET, hc->address, &addr);
+	if (net_set_address(ifname, addr, hc->prefix) < 0)
+		return -1;
+	if (hc->gateway[0] &&
+	    (inet_pton(AF_INET, hc->gateway, &gw) != 1 || net_default_route(ifname, gw, 1) < 0))
+		return -1;
+	for (int i = 0; i < 3 && hc->dns[i][0]; i++)
+		if (inet_pton(AF_INET, hc->dns[i], &dns[ndns]) == 1)
+			ndns++;
+	if (ndns && net_write_resolv(dns, ndns) < 0)
+		return -1;
+	log_msg("net: %s static %s/%d gw %s", ifname, hc->address, hc->prefix,
+		hc->gateway[0] ? hc->gateway : "none");
+	return 0;
 }
