@@ -391,8 +391,8 @@ int main(void)
 	struct hostconf hc;
 	load_hostconf(&hc);
 
-	char *svc = read_file(SERVICES_FILE, 65536, NULL);
 	setup_network(&hc);
+	char *svc = read_file(SERVICES_FILE, 65536, NULL);
 	if (svc) {
 		svctab_parse(&services, svc);
 		free(svc);
