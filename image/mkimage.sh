@@ -45,7 +45,7 @@ ln -s sbin/keel-init "$ST/init"
 # --- kernel modules: the list, their dependencies, and a modules.dep for them
 MODDIR=lib/modules/$KVER
 mkdir -p "$ST/$MODDIR"
-grep -v '^[[:space:]]*#' "$SRC/image/modules.list" | sed 's/#.*//' | awk 'NF { print $1 }' |
+sed 's/#.*//' "$SRC/image/modules.list" | awk 'NF { print $1 }' |
 while read -r m; do
 	modprobe -d "$KROOT" -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 done | sort -u | while read -r ko; do

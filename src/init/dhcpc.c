@@ -176,16 +176,11 @@ static int exchange(const uint8_t *pkt, size_t len, uint32_t xid, bool want_offe
 	}
 }
 
-static void fill_ifreq(struct ifreq *ifr)
-{
-	memset(ifr, 0, sizeof(*ifr));
-	str_copy(ifr->ifr_name, sizeof(ifr->ifr_name), ifname); /* length checked in main */
-}
-
 static int setup_link(void)
 {
 	struct ifreq ifr;
-	fill_ifreq(&ifr);
+	memset(&ifr, 0, sizeof(ifr));
+	str_copy(ifr.ifr_name, sizeof(ifr.ifr_name), ifname); /* length checked in main */
 	if (ioctl(sock, SIOCGIFHWADDR, &ifr) < 0) {
 		log_errno("%s: cannot read hardware address", ifname);
 		return -1;
@@ -195,17 +190,9 @@ static int setup_link(void)
 		return -1;
 	}
 	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	fill_ifreq(&ifr);
-	if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) {
-		log_errno("%s: cannot read flags", ifname);
+	if (net_link_up(ifname) < 0) {
+		log_errno("%s: cannot bring link up", ifname);
 		return -1;
-	}
-	if (!(ifr.ifr_flags & IFF_UP)) {
-		ifr.ifr_flags |= IFF_UP;
-		if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) {
-			log_errno("%s: cannot bring link up", ifname);
-			return -1;
-		}
 	}
 	return 0;
 }
