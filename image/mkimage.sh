@@ -27,7 +27,7 @@ trap 'rm -rf "$ST"' EXIT
 mkdir -p "$ST"/{sbin,etc/keel,proc,sys,dev,run,tmp,config,scratch,datastores}
 
 # --- binaries and the shared libraries they use
-bins=("$BUILD/src/init/keel-init" "$BUILD/src/init/keel-dhcpc")
+bins=("$BUILD/src/init/keel-init" "$BUILD/src/init/keel-dhcpc" "$BUILD/src/vmm/keel-vmm")
 [ "$VARIANT" = test ] && bins+=("$BUILD/src/testhook/keel-testhook")
 for b in "${bins[@]}"; do
 	[ -x "$b" ] || { echo "mkimage: $b is not built" >&2; exit 1; }

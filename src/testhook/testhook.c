@@ -7,10 +7,16 @@
  *   write PATH        the rest of the stream is written to PATH; "OK"
  *   kill NAME SIGNO   signal the supervised service NAME; "OK PID"
  *   run ARG...        run a program; its output, then "EXIT STATUS"
+ *   spawn LOG ARG...  start a program in the background, its output
+ *                     appended to LOG; "OK PID". When it ends, its exit
+ *                     status is written to LOG.exit
+ *   unix PATH         the rest of the stream goes to the unix socket PATH
+ *                     once it connects, and one line of its answer comes back
  *   poweroff|reboot   ask keel-init to power off or reboot; "OK" */
 #include "common/log.h"
 #include "common/util.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,15 +74,112 @@ static void do_write(int fd, const char *path)
 	reply(fd, "OK\n");
 }
 
-static void do_run(int fd, char *args)
+/* Splits args at spaces into argv (32 slots); returns the count. */
+static int split(char *args, char **argv)
 {
-	char *argv[32];
 	int n = 0;
 	char *save = NULL;
 	for (char *w = strtok_r(args, " ", &save); w && n < 31; w = strtok_r(NULL, " ", &save))
 		argv[n++] = w;
 	argv[n] = NULL;
-	if (n == 0) {
+	return n;
+}
+
+static int exit_code(int status)
+{
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void do_spawn(int fd, char *args)
+{
+	char *argv[32];
+	char *log = strtok_r(args, " ", &args);
+	if (!log || split(args, argv) == 0) {
+		reply(fd, "ERR usage: spawn LOG PROGRAM [ARG...]\n");
+		return;
+	}
+	int pipefd[2];
+	if (pipe(pipefd) < 0) {
+		reply(fd, "ERR %m\n");
+		return;
+	}
+	if (fork() == 0) { /* the monitor: runs the program, records how it ended */
+		setsid();
+		pid_t pid = fork();
+		if (pid == 0) {
+			int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+			int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (out < 0 || in < 0)
+				_exit(127);
+			dup2(in, 0);
+			dup2(out, 1);
+			dup2(out, 2);
+			execv(argv[0], argv);
+			dprintf(2, "exec %s: %m\n", argv[0]);
+			_exit(127);
+		}
+		if (write(pipefd[1], &pid, sizeof(pid)) < 0)
+			_exit(1);
+		close(pipefd[1]);
+		int status = 0;
+		waitpid(pid, &status, 0);
+		char path[1024], code[16];
+		snprintf(path, sizeof(path), "%s.exit", log);
+		snprintf(code, sizeof(code), "%d\n", exit_code(status));
+		write_file(path, code, strlen(code), 0644);
+		_exit(0);
+	}
+	pid_t pid = -1;
+	if (read(pipefd[0], &pid, sizeof(pid)) != sizeof(pid))
+		reply(fd, "ERR could not start\n");
+	else
+		reply(fd, "OK %d\n", pid);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+/* Connects to a unix socket (retrying for a few seconds while it is not
+ * there yet), sends the rest of the stream, returns one line of answer. */
+static void do_unix(int fd, const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	if (str_copy(a.sun_path, sizeof(a.sun_path), path) < 0) {
+		reply(fd, "ERR path too long\n");
+		return;
+	}
+	int s = -1;
+	for (int i = 0; i < 50; i++) {
+		s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s >= 0 && connect(s, (struct sockaddr *)&a, sizeof(a)) == 0)
+			break;
+		close(s);
+		s = -1;
+		usleep(100000);
+	}
+	if (s < 0) {
+		reply(fd, "ERR %m\n");
+		return;
+	}
+	char buf[65536];
+	ssize_t r;
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		if (write(s, buf, (size_t)r) != r)
+			break;
+	char line[65536];
+	if (read_line(s, line, sizeof(line)) == 0) {
+		size_t n = strlen(line);
+		line[n] = '\n';
+		if (write(fd, line, n + 1) < 0)
+			log_errno("write");
+	} else
+		reply(fd, "ERR no answer\n");
+	close(s);
+}
+
+static void do_run(int fd, char *args)
+{
+	char *argv[32];
+	if (split(args, argv) == 0) {
 		reply(fd, "ERR nothing to run\n");
 		return;
 	}
@@ -89,7 +193,7 @@ static void do_run(int fd, char *args)
 	}
 	int status = 0;
 	waitpid(pid, &status, 0);
-	reply(fd, "EXIT %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	reply(fd, "EXIT %d\n", exit_code(status));
 }
 
 static void handle(int fd)
@@ -123,6 +227,10 @@ static void handle(int fd)
 		free(pid);
 	} else if (strncmp(line, "run ", 4) == 0) {
 		do_run(fd, line + 4);
+	} else if (strncmp(line, "spawn ", 6) == 0) {
+		do_spawn(fd, line + 6);
+	} else if (strncmp(line, "unix ", 5) == 0) {
+		do_unix(fd, line + 5);
 	} else if (strcmp(line, "poweroff") == 0 || strcmp(line, "reboot") == 0) {
 		reply(fd, "OK\n");
 		kill(1, line[0] == 'p' ? SIGUSR2 : SIGTERM);

@@ -1,0 +1,217 @@
+#include "vmm/acpi.h"
+
+#include <string.h>
+
+#define OEM_ID	    "KEEL  "
+#define OEM_TABLE   "KEELVMM "
+#define LAPIC_BASE  0xfee00000u
+#define IOAPIC_BASE 0xfec00000u
+
+uint8_t acpi_checksum(const uint8_t *p, size_t len)
+{
+	uint8_t sum = 0;
+	while (len--)
+		sum = (uint8_t)(sum + *p++);
+	return sum;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/* The 36-byte header every system description table starts with; the
+ * checksum is set by finish(). */
+static void header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
+{
+	memcpy(t, sig, 4);
+	put32(t + 4, len);
+	t[8] = rev;
+	memcpy(t + 10, OEM_ID, 6);
+	memcpy(t + 16, OEM_TABLE, 8);
+	put32(t + 24, 1);
+	memcpy(t + 28, "KEEL", 4);
+	put32(t + 32, 1);
+}
+
+static void finish(uint8_t *t, uint32_t len)
+{
+	t[9] = 0;
+	t[9] = (uint8_t)-acpi_checksum(t, len);
+}
+
+/* Generic Address Structure: an I/O port register of `bits` width. */
+static void gas_io(uint8_t *p, uint8_t bits, uint8_t access, uint64_t port)
+{
+	p[0] = 1; /* system I/O space */
+	p[1] = bits;
+	p[2] = 0;
+	p[3] = access; /* 1 byte, 2 word, 3 dword */
+	put64(p + 4, port);
+}
+
+/* \_S5 as AML: Name (_S5_, Package (4) { 5, 0, 0, 0 }) */
+static const uint8_t dsdt_aml[] = {0x08, '_',  'S',	     '5',  '_',	 0x12, 0x07,
+				   0x04, 0x0a, ACPI_S5_TYPE, 0x00, 0x00, 0x00};
+
+#define FADT_LEN 276
+#define FACS_LEN 64
+
+size_t acpi_build(uint8_t *buf, size_t cap, uint64_t gpa, unsigned ncpus)
+{
+	/* layout: RSDP 0, XSDT 64, FACS 128 (64-byte aligned), FADT 192,
+	 * DSDT after it, MADT after that */
+	const size_t rsdp = 0, xsdt = 64, facs = 128, fadt = 192;
+	const size_t dsdt = fadt + FADT_LEN;
+	const size_t dsdt_len = 36 + sizeof(dsdt_aml);
+	const size_t madt = (dsdt + dsdt_len + 15) & ~(size_t)15;
+	const size_t madt_len = 44 + 8 * (size_t)ncpus + 12 + 10;
+	const size_t total = madt + madt_len;
+	if (total > cap)
+		return 0;
+	memset(buf, 0, total);
+
+	uint8_t *p = buf + rsdp;
+	memcpy(p, "RSD PTR ", 8);
+	memcpy(p + 9, OEM_ID, 6);
+	p[15] = 2; /* ACPI 2.0+ */
+	put32(p + 20, 36);
+	put64(p + 24, gpa + xsdt);
+	p[8] = (uint8_t)-acpi_checksum(p, 20);
+	p[32] = (uint8_t)-acpi_checksum(p, 36);
+
+	const uint32_t xsdt_len = 36 + 2 * 8;
+	p = buf + xsdt;
+	header(p, "XSDT", xsdt_len, 1);
+	put64(p + 36, gpa + fadt);
+	put64(p + 44, gpa + madt);
+	finish(p, xsdt_len);
+
+	p = buf + facs;
+	memcpy(p, "FACS", 4);
+	put32(p + 4, FACS_LEN);
+	p[32] = 2; /* version */
+
+	p = buf + fadt;
+	header(p, "FACP", FADT_LEN, 6);
+	put32(p + 36, (uint32_t)(gpa + facs));
+	put32(p + 40, (uint32_t)(gpa + dsdt));
+	put16(p + 46, ACPI_SCI_IRQ);
+	/* SMI_CMD 0: the platform is always in ACPI mode */
+	put32(p + 56, ACPI_PM1_EVT);
+	put32(p + 64, ACPI_PM1_CNT);
+	p[88] = 4; /* PM1_EVT_LEN */
+	p[89] = 2; /* PM1_CNT_LEN */
+	/* IAPC_BOOT_ARCH: no VGA (bit 2), no CMOS RTC (bit 5); no 8042 */
+	put16(p + 109, (1 << 2) | (1 << 5));
+	/* flags: WBINVD (0), no sleep button (5); bit 4 clear: fixed power button */
+	put32(p + 112, (1 << 0) | (1 << 5));
+	p[131] = 3; /* FADT minor version: ACPI 6.3 */
+	put64(p + 132, gpa + facs);
+	put64(p + 140, gpa + dsdt);
+	gas_io(p + 148, 32, 2, ACPI_PM1_EVT);
+	gas_io(p + 172, 16, 2, ACPI_PM1_CNT);
+	memcpy(p + 268, "KEELVMM\0", 8); /* hypervisor vendor identity */
+	finish(p, FADT_LEN);
+
+	p = buf + dsdt;
+	header(p, "DSDT", (uint32_t)dsdt_len, 2);
+	memcpy(p + 36, dsdt_aml, sizeof(dsdt_aml));
+	finish(p, (uint32_t)dsdt_len);
+
+	p = buf + madt;
+	header(p, "APIC", (uint32_t)madt_len, 5);
+	put32(p + 36, LAPIC_BASE);
+	put32(p + 40, 1); /* PCAT_COMPAT: there are 8259 PICs too */
+	uint8_t *e = p + 44;
+	for (unsigned i = 0; i < ncpus; i++, e += 8) {
+		e[0] = 0; /* processor local APIC */
+		e[1] = 8;
+		e[2] = (uint8_t)i; /* ACPI processor UID */
+		e[3] = (uint8_t)i; /* APIC id */
+		put32(e + 4, 1);   /* enabled */
+	}
+	e[0] = 1; /* I/O APIC */
+	e[1] = 12;
+	e[2] = (uint8_t)ncpus; /* its id follows the vCPUs' */
+	put32(e + 4, IOAPIC_BASE);
+	put32(e + 8, 0); /* GSI base */
+	e += 12;
+	e[0] = 2; /* interrupt source override: the SCI is level, active high */
+	e[1] = 10;
+	e[2] = 0;
+	e[3] = ACPI_SCI_IRQ;
+	put32(e + 4, ACPI_SCI_IRQ);
+	put16(e + 8, 0x000d);
+	finish(p, (uint32_t)madt_len);
+	return total;
+}
+
+void acpi_pm_init(struct acpi_pm *pm)
+{
+	pm->sts = 0;
+	pm->en = 0;
+	pm->cnt = ACPI_SCI_EN;
+}
+
+static void update_sci(struct acpi_pm *pm)
+{
+	if (pm->sci)
+		pm->sci(pm->opaque, (pm->sts & pm->en & ACPI_PWRBTN) != 0);
+}
+
+/* The 6 bytes from ACPI_PM1_EVT as one little-endian register file. */
+static uint8_t get_byte(struct acpi_pm *pm, unsigned off)
+{
+	uint16_t r = off < 2 ? pm->sts : off < 4 ? pm->en : pm->cnt;
+	return (uint8_t)(r >> (8 * (off & 1)));
+}
+
+uint32_t acpi_pm_read(struct acpi_pm *pm, uint16_t port, unsigned size)
+{
+	uint32_t v = 0;
+	for (unsigned i = 0; i < size; i++) {
+		unsigned off = (unsigned)(port - ACPI_PM1_EVT) + i;
+		v |= (uint32_t)(off < 6 ? get_byte(pm, off) : 0xff) << (8 * i);
+	}
+	return v;
+}
+
+void acpi_pm_write(struct acpi_pm *pm, uint16_t port, unsigned size, uint32_t value)
+{
+	for (unsigned i = 0; i < size; i++) {
+		unsigned off = (unsigned)(port - ACPI_PM1_EVT) + i;
+		uint16_t b = (uint16_t)((value >> (8 * i)) & 0xff) << (8 * (off & 1));
+		uint16_t mask = (uint16_t)(0xff << (8 * (off & 1)));
+		if (off < 2)
+			pm->sts &= (uint16_t)~b; /* write 1 to clear */
+		else if (off < 4)
+			pm->en = (uint16_t)((pm->en & ~mask) | b);
+		else if (off < 6)
+			pm->cnt = (uint16_t)((pm->cnt & ~mask) | b);
+	}
+	if (pm->cnt & ACPI_SLP_EN) {
+		unsigned type = (pm->cnt >> 10) & 7;
+		pm->cnt &= (uint16_t)~ACPI_SLP_EN; /* SLP_EN reads as 0 */
+		if (type == ACPI_S5_TYPE && pm->poweroff)
+			pm->poweroff(pm->opaque);
+	}
+	pm->cnt |= ACPI_SCI_EN;
+	update_sci(pm);
+}
+
+void acpi_pm_power_button(struct acpi_pm *pm)
+{
+	pm->sts |= ACPI_PWRBTN;
+	update_sci(pm);
+}

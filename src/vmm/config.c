@@ -1,0 +1,193 @@
+#include "vmm/config.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64)
+		return false;
+	for (; *s; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+		    !(*s >= '0' && *s <= '9') && !strchr("._-", *s))
+			return false;
+	return true;
+}
+
+/* A string field: absent is fine unless required; present must be a
+ * non-empty string without NUL bytes, at most max bytes long. */
+static int get_string(json_t *root, const char *key, bool required, size_t max, char **out,
+		      char *err, size_t errlen)
+{
+	json_t *v = json_object_get(root, key);
+	*out = NULL;
+	if (!v)
+		return required ? fail(err, errlen, "%s: missing", key) : 0;
+	if (!json_is_string(v))
+		return fail(err, errlen, "%s: must be a string", key);
+	size_t len = json_string_length(v);
+	if (len == 0 || len > max || strlen(json_string_value(v)) != len)
+		return fail(err, errlen, "%s: must be 1..%zu characters", key, max);
+	*out = strdup(json_string_value(v));
+	return *out ? 0 : fail(err, errlen, "%s: out of memory", key);
+}
+
+static int get_uint(json_t *root, const char *key, uint64_t lo, uint64_t hi, uint64_t *out,
+		    char *err, size_t errlen)
+{
+	json_t *v = json_object_get(root, key);
+	if (!v)
+		return fail(err, errlen, "%s: missing", key);
+	if (!json_is_integer(v) || json_integer_value(v) < (json_int_t)lo ||
+	    json_integer_value(v) > (json_int_t)hi)
+		return fail(err, errlen, "%s: must be an integer from %llu to %llu", key,
+			    (unsigned long long)lo, (unsigned long long)hi);
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+static int parse_console(json_t *v, struct vmm_config *c, char *err, size_t errlen)
+{
+	static const char *const types[] = {"stdio", "file", "pty", "socket"};
+	if (!json_is_object(v))
+		return fail(err, errlen, "console: must be an object");
+	const char *key;
+	json_t *val;
+	json_object_foreach(v, key, val) if (strcmp(key, "type") != 0 &&
+					     strcmp(key, "path") !=
+						 0) return fail(err, errlen,
+								"console.%s: unknown field", key);
+	json_t *t = json_object_get(v, "type");
+	if (!json_is_string(t))
+		return fail(err, errlen, "console.type: must be one of stdio, file, pty, socket");
+	size_t i;
+	for (i = 0; i < ARRAY_SIZE(types); i++)
+		if (strcmp(json_string_value(t), types[i]) == 0)
+			break;
+	if (i == ARRAY_SIZE(types))
+		return fail(err, errlen, "console.type: must be one of stdio, file, pty, socket");
+	c->console = (enum console_type)i;
+	bool wants_path = c->console == CONSOLE_FILE || c->console == CONSOLE_SOCKET;
+	char why[128];
+	if (get_string(v, "path", wants_path, 107, &c->console_path, why, sizeof(why)) < 0)
+		return fail(err, errlen, "console.%s", why);
+	if (!wants_path && c->console_path)
+		return fail(err, errlen, "console.path: not used by console type %s", types[i]);
+	return 0;
+}
+
+static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
+{
+	static const char *const known[] = {"name",	 "vcpus",     "memory_mib", "kernel",
+					    "initrd",	 "cmdline",   "console",    "control",
+					    "on_reboot", "boot_timer"};
+	if (!json_is_object(root))
+		return fail(err, errlen, "the configuration must be a JSON object");
+	const char *key;
+	json_t *val;
+	json_object_foreach(root, key, val)
+	{
+		size_t i;
+		for (i = 0; i < ARRAY_SIZE(known); i++)
+			if (strcmp(key, known[i]) == 0)
+				break;
+		if (i == ARRAY_SIZE(known))
+			return fail(err, errlen, "%s: unknown field", key);
+	}
+	json_t *name = json_object_get(root, "name");
+	if (!name)
+		return fail(err, errlen, "name: missing");
+	if (!json_is_string(name) || !valid_name(json_string_value(name)))
+		return fail(err, errlen, "name: must be 1..64 of the characters A-Z a-z 0-9 . _ -");
+	strcpy(c->name, json_string_value(name));
+	uint64_t n;
+	if (get_uint(root, "vcpus", 1, VMM_MAX_VCPUS, &n, err, errlen) < 0)
+		return -1;
+	c->vcpus = (unsigned)n;
+	if (get_uint(root, "memory_mib", VMM_MIN_MEM_MIB, VMM_MAX_MEM_MIB, &c->memory_mib, err,
+		     errlen) < 0)
+		return -1;
+	if (get_string(root, "kernel", true, 4095, &c->kernel, err, errlen) < 0 ||
+	    get_string(root, "initrd", false, 4095, &c->initrd, err, errlen) < 0 ||
+	    get_string(root, "control", false, 107, &c->control, err, errlen) < 0)
+		return -1;
+	json_t *cmd = json_object_get(root, "cmdline");
+	if (cmd && (!json_is_string(cmd) || json_string_length(cmd) >= VMM_CMDLINE_MAX ||
+		    strlen(json_string_value(cmd)) != json_string_length(cmd)))
+		return fail(err, errlen, "cmdline: must be a string shorter than %d characters",
+			    VMM_CMDLINE_MAX);
+	c->cmdline = strdup(cmd ? json_string_value(cmd) : "");
+	if (!c->cmdline)
+		return fail(err, errlen, "cmdline: out of memory");
+	json_t *con = json_object_get(root, "console");
+	if (con && parse_console(con, c, err, errlen) < 0)
+		return -1;
+	json_t *reboot = json_object_get(root, "on_reboot");
+	if (reboot) {
+		const char *s = json_string_value(reboot);
+		if (!s || (strcmp(s, "restart") != 0 && strcmp(s, "exit") != 0))
+			return fail(err, errlen, "on_reboot: must be \"restart\" or \"exit\"");
+		c->reboot_exits = strcmp(s, "exit") == 0;
+	}
+	json_t *timer = json_object_get(root, "boot_timer");
+	if (timer) {
+		if (!json_is_boolean(timer))
+			return fail(err, errlen, "boot_timer: must be true or false");
+		c->boot_timer = json_is_true(timer);
+	}
+	return 0;
+}
+
+int config_parse(const char *text, struct vmm_config *c, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	json_error_t jerr;
+	json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return fail(err, errlen, "not valid JSON: %s (line %d, column %d)", jerr.text,
+			    jerr.line, jerr.column);
+	int r = parse(root, c, err, errlen);
+	json_decref(root);
+	if (r < 0)
+		config_free(c);
+	return r;
+}
+
+int config_load(const char *path, struct vmm_config *c, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	char *text = read_file(path, 1 << 20, NULL);
+	if (!text)
+		return fail(err, errlen, "%s: %s", path, strerror(errno));
+	int r = config_parse(text, c, err, errlen);
+	free(text);
+	return r;
+}
+
+void config_free(struct vmm_config *c)
+{
+	free(c->kernel);
+	free(c->initrd);
+	free(c->cmdline);
+	free(c->console_path);
+	free(c->control);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,54 @@
+/* keel-vmm's VM configuration: a JSON file named on the command line.
+ *
+ *   {
+ *     "name": "web1",                     1..64 of [A-Za-z0-9._-]
+ *     "vcpus": 2,                         1..VMM_MAX_VCPUS
+ *     "memory_mib": 512,                  VMM_MIN_MEM_MIB..VMM_MAX_MEM_MIB
+ *     "kernel": "/datastores/local/vmlinuz",   bzImage or ELF vmlinux
+ *     "initrd": "/datastores/local/initrd.img",   optional
+ *     "cmdline": "console=ttyS0",         optional
+ *     "console": {"type": "file", "path": "/scratch/log/web1.console"},
+ *                 type: stdio (default) | file | pty | socket (unix, path)
+ *     "control": "/run/keel/vm/web1.sock",  optional control socket
+ *     "on_reboot": "restart",             restart (default) | exit
+ *     "boot_timer": false                 see docs/vmm.md
+ *   }
+ *
+ * Unknown fields are refused, so that a misspelt option never passes
+ * silently. Errors name the field. */
+#ifndef KEEL_VMM_CONFIG_H
+#define KEEL_VMM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMM_MAX_VCPUS	64
+#define VMM_MIN_MEM_MIB 32
+#define VMM_MAX_MEM_MIB (1024 * 1024)
+#define VMM_CMDLINE_MAX 4096
+
+enum console_type { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_PTY, CONSOLE_SOCKET };
+
+struct vmm_config {
+	char name[65];
+	unsigned vcpus;
+	uint64_t memory_mib;
+	char *kernel;
+	char *initrd;  /* NULL: none */
+	char *cmdline; /* never NULL */
+	enum console_type console;
+	char *console_path; /* file or socket path */
+	char *control;	    /* NULL: no control socket */
+	bool reboot_exits;
+	bool boot_timer;
+};
+
+/* Parses a configuration text. On error returns -1 with a message naming
+ * the field in err; the config is then left empty (nothing to free). */
+int config_parse(const char *text, struct vmm_config *c, char *err, size_t errlen);
+/* Reads and parses a configuration file. */
+int config_load(const char *path, struct vmm_config *c, char *err, size_t errlen);
+void config_free(struct vmm_config *c);
+
+#endif

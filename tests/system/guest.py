@@ -1,0 +1,72 @@
+"""Test guests for keel-vmm: the appliance's own Debian kernel with a busybox
+initramfs built here (busybox-static is for test guests only; it never goes
+into the product image).
+
+The guest's /init prints a marker line with its CPU count, writes the boot
+timer port, then does what `keel.test=` on the kernel command line says:
+poweroff, reboot, wait (for the ACPI power button, then power off), or
+idle."""
+import os
+import shutil
+import subprocess
+import tempfile
+
+from harness import ROOT
+
+MARKER = "KEEL-GUEST-UP"
+
+INIT = r"""#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs dev /dev
+printf K | dd of=/dev/port bs=1 seek=1088 count=1 2>/dev/null
+echo "KEEL-GUEST-UP cpus=$(grep -c ^processor /proc/cpuinfo) online=$(cat /sys/devices/system/cpu/online)"
+mode=idle
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in keel.test=*) mode=${arg#keel.test=} ;; esac
+done
+case "$mode" in
+poweroff) poweroff -f ;;
+reboot) reboot -f ;;
+wait)
+    insmod /lib/evdev.ko
+    insmod /lib/button.ko
+    for d in /sys/class/input/event*; do
+        grep -q "Power Button" $d/device/name && ev=/dev/${d##*/}
+    done
+    echo "KEEL-GUEST-WAITING $ev"
+    dd if=$ev bs=1 count=1 of=/dev/null 2>/dev/null
+    echo "KEEL-GUEST-POWER-BUTTON"
+    poweroff -f ;;
+esac
+while true; do sleep 1; echo "KEEL-GUEST-TICK $(cat /proc/uptime)"; done
+"""
+
+
+def kernel_root():
+    kdir = subprocess.check_output([os.path.join(ROOT, "scripts", "fetch-kernel.sh")],
+                                   text=True).strip()
+    return os.path.join(kdir, "root")
+
+
+def build_initrd(path):
+    """Writes the guest initramfs (an uncompressed newc cpio) to path."""
+    kroot = kernel_root()
+    kver = os.listdir(os.path.join(kroot, "lib", "modules"))[0]
+    kmod = os.path.join(kroot, "lib", "modules", kver, "kernel")
+    with tempfile.TemporaryDirectory() as st:
+        for d in ("bin", "dev", "proc", "sys", "lib"):
+            os.mkdir(os.path.join(st, d))
+        shutil.copy("/bin/busybox", os.path.join(st, "bin", "busybox"))
+        shutil.copy(os.path.join(kmod, "drivers", "acpi", "button.ko"), os.path.join(st, "lib"))
+        shutil.copy(os.path.join(kmod, "drivers", "input", "evdev.ko"), os.path.join(st, "lib"))
+        with open(os.path.join(st, "init"), "w") as f:
+            f.write(INIT)
+        os.chmod(os.path.join(st, "init"), 0o755)
+        files = subprocess.check_output(["find", ".", "-mindepth", "1"], cwd=st)
+        with open(path, "wb") as out:
+            subprocess.run(["cpio", "-o", "-H", "newc", "--owner=0:0", "--quiet"], cwd=st,
+                           input=files, stdout=out, check=True)
+    return path
