@@ -1,7 +1,9 @@
 #include "vmm/cpuid.h"
 
-#define HYPERVISOR (1u << 31) /* leaf 1 ECX */
-#define HTT	   (1u << 28) /* leaf 1 EDX: more than one logical CPU */
+#define HYPERVISOR   (1u << 31) /* leaf 1 ECX */
+#define HTT	     (1u << 28) /* leaf 1 EDX: more than one logical CPU */
+#define TSC_DEADLINE (1u << 24) /* leaf 1 ECX */
+#define KVM_PV_EOI   (1u << 6)	/* leaf 0x40000001 EAX */
 
 static unsigned bits_for(unsigned n)
 {
@@ -11,7 +13,8 @@ static unsigned bits_for(unsigned n)
 	return b;
 }
 
-void cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned nent, unsigned cpu, unsigned ncpus)
+void cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned nent, unsigned cpu, unsigned ncpus,
+		  bool tsc_deadline)
 {
 	unsigned shift = bits_for(ncpus);
 	for (unsigned i = 0; i < nent; i++, e++) {
@@ -19,6 +22,8 @@ void cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned nent, unsigned cpu, unsig
 		case 1:
 			e->ebx = (e->ebx & 0x0000ffff) | (cpu << 24) | ((ncpus & 0xff) << 16);
 			e->ecx |= HYPERVISOR;
+			if (tsc_deadline)
+				e->ecx |= TSC_DEADLINE;
 			if (ncpus > 1)
 				e->edx |= HTT;
 			else
@@ -43,6 +48,9 @@ void cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned nent, unsigned cpu, unsig
 				e->eax = e->ebx = 0;
 				e->ecx = e->index;
 			}
+			break;
+		case 0x40000001:
+			e->eax &= ~KVM_PV_EOI;
 			break;
 		case 0x80000008: /* AMD: cores per package, APIC id width */
 			e->ecx = (e->ecx & ~0xf0ffu) | (shift << 12) | (ncpus - 1);

@@ -404,7 +404,8 @@ static int create_vcpu(struct vm *vm, struct vcpu *c, const struct kvm_cpuid2 *b
 	if (!cpuid)
 		return -1;
 	memcpy(cpuid, base, bytes);
-	cpuid_adjust(cpuid->entries, cpuid->nent, c->id, vm->cfg->vcpus);
+	cpuid_adjust(cpuid->entries, cpuid->nent, c->id, vm->cfg->vcpus,
+		     ioctl(vm->kvm, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0);
 	int r = ioctl(c->fd, KVM_SET_CPUID2, cpuid);
 	free(cpuid);
 	if (r < 0) {

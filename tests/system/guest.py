@@ -34,7 +34,7 @@ wait)
     insmod /lib/evdev.ko
     insmod /lib/button.ko
     for d in /sys/class/input/event*; do
-        grep -q "Power Button" $d/device/name && ev=/dev/${d##*/}
+        grep -q "Power Button" $d/device/name && ev=/dev/input/${d##*/}
     done
     echo "KEEL-GUEST-WAITING $ev"
     dd if=$ev bs=1 count=1 of=/dev/null 2>/dev/null
