@@ -5,7 +5,8 @@
  *
  *   cat PATH          the file's bytes
  *   write PATH        the rest of the stream is written to PATH; "OK"
- *   kill NAME SIGNO   signal the supervised service NAME; "OK PID"
+ *   kill NAME SIGNO   signal the supervised service NAME (or the process
+ *                     whose id NAME is); "OK PID"
  *   run ARG...        run a program; its output, then "EXIT STATUS"
  *   spawn LOG ARG...  start a program in the background, its output
  *                     appended to LOG; "OK PID". When it ends, its exit
@@ -219,7 +220,9 @@ static void handle(int fd)
 			return;
 		}
 		snprintf(path, sizeof(path), "/run/keel/%s.pid", name);
-		char *pid = read_file(path, 64, NULL);
+		/* a number is a process id (from spawn) */
+		char *pid = strspn(name, "0123456789") == strlen(name) ? strdup(name)
+								       : read_file(path, 64, NULL);
 		if (!pid || kill(atoi(pid), sig) < 0)
 			reply(fd, "ERR %m\n");
 		else

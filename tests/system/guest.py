@@ -4,8 +4,8 @@ into the product image).
 
 The guest's /init prints a marker line with its CPU count, writes the boot
 timer port, then does what `keel.test=` on the kernel command line says:
-poweroff, reboot, wait (for the ACPI power button, then power off), or
-idle."""
+poweroff, reboot, wait (for the ACPI power button, then power off), echo
+(each console input line back), or idle."""
 import os
 import shutil
 import subprocess
@@ -29,6 +29,7 @@ for arg in $(cat /proc/cmdline); do
 done
 case "$mode" in
 poweroff) poweroff -f ;;
+echo) while read -r line; do echo "KEEL-GUEST-GOT $line"; done ;;
 reboot) reboot -f ;;
 wait)
     insmod /lib/evdev.ko
@@ -37,7 +38,8 @@ wait)
         grep -q "Power Button" $d/device/name && ev=/dev/input/${d##*/}
     done
     echo "KEEL-GUEST-WAITING $ev"
-    dd if=$ev bs=1 count=1 of=/dev/null 2>/dev/null
+    # one input_event (24 bytes on x86_64): the key press
+    dd if=$ev bs=24 count=1 of=/dev/null || { echo "KEEL-GUEST-EVDEV-FAILED"; exec sleep 1d; }
     echo "KEEL-GUEST-POWER-BUTTON"
     poweroff -f ;;
 esac

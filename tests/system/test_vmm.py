@@ -1,0 +1,282 @@
+"""keel-vmm inside the appliance: real Debian guests boot on KVM, power off,
+reboot, are paused, resumed and stopped over the control socket, and bad
+configurations are refused. One appliance serves the whole module."""
+import json
+import lzma
+import os
+import re
+import struct
+import time
+
+import pytest
+
+import guest
+from harness import OUT, Appliance
+
+GUEST_TIMEOUT = 150
+
+
+@pytest.fixture(scope="module")
+def host(images, tmp_path_factory):
+    work = tmp_path_factory.mktemp("vmm")
+    a = Appliance(str(work), "test", None, "vmmhost")
+    try:
+        a.start().wait_ready()
+        initrd = guest.build_initrd(str(work / "guest-initrd.img"))
+        with open(os.path.join(OUT, "vmlinuz"), "rb") as f:
+            assert a.hook("write /tmp/vmlinuz", f.read()) == b"OK\n"
+        with open(initrd, "rb") as f:
+            assert a.hook("write /tmp/initrd", f.read()) == b"OK\n"
+        yield a
+    finally:
+        a.kill()
+
+
+class VM:
+    """One keel-vmm process in the appliance, started through the hook."""
+
+    def __init__(self, host, name, cfg):
+        self.host, self.name = host, name
+        self.log = f"/tmp/{name}.log"
+        self.console_path = f"/tmp/{name}.console"
+        self.sock = f"/tmp/{name}.sock"
+        assert host.hook(f"write /tmp/{name}.json", json.dumps(cfg).encode()) == b"OK\n"
+        reply = host.hook(f"spawn {self.log} /sbin/keel-vmm /tmp/{name}.json").decode()
+        assert reply.startswith("OK "), reply
+        self.pid = int(reply.split()[1])
+
+    def console(self):
+        data = self.host.hook(f"cat {self.console_path}")
+        return "" if data.startswith(b"ERR") else data.decode(errors="replace")
+
+    def vmm_log(self):
+        return self.host.hook(f"cat {self.log}").decode(errors="replace")
+
+    def wait_console(self, pattern, timeout=GUEST_TIMEOUT, count=1):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            text = self.console()
+            if len(re.findall(pattern, text)) >= count:
+                return text
+            if self.exit_code() is not None:
+                break
+            time.sleep(1)
+        raise AssertionError(f"{pattern!r} not on the guest console\n--- console:\n"
+                             f"{self.console()[-3000:]}\n--- keel-vmm:\n{self.vmm_log()}")
+
+    def ctl(self, cmd):
+        reply = self.host.hook(f"unix {self.sock}", json.dumps({"cmd": cmd}).encode() + b"\n")
+        return json.loads(reply)
+
+    def exit_code(self):
+        data = self.host.hook(f"cat {self.log}.exit")
+        return None if data.startswith(b"ERR") else int(data)
+
+    def wait_exit(self, timeout=GUEST_TIMEOUT):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            code = self.exit_code()
+            if code is not None:
+                return code
+            time.sleep(1)
+        raise AssertionError(f"keel-vmm did not exit\n--- console:\n{self.console()[-3000:]}"
+                             f"\n--- keel-vmm:\n{self.vmm_log()}")
+
+
+def config(name, vcpus=1, mode="poweroff", **extra):
+    cfg = {
+        "name": name, "vcpus": vcpus, "memory_mib": 256,
+        "kernel": "/tmp/vmlinuz", "initrd": "/tmp/initrd",
+        "cmdline": f"console=ttyS0 keel.test={mode}",
+        "console": {"type": "file", "path": f"/tmp/{name}.console"},
+        "control": f"/tmp/{name}.sock", "boot_timer": True,
+    }
+    cfg.update(extra)
+    return {k: v for k, v in cfg.items() if v is not None}
+
+
+def start(host, name, **kw):
+    return VM(host, name, config(name, **kw))
+
+
+@pytest.mark.parametrize("vcpus", [1, 2])
+def test_guest_boots_and_powers_off(host, vcpus):
+    vm = start(host, f"boot{vcpus}", vcpus=vcpus)
+    assert vm.wait_exit() == 0
+    console = vm.console()
+    online = "0" if vcpus == 1 else f"0-{vcpus - 1}"
+    assert f"{guest.MARKER} cpus={vcpus} online={online}" in console
+    assert "ACPI: PM: Preparing to enter system sleep state S5" in console
+    log = vm.vmm_log()
+    m = re.search(r"boot timer: guest signalled after ([0-9.]+) ms", log)
+    assert m, log
+    print(f"keel-vmm start to guest /init marker, {vcpus} vCPU: {m.group(1)} ms")
+    assert "guest powered off" in log
+
+
+def test_pause_resume_stats_stop(host):
+    vm = start(host, "ctl", vcpus=2, mode="idle")
+    vm.wait_console(r"KEEL-GUEST-TICK")
+    state = vm.ctl("state")
+    assert state["ok"] and state["state"] == "running" and state["vcpus"] == 2
+    assert state["boot_ms"] > 0
+
+    # what keel-vmm costs beyond the guest's own memory, idle after boot
+    smaps = vm.host.hook(f"cat /proc/{vm.pid}/smaps").decode()
+    rss_total, guest_rss, size = 0, 0, 0
+    for line in smaps.splitlines():
+        if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+            lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+            size = hi - lo
+        elif line.startswith("Rss:"):
+            kb = int(line.split()[1])
+            rss_total += kb
+            if size == 256 << 20:
+                guest_rss += kb
+    print(f"keel-vmm RSS {rss_total} KiB, of which guest memory {guest_rss} KiB: "
+          f"{rss_total - guest_rss} KiB beyond guest memory")
+    assert guest_rss > 0
+
+    assert vm.ctl("pause") == {"ok": True, "state": "paused"}
+    assert vm.ctl("state")["state"] == "paused"
+    before = vm.console().count("KEEL-GUEST-TICK")
+    time.sleep(6)  # the guest ticks every second when it runs
+    assert vm.console().count("KEEL-GUEST-TICK") == before
+    assert vm.ctl("pause")["ok"] is False  # already paused
+
+    assert vm.ctl("resume") == {"ok": True, "state": "running"}
+    vm.wait_console(r"KEEL-GUEST-TICK", count=before + 2, timeout=60)
+
+    stats = vm.ctl("stats")
+    assert stats["ok"] and len(stats["vcpus"]) == 2
+    assert stats["vcpus"][0]["exits"]["io"] > 0  # the console is port I/O
+    assert all(c["run_ns"] > 0 and c["cpu_ns"] > 0 for c in stats["vcpus"])
+    assert vm.ctl("reboot-now")["ok"] is False
+
+    assert vm.ctl("stop")["ok"]
+    assert vm.wait_exit(timeout=30) == 0
+    assert "stopped" in vm.vmm_log()
+
+
+def test_shutdown_request_presses_power_button(host):
+    vm = start(host, "shut", mode="wait")
+    vm.wait_console(r"KEEL-GUEST-WAITING /dev/input/event\d")
+    time.sleep(2)
+    assert "KEEL-GUEST-POWER-BUTTON" not in vm.console()
+    assert vm.exit_code() is None
+    assert vm.ctl("shutdown")["ok"]
+    assert vm.wait_exit(timeout=60) == 0
+    assert "KEEL-GUEST-POWER-BUTTON" in vm.console()
+
+
+def test_reboot_exits_or_restarts(host):
+    vm = start(host, "rbx", mode="reboot", on_reboot="exit")
+    assert vm.wait_exit() == 3
+    assert "guest rebooted" in vm.vmm_log()
+
+    vm = start(host, "rbr", mode="reboot")  # on_reboot defaults to restart
+    vm.wait_console(guest.MARKER, count=2, timeout=2 * GUEST_TIMEOUT)
+    assert vm.exit_code() is None
+    assert "guest rebooted: restarting it" in vm.vmm_log()
+    assert vm.ctl("stop")["ok"]
+    assert vm.wait_exit(timeout=30) == 0
+
+
+def test_sigterm_stops_cleanly(host):
+    vm = start(host, "term", mode="idle")
+    vm.wait_console(guest.MARKER)
+    assert host.hook(f"kill {vm.pid} 15").startswith(b"OK")
+    assert vm.wait_exit(timeout=30) == 0
+    log = vm.vmm_log()
+    assert "signal 15: stopping the VM" in log and "stopped" in log
+
+
+def test_socket_console_carries_input_and_output(host):
+    vm = start(host, "sockcon", mode="echo",
+               console={"type": "socket", "path": "/tmp/sockcon.console.sock"})
+    deadline = time.time() + GUEST_TIMEOUT
+    while vm.ctl("state")["boot_ms"] is None:  # the guest's /init is running
+        assert time.time() < deadline and vm.exit_code() is None, vm.vmm_log()
+        time.sleep(1)
+    time.sleep(2)
+    # the first line back is the guest's tty echoing our input, or its answer
+    reply = host.hook("unix /tmp/sockcon.console.sock", b"hello-keel\n").decode()
+    assert "hello-keel" in reply, reply
+    assert vm.ctl("stop")["ok"]
+    assert vm.wait_exit(timeout=30) == 0
+
+
+def vmlinux_from_bzimage():
+    """The ELF vmlinux inside the bzImage (Debian compresses it with xz)."""
+    with open(os.path.join(OUT, "vmlinuz"), "rb") as f:
+        data = f.read()
+    start = data.find(b"\xfd7zXZ\x00")
+    assert start > 0, "no xz stream in the kernel"
+    elf = lzma.LZMADecompressor().decompress(data[start:])
+    assert elf[:4] == b"\x7fELF"
+    return elf
+
+
+def test_elf_vmlinux_boots(host):
+    assert host.hook("write /tmp/vmlinux", vmlinux_from_bzimage()) == b"OK\n"
+    vm = start(host, "elf", kernel="/tmp/vmlinux")
+    assert vm.wait_exit() == 0
+    assert f"{guest.MARKER} cpus=1" in vm.console()
+
+
+def test_triple_fault_dumps_registers(host):
+    # an ELF "kernel" whose entry executes ud2 with no IDT: #UD, then a
+    # double fault, then a triple fault
+    code = b"\x0f\x0b"
+    entry = 0x200000
+    ehdr = struct.pack("<4sBBBBB7xHHIQQQIHHHHHH", b"\x7fELF", 2, 1, 1, 0, 0, 2, 62, 1,
+                       entry, 64, 0, 0, 64, 56, 1, 0, 0, 0)
+    phdr = struct.pack("<IIQQQQQQ", 1, 5, 120, entry, entry, len(code), len(code), 0x1000)
+    assert host.hook("write /tmp/crash.elf", ehdr + phdr + code) == b"OK\n"
+    vm = start(host, "crash", kernel="/tmp/crash.elf", initrd=None)
+    assert vm.wait_exit(timeout=60) == 1
+    log = vm.vmm_log()
+    assert "triple fault" in log
+    assert re.search(r"vcpu0: rip [0-9a-f]{16}", log), log
+    assert "guest crashed" in log
+
+
+BAD_CONFIGS = [
+    ({"kernel": "/tmp/nonexistent"}, "kernel: /tmp/nonexistent: No such file"),
+    ({"kernel": "/tmp"}, "kernel: /tmp: Is a directory"),
+    ({"kernel": "/tmp/initrd"}, "kernel: /tmp/initrd: not a Linux kernel"),
+    ({"initrd": "/tmp/nonexistent"}, "initrd: /tmp/nonexistent: No such file"),
+    ({"vcpus": 0}, "vcpus: must be an integer from 1 to 64"),
+    ({"vcpus": 1000}, "vcpus: must be an integer from 1 to 64"),
+    ({"memory_mib": 0}, "memory_mib: must be an integer"),
+    ({"memory_mib": 1 << 30}, "memory_mib: must be an integer"),
+    ({"memory_mib": 512 * 1024}, "memory_mib: 524288 MiB requested, the host has"),
+    ({"memory_mib": 32}, "memory_mib is too small"),
+    ({"name": "no spaces"}, "name: must be"),
+    ({"bogus": 1}, "bogus: unknown field"),
+    ({"console": {"type": "file", "path": "/tmp/x", "colour": "red"}}, "console.colour: unknown field"),
+    ({"console": {"type": "file", "path": "/nonexistent/dir/console"}},
+     "console.path: /nonexistent/dir/console: No such file"),
+    ({"on_reboot": "sometimes"}, "on_reboot: must be"),
+    ({"cmdline": 42}, "cmdline: must be a string"),
+]
+
+
+@pytest.mark.parametrize("change,message", BAD_CONFIGS,
+                         ids=[next(iter(c)) + str(i) for i, (c, _) in enumerate(BAD_CONFIGS)])
+def test_bad_config_is_refused(host, change, message):
+    cfg = config("bad")
+    cfg.update(change)
+    assert host.hook("write /tmp/bad.json", json.dumps(cfg).encode()) == b"OK\n"
+    out = host.hook("run /sbin/keel-vmm /tmp/bad.json").decode()
+    assert message in out, out
+    assert out.rstrip().endswith("EXIT 2"), out
+    assert "starting" not in out  # no guest was started
+
+
+def test_config_that_is_not_json_is_refused(host):
+    assert host.hook("write /tmp/bad.json", b"{ name: oops") == b"OK\n"
+    out = host.hook("run /sbin/keel-vmm /tmp/bad.json").decode()
+    assert "not valid JSON" in out and out.rstrip().endswith("EXIT 2"), out
+    out = host.hook("run /sbin/keel-vmm /tmp/missing.json").decode()
+    assert "/tmp/missing.json: No such file" in out and out.rstrip().endswith("EXIT 2"), out
