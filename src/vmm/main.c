@@ -418,6 +418,7 @@ static int setup(void)
 int main(int argc, char **argv)
 {
 	static char tag[80];
+	clock_gettime(CLOCK_MONOTONIC, &g.vm.started); /* the boot timer counts from here */
 	log_init("keel-vmm", 2);
 	if (argc != 2 || argv[1][0] == '-') {
 		fprintf(stderr, "usage: keel-vmm CONFIG.json\n");
@@ -430,7 +431,6 @@ int main(int argc, char **argv)
 	}
 	snprintf(tag, sizeof(tag), "keel-vmm[%s]", g.cfg.name);
 	log_init(tag, 2);
-	clock_gettime(CLOCK_MONOTONIC, &g.vm.started);
 	int rc = setup();
 	if (rc)
 		return rc;
@@ -456,6 +456,7 @@ int main(int argc, char **argv)
 		vm_destroy(&g.vm);
 		if (why == END_RESET && !g.cfg.reboot_exits) {
 			log_msg("guest rebooted: restarting it");
+			clock_gettime(CLOCK_MONOTONIC, &g.vm.started);
 			continue;
 		}
 		static const char *const what[] = {"", "guest powered off", "guest rebooted",
