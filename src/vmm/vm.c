@@ -119,10 +119,10 @@ static void port_io(struct vm *vm, uint16_t port, unsigned size, int write, uint
 	if (port >= UART_COM1 && port < UART_COM1 + 8) {
 		for (unsigned i = 0; i < size; i++) {
 			unsigned off = (unsigned)(port - UART_COM1) + i;
-			if (write)
+			if (write && off < 8)
 				uart_write(&vm->uart, off, data[i]);
-			else
-				data[i] = uart_read(&vm->uart, off);
+			else if (!write) /* a wide access may run past the UART */
+				data[i] = off < 8 ? uart_read(&vm->uart, off) : 0xff;
 		}
 	} else if (port >= ACPI_PM1_EVT && port < ACPI_PM1_CNT + 2) {
 		uint32_t v = 0;
