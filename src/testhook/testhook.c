@@ -13,6 +13,8 @@
  *                     status is written to LOG.exit
  *   unix PATH         the rest of the stream goes to the unix socket PATH
  *                     once it connects, and one line of its answer comes back
+ *   truncate PATH N   create PATH (or cut or extend it) as an N-byte sparse
+ *                     file; "OK"
  *   poweroff|reboot   ask keel-init to power off or reboot; "OK" */
 #include "common/log.h"
 #include "common/util.h"
@@ -230,6 +232,18 @@ static void handle(int fd)
 		free(pid);
 	} else if (strncmp(line, "run ", 4) == 0) {
 		do_run(fd, line + 4);
+	} else if (strncmp(line, "truncate ", 9) == 0) {
+		char path[512];
+		long long size;
+		int f = -1;
+		if (sscanf(line + 9, "%511s %lld", path, &size) != 2 ||
+		    (f = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
+		    ftruncate(f, size) < 0)
+			reply(fd, "ERR %m\n");
+		else
+			reply(fd, "OK\n");
+		if (f >= 0)
+			close(f);
 	} else if (strncmp(line, "spawn ", 6) == 0) {
 		do_spawn(fd, line + 6);
 	} else if (strncmp(line, "unix ", 5) == 0) {

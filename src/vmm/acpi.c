@@ -60,9 +60,42 @@ static void gas_io(uint8_t *p, uint8_t bits, uint8_t access, uint64_t port)
 	put64(p + 4, port);
 }
 
-/* \_S5 as AML: Name (_S5_, Package (4) { 5, 0, 0, 0 }) */
-static const uint8_t dsdt_aml[] = {0x08, '_',  'S',	     '5',  '_',	 0x12, 0x07,
-				   0x04, 0x0a, ACPI_S5_TYPE, 0x00, 0x00, 0x00};
+/* The DSDT's AML, by hand (the encodings are in the ACPI spec, chapter 20):
+ *
+ *   Name (_S5_, Package (4) { 5, 0, 0, 0 })
+ *   Scope (\_SB_) {
+ *     Device (PCI0) {
+ *       Name (_HID, EisaId ("PNP0A03"))
+ *       Name (_UID, 0)
+ *       Name (_CRS, ResourceTemplate () {
+ *         WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,
+ *                        0, 0, 0xff, 0, 0x100)
+ *         DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed,
+ *                      NonCacheable, ReadWrite, 0, PCI_WINDOW_START,
+ *                      PCI_WINDOW_END, 0, PCI_WINDOW_LEN)
+ *       })
+ *     }
+ *   }
+ *
+ * The host bridge is what makes Linux scan PCI bus 0 when it boots with
+ * ACPI. Package lengths: 1-byte form below 64, else 2-byte (0x40 | len &
+ * 0xf, len >> 4), counting themselves. */
+#define PCI_WINDOW_START 0xe0000000u
+#define PCI_WINDOW_END	 0xfebfffffu
+#define B4(v)		 (uint8_t)(v), (uint8_t)((v) >> 8), (uint8_t)((v) >> 16), (uint8_t)((v) >> 24)
+static const uint8_t dsdt_aml[] = {
+    0x08, '_', 'S', '5', '_', 0x12, 0x07, 0x04, 0x0a, ACPI_S5_TYPE, 0x00, 0x00, 0x00, 0x10, 0x44,
+    0x05, '\\', '_', 'S', 'B', '_',		     /* Scope, 84 bytes */
+    0x5b, 0x82, 0x4b, 0x04, 'P', 'C', 'I', '0',	     /* Device, 75 bytes */
+    0x08, '_', 'H', 'I', 'D', 0x0c, B4(0x030ad041u), /* EISA id PNP0A03 */
+    0x08, '_', 'U', 'I', 'D', 0x00, 0x08, '_', 'C', 'R', 'S', 0x11, 0x2f, 0x0a,
+    44, /* Buffer, 44 bytes */
+    /* word address space, bus numbers 0..255 */
+    0x88, 13, 0, 2, 0x0c, 0, 0, 0, 0, 0, 0xff, 0, 0, 0, 0x00, 0x01,
+    /* dword address space, memory, read-write */
+    0x87, 23, 0, 0, 0x0c, 0x01, B4(0), B4(PCI_WINDOW_START), B4(PCI_WINDOW_END), B4(0),
+    B4(PCI_WINDOW_END - PCI_WINDOW_START + 1), 0x79, 0x00, /* end tag */
+};
 
 #define FADT_LEN 276
 #define FACS_LEN 64

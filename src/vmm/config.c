@@ -94,11 +94,61 @@ static int parse_console(json_t *v, struct vmm_config *c, char *err, size_t errl
 	return 0;
 }
 
+static int parse_disk(json_t *v, unsigned i, struct vmm_disk *d, char *err, size_t errlen)
+{
+	if (!json_is_object(v))
+		return fail(err, errlen, "disks[%u]: must be an object", i);
+	const char *key;
+	json_t *val;
+	json_object_foreach(
+	    v, key, val) if (strcmp(key, "path") != 0 && strcmp(key, "readonly") != 0 &&
+			     strcmp(key, "serial") !=
+				 0) return fail(err, errlen, "disks[%u].%s: unknown field", i, key);
+	char why[128];
+	if (get_string(v, "path", true, 4095, &d->path, why, sizeof(why)) < 0)
+		return fail(err, errlen, "disks[%u].%s", i, why);
+	json_t *ro = json_object_get(v, "readonly");
+	if (ro && !json_is_boolean(ro))
+		return fail(err, errlen, "disks[%u].readonly: must be true or false", i);
+	d->readonly = json_is_true(ro);
+	json_t *serial = json_object_get(v, "serial");
+	if (serial && (!json_is_string(serial) || json_string_length(serial) > 20 ||
+		       strlen(json_string_value(serial)) != json_string_length(serial)))
+		return fail(err, errlen,
+			    "disks[%u].serial: must be a string of at most 20 characters", i);
+	if (serial)
+		strcpy(d->serial, json_string_value(serial));
+	else
+		snprintf(d->serial, sizeof(d->serial), "disk%u", i);
+	return 0;
+}
+
+static int parse_devices(json_t *root, struct vmm_config *c, char *err, size_t errlen)
+{
+	json_t *disks = json_object_get(root, "disks");
+	if (disks) {
+		if (!json_is_array(disks) || json_array_size(disks) > VMM_MAX_DISKS)
+			return fail(err, errlen, "disks: must be a list of at most %d disks",
+				    VMM_MAX_DISKS);
+		for (size_t i = 0; i < json_array_size(disks); i++) {
+			c->ndisks++;
+			if (parse_disk(json_array_get(disks, i), (unsigned)i, &c->disks[i], err,
+				       errlen) < 0)
+				return -1;
+		}
+	}
+	json_t *rng = json_object_get(root, "rng");
+	if (rng && !json_is_boolean(rng))
+		return fail(err, errlen, "rng: must be true or false");
+	c->rng = json_is_true(rng);
+	return 0;
+}
+
 static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 {
-	static const char *const known[] = {"name",	 "vcpus",     "memory_mib", "kernel",
-					    "initrd",	 "cmdline",   "console",    "control",
-					    "on_reboot", "boot_timer"};
+	static const char *const known[] = {"name",	 "vcpus",      "memory_mib", "kernel",
+					    "initrd",	 "cmdline",    "console",    "control",
+					    "on_reboot", "boot_timer", "disks",	     "rng"};
 	if (!json_is_object(root))
 		return fail(err, errlen, "the configuration must be a JSON object");
 	const char *key;
@@ -153,7 +203,7 @@ static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 			return fail(err, errlen, "boot_timer: must be true or false");
 		c->boot_timer = json_is_true(timer);
 	}
-	return 0;
+	return parse_devices(root, c, err, errlen);
 }
 
 int config_parse(const char *text, struct vmm_config *c, char *err, size_t errlen)
@@ -189,5 +239,7 @@ void config_free(struct vmm_config *c)
 	free(c->cmdline);
 	free(c->console_path);
 	free(c->control);
+	for (unsigned i = 0; i < c->ndisks; i++)
+		free(c->disks[i].path);
 	memset(c, 0, sizeof(*c));
 }

@@ -11,7 +11,10 @@
  *                 type: stdio (default) | file | pty | socket (unix, path)
  *     "control": "/run/keel/vm/web1.sock",  optional control socket
  *     "on_reboot": "restart",             restart (default) | exit
- *     "boot_timer": false                 see docs/vmm.md
+ *     "boot_timer": false,                see docs/vmm.md
+ *     "disks": [{"path": "/datastores/local/web1/disk0.img",
+ *                "readonly": false, "serial": "disk0"}],   virtio-blk
+ *     "rng": true                         a virtio-rng device
  *   }
  *
  * Unknown fields are refused, so that a misspelt option never passes
@@ -28,7 +31,15 @@
 #define VMM_MAX_MEM_MIB (1024 * 1024)
 #define VMM_CMDLINE_MAX 4096
 
+#define VMM_MAX_DISKS 8
+
 enum console_type { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_PTY, CONSOLE_SOCKET };
+
+struct vmm_disk {
+	char *path;
+	bool readonly;
+	char serial[21]; /* virtio-blk's 20-byte id; default "diskN" */
+};
 
 struct vmm_config {
 	char name[65];
@@ -42,6 +53,9 @@ struct vmm_config {
 	char *control;	    /* NULL: no control socket */
 	bool reboot_exits;
 	bool boot_timer;
+	unsigned ndisks;
+	struct vmm_disk disks[VMM_MAX_DISKS];
+	bool rng;
 };
 
 /* Parses a configuration text. On error returns -1 with a message naming

@@ -145,7 +145,7 @@ static void port_io(struct vm *vm, uint16_t port, unsigned size, int write, uint
 			boot_timer(vm, data[0]);
 		else
 			memset(data, 0xff, size);
-	} else if (!write) {
+	} else if (!pci_port_io(&vm->pci, port, size, write, data) && !write) {
 		memset(data, 0xff, size); /* nothing there */
 	}
 }
@@ -193,7 +193,9 @@ static int handle_exit(struct vcpu *c)
 	}
 	case KVM_EXIT_MMIO:
 		count(c, EXIT_MMIO);
-		if (!r->mmio.is_write)
+		if (!pci_mmio(&vm->pci, r->mmio.phys_addr, r->mmio.len, r->mmio.is_write,
+			      r->mmio.data) &&
+		    !r->mmio.is_write)
 			memset(r->mmio.data, 0xff, sizeof(r->mmio.data));
 		return 0;
 	case KVM_EXIT_INTR:
@@ -515,6 +517,41 @@ out:
 	return rc;
 }
 
+/* The virtio devices; 2 if a disk image cannot be used. */
+static int add_devices(struct vm *vm)
+{
+	const struct vmm_config *cfg = vm->cfg;
+	vm->gmem = (struct gmem){
+	    .host = vm->mem, .size = vm->mem_size, .low = boot_low_size(vm->mem_size)};
+	vm->blks = calloc(cfg->ndisks ? cfg->ndisks : 1, sizeof(*vm->blks));
+	if (!vm->blks)
+		return 1;
+	for (unsigned i = 0; i < cfg->ndisks; i++)
+		vm->blks[i].disk.fd = -1;
+	for (unsigned i = 0; i < cfg->ndisks; i++) {
+		const struct vmm_disk *d = &cfg->disks[i];
+		if (vblk_init(&vm->blks[i], d->path, d->readonly, d->serial) < 0) {
+			vm->blks[i].disk.fd = -1;
+			log_errno("disks[%u].path: %s", i, d->path);
+			return 2;
+		}
+		if (vpci_add(&vm->pci, &vm->blks[i].pci, &vm->gmem, vm->fd) < 0)
+			return 1;
+		log_msg("disk %s: %s, %llu MiB%s", d->serial, d->path,
+			(unsigned long long)(vm->blks[i].disk.sectors >> 11),
+			d->readonly ? ", read-only" : "");
+	}
+	if (cfg->rng) {
+		vm->rng = calloc(1, sizeof(*vm->rng));
+		if (!vm->rng)
+			return 1;
+		vrng_init(vm->rng);
+		if (vpci_add(&vm->pci, &vm->rng->pci, &vm->gmem, vm->fd) < 0)
+			return 1;
+	}
+	return 0;
+}
+
 int vm_create(struct vm *vm, const struct vmm_config *cfg, int kvm)
 {
 	struct timespec started = vm->started;
@@ -557,6 +594,8 @@ int vm_create(struct vm *vm, const struct vmm_config *cfg, int kvm)
 		return 1;
 	uint64_t entry;
 	rc = load_guest(vm, &entry);
+	if (rc == 0)
+		rc = add_devices(vm);
 	if (rc)
 		return rc;
 	uart_init(&vm->uart);
@@ -612,6 +651,14 @@ void vm_destroy(struct vm *vm)
 		free(vm->vcpus);
 		vm->vcpus = NULL;
 	}
+	pci_bus_free(&vm->pci);
+	if (vm->blks)
+		for (unsigned i = 0; i < vm->cfg->ndisks; i++)
+			vblk_close(&vm->blks[i]);
+	free(vm->blks);
+	free(vm->rng);
+	vm->blks = NULL;
+	vm->rng = NULL;
 	if (vm->mem)
 		munmap(vm->mem, vm->mem_size);
 	vm->mem = NULL;

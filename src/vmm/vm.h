@@ -11,7 +11,9 @@
 
 #include "vmm/acpi.h"
 #include "vmm/config.h"
+#include "vmm/pci.h"
 #include "vmm/uart.h"
+#include "vmm/vdev.h"
 
 #define BOOT_TIMER_PORT	 0x440
 #define BOOT_TIMER_MAGIC 0x4b /* 'K' */
@@ -52,6 +54,10 @@ struct vm {
 
 	struct uart uart;
 	struct acpi_pm pm;
+	struct gmem gmem;
+	struct pci_bus pci;
+	struct vblk *blks; /* cfg->ndisks of them */
+	struct vrng *rng;
 	void (*console_out)(void *opaque, uint8_t byte);
 	void *console_opaque;
 

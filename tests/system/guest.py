@@ -5,7 +5,8 @@ into the product image).
 The guest's /init prints a marker line with its CPU count, writes the boot
 timer port, then does what `keel.test=` on the kernel command line says:
 poweroff, reboot, wait (for the ACPI power button, then power off), echo
-(each console input line back), or idle."""
+(each console input line back), virtio (load the virtio drivers, report the
+disks and the entropy source, do what `keel.disk=` says, power off), or idle."""
 import os
 import shutil
 import subprocess
@@ -14,6 +15,8 @@ import tempfile
 from harness import ROOT
 
 MARKER = "KEEL-GUEST-UP"
+# drivers the "virtio" mode loads (with their dependencies)
+VIRTIO_MODULES = ["virtio_pci", "virtio_blk", "virtio-rng", "ext4"]
 
 INIT = r"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -31,6 +34,30 @@ case "$mode" in
 poweroff) poweroff -f ;;
 echo) while read -r line; do echo "KEEL-GUEST-GOT $line"; done ;;
 reboot) reboot -f ;;
+virtio)
+    # the drivers, in dependency order; then report what the guest sees
+    for m in $(cat /lib/modules.order); do insmod /lib/$m; done
+    echo "KEEL-GUEST-BLOCK $(cd /sys/block && echo vd*)"
+    for d in /sys/block/vd*; do
+        echo "KEEL-GUEST-DISK ${d##*/} ro=$(cat $d/ro) sectors=$(cat $d/size) serial=$(cat $d/serial)"
+    done
+    if [ -e /dev/hwrng ]; then
+        echo "KEEL-GUEST-RNG $(cat /sys/class/misc/hw_random/rng_current) $(dd if=/dev/hwrng bs=64 count=1 2>/dev/null | od -An -tx1 | tr -d ' \n')"
+    fi
+    for arg in $(cat /proc/cmdline); do
+        case "$arg" in
+        keel.disk=format)
+            mke2fs -q /dev/vda && mount /dev/vda /mnt && seq 1 100000 >/mnt/data && sync &&
+                echo "KEEL-GUEST-WROTE $(sha256sum /mnt/data)" && umount /mnt ;;
+        keel.disk=verify)
+            mount -o ro /dev/vda /mnt && echo "KEEL-GUEST-READ $(sha256sum /mnt/data)" ;;
+        keel.disk=rowrite)
+            dd if=/dev/zero of=/dev/vdb bs=512 count=1 conv=fsync 2>/dev/null
+            echo "KEEL-GUEST-ROWRITE status=$?" ;;
+        esac
+    done
+    echo "KEEL-GUEST-DONE"
+    poweroff -f ;;
 wait)
     insmod /lib/evdev.ko
     insmod /lib/button.ko
@@ -59,11 +86,22 @@ def build_initrd(path):
     kver = os.listdir(os.path.join(kroot, "lib", "modules"))[0]
     kmod = os.path.join(kroot, "lib", "modules", kver, "kernel")
     with tempfile.TemporaryDirectory() as st:
-        for d in ("bin", "dev", "proc", "sys", "lib"):
+        for d in ("bin", "dev", "proc", "sys", "lib", "mnt"):
             os.mkdir(os.path.join(st, d))
         shutil.copy("/bin/busybox", os.path.join(st, "bin", "busybox"))
         shutil.copy(os.path.join(kmod, "drivers", "acpi", "button.ko"), os.path.join(st, "lib"))
         shutil.copy(os.path.join(kmod, "drivers", "input", "evdev.ko"), os.path.join(st, "lib"))
+        order = []
+        for m in VIRTIO_MODULES:
+            deps = subprocess.check_output(["modprobe", "-d", kroot, "-S", kver, "--show-depends", m],
+                                           text=True)
+            for line in deps.splitlines():
+                ko = line.split()[1]
+                if line.startswith("insmod ") and os.path.basename(ko) not in order:
+                    shutil.copy(ko, os.path.join(st, "lib"))
+                    order.append(os.path.basename(ko))
+        with open(os.path.join(st, "lib", "modules.order"), "w") as f:
+            f.write("\n".join(order) + "\n")
         with open(os.path.join(st, "init"), "w") as f:
             f.write(INIT)
         os.chmod(os.path.join(st, "init"), 0o755)

@@ -1,0 +1,499 @@
+#include "vmm/pci.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+/* configuration space */
+#define CFG_COMMAND  0x04
+#define CFG_BAR0     0x10
+#define CFG_BAR1     0x14
+#define CFG_INT_LINE 0x3c
+#define CMD_MEM	     0x0002
+#define CAP_MSIX     0x40
+#define CAP_VIRTIO   0x4c /* four 16-byte capabilities, the last 20 bytes */
+
+/* BAR layout */
+#define R_COMMON     0x0000
+#define R_COMMON_LEN 0x38
+#define R_ISR	     0x1000
+#define R_DEVICE     0x2000
+#define R_NOTIFY     0x3000
+#define NOTIFY_MULT  4
+#define R_MSIX	     0x4000
+#define R_PBA	     0x5000
+
+/* device status */
+#define S_FEATURES_OK 8
+#define S_NEEDS_RESET 0x40
+
+#define MSIX_ENABLE  0x8000
+#define MSIX_MASKALL 0x4000
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, 2);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* --- interrupts */
+
+static void msi_send(struct vpci_dev *d, unsigned v)
+{
+	struct kvm_msi msi = {.address_lo = d->msix[v].addr_lo,
+			      .address_hi = d->msix[v].addr_hi,
+			      .data = d->msix[v].data};
+	if (ioctl(d->vmfd, KVM_SIGNAL_MSI, &msi) < 0)
+		log_errno("KVM_SIGNAL_MSI");
+}
+
+static void raise_vector(struct vpci_dev *d, uint16_t v)
+{
+	uint16_t ctrl = get16(d->cfg + CAP_MSIX + 2);
+	if (!(ctrl & MSIX_ENABLE) || v >= VPCI_VECTORS)
+		return; /* no INTx: without MSI-X the guest polls or gets nothing */
+	if ((ctrl & MSIX_MASKALL) || (d->msix[v].ctrl & 1))
+		d->pba |= 1u << v;
+	else
+		msi_send(d, v);
+}
+
+/* Delivers pending vectors that are no longer masked. */
+static void deliver_pending(struct vpci_dev *d)
+{
+	uint16_t ctrl = get16(d->cfg + CAP_MSIX + 2);
+	if (!(ctrl & MSIX_ENABLE) || (ctrl & MSIX_MASKALL))
+		return;
+	for (unsigned v = 0; v < VPCI_VECTORS; v++)
+		if ((d->pba & (1u << v)) && !(d->msix[v].ctrl & 1)) {
+			d->pba &= ~(1u << v);
+			msi_send(d, v);
+		}
+}
+
+void vpci_notify_queue(struct vpci_dev *d, unsigned q)
+{
+	if (!virtq_should_notify(&d->queues[q]))
+		return;
+	d->isr |= 1;
+	raise_vector(d, d->queues[q].msix_vector);
+}
+
+/* --- configuration space */
+
+static void add_cap(uint8_t *c, unsigned at, uint8_t next, uint8_t type, uint32_t off, uint32_t len,
+		    uint8_t caplen)
+{
+	c[at] = 0x09; /* vendor-specific: virtio */
+	c[at + 1] = next;
+	c[at + 2] = caplen;
+	c[at + 3] = type;
+	c[at + 4] = 0; /* BAR 0 */
+	put32(c + at + 8, off);
+	put32(c + at + 12, len);
+}
+
+static void build_config_space(struct vpci_dev *d)
+{
+	uint8_t *c = d->cfg;
+	memset(c, 0, sizeof(d->cfg));
+	put16(c + 0x00, 0x1af4);	   /* virtio vendor */
+	put16(c + 0x02, 0x1040 + d->type); /* modern device id */
+	put16(c + 0x06, 0x0010);	   /* status: capability list */
+	c[0x08] = 1;			   /* revision: modern */
+	c[0x09] = (uint8_t)d->class_code;
+	c[0x0a] = (uint8_t)(d->class_code >> 8);
+	c[0x0b] = (uint8_t)(d->class_code >> 16);
+	put32(c + CFG_BAR0, (uint32_t)d->bar | 0x4); /* 64-bit memory BAR */
+	put32(c + CFG_BAR1, (uint32_t)(d->bar >> 32));
+	put16(c + 0x2c, 0x1af4);
+	put16(c + 0x2e, d->type);
+	c[0x34] = CAP_MSIX;
+	c[CAP_MSIX] = 0x11;
+	c[CAP_MSIX + 1] = CAP_VIRTIO;
+	put16(c + CAP_MSIX + 2, VPCI_VECTORS - 1);
+	put32(c + CAP_MSIX + 4, R_MSIX);
+	put32(c + CAP_MSIX + 8, R_PBA);
+	/* common, ISR, notify, and device-specific if the device has any */
+	const unsigned notify = CAP_VIRTIO + 32, device = CAP_VIRTIO + 52;
+	add_cap(c, CAP_VIRTIO, CAP_VIRTIO + 16, 1, R_COMMON, R_COMMON_LEN, 16);
+	add_cap(c, CAP_VIRTIO + 16, notify, 3, R_ISR, 4, 16);
+	add_cap(c, notify, d->devcfg_len ? device : 0, 2, R_NOTIFY, NOTIFY_MULT * d->nqueues, 20);
+	put32(c + notify + 16, NOTIFY_MULT);
+	if (d->devcfg_len)
+		add_cap(c, device, 0, 4, R_DEVICE, d->devcfg_len, 16);
+}
+
+static void config_write(struct vpci_dev *d, unsigned off, unsigned size, uint32_t v)
+{
+	if (off == CFG_COMMAND && size >= 2) {
+		put16(d->cfg + CFG_COMMAND, (uint16_t)(v & 0x0406)); /* mem, master, INTx off */
+	} else if (off == CFG_BAR0 && size == 4) {
+		/* sizing writes all ones and reads back the size mask */
+		d->bar = (d->bar & ~0xffffffffull) | (v & ~(VPCI_BAR_SIZE - 1));
+		put32(d->cfg + CFG_BAR0, (uint32_t)d->bar | 0x4);
+	} else if (off == CFG_BAR1 && size == 4) {
+		d->bar = (d->bar & 0xffffffffull) | ((uint64_t)v << 32);
+		put32(d->cfg + CFG_BAR1, v);
+	} else if (off == CFG_INT_LINE && size == 1) {
+		d->cfg[CFG_INT_LINE] = (uint8_t)v;
+	} else if (off == CAP_MSIX + 2 && size == 2) {
+		uint16_t ctrl = get16(d->cfg + CAP_MSIX + 2);
+		ctrl = (uint16_t)((ctrl & 0x07ff) | (v & (MSIX_ENABLE | MSIX_MASKALL)));
+		put16(d->cfg + CAP_MSIX + 2, ctrl);
+		deliver_pending(d);
+	} else if (off == CAP_MSIX && size == 4) {
+		config_write(d, CAP_MSIX + 2, 2, v >> 16);
+	}
+	/* everything else is read-only */
+}
+
+/* --- the common configuration region */
+
+static void reset_device(struct vpci_dev *d)
+{
+	for (unsigned q = 0; q < d->nqueues; q++) {
+		if (d->ioeventfd[q]) {
+			struct kvm_ioeventfd io = {.addr = d->bar + R_NOTIFY + NOTIFY_MULT * q,
+						   .len = 2,
+						   .fd = d->kick[q],
+						   .flags = KVM_IOEVENTFD_FLAG_DEASSIGN};
+			ioctl(d->vmfd, KVM_IOEVENTFD, &io);
+			d->ioeventfd[q] = false;
+		}
+		virtq_reset(&d->queues[q]);
+		d->queues[q].size = d->max_queue_size; /* the driver may lower it */
+	}
+	d->dfsel = d->gfsel = 0;
+	d->driver_features = 0;
+	d->status = d->isr = 0;
+	d->msix_config = VPCI_NO_VECTOR;
+	d->queue_sel = 0;
+	d->pba = 0;
+}
+
+static void common_snapshot(struct vpci_dev *d, uint8_t *c)
+{
+	memset(c, 0, R_COMMON_LEN);
+	put32(c + 0x00, d->dfsel);
+	put32(c + 0x04, d->dfsel < 2 ? (uint32_t)(d->features >> (32 * d->dfsel)) : 0);
+	put32(c + 0x08, d->gfsel);
+	put32(c + 0x0c, d->gfsel < 2 ? (uint32_t)(d->driver_features >> (32 * d->gfsel)) : 0);
+	put16(c + 0x10, d->msix_config);
+	put16(c + 0x12, (uint16_t)d->nqueues);
+	c[0x14] = d->status;
+	c[0x15] = d->config_gen;
+	put16(c + 0x16, d->queue_sel);
+	if (d->queue_sel < d->nqueues) {
+		struct virtq *q = &d->queues[d->queue_sel];
+		put16(c + 0x18, q->size);
+		put16(c + 0x1a, q->msix_vector);
+		put16(c + 0x1c, q->ready);
+		put16(c + 0x1e, d->queue_sel); /* notify offset */
+		memcpy(c + 0x20, &q->desc_gpa, 8);
+		memcpy(c + 0x28, &q->avail_gpa, 8);
+		memcpy(c + 0x30, &q->used_gpa, 8);
+	}
+}
+
+static void enable_queue(struct vpci_dev *d, unsigned qi)
+{
+	struct virtq *q = &d->queues[qi];
+	if (q->ready)
+		return;
+	if (virtq_enable(q, d->mem, d->max_queue_size) < 0) {
+		log_msg("virtio %u: queue %u: the driver's rings are not usable", d->slot, qi);
+		d->status |= S_NEEDS_RESET;
+		d->config_gen++;
+		raise_vector(d, d->msix_config);
+		return;
+	}
+	struct kvm_ioeventfd io = {
+	    .addr = d->bar + R_NOTIFY + NOTIFY_MULT * qi, .len = 2, .fd = d->kick[qi]};
+	d->ioeventfd[qi] = ioctl(d->vmfd, KVM_IOEVENTFD, &io) == 0;
+}
+
+static void common_write(struct vpci_dev *d, unsigned off, unsigned size, uint64_t v)
+{
+	struct virtq *q = d->queue_sel < d->nqueues ? &d->queues[d->queue_sel] : NULL;
+	bool setup = q && !q->ready; /* queue fields change only while it is off */
+	switch (off | size << 8) {
+	case 0x00 | 4 << 8:
+		d->dfsel = (uint32_t)v;
+		break;
+	case 0x08 | 4 << 8:
+		d->gfsel = (uint32_t)v;
+		break;
+	case 0x0c | 4 << 8:
+		if (d->gfsel < 2 && !(d->status & S_FEATURES_OK)) {
+			unsigned sh = 32 * d->gfsel;
+			d->driver_features =
+			    (d->driver_features & ~(0xffffffffull << sh)) | (v << sh);
+		}
+		break;
+	case 0x10 | 2 << 8:
+		d->msix_config = (uint16_t)v < VPCI_VECTORS ? (uint16_t)v : VPCI_NO_VECTOR;
+		break;
+	case 0x14 | 1 << 8:
+		if (v == 0) {
+			reset_device(d);
+			break;
+		}
+		/* FEATURES_OK only for a subset of what is offered, with 1.0 */
+		if ((v & S_FEATURES_OK) && !(d->status & S_FEATURES_OK) &&
+		    ((d->driver_features & ~d->features) ||
+		     !(d->driver_features & VIRTIO_F_VERSION_1)))
+			v &= ~(uint64_t)S_FEATURES_OK;
+		d->status = (uint8_t)((d->status & S_NEEDS_RESET) | v);
+		break;
+	case 0x16 | 2 << 8:
+		d->queue_sel = (uint16_t)v;
+		break;
+	case 0x18 | 2 << 8:
+		if (setup)
+			q->size = (uint16_t)v;
+		break;
+	case 0x1a | 2 << 8:
+		if (q)
+			q->msix_vector = (uint16_t)v < VPCI_VECTORS ? (uint16_t)v : VPCI_NO_VECTOR;
+		break;
+	case 0x1c | 2 << 8:
+		if (q && v == 1)
+			enable_queue(d, d->queue_sel);
+		break;
+	case 0x20 | 4 << 8:
+	case 0x24 | 4 << 8:
+	case 0x28 | 4 << 8:
+	case 0x2c | 4 << 8:
+	case 0x30 | 4 << 8:
+	case 0x34 | 4 << 8:
+	case 0x20 | 8 << 8:
+	case 0x28 | 8 << 8:
+	case 0x30 | 8 << 8:
+		if (setup) {
+			uint64_t *f = off < 0x28   ? &q->desc_gpa
+				      : off < 0x30 ? &q->avail_gpa
+						   : &q->used_gpa;
+			if (size == 8)
+				*f = v;
+			else if (off & 4)
+				*f = (*f & 0xffffffffull) | (v << 32);
+			else
+				*f = (*f & ~0xffffffffull) | (v & 0xffffffffull);
+		}
+		break;
+	default:
+		break; /* read-only or malformed: ignored */
+	}
+}
+
+/* --- BAR accesses */
+
+static void bar_access(struct vpci_dev *d, uint32_t off, unsigned len, bool is_write, uint8_t *data)
+{
+	uint64_t v = 0;
+	if (is_write)
+		memcpy(&v, data, len);
+	else
+		memset(data, 0, len);
+	if (off + len <= R_COMMON + R_COMMON_LEN) { /* R_COMMON is 0 */
+		if (is_write) {
+			common_write(d, off, len, v);
+		} else {
+			uint8_t c[R_COMMON_LEN];
+			common_snapshot(d, c);
+			memcpy(data, c + off, len);
+		}
+	} else if (off == R_ISR && !is_write) {
+		data[0] = d->isr; /* reading acknowledges */
+		d->isr = 0;
+	} else if (off >= R_DEVICE && off + len <= R_DEVICE + d->devcfg_len) {
+		if (!is_write)
+			memcpy(data, (const uint8_t *)d->devcfg + (off - R_DEVICE), len);
+	} else if (off >= R_NOTIFY && off < R_NOTIFY + NOTIFY_MULT * d->nqueues) {
+		unsigned q = (off - R_NOTIFY) / NOTIFY_MULT;
+		uint64_t one = 1;
+		if (is_write && write(d->kick[q], &one, sizeof(one)) < 0)
+			log_errno("eventfd");
+	} else if (off >= R_MSIX && off + len <= R_MSIX + 16 * VPCI_VECTORS &&
+		   (len == 4 || len == 8)) {
+		uint8_t *e = (uint8_t *)&d->msix[0] + (off - R_MSIX);
+		if (is_write) {
+			memcpy(e, data, len);
+			deliver_pending(d);
+		} else {
+			memcpy(data, e, len);
+		}
+	} else if (off == R_PBA && !is_write) {
+		put32(data, d->pba);
+	}
+}
+
+bool pci_mmio(struct pci_bus *bus, uint64_t addr, unsigned len, bool write, uint8_t *data)
+{
+	if (len == 0 || len > 8)
+		return false;
+	for (unsigned i = 0; i < bus->ndev; i++) {
+		struct vpci_dev *d = bus->dev[i];
+		if (!(get16(d->cfg + CFG_COMMAND) & CMD_MEM) || addr < d->bar ||
+		    addr - d->bar >= VPCI_BAR_SIZE || addr - d->bar + len > VPCI_BAR_SIZE)
+			continue;
+		pthread_mutex_lock(&d->lock);
+		bar_access(d, (uint32_t)(addr - d->bar), len, write, data);
+		pthread_mutex_unlock(&d->lock);
+		return true;
+	}
+	return false;
+}
+
+/* The host bridge's configuration space: enough for an OS to know it. */
+static uint32_t host_bridge_read(unsigned reg)
+{
+	switch (reg) {
+	case 0x00:
+		return 0x00081b36; /* a generic PCIe host bridge */
+	case 0x08:
+		return 0x06000000; /* class: host bridge */
+	default:
+		return 0;
+	}
+}
+
+bool pci_port_io(struct pci_bus *bus, uint16_t port, unsigned size, bool write, uint8_t *data)
+{
+	if (port == PCI_CONFIG_ADDR && size == 4) {
+		if (write)
+			bus->addr = get32(data) & 0x80fffffc;
+		else
+			put32(data, bus->addr);
+		return true;
+	}
+	if (port < PCI_CONFIG_DATA || port + size > PCI_CONFIG_DATA + 4)
+		return port >= PCI_CONFIG_ADDR && port < PCI_CONFIG_DATA + 4; /* swallowed */
+	unsigned bus_nr = (bus->addr >> 16) & 0xff, slot = (bus->addr >> 11) & 0x1f,
+		 fn = (bus->addr >> 8) & 7;
+	unsigned off = (bus->addr & 0xfc) + (port - PCI_CONFIG_DATA);
+	struct vpci_dev *d = NULL;
+	for (unsigned i = 0; i < bus->ndev; i++)
+		if (bus->dev[i]->slot == slot)
+			d = bus->dev[i];
+	bool present = (bus->addr & 0x80000000) && bus_nr == 0 && fn == 0 && (slot == 0 || d);
+	if (!write) {
+		uint32_t v = 0xffffffff;
+		if (present && slot == 0) {
+			v = host_bridge_read(off & ~3u) >> (8 * (off & 3));
+		} else if (present) {
+			pthread_mutex_lock(&d->lock);
+			memcpy(&v, d->cfg + off, size);
+			pthread_mutex_unlock(&d->lock);
+		}
+		memcpy(data, &v, size);
+	} else if (present && d) {
+		uint32_t v = 0;
+		memcpy(&v, data, size);
+		pthread_mutex_lock(&d->lock);
+		config_write(d, off, size, v);
+		pthread_mutex_unlock(&d->lock);
+	}
+	return true;
+}
+
+/* --- the I/O thread */
+
+static void *io_thread(void *arg)
+{
+	struct vpci_dev *d = arg;
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = {.events = EPOLLIN};
+	for (unsigned q = 0; q <= d->nqueues; q++) {
+		ev.data.u32 = q;
+		epoll_ctl(ep, EPOLL_CTL_ADD, q < d->nqueues ? d->kick[q] : d->stop_fd, &ev);
+	}
+	for (;;) {
+		struct epoll_event got[VPCI_MAX_QUEUES + 1];
+		int n = epoll_wait(ep, got, VPCI_MAX_QUEUES + 1, -1);
+		for (int i = 0; i < n; i++) {
+			unsigned q = got[i].data.u32;
+			if (q == d->nqueues) {
+				close(ep);
+				return NULL;
+			}
+			uint64_t count;
+			if (read(d->kick[q], &count, sizeof(count)) < 0)
+				continue;
+			pthread_mutex_lock(&d->lock);
+			if (d->queues[q].ready && !d->queues[q].broken)
+				d->process(d, q);
+			pthread_mutex_unlock(&d->lock);
+		}
+	}
+}
+
+int vpci_add(struct pci_bus *bus, struct vpci_dev *d, const struct gmem *mem, int vmfd)
+{
+	if (bus->ndev + 1 >= PCI_MAX_SLOTS || d->nqueues > VPCI_MAX_QUEUES)
+		return -1;
+	d->slot = (uint8_t)(bus->ndev + 1); /* slot 0 is the host bridge */
+	d->mem = mem;
+	d->vmfd = vmfd;
+	d->bar = PCI_MMIO_BASE + (uint64_t)d->slot * VPCI_BAR_SIZE;
+	d->features |= VIRTIO_F_VERSION_1;
+	pthread_mutex_init(&d->lock, NULL);
+	build_config_space(d);
+	d->stop_fd = eventfd(0, EFD_CLOEXEC);
+	for (unsigned q = 0; q < d->nqueues; q++)
+		d->kick[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	reset_device(d);
+	for (unsigned q = 0; q < d->nqueues; q++)
+		if (d->kick[q] < 0)
+			return -1;
+	int err = d->stop_fd < 0 ? EMFILE : pthread_create(&d->thread, NULL, io_thread, d);
+	if (err) {
+		errno = err;
+		log_errno("virtio: cannot start an I/O thread");
+		return -1;
+	}
+	d->running = true;
+	bus->dev[bus->ndev++] = d;
+	return 0;
+}
+
+void pci_bus_free(struct pci_bus *bus)
+{
+	for (unsigned i = 0; i < bus->ndev; i++) {
+		struct vpci_dev *d = bus->dev[i];
+		uint64_t one = 1;
+		if (d->running && write(d->stop_fd, &one, sizeof(one)) == sizeof(one))
+			pthread_join(d->thread, NULL);
+		for (unsigned q = 0; q < d->nqueues; q++)
+			close(d->kick[q]);
+		close(d->stop_fd);
+		pthread_mutex_destroy(&d->lock);
+	}
+	bus->ndev = 0;
+}

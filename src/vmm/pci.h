@@ -1,0 +1,94 @@
+/* PCI bus 0 through configuration mechanism #1 (ports 0xCF8/0xCFC), a host
+ * bridge at 00:00.0, and virtio 1.x devices on the modern PCI transport
+ * (virtio 1.2, section 4.1): one 64-bit memory BAR holding the common,
+ * ISR, device-specific and notification regions, and an MSI-X table.
+ *
+ * Each device has an I/O thread: queue notifications (KVM ioeventfds, or
+ * MMIO exits as a fallback) wake it, it runs the device's `process` for the
+ * queue with the device lock held, and interrupts go to the guest as MSI
+ * through KVM_SIGNAL_MSI. Configuration accesses come from vCPU threads
+ * and take the same lock. Everything the guest writes is checked. */
+#ifndef KEEL_VMM_PCI_H
+#define KEEL_VMM_PCI_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/virtq.h"
+
+#define PCI_CONFIG_ADDR 0xcf8
+#define PCI_CONFIG_DATA 0xcfc
+#define PCI_MAX_SLOTS	32
+#define PCI_MMIO_BASE	0xe0000000u /* the start of the host bridge window in the DSDT (acpi.c) */
+#define VPCI_BAR_SIZE	0x8000u
+#define VPCI_MAX_QUEUES 4
+#define VPCI_VECTORS	(VPCI_MAX_QUEUES + 1)
+#define VPCI_NO_VECTOR	0xffff
+
+#define VIRTIO_ID_NET	   1
+#define VIRTIO_ID_BLOCK	   2
+#define VIRTIO_ID_RNG	   4
+#define VIRTIO_F_VERSION_1 (1ull << 32)
+
+struct vpci_dev;
+
+/* Handles the available buffers of queue q; called with dev->lock held. */
+typedef void (*vpci_process_fn)(struct vpci_dev *dev, unsigned q);
+
+struct vpci_dev {
+	/* set by the device before vpci_add() */
+	uint16_t type; /* VIRTIO_ID_* */
+	uint32_t class_code;
+	uint64_t features;
+	unsigned nqueues;
+	uint16_t max_queue_size;
+	const void *devcfg; /* device-specific configuration (read-only) */
+	uint32_t devcfg_len;
+	vpci_process_fn process;
+	void *opaque;
+
+	/* transport state */
+	pthread_mutex_t lock;
+	const struct gmem *mem;
+	int vmfd;
+	uint8_t slot;
+	uint8_t cfg[256]; /* PCI configuration space */
+	uint64_t bar;
+	uint32_t dfsel, gfsel;
+	uint64_t driver_features;
+	uint8_t status, config_gen, isr;
+	uint16_t msix_config, queue_sel;
+	struct virtq queues[VPCI_MAX_QUEUES];
+	int kick[VPCI_MAX_QUEUES];	 /* eventfds the I/O thread waits on */
+	bool ioeventfd[VPCI_MAX_QUEUES]; /* registered with KVM */
+	struct {
+		uint32_t addr_lo, addr_hi, data, ctrl;
+	} msix[VPCI_VECTORS];
+	uint32_t pba;
+	int stop_fd;
+	pthread_t thread;
+	bool running;
+};
+
+struct pci_bus {
+	uint32_t addr; /* the 0xCF8 register */
+	struct vpci_dev *dev[PCI_MAX_SLOTS];
+	unsigned ndev;
+};
+
+/* Puts dev in the next free slot, gives it its BAR, starts its thread. */
+int vpci_add(struct pci_bus *bus, struct vpci_dev *dev, const struct gmem *mem, int vmfd);
+/* Stops the I/O threads and frees what vpci_add made. */
+void pci_bus_free(struct pci_bus *bus);
+
+/* Port I/O at 0xCF8..0xCFF; returns false if the port is not PCI's. */
+bool pci_port_io(struct pci_bus *bus, uint16_t port, unsigned size, bool write, uint8_t *data);
+/* An MMIO access; returns false if no BAR holds addr. */
+bool pci_mmio(struct pci_bus *bus, uint64_t addr, unsigned len, bool write, uint8_t *data);
+
+/* Signals the used buffers of queue q to the guest, unless it asked not
+ * to be told. Called with dev->lock held. */
+void vpci_notify_queue(struct vpci_dev *dev, unsigned q);
+
+#endif
