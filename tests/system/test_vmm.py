@@ -1,6 +1,7 @@
 """keel-vmm inside the appliance: real Debian guests boot on KVM, power off,
 reboot, are paused, resumed and stopped over the control socket, and bad
 configurations are refused. One appliance serves the whole module."""
+import hashlib
 import json
 import lzma
 import os
@@ -206,6 +207,40 @@ def test_socket_console_carries_input_and_output(host):
     assert vm.wait_exit(timeout=30) == 0
 
 
+def test_virtio_disks_and_entropy(host):
+    """A guest formats its virtio disk and writes a file; a second boot of
+    the same image reads it back; the image on the host holds the data; the
+    read-only disk refuses writes; the entropy device feeds /dev/hwrng."""
+    assert host.hook("truncate /tmp/vd0.img 33554432") == b"OK\n"
+    assert host.hook("truncate /tmp/vd1.img 8388608") == b"OK\n"
+    disks = [{"path": "/tmp/vd0.img"},
+             {"path": "/tmp/vd1.img", "readonly": True, "serial": "ro-disk"}]
+    expect = hashlib.sha256("".join(f"{i}\n" for i in range(1, 100001)).encode()).hexdigest()
+
+    vm = start(host, "vdw", mode="virtio keel.disk=format keel.disk=rowrite", disks=disks, rng=True)
+    assert vm.wait_exit() == 0
+    out = vm.console()
+    assert "KEEL-GUEST-BLOCK vda vdb" in out, out
+    assert "KEEL-GUEST-DISK vda ro=0 sectors=65536 serial=disk0" in out
+    assert "KEEL-GUEST-DISK vdb ro=1 sectors=16384 serial=ro-disk" in out
+    assert f"KEEL-GUEST-WROTE {expect}" in out, out
+    m = re.search(r"KEEL-GUEST-ROWRITE status=(\d+)", out)
+    assert m and m.group(1) != "0", out
+    m = re.search(r"KEEL-GUEST-RNG virtio_rng\.0 ([0-9a-f]+)", out)
+    assert m and len(m.group(1)) == 128 and m.group(1) != "0" * 128, out
+
+    image = host.hook("cat /tmp/vd0.img")
+    assert len(image) == 32 << 20
+    assert b"99999\n100000\n" in image  # the file's last bytes, on the host
+    assert host.hook("cat /tmp/vd1.img") == bytes(8 << 20)  # untouched
+
+    vm = start(host, "vdr", mode="virtio keel.disk=verify", disks=disks)
+    assert vm.wait_exit() == 0
+    out = vm.console()
+    assert f"KEEL-GUEST-READ {expect}" in out, out
+    assert "KEEL-GUEST-RNG none" in out  # no entropy device asked for
+
+
 def vmlinux_from_bzimage():
     """The ELF vmlinux inside the bzImage (Debian compresses it with xz)."""
     with open(os.path.join(OUT, "vmlinuz"), "rb") as f:
@@ -259,6 +294,11 @@ BAD_CONFIGS = [
      "console.path: /nonexistent/dir/console: No such file"),
     ({"on_reboot": "sometimes"}, "on_reboot: must be"),
     ({"cmdline": 42}, "cmdline: must be a string"),
+    ({"disks": [{"path": "/tmp/nonexistent.img"}]},
+     "disks[0].path: /tmp/nonexistent.img: No such file"),
+    ({"disks": [{"path": "/tmp"}]}, "disks[0].path: /tmp: Is a directory"),
+    ({"disks": [{"path": "/tmp/initrd", "size": 1}]}, "disks[0].size: unknown field"),
+    ({"rng": "yes"}, "rng: must be true or false"),
 ]
 
 
