@@ -1,0 +1,376 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmm/blk.h"
+#include "vmm/virtq.h"
+
+/* A small guest: 1 MiB of RAM, the rings at fixed places, buffers above. */
+#define RAM   (1u << 20)
+#define QSIZE 8
+#define DESC  0x1000
+#define AVAIL 0x2000
+#define USED  0x3000
+#define BUF   0x10000
+
+struct desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags, next;
+};
+
+static uint8_t *ram;
+static struct gmem mem;
+static struct virtq q;
+static struct virtq_elem e;
+
+static struct desc *desc(unsigned i)
+{
+	return (struct desc *)(void *)(ram + DESC) + i;
+}
+
+static uint16_t *avail_idx(void)
+{
+	return (uint16_t *)(void *)(ram + AVAIL + 2);
+}
+
+static void publish(uint16_t head)
+{
+	uint16_t *ring = (uint16_t *)(void *)(ram + AVAIL + 4);
+	ring[*avail_idx() % QSIZE] = head;
+	(*avail_idx())++;
+}
+
+static void set_desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+{
+	*desc(i) = (struct desc){addr, len, flags, next};
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	ram = calloc(1, RAM);
+	mem = (struct gmem){.host = ram, .size = RAM, .low = RAM};
+	virtq_reset(&q);
+	q.size = QSIZE;
+	q.desc_gpa = DESC;
+	q.avail_gpa = AVAIL;
+	q.used_gpa = USED;
+	return ram && virtq_enable(&q, &mem, 256) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(ram);
+	return 0;
+}
+
+static void test_gmem(void **state)
+{
+	(void)state;
+	struct gmem m = {.host = ram, .size = RAM, .low = RAM / 2};
+	assert_ptr_equal(gmem_ptr(&m, 0, RAM / 2), ram);
+	assert_null(gmem_ptr(&m, 0, RAM / 2 + 1));
+	assert_null(gmem_ptr(&m, RAM / 2, 1)); /* the hole */
+	assert_ptr_equal(gmem_ptr(&m, 0x100000000ull, 16), ram + RAM / 2);
+	assert_ptr_equal(gmem_ptr(&m, 0x100000000ull + RAM / 2 - 1, 1), ram + RAM - 1);
+	assert_null(gmem_ptr(&m, 0x100000000ull + RAM / 2 - 1, 2));
+	assert_null(gmem_ptr(&m, UINT64_MAX - 4, 8)); /* no wrap-around */
+	assert_null(gmem_ptr(&m, 16, UINT64_MAX));
+}
+
+static void test_enable_checks(void **state)
+{
+	(void)state;
+	struct virtq t;
+	virtq_reset(&t);
+	t.size = 6; /* not a power of two */
+	t.desc_gpa = DESC;
+	t.avail_gpa = AVAIL;
+	t.used_gpa = USED;
+	assert_int_equal(virtq_enable(&t, &mem, 256), -1);
+	t.size = 512; /* above the device's maximum */
+	assert_int_equal(virtq_enable(&t, &mem, 256), -1);
+	t.size = 8;
+	t.desc_gpa = DESC + 8; /* misaligned */
+	assert_int_equal(virtq_enable(&t, &mem, 256), -1);
+	t.desc_gpa = RAM - 64; /* runs past memory */
+	assert_int_equal(virtq_enable(&t, &mem, 256), -1);
+	assert_false(t.ready);
+	t.desc_gpa = DESC;
+	assert_int_equal(virtq_enable(&t, &mem, 256), 0);
+	assert_true(t.ready);
+}
+
+static void test_chain(void **state)
+{
+	(void)state;
+	assert_int_equal(virtq_pop(&q, &mem, &e), 0); /* nothing yet */
+	set_desc(3, BUF, 16, 1, 5);
+	set_desc(5, BUF + 0x100, 512, 1 | 2, 1);
+	set_desc(1, BUF + 0x400, 1, 2, 0);
+	publish(3);
+	assert_int_equal(virtq_pop(&q, &mem, &e), 1);
+	assert_int_equal(e.head, 3);
+	assert_int_equal(e.nout, 1);
+	assert_int_equal(e.nin, 2);
+	assert_ptr_equal(e.out[0].iov_base, ram + BUF);
+	assert_int_equal(e.in[0].iov_len, 512);
+	assert_ptr_equal(e.in[1].iov_base, ram + BUF + 0x400);
+	assert_int_equal(virtq_pop(&q, &mem, &e), 0);
+
+	virtq_push(&q, 3, 513);
+	uint16_t used_idx;
+	memcpy(&used_idx, ram + USED + 2, 2);
+	assert_int_equal(used_idx, 1);
+	uint32_t id, len;
+	memcpy(&id, ram + USED + 4, 4);
+	memcpy(&len, ram + USED + 8, 4);
+	assert_int_equal(id, 3);
+	assert_int_equal(len, 513);
+	/* the guest scribbling on the used index does not move ours */
+	memset(ram + USED + 2, 0x7f, 2);
+	virtq_push(&q, 3, 1);
+	memcpy(&id, ram + USED + 4 + 8, 4);
+	assert_int_equal(id, 3);
+	memcpy(&used_idx, ram + USED + 2, 2);
+	assert_int_equal(used_idx, 2);
+}
+
+static void expect_broken(void)
+{
+	assert_int_equal(virtq_pop(&q, &mem, &e), -1);
+	assert_true(q.broken);
+	assert_int_equal(virtq_pop(&q, &mem, &e), 0); /* stays off until reset */
+}
+
+static void test_loop(void **state)
+{
+	(void)state;
+	set_desc(0, BUF, 16, 1, 1);
+	set_desc(1, BUF, 16, 1, 0); /* back to 0: a loop */
+	publish(0);
+	expect_broken();
+}
+
+static void test_bad_next_and_head(void **state)
+{
+	(void)state;
+	set_desc(0, BUF, 16, 1, QSIZE); /* next out of the table */
+	publish(0);
+	expect_broken();
+	teardown(NULL);
+	setup(NULL);
+	publish(QSIZE + 3); /* head out of the table */
+	expect_broken();
+}
+
+static void test_outside_memory(void **state)
+{
+	(void)state;
+	set_desc(0, RAM - 8, 16, 0, 0);
+	publish(0);
+	expect_broken();
+	teardown(NULL);
+	setup(NULL);
+	set_desc(0, UINT64_MAX - 7, 16, 0, 0);
+	publish(0);
+	expect_broken();
+}
+
+static void test_readable_after_writable(void **state)
+{
+	(void)state;
+	set_desc(0, BUF, 16, 1 | 2, 1);
+	set_desc(1, BUF + 16, 16, 0, 0);
+	publish(0);
+	expect_broken();
+}
+
+static void test_avail_index_jump(void **state)
+{
+	(void)state;
+	*avail_idx() = QSIZE + 1; /* claims more than the ring holds */
+	expect_broken();
+}
+
+static void test_indirect_refused(void **state)
+{
+	(void)state;
+	set_desc(0, BUF, 16, 4, 0);
+	publish(0);
+	expect_broken();
+}
+
+static void test_iov_copy(void **state)
+{
+	(void)state;
+	uint8_t a[3] = {1, 2, 3}, b[4] = {4, 5, 6, 7}, out[5];
+	struct iovec iov[2] = {{a, 3}, {b, 4}};
+	assert_int_equal(iov_size(iov, 2), 7);
+	assert_int_equal(iov_to_buf(iov, 2, 2, out, 5), 5);
+	assert_memory_equal(out, ((uint8_t[]){3, 4, 5, 6, 7}), 5);
+	assert_int_equal(iov_to_buf(iov, 2, 6, out, 5), 1);
+	assert_int_equal(iov_from_buf(iov, 2, 1, "xyz", 3), 3);
+	assert_memory_equal(a, "\x01xy", 3);
+	assert_int_equal(b[0], 'z');
+}
+
+/* --- virtio-blk */
+
+static struct blk_disk disk;
+
+static int blk_setup(void **state)
+{
+	setup(state);
+	char path[] = "/tmp/keel-blk-test-XXXXXX";
+	disk.fd = mkstemp(path);
+	unlink(path);
+	disk.sectors = 16;
+	disk.readonly = false;
+	memcpy(disk.id, "serial-1234", 11);
+	return disk.fd >= 0 && ftruncate(disk.fd, 16 * 512) == 0 ? 0 : -1;
+}
+
+static int blk_teardown(void **state)
+{
+	close(disk.fd);
+	return teardown(state);
+}
+
+/* A request chain: header, one data buffer (out or in), status. */
+static int request(uint32_t type, uint64_t sector, uint32_t len, bool data_in, struct blk_req *r)
+{
+	struct {
+		uint32_t type, reserved;
+		uint64_t sector;
+	} h = {type, 0, sector};
+	memcpy(ram + BUF, &h, sizeof(h));
+	unsigned n = 0;
+	set_desc(n, BUF, sizeof(h), 1, (uint16_t)(n + 1));
+	n++;
+	if (len) {
+		set_desc(n, BUF + 0x1000, len, (uint16_t)(1 | (data_in ? 2 : 0)),
+			 (uint16_t)(n + 1));
+		n++;
+	}
+	set_desc(n, BUF + 0x100, 1, 2, 0);
+	publish(0);
+	assert_int_equal(virtq_pop(&q, &mem, &e), 1);
+	return blk_parse(&disk, &e, r);
+}
+
+static void test_blk_write_read(void **state)
+{
+	(void)state;
+	struct blk_req r;
+	uint32_t written;
+	memset(ram + BUF + 0x1000, 0x5a, 1024);
+	assert_int_equal(request(BLK_T_OUT, 3, 1024, false, &r), 0);
+	assert_int_equal(r.early, BLK_S_OK);
+	assert_int_equal(blk_execute(&disk, &r, &written), BLK_S_OK);
+	assert_int_equal(written, 1); /* just the status */
+	assert_int_equal(ram[BUF + 0x100], BLK_S_OK);
+	uint8_t back[1024];
+	assert_int_equal(pread(disk.fd, back, sizeof(back), 3 * 512), (ssize_t)sizeof(back));
+	assert_memory_equal(back, ram + BUF + 0x1000, 1024); /* the bytes reached the file */
+
+	memset(ram + BUF + 0x1000, 0, 1024);
+	assert_int_equal(request(BLK_T_IN, 3, 512, true, &r), 0);
+	assert_int_equal(blk_execute(&disk, &r, &written), BLK_S_OK);
+	assert_int_equal(written, 513);
+	assert_int_equal(ram[BUF + 0x1000], 0x5a);
+	assert_int_equal(ram[BUF + 0x1000 + 511], 0x5a);
+
+	assert_int_equal(request(BLK_T_FLUSH, 0, 0, false, &r), 0);
+	assert_int_equal(blk_execute(&disk, &r, &written), BLK_S_OK);
+
+	assert_int_equal(request(BLK_T_GET_ID, 0, 20, true, &r), 0);
+	assert_int_equal(blk_execute(&disk, &r, &written), BLK_S_OK);
+	assert_memory_equal(ram + BUF + 0x1000, "serial-1234", 11);
+}
+
+static void expect_status(uint32_t type, uint64_t sector, uint32_t len, bool in, uint8_t status)
+{
+	struct blk_req r;
+	uint32_t written;
+	ram[BUF + 0x100] = 0xee;
+	assert_int_equal(request(type, sector, len, in, &r), 0);
+	assert_int_equal(blk_execute(&disk, &r, &written), status);
+	assert_int_equal(ram[BUF + 0x100], status);
+}
+
+static void test_blk_refusals(void **state)
+{
+	(void)state;
+	expect_status(BLK_T_IN, 16, 512, true, BLK_S_IOERR);  /* past the end */
+	expect_status(BLK_T_IN, 15, 1024, true, BLK_S_IOERR); /* runs past the end */
+	expect_status(BLK_T_OUT, UINT64_MAX, 512, false, BLK_S_IOERR);
+	expect_status(BLK_T_OUT, 0, 100, false, BLK_S_IOERR); /* not whole sectors */
+	expect_status(99, 0, 0, false, BLK_S_UNSUPP);
+	expect_status(BLK_T_DISCARD, 0, 0, false, BLK_S_IOERR); /* no segments */
+	disk.readonly = true;
+	expect_status(BLK_T_OUT, 0, 512, false, BLK_S_IOERR);
+	expect_status(BLK_T_IN, 0, 512, true, BLK_S_OK);
+	disk.readonly = false;
+
+	/* no status byte, or no header: not a request */
+	struct blk_req r;
+	set_desc(0, BUF, 16, 0, 0);
+	publish(0);
+	assert_int_equal(virtq_pop(&q, &mem, &e), 1);
+	assert_int_equal(blk_parse(&disk, &e, &r), -1);
+	set_desc(0, BUF, 8, 1, 1);
+	set_desc(1, BUF + 0x100, 1, 2, 0);
+	publish(0);
+	assert_int_equal(virtq_pop(&q, &mem, &e), 1);
+	assert_int_equal(blk_parse(&disk, &e, &r), -1);
+}
+
+static void test_blk_discard(void **state)
+{
+	(void)state;
+	struct {
+		uint64_t sector;
+		uint32_t num, flags;
+	} seg = {2, 2, 0};
+	uint8_t ones[1024];
+	memset(ones, 1, sizeof(ones));
+	assert_int_equal(pwrite(disk.fd, ones, sizeof(ones), 2 * 512), (ssize_t)sizeof(ones));
+	memcpy(ram + BUF + 0x1000, &seg, sizeof(seg));
+	expect_status(BLK_T_DISCARD, 0, sizeof(seg), false, BLK_S_OK);
+	uint8_t back[1024];
+	assert_int_equal(pread(disk.fd, back, sizeof(back), 2 * 512), (ssize_t)sizeof(back));
+	assert_memory_equal(back, (uint8_t[1024]){0}, sizeof(back)); /* a hole now */
+	seg.sector = 15;
+	memcpy(ram + BUF + 0x1000, &seg, sizeof(seg));
+	expect_status(BLK_T_DISCARD, 0, sizeof(seg), false, BLK_S_IOERR); /* past the end */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_gmem, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_enable_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_loop, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_next_and_head, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_outside_memory, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_readable_after_writable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_avail_index_jump, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_indirect_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_iov_copy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_blk_write_read, blk_setup, blk_teardown),
+	    cmocka_unit_test_setup_teardown(test_blk_refusals, blk_setup, blk_teardown),
+	    cmocka_unit_test_setup_teardown(test_blk_discard, blk_setup, blk_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
