@@ -1,11 +1,13 @@
 # Thin front door: meson + ninja build the code, scripts build the image.
 BUILD     ?= build
 BUILD_SAN ?= build-san
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 300
 OUT       ?= out
 DISK      ?= $(OUT)/keel-disk.img
 DISK_GIB  ?= 16
 
-.PHONY: all deps build unit image image-test disk run check system bench clean
+.PHONY: all deps build unit fuzz image image-test disk run check system bench clean
 
 all: build
 
@@ -23,6 +25,18 @@ unit: deps
 	@[ -f $(BUILD_SAN)/build.ninja ] || meson setup $(BUILD_SAN) -Db_sanitize=address,undefined -Db_lundef=false
 	ninja -C $(BUILD_SAN)
 	meson test -C $(BUILD_SAN) --print-errorlogs
+
+# libFuzzer targets (clang, ASan, UBSan), each run for FUZZ_SECONDS with
+# its corpus kept in $(BUILD_FUZZ)/corpus-NAME
+fuzz: deps
+	@[ -f $(BUILD_FUZZ)/build.ninja ] || CC=clang meson setup $(BUILD_FUZZ) -Dfuzz=true \
+		-Dunit_tests=disabled -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C $(BUILD_FUZZ)
+	@for f in virtq blk; do mkdir -p $(BUILD_FUZZ)/corpus-$$f; \
+		echo "fuzz_$$f: $(FUZZ_SECONDS) s"; \
+		$(BUILD_FUZZ)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(BUILD_FUZZ)/corpus-$$f 2>&1 | grep -E '^(stat::number_of_executed_units|==[0-9]+==|SUMMARY)' \
+			|| exit 1; done
 
 image: deps build
 	image/mkimage.sh $(BUILD) $(OUT) product
@@ -49,4 +63,4 @@ bench:
 	@echo "bench: no benchmarks yet"
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN) $(OUT)
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ) $(OUT)

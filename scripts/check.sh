@@ -1,6 +1,7 @@
 #!/bin/bash
-# `make check`: builds, runs the unit tests (ASan + UBSan) and the system
-# tests (pytest, booting the appliance under QEMU), and ends with one summary
+# `make check`: builds, runs the unit tests (ASan + UBSan), a short smoke of
+# the fuzzers, and the system tests (pytest, booting the appliance under
+# QEMU), and ends with one summary
 # line "check: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,8 @@ rc=0
 
 if [ "$what" = all ]; then
 	make --no-print-directory build unit || rc=1
+	# a short smoke of each fuzzer, so that they cannot rot
+	make --no-print-directory fuzz FUZZ_SECONDS=10 || rc=1
 	make --no-print-directory image image-test || exit 1
 fi
 mkdir -p build

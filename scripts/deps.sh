@@ -7,8 +7,8 @@ PACKAGES=(
 	# build
 	gcc make meson ninja-build pkg-config
 	libjansson-dev libseccomp-dev
-	# unit tests (cmocka; ASan/UBSan come with gcc)
-	libcmocka-dev
+	# unit tests (cmocka; ASan/UBSan come with gcc); fuzzing (clang's libFuzzer)
+	libcmocka-dev clang libclang-rt-14-dev
 	# image and disk
 	cpio zstd kmod fdisk dosfstools mtools e2fsprogs
 	# system tests and `make run`
