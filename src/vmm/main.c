@@ -25,6 +25,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "vmm/config.h"
+#include "vmm/sandbox.h"
 #include "vmm/vm.h"
 
 #define EXIT_CRASH   1
@@ -420,13 +421,17 @@ int main(int argc, char **argv)
 	static char tag[80];
 	clock_gettime(CLOCK_MONOTONIC, &g.vm.started); /* the boot timer counts from here */
 	log_init("keel-vmm", 2);
-	if (argc != 2 || argv[1][0] == '-') {
+	/* --seccomp-test: once the VM runs, try a forbidden system call; the
+	 * filter must kill the process (for the tests; see docs/vmm.md) */
+	bool seccomp_test = argc == 3 && strcmp(argv[1], "--seccomp-test") == 0;
+	if ((argc != 2 && !seccomp_test) || argv[argc - 1][0] == '-') {
 		fprintf(stderr, "usage: keel-vmm CONFIG.json\n");
 		return EXIT_CONFIG;
 	}
+	const char *path = argv[argc - 1];
 	char err[256];
-	if (config_load(argv[1], &g.cfg, err, sizeof(err)) < 0) {
-		log_msg("%s: %s", argv[1], err);
+	if (config_load(path, &g.cfg, err, sizeof(err)) < 0) {
+		log_msg("%s: %s", path, err);
 		return EXIT_CONFIG;
 	}
 	snprintf(tag, sizeof(tag), "keel-vmm[%s]", g.cfg.name);
@@ -439,6 +444,8 @@ int main(int argc, char **argv)
 		log_errno("/dev/kvm");
 		return EXIT_CRASH;
 	}
+	if (sandbox_enter(SANDBOX_MAIN) < 0)
+		return EXIT_CRASH;
 	for (;;) {
 		rc = vm_create(&g.vm, &g.cfg, kvm);
 		if (rc == 0) {
@@ -447,6 +454,12 @@ int main(int argc, char **argv)
 				(unsigned long long)g.cfg.memory_mib, g.cfg.kernel);
 			if (vm_start(&g.vm) < 0)
 				rc = EXIT_CRASH;
+		}
+		if (rc == 0 && seccomp_test) {
+			log_msg("seccomp test: calling execve, which the filter forbids");
+			execv("/sbin/keel-vmm", argv);
+			log_msg("seccomp test: still alive after execve");
+			return 99;
 		}
 		if (rc) {
 			vm_destroy(&g.vm);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "vmm/sandbox.h"
 
 /* configuration space */
 #define CFG_COMMAND  0x04
@@ -434,6 +435,8 @@ static void *io_thread(void *arg)
 		ev.data.u32 = q;
 		epoll_ctl(ep, EPOLL_CTL_ADD, q < d->nqueues ? d->kick[q] : d->stop_fd, &ev);
 	}
+	if (sandbox_enter(SANDBOX_IO) < 0)
+		abort(); /* never run devices unconfined */
 	for (;;) {
 		struct epoll_event got[VPCI_MAX_QUEUES + 1];
 		int n = epoll_wait(ep, got, VPCI_MAX_QUEUES + 1, -1);

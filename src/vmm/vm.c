@@ -17,6 +17,7 @@
 #include "common/util.h"
 #include "vmm/boot.h"
 #include "vmm/cpuid.h"
+#include "vmm/sandbox.h"
 
 #define TSS_ADDR	  0xfffbd000ull
 #define IDENTITY_MAP_ADDR 0xfffbc000ull
@@ -246,6 +247,10 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	if (sandbox_enter(SANDBOX_VCPU) < 0) {
+		vm_end(vm, END_CRASH);
+		return NULL;
+	}
 	for (;;) {
 		pthread_mutex_lock(&vm->lock);
 		while (vm->state == VM_PAUSED) {

@@ -241,6 +241,15 @@ def test_virtio_disks_and_entropy(host):
     assert "KEEL-GUEST-RNG none" in out  # no entropy device asked for
 
 
+def test_seccomp_kills_a_forbidden_system_call(host):
+    cfg = config("sec", mode="idle")
+    assert host.hook("write /tmp/sec.json", json.dumps(cfg).encode()) == b"OK\n"
+    out = host.hook("run /sbin/keel-vmm --seccomp-test /tmp/sec.json").decode()
+    assert "seccomp test: calling execve" in out, out
+    assert "still alive" not in out
+    assert out.rstrip().endswith("EXIT 159"), out  # 128 + SIGSYS
+
+
 def vmlinux_from_bzimage():
     """The ELF vmlinux inside the bzImage (Debian compresses it with xz)."""
     with open(os.path.join(OUT, "vmlinuz"), "rb") as f:
