@@ -13,14 +13,22 @@
  *                     status is written to LOG.exit
  *   unix PATH         the rest of the stream goes to the unix socket PATH
  *                     once it connects, and one line of its answer comes back
+ *   bridge BR A.B.C.D/P TAP...  create bridge BR with that address, and
+ *                     persistent TAP interfaces in it, all up; "OK"
  *   truncate PATH N   create PATH (or cut or extend it) as an N-byte sparse
  *                     file; "OK"
  *   poweroff|reboot   ask keel-init to power off or reboot; "OK" */
 #include "common/log.h"
 #include "common/util.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,6 +83,57 @@ static void do_write(int fd, const char *path)
 	fsync(fileno(f));
 	fclose(f);
 	reply(fd, "OK\n");
+}
+
+static int split(char *args, char **argv);
+
+static int if_up(int s, const char *name)
+{
+	struct ifreq ifr = {0};
+	str_copy(ifr.ifr_name, IFNAMSIZ, name);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return -1;
+	ifr.ifr_flags |= IFF_UP;
+	return ioctl(s, SIOCSIFFLAGS, &ifr);
+}
+
+/* The test network a VM's NICs plug into (hostd does this in a later
+ * issue): a bridge with an address, and persistent TAPs in it. */
+static int make_bridge(char *args)
+{
+	char *argv[32];
+	int n = split(args, argv);
+	char *slash = n >= 2 ? strchr(argv[1], '/') : NULL;
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = {0};
+	str_copy(ifr.ifr_name, IFNAMSIZ, argv[0]);
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	sin->sin_family = AF_INET;
+	if (s < 0 || (ioctl(s, SIOCBRADDBR, argv[0]) < 0 && errno != EEXIST) ||
+	    inet_pton(AF_INET, argv[1], &sin->sin_addr) != 1 || ioctl(s, SIOCSIFADDR, &ifr) < 0)
+		return -1;
+	int prefix = atoi(slash + 1);
+	sin->sin_addr.s_addr = htonl(prefix ? ~0u << (32 - prefix) : 0);
+	if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0 || if_up(s, argv[0]) < 0)
+		return -1;
+	for (int i = 2; i < n; i++) {
+		int t = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		struct ifreq tr = {.ifr_flags = IFF_TAP | IFF_NO_PI};
+		str_copy(tr.ifr_name, IFNAMSIZ, argv[i]);
+		if (t < 0 || ioctl(t, TUNSETIFF, &tr) < 0 || ioctl(t, TUNSETPERSIST, 1) < 0)
+			return -1;
+		close(t);
+		struct ifreq br = {0};
+		str_copy(br.ifr_name, IFNAMSIZ, argv[0]);
+		br.ifr_ifindex = (int)if_nametoindex(argv[i]);
+		if (ioctl(s, SIOCBRADDIF, &br) < 0 || if_up(s, argv[i]) < 0)
+			return -1;
+	}
+	close(s);
+	return 0;
 }
 
 /* Splits args at spaces into argv (32 slots); returns the count. */
@@ -232,6 +291,11 @@ static void handle(int fd)
 		free(pid);
 	} else if (strncmp(line, "run ", 4) == 0) {
 		do_run(fd, line + 4);
+	} else if (strncmp(line, "bridge ", 7) == 0) {
+		if (make_bridge(line + 7) < 0)
+			reply(fd, "ERR %m\n");
+		else
+			reply(fd, "OK\n");
 	} else if (strncmp(line, "truncate ", 9) == 0) {
 		char path[512];
 		long long size;

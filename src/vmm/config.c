@@ -123,6 +123,49 @@ static int parse_disk(json_t *v, unsigned i, struct vmm_disk *d, char *err, size
 	return 0;
 }
 
+static int parse_nic(json_t *v, const char *vm, unsigned i, struct vmm_nic *n, char *err,
+		     size_t errlen)
+{
+	if (!json_is_object(v))
+		return fail(err, errlen, "nics[%u]: must be an object", i);
+	const char *key;
+	json_t *val;
+	json_object_foreach(
+	    v, key, val) if (strcmp(key, "tap") != 0 &&
+			     strcmp(key, "mac") !=
+				 0) return fail(err, errlen, "nics[%u].%s: unknown field", i, key);
+	const char *tap = json_string_value(json_object_get(v, "tap"));
+	if (!tap || !valid_name(tap) || strlen(tap) >= sizeof(n->tap))
+		return fail(err, errlen,
+			    "nics[%u].tap: must be an interface name of 1..15 of A-Z a-z 0-9 . _ -",
+			    i);
+	strcpy(n->tap, tap);
+	json_t *mac = json_object_get(v, "mac");
+	if (mac) {
+		unsigned b[6];
+		char end;
+		const char *m = json_string_value(mac);
+		if (!m ||
+		    sscanf(m, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+			   &end) != 6 ||
+		    strlen(m) != 17 || (b[0] & 1))
+			return fail(
+			    err, errlen,
+			    "nics[%u].mac: must be a unicast address like 52:54:00:12:34:56", i);
+		for (int k = 0; k < 6; k++)
+			n->mac[k] = (uint8_t)b[k];
+	} else {
+		uint32_t h = 2166136261u; /* FNV-1a of the VM's name and the NIC's index */
+		for (const char *p = vm; *p; p++)
+			h = (h ^ (uint8_t)*p) * 16777619u;
+		h = (h ^ i) * 16777619u;
+		const uint8_t def[6] = {
+		    0x52, 0x54, 0x00, (uint8_t)(h >> 16), (uint8_t)(h >> 8), (uint8_t)h};
+		memcpy(n->mac, def, 6);
+	}
+	return 0;
+}
+
 static int parse_devices(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 {
 	json_t *disks = json_object_get(root, "disks");
@@ -137,6 +180,18 @@ static int parse_devices(json_t *root, struct vmm_config *c, char *err, size_t e
 				return -1;
 		}
 	}
+	json_t *nics = json_object_get(root, "nics");
+	if (nics) {
+		if (!json_is_array(nics) || json_array_size(nics) > VMM_MAX_NICS)
+			return fail(err, errlen, "nics: must be a list of at most %d NICs",
+				    VMM_MAX_NICS);
+		for (size_t i = 0; i < json_array_size(nics); i++) {
+			if (parse_nic(json_array_get(nics, i), c->name, (unsigned)i, &c->nics[i],
+				      err, errlen) < 0)
+				return -1;
+			c->nnics++;
+		}
+	}
 	json_t *rng = json_object_get(root, "rng");
 	if (rng && !json_is_boolean(rng))
 		return fail(err, errlen, "rng: must be true or false");
@@ -146,9 +201,9 @@ static int parse_devices(json_t *root, struct vmm_config *c, char *err, size_t e
 
 static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 {
-	static const char *const known[] = {"name",	 "vcpus",      "memory_mib", "kernel",
-					    "initrd",	 "cmdline",    "console",    "control",
-					    "on_reboot", "boot_timer", "disks",	     "rng"};
+	static const char *const known[] = {
+	    "name",    "vcpus",	    "memory_mib", "kernel", "initrd", "cmdline", "console",
+	    "control", "on_reboot", "boot_timer", "disks",  "rng",    "nics"};
 	if (!json_is_object(root))
 		return fail(err, errlen, "the configuration must be a JSON object");
 	const char *key;

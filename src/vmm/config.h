@@ -14,7 +14,8 @@
  *     "boot_timer": false,                see docs/vmm.md
  *     "disks": [{"path": "/datastores/local/web1/disk0.img",
  *                "readonly": false, "serial": "disk0"}],   virtio-blk
- *     "rng": true                         a virtio-rng device
+ *     "rng": true,                        a virtio-rng device
+ *     "nics": [{"tap": "tap0", "mac": "52:54:00:12:34:56"}]   virtio-net
  *   }
  *
  * Unknown fields are refused, so that a misspelt option never passes
@@ -32,6 +33,7 @@
 #define VMM_CMDLINE_MAX 4096
 
 #define VMM_MAX_DISKS 8
+#define VMM_MAX_NICS  4
 
 enum console_type { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_PTY, CONSOLE_SOCKET };
 
@@ -56,6 +58,11 @@ struct vmm_config {
 	unsigned ndisks;
 	struct vmm_disk disks[VMM_MAX_DISKS];
 	bool rng;
+	unsigned nnics;
+	struct vmm_nic {
+		char tap[16];	/* an existing TAP interface (or one to create) */
+		uint8_t mac[6]; /* default: 52:54:00 and a hash of name and index */
+	} nics[VMM_MAX_NICS];
 };
 
 /* Parses a configuration text. On error returns -1 with a message naming

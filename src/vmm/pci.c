@@ -426,31 +426,42 @@ bool pci_port_io(struct pci_bus *bus, uint16_t port, unsigned size, bool write, 
 
 /* --- the I/O thread */
 
+void vpci_poll_backend(struct vpci_dev *d, bool on)
+{
+	struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.u32 = d->nqueues};
+	epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, d->backend_fd, &ev);
+}
+
+/* epoll tags: queues 0..nqueues-1, then the backend, then stop */
 static void *io_thread(void *arg)
 {
 	struct vpci_dev *d = arg;
-	int ep = epoll_create1(EPOLL_CLOEXEC);
+	const unsigned stop = d->nqueues + 1;
 	struct epoll_event ev = {.events = EPOLLIN};
-	for (unsigned q = 0; q <= d->nqueues; q++) {
+	for (unsigned q = 0; q < d->nqueues; q++) {
 		ev.data.u32 = q;
-		epoll_ctl(ep, EPOLL_CTL_ADD, q < d->nqueues ? d->kick[q] : d->stop_fd, &ev);
+		epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->kick[q], &ev);
+	}
+	ev.data.u32 = stop;
+	epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->stop_fd, &ev);
+	if (d->backend_fd >= 0) {
+		ev.data.u32 = d->nqueues;
+		epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->backend_fd, &ev);
 	}
 	if (sandbox_enter(SANDBOX_IO) < 0)
 		abort(); /* never run devices unconfined */
 	for (;;) {
-		struct epoll_event got[VPCI_MAX_QUEUES + 1];
-		int n = epoll_wait(ep, got, VPCI_MAX_QUEUES + 1, -1);
+		struct epoll_event got[VPCI_MAX_QUEUES + 2];
+		int n = epoll_wait(d->epoll_fd, got, VPCI_MAX_QUEUES + 2, -1);
 		for (int i = 0; i < n; i++) {
 			unsigned q = got[i].data.u32;
-			if (q == d->nqueues) {
-				close(ep);
+			if (q == stop)
 				return NULL;
-			}
 			uint64_t count;
-			if (read(d->kick[q], &count, sizeof(count)) < 0)
+			if (q < d->nqueues && read(d->kick[q], &count, sizeof(count)) < 0)
 				continue;
 			pthread_mutex_lock(&d->lock);
-			if (d->queues[q].ready && !d->queues[q].broken)
+			if (q == d->nqueues || (d->queues[q].ready && !d->queues[q].broken))
 				d->process(d, q);
 			pthread_mutex_unlock(&d->lock);
 		}
@@ -469,13 +480,16 @@ int vpci_add(struct pci_bus *bus, struct vpci_dev *d, const struct gmem *mem, in
 	pthread_mutex_init(&d->lock, NULL);
 	build_config_space(d);
 	d->stop_fd = eventfd(0, EFD_CLOEXEC);
+	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	for (unsigned q = 0; q < d->nqueues; q++)
 		d->kick[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	reset_device(d);
 	for (unsigned q = 0; q < d->nqueues; q++)
 		if (d->kick[q] < 0)
 			return -1;
-	int err = d->stop_fd < 0 ? EMFILE : pthread_create(&d->thread, NULL, io_thread, d);
+	int err = d->stop_fd < 0 || d->epoll_fd < 0
+		      ? EMFILE
+		      : pthread_create(&d->thread, NULL, io_thread, d);
 	if (err) {
 		errno = err;
 		log_errno("virtio: cannot start an I/O thread");
@@ -496,6 +510,7 @@ void pci_bus_free(struct pci_bus *bus)
 		for (unsigned q = 0; q < d->nqueues; q++)
 			close(d->kick[q]);
 		close(d->stop_fd);
+		close(d->epoll_fd);
 		pthread_mutex_destroy(&d->lock);
 	}
 	bus->ndev = 0;

@@ -33,7 +33,8 @@
 
 struct vpci_dev;
 
-/* Handles the available buffers of queue q; called with dev->lock held. */
+/* Handles the available buffers of queue q; called with dev->lock held.
+ * q == nqueues means the backend's fd (backend_fd) is readable. */
 typedef void (*vpci_process_fn)(struct vpci_dev *dev, unsigned q);
 
 struct vpci_dev {
@@ -46,7 +47,7 @@ struct vpci_dev {
 	const void *devcfg; /* device-specific configuration (read-only) */
 	uint32_t devcfg_len;
 	vpci_process_fn process;
-	void *opaque;
+	int backend_fd; /* polled by the I/O thread when >= 0 (set it to -1 if none) */
 
 	/* transport state */
 	pthread_mutex_t lock;
@@ -67,6 +68,7 @@ struct vpci_dev {
 	} msix[VPCI_VECTORS];
 	uint32_t pba;
 	int stop_fd;
+	int epoll_fd; /* the I/O thread's */
 	pthread_t thread;
 	bool running;
 };
@@ -90,5 +92,8 @@ bool pci_mmio(struct pci_bus *bus, uint64_t addr, unsigned len, bool write, uint
 /* Signals the used buffers of queue q to the guest, unless it asked not
  * to be told. Called with dev->lock held. */
 void vpci_notify_queue(struct vpci_dev *dev, unsigned q);
+/* Whether the I/O thread listens to backend_fd (off while the guest has
+ * given no buffers to fill). Called from `process`. */
+void vpci_poll_backend(struct vpci_dev *dev, bool on);
 
 #endif

@@ -52,9 +52,9 @@ static const int vcpu_only[] = {
 };
 
 static const int io_only[] = {
-    SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(preadv),
-    SCMP_SYS(pwritev),	  SCMP_SYS(pread64),	 SCMP_SYS(pwrite64),
-    SCMP_SYS(fdatasync),  SCMP_SYS(fallocate),	 SCMP_SYS(getrandom),
+    SCMP_SYS(epoll_ctl),   SCMP_SYS(readv),	SCMP_SYS(writev),    SCMP_SYS(epoll_wait),
+    SCMP_SYS(epoll_pwait), SCMP_SYS(preadv),	SCMP_SYS(pwritev),   SCMP_SYS(pread64),
+    SCMP_SYS(pwrite64),	   SCMP_SYS(fdatasync), SCMP_SYS(fallocate), SCMP_SYS(getrandom),
 };
 
 /* the KVM calls a vCPU thread makes (I/O threads only signal MSIs) */

@@ -119,6 +119,11 @@ int virtq_pop(struct virtq *q, const struct gmem *m, struct virtq_elem *e)
 	return 1;
 }
 
+void virtq_unpop(struct virtq *q)
+{
+	q->last_avail--;
+}
+
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 {
 	struct virtq_used_elem *u = &q->used->ring[q->used_idx % q->size];

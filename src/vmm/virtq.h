@@ -59,6 +59,8 @@ void virtq_reset(struct virtq *q);
 /* Takes the next available chain. Returns 1 with e filled, 0 if there is
  * none, -1 if the guest broke the queue (it then stays broken until reset). */
 int virtq_pop(struct virtq *q, const struct gmem *m, struct virtq_elem *e);
+/* Puts back the chain just taken (the device could not use it yet). */
+void virtq_unpop(struct virtq *q);
 /* Returns a chain to the driver with the number of bytes written. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 /* Whether the driver wants an interrupt now (it did not suppress them). */

@@ -546,6 +546,22 @@ static int add_devices(struct vm *vm)
 			(unsigned long long)(vm->blks[i].disk.sectors >> 11),
 			d->readonly ? ", read-only" : "");
 	}
+	vm->nets = calloc(cfg->nnics ? cfg->nnics : 1, sizeof(*vm->nets));
+	if (!vm->nets)
+		return 1;
+	for (unsigned i = 0; i < cfg->nnics; i++)
+		vm->nets[i].tap = -1;
+	for (unsigned i = 0; i < cfg->nnics; i++) {
+		const struct vmm_nic *n = &cfg->nics[i];
+		if (vnet_init(&vm->nets[i], n->tap, n->mac) < 0) {
+			log_errno("nics[%u].tap: %s", i, n->tap);
+			return 2;
+		}
+		if (vpci_add(&vm->pci, &vm->nets[i].pci, &vm->gmem, vm->fd) < 0)
+			return 1;
+		log_msg("nic %s: %02x:%02x:%02x:%02x:%02x:%02x", n->tap, n->mac[0], n->mac[1],
+			n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+	}
 	if (cfg->rng) {
 		vm->rng = calloc(1, sizeof(*vm->rng));
 		if (!vm->rng)
@@ -660,9 +676,14 @@ void vm_destroy(struct vm *vm)
 	if (vm->blks)
 		for (unsigned i = 0; i < vm->cfg->ndisks; i++)
 			vblk_close(&vm->blks[i]);
+	if (vm->nets)
+		for (unsigned i = 0; i < vm->cfg->nnics; i++)
+			vnet_close(&vm->nets[i]);
 	free(vm->blks);
+	free(vm->nets);
 	free(vm->rng);
 	vm->blks = NULL;
+	vm->nets = NULL;
 	vm->rng = NULL;
 	if (vm->mem)
 		munmap(vm->mem, vm->mem_size);

@@ -58,6 +58,7 @@ struct vm {
 	struct pci_bus pci;
 	struct vblk *blks; /* cfg->ndisks of them */
 	struct vrng *rng;
+	struct vnet *nets; /* cfg->nnics of them */
 	void (*console_out)(void *opaque, uint8_t byte);
 	void *console_opaque;
 

@@ -16,7 +16,7 @@ from harness import ROOT
 
 MARKER = "KEEL-GUEST-UP"
 # drivers the "virtio" mode loads (with their dependencies)
-VIRTIO_MODULES = ["virtio_pci", "virtio_blk", "virtio-rng", "ext4"]
+VIRTIO_MODULES = ["virtio_pci", "virtio_blk", "virtio-rng", "ext4", "virtio_net"]
 
 INIT = r"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -51,6 +51,16 @@ virtio)
                 echo "KEEL-GUEST-WROTE $(sha256sum /mnt/data)" && umount /mnt ;;
         keel.disk=verify)
             mount -o ro /dev/vda /mnt && echo "KEEL-GUEST-READ $(sha256sum /mnt/data)" ;;
+        keel.ip=*)
+            ip addr add ${arg#keel.ip=} dev eth0 && ip link set eth0 up &&
+                echo "KEEL-GUEST-NET $(cat /sys/class/net/eth0/address) up" ;;
+        keel.ping=*)
+            for peer in $(echo ${arg#keel.ping=} | tr , ' '); do
+                ping -c 3 -W 10 $peer >/tmp/ping 2>&1
+                echo "KEEL-GUEST-PING $peer status=$? $(tail -1 /tmp/ping)"
+            done ;;
+        keel.wait=*)
+            sleep ${arg#keel.wait=} ;;
         keel.disk=rowrite)
             dd if=/dev/zero of=/dev/vdb bs=512 count=1 conv=fsync 2>/dev/null
             echo "KEEL-GUEST-ROWRITE status=$?" ;;
@@ -86,7 +96,7 @@ def build_initrd(path):
     kver = os.listdir(os.path.join(kroot, "lib", "modules"))[0]
     kmod = os.path.join(kroot, "lib", "modules", kver, "kernel")
     with tempfile.TemporaryDirectory() as st:
-        for d in ("bin", "dev", "proc", "sys", "lib", "mnt"):
+        for d in ("bin", "dev", "proc", "sys", "lib", "mnt", "tmp"):
             os.mkdir(os.path.join(st, d))
         shutil.copy("/bin/busybox", os.path.join(st, "bin", "busybox"))
         shutil.copy(os.path.join(kmod, "drivers", "acpi", "button.ko"), os.path.join(st, "lib"))
