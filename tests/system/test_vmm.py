@@ -241,6 +241,23 @@ def test_virtio_disks_and_entropy(host):
     assert "KEEL-GUEST-RNG none" in out  # no entropy device asked for
 
 
+def test_two_guests_on_a_bridge_ping_each_other_and_the_host(host):
+    assert host.hook("bridge kbr0 10.9.0.1/24 ktap0 ktap1") == b"OK\n"
+    a = start(host, "neta", mode="virtio keel.ip=10.9.0.2/24 keel.wait=600",
+              nics=[{"tap": "ktap0", "mac": "52:54:00:00:00:0a"}])
+    b = start(host, "netb", mode="virtio keel.ip=10.9.0.3/24 keel.wait=20 keel.ping=10.9.0.1,10.9.0.2",
+              nics=[{"tap": "ktap1"}])
+    assert b.wait_exit(timeout=2 * GUEST_TIMEOUT) == 0
+    out = b.console()
+    for peer in ("10.9.0.1", "10.9.0.2"):
+        m = re.search(rf"KEEL-GUEST-PING {peer} status=(\d+) (.*)", out)
+        assert m and m.group(1) == "0", out
+        print(f"ping {peer}: {m.group(2)}")
+    assert "KEEL-GUEST-NET 52:54:00:00:00:0a up" in a.console()
+    assert a.ctl("stop")["ok"]
+    assert a.wait_exit(timeout=30) == 0
+
+
 def test_seccomp_kills_a_forbidden_system_call(host):
     cfg = config("sec", mode="idle")
     assert host.hook("write /tmp/sec.json", json.dumps(cfg).encode()) == b"OK\n"
@@ -308,6 +325,8 @@ BAD_CONFIGS = [
     ({"disks": [{"path": "/tmp"}]}, "disks[0].path: /tmp: Is a directory"),
     ({"disks": [{"path": "/tmp/initrd", "size": 1}]}, "disks[0].size: unknown field"),
     ({"rng": "yes"}, "rng: must be true or false"),
+    ({"nics": [{"tap": "ktapx", "mac": "01:00:5e:00:00:01"}]}, "nics[0].mac: must be a unicast"),
+    ({"nics": [{"tap": "a/b"}]}, "nics[0].tap: must be an interface name"),
 ]
 
 
