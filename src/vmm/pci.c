@@ -64,13 +64,61 @@ static uint32_t get32(const uint8_t *p)
 
 /* --- interrupts */
 
+/* The first GSI after the I/O APIC's pins; vector v of the device in
+ * slot s is GSI MSI_GSI_BASE + s * VPCI_VECTORS + v. */
+#define MSI_GSI_BASE   24
+#define IRQCHIP_ROUTES (16 * 2 + 8)
+
+static uint32_t msi_gsi(const struct vpci_dev *d, unsigned v)
+{
+	return MSI_GSI_BASE + d->slot * VPCI_VECTORS + v;
+}
+
+/* Rebuilds the VM's routing table: the default routes of the 8259s and the
+ * I/O APIC (KVM replaces the whole table), and one MSI route per vector of
+ * every device, from its MSI-X table as the guest wrote it. */
+static void update_routes(struct pci_bus *bus, int vmfd)
+{
+	static struct {
+		struct kvm_irq_routing h;
+		struct kvm_irq_routing_entry e[IRQCHIP_ROUTES + PCI_MAX_SLOTS * VPCI_VECTORS];
+	} r;
+	pthread_mutex_lock(&bus->route_lock);
+	unsigned n = 0;
+	for (uint32_t gsi = 0; gsi < 24; gsi++) {
+		if (gsi < 16)
+			r.e[n++] = (struct kvm_irq_routing_entry){
+			    .gsi = gsi,
+			    .type = KVM_IRQ_ROUTING_IRQCHIP,
+			    .u.irqchip = {gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
+					  gsi % 8}};
+		r.e[n++] = (struct kvm_irq_routing_entry){.gsi = gsi,
+							  .type = KVM_IRQ_ROUTING_IRQCHIP,
+							  .u.irqchip = {KVM_IRQCHIP_IOAPIC, gsi}};
+	}
+	for (unsigned i = 0; i < bus->ndev; i++) {
+		struct vpci_dev *d = bus->dev[i];
+		for (unsigned v = 0; v < VPCI_VECTORS; v++)
+			r.e[n++] = (struct kvm_irq_routing_entry){
+			    .gsi = msi_gsi(d, v),
+			    .type = KVM_IRQ_ROUTING_MSI,
+			    .u.msi = {.address_lo =
+					  __atomic_load_n(&d->msix[v].addr_lo, __ATOMIC_RELAXED),
+				      .address_hi =
+					  __atomic_load_n(&d->msix[v].addr_hi, __ATOMIC_RELAXED),
+				      .data = __atomic_load_n(&d->msix[v].data, __ATOMIC_RELAXED)}};
+	}
+	r.h.nr = n;
+	if (ioctl(vmfd, KVM_SET_GSI_ROUTING, &r) < 0)
+		log_errno("KVM_SET_GSI_ROUTING");
+	pthread_mutex_unlock(&bus->route_lock);
+}
+
 static void msi_send(struct vpci_dev *d, unsigned v)
 {
-	struct kvm_msi msi = {.address_lo = d->msix[v].addr_lo,
-			      .address_hi = d->msix[v].addr_hi,
-			      .data = d->msix[v].data};
-	if (ioctl(d->vmfd, KVM_SIGNAL_MSI, &msi) < 0)
-		log_errno("KVM_SIGNAL_MSI");
+	uint64_t one = 1;
+	if (write(d->irqfd[v], &one, sizeof(one)) < 0)
+		log_errno("irqfd");
 }
 
 static void raise_vector(struct vpci_dev *d, uint16_t v)
@@ -346,6 +394,8 @@ static void bar_access(struct vpci_dev *d, uint32_t off, unsigned len, bool is_w
 		uint8_t *e = (uint8_t *)&d->msix[0] + (off - R_MSIX);
 		if (is_write) {
 			memcpy(e, data, len);
+			if ((off - R_MSIX) % 16 < 12) /* address or data: a new route */
+				update_routes(d->bus, d->vmfd);
 			deliver_pending(d);
 		} else {
 			memcpy(data, e, len);
@@ -481,6 +531,19 @@ int vpci_add(struct pci_bus *bus, struct vpci_dev *d, const struct gmem *mem, in
 	build_config_space(d);
 	d->stop_fd = eventfd(0, EFD_CLOEXEC);
 	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	d->bus = bus;
+	if (!bus->route_lock_ready) {
+		pthread_mutex_init(&bus->route_lock, NULL);
+		bus->route_lock_ready = true;
+	}
+	for (unsigned v = 0; v < VPCI_VECTORS; v++) {
+		d->irqfd[v] = eventfd(0, EFD_CLOEXEC);
+		struct kvm_irqfd irqfd = {.fd = (uint32_t)d->irqfd[v], .gsi = msi_gsi(d, v)};
+		if (d->irqfd[v] < 0 || ioctl(vmfd, KVM_IRQFD, &irqfd) < 0) {
+			log_errno("virtio: KVM_IRQFD");
+			return -1;
+		}
+	}
 	for (unsigned q = 0; q < d->nqueues; q++)
 		d->kick[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	reset_device(d);
@@ -497,6 +560,7 @@ int vpci_add(struct pci_bus *bus, struct vpci_dev *d, const struct gmem *mem, in
 	}
 	d->running = true;
 	bus->dev[bus->ndev++] = d;
+	update_routes(bus, vmfd);
 	return 0;
 }
 
@@ -511,7 +575,12 @@ void pci_bus_free(struct pci_bus *bus)
 			close(d->kick[q]);
 		close(d->stop_fd);
 		close(d->epoll_fd);
+		for (unsigned v = 0; v < VPCI_VECTORS; v++)
+			close(d->irqfd[v]); /* KVM drops the irqfd with the VM */
 		pthread_mutex_destroy(&d->lock);
 	}
 	bus->ndev = 0;
+	if (bus->route_lock_ready)
+		pthread_mutex_destroy(&bus->route_lock);
+	bus->route_lock_ready = false;
 }

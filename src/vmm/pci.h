@@ -6,8 +6,11 @@
  * Each device has an I/O thread: queue notifications (KVM ioeventfds, or
  * MMIO exits as a fallback) wake it, it runs the device's `process` for the
  * queue with the device lock held, and interrupts go to the guest as MSI
- * through KVM_SIGNAL_MSI. Configuration accesses come from vCPU threads
- * and take the same lock. Everything the guest writes is checked. */
+ * through irqfds: each MSI-X vector has an eventfd bound to a GSI whose
+ * route KVM takes from the vector's table entry (KVM_SET_GSI_ROUTING,
+ * rebuilt when the guest rewrites the table). Configuration accesses come
+ * from vCPU threads and take the same lock. Everything the guest writes is
+ * checked. */
 #ifndef KEEL_VMM_PCI_H
 #define KEEL_VMM_PCI_H
 
@@ -32,6 +35,7 @@
 #define VIRTIO_F_VERSION_1 (1ull << 32)
 
 struct vpci_dev;
+struct pci_bus;
 
 /* Handles the available buffers of queue q; called with dev->lock held.
  * q == nqueues means the backend's fd (backend_fd) is readable. */
@@ -67,6 +71,8 @@ struct vpci_dev {
 		uint32_t addr_lo, addr_hi, data, ctrl;
 	} msix[VPCI_VECTORS];
 	uint32_t pba;
+	int irqfd[VPCI_VECTORS];
+	struct pci_bus *bus;
 	int stop_fd;
 	int epoll_fd; /* the I/O thread's */
 	pthread_t thread;
@@ -74,7 +80,9 @@ struct vpci_dev {
 };
 
 struct pci_bus {
-	uint32_t addr; /* the 0xCF8 register */
+	uint32_t addr;		    /* the 0xCF8 register */
+	pthread_mutex_t route_lock; /* KVM's GSI routing table is one per VM */
+	bool route_lock_ready;
 	struct vpci_dev *dev[PCI_MAX_SLOTS];
 	unsigned ndev;
 };
