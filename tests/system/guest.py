@@ -61,6 +61,17 @@ virtio)
             done ;;
         keel.wait=*)
             sleep ${arg#keel.wait=} ;;
+        keel.disk=bench)
+            # O_DIRECT, queue depth 1: what the device path costs per request
+            for t in "w 1M 32" "r 1M 32" "w 4k 2048" "r 4k 2048"; do
+                set -- $t
+                if [ $1 = w ]; then io="if=/dev/zero of=/dev/vda oflag=direct"
+                else io="if=/dev/vda of=/dev/null iflag=direct"; fi
+                t0=$(cut -d' ' -f1 /proc/uptime)
+                dd $io bs=$2 count=$3 2>/dev/null
+                t1=$(cut -d' ' -f1 /proc/uptime)
+                echo "KEEL-GUEST-BENCH $1 bs=$2 count=$3 seconds=$(awk "BEGIN { print $t1 - $t0 }")"
+            done ;;
         keel.disk=rowrite)
             dd if=/dev/zero of=/dev/vdb bs=512 count=1 conv=fsync 2>/dev/null
             echo "KEEL-GUEST-ROWRITE status=$?" ;;
