@@ -181,6 +181,62 @@ static void test_not_an_object(void **state)
 	    "not valid JSON");
 }
 
+static void test_devices(void **state)
+{
+	(void)state;
+	const char *text =
+	    "{\"name\":\"vm1\",\"vcpus\":1,\"memory_mib\":64,\"kernel\":\"/k\",\"rng\":true,"
+	    " \"disks\":[{\"path\":\"/d0\"},{\"path\":\"/"
+	    "d1\",\"readonly\":true,\"serial\":\"s-1\"}],"
+	    " \"nics\":[{\"tap\":\"tap0\",\"mac\":\"52:54:00:ab:cd:ef\"},{\"tap\":\"tap1\"},{"
+	    "\"tap\":\"tap2\"}]}";
+	assert_int_equal(config_parse(text, &c, err, sizeof(err)), 0);
+	assert_true(c.rng);
+	assert_int_equal(c.ndisks, 2);
+	assert_string_equal(c.disks[0].path, "/d0");
+	assert_false(c.disks[0].readonly);
+	assert_string_equal(c.disks[0].serial, "disk0");
+	assert_true(c.disks[1].readonly);
+	assert_string_equal(c.disks[1].serial, "s-1");
+	assert_int_equal(c.nnics, 3);
+	assert_string_equal(c.nics[0].tap, "tap0");
+	assert_memory_equal(c.nics[0].mac, ((uint8_t[]){0x52, 0x54, 0x00, 0xab, 0xcd, 0xef}), 6);
+	/* default addresses: locally administered prefix, one per NIC */
+	assert_memory_equal(c.nics[1].mac, ((uint8_t[]){0x52, 0x54, 0x00}), 3);
+	assert_memory_not_equal(c.nics[1].mac, c.nics[2].mac, 6);
+	uint8_t again[6];
+	memcpy(again, c.nics[1].mac, 6);
+	config_free(&c);
+	assert_int_equal(config_parse(text, &c, err, sizeof(err)), 0);
+	assert_memory_equal(c.nics[1].mac, again, 6); /* stable */
+	config_free(&c);
+}
+
+static void test_bad_devices(void **state)
+{
+	(void)state;
+	expect_error("\"disks\":{}", "disks: must be a list");
+	expect_error("\"disks\":[{},{},{},{},{},{},{},{},{}]",
+		     "disks: must be a list of at most 8");
+	expect_error("\"disks\":[{\"path\":\"/d\"},5]", "disks[1]: must be an object");
+	expect_error("\"disks\":[{}]", "disks[0].path: missing");
+	expect_error("\"disks\":[{\"path\":\"/d\",\"cache\":\"none\"}]",
+		     "disks[0].cache: unknown field");
+	expect_error("\"disks\":[{\"path\":\"/d\",\"readonly\":1}]", "disks[0].readonly");
+	expect_error("\"disks\":[{\"path\":\"/d\",\"serial\":\"123456789012345678901\"}]",
+		     "disks[0].serial");
+	expect_error("\"nics\":[{}]", "nics[0].tap");
+	expect_error("\"nics\":[{\"tap\":\"a-very-long-name-0\"}]", "nics[0].tap");
+	expect_error("\"nics\":[{\"tap\":\"t0\",\"mac\":\"01:00:5e:00:00:01\"}]", "nics[0].mac");
+	expect_error("\"nics\":[{\"tap\":\"t0\",\"mac\":\"52:54:00:00:00\"}]", "nics[0].mac");
+	expect_error("\"nics\":[{\"tap\":\"t0\",\"mac\":\"52:54:00:00:00:00:00\"}]", "nics[0].mac");
+	expect_error("\"nics\":[{\"tap\":\"t0\",\"vlan\":5}]", "nics[0].vlan: unknown field");
+	expect_error("\"nics\":[{\"tap\":\"t\"},{\"tap\":\"t\"},{\"tap\":\"t\"},{\"tap\":\"t\"},{"
+		     "\"tap\":\"t\"}]",
+		     "nics: must be a list of at most 4");
+	expect_error("\"rng\":1", "rng");
+}
+
 static void test_load_missing_file(void **state)
 {
 	(void)state;
@@ -195,6 +251,7 @@ int main(void)
 	    cmocka_unit_test(test_full_config),	      cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_console_types),     cmocka_unit_test(test_bad_fields),
 	    cmocka_unit_test(test_bad_values),	      cmocka_unit_test(test_not_an_object),
+	    cmocka_unit_test(test_devices),	      cmocka_unit_test(test_bad_devices),
 	    cmocka_unit_test(test_load_missing_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
