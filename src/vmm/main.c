@@ -94,8 +94,10 @@ static int listen_unix(const char *path)
 	if (fd < 0)
 		return -1;
 	unlink(path); /* a socket left by an earlier run */
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, MAX_CLIENTS) < 0) {
+	mode_t old = umask(0177); /* created 0600: no window where others may connect */
+	int r = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	umask(old);
+	if (r < 0 || listen(fd, MAX_CLIENTS) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e;
