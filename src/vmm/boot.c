@@ -113,7 +113,9 @@ static bool is_elf(const uint8_t *k, size_t len)
 int kernel_probe(const uint8_t *k, size_t len, char *err, size_t errlen)
 {
 	if (is_elf(k, len)) {
-		const Elf64_Ehdr *eh = (const void *)k;
+		Elf64_Ehdr h; /* copied: the image need not be aligned */
+		const Elf64_Ehdr *eh = &h;
+		memcpy(&h, k, sizeof(h));
 		if (k[EI_CLASS] != ELFCLASS64 || k[EI_DATA] != ELFDATA2LSB ||
 		    eh->e_machine != EM_X86_64 || eh->e_type != ET_EXEC)
 			return fail(err, errlen, "an ELF file, but not an x86_64 executable");
@@ -167,7 +169,9 @@ static int load_bzimage(uint8_t *mem, uint64_t low, const uint8_t *k, size_t len
 static int load_elf(uint8_t *mem, uint64_t low, const uint8_t *k, size_t len, uint8_t *zp,
 		    struct boot_result *out, char *err, size_t errlen)
 {
-	const Elf64_Ehdr *eh = (const void *)k;
+	Elf64_Ehdr h;
+	const Elf64_Ehdr *eh = &h;
+	memcpy(&h, k, sizeof(h));
 	uint64_t end = 0;
 	bool entry_loaded = false;
 	for (unsigned i = 0; i < eh->e_phnum; i++) {

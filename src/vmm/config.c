@@ -1,5 +1,6 @@
 #include "vmm/config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -123,6 +124,21 @@ static int parse_disk(json_t *v, unsigned i, struct vmm_disk *d, char *err, size
 	return 0;
 }
 
+/* "52:54:00:12:34:56": exactly two hex digits per byte, unicast */
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	if (!s || strlen(s) != 17)
+		return -1;
+	for (int k = 0; k < 6; k++) {
+		const char *p = s + 3 * k;
+		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
+		    (k < 5 && p[2] != ':'))
+			return -1;
+		mac[k] = (uint8_t)strtoul((char[]){p[0], p[1], '\0'}, NULL, 16);
+	}
+	return (mac[0] & 1) ? -1 : 0;
+}
+
 static int parse_nic(json_t *v, const char *vm, unsigned i, struct vmm_nic *n, char *err,
 		     size_t errlen)
 {
@@ -142,18 +158,10 @@ static int parse_nic(json_t *v, const char *vm, unsigned i, struct vmm_nic *n, c
 	strcpy(n->tap, tap);
 	json_t *mac = json_object_get(v, "mac");
 	if (mac) {
-		unsigned b[6];
-		char end;
-		const char *m = json_string_value(mac);
-		if (!m ||
-		    sscanf(m, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-			   &end) != 6 ||
-		    strlen(m) != 17 || (b[0] & 1))
+		if (parse_mac(json_string_value(mac), n->mac) < 0)
 			return fail(
 			    err, errlen,
 			    "nics[%u].mac: must be a unicast address like 52:54:00:12:34:56", i);
-		for (int k = 0; k < 6; k++)
-			n->mac[k] = (uint8_t)b[k];
 	} else {
 		uint32_t h = 2166136261u; /* FNV-1a of the VM's name and the NIC's index */
 		for (const char *p = vm; *p; p++)
