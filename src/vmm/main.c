@@ -93,7 +93,7 @@ static int listen_unix(const char *path)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
-	unlink(path); /* a socket left by an earlier run */
+	unlink(path);		  /* a socket left by an earlier run */
 	mode_t old = umask(0177); /* created 0600: no window where others may connect */
 	int r = bind(fd, (struct sockaddr *)&a, sizeof(a));
 	umask(old);
