@@ -59,8 +59,12 @@ system: image image-test
 check: deps
 	@scripts/check.sh all
 
-bench:
-	@echo "bench: no benchmarks yet"
+# keel-vmm and QEMU side by side in one boot of the bench appliance
+# (bench/run.py; RUNS boots of each); results in bench/results/
+RUNS ?= 5
+bench: deps build image
+	image/mkimage.sh $(BUILD) $(OUT) bench
+	/usr/bin/python3 bench/run.py --runs $(RUNS)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ) $(OUT)

@@ -3,10 +3,12 @@
 # holds only Keel's binaries, the shared libraries they need, and the kernel
 # modules of image/modules.list (with their dependencies).
 #
-#   image/mkimage.sh BUILD_DIR OUT_DIR [product|test]
+#   image/mkimage.sh BUILD_DIR OUT_DIR [product|test|bench]
 #
 # The test variant adds keel-testhook (the harness's way in) and a service
-# that cannot start; it is never shipped. Outputs, in OUT_DIR:
+# that cannot start; the bench variant adds keel-testhook and QEMU (the VMM
+# that `make bench` compares keel-vmm with). Neither is ever shipped.
+# Outputs, in OUT_DIR:
 #   vmlinuz, initramfs.img (or initramfs-test.img), manifest.txt,
 #   initramfs.list (or initramfs-test.list): every file with its size.
 set -euo pipefail
@@ -28,7 +30,8 @@ mkdir -p "$ST"/{sbin,etc/keel,proc,sys,dev,run,tmp,config,scratch,datastores}
 
 # --- binaries and the shared libraries they use
 bins=("$BUILD/src/init/keel-init" "$BUILD/src/init/keel-dhcpc" "$BUILD/src/vmm/keel-vmm")
-[ "$VARIANT" = test ] && bins+=("$BUILD/src/testhook/keel-testhook")
+[ "$VARIANT" != product ] && bins+=("$BUILD/src/testhook/keel-testhook")
+[ "$VARIANT" = bench ] && bins+=(/usr/bin/qemu-system-x86_64)
 for b in "${bins[@]}"; do
 	[ -x "$b" ] || { echo "mkimage: $b is not built" >&2; exit 1; }
 	install -m 0755 -s "$b" "$ST/sbin/$(basename "$b")"
@@ -59,8 +62,19 @@ depmod -b "$ST" "$KVER"
 find "$ST/$MODDIR" -maxdepth 1 -type f ! -name modules.dep -delete
 cp "$SRC/image/modules.list" "$ST/etc/keel/modules"
 
+# QEMU's firmware for the bench: qboot (microvm), SeaBIOS (q35), and the
+# option ROM that boots a kernel given with -kernel
+if [ "$VARIANT" = bench ]; then
+	mkdir -p "$ST/usr/share/qemu" "$ST/usr/share/seabios"
+	cp -L /usr/share/qemu/{qboot.rom,bios-microvm.bin,linuxboot_dma.bin,kvmvapic.bin} "$ST/usr/share/qemu/"
+	cp -L /usr/share/seabios/bios-256k.bin "$ST/usr/share/seabios/"
+fi
+
 # --- services
-if [ "$VARIANT" = test ]; then
+if [ "$VARIANT" = bench ]; then
+	echo "testhook /sbin/keel-testhook" >"$ST/etc/keel/services"
+	suffix=-bench
+elif [ "$VARIANT" = test ]; then
 	cat >"$ST/etc/keel/services" <<'SVC'
 # test variant: the harness's hook, and a service that can never start
 testhook /sbin/keel-testhook

@@ -15,6 +15,11 @@
  *                     once it connects, and one line of its answer comes back
  *   bridge BR A.B.C.D/P TAP...  create bridge BR with that address, and
  *                     persistent TAP interfaces in it, all up; "OK"
+ *   timed PATTERN SECONDS ARGFILE   run the program whose arguments are
+ *                     the lines of ARGFILE, its output on a pipe; when a
+ *                     line containing PATTERN appears, "MATCH MS PID" (MS from
+ *                     the fork), the program left running with its output
+ *                     drained; "TIMEOUT PID" after SECONDS. For `make bench`
  *   truncate PATH N   create PATH (or cut or extend it) as an N-byte sparse
  *                     file; "OK"
  *   poweroff|reboot   ask keel-init to power off or reboot; "OK" */
@@ -32,8 +37,10 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -238,6 +245,84 @@ static void do_unix(int fd, const char *path)
 	close(s);
 }
 
+static uint64_t now_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+/* The bench's own timer: the same for every VMM it starts. */
+static void do_timed(int fd, char *args)
+{
+	char pattern[128], argfile[256];
+	int seconds;
+	if (sscanf(args, "%127s %d %255s", pattern, &seconds, argfile) != 3) {
+		reply(fd, "ERR usage: timed PATTERN SECONDS ARGFILE\n");
+		return;
+	}
+	char *text = read_file(argfile, 65536, NULL);
+	char *argv[64];
+	int n = 0;
+	for (char *save = NULL, *l = text ? strtok_r(text, "\n", &save) : NULL; l && n < 63;
+	     l = strtok_r(NULL, "\n", &save))
+		argv[n++] = l;
+	argv[n] = NULL;
+	int p[2];
+	if (n == 0 || pipe(p) < 0) {
+		reply(fd, "ERR no program\n");
+		free(text);
+		return;
+	}
+	uint64_t t0 = now_us();
+	pid_t pid = fork();
+	if (pid == 0) {
+		setsid();
+		close(fd); /* the connection must end when we answer */
+		close(p[0]);
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	char buf[4096], line[4096];
+	size_t len = 0;
+	uint64_t deadline = t0 + (uint64_t)seconds * 1000000u;
+	while (now_us() < deadline) {
+		struct timeval tv = {0, 100000};
+		fd_set set;
+		FD_ZERO(&set);
+		FD_SET(p[0], &set);
+		if (select(p[0] + 1, &set, NULL, NULL, &tv) <= 0)
+			continue;
+		ssize_t r = read(p[0], buf, sizeof(buf));
+		if (r <= 0)
+			break;
+		for (ssize_t i = 0; i < r; i++) {
+			if (buf[i] != '\n' && len + 1 < sizeof(line)) {
+				line[len++] = buf[i];
+				continue;
+			}
+			line[len] = '\0';
+			len = 0;
+			if (!strstr(line, pattern))
+				continue;
+			reply(fd, "MATCH %.1f %d\n", (double)(now_us() - t0) / 1000.0, pid);
+			if (fork() == 0) { /* keep draining, so that the VMM never blocks */
+				close(fd);
+				while (read(p[0], buf, sizeof(buf)) > 0)
+					;
+			}
+			_exit(0);
+		}
+	}
+	reply(fd, "TIMEOUT %d\n", pid);
+	free(text);
+}
+
 static void do_run(int fd, char *args)
 {
 	char *argv[32];
@@ -296,6 +381,8 @@ static void handle(int fd)
 			reply(fd, "ERR %m\n");
 		else
 			reply(fd, "OK\n");
+	} else if (strncmp(line, "timed ", 6) == 0) {
+		do_timed(fd, line + 6);
 	} else if (strncmp(line, "truncate ", 9) == 0) {
 		char path[512];
 		long long size;

@@ -30,7 +30,7 @@ class Appliance:
 
     @property
     def initrd(self):
-        suffix = "-test" if self.variant == "test" else ""
+        suffix = "" if self.variant == "product" else "-" + self.variant
         return os.path.join(OUT, f"initramfs{suffix}.img")
 
     def start(self):
@@ -88,7 +88,7 @@ class Appliance:
 
     def wait_ready(self):
         self.wait_for(r"keel-init: ready in")
-        if self.variant == "test":
+        if self.variant != "product":
             self.wait_for(r"keel-testhook: listening")
         return self
 
