@@ -21,6 +21,10 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode);
  * does not fit in buf (it is skipped). */
 int next_config_line(const char **text, char *buf, size_t n);
 
+/* Formats a message into err (errlen bytes) and returns -1, so that a
+ * parser can `return errorf(err, errlen, "field: why")`. */
+int errorf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Strips leading and trailing whitespace in place; returns the start. */
 char *str_trim(char *s);
 

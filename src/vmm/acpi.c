@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "vmm/bytes.h"
+
 #define OEM_ID	    "KEEL  "
 #define OEM_TABLE   "KEELVMM "
 #define LAPIC_BASE  0xfee00000u
@@ -13,21 +15,6 @@ uint8_t acpi_checksum(const uint8_t *p, size_t len)
 	while (len--)
 		sum = (uint8_t)(sum + *p++);
 	return sum;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, sizeof(v));
 }
 
 /* The 36-byte header every system description table starts with; the

@@ -1,10 +1,12 @@
 #include "vmm/boot.h"
 
 #include <elf.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "common/util.h"
+#include "vmm/bytes.h"
 
 /* Offsets in the zero page (struct boot_params) and its setup header. */
 #define BP_ACPI_RSDP	     0x070
@@ -36,53 +38,6 @@
 #define LOADED_HIGH   0x01
 #define CAN_USE_HEAP  0x80
 #define XLF_KERNEL_64 0x01
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
 
 uint64_t boot_low_size(uint64_t mem_size)
 {
@@ -118,25 +73,25 @@ int kernel_probe(const uint8_t *k, size_t len, char *err, size_t errlen)
 		memcpy(&h, k, sizeof(h));
 		if (k[EI_CLASS] != ELFCLASS64 || k[EI_DATA] != ELFDATA2LSB ||
 		    eh->e_machine != EM_X86_64 || eh->e_type != ET_EXEC)
-			return fail(err, errlen, "an ELF file, but not an x86_64 executable");
+			return errorf(err, errlen, "an ELF file, but not an x86_64 executable");
 		if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 ||
 		    eh->e_phoff > len || (len - eh->e_phoff) / sizeof(Elf64_Phdr) < eh->e_phnum)
-			return fail(err, errlen, "ELF program headers are damaged");
+			return errorf(err, errlen, "ELF program headers are damaged");
 		return KERNEL_ELF;
 	}
 	if (len < 0x1000 || get16(k + HDR_BOOT_FLAG) != 0xaa55 ||
 	    memcmp(k + HDR_MAGIC, "HdrS", 4) != 0)
-		return fail(err, errlen, "not a Linux kernel (no bzImage header, not ELF)");
+		return errorf(err, errlen, "not a Linux kernel (no bzImage header, not ELF)");
 	uint16_t version = get16(k + HDR_VERSION);
 	if (version < 0x020c || !(get16(k + HDR_XLOADFLAGS) & XLF_KERNEL_64))
-		return fail(err, errlen,
-			    "boot protocol %u.%02u without a 64-bit entry point (need 2.12+)",
-			    version >> 8, version & 0xff);
+		return errorf(err, errlen,
+			      "boot protocol %u.%02u without a 64-bit entry point (need 2.12+)",
+			      version >> 8, version & 0xff);
 	size_t setup = ((size_t)(k[HDR_SETUP_SECTS] ? k[HDR_SETUP_SECTS] : 4) + 1) * 512;
 	if (setup >= len)
-		return fail(err, errlen, "bzImage is truncated");
+		return errorf(err, errlen, "bzImage is truncated");
 	if (HDR_JUMP + 2 + (size_t)k[HDR_JUMP + 1] > HDR_END_MAX)
-		return fail(err, errlen, "bzImage setup header is damaged");
+		return errorf(err, errlen, "bzImage setup header is damaged");
 	return KERNEL_BZIMAGE;
 }
 
@@ -157,9 +112,10 @@ static int load_bzimage(uint8_t *mem, uint64_t low, const uint8_t *k, size_t len
 	if (pref < BOOT_4G && pref + init_size > end)
 		end = pref + init_size;
 	if (end > low)
-		return fail(err, errlen,
-			    "the kernel needs %llu MiB of memory to start; memory_mib is too small",
-			    (unsigned long long)(end >> 20) + 1);
+		return errorf(
+		    err, errlen,
+		    "the kernel needs %llu MiB of memory to start; memory_mib is too small",
+		    (unsigned long long)(end >> 20) + 1);
 	memcpy(mem + BOOT_HIGH, k + setup, len - setup);
 	out->entry = BOOT_HIGH + 0x200;
 	out->kernel_end = end;
@@ -181,9 +137,9 @@ static int load_elf(uint8_t *mem, uint64_t low, const uint8_t *k, size_t len, ui
 			continue;
 		if (ph.p_filesz > ph.p_memsz || ph.p_offset > len ||
 		    ph.p_filesz > len - ph.p_offset)
-			return fail(err, errlen, "ELF segment %u lies outside the file", i);
+			return errorf(err, errlen, "ELF segment %u lies outside the file", i);
 		if (ph.p_paddr < BOOT_HIGH || ph.p_paddr > low || ph.p_memsz > low - ph.p_paddr)
-			return fail(
+			return errorf(
 			    err, errlen,
 			    "ELF segment %u (%#llx, %llu bytes) does not fit in guest memory", i,
 			    (unsigned long long)ph.p_paddr, (unsigned long long)ph.p_memsz);
@@ -195,8 +151,8 @@ static int load_elf(uint8_t *mem, uint64_t low, const uint8_t *k, size_t len, ui
 			entry_loaded = true;
 	}
 	if (!entry_loaded)
-		return fail(err, errlen, "ELF entry point %#llx is not in a loaded segment",
-			    (unsigned long long)eh->e_entry);
+		return errorf(err, errlen, "ELF entry point %#llx is not in a loaded segment",
+			      (unsigned long long)eh->e_entry);
 	/* a vmlinux has no setup header: write the fields the kernel reads */
 	put16(zp + HDR_BOOT_FLAG, 0xaa55);
 	memcpy(zp + HDR_MAGIC, "HdrS", 4);
@@ -232,8 +188,8 @@ int boot_load(uint8_t *mem, uint64_t low, uint64_t total_mem, const uint8_t *ker
 		cmax = BOOT_CMDLINE_MAX;
 	size_t clen = strlen(cmdline);
 	if (clen > cmax)
-		return fail(err, errlen, "cmdline: %zu characters, the kernel takes at most %zu",
-			    clen, cmax);
+		return errorf(err, errlen, "cmdline: %zu characters, the kernel takes at most %zu",
+			      clen, cmax);
 	memcpy(mem + BOOT_CMDLINE, cmdline, clen + 1);
 	put32(zp + HDR_CMD_LINE_PTR, BOOT_CMDLINE);
 	put32(zp + BP_EXT_CMD_LINE_PTR, 0);
@@ -244,7 +200,7 @@ int boot_load(uint8_t *mem, uint64_t low, uint64_t total_mem, const uint8_t *ker
 			top = low;
 		uint64_t addr = top > ilen ? (top - ilen) & ~0xfffull : 0;
 		if (addr < out->kernel_end)
-			return fail(
+			return errorf(
 			    err, errlen,
 			    "initrd: %zu bytes do not fit between the kernel and the top of "
 			    "usable memory; raise memory_mib",

@@ -3,23 +3,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static bool valid_name(const char *s)
 {
@@ -41,14 +29,14 @@ static int get_string(json_t *root, const char *key, bool required, size_t max, 
 	json_t *v = json_object_get(root, key);
 	*out = NULL;
 	if (!v)
-		return required ? fail(err, errlen, "%s: missing", key) : 0;
+		return required ? errorf(err, errlen, "%s: missing", key) : 0;
 	if (!json_is_string(v))
-		return fail(err, errlen, "%s: must be a string", key);
+		return errorf(err, errlen, "%s: must be a string", key);
 	size_t len = json_string_length(v);
 	if (len == 0 || len > max || strlen(json_string_value(v)) != len)
-		return fail(err, errlen, "%s: must be 1..%zu characters", key, max);
+		return errorf(err, errlen, "%s: must be 1..%zu characters", key, max);
 	*out = strdup(json_string_value(v));
-	return *out ? 0 : fail(err, errlen, "%s: out of memory", key);
+	return *out ? 0 : errorf(err, errlen, "%s: out of memory", key);
 }
 
 static int get_uint(json_t *root, const char *key, uint64_t lo, uint64_t hi, uint64_t *out,
@@ -56,11 +44,11 @@ static int get_uint(json_t *root, const char *key, uint64_t lo, uint64_t hi, uin
 {
 	json_t *v = json_object_get(root, key);
 	if (!v)
-		return fail(err, errlen, "%s: missing", key);
+		return errorf(err, errlen, "%s: missing", key);
 	if (!json_is_integer(v) || json_integer_value(v) < (json_int_t)lo ||
 	    json_integer_value(v) > (json_int_t)hi)
-		return fail(err, errlen, "%s: must be an integer from %llu to %llu", key,
-			    (unsigned long long)lo, (unsigned long long)hi);
+		return errorf(err, errlen, "%s: must be an integer from %llu to %llu", key,
+			      (unsigned long long)lo, (unsigned long long)hi);
 	*out = (uint64_t)json_integer_value(v);
 	return 0;
 }
@@ -69,54 +57,55 @@ static int parse_console(json_t *v, struct vmm_config *c, char *err, size_t errl
 {
 	static const char *const types[] = {"stdio", "file", "pty", "socket"};
 	if (!json_is_object(v))
-		return fail(err, errlen, "console: must be an object");
+		return errorf(err, errlen, "console: must be an object");
 	const char *key;
 	json_t *val;
 	json_object_foreach(v, key, val) if (strcmp(key, "type") != 0 &&
 					     strcmp(key, "path") !=
-						 0) return fail(err, errlen,
-								"console.%s: unknown field", key);
+						 0) return errorf(err, errlen,
+								  "console.%s: unknown field", key);
 	json_t *t = json_object_get(v, "type");
 	if (!json_is_string(t))
-		return fail(err, errlen, "console.type: must be one of stdio, file, pty, socket");
+		return errorf(err, errlen, "console.type: must be one of stdio, file, pty, socket");
 	size_t i;
 	for (i = 0; i < ARRAY_SIZE(types); i++)
 		if (strcmp(json_string_value(t), types[i]) == 0)
 			break;
 	if (i == ARRAY_SIZE(types))
-		return fail(err, errlen, "console.type: must be one of stdio, file, pty, socket");
+		return errorf(err, errlen, "console.type: must be one of stdio, file, pty, socket");
 	c->console = (enum console_type)i;
 	bool wants_path = c->console == CONSOLE_FILE || c->console == CONSOLE_SOCKET;
 	char why[128];
 	if (get_string(v, "path", wants_path, 107, &c->console_path, why, sizeof(why)) < 0)
-		return fail(err, errlen, "console.%s", why);
+		return errorf(err, errlen, "console.%s", why);
 	if (!wants_path && c->console_path)
-		return fail(err, errlen, "console.path: not used by console type %s", types[i]);
+		return errorf(err, errlen, "console.path: not used by console type %s", types[i]);
 	return 0;
 }
 
 static int parse_disk(json_t *v, unsigned i, struct vmm_disk *d, char *err, size_t errlen)
 {
 	if (!json_is_object(v))
-		return fail(err, errlen, "disks[%u]: must be an object", i);
+		return errorf(err, errlen, "disks[%u]: must be an object", i);
 	const char *key;
 	json_t *val;
-	json_object_foreach(
-	    v, key, val) if (strcmp(key, "path") != 0 && strcmp(key, "readonly") != 0 &&
-			     strcmp(key, "serial") !=
-				 0) return fail(err, errlen, "disks[%u].%s: unknown field", i, key);
+	json_object_foreach(v, key,
+			    val) if (strcmp(key, "path") != 0 && strcmp(key, "readonly") != 0 &&
+				     strcmp(key, "serial") !=
+					 0) return errorf(err, errlen,
+							  "disks[%u].%s: unknown field", i, key);
 	char why[128];
 	if (get_string(v, "path", true, 4095, &d->path, why, sizeof(why)) < 0)
-		return fail(err, errlen, "disks[%u].%s", i, why);
+		return errorf(err, errlen, "disks[%u].%s", i, why);
 	json_t *ro = json_object_get(v, "readonly");
 	if (ro && !json_is_boolean(ro))
-		return fail(err, errlen, "disks[%u].readonly: must be true or false", i);
+		return errorf(err, errlen, "disks[%u].readonly: must be true or false", i);
 	d->readonly = json_is_true(ro);
 	json_t *serial = json_object_get(v, "serial");
 	if (serial && (!json_is_string(serial) || json_string_length(serial) > 20 ||
 		       strlen(json_string_value(serial)) != json_string_length(serial)))
-		return fail(err, errlen,
-			    "disks[%u].serial: must be a string of at most 20 characters", i);
+		return errorf(err, errlen,
+			      "disks[%u].serial: must be a string of at most 20 characters", i);
 	if (serial)
 		strcpy(d->serial, json_string_value(serial));
 	else
@@ -143,23 +132,24 @@ static int parse_nic(json_t *v, const char *vm, unsigned i, struct vmm_nic *n, c
 		     size_t errlen)
 {
 	if (!json_is_object(v))
-		return fail(err, errlen, "nics[%u]: must be an object", i);
+		return errorf(err, errlen, "nics[%u]: must be an object", i);
 	const char *key;
 	json_t *val;
-	json_object_foreach(
-	    v, key, val) if (strcmp(key, "tap") != 0 &&
-			     strcmp(key, "mac") !=
-				 0) return fail(err, errlen, "nics[%u].%s: unknown field", i, key);
+	json_object_foreach(v, key, val) if (strcmp(key, "tap") != 0 &&
+					     strcmp(key, "mac") !=
+						 0) return errorf(err, errlen,
+								  "nics[%u].%s: unknown field", i,
+								  key);
 	const char *tap = json_string_value(json_object_get(v, "tap"));
 	if (!tap || !valid_name(tap) || strlen(tap) >= sizeof(n->tap))
-		return fail(err, errlen,
-			    "nics[%u].tap: must be an interface name of 1..15 of A-Z a-z 0-9 . _ -",
-			    i);
+		return errorf(
+		    err, errlen,
+		    "nics[%u].tap: must be an interface name of 1..15 of A-Z a-z 0-9 . _ -", i);
 	strcpy(n->tap, tap);
 	json_t *mac = json_object_get(v, "mac");
 	if (mac) {
 		if (parse_mac(json_string_value(mac), n->mac) < 0)
-			return fail(
+			return errorf(
 			    err, errlen,
 			    "nics[%u].mac: must be a unicast address like 52:54:00:12:34:56", i);
 	} else {
@@ -179,8 +169,8 @@ static int parse_devices(json_t *root, struct vmm_config *c, char *err, size_t e
 	json_t *disks = json_object_get(root, "disks");
 	if (disks) {
 		if (!json_is_array(disks) || json_array_size(disks) > VMM_MAX_DISKS)
-			return fail(err, errlen, "disks: must be a list of at most %d disks",
-				    VMM_MAX_DISKS);
+			return errorf(err, errlen, "disks: must be a list of at most %d disks",
+				      VMM_MAX_DISKS);
 		for (size_t i = 0; i < json_array_size(disks); i++) {
 			c->ndisks++;
 			if (parse_disk(json_array_get(disks, i), (unsigned)i, &c->disks[i], err,
@@ -191,8 +181,8 @@ static int parse_devices(json_t *root, struct vmm_config *c, char *err, size_t e
 	json_t *nics = json_object_get(root, "nics");
 	if (nics) {
 		if (!json_is_array(nics) || json_array_size(nics) > VMM_MAX_NICS)
-			return fail(err, errlen, "nics: must be a list of at most %d NICs",
-				    VMM_MAX_NICS);
+			return errorf(err, errlen, "nics: must be a list of at most %d NICs",
+				      VMM_MAX_NICS);
 		for (size_t i = 0; i < json_array_size(nics); i++) {
 			if (parse_nic(json_array_get(nics, i), c->name, (unsigned)i, &c->nics[i],
 				      err, errlen) < 0)
@@ -202,7 +192,7 @@ static int parse_devices(json_t *root, struct vmm_config *c, char *err, size_t e
 	}
 	json_t *rng = json_object_get(root, "rng");
 	if (rng && !json_is_boolean(rng))
-		return fail(err, errlen, "rng: must be true or false");
+		return errorf(err, errlen, "rng: must be true or false");
 	c->rng = json_is_true(rng);
 	return 0;
 }
@@ -213,7 +203,7 @@ static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 	    "name",    "vcpus",	    "memory_mib", "kernel", "initrd", "cmdline", "console",
 	    "control", "on_reboot", "boot_timer", "disks",  "rng",    "nics"};
 	if (!json_is_object(root))
-		return fail(err, errlen, "the configuration must be a JSON object");
+		return errorf(err, errlen, "the configuration must be a JSON object");
 	const char *key;
 	json_t *val;
 	json_object_foreach(root, key, val)
@@ -223,13 +213,14 @@ static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 			if (strcmp(key, known[i]) == 0)
 				break;
 		if (i == ARRAY_SIZE(known))
-			return fail(err, errlen, "%s: unknown field", key);
+			return errorf(err, errlen, "%s: unknown field", key);
 	}
 	json_t *name = json_object_get(root, "name");
 	if (!name)
-		return fail(err, errlen, "name: missing");
+		return errorf(err, errlen, "name: missing");
 	if (!json_is_string(name) || !valid_name(json_string_value(name)))
-		return fail(err, errlen, "name: must be 1..64 of the characters A-Z a-z 0-9 . _ -");
+		return errorf(err, errlen,
+			      "name: must be 1..64 of the characters A-Z a-z 0-9 . _ -");
 	strcpy(c->name, json_string_value(name));
 	uint64_t n;
 	if (get_uint(root, "vcpus", 1, VMM_MAX_VCPUS, &n, err, errlen) < 0)
@@ -245,11 +236,11 @@ static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 	json_t *cmd = json_object_get(root, "cmdline");
 	if (cmd && (!json_is_string(cmd) || json_string_length(cmd) >= VMM_CMDLINE_MAX ||
 		    strlen(json_string_value(cmd)) != json_string_length(cmd)))
-		return fail(err, errlen, "cmdline: must be a string shorter than %d characters",
-			    VMM_CMDLINE_MAX);
+		return errorf(err, errlen, "cmdline: must be a string shorter than %d characters",
+			      VMM_CMDLINE_MAX);
 	c->cmdline = strdup(cmd ? json_string_value(cmd) : "");
 	if (!c->cmdline)
-		return fail(err, errlen, "cmdline: out of memory");
+		return errorf(err, errlen, "cmdline: out of memory");
 	json_t *con = json_object_get(root, "console");
 	if (con && parse_console(con, c, err, errlen) < 0)
 		return -1;
@@ -257,13 +248,13 @@ static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 	if (reboot) {
 		const char *s = json_string_value(reboot);
 		if (!s || (strcmp(s, "restart") != 0 && strcmp(s, "exit") != 0))
-			return fail(err, errlen, "on_reboot: must be \"restart\" or \"exit\"");
+			return errorf(err, errlen, "on_reboot: must be \"restart\" or \"exit\"");
 		c->reboot_exits = strcmp(s, "exit") == 0;
 	}
 	json_t *timer = json_object_get(root, "boot_timer");
 	if (timer) {
 		if (!json_is_boolean(timer))
-			return fail(err, errlen, "boot_timer: must be true or false");
+			return errorf(err, errlen, "boot_timer: must be true or false");
 		c->boot_timer = json_is_true(timer);
 	}
 	return parse_devices(root, c, err, errlen);
@@ -275,8 +266,8 @@ int config_parse(const char *text, struct vmm_config *c, char *err, size_t errle
 	json_error_t jerr;
 	json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return fail(err, errlen, "not valid JSON: %s (line %d, column %d)", jerr.text,
-			    jerr.line, jerr.column);
+		return errorf(err, errlen, "not valid JSON: %s (line %d, column %d)", jerr.text,
+			      jerr.line, jerr.column);
 	int r = parse(root, c, err, errlen);
 	json_decref(root);
 	if (r < 0)
@@ -289,7 +280,7 @@ int config_load(const char *path, struct vmm_config *c, char *err, size_t errlen
 	memset(c, 0, sizeof(*c));
 	char *text = read_file(path, 1 << 20, NULL);
 	if (!text)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return errorf(err, errlen, "%s: %s", path, strerror(errno));
 	int r = config_parse(text, c, err, errlen);
 	free(text);
 	return r;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "vmm/bytes.h"
 
 #define BLK_F_SEG_MAX  (1u << 2)
 #define BLK_F_RO       (1u << 5)
@@ -19,11 +20,6 @@
 #define BLK_F_DISCARD  (1u << 13)
 #define QUEUE_SIZE     256
 #define RNG_MAX_BYTES  4096 /* per buffer: a greedy guest waits for more */
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
 
 static void vblk_process(struct vpci_dev *d, unsigned qi)
 {

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "vmm/bytes.h"
 #include "vmm/acpi.h"
 #include "vmm/boot.h"
 #include "vmm/pci.h"
@@ -15,27 +16,6 @@
 static uint8_t buf[0x20000];
 static size_t used;
 static uint64_t base; /* the guest address of buf */
-
-static uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
 
 static uint8_t sum(const uint8_t *p, size_t len)
 {
