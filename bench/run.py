@@ -45,24 +45,6 @@ VMMS = {
 }
 
 
-def memory(host, pid):
-    """(rss, pss, guest rss) in KiB from /proc/PID/smaps."""
-    smaps = host.hook(f"cat /proc/{pid}/smaps").decode()
-    rss = pss = guest_rss = size = 0
-    for line in smaps.splitlines():
-        if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
-            lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
-            size = hi - lo
-        elif line.startswith("Rss:"):
-            kb = int(line.split()[1])
-            rss += kb
-            if size >= MEM_MIB << 20:  # the guest RAM mapping
-                guest_rss += kb
-        elif line.startswith("Pss:"):
-            pss += int(line.split()[1])
-    return rss, pss, guest_rss
-
-
 def run_once(host, name, timeout):
     """One boot; None if the guest's marker did not appear in time."""
     host.hook("write /tmp/bench.args", "\n".join(VMMS[name]).encode())
@@ -75,7 +57,7 @@ def run_once(host, name, timeout):
         return None
     ms, pid = float(reply[1]), int(reply[2])
     time.sleep(2)
-    rss, pss, guest_rss = memory(host, pid)
+    rss, pss, guest_rss = host.memory(pid, MEM_MIB << 20)
     host.hook(f"kill {pid} 9")
     return {"boot_ms": ms, "rss_overhead_kib": rss - guest_rss, "pss_overhead_kib": pss - guest_rss}
 

@@ -105,6 +105,24 @@ class Appliance:
                 chunks.append(b)
         return b"".join(chunks)
 
+    def memory(self, pid, guest_bytes):
+        """(rss, pss, guest_rss) of a VMM process in KiB, from its smaps;
+        guest_rss is the Rss of its guest RAM mapping (guest_bytes or more)."""
+        smaps = self.hook(f"cat /proc/{pid}/smaps").decode()
+        rss = pss = guest_rss = size = 0
+        for line in smaps.splitlines():
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+                size = hi - lo
+            elif line.startswith("Rss:"):
+                kb = int(line.split()[1])
+                rss += kb
+                if size >= guest_bytes:
+                    guest_rss += kb
+            elif line.startswith("Pss:"):
+                pss += int(line.split()[1])
+        return rss, pss, guest_rss
+
     def qmp(self, command):
         with socket.socket(socket.AF_UNIX) as s:
             s.settimeout(10)

@@ -123,17 +123,7 @@ def test_pause_resume_stats_stop(host):
     assert state["boot_ms"] > 0
 
     # what keel-vmm costs beyond the guest's own memory, idle after boot
-    smaps = vm.host.hook(f"cat /proc/{vm.pid}/smaps").decode()
-    rss_total, guest_rss, size = 0, 0, 0
-    for line in smaps.splitlines():
-        if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
-            lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
-            size = hi - lo
-        elif line.startswith("Rss:"):
-            kb = int(line.split()[1])
-            rss_total += kb
-            if size == 256 << 20:
-                guest_rss += kb
+    rss_total, _, guest_rss = vm.host.memory(vm.pid, 256 << 20)
     print(f"keel-vmm RSS {rss_total} KiB, of which guest memory {guest_rss} KiB: "
           f"{rss_total - guest_rss} KiB beyond guest memory")
     assert guest_rss > 0
