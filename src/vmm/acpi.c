@@ -58,8 +58,8 @@ static void gas_io(uint8_t *p, uint8_t bits, uint8_t access, uint64_t port)
  *         WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,
  *                        0, 0, 0xff, 0, 0x100)
  *         DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed,
- *                      NonCacheable, ReadWrite, 0, PCI_WINDOW_START,
- *                      PCI_WINDOW_END, 0, PCI_WINDOW_LEN)
+ *                      NonCacheable, ReadWrite, 0, ACPI_PCI_WINDOW_START,
+ *                      ACPI_PCI_WINDOW_END, 0, length)
  *       })
  *     }
  *   }
@@ -67,9 +67,7 @@ static void gas_io(uint8_t *p, uint8_t bits, uint8_t access, uint64_t port)
  * The host bridge is what makes Linux scan PCI bus 0 when it boots with
  * ACPI. Package lengths: 1-byte form below 64, else 2-byte (0x40 | len &
  * 0xf, len >> 4), counting themselves. */
-#define PCI_WINDOW_START 0xe0000000u
-#define PCI_WINDOW_END	 0xfebfffffu
-#define B4(v)		 (uint8_t)(v), (uint8_t)((v) >> 8), (uint8_t)((v) >> 16), (uint8_t)((v) >> 24)
+#define B4(v) (uint8_t)(v), (uint8_t)((v) >> 8), (uint8_t)((v) >> 16), (uint8_t)((v) >> 24)
 static const uint8_t dsdt_aml[] = {
     0x08, '_', 'S', '5', '_', 0x12, 0x07, 0x04, 0x0a, ACPI_S5_TYPE, 0x00, 0x00, 0x00, 0x10, 0x44,
     0x05, '\\', '_', 'S', 'B', '_',		     /* Scope, 84 bytes */
@@ -80,8 +78,8 @@ static const uint8_t dsdt_aml[] = {
     /* word address space, bus numbers 0..255 */
     0x88, 13, 0, 2, 0x0c, 0, 0, 0, 0, 0, 0xff, 0, 0, 0, 0x00, 0x01,
     /* dword address space, memory, read-write */
-    0x87, 23, 0, 0, 0x0c, 0x01, B4(0), B4(PCI_WINDOW_START), B4(PCI_WINDOW_END), B4(0),
-    B4(PCI_WINDOW_END - PCI_WINDOW_START + 1), 0x79, 0x00, /* end tag */
+    0x87, 23, 0, 0, 0x0c, 0x01, B4(0), B4(ACPI_PCI_WINDOW_START), B4(ACPI_PCI_WINDOW_END), B4(0),
+    B4(ACPI_PCI_WINDOW_END - ACPI_PCI_WINDOW_START + 1), 0x79, 0x00, /* end tag */
 };
 
 #define FADT_LEN 276

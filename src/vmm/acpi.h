@@ -20,7 +20,10 @@
 #define ACPI_PM1_EVT 0x600 /* 4 bytes: status (2), enable (2) */
 #define ACPI_PM1_CNT 0x604 /* 2 bytes */
 #define ACPI_SCI_IRQ 9
-#define ACPI_S5_TYPE 5
+/* the host bridge's memory window, declared in the DSDT; PCI BARs go here */
+#define ACPI_PCI_WINDOW_START 0xe0000000u
+#define ACPI_PCI_WINDOW_END   0xfebfffffu
+#define ACPI_S5_TYPE	      5
 
 #define ACPI_PWRBTN 0x0100 /* PM1 status/enable bit */
 #define ACPI_SCI_EN 0x0001 /* PM1 control */

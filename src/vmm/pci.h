@@ -18,12 +18,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/acpi.h"
 #include "vmm/virtq.h"
 
 #define PCI_CONFIG_ADDR 0xcf8
 #define PCI_CONFIG_DATA 0xcfc
 #define PCI_MAX_SLOTS	32
-#define PCI_MMIO_BASE	0xe0000000u /* the start of the host bridge window in the DSDT (acpi.c) */
+#define PCI_MMIO_BASE	ACPI_PCI_WINDOW_START
 #define VPCI_BAR_SIZE	0x8000u
 #define VPCI_MAX_QUEUES 4
 #define VPCI_VECTORS	(VPCI_MAX_QUEUES + 1)
