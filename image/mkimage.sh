@@ -29,7 +29,8 @@ trap 'rm -rf "$ST"' EXIT
 mkdir -p "$ST"/{sbin,etc/keel,proc,sys,dev,run,tmp,config,scratch,datastores}
 
 # --- binaries and the shared libraries they use
-bins=("$BUILD/src/init/keel-init" "$BUILD/src/init/keel-dhcpc" "$BUILD/src/vmm/keel-vmm")
+bins=("$BUILD/src/init/keel-init" "$BUILD/src/init/keel-dhcpc" "$BUILD/src/vmm/keel-vmm"
+	"$BUILD/src/hostd/keel-hostd")
 [ "$VARIANT" != product ] && bins+=("$BUILD/src/testhook/keel-testhook")
 [ "$VARIANT" = bench ] && bins+=(/usr/bin/qemu-system-x86_64)
 for b in "${bins[@]}"; do
@@ -72,11 +73,16 @@ fi
 
 # --- services
 if [ "$VARIANT" = bench ]; then
-	echo "testhook /sbin/keel-testhook" >"$ST/etc/keel/services"
+	cat >"$ST/etc/keel/services" <<'SVC'
+hostd /sbin/keel-hostd
+testhook /sbin/keel-testhook
+SVC
 	suffix=-bench
 elif [ "$VARIANT" = test ]; then
 	cat >"$ST/etc/keel/services" <<'SVC'
-# test variant: the harness's hook, and a service that can never start
+# test variant: the product's services, the harness's hook, and a service
+# that can never start
+hostd /sbin/keel-hostd
 testhook /sbin/keel-testhook
 broken /sbin/keel-does-not-exist
 SVC
@@ -84,6 +90,7 @@ SVC
 else
 	cat >"$ST/etc/keel/services" <<'SVC'
 # name  /path/to/program [args...]   (supervised and restarted by keel-init)
+hostd /sbin/keel-hostd
 SVC
 	suffix=
 fi

@@ -15,7 +15,13 @@
  * err/errlen (which names the path). Nothing is printed. On failure nothing
  * is changed on disk: a disk, copy or upload is built under a hidden
  * temporary name (".keel-tmp-*") in the target folder and renamed into place
- * only when complete and fsync'ed. */
+ * only when complete and fsync'ed.
+ *
+ * Details (datastore.c): a symlink is never acted on either, not even
+ * removed: every function refuses it with -ELOOP. Fifos, sockets and devices
+ * are refused with -EINVAL. Messages read "local/vm1/disk.img: why" (a
+ * missing parent folder is the path named); control characters and bytes
+ * that are not UTF-8 show as '?'. Files are created 0600, folders 0755. */
 #ifndef KEEL_HOSTD_DATASTORE_H
 #define KEEL_HOSTD_DATASTORE_H
 
@@ -35,9 +41,9 @@ struct datastore {
 struct ds_entry {
 	char name[DS_NAME_MAX + 1];
 	int is_dir;
-	uint64_t size;	   /* apparent size in bytes */
-	uint64_t alloc;	   /* bytes allocated on disk (st_blocks * 512) */
-	int64_t mtime;	   /* seconds since the epoch */
+	uint64_t size;	/* apparent size in bytes */
+	uint64_t alloc; /* bytes allocated on disk (st_blocks * 512) */
+	int64_t mtime;	/* seconds since the epoch */
 };
 
 /* Opens the root directory. */
@@ -48,7 +54,11 @@ void ds_close(struct datastore *ds);
 int ds_space(const struct datastore *ds, uint64_t *capacity, uint64_t *free_bytes);
 
 /* 0 when `path` is an acceptable relative datastore path (see above);
- * "" is accepted only when allow_root is set (the root folder itself). */
+ * "" is accepted only when allow_root is set (the root folder itself).
+ * Also refused: names that are not valid UTF-8 (they could not go into
+ * JSON). A path of exactly DS_PATH_MAX bytes is accepted, a name of exactly
+ * DS_NAME_MAX bytes too. -ENAMETOOLONG for a path or name too long, else
+ * -EINVAL. */
 int ds_path_check(const char *path, int allow_root, char *err, size_t errlen);
 
 /* Opens `path` (beneath the root) with `flags` (O_CLOEXEC and O_NOFOLLOW are
@@ -56,12 +66,14 @@ int ds_path_check(const char *path, int allow_root, char *err, size_t errlen);
 int ds_openat(const struct datastore *ds, const char *path, int flags, mode_t mode, char *err,
 	      size_t errlen);
 
-/* Stats one path ("" is the root). */
+/* Stats one path ("" is the root; its entry's name is ""). */
 int ds_stat(const struct datastore *ds, const char *path, struct ds_entry *e, char *err,
 	    size_t errlen);
 
 /* Lists a folder ("" is the root): *out is malloc'ed, sorted by name,
- * hidden names (starting with '.') are left out. */
+ * hidden names (starting with '.') are left out. So are symlinks, fifos,
+ * sockets and devices, and names ds_path_check() would refuse. On success
+ * *out is never NULL (free it), even when *n is 0. */
 int ds_list(const struct datastore *ds, const char *path, struct ds_entry **out, size_t *n,
 	    char *err, size_t errlen);
 
@@ -84,19 +96,24 @@ int ds_mkdisk(const struct datastore *ds, const char *path, uint64_t size, char 
 /* Copies a file: a reflink (FICLONE) where the filesystem can, else a copy
  * that keeps holes (SEEK_DATA/SEEK_HOLE); -EEXIST if dst exists.
  * *reflinked tells which happened. */
-int ds_copy(const struct datastore *ds, const char *src, const char *dst, int *reflinked,
-	    char *err, size_t errlen);
+int ds_copy(const struct datastore *ds, const char *src, const char *dst, int *reflinked, char *err,
+	    size_t errlen);
 
 /* Grows a file to `size` bytes (a multiple of 512); refuses to shrink
- * (-EINVAL) and leaves the contents alone. */
-int ds_grow(const struct datastore *ds, const char *path, uint64_t size, char *err,
-	    size_t errlen);
+ * (-EINVAL) and leaves the contents alone. The same size is a no-op; more
+ * than DS_DISK_MAX is refused. */
+int ds_grow(const struct datastore *ds, const char *path, uint64_t size, char *err, size_t errlen);
 
 /* Streaming upload: ds_upload_begin() checks the path (its parent folders
  * are created), refuses an existing file unless `overwrite`, and opens a
  * temporary file beside it; the caller write()s the body to u->fd; then
  * ds_upload_commit() fsyncs and renames it into place, or ds_upload_abort()
- * removes it. */
+ * removes it.
+ * After a failed begin, u holds no resources (abort is a harmless no-op).
+ * Commit releases u whether it succeeds or not (a failed commit removes the
+ * temporary file); abort after it is a no-op. `overwrite` is remembered in
+ * the temporary file's name. Messages of write and commit name only the
+ * file's last component (u has no room for its path). */
 struct ds_upload {
 	int fd;
 	int dirfd;
@@ -113,7 +130,7 @@ void ds_upload_abort(struct ds_upload *u);
 /* Absolute host path of a checked datastore path, for keel-vmm's config:
  * root + "/" + path. The path must pass ds_path_check and must not reach a
  * symlink (checked with ds_stat). */
-int ds_host_path(const struct datastore *ds, const char *path, char *out, size_t outlen,
-		 char *err, size_t errlen);
+int ds_host_path(const struct datastore *ds, const char *path, char *out, size_t outlen, char *err,
+		 size_t errlen);
 
 #endif

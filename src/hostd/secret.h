@@ -8,8 +8,7 @@
 #include <stddef.h>
 
 /* Hashes `password` with yescrypt and a fresh random salt ("$y$..."). */
-int secret_hash_password(const char *password, char *out, size_t outlen, char *err,
-			 size_t errlen);
+int secret_hash_password(const char *password, char *out, size_t outlen, char *err, size_t errlen);
 
 /* 1 when `password` matches the stored hash, 0 otherwise (also for a
  * malformed or non-yescrypt hash). Compares in constant time. */
@@ -33,12 +32,10 @@ void secret_sha256_hex(const void *data, size_t len, char out[65]);
  * are malloc'ed PEM strings, and fingerprint holds the certificate's SHA-256
  * as 32 colon-separated upper-case hex bytes (95 characters + NUL).
  * *created is 1 when a new pair was made. */
-int secret_tls_identity(const char *dir, const char *hostname, char **key_pem,
-			char **cert_pem, char fingerprint[96], int *created, char *err,
-			size_t errlen);
+int secret_tls_identity(const char *dir, const char *hostname, char **key_pem, char **cert_pem,
+			char fingerprint[96], int *created, char *err, size_t errlen);
 
 /* SHA-256 fingerprint (format as above) of a PEM certificate. */
-int secret_cert_fingerprint(const char *cert_pem, char fingerprint[96], char *err,
-			    size_t errlen);
+int secret_cert_fingerprint(const char *cert_pem, char fingerprint[96], char *err, size_t errlen);
 
 #endif

@@ -1,0 +1,52 @@
+/* The API's handlers (one file per area) and their route table (api.c).
+ * docs/api.md describes every route. */
+#ifndef KEEL_HOSTD_API_H
+#define KEEL_HOSTD_API_H
+
+#include "hostd/datastore.h"
+#include "hostd/http.h"
+
+extern const struct route api_routes[];
+
+/* api_host.c */
+struct host_info {
+	char hostname[64];
+	char version[32];
+	char fingerprint[96];
+	int restart_requested; /* set by POST /host/agents/restart */
+};
+void api_host_init(struct host_info *info);
+void api_root(struct req *r);
+void api_host(struct req *r);
+void api_host_restart(struct req *r);
+
+/* api_datastore.c: the datastores ("local" only for now) */
+int datastores_open(char *err, size_t errlen);
+struct datastore *datastore_find(const char *name);
+/* "DS/PATH" → the datastore and PATH (NULL with a message if no such DS) */
+struct datastore *datastore_split(const char *dspath, const char **rel, char *err, size_t errlen);
+/* "DS/PATH" → a host path, for keel-vmm (vmconf_resolve_fn) */
+int datastore_resolve(const char *dspath, char *out, size_t outlen, char *err, size_t errlen);
+/* stats "DS/PATH": 0 if it is a regular file */
+int datastore_file_exists(const char *dspath, char *err, size_t errlen);
+void api_ds_list(struct req *r);
+void api_ds_browse(struct req *r);
+void api_ds_download(struct req *r);
+void api_ds_upload(struct req *r);
+void api_ds_remove(struct req *r);
+void api_ds_mkdir(struct req *r);
+void api_ds_mkdisk(struct req *r);
+void api_ds_copy(struct req *r);
+void api_ds_grow(struct req *r);
+
+/* api_vm.c */
+void api_vm_list(struct req *r);
+void api_vm_create(struct req *r);
+void api_vm_show(struct req *r);
+void api_vm_update(struct req *r);
+void api_vm_delete(struct req *r);
+void api_vm_power(struct req *r);
+void api_vm_console(struct req *r);
+void api_vm_stats(struct req *r);
+
+#endif

@@ -1,0 +1,361 @@
+#include "hostd/api.h"
+
+#include "common/log.h"
+#include "common/util.h"
+#include "hostd/db.h"
+#include "hostd/vms.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DS_ROOT "/datastores"
+
+static struct datastore stores[1];
+
+int datastores_open(char *err, size_t errlen)
+{
+	mkdir(DS_ROOT, 0755);
+	mkdir(DS_ROOT "/local", 0755); /* no datastore partition: RAM */
+	return ds_open(&stores[0], "local", DS_ROOT "/local", err, errlen);
+}
+
+struct datastore *datastore_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(stores); i++)
+		if (stores[i].fd >= 0 && strcmp(stores[i].name, name) == 0)
+			return &stores[i];
+	return NULL;
+}
+
+struct datastore *datastore_split(const char *dspath, const char **rel, char *err, size_t errlen)
+{
+	char name[64];
+	size_t n = strcspn(dspath, "/");
+	snprintf(name, sizeof(name), "%.*s", (int)(n < 63 ? n : 63), dspath);
+	struct datastore *ds = n < 64 && dspath[n] == '/' ? datastore_find(name) : NULL;
+	if (!ds)
+		errorf(err, errlen, "%s: no such datastore", name);
+	*rel = dspath + n + (dspath[n] == '/');
+	return ds;
+}
+
+int datastore_resolve(const char *dspath, char *out, size_t outlen, char *err, size_t errlen)
+{
+	const char *rel;
+	struct datastore *ds = datastore_split(dspath, &rel, err, errlen);
+	return ds ? ds_host_path(ds, rel, out, outlen, err, errlen) : -1;
+}
+
+int datastore_file_exists(const char *dspath, char *err, size_t errlen)
+{
+	const char *rel;
+	struct datastore *ds = datastore_split(dspath, &rel, err, errlen);
+	struct ds_entry e;
+	if (!ds || ds_stat(ds, rel, &e, err, errlen) < 0)
+		return -1;
+	if (e.is_dir)
+		return errorf(err, errlen, "%s: is a folder", dspath);
+	return 0;
+}
+
+/* The datastore of the route ({ds}), or NULL after replying 404. */
+static struct datastore *route_store(struct req *r)
+{
+	struct datastore *ds = datastore_find(r->param[0]);
+	if (!ds)
+		reply_error(r, 404, "%s: no such datastore", r->param[0]);
+	return ds;
+}
+
+/* The name of a VM whose configuration uses DS/PATH (running VMs only when
+ * `running_only`), or NULL. The name is copied to `who`. */
+static const char *used_by(const struct datastore *ds, const char *rel, int running_only, char *who,
+			   size_t wholen)
+{
+	char full[DS_PATH_MAX + 80];
+	snprintf(full, sizeof(full), "%s/%s", ds->name, rel);
+	json_t *list = db_vm_list();
+	size_t i, j;
+	json_t *vm, *d;
+	const char *found = NULL;
+	json_array_foreach(list, i, vm)
+	{
+		const char *name = json_string_value(json_object_get(vm, "name"));
+		int uses = strcmp(json_string_value(json_object_get(vm, "kernel")), full) == 0 ||
+			   strcmp(json_string_value(json_object_get(vm, "initrd")), full) == 0;
+		json_array_foreach(json_object_get(vm, "disks"), j, d) uses |=
+		    strcmp(json_string_value(json_object_get(d, "path")), full) == 0;
+		if (uses && running_only) {
+			vms_lock();
+			uses = vms_running_locked(name);
+			vms_unlock();
+		}
+		if (uses && !found) {
+			str_copy(who, wholen, name);
+			found = who;
+		}
+	}
+	json_decref(list);
+	return found;
+}
+
+static json_t *entry_json(const struct ds_entry *e, const char *path)
+{
+	json_t *j = json_pack("{s:s,s:I,s:I,s:I}", "type", e->is_dir ? "dir" : "file", "size",
+			      (json_int_t)e->size, "allocated", (json_int_t)e->alloc, "mtime",
+			      (json_int_t)e->mtime);
+	json_object_set_new(j, path ? "path" : "name", json_string(path ? path : e->name));
+	return j;
+}
+
+void api_ds_list(struct req *r)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < ARRAY_SIZE(stores); i++) {
+		uint64_t cap = 0, avail = 0;
+		if (stores[i].fd < 0)
+			continue;
+		ds_space(&stores[i], &cap, &avail);
+		json_array_append_new(arr,
+				      json_pack("{s:s,s:s,s:I,s:I}", "name", stores[i].name, "path",
+						stores[i].root, "capacity_bytes", (json_int_t)cap,
+						"free_bytes", (json_int_t)avail));
+	}
+	reply_json(r, 200, json_pack("{s:o}", "datastores", arr));
+}
+
+void api_ds_browse(struct req *r)
+{
+	struct datastore *ds = route_store(r);
+	char err[512], full[DS_PATH_MAX + 80];
+	struct ds_entry e, *list = NULL;
+	size_t n = 0;
+	int rc;
+	if (!ds)
+		return;
+	snprintf(full, sizeof(full), "%s%s%s", ds->name, *r->param[1] ? "/" : "", r->param[1]);
+	if ((rc = ds_stat(ds, r->param[1], &e, err, sizeof(err))) < 0) {
+		reply_errno(r, rc, err);
+		return;
+	}
+	json_t *out = entry_json(&e, full);
+	if (e.is_dir) {
+		if ((rc = ds_list(ds, r->param[1], &list, &n, err, sizeof(err))) < 0) {
+			json_decref(out);
+			reply_errno(r, rc, err);
+			return;
+		}
+		json_t *arr = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(arr, entry_json(&list[i], NULL));
+		free(list);
+		json_object_set_new(out, "entries", arr);
+	}
+	reply_json(r, 200, out);
+}
+
+void api_ds_download(struct req *r)
+{
+	struct datastore *ds = route_store(r);
+	char err[512];
+	if (!ds)
+		return;
+	int fd = ds_openat(ds, r->param[1], O_RDONLY, 0, err, sizeof(err));
+	struct stat st;
+	if (fd < 0) {
+		reply_errno(r, fd, err);
+	} else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		reply_error(r, 400, "%s/%s: not a file", ds->name, r->param[1]);
+	} else {
+		reply_file(r, fd, (uint64_t)st.st_size);
+	}
+}
+
+void api_ds_upload(struct req *r)
+{
+	struct datastore *ds = route_store(r);
+	char err[512], who[80];
+	if (!ds)
+		return;
+	if (!r->upload_done) {
+		const char *ow = req_query(r, "overwrite");
+		int overwrite = ow && strcmp(ow, "true") == 0;
+		if (ow && !overwrite && strcmp(ow, "false") != 0) {
+			reply_error(r, 400, "overwrite: true or false");
+			return;
+		}
+		if (overwrite && used_by(ds, r->param[1], 1, who, sizeof(who))) {
+			reply_error(r, 409, "%s/%s: in use by running VM %s", ds->name, r->param[1],
+				    who);
+			return;
+		}
+		int rc = ds_upload_begin(ds, r->param[1], overwrite, &r->up, err, sizeof(err));
+		if (rc < 0)
+			reply_errno(r, rc, err);
+		return;
+	}
+	int rc = r->upload_error;
+	if (rc < 0) {
+		ds_upload_abort(&r->up);
+		reply_errno(r, rc, r->upload_err);
+		return;
+	}
+	uint64_t size = r->up.written;
+	if ((rc = ds_upload_commit(&r->up, err, sizeof(err))) < 0) {
+		reply_errno(r, rc, err);
+		return;
+	}
+	log_msg("datastore: %s uploaded %s/%s (%llu bytes)", r->user, ds->name, r->param[1],
+		(unsigned long long)size);
+	reply_json(r, 201,
+		   json_pack("{s:s+++,s:I}", "path", ds->name, "/", r->param[1], "", "size",
+			     (json_int_t)size));
+}
+
+void api_ds_remove(struct req *r)
+{
+	struct datastore *ds = route_store(r);
+	char err[512], who[80];
+	if (!ds)
+		return;
+	if (used_by(ds, r->param[1], 0, who, sizeof(who))) {
+		reply_error(r, 409, "%s/%s: used by VM %s", ds->name, r->param[1], who);
+		return;
+	}
+	int rc = ds_remove(ds, r->param[1], err, sizeof(err));
+	if (rc < 0)
+		reply_errno(r, rc, err);
+	else
+		reply_empty(r, 204);
+}
+
+/* Parses a body of exactly the fields `a` (string) and `b` (a string, or
+ * an integer size in MiB when b ends in "_mib"). */
+static json_t *body_fields(struct req *r, const char *a, const char *b, const char **va,
+			   const char **vb, uint64_t *mib)
+{
+	json_t *body = req_json(r);
+	if (!body)
+		return NULL;
+	json_t *x = json_object_get(body, a), *y = b ? json_object_get(body, b) : NULL;
+	if (req_only_fields(r, body, (const char *const[]){a, b, NULL}) < 0)
+		goto bad;
+	if (!json_is_string(x)) {
+		reply_error(r, 400, "%s: a string is needed", a);
+		goto bad;
+	}
+	*va = json_string_value(x);
+	if (b && strstr(b, "_mib")) {
+		if (!json_is_integer(y) || json_integer_value(y) < 1 ||
+		    (uint64_t)json_integer_value(y) > (DS_DISK_MAX >> 20)) {
+			reply_error(r, 400, "%s: an integer from 1 to %llu", b,
+				    (unsigned long long)(DS_DISK_MAX >> 20));
+			goto bad;
+		}
+		*mib = (uint64_t)json_integer_value(y);
+	} else if (b) {
+		if (!json_is_string(y)) {
+			reply_error(r, 400, "%s: a string is needed", b);
+			goto bad;
+		}
+		*vb = json_string_value(y);
+	}
+	return body;
+bad:
+	json_decref(body);
+	return NULL;
+}
+
+static void reply_path(struct req *r, unsigned status, const struct datastore *ds, const char *rel,
+		       json_t *extra)
+{
+	struct ds_entry e;
+	json_t *out = json_pack("{s:s++}", "path", ds->name, "/", rel);
+	if (ds_stat(ds, rel, &e, NULL, 0) == 0 && !e.is_dir)
+		json_object_set_new(out, "size", json_integer((json_int_t)e.size));
+	if (extra)
+		json_object_update(out, extra);
+	json_decref(extra);
+	reply_json(r, status, out);
+}
+
+void api_ds_mkdir(struct req *r)
+{
+	struct datastore *ds = route_store(r);
+	const char *path;
+	char err[512];
+	json_t *body = ds ? body_fields(r, "path", NULL, &path, NULL, NULL) : NULL;
+	if (!body)
+		return;
+	int rc = ds_mkdir(ds, path, err, sizeof(err));
+	if (rc < 0)
+		reply_errno(r, rc, err);
+	else
+		reply_path(r, 201, ds, path, NULL);
+	json_decref(body);
+}
+
+void api_ds_mkdisk(struct req *r)
+{
+	struct datastore *ds = route_store(r);
+	const char *path;
+	uint64_t mib = 0;
+	char err[512];
+	json_t *body = ds ? body_fields(r, "path", "size_mib", &path, NULL, &mib) : NULL;
+	if (!body)
+		return;
+	int rc = ds_mkparents(ds, path, err, sizeof(err));
+	if (rc == 0)
+		rc = ds_mkdisk(ds, path, mib << 20, err, sizeof(err));
+	if (rc < 0)
+		reply_errno(r, rc, err);
+	else
+		reply_path(r, 201, ds, path, NULL);
+	json_decref(body);
+}
+
+void api_ds_copy(struct req *r)
+{
+	struct datastore *ds = route_store(r);
+	const char *src, *dst;
+	char err[512];
+	int reflink = 0;
+	json_t *body = ds ? body_fields(r, "source", "destination", &src, &dst, NULL) : NULL;
+	if (!body)
+		return;
+	int rc = ds_path_check(dst, 0, err, sizeof(err));
+	if (rc == 0)
+		rc = ds_mkparents(ds, dst, err, sizeof(err));
+	if (rc == 0)
+		rc = ds_copy(ds, src, dst, &reflink, err, sizeof(err));
+	if (rc < 0)
+		reply_errno(r, rc == -1 ? -EINVAL : rc, err);
+	else
+		reply_path(r, 201, ds, dst, json_pack("{s:b}", "reflink", reflink));
+	json_decref(body);
+}
+
+void api_ds_grow(struct req *r)
+{
+	struct datastore *ds = route_store(r);
+	const char *path;
+	uint64_t mib = 0;
+	char err[512], who[80];
+	json_t *body = ds ? body_fields(r, "path", "size_mib", &path, NULL, &mib) : NULL;
+	if (!body)
+		return;
+	int rc;
+	if (used_by(ds, path, 1, who, sizeof(who)))
+		reply_error(r, 409, "%s/%s: in use by running VM %s", ds->name, path, who);
+	else if ((rc = ds_grow(ds, path, mib << 20, err, sizeof(err))) < 0)
+		reply_errno(r, rc, err);
+	else
+		reply_path(r, 200, ds, path, NULL);
+	json_decref(body);
+}

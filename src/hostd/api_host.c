@@ -1,0 +1,58 @@
+#include "hostd/api.h"
+#include "hostd/vms.h"
+
+#include "common/util.h"
+#include "hostd/db.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+static struct host_info *host;
+
+void api_host_init(struct host_info *info)
+{
+	host = info;
+}
+
+void api_root(struct req *r)
+{
+	reply_json(
+	    r, 200,
+	    json_pack("{s:s,s:s,s:s}", "product", "keel", "version", host->version, "api", "v1"));
+}
+
+/* MemAvailable from /proc/meminfo, in MiB */
+static long mem_available_mib(void)
+{
+	char *text = read_file("/proc/meminfo", 65536, NULL);
+	char *p = text ? strstr(text, "MemAvailable:") : NULL;
+	long kib = p ? strtol(p + 13, NULL, 10) : 0;
+	free(text);
+	return kib / 1024;
+}
+
+void api_host(struct req *r)
+{
+	struct sysinfo si;
+	sysinfo(&si);
+	json_t *vms = db_vm_list();
+	int kvm = access("/dev/kvm", R_OK | W_OK) == 0;
+	reply_json(r, 200,
+		   json_pack("{s:s,s:s,s:I,s:i,s:I,s:I,s:b,s:I,s:i,s:s}", "hostname",
+			     host->hostname, "version", host->version, "uptime_s",
+			     (json_int_t)si.uptime, "cpus", (int)sysconf(_SC_NPROCESSORS_ONLN),
+			     "memory_mib", (json_int_t)((uint64_t)si.totalram * si.mem_unit >> 20),
+			     "memory_free_mib", (json_int_t)mem_available_mib(), "kvm", kvm, "vms",
+			     (json_int_t)json_array_size(vms), "vms_running", vms_count_running(),
+			     "certificate_sha256", host->fingerprint));
+	json_decref(vms);
+}
+
+void api_host_restart(struct req *r)
+{
+	host->restart_requested = 1;
+	reply_json(r, 202, json_pack("{s:b}", "restarting", 1));
+}

@@ -1,0 +1,213 @@
+#include "hostd/db.h"
+
+#include "common/util.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+static sqlite3 *db;
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, hash TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS sessions(token_hash TEXT PRIMARY KEY, user TEXT NOT NULL,"
+    " source TEXT, created INTEGER NOT NULL, last_used INTEGER NOT NULL,"
+    " expires INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS vms(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " name TEXT UNIQUE NOT NULL, config TEXT NOT NULL);";
+
+int db_open(const char *path, char *err, size_t errlen)
+{
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+		errorf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		db_close();
+		return -1;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	char *msg = NULL;
+	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
+			 &msg) != SQLITE_OK ||
+	    sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+		errorf(err, errlen, "%s: %s", path, msg ? msg : "cannot set up");
+		sqlite3_free(msg);
+		db_close();
+		return -1;
+	}
+	return 0;
+}
+
+void db_close(void)
+{
+	sqlite3_close(db);
+	db = NULL;
+}
+
+/* Prepares `sql` and binds the text arguments (NULL-terminated list of
+ * strings; "\x01" + decimal binds an integer). */
+static sqlite3_stmt *prep(const char *sql, const char *const args[])
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	for (int i = 0; args && args[i]; i++) {
+		int rc = args[i][0] == '\x01'
+			     ? sqlite3_bind_int64(st, i + 1, strtoll(args[i] + 1, NULL, 10))
+			     : sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
+		if (rc != SQLITE_OK) {
+			sqlite3_finalize(st);
+			return NULL;
+		}
+	}
+	return st;
+}
+
+/* Runs a statement that returns no rows; returns the number of changed rows
+ * or -1. */
+static int run(const char *sql, const char *const args[], char *err, size_t errlen)
+{
+	sqlite3_stmt *st = prep(sql, args);
+	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		errorf(err, errlen, "inventory: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	return sqlite3_changes(db);
+}
+
+#define I64(buf, v) (snprintf(buf, sizeof(buf), "\x01%lld", (long long)(v)), buf)
+
+int db_user_hash(const char *user, char *hash, size_t hashlen)
+{
+	sqlite3_stmt *st =
+	    prep("SELECT hash FROM users WHERE name = ?", (const char *[]){user, NULL});
+	int rc = -1;
+	if (st && sqlite3_step(st) == SQLITE_ROW &&
+	    str_copy(hash, hashlen, (const char *)sqlite3_column_text(st, 0)) == 0)
+		rc = 0;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_user_set(const char *user, const char *hash, char *err, size_t errlen)
+{
+	return run("INSERT INTO users(name, hash) VALUES(?, ?)"
+		   " ON CONFLICT(name) DO UPDATE SET hash = excluded.hash",
+		   (const char *[]){user, hash, NULL}, err, errlen) < 0
+		   ? -1
+		   : 0;
+}
+
+int db_session_add(const char *token_hash, const char *user, const char *source, int64_t now,
+		   int64_t expires, char *err, size_t errlen)
+{
+	char a[32], b[32], c[32];
+	/* expired sessions go when a new one comes */
+	run("DELETE FROM sessions WHERE expires <= ?", (const char *[]){I64(a, now), NULL}, NULL,
+	    0);
+	return run("INSERT INTO sessions(token_hash, user, source, created, last_used, expires)"
+		   " VALUES(?, ?, ?, ?, ?, ?)",
+		   (const char *[]){token_hash, user, source, I64(a, now), I64(b, now),
+				    I64(c, expires), NULL},
+		   err, errlen) < 0
+		   ? -1
+		   : 0;
+}
+
+int db_session_check(const char *token_hash, int64_t now, int64_t idle, char *user, size_t userlen)
+{
+	char a[32], b[32];
+	sqlite3_stmt *st =
+	    prep("SELECT user, last_used FROM sessions"
+		 " WHERE token_hash = ? AND expires > ? AND last_used > ?",
+		 (const char *[]){token_hash, I64(a, now), I64(b, now - idle), NULL});
+	int rc = -1;
+	int64_t last = 0;
+	if (st && sqlite3_step(st) == SQLITE_ROW &&
+	    str_copy(user, userlen, (const char *)sqlite3_column_text(st, 0)) == 0) {
+		last = sqlite3_column_int64(st, 1);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	/* the idle clock is kept to the minute: not a disk write per request */
+	if (rc == 0 && now - last >= 60)
+		run("UPDATE sessions SET last_used = ? WHERE token_hash = ?",
+		    (const char *[]){I64(a, now), token_hash, NULL}, NULL, 0);
+	return rc;
+}
+
+int db_session_remove(const char *token_hash)
+{
+	return run("DELETE FROM sessions WHERE token_hash = ?", (const char *[]){token_hash, NULL},
+		   NULL, 0) > 0
+		   ? 0
+		   : -1;
+}
+
+static json_t *column_json(sqlite3_stmt *st, int col)
+{
+	const char *text = (const char *)sqlite3_column_text(st, col);
+	return text ? json_loads(text, 0, NULL) : NULL;
+}
+
+json_t *db_vm_get(const char *name, int64_t *id)
+{
+	sqlite3_stmt *st =
+	    prep("SELECT id, config FROM vms WHERE name = ?", (const char *[]){name, NULL});
+	json_t *conf = NULL;
+	if (st && sqlite3_step(st) == SQLITE_ROW) {
+		if (id)
+			*id = sqlite3_column_int64(st, 0);
+		conf = column_json(st, 1);
+	}
+	sqlite3_finalize(st);
+	return conf;
+}
+
+json_t *db_vm_list(void)
+{
+	json_t *arr = json_array();
+	sqlite3_stmt *st = prep("SELECT config FROM vms ORDER BY name", NULL);
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		json_t *conf = column_json(st, 0);
+		if (conf)
+			json_array_append_new(arr, conf);
+	}
+	sqlite3_finalize(st);
+	return arr;
+}
+
+static int vm_write(const char *sql, const char *name, const json_t *config, char *err,
+		    size_t errlen)
+{
+	char *text = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!text)
+		return errorf(err, errlen, "inventory: out of memory");
+	int n = run(sql, (const char *[]){text, name, NULL}, err, errlen);
+	free(text);
+	if (n == 0)
+		return errorf(err, errlen, "%s: no such VM", name);
+	return n < 0 ? -1 : 0;
+}
+
+int db_vm_add(const json_t *config, int64_t *id, char *err, size_t errlen)
+{
+	const char *name = json_string_value(json_object_get(config, "name"));
+	if (vm_write("INSERT INTO vms(config, name) VALUES(?, ?)", name, config, err, errlen) < 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(db);
+	return 0;
+}
+
+int db_vm_update(const char *name, const json_t *config, char *err, size_t errlen)
+{
+	return vm_write("UPDATE vms SET config = ? WHERE name = ?", name, config, err, errlen);
+}
+
+int db_vm_remove(const char *name, char *err, size_t errlen)
+{
+	int n = run("DELETE FROM vms WHERE name = ?", (const char *[]){name, NULL}, err, errlen);
+	if (n == 0)
+		return errorf(err, errlen, "%s: no such VM", name);
+	return n < 0 ? -1 : 0;
+}

@@ -1,0 +1,410 @@
+#include "hostd/http.h"
+
+#include "common/log.h"
+#include "hostd/session.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* TLS 1.2 and 1.3, forward-secret key exchange and AEAD ciphers only */
+#define TLS_PRIORITIES                                                                             \
+	"SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:"       \
+	"+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"          \
+	"%SERVER_PRECEDENCE"
+
+static struct MHD_Daemon *daemon_;
+static const struct route *routes;
+
+static const char *status_code(unsigned status)
+{
+	switch (status) {
+	case 400:
+		return "bad_request";
+	case 401:
+		return "unauthorized";
+	case 403:
+		return "forbidden";
+	case 404:
+		return "not_found";
+	case 405:
+		return "method_not_allowed";
+	case 409:
+		return "conflict";
+	case 411:
+		return "length_required";
+	case 413:
+		return "too_large";
+	case 429:
+		return "too_many_attempts";
+	case 507:
+		return "no_space";
+	default:
+		return "internal";
+	}
+}
+
+static void set_reply(struct req *r, unsigned status, struct MHD_Response *resp, const char *ctype)
+{
+	if (!resp)
+		return; /* out of memory: MHD closes the connection */
+	if (r->resp)	/* a handler bug: the first reply stands */
+		MHD_destroy_response(r->resp);
+	MHD_add_response_header(resp, "Content-Type", ctype);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	r->status = status;
+	r->resp = resp;
+}
+
+void reply_json(struct req *r, unsigned status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(body);
+	if (!text)
+		return;
+	size_t n = strlen(text);
+	text[n] = '\n'; /* replaces the NUL: the length is what is sent */
+	set_reply(r, status, MHD_create_response_from_buffer(n + 1, text, MHD_RESPMEM_MUST_FREE),
+		  "application/json");
+}
+
+void reply_error(struct req *r, unsigned status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	reply_json(
+	    r, status,
+	    json_pack("{s:{s:s,s:s}}", "error", "code", status_code(status), "message", msg));
+}
+
+void reply_errno(struct req *r, int neg_errno, const char *msg)
+{
+	unsigned status = 500;
+	switch (-neg_errno) {
+	case ENOENT:
+		status = 404;
+		break;
+	case EEXIST:
+	case ENOTEMPTY:
+	case EBUSY:
+		status = 409;
+		break;
+	case ENOSPC:
+	case EDQUOT:
+		status = 507;
+		break;
+	case EINVAL:
+	case ENAMETOOLONG:
+	case ELOOP:
+	case EXDEV:
+	case ENOTDIR:
+	case EISDIR:
+	case EFBIG:
+		status = 400;
+		break;
+	}
+	reply_error(r, status, "%s", msg);
+}
+
+void reply_empty(struct req *r, unsigned status)
+{
+	set_reply(r, status, MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT),
+		  "application/json");
+}
+
+void reply_text(struct req *r, unsigned status, char *buf, size_t len)
+{
+	set_reply(r, status, MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE),
+		  "text/plain; charset=utf-8");
+}
+
+void reply_file(struct req *r, int fd, uint64_t size)
+{
+	struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+	if (!resp) {
+		close(fd);
+		reply_error(r, 500, "cannot stream the file");
+		return;
+	}
+	set_reply(r, 200, resp, "application/octet-stream");
+}
+
+json_t *req_json(struct req *r)
+{
+	if (r->body_len == 0)
+		return json_object();
+	json_error_t e;
+	json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &e);
+	if (!j) {
+		reply_error(r, 400, "malformed JSON body: %s (line %d, column %d)", e.text, e.line,
+			    e.column);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		reply_error(r, 400, "the JSON body must be an object");
+		return NULL;
+	}
+	return j;
+}
+
+int req_only_fields(struct req *r, json_t *obj, const char *const allowed[])
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v)
+	{
+		int ok = 0;
+		for (int i = 0; allowed[i] && !ok; i++)
+			ok = strcmp(key, allowed[i]) == 0;
+		if (!ok) {
+			reply_error(r, 400, "%s: unknown field", key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+const char *req_query(struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *req_header(struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+/* Matches `url` against one pattern, capturing into r->param. */
+static int match(struct req *r, const char *pattern, const char *url)
+{
+	int np = 0;
+	const char *p = pattern, *u = url;
+	for (;;) {
+		if (*p == '\0')
+			return *u == '\0' || (u[0] == '/' && u[1] == '\0');
+		if (strncmp(p, "{*}", 3) == 0) {
+			r->param[np] = strdup(*u == '/' ? u + 1 : u);
+			size_t n = strlen(r->param[np]);
+			if (n && r->param[np][n - 1] == '/')
+				r->param[np][n - 1] = '\0';
+			return 1;
+		}
+		if (strncmp(p, "{}", 2) == 0) {
+			size_t n = strcspn(u, "/");
+			if (n == 0 || np == HTTP_MAX_PARAMS)
+				return 0;
+			r->param[np++] = strndup(u, n);
+			p += 2;
+			u += n;
+			continue;
+		}
+		/* "/x/{*}" also matches "/x" */
+		if (*u == '\0' && strcmp(p, "/{*}") == 0) {
+			r->param[np] = strdup("");
+			return 1;
+		}
+		if (*p != *u)
+			return 0;
+		p++;
+		u++;
+	}
+}
+
+static void free_params(struct req *r)
+{
+	for (int i = 0; i < HTTP_MAX_PARAMS; i++) {
+		free(r->param[i]);
+		r->param[i] = NULL;
+	}
+}
+
+static void route_request(struct req *r, const char *url)
+{
+	int path_known = 0;
+	for (const struct route *rt = routes; rt->method; rt++) {
+		int m = match(r, rt->pattern, url);
+		if (m && strcmp(rt->method, r->method) == 0) {
+			r->route = rt;
+			return;
+		}
+		free_params(r);
+		path_known |= m;
+	}
+	if (path_known)
+		reply_error(r, 405, "%s is not allowed on %s", r->method, url);
+	else
+		reply_error(r, 404, "%s: no such endpoint", url);
+}
+
+static void client_address(struct req *r)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->source,
+			  sizeof(r->source));
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->source,
+			  sizeof(r->source));
+	else
+		strcpy(r->source, "unknown");
+}
+
+/* The first call for a request: route, authenticate, open an upload. */
+static void begin(struct req *r, const char *url)
+{
+	client_address(r);
+	route_request(r, url);
+	if (r->resp)
+		return;
+	if (!(r->route->flags & ROUTE_PUBLIC) &&
+	    session_authenticate(r, req_header(r, MHD_HTTP_HEADER_AUTHORIZATION)) < 0) {
+		reply_error(r, 401, "a valid session token is needed (POST /api/v1/session)");
+		return;
+	}
+	if (r->route->flags & ROUTE_UPLOAD) {
+		const char *len = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (!len) {
+			reply_error(r, 411, "an upload needs a Content-Length");
+			return;
+		}
+		r->route->handler(r); /* opens r->up, or replies */
+		r->uploading = !r->resp;
+	}
+}
+
+static void take_data(struct req *r, const char *data, size_t size)
+{
+	if (r->resp)
+		return; /* already answered: the rest is discarded */
+	if (r->uploading) {
+		if (r->upload_error == 0)
+			r->upload_error = ds_upload_write(&r->up, data, size, r->upload_err,
+							  sizeof(r->upload_err));
+		return;
+	}
+	if (r->body_too_large || r->body_len + size > HTTP_BODY_MAX) {
+		r->body_too_large = 1;
+		return;
+	}
+	char *b = realloc(r->body, r->body_len + size + 1);
+	if (!b) {
+		r->body_too_large = 1;
+		return;
+	}
+	memcpy(b + r->body_len, data, size);
+	r->body = b;
+	r->body_len += size;
+}
+
+static void finish(struct req *r)
+{
+	if (r->resp)
+		return;
+	if (r->uploading) {
+		r->upload_done = 1;
+		r->route->handler(r); /* commits or aborts r->up */
+		r->uploading = 0;
+	} else if (r->body_too_large) {
+		reply_error(r, 413, "the request body is over %d bytes", HTTP_BODY_MAX);
+	} else {
+		r->route->handler(r);
+	}
+	if (!r->resp)
+		reply_error(r, 500, "no reply");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *data,
+				  size_t *size, void **ctx)
+{
+	(void)cls;
+	(void)version;
+	struct req *r = *ctx;
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		r->conn = c;
+		r->method = method;
+		r->up.fd = -1;
+		*ctx = r;
+		begin(r, url);
+	} else if (*size) {
+		take_data(r, data, *size);
+		*size = 0;
+		return MHD_YES;
+	} else {
+		finish(r);
+	}
+	if (r->resp && !r->status_sent) {
+		r->status_sent = 1;
+		return MHD_queue_response(c, r->status, r->resp);
+	}
+	return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **ctx,
+			 enum MHD_RequestTerminationCode why)
+{
+	(void)cls;
+	(void)c;
+	(void)why;
+	struct req *r = *ctx;
+	if (!r)
+		return;
+	if (r->uploading)
+		ds_upload_abort(&r->up); /* the client went away mid-upload */
+	if (r->resp)
+		MHD_destroy_response(r->resp);
+	free_params(r);
+	free(r->body);
+	free(r);
+	*ctx = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_msg("http: %s", msg);
+}
+
+int http_start(unsigned port, const char *key_pem, const char *cert_pem, const struct route *table,
+	       char *err, size_t errlen)
+{
+	routes = table;
+	unsigned flags = MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION |
+			 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_DUAL_STACK | MHD_USE_ERROR_LOG;
+	daemon_ = MHD_start_daemon(
+	    flags, (uint16_t)port, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER,
+	    mhd_log, NULL, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+	    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+	    NULL, MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16U,
+	    MHD_OPTION_CONNECTION_TIMEOUT, 120U, MHD_OPTION_END);
+	if (!daemon_) {
+		snprintf(err, errlen, "cannot serve HTTPS on port %u", port);
+		return -1;
+	}
+	return 0;
+}
+
+void http_stop(void)
+{
+	if (daemon_)
+		MHD_stop_daemon(daemon_);
+	daemon_ = NULL;
+}

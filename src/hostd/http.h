@@ -1,0 +1,90 @@
+/* keel-hostd's HTTPS server: libmicrohttpd with GnuTLS, one thread per
+ * connection, and a table of routes (api.c). This module owns the request
+ * life cycle: authentication of every route that asks for it, JSON bodies
+ * (at most HTTP_BODY_MAX bytes, parsed strictly), streamed uploads, and the
+ * one error shape {"error": {"code", "message"}}. A handler answers with
+ * exactly one reply_*() call. */
+#ifndef KEEL_HOSTD_HTTP_H
+#define KEEL_HOSTD_HTTP_H
+
+#include "hostd/datastore.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_BODY_MAX	(64 * 1024)
+#define HTTP_MAX_PARAMS 3
+
+struct MHD_Connection;
+struct MHD_Response;
+
+struct req {
+	struct MHD_Connection *conn;
+	const char *method;
+	const struct route *route;
+	char *param[HTTP_MAX_PARAMS]; /* the route's captures, URL-decoded */
+	char user[64];		      /* who is authenticated ("" for none) */
+	char token_hash[65];
+	char source[64]; /* the client's address */
+	char *body;	 /* JSON body as received */
+	size_t body_len;
+	int body_too_large;
+	/* streamed upload: the handler opens `up` when called with
+	 * upload_done = 0, and commits it when called again with 1 */
+	struct ds_upload up;
+	int uploading;
+	int upload_done;
+	int upload_error; /* negative errno of a failed write */
+	char upload_err[256];
+	/* the reply */
+	unsigned status;
+	struct MHD_Response *resp;
+	int status_sent;
+};
+
+enum route_flags {
+	ROUTE_PUBLIC = 1, /* no session needed */
+	ROUTE_UPLOAD = 2, /* the body is a file, streamed to req.up */
+};
+
+struct route {
+	const char *method;
+	/* "/api/v1/vms/{}/power/{}": {} captures one segment, a trailing {*}
+	 * the rest of the path (possibly empty) */
+	const char *pattern;
+	void (*handler)(struct req *r);
+	int flags;
+};
+
+/* Starts serving `routes` (terminated by a NULL method) on `port`, with the
+ * PEM key and certificate; TLS 1.2 and 1.3 only. */
+int http_start(unsigned port, const char *key_pem, const char *cert_pem, const struct route *routes,
+	       char *err, size_t errlen);
+void http_stop(void);
+
+/* The request's JSON body as an object (an empty body is {}), or NULL
+ * after replying 400/413. Owned by the caller. */
+json_t *req_json(struct req *r);
+/* A query argument, or NULL. */
+const char *req_query(struct req *r, const char *name);
+/* A header, or NULL. */
+const char *req_header(struct req *r, const char *name);
+
+/* Replies: the JSON is stolen. */
+void reply_json(struct req *r, unsigned status, json_t *body);
+void reply_error(struct req *r, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* for a negative errno from the datastore module, with its message */
+void reply_errno(struct req *r, int neg_errno, const char *msg);
+void reply_empty(struct req *r, unsigned status);
+/* takes `buf` (malloc'ed) */
+void reply_text(struct req *r, unsigned status, char *buf, size_t len);
+/* streams `size` bytes of `fd` (taken) */
+void reply_file(struct req *r, int fd, uint64_t size);
+
+/* Checks that `obj` has only the fields in `allowed` (NULL-terminated);
+ * replies 400 naming the first other one and returns -1. */
+int req_only_fields(struct req *r, json_t *obj, const char *const allowed[]);
+
+#endif

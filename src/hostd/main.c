@@ -1,0 +1,120 @@
+/*
+ * keel-hostd: the host agent. Serves the HTTPS API (http.c, api*.c), keeps
+ * the inventory (db.c) and supervises one keel-vmm per running VM (vms.c).
+ *
+ * Start: open the inventory, make sure root has a password (a first boot
+ * generates one and shows it once on the console), load or make the TLS
+ * identity and show its fingerprint, re-attach to running VMs, queue the
+ * autostart VMs at the first start after a host boot, serve. SIGTERM ends
+ * keel-hostd but not the VMs, as does POST /api/v1/host/agents/restart
+ * (keel-init starts it again).
+ */
+#include "common/log.h"
+#include "common/util.h"
+#include "hostd/api.h"
+#include "hostd/db.h"
+#include "hostd/secret.h"
+#include "hostd/session.h"
+#include "hostd/vms.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CONFIG_DIR "/config"
+#define RUN_DIR	   "/run/keel"
+#define BOOT_MARK  RUN_DIR "/hostd.booted" /* tmpfs: gone at the next boot */
+
+static void die(const char *what, const char *err)
+{
+	log_msg("cannot start: %s: %s", what, err);
+	exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned port = 443;
+	if (argc == 3 && strcmp(argv[1], "--port") == 0)
+		port = (unsigned)atoi(argv[2]);
+	else if (argc != 1) {
+		fprintf(stderr, "usage: keel-hostd [--port N]\n");
+		return 2;
+	}
+	log_init("keel-hostd", 1);
+	umask(077);
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+
+	static struct host_info host = {.version = KEEL_VERSION};
+	gethostname(host.hostname, sizeof(host.hostname) - 1);
+	char err[512], pw[64];
+	if (db_open(CONFIG_DIR "/keel.db", err, sizeof(err)) < 0)
+		die("inventory", err);
+	if (session_init_root(pw, sizeof(pw), err, sizeof(err)) < 0)
+		die("root account", err);
+	if (*pw) {
+		log_msg("****************************************************************");
+		log_msg("root password (first boot, shown once): %s", pw);
+		log_msg("****************************************************************");
+		explicit_bzero(pw, sizeof(pw));
+	}
+	char *key = NULL, *cert = NULL;
+	int created = 0;
+	if (secret_tls_identity(CONFIG_DIR "/tls", host.hostname, &key, &cert, host.fingerprint,
+				&created, err, sizeof(err)) < 0)
+		die("TLS identity", err);
+	log_msg("TLS certificate SHA-256 %s%s", host.fingerprint, created ? " (new)" : "");
+	if (datastores_open(err, sizeof(err)) < 0)
+		die("datastore", err);
+
+	mkdir(RUN_DIR, 0755);
+	vms_init("/sbin/keel-vmm", RUN_DIR "/vms", "/scratch/vms", datastore_resolve);
+	int n = vms_reattach();
+	if (n)
+		log_msg("managing %d running VM%s again", n, n == 1 ? "" : "s");
+	if (access(BOOT_MARK, F_OK) < 0) {
+		write_file(BOOT_MARK, "", 0, 0644);
+		vms_autostart();
+	}
+	api_host_init(&host);
+	if (http_start(port, key, cert, api_routes, err, sizeof(err)) < 0)
+		die("API", err);
+	explicit_bzero(key, strlen(key));
+	free(key);
+	free(cert);
+	log_msg("API ready on port %u", port);
+
+	for (;;) {
+		struct pollfd p = {.fd = sfd, .events = POLLIN};
+		if (poll(&p, 1, 200) > 0) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				log_msg("signal %u: stopping (running VMs keep running)",
+					si.ssi_signo);
+				break;
+			}
+		}
+		vms_tick();
+		if (host.restart_requested) {
+			usleep(500 * 1000); /* lets the reply go out */
+			log_msg("restarting the management agent (running VMs keep running)");
+			break;
+		}
+	}
+	http_stop();
+	db_close();
+	return 0;
+}

@@ -1,0 +1,316 @@
+#include "hostd/vmconf.h"
+
+#include "common/util.h"
+#include "hostd/datastore.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CMDLINE_MAX 2048
+
+int vmconf_valid_name(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("._-", name[i]))
+			return 0;
+	return 1;
+}
+
+/* "DATASTORE/PATH" with a valid datastore name and path */
+static int check_dspath(const char *field, const char *s, char *err, size_t errlen)
+{
+	const char *slash = strchr(s, '/');
+	char e[256];
+	if (!slash || slash == s || slash - s > 63)
+		return errorf(err, errlen, "%s: want DATASTORE/PATH, e.g. local/web1/disk0.img",
+			      field);
+	if (ds_path_check(slash + 1, 0, e, sizeof(e)) < 0)
+		return errorf(err, errlen, "%s: %s", field, e);
+	return 0;
+}
+
+static int check_int(const char *field, const json_t *v, json_int_t lo, json_int_t hi, char *err,
+		     size_t errlen)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+		return errorf(err, errlen, "%s: must be an integer from %lld to %lld", field,
+			      (long long)lo, (long long)hi);
+	return 0;
+}
+
+static int check_mac(const char *s)
+{
+	if (strlen(s) != 17)
+		return 0;
+	for (int i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+			return 0;
+	unsigned first = (unsigned)strtoul(s, NULL, 16);
+	return !(first & 1) && strcmp(s, "00:00:00:00:00:00") != 0; /* unicast */
+}
+
+static json_t *build_disks(const json_t *v, char *err, size_t errlen)
+{
+	if (!json_is_array(v) || json_array_size(v) > VMCONF_MAX_DISKS)
+		return errorf(err, errlen, "disks: must be an array of at most %d disks",
+			      VMCONF_MAX_DISKS),
+		       NULL;
+	json_t *out = json_array();
+	size_t i;
+	json_t *d;
+	json_array_foreach(v, i, d)
+	{
+		char f[32];
+		snprintf(f, sizeof(f), "disks[%zu]", i);
+		const char *key;
+		json_t *x;
+		if (!json_is_object(d)) {
+			errorf(err, errlen, "%s: must be an object", f);
+			goto bad;
+		}
+		json_object_foreach(d, key, x) if (strcmp(key, "path") && strcmp(key, "readonly") &&
+						   strcmp(key, "size_mib"))
+		{
+			errorf(err, errlen, "%s.%s: unknown field", f, key);
+			goto bad;
+		}
+		const json_t *path = json_object_get(d, "path"),
+			     *ro = json_object_get(d, "readonly"),
+			     *size = json_object_get(d, "size_mib");
+		if (!json_is_string(path)) {
+			errorf(err, errlen, "%s.path: a string is needed", f);
+			goto bad;
+		}
+		char pf[48];
+		snprintf(pf, sizeof(pf), "%s.path", f);
+		if (check_dspath(pf, json_string_value(path), err, errlen) < 0)
+			goto bad;
+		if (ro && !json_is_boolean(ro)) {
+			errorf(err, errlen, "%s.readonly: must be true or false", f);
+			goto bad;
+		}
+		snprintf(pf, sizeof(pf), "%s.size_mib", f);
+		if (size &&
+		    check_int(pf, size, 1, (json_int_t)(DS_DISK_MAX >> 20), err, errlen) < 0)
+			goto bad;
+		for (size_t j = 0; j < i; j++)
+			if (json_equal(json_object_get(json_array_get(out, j), "path"), path)) {
+				errorf(err, errlen, "%s.path: %s is already disk %zu", f,
+				       json_string_value(path), j);
+				goto bad;
+			}
+		json_t *nd =
+		    json_pack("{s:O,s:b}", "path", path, "readonly", ro && json_is_true(ro));
+		if (size)
+			json_object_set(nd, "size_mib", (json_t *)size);
+		json_array_append_new(out, nd);
+	}
+	return out;
+bad:
+	json_decref(out);
+	return NULL;
+}
+
+/* 52:54:00 and three bytes of an FNV-1a hash of the name and the index */
+static void default_mac(const char *name, size_t idx, char out[18])
+{
+	uint32_t h = 2166136261u;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	h = (h ^ (uint8_t)idx) * 16777619u;
+	snprintf(out, 18, "52:54:00:%02x:%02x:%02x", h >> 16 & 0xff, h >> 8 & 0xff, h & 0xff);
+}
+
+static json_t *build_nics(const json_t *v, const char *name, char *err, size_t errlen)
+{
+	if (!json_is_array(v) || json_array_size(v) > VMCONF_MAX_NICS)
+		return errorf(err, errlen, "nics: must be an array of at most %d NICs",
+			      VMCONF_MAX_NICS),
+		       NULL;
+	json_t *out = json_array();
+	size_t i;
+	json_t *n;
+	json_array_foreach(v, i, n)
+	{
+		const json_t *mac = json_object_get(n, "mac");
+		if (!json_is_object(n) || json_object_size(n) > (mac ? 1u : 0u)) {
+			errorf(err, errlen, "nics[%zu]: must be {} or {\"mac\": \"52:54:00:...\"}",
+			       i);
+			goto bad;
+		}
+		char m[18];
+		if (mac && (!json_is_string(mac) || !check_mac(json_string_value(mac)))) {
+			errorf(err, errlen,
+			       "nics[%zu].mac: want a unicast MAC, e.g. 52:54:00:12:34:56", i);
+			goto bad;
+		}
+		if (mac)
+			str_copy(m, sizeof(m), json_string_value(mac));
+		else
+			default_mac(name, i, m);
+		for (char *p = m; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		json_array_append_new(out, json_pack("{s:s}", "mac", m));
+	}
+	return out;
+bad:
+	json_decref(out);
+	return NULL;
+}
+
+static int check_string(const char *field, const json_t *v, size_t max, char *err, size_t errlen)
+{
+	if (!json_is_string(v) || json_string_length(v) > max)
+		return errorf(err, errlen, "%s: must be a string of at most %zu bytes", field, max);
+	for (const char *p = json_string_value(v); *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return errorf(err, errlen, "%s: control characters are not allowed", field);
+	return 0;
+}
+
+/* Checks one field and stores its canonical value in conf. */
+static int set_field(json_t *conf, const char *key, const json_t *v, int64_t host_mem, char *err,
+		     size_t errlen)
+{
+	json_t *nv = NULL;
+	if (strcmp(key, "vcpus") == 0) {
+		if (check_int(key, v, 1, 64, err, errlen) < 0)
+			return -1;
+	} else if (strcmp(key, "memory_mib") == 0) {
+		if (check_int(key, v, 32, host_mem < 1048576 ? host_mem : 1048576, err, errlen) < 0)
+			return -1;
+	} else if (strcmp(key, "kernel") == 0) {
+		if (!json_is_string(v))
+			return errorf(err, errlen, "kernel: a string is needed");
+		if (check_dspath(key, json_string_value(v), err, errlen) < 0)
+			return -1;
+	} else if (strcmp(key, "initrd") == 0) {
+		if (!json_is_string(v))
+			return errorf(err, errlen, "initrd: a string is needed (\"\" for none)");
+		if (json_string_length(v) &&
+		    check_dspath(key, json_string_value(v), err, errlen) < 0)
+			return -1;
+	} else if (strcmp(key, "cmdline") == 0) {
+		if (check_string(key, v, CMDLINE_MAX, err, errlen) < 0)
+			return -1;
+	} else if (strcmp(key, "disks") == 0) {
+		if (!(nv = build_disks(v, err, errlen)))
+			return -1;
+	} else if (strcmp(key, "nics") == 0) {
+		const char *name = json_string_value(json_object_get(conf, "name"));
+		if (!(nv = build_nics(v, name, err, errlen)))
+			return -1;
+	} else if (strcmp(key, "autostart") == 0) {
+		if (!json_is_boolean(v))
+			return errorf(err, errlen, "autostart: must be true or false");
+	} else if (strcmp(key, "autostart_order") == 0) {
+		if (check_int(key, v, 0, 1000000, err, errlen) < 0)
+			return -1;
+	} else if (strcmp(key, "autostart_delay_s") == 0) {
+		if (check_int(key, v, 0, 3600, err, errlen) < 0)
+			return -1;
+	} else {
+		return errorf(err, errlen, "%s: unknown field", key);
+	}
+	json_object_set_new(conf, key, nv ? nv : json_deep_copy(v));
+	return 0;
+}
+
+json_t *vmconf_build(const json_t *body, const json_t *base, int64_t host_mem, char *err,
+		     size_t errlen)
+{
+	if (!json_is_object(body))
+		return errorf(err, errlen, "the body must be a JSON object"), NULL;
+	json_t *conf;
+	if (base) {
+		if (json_object_get(body, "name"))
+			return errorf(err, errlen, "name: cannot be changed"), NULL;
+		conf = json_deep_copy(base);
+	} else {
+		const json_t *name = json_object_get(body, "name");
+		if (!json_is_string(name) || !vmconf_valid_name(json_string_value(name)))
+			return errorf(err, errlen,
+				      "name: 1 to 64 characters of A-Z a-z 0-9 . _ -, not starting "
+				      "with . or -"),
+			       NULL;
+		if (!json_object_get(body, "memory_mib") || !json_object_get(body, "kernel"))
+			return errorf(err, errlen, "%s: missing",
+				      json_object_get(body, "memory_mib") ? "kernel"
+									  : "memory_mib"),
+			       NULL;
+		conf = json_pack("{s:O,s:i,s:i,s:s,s:s,s:s,s:[],s:[],s:b,s:i,s:i}", "name", name,
+				 "vcpus", 1, "memory_mib", 0, "kernel", "", "initrd", "", "cmdline",
+				 "console=ttyS0", "disks", "nics", "autostart", 0,
+				 "autostart_order", 0, "autostart_delay_s", 0);
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)body, key, v)
+	{
+		if (strcmp(key, "name") == 0)
+			continue;
+		if (set_field(conf, key, v, host_mem, err, errlen) < 0) {
+			json_decref(conf);
+			return NULL;
+		}
+	}
+	return conf;
+}
+
+void vmconf_strip_sizes(json_t *conf)
+{
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(conf, "disks"), i, d) json_object_del(d, "size_mib");
+}
+
+json_t *vmconf_vmm(const json_t *conf, int64_t id, const char *console_path,
+		   const char *control_path, vmconf_resolve_fn resolve, char *err, size_t errlen)
+{
+	char kernel[1024], initrd[1024] = "";
+	const char *initrd_ds = json_string_value(json_object_get(conf, "initrd"));
+	if (resolve(json_string_value(json_object_get(conf, "kernel")), kernel, sizeof(kernel), err,
+		    errlen) < 0 ||
+	    (initrd_ds && *initrd_ds &&
+	     resolve(initrd_ds, initrd, sizeof(initrd), err, errlen) < 0))
+		return NULL;
+	json_t *vmm = json_pack(
+	    "{s:O,s:O,s:O,s:s,s:O,s:{s:s,s:s},s:s,s:s,s:b,s:[],s:[]}", "name",
+	    json_object_get(conf, "name"), "vcpus", json_object_get(conf, "vcpus"), "memory_mib",
+	    json_object_get(conf, "memory_mib"), "kernel", kernel, "cmdline",
+	    json_object_get(conf, "cmdline"), "console", "type", "file", "path", console_path,
+	    "control", control_path, "on_reboot", "restart", "rng", 1, "disks", "nics");
+	if (!vmm)
+		return errorf(err, errlen, "out of memory"), NULL;
+	if (*initrd)
+		json_object_set_new(vmm, "initrd", json_string(initrd));
+	size_t i;
+	json_t *x;
+	json_array_foreach(json_object_get(conf, "disks"), i, x)
+	{
+		char path[1024], serial[24];
+		if (resolve(json_string_value(json_object_get(x, "path")), path, sizeof(path), err,
+			    errlen) < 0)
+			goto bad;
+		snprintf(serial, sizeof(serial), "disk%d", (int)i);
+		json_array_append_new(json_object_get(vmm, "disks"),
+				      json_pack("{s:s,s:O,s:s}", "path", path, "readonly",
+						json_object_get(x, "readonly"), "serial", serial));
+	}
+	json_array_foreach(json_object_get(conf, "nics"), i, x)
+	{
+		char tap[32];
+		snprintf(tap, sizeof(tap), "kv%d.%d", (int)(id % 100000000), (int)i);
+		json_array_append_new(
+		    json_object_get(vmm, "nics"),
+		    json_pack("{s:s,s:O}", "tap", tap, "mac", json_object_get(x, "mac")));
+	}
+	return vmm;
+bad:
+	json_decref(vmm);
+	return NULL;
+}

@@ -1,0 +1,565 @@
+#include "hostd/vms.h"
+
+#include "common/log.h"
+#include "common/util.h"
+#include "hostd/db.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_VMS	     256
+#define STOP_GRACE_S 10.0 /* after "stop" or SIGTERM, before SIGKILL */
+
+enum vm_state { OFF, RUNNING, STOPPING };
+
+static struct vmrt {
+	char name[65];
+	pid_t pid;		  /* 0: free slot */
+	unsigned long long start; /* the process's start time (/proc/PID/stat) */
+	int child;		  /* ours to reap */
+	enum vm_state state;
+	double since;	    /* monotonic time of power-on */
+	double shutdown_at; /* a guest shutdown times out: then "stop" */
+	double kill_at;	    /* a stop times out: then SIGKILL */
+} vms[MAX_VMS];
+
+static struct autostart {
+	char name[65];
+	int delay_s;
+} queue[MAX_VMS];
+static int queue_len, queue_next;
+static double queue_at;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static const char *vmm_path, *rundir, *logdir;
+static vmconf_resolve_fn resolve;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void vms_init(const char *vmm, const char *run, const char *log, vmconf_resolve_fn fn)
+{
+	vmm_path = vmm;
+	rundir = run;
+	logdir = log;
+	resolve = fn;
+	mkdir(run, 0700);
+	mkdir(log, 0750);
+}
+
+void vms_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void vms_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+static struct vmrt *find(const char *name)
+{
+	for (int i = 0; i < MAX_VMS; i++)
+		if (vms[i].pid && strcmp(vms[i].name, name) == 0)
+			return &vms[i];
+	return NULL;
+}
+
+int vms_running_locked(const char *name)
+{
+	return find(name) != NULL;
+}
+
+static void vm_file(char *out, size_t n, const char *dir, const char *name, const char *file)
+{
+	snprintf(out, n, "%s/%s%s%s", dir, name, file ? "/" : "", file ? file : "");
+}
+
+/* Field 22 of /proc/PID/stat (after the parenthesised command name), or 0
+ * when the process is gone or a zombie. */
+static unsigned long long proc_start(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	char *text = read_file(path, 4096, NULL);
+	unsigned long long start = 0;
+	char *p = text ? strrchr(text, ')') : NULL;
+	if (p && p[1] == ' ' && p[2] != 'Z') {
+		int field = 2;
+		for (p += 2; *p && field < 22; p++)
+			if (*p == ' ')
+				field++;
+		start = strtoull(p, NULL, 10);
+	}
+	free(text);
+	return start;
+}
+
+/* One request to a VM's control socket; the reply, or NULL. */
+static json_t *control(const char *name, const char *cmd)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	vm_file(sa.sun_path, sizeof(sa.sun_path), rundir, name, "control.sock");
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = {.tv_sec = 3};
+	json_t *reply = NULL;
+	if (fd < 0)
+		return NULL;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	char line[64], buf[8192];
+	int n = snprintf(line, sizeof(line), "{\"cmd\": \"%s\"}\n", cmd);
+	size_t got = 0;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    write(fd, line, (size_t)n) == n) {
+		ssize_t r;
+		while (got < sizeof(buf) - 1 &&
+		       (r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0) {
+			got += (size_t)r;
+			if (memchr(buf, '\n', got))
+				break;
+		}
+		reply = json_loadb(buf, got, JSON_DISABLE_EOF_CHECK, NULL);
+	}
+	close(fd);
+	if (reply && !json_is_true(json_object_get(reply, "ok"))) {
+		json_decref(reply);
+		reply = NULL;
+	}
+	return reply;
+}
+
+static void write_pidfile(const struct vmrt *v)
+{
+	char path[512], buf[64];
+	vm_file(path, sizeof(path), rundir, v->name, "pid");
+	int n = snprintf(buf, sizeof(buf), "%d %llu\n", (int)v->pid, v->start);
+	write_file(path, buf, (size_t)n, 0600);
+}
+
+static void gone(struct vmrt *v, const char *how)
+{
+	char path[512];
+	log_msg("vm %s: keel-vmm pid %d %s", v->name, (int)v->pid, how);
+	vm_file(path, sizeof(path), rundir, v->name, "pid");
+	unlink(path);
+	memset(v, 0, sizeof(*v));
+}
+
+static struct vmrt *free_slot(void)
+{
+	for (int i = 0; i < MAX_VMS; i++)
+		if (!vms[i].pid)
+			return &vms[i];
+	return NULL;
+}
+
+/* Starts keel-vmm for `name`; returns an HTTP status. Lock held. */
+static int power_on(const char *name, char *err, size_t errlen)
+{
+	int64_t id;
+	json_t *conf = db_vm_get(name, &id);
+	if (!conf)
+		return errorf(err, errlen, "%s: no such VM", name), 404;
+	if (find(name)) {
+		json_decref(conf);
+		return errorf(err, errlen, "%s: already powered on", name), 409;
+	}
+	struct vmrt *v = free_slot();
+	char dir[512], console[512], ctl[512], cfgpath[512], vmmlog[512];
+	vm_file(dir, sizeof(dir), rundir, name, NULL);
+	mkdir(dir, 0700);
+	vm_file(dir, sizeof(dir), logdir, name, NULL);
+	mkdir(dir, 0750);
+	vm_file(console, sizeof(console), logdir, name, "console.log");
+	vm_file(vmmlog, sizeof(vmmlog), logdir, name, "vmm.log");
+	vm_file(ctl, sizeof(ctl), rundir, name, "control.sock");
+	vm_file(cfgpath, sizeof(cfgpath), rundir, name, "vmm.json");
+	json_t *vmm = v ? vmconf_vmm(conf, id, console, ctl, resolve, err, errlen) : NULL;
+	json_decref(conf);
+	if (!v)
+		return errorf(err, errlen, "at most %d VMs can run", MAX_VMS), 409;
+	if (!vmm)
+		return 409; /* a file of the VM is gone: err says which */
+	char *text = json_dumps(vmm, JSON_INDENT(2));
+	json_decref(vmm);
+	if (!text || write_file(cfgpath, text, strlen(text), 0600) < 0) {
+		free(text);
+		return errorf(err, errlen, "%s: cannot write %s", name, cfgpath), 500;
+	}
+	free(text);
+	unlink(ctl);
+	int logfd = open(vmmlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	pid_t pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		setsid(); /* its own session: it outlives keel-hostd */
+		int null = open("/dev/null", O_RDONLY);
+		dup2(null, 0);
+		dup2(logfd >= 0 ? logfd : null, 1);
+		dup2(logfd >= 0 ? logfd : null, 2);
+		closefrom(3);
+		execl(vmm_path, "keel-vmm", cfgpath, (char *)NULL);
+		dprintf(2, "keel-hostd: cannot run %s: %s\n", vmm_path, strerror(errno));
+		_exit(127);
+	}
+	if (logfd >= 0)
+		close(logfd);
+	if (pid < 0)
+		return errorf(err, errlen, "%s: fork: %s", name, strerror(errno)), 500;
+	memset(v, 0, sizeof(*v));
+	str_copy(v->name, sizeof(v->name), name);
+	v->pid = pid;
+	v->child = 1;
+	v->state = RUNNING;
+	v->since = now_s();
+	for (int i = 0; i < 100 && !(v->start = proc_start(pid)); i++)
+		usleep(1000);
+	write_pidfile(v);
+	log_msg("vm %s: powered on, keel-vmm pid %d", name, (int)pid);
+	return 202;
+}
+
+/* Has the process ended? Reaps our own children. Lock held. */
+static int ended(struct vmrt *v)
+{
+	if (v->child) {
+		int status;
+		pid_t r = waitpid(v->pid, &status, WNOHANG);
+		if (r == v->pid) {
+			char how[64];
+			if (WIFSIGNALED(status))
+				snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(status));
+			else
+				snprintf(how, sizeof(how), "exited with status %d",
+					 WEXITSTATUS(status));
+			gone(v, how);
+			return 1;
+		}
+		return r < 0 && errno == ECHILD ? (gone(v, "vanished"), 1) : 0;
+	}
+	if (proc_start(v->pid) != v->start) {
+		gone(v, "ended");
+		return 1;
+	}
+	return 0;
+}
+
+/* Asks keel-vmm to stop (or SIGTERM if its socket does not answer), and
+ * SIGKILL after STOP_GRACE_S. Lock held. */
+static void hard_stop(struct vmrt *v)
+{
+	json_t *r = control(v->name, "stop");
+	if (!r)
+		kill(v->pid, SIGTERM);
+	json_decref(r);
+	v->state = STOPPING;
+	v->shutdown_at = 0;
+	v->kill_at = now_s() + STOP_GRACE_S;
+}
+
+/* Waits (lock dropped while sleeping) until `name` is off, at most `secs`. */
+static int wait_off(const char *name, double secs)
+{
+	double deadline = now_s() + secs;
+	for (;;) {
+		struct vmrt *v = find(name);
+		if (!v || ended(v))
+			return 0;
+		if (now_s() > deadline)
+			return -1;
+		pthread_mutex_unlock(&lock);
+		usleep(50 * 1000);
+		pthread_mutex_lock(&lock);
+	}
+}
+
+int vms_power(const char *name, const char *action, int timeout_s, char *err, size_t errlen)
+{
+	int status = 202;
+	pthread_mutex_lock(&lock);
+	struct vmrt *v = find(name);
+	if (v && ended(v))
+		v = NULL;
+	if (strcmp(action, "on") == 0) {
+		status = power_on(name, err, errlen);
+		goto out;
+	}
+	if (strcmp(action, "shutdown") && strcmp(action, "off") && strcmp(action, "reset") &&
+	    strcmp(action, "kill")) {
+		status = 404;
+		errorf(err, errlen, "%s: no such power action (on, shutdown, off, reset, kill)",
+		       action);
+		goto out;
+	}
+	if (!v) {
+		status = db_vm_get(name, NULL) ? 409 : 404;
+		errorf(err, errlen, status == 409 ? "%s: powered off" : "%s: no such VM", name);
+		goto out;
+	}
+	if (strcmp(action, "shutdown") == 0) {
+		json_t *r = control(name, "shutdown");
+		if (!r) {
+			status = 500;
+			errorf(err, errlen, "%s: keel-vmm does not answer; use off or kill", name);
+			goto out;
+		}
+		json_decref(r);
+		v->state = STOPPING;
+		v->shutdown_at = now_s() + timeout_s;
+		log_msg("vm %s: guest shutdown requested (%d s)", name, timeout_s);
+	} else if (strcmp(action, "kill") == 0) {
+		log_msg("vm %s: killing keel-vmm pid %d", name, (int)v->pid);
+		kill(v->pid, SIGKILL);
+		if (wait_off(name, 5) < 0) {
+			status = 500;
+			errorf(err, errlen, "%s: keel-vmm pid %d did not die", name, (int)v->pid);
+		}
+	} else { /* off, reset */
+		hard_stop(v);
+		if (wait_off(name, STOP_GRACE_S + 1) < 0) {
+			status = 500;
+			errorf(err, errlen, "%s: keel-vmm did not stop", name);
+		} else if (strcmp(action, "reset") == 0) {
+			status = power_on(name, err, errlen);
+		}
+	}
+out:
+	pthread_mutex_unlock(&lock);
+	return status;
+}
+
+static const char *state_name(const struct vmrt *v)
+{
+	if (!v)
+		return "poweredOff";
+	if (v->state == STOPPING)
+		return "stopping";
+	json_t *r = control(v->name, "state");
+	const char *s =
+	    r && strcmp(json_string_value(json_object_get(r, "state")) ?: "", "paused") == 0
+		? "paused"
+		: "running";
+	json_decref(r);
+	return s;
+}
+
+void vms_describe(json_t *vm)
+{
+	pthread_mutex_lock(&lock);
+	struct vmrt *v = find(json_string_value(json_object_get(vm, "name")) ?: "");
+	if (v && ended(v))
+		v = NULL;
+	json_object_set_new(vm, "state", json_string(state_name(v)));
+	if (v) {
+		json_object_set_new(vm, "pid", json_integer(v->pid));
+		if (v->since > 0)
+			json_object_set_new(vm, "uptime_s", json_real(now_s() - v->since));
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+int vms_count_running(void)
+{
+	int n = 0;
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < MAX_VMS; i++)
+		n += vms[i].pid != 0;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+static long rss_kib(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	char *text = read_file(path, 65536, NULL);
+	char *p = text ? strstr(text, "\nVmRSS:") : NULL;
+	long kib = p ? strtol(p + 7, NULL, 10) : -1;
+	free(text);
+	return kib;
+}
+
+json_t *vms_stats(const char *name, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&lock);
+	struct vmrt *v = find(name);
+	json_t *out = NULL;
+	if (!v || ended(v)) {
+		errorf(err, errlen, "%s: powered off", name);
+		goto done;
+	}
+	json_t *st = control(name, "state"), *stats = control(name, "stats");
+	out = json_pack("{s:s,s:f,s:O?,s:I,s:O?}", "state", state_name(v), "uptime_s",
+			now_s() - v->since, "boot_ms", st ? json_object_get(st, "boot_ms") : NULL,
+			"rss_kib", (json_int_t)rss_kib(v->pid), "vcpus",
+			stats ? json_object_get(stats, "vcpus") : NULL);
+	json_decref(st);
+	json_decref(stats);
+done:
+	pthread_mutex_unlock(&lock);
+	return out;
+}
+
+char *vms_console_tail(const char *name, size_t max, size_t *len)
+{
+	char path[512];
+	vm_file(path, sizeof(path), logdir, name, "console.log");
+	*len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf = malloc(max + 1);
+	if (buf && fd >= 0 && fstat(fd, &st) == 0) {
+		off_t from = st.st_size > (off_t)max ? st.st_size - (off_t)max : 0;
+		ssize_t n = pread(fd, buf, max, from);
+		*len = n > 0 ? (size_t)n : 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+void vms_forget(const char *name)
+{
+	const char *files[] = {"vmm.json", "control.sock", "pid", "console.log", "vmm.log"};
+	char path[512];
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		vm_file(path, sizeof(path), i < 3 ? rundir : logdir, name, files[i]);
+		unlink(path);
+	}
+	vm_file(path, sizeof(path), rundir, name, NULL);
+	rmdir(path);
+	vm_file(path, sizeof(path), logdir, name, NULL);
+	rmdir(path);
+}
+
+int vms_reattach(void)
+{
+	json_t *list = db_vm_list();
+	size_t i;
+	json_t *conf;
+	int n = 0;
+	pthread_mutex_lock(&lock);
+	json_array_foreach(list, i, conf)
+	{
+		const char *name = json_string_value(json_object_get(conf, "name"));
+		char path[512], exe[512];
+		vm_file(path, sizeof(path), rundir, name, "pid");
+		char *text = read_file(path, 64, NULL);
+		int pid = 0;
+		unsigned long long start = 0;
+		if (!text || sscanf(text, "%d %llu", &pid, &start) != 2 || pid <= 1) {
+			free(text);
+			continue;
+		}
+		free(text);
+		snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+		ssize_t e = readlink(path, exe, sizeof(exe) - 1);
+		exe[e > 0 ? e : 0] = '\0';
+		struct vmrt *v = free_slot();
+		if (!v || proc_start(pid) != start || !strstr(exe, "keel-vmm")) {
+			log_msg("vm %s: keel-vmm pid %d is gone", name, pid);
+			vm_file(path, sizeof(path), rundir, name, "pid");
+			unlink(path);
+			continue;
+		}
+		str_copy(v->name, sizeof(v->name), name);
+		v->pid = pid;
+		v->start = start;
+		v->state = RUNNING;
+		json_t *st = control(name, "state");
+		double up = json_real_value(json_object_get(st, "uptime_ms"));
+		v->since = now_s() - up / 1000.0;
+		json_decref(st);
+		log_msg("vm %s: re-attached to keel-vmm pid %d%s", name, pid,
+			st ? "" : " (its control socket does not answer)");
+		n++;
+	}
+	pthread_mutex_unlock(&lock);
+	json_decref(list);
+	return n;
+}
+
+static int by_order(const void *a, const void *b)
+{
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	json_int_t ox = json_integer_value(json_object_get(x, "autostart_order")),
+		   oy = json_integer_value(json_object_get(y, "autostart_order"));
+	if (ox != oy)
+		return ox < oy ? -1 : 1;
+	return strcmp(json_string_value(json_object_get(x, "name")),
+		      json_string_value(json_object_get(y, "name")));
+}
+
+void vms_autostart(void)
+{
+	json_t *list = db_vm_list();
+	json_t *pick[MAX_VMS];
+	size_t i, n = 0;
+	json_t *conf;
+	json_array_foreach(list, i, conf) if (n < MAX_VMS &&
+					      json_is_true(json_object_get(conf, "autostart")))
+	    pick[n++] = conf;
+	qsort(pick, n, sizeof(pick[0]), by_order);
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < n; i++) {
+		str_copy(queue[i].name, sizeof(queue[i].name),
+			 json_string_value(json_object_get(pick[i], "name")));
+		queue[i].delay_s =
+		    (int)json_integer_value(json_object_get(pick[i], "autostart_delay_s"));
+	}
+	queue_len = (int)n;
+	queue_next = 0;
+	queue_at = now_s();
+	pthread_mutex_unlock(&lock);
+	if (n)
+		log_msg("autostart: %zu VM%s", n, n == 1 ? "" : "s");
+	json_decref(list);
+}
+
+void vms_tick(void)
+{
+	pthread_mutex_lock(&lock);
+	double now = now_s();
+	for (int i = 0; i < MAX_VMS; i++) {
+		struct vmrt *v = &vms[i];
+		if (!v->pid || ended(v))
+			continue;
+		if (v->shutdown_at && now >= v->shutdown_at) {
+			log_msg("vm %s: the guest did not shut down in time; powering off",
+				v->name);
+			hard_stop(v);
+		} else if (v->kill_at && now >= v->kill_at) {
+			log_msg("vm %s: keel-vmm did not stop; killing it", v->name);
+			kill(v->pid, SIGKILL);
+			v->kill_at = 0;
+		}
+	}
+	if (queue_next < queue_len && now >= queue_at) {
+		struct autostart *a = &queue[queue_next++];
+		char err[256];
+		if (find(a->name))
+			log_msg("autostart: %s is already on", a->name);
+		else if (power_on(a->name, err, sizeof(err)) != 202)
+			log_msg("autostart: %s: %s", a->name, err);
+		queue_at = now + a->delay_s;
+	}
+	pthread_mutex_unlock(&lock);
+}

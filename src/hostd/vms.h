@@ -1,0 +1,55 @@
+/* VM supervision: each running VM is one keel-vmm process, started in its
+ * own session so that it outlives keel-hostd. This module owns the table of
+ * running VMs and one lock over it; the inventory (db.h) holds what VMs
+ * exist and their configuration.
+ *
+ * Files per VM: RUNDIR/NAME/{vmm.json,control.sock,pid} (pid holds the pid
+ * and the process's start time, so that a recycled pid is never mistaken
+ * for the VM) and LOGDIR/NAME/{console.log,vmm.log}. */
+#ifndef KEEL_HOSTD_VMS_H
+#define KEEL_HOSTD_VMS_H
+
+#include "hostd/vmconf.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+void vms_init(const char *vmm_path, const char *rundir, const char *logdir,
+	      vmconf_resolve_fn resolve);
+
+/* At start: finds the keel-vmm processes of inventory VMs (left by an
+ * earlier keel-hostd) and manages them again. Returns how many. */
+int vms_reattach(void);
+
+/* At the first start after a host boot: queues the autostart VMs. */
+void vms_autostart(void);
+
+/* Called about every 200 ms: reaps exited VMs, escalates shutdowns that
+ * timed out, starts queued autostart VMs. */
+void vms_tick(void);
+
+/* The lock over the running-VM table: held by callers that check a VM is
+ * off and then change the inventory (update, delete). */
+void vms_lock(void);
+void vms_unlock(void);
+int vms_running_locked(const char *name);
+
+/* Adds "state" (poweredOff, running, paused, stopping) and, while it runs,
+ * "pid" and "uptime_s" to `vm` (a canonical configuration). */
+void vms_describe(json_t *vm);
+int vms_count_running(void);
+
+/* Power actions: "on", "shutdown", "off", "reset", "kill". Returns an HTTP
+ * status (202 when done or under way, 404, 409, 500) with a message in err. */
+int vms_power(const char *name, const char *action, int timeout_s, char *err, size_t errlen);
+
+/* The stats of a running VM (NULL with a message when it is off). */
+json_t *vms_stats(const char *name, char *err, size_t errlen);
+
+/* The last `max` bytes of the VM's console log (malloc'ed; "" if none). */
+char *vms_console_tail(const char *name, size_t max, size_t *len);
+
+/* Removes the VM's run and log folders (after it is deleted). */
+void vms_forget(const char *name);
+
+#endif
