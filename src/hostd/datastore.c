@@ -238,7 +238,16 @@ static int open_beneath(int dirfd, const char *path, int flags, mode_t mode)
 		/* EAGAIN: a rename raced with the lookup */
 		if ((errno == EAGAIN || errno == EINTR) && tries < OPENAT2_TRIES)
 			continue;
-		return -errno;
+		int e = errno;
+		/* O_DIRECTORY | O_NOFOLLOW on a symlink says ENOTDIR: say ELOOP */
+		if (e == ENOTDIR && (flags & O_DIRECTORY) && !(flags & O_PATH)) {
+			int probe = open_beneath(dirfd, path, O_PATH, 0);
+			if (probe >= 0)
+				close(probe);
+			if (probe == -ELOOP)
+				e = ELOOP;
+		}
+		return -e;
 	}
 	if (flags & O_PATH) {
 		struct stat st;

@@ -100,7 +100,7 @@ static unsigned long long proc_start(pid_t pid)
 	unsigned long long start = 0;
 	char *p = text ? strrchr(text, ')') : NULL;
 	if (p && p[1] == ' ' && p[2] != 'Z') {
-		int field = 2;
+		int field = 3; /* the state */
 		for (p += 2; *p && field < 22; p++)
 			if (*p == ' ')
 				field++;

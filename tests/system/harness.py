@@ -59,6 +59,15 @@ class Appliance:
         except FileNotFoundError:
             return ""
 
+    def all_console(self):
+        """The console of every boot so far, this one included."""
+        try:
+            with open(self.log, errors="replace") as f:
+                earlier = f.read()
+        except FileNotFoundError:
+            earlier = ""
+        return earlier + self.console()
+
     def _archive(self):
         """Appends this boot's console to the whole log; returns it."""
         text = self.console()

@@ -1,0 +1,85 @@
+"""A plain HTTPS client for keel-hostd's API in the system tests (Python's
+standard http.client, nothing of ours): it pins the host's certificate by
+its SHA-256 fingerprint, as the console shows it, before sending anything."""
+import hashlib
+import http.client
+import json
+import re
+import ssl
+
+PASSWORD_RX = r"root password \(first boot, shown once\): (\S+)"
+FINGERPRINT_RX = r"TLS certificate SHA-256 ([0-9A-F:]{95})"
+
+
+class ApiError(Exception):
+    def __init__(self, status, body):
+        super().__init__(f"HTTP {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class Api:
+    def __init__(self, port, fingerprint, token=None):
+        self.port = port
+        self.fingerprint = fingerprint.replace(":", "").lower()
+        self.token = token
+
+    def _connect(self, timeout):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE  # pinned below instead
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx,
+                                           timeout=timeout)
+        conn.connect()
+        der = conn.sock.getpeercert(binary_form=True)
+        if hashlib.sha256(der).hexdigest() != self.fingerprint:
+            conn.close()
+            raise ssl.SSLError("the host's certificate does not match the fingerprint")
+        return conn
+
+    def raw(self, method, path, body=None, headers=None, timeout=120):
+        """(status, headers, body bytes); `body` may be bytes, a file, or an
+        object (sent as JSON)."""
+        h = dict(headers or {})
+        if self.token:
+            h.setdefault("Authorization", "Bearer " + self.token)
+        if body is not None and not isinstance(body, (bytes, str)) and not hasattr(body, "read"):
+            body = json.dumps(body)
+            h.setdefault("Content-Type", "application/json")
+        conn = self._connect(timeout)
+        try:
+            conn.request(method, path, body=body, headers=h)
+            resp = conn.getresponse()
+            return resp.status, dict(resp.getheaders()), resp.read()
+        finally:
+            conn.close()
+
+    def call(self, method, path, body=None, expect=(200, 201, 202, 204), **kw):
+        """The decoded JSON reply (None for 204); ApiError on another status."""
+        status, _, data = self.raw(method, "/api/v1" + path, body, **kw)
+        if status not in expect:
+            raise ApiError(status, data.decode(errors="replace"))
+        if status == 204 or not data:
+            return None
+        return json.loads(data)
+
+    def error(self, method, path, body=None, **kw):
+        """(status, error code) of a call that must fail with the one error shape."""
+        status, _, data = self.raw(method, "/api/v1" + path, body, **kw)
+        doc = json.loads(data)
+        assert set(doc) == {"error"} and set(doc["error"]) == {"code", "message"}, doc
+        return status, doc["error"]["code"]
+
+    def login(self, user, password):
+        self.token = None
+        self.token = self.call("POST", "/session", {"user": user, "password": password})["token"]
+        return self
+
+
+def connect(appliance, password=None):
+    """An Api logged in as root on a booted appliance, from its console."""
+    fp = appliance.wait_for(FINGERPRINT_RX).group(1)
+    appliance.wait_for(r"keel-hostd: API ready")
+    if password is None:
+        password = re.search(PASSWORD_RX, appliance.all_console()).group(1)
+    return Api(appliance.api_port, fp).login("root", password)

@@ -1,0 +1,312 @@
+"""keel-hostd through its HTTPS API, with a standard HTTP client: log in,
+datastore files, VMs created, started, shut down and supervised across
+restarts of hostd and of the host; bad input refused with nothing changed;
+a 1 GiB upload with hostd's memory flat. One appliance for the module."""
+import os
+import re
+import subprocess
+import threading
+import time
+
+import pytest
+
+import guest
+from api import Api, connect
+from harness import OUT, Appliance
+
+GUEST_CMDLINE = "console=ttyS0 keel.test="
+
+
+@pytest.fixture(scope="module")
+def host(images, pristine_disk, tmp_path_factory):
+    d = tmp_path_factory.mktemp("hostd")
+    disk = str(d / "keel-disk.img")
+    subprocess.check_call(["cp", "--sparse=always", pristine_disk, disk])
+    a = Appliance(str(d), "test", disk, "hostd").start().wait_ready()
+    yield a
+    a.kill()
+
+
+@pytest.fixture(scope="module")
+def api(host):
+    return connect(host)
+
+
+@pytest.fixture(scope="module")
+def guest_files(api, tmp_path_factory):
+    """The guest's kernel and initrd, uploaded to local/guest/."""
+    initrd = str(tmp_path_factory.mktemp("guest") / "initrd.img")
+    guest.build_initrd(initrd)
+    for local, remote in ((os.path.join(OUT, "vmlinuz"), "vmlinuz"), (initrd, "initrd.img")):
+        with open(local, "rb") as f:
+            r = api.call("PUT", f"/datastores/local/files/guest/{remote}", f)
+        assert r["size"] == os.path.getsize(local)
+    return "local/guest/vmlinuz", "local/guest/initrd.img"
+
+
+def vm_spec(name, guest_files, mode, **extra):
+    kernel, initrd = guest_files
+    return {"name": name, "memory_mib": 256, "kernel": kernel, "initrd": initrd,
+            "cmdline": GUEST_CMDLINE + mode, **extra}
+
+
+def wait_console(api, name, pattern, timeout=180):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _, _, text = api.raw("GET", f"/api/v1/vms/{name}/console",
+                             headers={"Authorization": "Bearer " + api.token})
+        m = re.search(pattern, text.decode(errors="replace"))
+        if m:
+            return m
+        time.sleep(1)
+    raise AssertionError(f"{name}: no {pattern!r} on the console in {timeout}s")
+
+
+def wait_state(api, name, state, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        vm = api.call("GET", f"/vms/{name}")
+        if vm["state"] == state:
+            return vm
+        time.sleep(0.5)
+    raise AssertionError(f"{name}: still {vm['state']}, not {state}, after {timeout}s")
+
+
+def alive(host, pid):
+    return not host.hook(f"cat /proc/{pid}/stat").startswith(b"ERR")
+
+
+def test_vm_lifecycle(api, guest_files, host):
+    vm = api.call("POST", "/vms", vm_spec("web1", guest_files, "wait", vcpus=2,
+                                          disks=[{"path": "local/web1/disk0.img",
+                                                  "size_mib": 64}]))
+    assert vm["state"] == "poweredOff" and vm["vcpus"] == 2
+    disk = api.call("GET", "/datastores/local/browse/web1/disk0.img")
+    assert disk["size"] == 64 << 20 and disk["allocated"] < 1 << 20  # sparse
+    assert [v["name"] for v in api.call("GET", "/vms")["vms"]] == ["web1"]
+
+    vm = api.call("POST", "/vms/web1/power/on")
+    assert vm["state"] == "running"
+    assert alive(host, vm["pid"])
+    wait_console(api, "web1", r"KEEL-GUEST-UP cpus=2")
+    stats = api.call("GET", "/vms/web1/stats")
+    assert len(stats["vcpus"]) == 2 and stats["rss_kib"] > 0
+
+    # the guest sees the ACPI power button and powers itself off
+    assert api.call("POST", "/vms/web1/power/shutdown", {"timeout_s": 120})["state"] == "stopping"
+    wait_state(api, "web1", "poweredOff")
+    assert "KEEL-GUEST-POWER-BUTTON" in wait_console(api, "web1", r"KEEL-GUEST-POWER-BUTTON[^\n]*").group(0)
+    assert not alive(host, vm["pid"])
+    assert api.error("GET", "/vms/web1/stats") == (409, "conflict")
+
+    # while off, it can be changed; then deleted with its disks
+    vm = api.call("PATCH", "/vms/web1", {"memory_mib": 300, "autostart": True})
+    assert vm["memory_mib"] == 300 and vm["autostart"] is True
+    assert api.call("DELETE", "/vms/web1?delete_disks=true") is None
+    assert api.error("GET", "/vms/web1") == (404, "not_found")
+    assert api.error("GET", "/datastores/local/browse/web1/disk0.img") == (404, "not_found")
+
+
+def test_hostd_restart_keeps_vms(api, guest_files, host):
+    api.call("POST", "/vms", vm_spec("steady", guest_files, "idle"))
+    pid = api.call("POST", "/vms/steady/power/on")["pid"]
+    wait_console(api, "steady", r"KEEL-GUEST-UP")
+
+    # "restart management agents", then a crash of hostd
+    hostd = int(host.hook("cat /run/keel/hostd.pid").decode())
+    assert api.call("POST", "/host/agents/restart")["restarting"] is True
+    for restart in range(2):
+        deadline = time.monotonic() + 60
+        while True:
+            new = host.hook("cat /run/keel/hostd.pid").decode()
+            if new.strip().isdigit() and int(new) != hostd:
+                break
+            assert time.monotonic() < deadline, "keel-init did not restart hostd"
+            time.sleep(0.5)
+        hostd = int(new)
+        host.wait_for(rf"vm steady: re-attached to keel-vmm pid {pid}")
+        vm = wait_state(api, "steady", "running")  # the same session still works
+        assert vm["pid"] == pid and alive(host, pid)
+        assert api.call("GET", "/vms/steady/stats")["state"] == "running"
+        if restart == 0:
+            host.hook(f"kill {hostd} 9")
+
+    # still managed: a hard power off really ends it
+    assert api.call("POST", "/vms/steady/power/off")["state"] == "poweredOff"
+    assert not alive(host, pid)
+    api.call("DELETE", "/vms/steady")
+
+
+def snapshot(api):
+    """What a refused request must leave alone."""
+    return (api.call("GET", "/vms"),
+            api.call("GET", "/datastores/local/browse/"),
+            api.call("GET", "/datastores/local/browse/guest"))
+
+
+def test_bad_input_changes_nothing(api, guest_files, host):
+    kernel, initrd = guest_files
+    before = snapshot(api)
+
+    anon = Api(api.port, api.fingerprint)
+    status, _, body = anon.raw("POST", "/api/v1/session",
+                               {"user": "root", "password": "wrong"})
+    assert status == 401 and b"token" not in body
+    assert anon.error("GET", "/vms") == (401, "unauthorized")
+    assert Api(api.port, api.fingerprint, "0" * 64).error("GET", "/vms") == (401, "unauthorized")
+
+    good = vm_spec("bad1", guest_files, "idle")
+    cases = [
+        ("POST", "/vms", '{"name": "bad1", "memory_mib": 256,'),  # malformed JSON
+        ("POST", "/vms", "[1, 2]"),
+        ("POST", "/vms", {**good, "colour": "red"}),  # unknown field
+        ("POST", "/vms", {**good, "memory_mib": 10 ** 12}),
+        ("POST", "/vms", {**good, "vcpus": 0}),
+        ("POST", "/vms", {**good, "vcpus": "2"}),
+        ("POST", "/vms", {**good, "name": "../etc"}),
+        ("POST", "/vms", {**good, "kernel": "local/../../etc/passwd"}),
+        ("POST", "/vms", {**good, "kernel": "/etc/passwd"}),
+        ("POST", "/vms", {**good, "kernel": "local/guest/missing"}),
+        ("POST", "/vms", {**good, "disks": [{"path": "local/bad1.img", "size_mib": 10 ** 15}]}),
+        ("POST", "/vms", {**good, "disks": [{"path": "local/guest/vmlinuz",
+                                             "size_mib": 1}]}),  # exists
+        ("POST", "/vms", {**good, "nics": [{"mac": "01:00:5e:00:00:01"}]}),  # multicast
+        ("POST", "/datastores/local/disks", {"path": "big.img", "size_mib": 0}),
+        ("POST", "/datastores/local/disks", {"path": "../big.img", "size_mib": 1}),
+        ("POST", "/datastores/local/disks", {"path": "/big.img", "size_mib": 1}),
+        ("POST", "/datastores/local/folders", {"path": "a/../../b"}),
+        ("POST", "/datastores/local/copy", {"source": "guest/vmlinuz",
+                                            "destination": "../vmlinuz"}),
+        ("GET", "/datastores/local/files//etc/passwd", None),
+        ("GET", "/datastores/local/files/guest/../../../etc/passwd", None),
+        ("PUT", "/datastores/local/files/guest/%2e%2e/%2e%2e/x", b"data"),
+        ("POST", "/vms/bad1/power/on", None),
+    ]
+    for method, path, body in cases:
+        status, code = api.error(method, path, body)
+        assert 400 <= status < 500 and status != 401, (method, path, body, status)
+    assert api.error("POST", "/vms", "x" * 70000) == (413, "too_large")
+    assert api.error("PUT", "/vms/x/nothing") == (404, "not_found")
+    assert api.error("DELETE", "/host") == (405, "method_not_allowed")
+    assert snapshot(api) == before
+
+    # a running VM cannot be deleted, nor its disk removed or grown
+    api.call("POST", "/vms", {**good, "disks": [{"path": "local/bad1/d.img", "size_mib": 8}]})
+    api.call("POST", "/vms/bad1/power/on")
+    assert api.error("DELETE", "/vms/bad1") == (409, "conflict")
+    assert api.error("PATCH", "/vms/bad1", {"vcpus": 2}) == (409, "conflict")
+    assert api.error("DELETE", "/datastores/local/files/bad1/d.img") == (409, "conflict")
+    assert api.error("POST", "/datastores/local/grow",
+                     {"path": "bad1/d.img", "size_mib": 16}) == (409, "conflict")
+    assert api.error("POST", "/vms/bad1/power/on") == (409, "conflict")
+    assert api.call("GET", "/vms/bad1")["state"] == "running"
+    api.call("POST", "/vms/bad1/power/off")
+    api.call("DELETE", "/vms/bad1?delete_disks=true")
+    assert snapshot(api) == before
+
+
+def test_datastore_files(api, guest_files):
+    data = os.urandom(3 << 20) + b"end"
+    assert api.call("PUT", "/datastores/local/files/iso/blob.bin", data)["size"] == len(data)
+    status, headers, got = api.raw("GET", "/api/v1/datastores/local/files/iso/blob.bin")
+    assert status == 200 and got == data
+    assert api.error("PUT", "/datastores/local/files/iso/blob.bin", b"x") == (409, "conflict")
+    assert api.call("PUT", "/datastores/local/files/iso/blob.bin?overwrite=true", b"x")["size"] == 1
+    disk = api.call("POST", "/datastores/local/disks", {"path": "d/a.img", "size_mib": 4})
+    assert disk == {"path": "local/d/a.img", "size": 4 << 20}
+    copy = api.call("POST", "/datastores/local/copy", {"source": "d/a.img",
+                                                        "destination": "d/b.img"})
+    assert copy["size"] == 4 << 20
+    assert api.call("POST", "/datastores/local/grow",
+                    {"path": "d/b.img", "size_mib": 8})["size"] == 8 << 20
+    assert api.error("POST", "/datastores/local/grow",
+                     {"path": "d/b.img", "size_mib": 2}) == (400, "bad_request")
+    names = [e["name"] for e in api.call("GET", "/datastores/local/browse/d")["entries"]]
+    assert names == ["a.img", "b.img"]
+    assert api.error("DELETE", "/datastores/local/files/d") == (409, "conflict")  # not empty
+    for p in ("d/a.img", "d/b.img", "d", "iso/blob.bin", "iso"):
+        api.call("DELETE", f"/datastores/local/files/{p}")
+    assert api.error("GET", "/datastores/local/browse/d") == (404, "not_found")
+
+
+def hostd_rss_kib(host):
+    pid = int(host.hook("cat /run/keel/hostd.pid").decode())
+    status = host.hook(f"cat /proc/{pid}/status").decode()
+    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+
+
+class Stream:
+    """1 GiB of pseudo-random bytes, read in pieces, never held whole."""
+
+    def __init__(self, size):
+        self.left = size
+        self.block = os.urandom(1 << 20)
+
+    def read(self, n=-1):
+        n = self.left if n < 0 else min(n, self.left)
+        n = min(n, len(self.block))
+        self.left -= n
+        return self.block[:n]
+
+
+def test_1gib_upload_memory_flat(api, host):
+    size = 1 << 30
+    before = hostd_rss_kib(host)
+    samples, done = [], threading.Event()
+
+    def sample():
+        while not done.wait(1):
+            samples.append(hostd_rss_kib(host))
+
+    t = threading.Thread(target=sample)
+    t.start()
+    try:
+        r = api.call("PUT", "/datastores/local/files/big/one.bin", Stream(size),
+                     headers={"Content-Length": str(size)}, timeout=1800)
+    finally:
+        done.set()
+        t.join()
+    assert r["size"] == size
+    assert api.call("GET", "/datastores/local/browse/big/one.bin")["size"] == size
+    peak = max(samples + [hostd_rss_kib(host)])
+    print(f"hostd RSS before {before} KiB, peak during a 1 GiB upload {peak} KiB "
+          f"({len(samples)} samples)")
+    assert len(samples) >= 3
+    assert peak - before < 16 * 1024, (before, samples)
+    api.call("DELETE", "/datastores/local/files/big/one.bin")
+
+
+def test_failed_logins_rate_limited(api, host):
+    anon = Api(api.port, api.fingerprint)
+    statuses = [anon.raw("POST", "/api/v1/session", {"user": "root", "password": "guess"})[0]
+                for _ in range(6)]
+    assert statuses[0] == 401 and statuses[-1] == 429, statuses
+    # even the right password waits now; the block is hostd's memory only
+    status, headers, _ = anon.raw("POST", "/api/v1/session",
+                                  {"user": "root", "password": "x"})
+    assert status == 429 and int(headers["Retry-After"]) > 0
+
+
+def test_host_reboot_keeps_inventory_and_autostarts(api, guest_files, host):
+    api.call("POST", "/vms", vm_spec("auto1", guest_files, "idle", autostart=True))
+    api.call("POST", "/vms", vm_spec("auto2", guest_files, "idle", autostart=True,
+                                     autostart_order=2, autostart_delay_s=1))
+    api.call("POST", "/vms", vm_spec("manual", guest_files, "idle"))
+    before = api.call("GET", "/vms")["vms"]
+
+    host.powerdown()
+    host.start().wait_ready()
+    again = connect(host)
+    assert "root password" not in host.console()  # shown on the first boot only
+    after = again.call("GET", "/vms")["vms"]
+    strip = lambda vms: [{k: v for k, v in vm.items() if k not in ("state", "pid", "uptime_s")}
+                         for vm in vms]
+    assert strip(after) == strip(before)
+    wait_state(again, "auto1", "running")
+    wait_state(again, "auto2", "running")
+    assert again.call("GET", "/vms/manual")["state"] == "poweredOff"
+    m = re.findall(r"vm (auto\d): powered on", host.console())
+    assert m == ["auto1", "auto2"]
+    wait_console(again, "auto2", r"KEEL-GUEST-UP")
+    for name in ("auto1", "auto2"):
+        again.call("POST", f"/vms/{name}/power/off")
