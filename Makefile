@@ -7,7 +7,7 @@ OUT       ?= out
 DISK      ?= $(OUT)/keel-disk.img
 DISK_GIB  ?= 16
 
-.PHONY: all deps build unit fuzz image image-test disk run check system bench clean
+.PHONY: all deps build unit fuzz image image-test disk run guest check system bench clean
 
 all: build
 
@@ -52,6 +52,10 @@ disk: image
 
 run: deps disk
 	/usr/bin/python3 tools/appliance.py --kernel $(OUT)/vmlinuz --initrd $(OUT)/initramfs.img --disk $(DISK)
+
+# the README's demo guest: the same Debian kernel and a busybox initramfs
+guest: deps
+	/usr/bin/python3 tests/system/guest.py $(OUT)/guest
 
 system: image image-test
 	scripts/check.sh system

@@ -7,8 +7,10 @@ which emulates AMD SVM so that KVM works inside the appliance."""
 import argparse
 import fcntl
 import os
+import re
 import socket
 import sys
+import time
 
 KERNEL_CMDLINE = "console=ttyS0,115200 loglevel=4 panic=10"
 
@@ -74,6 +76,59 @@ def qemu_args(kernel, initrd, disk=None, forwards=None, serial="mon:stdio",
     return args
 
 
+PASSWORD_RX = re.compile(r"root password \(first boot, shown once\): (\S+)")
+FINGERPRINT_RX = re.compile(r"TLS certificate SHA-256 ([0-9A-F:]{95})")
+
+
+def read_credentials(path):
+    creds = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                if "=" in line and not line.startswith("#"):
+                    k, v = line.rstrip("\n").split("=", 1)
+                    creds[k] = v
+    except FileNotFoundError:
+        pass
+    return creds
+
+
+def write_credentials(path, creds):
+    """The CLI's credentials file (mode 0600), written whole or not at all."""
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("# written by `make run`: this host's API, its root password (shown once,\n"
+                "# at the first boot of this disk) and its certificate's fingerprint\n")
+        for k in ("host", "user", "password", "fingerprint"):
+            if k in creds:
+                f.write(f"{k}={creds[k]}\n")
+    os.rename(tmp, path)
+
+
+def watch_console(log, creds_path, port, qemu_pid):
+    """Runs beside QEMU: copies the first-boot root password and the
+    certificate fingerprint from the console log into the credentials file."""
+    creds = read_credentials(creds_path)
+    creds.update(host=f"127.0.0.1:{port}", user=creds.get("user", "root"))
+    creds.pop("fingerprint", None)
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{qemu_pid}"):
+        try:
+            with open(log, errors="replace") as f:
+                text = f.read()
+        except FileNotFoundError:
+            text = ""
+        pw, fp = PASSWORD_RX.search(text), FINGERPRINT_RX.search(text)
+        if pw:
+            creds["password"] = pw.group(1)
+        if fp:
+            creds["fingerprint"] = fp.group(1)
+            write_credentials(creds_path, creds)
+            return
+        time.sleep(0.5)
+
+
 def main():
     ap = argparse.ArgumentParser(description="boot a Keel host under QEMU")
     ap.add_argument("--kernel", required=True)
@@ -82,13 +137,25 @@ def main():
     ap.add_argument("--api-port", type=int, default=8443)
     a = ap.parse_args()
     port = free_port(a.api_port)
-    args = qemu_args(a.kernel, a.initrd, a.disk, forwards={443: port})
+    base = os.path.splitext(a.disk)[0] if a.disk else os.path.join(
+        os.path.dirname(a.initrd), "keel-ram")
+    log, creds = base + "-console.log", base + ".credentials"
+    # the console on stdio (with QEMU's monitor: Ctrl-a c), also logged
+    args = qemu_args(a.kernel, a.initrd, a.disk, forwards={443: port}, serial="chardev:con0")
+    args[1:1] = ["-chardev", f"stdio,id=con0,mux=on,signal=off,logfile={log},logappend=off",
+                 "-mon", "chardev=con0"]
     accel = "KVM" if "kvm" in args else "TCG (software emulation; KVM runs inside)"
     print(f"keel: booting the appliance under QEMU, {accel}")
     print(f"keel: disk {a.disk or '(none: RAM scratch)'}")
     print(f"keel: management API (port 443 of the host) -> https://127.0.0.1:{port}/")
+    print(f"keel: CLI credentials (root password, fingerprint) -> {creds}")
     print("keel: console below; power off from inside, or press Ctrl-a x to quit QEMU")
     sys.stdout.flush()
+    qemu_pid = os.getpid()
+    if os.fork() == 0:
+        os.setsid()
+        watch_console(log, creds, port, qemu_pid)
+        os._exit(0)
     os.execvp(args[0], args)
 
 

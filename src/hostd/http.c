@@ -36,8 +36,6 @@ static const char *status_code(unsigned status)
 		return "method_not_allowed";
 	case 409:
 		return "conflict";
-	case 411:
-		return "length_required";
 	case 413:
 		return "too_large";
 	case 429:
@@ -274,11 +272,6 @@ static void begin(struct req *r, const char *url)
 		return;
 	}
 	if (r->route->flags & ROUTE_UPLOAD) {
-		const char *len = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (!len) {
-			reply_error(r, 411, "an upload needs a Content-Length");
-			return;
-		}
 		r->route->handler(r); /* opens r->up, or replies */
 		r->uploading = !r->resp;
 	}

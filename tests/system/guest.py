@@ -131,3 +131,15 @@ def build_initrd(path):
             subprocess.run(["cpio", "-o", "-H", "newc", "--owner=0:0", "--quiet"], cwd=st,
                            input=files, stdout=out, check=True)
     return path
+
+
+if __name__ == "__main__":
+    # `make guest`: the demo guest of the README (kernel and initramfs)
+    import sys
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    kroot = kernel_root()
+    kver = os.listdir(os.path.join(kroot, "lib", "modules"))[0]
+    shutil.copy(os.path.join(kroot, "boot", "vmlinuz-" + kver), os.path.join(out, "vmlinuz"))
+    build_initrd(os.path.join(out, "initrd.img"))
+    print(f"guest: {out}/vmlinuz (the host's Debian kernel) and {out}/initrd.img (busybox)")
