@@ -97,6 +97,13 @@ def test_vm_lifecycle(api, guest_files, host):
     stats = api.call("GET", "/vms/web1/stats")
     assert len(stats["vcpus"]) == 1 and stats["rss_kib"] > 0
 
+    # reset: a new keel-vmm, and the guest boots again
+    reset = api.call("POST", "/vms/web1/power/reset")
+    assert reset["state"] == "running" and reset["pid"] != vm["pid"]
+    assert not alive(host, vm["pid"])
+    vm = reset
+    wait_console(api, "web1", r"(?s)KEEL-GUEST-UP.*KEEL-GUEST-UP cpus=1")
+
     # the guest sees the ACPI power button and powers itself off
     assert api.call("POST", "/vms/web1/power/shutdown", {"timeout_s": 120})["state"] == "stopping"
     wait_state(api, "web1", "poweredOff")
@@ -204,8 +211,11 @@ def test_bad_input_changes_nothing(api, guest_files, host):
     assert api.error("POST", "/datastores/local/grow",
                      {"path": "bad1/d.img", "size_mib": 16}) == (409, "conflict")
     assert api.error("POST", "/vms/bad1/power/on") == (409, "conflict")
-    assert api.call("GET", "/vms/bad1")["state"] == "running"
-    api.call("POST", "/vms/bad1/power/off")
+    vm = api.call("GET", "/vms/bad1")
+    assert vm["state"] == "running"
+    # kill, as for a VM that no longer answers
+    assert api.call("POST", "/vms/bad1/power/kill")["state"] == "poweredOff"
+    assert not alive(host, vm["pid"])
     api.call("DELETE", "/vms/bad1?delete_disks=true")
     api.call("DELETE", "/datastores/local/files/bad1")  # the folder, now empty
     assert snapshot(api) == before
@@ -282,6 +292,18 @@ def test_1gib_upload_memory_flat(api, host):
     api.call("DELETE", "/datastores/local/files/big/one.bin")
 
 
+def test_logout_ends_the_session(api, host):
+    other = Api(api.port, api.fingerprint, api.token)
+    # a second session of root's: made here from the first boot's password
+    password = re.search(r"root password \(first boot, shown once\): (\S+)",
+                         host.all_console()).group(1)
+    mine = Api(api.port, api.fingerprint).login("root", password)
+    assert mine.call("GET", "/host")["hostname"]
+    assert mine.call("DELETE", "/session") is None
+    assert mine.error("GET", "/host") == (401, "unauthorized")
+    assert other.call("GET", "/host")["hostname"]  # other sessions live on
+
+
 def test_failed_logins_rate_limited(api, host):
     anon = Api(api.port, api.fingerprint)
     statuses = [anon.raw("POST", "/api/v1/session", {"user": "root", "password": "guess"})[0]
@@ -293,14 +315,15 @@ def test_failed_logins_rate_limited(api, host):
     assert status == 429 and int(headers["Retry-After"]) > 0
 
 
-def test_host_reboot_keeps_inventory_and_autostarts(api, guest_files, host):
+def test_power_cut_keeps_inventory_and_autostarts(api, guest_files, host):
     api.call("POST", "/vms", vm_spec("auto1", guest_files, "idle", autostart=True))
     api.call("POST", "/vms", vm_spec("auto2", guest_files, "idle", autostart=True,
                                      autostart_order=2, autostart_delay_s=1))
     api.call("POST", "/vms", vm_spec("manual", guest_files, "idle"))
     before = api.call("GET", "/vms")["vms"]
 
-    host.powerdown()
+    # a power cut, not a clean shutdown: every API write was already on disk
+    host.kill()
     host.start().wait_ready()
     again = connect(host)
     assert "root password" not in host.console()  # shown on the first boot only
