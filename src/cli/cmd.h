@@ -1,0 +1,52 @@
+/* The commands of the keel CLI. Each one parses its own arguments (its
+ * argv[0] is its name), calls the API through cli->api and prints the
+ * result: a table, or the API's JSON with --json. It returns an exit code:
+ * 0, EXIT_FAIL (the API refused, or the connection failed), EXIT_USAGE (bad
+ * arguments: main then prints the command's usage), EXIT_SETUP (exit 2
+ * without the usage: nothing could be tried, for want of a host, a password
+ * or a local file) or EXIT_HELP (-h: main prints the usage and exits 0). */
+#ifndef KEEL_CLI_CMD_H
+#define KEEL_CLI_CMD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#define EXIT_FAIL  1
+#define EXIT_USAGE 2
+#define EXIT_HELP  (-1)
+#define EXIT_SETUP (-2)
+
+struct api;
+
+struct cli {
+	struct api *api;
+	bool json;
+};
+
+int cmd_host_info(struct cli *cli, int argc, char **argv);
+int cmd_host_restart(struct cli *cli, int argc, char **argv);
+
+int cmd_vm_list(struct cli *cli, int argc, char **argv);
+int cmd_vm_show(struct cli *cli, int argc, char **argv);
+int cmd_vm_create(struct cli *cli, int argc, char **argv);
+int cmd_vm_delete(struct cli *cli, int argc, char **argv);
+int cmd_vm_start(struct cli *cli, int argc, char **argv);
+int cmd_vm_stop(struct cli *cli, int argc, char **argv);
+int cmd_vm_reset(struct cli *cli, int argc, char **argv);
+int cmd_vm_kill(struct cli *cli, int argc, char **argv);
+int cmd_vm_console(struct cli *cli, int argc, char **argv);
+
+int cmd_ds_ls(struct cli *cli, int argc, char **argv);
+int cmd_ds_mkdisk(struct cli *cli, int argc, char **argv);
+int cmd_ds_mkdir(struct cli *cli, int argc, char **argv);
+int cmd_ds_rm(struct cli *cli, int argc, char **argv);
+int cmd_ds_cp(struct cli *cli, int argc, char **argv);
+int cmd_ds_grow(struct cli *cli, int argc, char **argv);
+int cmd_ds_upload(struct cli *cli, int argc, char **argv);
+int cmd_ds_download(struct cli *cli, int argc, char **argv);
+
+/* Prints a VM (an API VM object) as "key  value" lines; shared by show,
+ * create and the power commands. */
+void vm_print(json_t *vm);
+
+#endif

@@ -1,0 +1,170 @@
+/* keel datastore upload | download: files streamed, never held in memory.
+ * A download goes to a temporary file beside the destination, renamed into
+ * place when complete and removed otherwise; runs of zeros become holes,
+ * so that a sparse disk image stays sparse. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/api.h"
+#include "cli/args.h"
+#include "cli/cmd.h"
+#include "cli/mem.h"
+#include "cli/output.h"
+
+static bool show_progress(const struct cli *cli)
+{
+	return !cli->json && isatty(STDERR_FILENO);
+}
+
+int cmd_ds_upload(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"overwrite", no_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {0}};
+	bool overwrite = false;
+	int c;
+	args_begin();
+	while ((c = args_next(argc, argv, "h", opts)) != -1) {
+		if (c != 'o')
+			return c == 'h' ? EXIT_HELP : EXIT_USAGE;
+		overwrite = true;
+	}
+	struct dspath d;
+	int rc = args_count(argc, argv, 2, 2);
+	if (rc == 0 && parse_dspath(argv[optind + 1], &d, true) < 0)
+		rc = EXIT_USAGE;
+	if (rc)
+		return rc;
+	const char *local = argv[optind];
+	FILE *f = fopen(local, "rbe");
+	struct stat st;
+	if (!f || fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+		error_msg("%s: %s", local, f ? "not a regular file" : strerror(errno));
+		if (f)
+			fclose(f);
+		return EXIT_SETUP;
+	}
+	char *path = api_pathf(overwrite ? "/api/v1/datastores/%s/files/%p?overwrite=true"
+					 : "/api/v1/datastores/%s/files/%p",
+			       d.ds, d.path);
+	json_t *r = NULL;
+	char size[SIZE_LEN];
+	rc = api_upload(cli->api, path, f, st.st_size, show_progress(cli), &r);
+	free(path);
+	fclose(f);
+	if (rc == 0 && cli->json)
+		rc = print_json(r);
+	else if (rc == 0) {
+		printf("%s uploaded (%s)\n", jstr(r, "path"), fmt_size(size, jint(r, "size")));
+		rc = finish_stdout();
+	}
+	json_decref(r);
+	return rc;
+}
+
+/* LOCALFILE, or LOCALFILE/NAME when it is a directory */
+static char *destination(const char *local, const char *remote)
+{
+	struct stat st;
+	if (stat(local, &st) == 0 && S_ISDIR(st.st_mode)) {
+		const char *base = strrchr(remote, '/');
+		bool slash = local[strlen(local) - 1] == '/';
+		return xasprintf("%s%s%s", local, slash ? "" : "/", base ? base + 1 : remote);
+	}
+	return xstrdup(local);
+}
+
+/* a temporary file beside dest; *tmp gets its name */
+static FILE *open_temp(const char *dest, char **tmp)
+{
+	const char *slash = strrchr(dest, '/');
+	int dirlen = slash ? (int)(slash - dest + 1) : 0;
+	*tmp = xasprintf("%.*s.%s.keel-XXXXXX", dirlen, dest, dest + dirlen);
+	int fd = mkostemp(*tmp, O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (!f) {
+		error_msg("cannot create a file beside %s: %s", dest, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(*tmp);
+		}
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return f;
+}
+
+struct sink {
+	FILE *f;
+	off_t size;
+};
+
+static int sink_write(const char *data, size_t len, void *ctx)
+{
+	struct sink *s = ctx;
+	if (len > 0 && data[0] == 0 && memcmp(data, data + 1, len - 1) == 0) {
+		if (fseeko(s->f, (off_t)len, SEEK_CUR) < 0)
+			return -1;
+	} else if (fwrite(data, 1, len, s->f) != len) {
+		return -1;
+	}
+	s->size += (off_t)len;
+	return 0;
+}
+
+/* closes the file (its size set, in case it ends with a hole) and moves it
+ * into place, with the mode of a new file */
+static int commit(struct sink *s, const char *tmp, const char *dest)
+{
+	mode_t mask = umask(0);
+	umask(mask);
+	int err = 0;
+	if (fflush(s->f) != 0 || ftruncate(fileno(s->f), s->size) < 0 ||
+	    fchmod(fileno(s->f), 0666 & ~mask) < 0)
+		err = errno;
+	if (fclose(s->f) != 0 && !err)
+		err = errno;
+	if (!err && rename(tmp, dest) < 0)
+		err = errno;
+	if (err)
+		error_msg("%s: %s", dest, strerror(err));
+	return err ? EXIT_FAIL : 0;
+}
+
+int cmd_ds_download(struct cli *cli, int argc, char **argv)
+{
+	struct dspath d;
+	int rc = args_simple(argc, argv, 2, 2);
+	if (rc == 0 && parse_dspath(argv[optind], &d, true) < 0)
+		rc = EXIT_USAGE;
+	if (rc)
+		return rc;
+	char *dest = destination(argv[optind + 1], d.path), *tmp = NULL;
+	FILE *f = open_temp(dest, &tmp);
+	if (!f) {
+		free(dest);
+		return EXIT_SETUP;
+	}
+	char *path = api_pathf("/api/v1/datastores/%s/files/%p", d.ds, d.path);
+	struct sink s = {f, 0};
+	rc = api_download(cli->api, path, sink_write, &s, show_progress(cli));
+	free(path);
+	if (rc == 0)
+		rc = commit(&s, tmp, dest);
+	else
+		fclose(f);
+	if (rc)
+		unlink(tmp);
+	char sz[SIZE_LEN];
+	if (rc == 0 && !cli->json) {
+		printf("%s/%s downloaded to %s (%s)\n", d.ds, d.path, dest, fmt_size(sz, s.size));
+		rc = finish_stdout();
+	}
+	free(tmp);
+	free(dest);
+	return rc;
+}

@@ -1,0 +1,193 @@
+/* keel vm create NAME --memory SIZE --kernel DS/PATH [...]: the options
+ * become the JSON of POST /api/v1/vms. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/api.h"
+#include "cli/args.h"
+#include "cli/cmd.h"
+#include "cli/mem.h"
+#include "cli/output.h"
+
+/* o[key] = s; -1 with a message if s is not UTF-8 */
+static int set_text(json_t *o, const char *key, const char *s)
+{
+	if (json_object_set_new(o, key, json_string(s)) == 0)
+		return 0;
+	error_msg("%s: '%s' is not UTF-8 text", key, s);
+	return -1;
+}
+
+/* DS/PATH[,size=SIZE][,ro] */
+static json_t *parse_disk(const char *arg)
+{
+	char *copy = xstrdup(arg), *save = NULL;
+	char *path = strtok_r(copy, ",", &save);
+	json_t *d = json_object();
+	if (!path || arg[0] == ',') {
+		error_msg("--disk: expected DS/PATH[,size=SIZE][,ro], got '%s'", arg);
+		goto bad;
+	}
+	if (set_text(d, "path", path) < 0)
+		goto bad;
+	for (char *o = strtok_r(NULL, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		long long mib;
+		if (strncmp(o, "size=", 5) == 0) {
+			if (arg_size("--disk size", o + 5, &mib) < 0)
+				goto bad;
+			json_object_set_new(d, "size_mib", json_integer(mib));
+		} else if (strcmp(o, "ro") == 0) {
+			json_object_set_new(d, "readonly", json_true());
+		} else {
+			error_msg("--disk: unknown option '%s' (size=SIZE or ro)", o);
+			goto bad;
+		}
+	}
+	free(copy);
+	return d;
+bad:
+	free(copy);
+	json_decref(d);
+	return NULL;
+}
+
+/* --nic, --nic mac=MAC or --nic=mac=MAC. A following "mac=..." is taken
+ * as the option's argument (GNU getopt then keeps it out of the operands). */
+static json_t *parse_nic(int argc, char **argv)
+{
+	const char *arg = optarg;
+	if (!arg && optind < argc && strncmp(argv[optind], "mac=", 4) == 0)
+		arg = argv[optind++];
+	json_t *n = json_object();
+	if (!arg)
+		return n;
+	if (strncmp(arg, "mac=", 4) == 0 && arg[4]) {
+		if (set_text(n, "mac", arg + 4) == 0)
+			return n;
+	} else {
+		error_msg("--nic: expected mac=MAC, got '%s'", arg);
+	}
+	json_decref(n);
+	return NULL;
+}
+
+enum { OPT_ORDER = 256, OPT_DELAY };
+
+static const struct option opts[] = {{"memory", required_argument, NULL, 'm'},
+				     {"kernel", required_argument, NULL, 'k'},
+				     {"vcpus", required_argument, NULL, 'c'},
+				     {"initrd", required_argument, NULL, 'i'},
+				     {"cmdline", required_argument, NULL, 'l'},
+				     {"disk", required_argument, NULL, 'd'},
+				     {"nic", optional_argument, NULL, 'n'},
+				     {"autostart", no_argument, NULL, 'a'},
+				     {"autostart-order", required_argument, NULL, OPT_ORDER},
+				     {"autostart-delay", required_argument, NULL, OPT_DELAY},
+				     {"help", no_argument, NULL, 'h'},
+				     {0}};
+
+/* one option into the request; returns 0 or an exit code */
+static int take_option(int c, int argc, char **argv, json_t *vm)
+{
+	long long v;
+	json_t *item;
+	switch (c) {
+	case 'm':
+		if (arg_size("--memory", optarg, &v) < 0)
+			return EXIT_USAGE;
+		json_object_set_new(vm, "memory_mib", json_integer(v));
+		return 0;
+	case 'c':
+		if (arg_uint("--vcpus", optarg, 1, 1024, &v) < 0)
+			return EXIT_USAGE;
+		json_object_set_new(vm, "vcpus", json_integer(v));
+		return 0;
+	case 'k':
+	case 'i':
+	case 'l':
+		return set_text(vm,
+				c == 'k'   ? "kernel"
+				: c == 'i' ? "initrd"
+					   : "cmdline",
+				optarg) < 0
+			   ? EXIT_USAGE
+			   : 0;
+	case 'd':
+	case 'n':
+		item = c == 'd' ? parse_disk(optarg) : parse_nic(argc, argv);
+		if (!item)
+			return EXIT_USAGE;
+		json_array_append_new(json_object_get(vm, c == 'd' ? "disks" : "nics"), item);
+		return 0;
+	case 'a':
+		json_object_set_new(vm, "autostart", json_true());
+		return 0;
+	case OPT_ORDER:
+	case OPT_DELAY:
+		if (arg_uint(c == OPT_ORDER ? "--autostart-order" : "--autostart-delay", optarg, 0,
+			     1000000, &v) < 0)
+			return EXIT_USAGE;
+		json_object_set_new(vm, c == OPT_ORDER ? "autostart_order" : "autostart_delay_s",
+				    json_integer(v));
+		return 0;
+	case 'h':
+		return EXIT_HELP;
+	default:
+		return EXIT_USAGE;
+	}
+}
+
+/* the request, or NULL (and *rc) when the arguments are wrong */
+static json_t *parse(int argc, char **argv, int *rc)
+{
+	json_t *vm = json_object();
+	json_object_set_new(vm, "disks", json_array());
+	json_object_set_new(vm, "nics", json_array());
+	int c;
+	*rc = 0;
+	args_begin();
+	while (*rc == 0 && (c = args_next(argc, argv, "h", opts)) != -1)
+		*rc = take_option(c, argc, argv, vm);
+	if (*rc == 0)
+		*rc = args_count(argc, argv, 1, 1);
+	if (*rc == 0 && (!json_object_get(vm, "memory_mib") || !json_object_get(vm, "kernel"))) {
+		error_msg("--memory and --kernel are required");
+		*rc = EXIT_USAGE;
+	}
+	if (*rc == 0 && !jbool(vm, "autostart") &&
+	    (json_object_get(vm, "autostart_order") || json_object_get(vm, "autostart_delay_s"))) {
+		error_msg("--autostart-order and --autostart-delay go with --autostart");
+		*rc = EXIT_USAGE;
+	}
+	if (*rc == 0 && set_text(vm, "name", argv[optind]) < 0)
+		*rc = EXIT_USAGE;
+	if (*rc) {
+		json_decref(vm);
+		return NULL;
+	}
+	if (json_array_size(json_object_get(vm, "disks")) == 0)
+		json_object_del(vm, "disks");
+	if (json_array_size(json_object_get(vm, "nics")) == 0)
+		json_object_del(vm, "nics");
+	return vm;
+}
+
+int cmd_vm_create(struct cli *cli, int argc, char **argv)
+{
+	int rc;
+	json_t *req = parse(argc, argv, &rc);
+	if (!req)
+		return rc;
+	json_t *vm = NULL;
+	rc = api_json(cli->api, "POST", "/api/v1/vms", req, &vm);
+	json_decref(req);
+	if (rc == 0 && cli->json)
+		rc = print_json(vm);
+	else if (rc == 0) {
+		vm_print(vm);
+		rc = finish_stdout();
+	}
+	json_decref(vm);
+	return rc;
+}

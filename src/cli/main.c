@@ -1,0 +1,298 @@
+/* keel: the remote CLI of a Keel host (docs/cli.md).
+ *
+ *   keel [global options] COMMAND [args]
+ *
+ * Every invocation logs in, does its work through the API (docs/api.md)
+ * and logs out, even on failure. Exit status: 0 success, 1 the API refused
+ * or the connection failed, 2 a usage error. */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/api.h"
+#include "cli/args.h"
+#include "cli/cmd.h"
+#include "cli/creds.h"
+#include "cli/interrupt.h"
+#include "cli/output.h"
+#include "common/util.h"
+
+struct command {
+	const char *group, *name, *args;
+	int (*run)(struct cli *cli, int argc, char **argv);
+};
+
+static const struct command commands[] = {
+    {"host", "info", "", cmd_host_info},
+    {"host", "restart-agents", "", cmd_host_restart},
+    {"vm", "list", "", cmd_vm_list},
+    {"vm", "show", "NAME", cmd_vm_show},
+    {"vm", "create",
+     "NAME --memory SIZE --kernel DS/PATH [--vcpus N] [--initrd DS/PATH]\n"
+     "        [--cmdline STR] [--disk DS/PATH[,size=SIZE][,ro]]... [--nic [mac=MAC]]...\n"
+     "        [--autostart [--autostart-order N] [--autostart-delay S]]",
+     cmd_vm_create},
+    {"vm", "start", "NAME", cmd_vm_start},
+    {"vm", "stop", "NAME [--hard] [--timeout S] [--no-wait]", cmd_vm_stop},
+    {"vm", "reset", "NAME", cmd_vm_reset},
+    {"vm", "kill", "NAME", cmd_vm_kill},
+    {"vm", "delete", "NAME [--delete-disks]", cmd_vm_delete},
+    {"vm", "console", "NAME [--bytes N] [--follow]", cmd_vm_console},
+    {"datastore", "ls", "[DS[/PATH]]", cmd_ds_ls},
+    {"datastore", "upload", "LOCALFILE DS/PATH [--overwrite]", cmd_ds_upload},
+    {"datastore", "download", "DS/PATH LOCALFILE", cmd_ds_download},
+    {"datastore", "mkdisk", "DS/PATH SIZE", cmd_ds_mkdisk},
+    {"datastore", "mkdir", "DS/PATH", cmd_ds_mkdir},
+    {"datastore", "rm", "DS/PATH", cmd_ds_rm},
+    {"datastore", "cp", "DS/SRC DS/DST", cmd_ds_cp},
+    {"datastore", "grow", "DS/PATH SIZE", cmd_ds_grow},
+};
+
+static void usage(FILE *f, const char *group)
+{
+	if (!group)
+		fputs("usage: keel [global options] COMMAND [args]\n"
+		      "\n"
+		      "Global options (and their environment variables):\n"
+		      "  --host H[:PORT]     the Keel host, port 443 by default (KEEL_HOST)\n"
+		      "  --user U            the user, root by default (KEEL_USER)\n"
+		      "  --credentials FILE  a mode 0600 file of host=, user=, password=,\n"
+		      "                      fingerprint= lines (KEEL_CREDENTIALS)\n"
+		      "  --fingerprint FP    the SHA-256 of the host's certificate, as shown on\n"
+		      "                      its console (KEEL_FINGERPRINT)\n"
+		      "  --insecure          do not verify the host's certificate at all\n"
+		      "  --json              print the API's JSON answers\n"
+		      "  -h, --help          this help\n"
+		      "The password comes from KEEL_PASSWORD, else the credentials file, else a\n"
+		      "prompt on the terminal.\n"
+		      "\n"
+		      "Commands:\n",
+		      f);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!group || strcmp(group, commands[i].group) == 0)
+			fprintf(f, "  keel %s %s%s%s\n", commands[i].group, commands[i].name,
+				*commands[i].args ? " " : "", commands[i].args);
+	if (!group)
+		fputs("\nSee docs/cli.md. Exit status: 0 success, 1 the API refused or the\n"
+		      "connection failed, 2 a usage error.\n",
+		      f);
+}
+
+static void command_usage(FILE *f, const struct command *c)
+{
+	fprintf(f, "usage: keel %s %s%s%s\n", c->group, c->name, *c->args ? " " : "", c->args);
+}
+
+struct options {
+	const char *host, *user, *credentials, *fingerprint;
+	bool insecure, json;
+};
+
+/* the global options; returns -1 to go on, or an exit code */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option opts[] = {{"host", required_argument, NULL, 'H'},
+					     {"user", required_argument, NULL, 'u'},
+					     {"credentials", required_argument, NULL, 'c'},
+					     {"fingerprint", required_argument, NULL, 'f'},
+					     {"insecure", no_argument, NULL, 'k'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	int c;
+	args_begin();
+	while ((c = args_next(argc, argv, "+h", opts)) != -1) {
+		switch (c) {
+		case 'H':
+			o->host = optarg;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 'c':
+			o->credentials = optarg;
+			break;
+		case 'f':
+			o->fingerprint = optarg;
+			break;
+		case 'k':
+			o->insecure = true;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			usage(stdout, NULL);
+			return 0;
+		default:
+			fputs("Try 'keel --help'.\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	return -1;
+}
+
+/* the option, else the environment variable (if not empty), else `file` */
+static const char *pick(const char *opt, const char *env, const char *file)
+{
+	const char *e = getenv(env);
+	return opt ? opt : e && *e ? e : file;
+}
+
+/* NAME[:PORT], [IPv6][:PORT] or a bare IPv6 address: host gets NAME or
+ * [IPv6], for the URL */
+static int parse_host(const char *arg, char *host, size_t n, unsigned *port)
+{
+	const char *colon = strchr(arg, ':'); /* before the port, if any */
+	const char *end = arg + strlen(arg);  /* of the host part */
+	bool bare6 = arg[0] != '[' && colon && strchr(colon + 1, ':');
+	if (arg[0] == '[') {
+		const char *close = strchr(arg, ']');
+		colon = close && close[1] == ':' ? close + 1 : NULL;
+		end = close && (!close[1] || colon) ? close + 1 : arg;
+	} else if (bare6) {
+		colon = NULL;
+	} else if (colon) {
+		end = colon;
+	}
+	long long p = 443;
+	size_t len = (size_t)(end - arg);
+	if (len == 0 || len + 3 > n || strpbrk(arg, " /?#@\\") ||
+	    (colon && (parse_uint(colon + 1, 65535, &p) < 0 || p == 0))) {
+		error_msg("bad host '%s': expected NAME[:PORT] or [IPv6][:PORT]", arg);
+		return -1;
+	}
+	snprintf(host, n, bare6 ? "[%.*s]" : "%.*s", (int)len, arg);
+	*port = (unsigned)p;
+	return 0;
+}
+
+/* The connection settings, by precedence: option, environment, credentials
+ * file, default. Returns 0 or EXIT_USAGE. */
+static int configure(const struct options *o, struct creds *cr, struct api_conf *conf, char *host,
+		     size_t hostlen)
+{
+	const char *path = pick(o->credentials, "KEEL_CREDENTIALS", NULL);
+	if (path && creds_load(path, cr) < 0)
+		return EXIT_USAGE;
+	const char *h = pick(o->host, "KEEL_HOST", cr->host);
+	if (h && parse_host(h, host, hostlen, &conf->port) < 0)
+		return EXIT_USAGE;
+	conf->host = h ? host : NULL;
+	conf->user = pick(o->user, "KEEL_USER", cr->user);
+	if (!conf->user)
+		conf->user = "root";
+	conf->password = pick(NULL, "KEEL_PASSWORD", cr->password);
+	conf->ask_password = prompt_password;
+	if (o->insecure && o->fingerprint) {
+		error_msg("--insecure and --fingerprint exclude each other");
+		return EXIT_USAGE;
+	}
+	conf->insecure = o->insecure; /* it overrides a fingerprint from elsewhere */
+	const char *fp =
+	    o->insecure ? NULL : pick(o->fingerprint, "KEEL_FINGERPRINT", cr->fingerprint);
+	if (fp && fp_parse(fp, conf->fingerprint) < 0) {
+		error_msg("bad fingerprint '%s': expected 32 hex bytes, like AB:CD:...", fp);
+		return EXIT_USAGE;
+	}
+	conf->pinned = fp != NULL;
+	return 0;
+}
+
+static const struct command *find(const char *group, const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(group, commands[i].group) == 0 && strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static bool known_group(const char *group)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(group, commands[i].group) == 0)
+			return true;
+	return false;
+}
+
+/* the command named by argv, with a message if there is none */
+static const struct command *lookup(int argc, char **argv)
+{
+	if (argc < 1) {
+		error_msg("no command");
+		usage(stderr, NULL);
+		return NULL;
+	}
+	if (!known_group(argv[0])) {
+		error_msg("unknown command '%s'", argv[0]);
+		fputs("Try 'keel --help'.\n", stderr);
+		return NULL;
+	}
+	const struct command *c = argc > 1 ? find(argv[0], argv[1]) : NULL;
+	if (!c) {
+		if (argc > 1)
+			error_msg("unknown command '%s %s'", argv[0], argv[1]);
+		else
+			error_msg("%s: which command?", argv[0]);
+		usage(stderr, argv[0]);
+	}
+	return c;
+}
+
+static int run(const struct command *c, const struct options *o, int argc, char **argv)
+{
+	struct creds cr;
+	struct api_conf conf;
+	char host[300];
+	memset(&cr, 0, sizeof(cr));
+	memset(&conf, 0, sizeof(conf));
+	int rc = configure(o, &cr, &conf, host, sizeof(host));
+	if (rc) {
+		creds_free(&cr);
+		return rc;
+	}
+	struct cli cli = {api_new(&conf), o->json};
+	if (cli.api) {
+		rc = c->run(&cli, argc, argv);
+		api_close(cli.api, rc != 0);
+	} else {
+		rc = EXIT_FAIL;
+	}
+	creds_free(&cr);
+	if (rc == EXIT_HELP) {
+		command_usage(stdout, c);
+		rc = 0;
+	} else if (rc == EXIT_USAGE) {
+		command_usage(stderr, c);
+	} else if (rc == EXIT_SETUP) {
+		rc = EXIT_USAGE;
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	memset(&o, 0, sizeof(o));
+	interrupt_setup();
+	int rc = parse_options(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	argc -= optind;
+	argv += optind;
+	if (argc == 1 && strcmp(argv[0], "help") == 0) {
+		usage(stdout, NULL);
+		return 0;
+	}
+	const struct command *c = lookup(argc, argv);
+	if (!c)
+		return EXIT_USAGE;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		error_msg("cannot initialise libcurl");
+		return EXIT_FAIL;
+	}
+	rc = run(c, &o, argc - 1, argv + 1);
+	curl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,188 @@
+#include "cli/output.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/mem.h"
+
+void sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+void error_msg(const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	sanitize(buf);
+	fprintf(stderr, "keel: %s\n", buf);
+}
+
+int finish_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		error_msg("cannot write the output");
+		return 1;
+	}
+	return 0;
+}
+
+int print_json(json_t *j)
+{
+	if (!j)
+		return finish_stdout();
+	if (json_dumpf(j, stdout, JSON_INDENT(2)) == 0)
+		putchar('\n');
+	return finish_stdout();
+}
+
+struct table {
+	int ncols, nrows, cap;
+	char **cells; /* nrows * ncols */
+	bool *right;
+};
+
+struct table *table_new(int ncols)
+{
+	struct table *t = xmalloc(sizeof(*t));
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+	t->right = xmalloc((size_t)ncols * sizeof(bool));
+	memset(t->right, 0, (size_t)ncols * sizeof(bool));
+	return t;
+}
+
+void table_align_right(struct table *t, int col)
+{
+	t->right[col] = true;
+}
+
+void table_add(struct table *t, ...)
+{
+	if (t->nrows == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->cells = xrealloc(t->cells, (size_t)t->cap * (size_t)t->ncols * sizeof(char *));
+	}
+	va_list ap;
+	va_start(ap, t);
+	for (int c = 0; c < t->ncols; c++) {
+		const char *s = va_arg(ap, const char *);
+		char *cell = xstrdup(s && *s ? s : "-");
+		sanitize(cell);
+		t->cells[t->nrows * t->ncols + c] = cell;
+	}
+	va_end(ap);
+	t->nrows++;
+}
+
+/* display width: UTF-8 code points */
+static int width(const char *s)
+{
+	int w = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+void table_print(struct table *t)
+{
+	int *w = xmalloc((size_t)t->ncols * sizeof(int));
+	for (int c = 0; c < t->ncols; c++) {
+		w[c] = 0;
+		for (int r = 0; r < t->nrows; r++) {
+			int cw = width(t->cells[r * t->ncols + c]);
+			if (cw > w[c])
+				w[c] = cw;
+		}
+	}
+	for (int r = 0; r < t->nrows; r++) {
+		for (int c = 0; c < t->ncols; c++) {
+			const char *s = t->cells[r * t->ncols + c];
+			int pad = w[c] - width(s);
+			bool last = c == t->ncols - 1;
+			if (t->right[c])
+				printf("%*s", pad, "");
+			fputs(s, stdout);
+			if (!last && !t->right[c])
+				printf("%*s", pad, "");
+			fputs(last ? "\n" : "  ", stdout);
+		}
+	}
+	for (int i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t->right);
+	free(w);
+	free(t);
+}
+
+const char *fmt_size(char buf[SIZE_LEN], long long bytes)
+{
+	static const char units[] = "BKMGTPE";
+	int u = 0;
+	long long div = 1;
+	while (u < 6 && bytes / div >= 1024) {
+		div *= 1024;
+		u++;
+	}
+	if (bytes % div == 0 || bytes / div >= 100)
+		snprintf(buf, SIZE_LEN, "%lld%c", (bytes + div / 2) / div, units[u]);
+	else
+		snprintf(buf, SIZE_LEN, "%.1f%c", (double)bytes / (double)div, units[u]);
+	return buf;
+}
+
+const char *fmt_duration(char buf[32], double seconds)
+{
+	long long s = (long long)seconds;
+	long long d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
+	if (d)
+		snprintf(buf, 32, "%lldd %lldh %lldm", d, h, m);
+	else if (h)
+		snprintf(buf, 32, "%lldh %lldm", h, m);
+	else if (m)
+		snprintf(buf, 32, "%lldm %llds", m, s % 60);
+	else
+		snprintf(buf, 32, "%.1fs", seconds);
+	return buf;
+}
+
+const char *fmt_time(char buf[32], long long epoch)
+{
+	time_t t = (time_t)epoch;
+	struct tm tm;
+	if (!localtime_r(&t, &tm) || !strftime(buf, 32, "%Y-%m-%d %H:%M", &tm))
+		snprintf(buf, 32, "%lld", epoch);
+	return buf;
+}
+
+const char *jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+long long jint(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	return json_is_integer(v) ? json_integer_value(v) : (long long)json_number_value(v);
+}
+
+double jnum(json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+bool jbool(json_t *o, const char *key)
+{
+	return json_is_true(json_object_get(o, key));
+}
