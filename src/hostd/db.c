@@ -62,17 +62,31 @@ static sqlite3_stmt *prep(const char *sql, const char *const args[])
 }
 
 /* Runs a statement that returns no rows; returns the number of changed rows
- * or -1. */
-static int run(const char *sql, const char *const args[], char *err, size_t errlen)
+ * or -1, and the new row's id in *rowid (if not NULL). The connection's
+ * mutex is held throughout, so that the count, the id and the error message
+ * are this statement's and not another thread's. */
+static int run_id(const char *sql, const char *const args[], int64_t *rowid, char *err,
+		  size_t errlen)
 {
+	sqlite3_mutex *m = sqlite3_db_mutex(db);
+	sqlite3_mutex_enter(m);
 	sqlite3_stmt *st = prep(sql, args);
-	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+	int rc = st ? sqlite3_step(st) : SQLITE_ERROR, n = -1;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		errorf(err, errlen, "inventory: %s", sqlite3_errmsg(db));
-		return -1;
+	} else {
+		n = sqlite3_changes(db);
+		if (rowid)
+			*rowid = sqlite3_last_insert_rowid(db);
 	}
-	return sqlite3_changes(db);
+	sqlite3_mutex_leave(m);
+	return n;
+}
+
+static int run(const char *sql, const char *const args[], char *err, size_t errlen)
+{
+	return run_id(sql, args, NULL, err, errlen);
 }
 
 #define I64(buf, v) (snprintf(buf, sizeof(buf), "\x01%lld", (long long)(v)), buf)
@@ -177,13 +191,13 @@ json_t *db_vm_list(void)
 	return arr;
 }
 
-static int vm_write(const char *sql, const char *name, const json_t *config, char *err,
+static int vm_write(const char *sql, const char *name, const json_t *config, int64_t *id, char *err,
 		    size_t errlen)
 {
 	char *text = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!text)
 		return errorf(err, errlen, "inventory: out of memory");
-	int n = run(sql, (const char *[]){text, name, NULL}, err, errlen);
+	int n = run_id(sql, (const char *[]){text, name, NULL}, id, err, errlen);
 	free(text);
 	if (n == 0)
 		return errorf(err, errlen, "%s: no such VM", name);
@@ -193,15 +207,14 @@ static int vm_write(const char *sql, const char *name, const json_t *config, cha
 int db_vm_add(const json_t *config, int64_t *id, char *err, size_t errlen)
 {
 	const char *name = json_string_value(json_object_get(config, "name"));
-	if (vm_write("INSERT INTO vms(config, name) VALUES(?, ?)", name, config, err, errlen) < 0)
-		return -1;
-	*id = sqlite3_last_insert_rowid(db);
-	return 0;
+	return vm_write("INSERT INTO vms(config, name) VALUES(?, ?)", name, config, id, err,
+			errlen);
 }
 
 int db_vm_update(const char *name, const json_t *config, char *err, size_t errlen)
 {
-	return vm_write("UPDATE vms SET config = ? WHERE name = ?", name, config, err, errlen);
+	return vm_write("UPDATE vms SET config = ? WHERE name = ?", name, config, NULL, err,
+			errlen);
 }
 
 int db_vm_remove(const char *name, char *err, size_t errlen)

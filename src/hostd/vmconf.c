@@ -4,6 +4,7 @@
 #include "hostd/datastore.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,8 +25,10 @@ int vmconf_valid_name(const char *name)
 static int check_dspath(const char *field, const char *s, char *err, size_t errlen)
 {
 	const char *slash = strchr(s, '/');
-	char e[256];
-	if (!slash || slash == s || slash - s > 63)
+	char e[256], ds[64] = "";
+	if (slash && slash - s < (ptrdiff_t)sizeof(ds))
+		memcpy(ds, s, (size_t)(slash - s));
+	if (!slash || !vmconf_valid_name(ds))
 		return errorf(err, errlen, "%s: want DATASTORE/PATH, e.g. local/web1/disk0.img",
 			      field);
 	if (ds_path_check(slash + 1, 0, e, sizeof(e)) < 0)
@@ -154,6 +157,14 @@ static json_t *build_nics(const json_t *v, const char *name, char *err, size_t e
 			default_mac(name, i, m);
 		for (char *p = m; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(
+				json_string_value(json_object_get(json_array_get(out, j), "mac")),
+				m) == 0) {
+				errorf(err, errlen, "nics[%zu].mac: %s is already NIC %zu's", i, m,
+				       j);
+				goto bad;
+			}
 		json_array_append_new(out, json_pack("{s:s}", "mac", m));
 	}
 	return out;

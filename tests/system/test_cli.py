@@ -1,0 +1,102 @@
+"""The keel CLI against a booted product appliance: tables and --json, the
+credentials file's mode, certificate pinning (a wrong fingerprint sends no
+password), and the exit codes (0 ok, 1 the API refused, 2 usage)."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from api import FINGERPRINT_RX, PASSWORD_RX
+from harness import ROOT
+
+KEEL = os.path.join(ROOT, "build", "src", "cli", "keel")
+
+
+@pytest.fixture
+def cli(boot, disk, tmp_path):
+    host = boot("product", disk)
+    password = host.wait_for(PASSWORD_RX).group(1)
+    fingerprint = host.wait_for(FINGERPRINT_RX).group(1)
+    host.wait_for(r"keel-hostd: API ready")
+    creds = tmp_path / "creds"
+    creds.write_text(f"host=127.0.0.1:{host.api_port}\nuser=root\npassword={password}\n"
+                     f"fingerprint={fingerprint}\n")
+    creds.chmod(0o600)
+
+    def run(*args, env=None, creds_file=str(creds)):
+        e = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
+        e.update(env or {})
+        pre = ["--credentials", creds_file] if creds_file else []
+        return subprocess.run([KEEL, *pre, *args], capture_output=True, text=True, env=e,
+                              timeout=300)
+
+    run.host, run.password, run.fingerprint, run.creds = host, password, fingerprint, creds
+    return run
+
+
+def test_cli(cli, tmp_path):
+    r = cli("host", "info")
+    assert r.returncode == 0 and "keel" in r.stdout and cli.fingerprint in r.stdout
+    info = json.loads(cli("--json", "host", "info").stdout)
+    assert info["certificate_sha256"] == cli.fingerprint and info["kvm"] is True
+
+    # datastore round trip through the CLI, with a disk made and listed
+    src = tmp_path / "blob"
+    src.write_bytes(os.urandom(1 << 20))
+    assert cli("datastore", "upload", str(src), "local/cli/blob").returncode == 0
+    assert cli("datastore", "upload", str(src), "local/cli/blob").returncode == 1  # exists
+    back = tmp_path / "back"
+    assert cli("datastore", "download", "local/cli/blob", str(back)).returncode == 0
+    assert back.read_bytes() == src.read_bytes()
+    assert cli("datastore", "mkdisk", "local/cli/d.img", "64M").returncode == 0
+    ls = json.loads(cli("--json", "datastore", "ls", "local/cli").stdout)
+    assert {e["name"]: e["size"] for e in ls["entries"]} == {"blob": 1 << 20, "d.img": 64 << 20}
+    assert "d.img" in cli("datastore", "ls", "local/cli").stdout
+
+    # the API refuses: exit 1 with its message
+    r = cli("vm", "create", "x", "--memory", "64", "--kernel", "local/../etc/passwd")
+    assert r.returncode == 1 and "not allowed" in r.stderr
+    r = cli("vm", "show", "nosuch")
+    assert r.returncode == 1 and "nosuch: no such VM" in r.stderr
+    r = cli("vm", "create", "v1", "--memory", "128", "--kernel", "local/cli/blob",
+            "--disk", "local/cli/d.img")
+    assert r.returncode == 0
+    vms = json.loads(cli("--json", "vm", "list").stdout)["vms"]
+    assert [(v["name"], v["state"], v["disks"]) for v in vms] == \
+        [("v1", "poweredOff", [{"path": "local/cli/d.img", "readonly": False}])]
+    assert cli("vm", "delete", "v1").returncode == 0
+
+    # usage errors: exit 2
+    assert cli("vm", "frobnicate").returncode == 2
+    assert cli("vm", "create", "x").returncode == 2  # no --memory/--kernel
+    assert cli("datastore", "mkdisk", "local/x.img", "lots").returncode == 2
+
+    # the credentials file must be private
+    cli.creds.chmod(0o644)
+    r = cli("host", "info")
+    assert r.returncode == 2 and "0600" in r.stderr
+    cli.creds.chmod(0o600)
+
+    # a wrong password: exit 1; the password from the environment
+    env = {"KEEL_HOST": f"127.0.0.1:{cli.host.api_port}", "KEEL_FINGERPRINT": cli.fingerprint}
+    r = cli("host", "info", env={**env, "KEEL_PASSWORD": "wrong"}, creds_file=None)
+    assert r.returncode == 1 and "wrong user name or password" in r.stderr
+    r = cli("host", "info", env={**env, "KEEL_PASSWORD": cli.password}, creds_file=None)
+    assert r.returncode == 0
+
+    # pinning: a wrong fingerprint stops the CLI before the password is sent
+    refused = cli.host.console().count("refused")
+    bad = "00:" * 31 + "00"
+    r = cli("--fingerprint", bad, "host", "info", env={**env, "KEEL_PASSWORD": "wrong"},
+            creds_file=None)
+    assert r.returncode == 1 and cli.fingerprint.lower().replace(":", "") in \
+        r.stderr.lower().replace(":", "")
+    assert cli.host.console().count("refused") == refused  # no login was tried
+    # no pin and no CA: refused; --insecure works, and says so
+    r = cli("host", "info", env={"KEEL_HOST": env["KEEL_HOST"], "KEEL_PASSWORD": cli.password},
+            creds_file=None)
+    assert r.returncode == 1 and "--fingerprint" in r.stderr
+    r = cli("--insecure", "host", "info",
+            env={"KEEL_HOST": env["KEEL_HOST"], "KEEL_PASSWORD": cli.password}, creds_file=None)
+    assert r.returncode == 0 and "--insecure" in r.stderr
