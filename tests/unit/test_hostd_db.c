@@ -547,7 +547,7 @@ static void test_vm_threads(void **state)
 	atomic_store(&hammer_stop, 0);
 	assert_int_equal(pthread_create(&t, NULL, hammer, NULL), 0);
 	int bad_id = 0, bad_remove = 0;
-	for (int i = 0; i < 2000; i++) {
+	for (int i = 0; i < 500; i++) {
 		snprintf(name, sizeof(name), "vm%d", i);
 		json_t *c = vm_conf(name, 1);
 		int64_t id = -1, real = -2;
