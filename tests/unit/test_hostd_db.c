@@ -561,7 +561,7 @@ static void test_vm_threads(void **state)
 	atomic_store(&hammer_stop, 1);
 	pthread_join(t, NULL);
 	if (bad_id || bad_remove)
-		fail_msg("of 2000: db_vm_add gave a wrong id %d times, db_vm_remove(\"ghost\") "
+		fail_msg("of 500: db_vm_add gave a wrong id %d times, db_vm_remove(\"ghost\") "
 			 "succeeded %d times",
 			 bad_id, bad_remove);
 }
