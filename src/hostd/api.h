@@ -6,7 +6,11 @@
 #include "hostd/datastore.h"
 #include "hostd/http.h"
 
+#include <stdio.h>
+
 extern const struct route api_routes[];
+/* The route table as a markdown table, for docs/api.md. */
+void api_print_routes(FILE *f);
 
 /* api_host.c */
 struct host_info {
@@ -15,10 +19,11 @@ struct host_info {
 	char fingerprint[96];
 	int restart_requested; /* set by POST /host/agents/restart */
 };
-void api_host_init(struct host_info *info);
+void api_host_init(struct host_info *info, const char *tls_dir);
 void api_root(struct req *r);
 void api_host(struct req *r);
 void api_host_restart(struct req *r);
+void api_host_certificate(struct req *r);
 
 /* api_datastore.c: the datastores ("local" only for now) */
 int datastores_open(char *err, size_t errlen);
@@ -38,6 +43,27 @@ void api_ds_mkdir(struct req *r);
 void api_ds_mkdisk(struct req *r);
 void api_ds_copy(struct req *r);
 void api_ds_grow(struct req *r);
+
+/* api_security.c */
+void api_privileges(struct req *r);
+void api_roles_list(struct req *r);
+void api_role_create(struct req *r);
+void api_role_show(struct req *r);
+void api_role_update(struct req *r);
+void api_role_delete(struct req *r);
+void api_users_list(struct req *r);
+void api_user_create(struct req *r);
+void api_user_show(struct req *r);
+void api_user_update(struct req *r);
+void api_user_delete(struct req *r);
+void api_permissions_list(struct req *r);
+void api_permission_put(struct req *r);
+void api_permission_delete(struct req *r);
+void api_policy_get(struct req *r);
+void api_policy_put(struct req *r);
+void api_lockdown_get(struct req *r);
+void api_lockdown_put(struct req *r);
+void api_audit(struct req *r);
 
 /* api_vm.c */
 void api_vm_list(struct req *r);

@@ -3,6 +3,7 @@
 
 #include "common/util.h"
 #include "hostd/db.h"
+#include "hostd/secret.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -11,10 +12,12 @@
 #include <unistd.h>
 
 static struct host_info *host;
+static const char *tls_dir;
 
-void api_host_init(struct host_info *info)
+void api_host_init(struct host_info *info, const char *dir)
 {
 	host = info;
+	tls_dir = dir;
 }
 
 void api_root(struct req *r)
@@ -55,4 +58,26 @@ void api_host_restart(struct req *r)
 {
 	host->restart_requested = 1;
 	reply_json(r, 202, json_pack("{s:b}", "restarting", 1));
+}
+
+void api_host_certificate(struct req *r)
+{
+	json_t *body = req_json(r);
+	const char *cert, *key;
+	char err[256], fp[96];
+	if (!body ||
+	    req_only_fields(r, body, (const char *const[]){"certificate", "key", NULL}) < 0)
+		goto out;
+	if (json_unpack(body, "{s:s,s:s}", "certificate", &cert, "key", &key) < 0) {
+		reply_error(r, 400, "want {\"certificate\": PEM string, \"key\": PEM string}");
+		goto out;
+	}
+	if (secret_tls_install(tls_dir, key, cert, fp, err, sizeof(err)) < 0) {
+		reply_error(r, 400, "%s", err);
+		goto out;
+	}
+	host->restart_requested = 1; /* to serve the new certificate */
+	reply_json(r, 202, json_pack("{s:s}", "certificate_sha256", fp));
+out:
+	json_decref(body);
 }

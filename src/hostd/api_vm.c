@@ -1,11 +1,13 @@
 #include "hostd/api.h"
 
 #include "common/util.h"
+#include "hostd/authz.h"
 #include "hostd/db.h"
 #include "hostd/vmconf.h"
 #include "hostd/vms.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
@@ -25,11 +27,17 @@ static json_t *describe(json_t *conf)
 
 void api_vm_list(struct req *r)
 {
-	json_t *list = db_vm_list();
+	json_t *list = db_vm_list(), *seen = json_array();
 	size_t i;
 	json_t *vm;
-	json_array_foreach(list, i, vm) describe(vm);
-	reply_json(r, 200, json_pack("{s:o}", "vms", list));
+	json_array_foreach(list, i, vm)
+	{
+		if (authz_allowed(r->user, "System.View",
+				  json_string_value(json_object_get(vm, "name"))))
+			json_array_append(seen, describe(vm));
+	}
+	json_decref(list);
+	reply_json(r, 200, json_pack("{s:o}", "vms", seen));
 }
 
 void api_vm_show(struct req *r)
@@ -187,6 +195,11 @@ void api_vm_delete(struct req *r)
 	vms_unlock();
 	if (r->status == 204) {
 		vms_forget(r->param[0]);
+		/* a later VM of the same name must not inherit its permissions */
+		char entity[80];
+		snprintf(entity, sizeof(entity), "vm/%s", r->param[0]);
+		db_exec("DELETE FROM permissions WHERE entity = ?", (const char *[]){entity, NULL},
+			NULL, 0);
 		size_t i;
 		json_t *d;
 		json_array_foreach(json_object_get(conf, "disks"), i, d)
@@ -218,7 +231,8 @@ void api_vm_power(struct req *r)
 	}
 	if (t)
 		timeout = (int)json_integer_value(t);
-	int status = vms_power(r->param[0], r->param[1], timeout, err, sizeof(err));
+	const char *action = strrchr(r->url, '/') + 1; /* the route ends in the action */
+	int status = vms_power(r->param[0], action, timeout, err, sizeof(err));
 	json_t *conf = status == 202 ? db_vm_get(r->param[0], NULL) : NULL;
 	if (conf)
 		reply_json(r, 202, describe(conf));

@@ -7,13 +7,53 @@
 
 static sqlite3 *db;
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, hash TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS sessions(token_hash TEXT PRIMARY KEY, user TEXT NOT NULL,"
+/* The schema, by version (PRAGMA user_version): each step runs once, in
+ * one transaction, on a database at the version before it. */
+static const char *const schema[] = {
+    /* 1: users, sessions, VMs */
+    "CREATE TABLE users(name TEXT PRIMARY KEY, hash TEXT NOT NULL);"
+    "CREATE TABLE sessions(token_hash TEXT PRIMARY KEY, user TEXT NOT NULL,"
     " source TEXT, created INTEGER NOT NULL, last_used INTEGER NOT NULL,"
     " expires INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS vms(id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " name TEXT UNIQUE NOT NULL, config TEXT NOT NULL);";
+    "CREATE TABLE vms(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " name TEXT UNIQUE NOT NULL, config TEXT NOT NULL);",
+    /* 2: access control */
+    "ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE users ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE users ADD COLUMN locked_until INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE roles(name TEXT PRIMARY KEY, privileges TEXT NOT NULL);"
+    "CREATE TABLE permissions(user TEXT NOT NULL, entity TEXT NOT NULL,"
+    " role TEXT NOT NULL, PRIMARY KEY(user, entity));"
+    "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+};
+
+static int migrate(char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int version = 0;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	/* databases made before versioning hold step 1 at version 0 */
+	if (version == 0 && sqlite3_table_column_metadata(db, NULL, "vms", "config", NULL, NULL,
+							  NULL, NULL, NULL) == SQLITE_OK)
+		version = 1;
+	for (int v = version; v < (int)ARRAY_SIZE(schema); v++) {
+		char *msg = NULL, pragma[40];
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d;", v + 1);
+		if (sqlite3_exec(db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, schema[v], NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, pragma, NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+			errorf(err, errlen, "schema version %d: %s", v + 1, msg ? msg : "failed");
+			sqlite3_free(msg);
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
 
 int db_open(const char *path, char *err, size_t errlen)
 {
@@ -26,10 +66,13 @@ int db_open(const char *path, char *err, size_t errlen)
 	sqlite3_busy_timeout(db, 5000);
 	char *msg = NULL;
 	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
-			 &msg) != SQLITE_OK ||
-	    sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+			 &msg) != SQLITE_OK) {
 		errorf(err, errlen, "%s: %s", path, msg ? msg : "cannot set up");
 		sqlite3_free(msg);
+		db_close();
+		return -1;
+	}
+	if (migrate(err, errlen) < 0) {
 		db_close();
 		return -1;
 	}
@@ -89,7 +132,40 @@ static int run(const char *sql, const char *const args[], char *err, size_t errl
 	return run_id(sql, args, NULL, err, errlen);
 }
 
-#define I64(buf, v) (snprintf(buf, sizeof(buf), "\x01%lld", (long long)(v)), buf)
+int db_exec(const char *sql, const char *const args[], char *err, size_t errlen)
+{
+	return run(sql, args, err, errlen);
+}
+
+json_t *db_rows(const char *sql, const char *const args[])
+{
+	json_t *rows = json_array();
+	sqlite3_stmt *st = prep(sql, args);
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		json_t *row = json_object();
+		for (int i = 0; i < sqlite3_column_count(st); i++) {
+			const char *col = sqlite3_column_name(st, i);
+			switch (sqlite3_column_type(st, i)) {
+			case SQLITE_INTEGER:
+				json_object_set_new(row, col,
+						    json_integer(sqlite3_column_int64(st, i)));
+				break;
+			case SQLITE_NULL:
+				json_object_set_new(row, col, json_null());
+				break;
+			default:
+				json_object_set_new(
+				    row, col,
+				    json_string((const char *)sqlite3_column_text(st, i)));
+			}
+		}
+		json_array_append_new(rows, row);
+	}
+	sqlite3_finalize(st);
+	return rows;
+}
+
+#define I64(buf, v) DB_INT(buf, v)
 
 int db_user_hash(const char *user, char *hash, size_t hashlen)
 {

@@ -9,9 +9,18 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 int db_open(const char *path, char *err, size_t errlen);
 void db_close(void);
+
+/* For modules with tables of their own (authz.c): one statement with text
+ * arguments (a NULL-terminated list; DB_INT() makes an integer argument).
+ * db_exec returns the number of changed rows or -1; db_rows returns the
+ * rows as a JSON array of objects keyed by column name. */
+#define DB_INT(buf, v) (snprintf(buf, sizeof(buf), "\x01%lld", (long long)(v)), buf)
+int db_exec(const char *sql, const char *const args[], char *err, size_t errlen);
+json_t *db_rows(const char *sql, const char *const args[]);
 
 /* Users: the stored yescrypt hash of `user`, or -1 when there is none. */
 int db_user_hash(const char *user, char *hash, size_t hashlen);

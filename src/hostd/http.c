@@ -1,6 +1,8 @@
 #include "hostd/http.h"
 
 #include "common/log.h"
+#include "hostd/audit.h"
+#include "hostd/authz.h"
 #include "hostd/session.h"
 
 #include <arpa/inet.h>
@@ -271,6 +273,14 @@ static void begin(struct req *r, const char *url)
 		reply_error(r, 401, "a valid session token is needed (POST /api/v1/session)");
 		return;
 	}
+	const char *priv = r->route->privilege;
+	const char *vm =
+	    r->route->entity && strcmp(r->route->entity, "vm") == 0 ? r->param[0] : NULL;
+	if (priv && !authz_allowed(r->user, priv, vm)) {
+		reply_error(r, 403, "%s lacks the privilege %s on %s%s", r->user, priv,
+			    vm ? "vm/" : "the host", vm ? vm : "");
+		return;
+	}
 	if (r->route->flags & ROUTE_UPLOAD) {
 		r->route->handler(r); /* opens r->up, or replies */
 		r->uploading = !r->resp;
@@ -318,6 +328,29 @@ static void finish(struct req *r)
 		reply_error(r, 500, "no reply");
 }
 
+/* Every state-changing request, every login and every refusal of
+ * authentication or authorization goes to the audit log. */
+static void audit_request(struct req *r)
+{
+	int login = r->route && r->route->handler == api_session_login;
+	if (strcmp(r->method, "GET") == 0 && !login && r->status != 401 && r->status != 403)
+		return;
+	char target[DS_PATH_MAX + 80] = "host", action[DS_PATH_MAX + 80];
+	const char *ent = r->route ? r->route->entity : NULL;
+	if (ent && r->param[0])
+		snprintf(target, sizeof(target), "%s%s%s%s%s", strcmp(ent, "datastore") ? ent : "",
+			 strcmp(ent, "datastore") ? "/" : "", r->param[0], r->param[1] ? "/" : "",
+			 r->param[1] ? r->param[1] : "");
+	snprintf(action, sizeof(action), "%s %s", r->method, r->url);
+	const char *result = r->audit_result   ? r->audit_result
+			     : r->status < 400 ? "ok"
+			     : r->status == 401 || r->status == 403 || r->status == 429 ? "denied"
+											: "failed";
+	if (audit_write(r->user, r->source, login ? "login" : action, target, result,
+			(int)r->status) < 0)
+		log_msg("audit: cannot write an entry (%s %s by %s)", action, result, r->user);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *data,
 				  size_t *size, void **ctx)
@@ -332,7 +365,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		r->conn = c;
 		r->method = method;
 		r->up.fd = -1;
+		r->url = strdup(url);
 		*ctx = r;
+		if (!r->url)
+			return MHD_NO;
 		begin(r, url);
 	} else if (*size) {
 		take_data(r, data, *size);
@@ -343,6 +379,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (r->resp && !r->status_sent) {
 		r->status_sent = 1;
+		audit_request(r);
 		return MHD_queue_response(c, r->status, r->resp);
 	}
 	return MHD_YES;
@@ -362,6 +399,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ctx,
 	if (r->resp)
 		MHD_destroy_response(r->resp);
 	free_params(r);
+	free(r->url);
 	free(r->body);
 	free(r);
 	*ctx = NULL;

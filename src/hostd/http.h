@@ -23,8 +23,11 @@ struct req {
 	struct MHD_Connection *conn;
 	const char *method;
 	const struct route *route;
+	char *url;		      /* the path, URL-decoded */
 	char *param[HTTP_MAX_PARAMS]; /* the route's captures, URL-decoded */
-	char user[64];		      /* who is authenticated ("" for none) */
+	char user[64];		      /* who is authenticated ("" for none; for a
+				       * login, who tries, for the audit log) */
+	const char *audit_result;     /* overrides ok/failed/denied when set */
 	char token_hash[65];
 	char source[64]; /* the client's address */
 	char *body;	 /* JSON body as received */
@@ -50,11 +53,17 @@ enum route_flags {
 
 struct route {
 	const char *method;
-	/* "/api/v1/vms/{}/power/{}": {} captures one segment, a trailing {*}
+	/* "/api/v1/vms/{}/console": {} captures one segment, a trailing {*}
 	 * the rest of the path (possibly empty) */
 	const char *pattern;
 	void (*handler)(struct req *r);
 	int flags;
+	/* the privilege the caller needs (authz.h); NULL: any logged-in user */
+	const char *privilege;
+	/* what the first capture names: "vm" (the privilege is checked on
+	 * that VM), "datastore", "user", "role", "session"; NULL: the host.
+	 * The audit log's target is made from it. */
+	const char *entity;
 };
 
 /* Starts serving `routes` (terminated by a NULL method) on `port`, with the

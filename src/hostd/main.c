@@ -12,6 +12,8 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "hostd/api.h"
+#include "hostd/audit.h"
+#include "hostd/console.h"
 #include "hostd/db.h"
 #include "hostd/secret.h"
 #include "hostd/session.h"
@@ -41,10 +43,14 @@ static void die(const char *what, const char *err)
 int main(int argc, char **argv)
 {
 	unsigned port = 443;
-	if (argc == 3 && strcmp(argv[1], "--port") == 0)
+	if (argc == 2 && strcmp(argv[1], "--routes") == 0) {
+		api_print_routes(stdout); /* for docs/api.md */
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "--port") == 0) {
 		port = (unsigned)atoi(argv[2]);
-	else if (argc != 1) {
-		fprintf(stderr, "usage: keel-hostd [--port N]\n");
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: keel-hostd [--port N | --routes]\n");
 		return 2;
 	}
 	log_init("keel-hostd", 1);
@@ -63,6 +69,8 @@ int main(int argc, char **argv)
 	char err[512], pw[64];
 	if (db_open(CONFIG_DIR "/keel.db", err, sizeof(err)) < 0)
 		die("inventory", err);
+	if (audit_init("/scratch/log", err, sizeof(err)) < 0)
+		die("audit log", err);
 	if (session_init_root(pw, sizeof(pw), err, sizeof(err)) < 0)
 		die("root account", err);
 	if (*pw) {
@@ -89,7 +97,9 @@ int main(int argc, char **argv)
 		write_file(BOOT_MARK, "", 0, 0644);
 		vms_autostart();
 	}
-	api_host_init(&host);
+	if (console_start(CONSOLE_SOCKET, err, sizeof(err)) < 0)
+		die("console socket", err);
+	api_host_init(&host, CONFIG_DIR "/tls");
 	if (http_start(port, key, cert, api_routes, err, sizeof(err)) < 0)
 		die("API", err);
 	explicit_bzero(key, strlen(key));

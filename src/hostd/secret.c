@@ -297,6 +297,53 @@ static int key_matches(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key)
 	return na == nb && memcmp(a, b, na) == 0;
 }
 
+/* Parses a PEM certificate and key into crt and key; NULL when they are a
+ * usable pair (both parse, the key is the certificate's, and the certificate
+ * is valid now), else what is wrong. */
+static const char *pair_problem(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key,
+				const gnutls_datum_t *cd, const gnutls_datum_t *kd)
+{
+	if (gnutls_x509_crt_import(crt, cd, GNUTLS_X509_FMT_PEM) < 0)
+		return "the certificate is not a PEM X.509 certificate";
+	if (gnutls_x509_privkey_import(key, kd, GNUTLS_X509_FMT_PEM) < 0)
+		return "the key is not a PEM private key";
+	if (!key_matches(crt, key))
+		return "the key is not the certificate's";
+	time_t now = time(NULL), exp = gnutls_x509_crt_get_expiration_time(crt);
+	if (exp == (time_t)-1 || exp <= now)
+		return "the certificate has expired";
+	if (gnutls_x509_crt_get_activation_time(crt) > now)
+		return "the certificate is not valid yet";
+	return NULL;
+}
+
+int secret_tls_install(const char *dir, const char *key_pem, const char *cert_pem,
+		       char fingerprint[96], char *err, size_t errlen)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_x509_privkey_t key = NULL;
+	gnutls_datum_t kd = {(unsigned char *)key_pem, (unsigned)strnlen(key_pem, PEM_MAX)};
+	gnutls_datum_t cd = {(unsigned char *)cert_pem, (unsigned)strnlen(cert_pem, PEM_MAX)};
+	int ret = -1;
+	const char *why = "out of memory";
+	if (gnutls_x509_crt_init(&crt) >= 0 && gnutls_x509_privkey_init(&key) >= 0)
+		why = pair_problem(crt, key, &cd, &kd);
+	if (!why && fingerprint_of(crt, fingerprint) < 0)
+		why = "cannot compute the fingerprint";
+	if (why)
+		errorf(err, errlen, "%s", why);
+	else if (write_atomic(dir, "host.key", key_pem, 0600) < 0 ||
+		 write_atomic(dir, "host.crt", cert_pem, 0644) < 0)
+		errorf(err, errlen, "%s: cannot write the TLS identity: %s", dir, strerror(errno));
+	else
+		ret = 0;
+	if (key)
+		gnutls_x509_privkey_deinit(key);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	return ret;
+}
+
 /* Loads an existing pair. Returns 0 when usable (outputs filled), 1 when
  * missing or unusable (to be replaced), -1 on an I/O error that must not
  * lead to replacing the files (err filled). */
@@ -330,11 +377,7 @@ static int load_identity(const char *kpath, const char *cpath, char **key_pem, c
 		ret = errorf(err, errlen, "TLS identity: out of memory");
 		goto out;
 	}
-	if (gnutls_x509_crt_import(crt, &cd, GNUTLS_X509_FMT_PEM) < 0 ||
-	    gnutls_x509_privkey_import(key, &kd, GNUTLS_X509_FMT_PEM) < 0 || !key_matches(crt, key))
-		goto out;
-	time_t exp = gnutls_x509_crt_get_expiration_time(crt);
-	if (exp == (time_t)-1 || exp <= time(NULL))
+	if (pair_problem(crt, key, &cd, &kd))
 		goto out;
 	/* Re-exported, so that what is returned is exactly what was parsed. */
 	if (gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &kout) < 0 ||

@@ -35,6 +35,12 @@ void secret_sha256_hex(const void *data, size_t len, char out[65]);
 int secret_tls_identity(const char *dir, const char *hostname, char **key_pem, char **cert_pem,
 			char fingerprint[96], int *created, char *err, size_t errlen);
 
+/* Replaces the TLS identity in `dir` with the given PEM key and certificate,
+ * once they are checked: both parse, the key is the certificate's, and the
+ * certificate is valid now. Nothing is written otherwise (err says why). */
+int secret_tls_install(const char *dir, const char *key_pem, const char *cert_pem,
+		       char fingerprint[96], char *err, size_t errlen);
+
 /* SHA-256 fingerprint (format as above) of a PEM certificate. */
 int secret_cert_fingerprint(const char *cert_pem, char fingerprint[96], char *err, size_t errlen);
 

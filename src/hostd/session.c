@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "hostd/authz.h"
 #include "hostd/db.h"
 #include "hostd/secret.h"
 
@@ -95,6 +96,7 @@ void api_session_login(struct req *r)
 		goto out;
 	}
 	time_t now = time(NULL);
+	str_copy(r->user, sizeof(r->user), user); /* for the audit log */
 	long wait = blocked_for(r->source, now);
 	if (wait > 0) {
 		char retry[24];
@@ -104,17 +106,24 @@ void api_session_login(struct req *r)
 		MHD_add_response_header(r->resp, "Retry-After", retry);
 		goto out;
 	}
-	char hash[256];
-	int ok =
-	    db_user_hash(user, hash, sizeof(hash)) == 0 && secret_check_password(password, hash);
-	record_result(r->source, now, ok);
-	if (!ok) {
-		log_msg("login of '%.64s' from %s refused", user, r->source);
-		sleep(1); /* slows guessing; this connection's thread only */
-		reply_error(r, 401, "wrong user name or password");
+	char err[256];
+	const char *why;
+	int status = authz_login_check(user, password, now, &why, err, sizeof(err));
+	record_result(r->source, now, status == 0);
+	if (status) {
+		log_msg("login of '%.64s' from %s refused (%s)", user, r->source, why);
+		if (status == 401)
+			sleep(1); /* slows guessing; this connection's thread only */
+		r->audit_result = why;
+		if (status == 403)
+			reply_json(r, 403,
+				   json_pack("{s:{s:s,s:s}}", "error", "code", "lockdown",
+					     "message", err));
+		else
+			reply_error(r, (unsigned)status, "%s", err);
 		goto out;
 	}
-	char token[65], token_hash[65], err[256];
+	char token[65], token_hash[65];
 	if (secret_token(token) < 0) {
 		reply_error(r, 500, "cannot make a token");
 		goto out;
@@ -148,4 +157,61 @@ int session_authenticate(struct req *r, const char *authorization)
 	secret_sha256_hex(token, 64, r->token_hash);
 	return db_session_check(r->token_hash, time(NULL), SESSION_IDLE_S, r->user,
 				sizeof(r->user));
+}
+
+void api_session_password(struct req *r)
+{
+	json_t *body = req_json(r), *upd = NULL;
+	const char *cur = NULL, *pw = NULL;
+	char hash[256], err[256];
+	if (!body ||
+	    req_only_fields(r, body,
+			    (const char *const[]){"current_password", "new_password", NULL}) < 0)
+		goto out;
+	if (json_unpack(body, "{s:s,s:s}", "current_password", &cur, "new_password", &pw) < 0) {
+		reply_error(r, 400,
+			    "want {\"current_password\": string, \"new_password\": string}");
+		goto out;
+	}
+	if (db_user_hash(r->user, hash, sizeof(hash)) < 0 || !secret_check_password(cur, hash)) {
+		reply_error(r, 403, "current_password: wrong password");
+		goto out;
+	}
+	upd = json_pack("{s:s}", "password", pw);
+	int status = authz_user_update(r->user, upd, err, sizeof(err));
+	if (status != 200)
+		reply_error(r, (unsigned)status, "%s", err);
+	else
+		reply_empty(r, 204);
+out:
+	json_decref(upd);
+	json_decref(body);
+}
+
+void api_sessions(struct req *r)
+{
+	char now[32];
+	json_t *rows = db_rows("SELECT substr(token_hash, 1, 16) AS id, user, source, created,"
+			       " last_used FROM sessions WHERE expires > ? ORDER BY created",
+			       (const char *[]){DB_INT(now, time(NULL)), NULL});
+	reply_json(r, 200, json_pack("{s:o}", "sessions", rows));
+}
+
+void api_session_revoke(struct req *r)
+{
+	char err[256], pattern[32];
+	const char *id = r->param[0];
+	if (strlen(id) != 16 || strspn(id, "0123456789abcdef") != 16) {
+		reply_error(r, 400, "%s: a session id is 16 hex digits", id);
+		return;
+	}
+	snprintf(pattern, sizeof(pattern), "%s*", id);
+	int n = db_exec("DELETE FROM sessions WHERE token_hash GLOB ?",
+			(const char *[]){pattern, NULL}, err, sizeof(err));
+	if (n < 0)
+		reply_error(r, 500, "%s", err);
+	else if (n == 0)
+		reply_error(r, 404, "%s: no such session", id);
+	else
+		reply_empty(r, 204);
 }

@@ -10,7 +10,7 @@
 
 #define SESSION_IDLE_S	    (30 * 60)
 #define SESSION_MAX_S	    (12 * 60 * 60)
-#define SESSION_MAX_FAILS   5
+#define SESSION_MAX_FAILS   10
 #define SESSION_FAIL_WINDOW 60
 
 /* Makes sure root has a password: on a host without one, generates one,
@@ -24,5 +24,8 @@ int session_authenticate(struct req *r, const char *authorization);
 
 void api_session_login(struct req *r);
 void api_session_logout(struct req *r);
+void api_session_password(struct req *r);
+void api_sessions(struct req *r);
+void api_session_revoke(struct req *r);
 
 #endif

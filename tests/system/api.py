@@ -73,6 +73,7 @@ class Api:
     def login(self, user, password):
         self.token = None
         self.token = self.call("POST", "/session", {"user": user, "password": password})["token"]
+        self.password = password
         return self
 
 

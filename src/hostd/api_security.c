@@ -1,0 +1,212 @@
+#include "hostd/api.h"
+
+#include "common/log.h"
+#include "hostd/audit.h"
+#include "hostd/authz.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Replies `ok` (a JSON body, or none for 204) when status is a success,
+ * else the error in err. */
+static void reply_status(struct req *r, int status, const char *err, json_t *ok)
+{
+	if (status >= 400) {
+		json_decref(ok);
+		reply_error(r, (unsigned)status, "%s", err);
+	} else if (ok) {
+		reply_json(r, (unsigned)status, ok);
+	} else {
+		reply_empty(r, (unsigned)status);
+	}
+}
+
+void api_privileges(struct req *r)
+{
+	json_t *arr = json_array();
+	for (const struct privilege *p = authz_privileges; p->name; p++)
+		json_array_append_new(
+		    arr, json_pack("{s:s,s:s}", "name", p->name, "description", p->description));
+	reply_json(r, 200, json_pack("{s:o}", "privileges", arr));
+}
+
+void api_roles_list(struct req *r)
+{
+	reply_json(r, 200, json_pack("{s:o}", "roles", authz_roles()));
+}
+
+void api_role_show(struct req *r)
+{
+	json_t *role = authz_role(r->param[0]);
+	if (role)
+		reply_json(r, 200, role);
+	else
+		reply_error(r, 404, "%s: no such role", r->param[0]);
+}
+
+static void role_put(struct req *r, const char *name, int create)
+{
+	json_t *body = req_json(r);
+	const char *const fields[] = {"name", "privileges", NULL};
+	char err[256];
+	if (!body || req_only_fields(r, body, create ? fields : fields + 1) < 0)
+		goto out;
+	if (create && !(name = json_string_value(json_object_get(body, "name")))) {
+		reply_error(r, 400, "name: a string is needed");
+		goto out;
+	}
+	int status =
+	    authz_role_put(name, json_object_get(body, "privileges"), create, err, sizeof(err));
+	reply_status(r, status, err, status < 400 ? authz_role(name) : NULL);
+out:
+	json_decref(body);
+}
+
+void api_role_create(struct req *r)
+{
+	role_put(r, NULL, 1);
+}
+
+void api_role_update(struct req *r)
+{
+	role_put(r, r->param[0], 0);
+}
+
+void api_role_delete(struct req *r)
+{
+	char err[256];
+	reply_status(r, authz_role_remove(r->param[0], err, sizeof(err)), err, NULL);
+}
+
+void api_users_list(struct req *r)
+{
+	reply_json(r, 200, json_pack("{s:o}", "users", authz_users(time(NULL))));
+}
+
+void api_user_show(struct req *r)
+{
+	json_t *u = authz_user(r->param[0], time(NULL));
+	if (u)
+		reply_json(r, 200, u);
+	else
+		reply_error(r, 404, "%s: no such user", r->param[0]);
+}
+
+void api_user_create(struct req *r)
+{
+	json_t *body = req_json(r);
+	const char *name, *pw;
+	char err[256];
+	if (!body || req_only_fields(r, body, (const char *const[]){"name", "password", NULL}) < 0)
+		goto out;
+	if (json_unpack(body, "{s:s,s:s}", "name", &name, "password", &pw) < 0) {
+		reply_error(r, 400, "want {\"name\": string, \"password\": string}");
+		goto out;
+	}
+	int status = authz_user_add(name, pw, err, sizeof(err));
+	reply_status(r, status, err, status < 400 ? authz_user(name, time(NULL)) : NULL);
+out:
+	json_decref(body);
+}
+
+void api_user_update(struct req *r)
+{
+	json_t *body = req_json(r);
+	char err[256];
+	if (!body)
+		return;
+	int status = authz_user_update(r->param[0], body, err, sizeof(err));
+	reply_status(r, status, err, status < 400 ? authz_user(r->param[0], time(NULL)) : NULL);
+	json_decref(body);
+}
+
+void api_user_delete(struct req *r)
+{
+	char err[256];
+	reply_status(r, authz_user_remove(r->param[0], err, sizeof(err)), err, NULL);
+}
+
+void api_permissions_list(struct req *r)
+{
+	reply_json(r, 200, json_pack("{s:o}", "permissions", authz_permissions()));
+}
+
+void api_permission_put(struct req *r)
+{
+	json_t *body = req_json(r);
+	const char *user, *entity, *role;
+	char err[256];
+	if (!body ||
+	    req_only_fields(r, body, (const char *const[]){"user", "entity", "role", NULL}) < 0)
+		goto out;
+	if (json_unpack(body, "{s:s,s:s,s:s}", "user", &user, "entity", &entity, "role", &role) <
+	    0) {
+		reply_error(r, 400,
+			    "want {\"user\": string, \"entity\": string, \"role\": string}");
+		goto out;
+	}
+	int status = authz_permission_put(user, entity, role, err, sizeof(err));
+	reply_status(r, status, err,
+		     json_pack("{s:s,s:s,s:s}", "user", user, "entity", entity, "role", role));
+out:
+	json_decref(body);
+}
+
+void api_permission_delete(struct req *r)
+{
+	const char *entity = req_query(r, "entity");
+	char err[256];
+	if (!entity) {
+		reply_error(r, 400, "entity: needed as ?entity=host or ?entity=vm/NAME");
+		return;
+	}
+	reply_status(r, authz_permission_remove(r->param[0], entity, err, sizeof(err)), err, NULL);
+}
+
+void api_policy_get(struct req *r)
+{
+	reply_json(r, 200, authz_policy_json());
+}
+
+void api_policy_put(struct req *r)
+{
+	json_t *body = req_json(r);
+	char err[256];
+	if (!body)
+		return;
+	int status = authz_policy_put(body, err, sizeof(err));
+	reply_status(r, status, err, status < 400 ? authz_policy_json() : NULL);
+	json_decref(body);
+}
+
+void api_lockdown_get(struct req *r)
+{
+	reply_json(r, 200, authz_lockdown());
+}
+
+void api_lockdown_put(struct req *r)
+{
+	json_t *body = req_json(r);
+	char err[256];
+	if (!body)
+		return;
+	int status = authz_lockdown_put(body, err, sizeof(err));
+	if (status < 400)
+		log_msg("lockdown: %s by %s from %s",
+			json_string_value(json_object_get(body, "mode")), r->user, r->source);
+	reply_status(r, status, err, status < 400 ? authz_lockdown() : NULL);
+	json_decref(body);
+}
+
+void api_audit(struct req *r)
+{
+	const char *l = req_query(r, "lines");
+	char *end;
+	long lines = l ? strtol(l, &end, 10) : 100;
+	if (l && (*l == '\0' || *end || lines < 1 || lines > 10000)) {
+		reply_error(r, 400, "lines: an integer from 1 to 10000");
+		return;
+	}
+	reply_json(r, 200, json_pack("{s:o}", "entries", audit_tail((size_t)lines)));
+}

@@ -1,0 +1,421 @@
+#include "hostd/audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+#define AUDIT_NAME    "audit.log"
+#define AUDIT_MODE    0640
+#define TAIL_MAX      10000	     /* audit_tail clamps `lines` to this */
+#define FIELD_MAX     1024	     /* bytes of one string field, after cleaning */
+#define TAIL_BLOCK    (64 * 1024)    /* audit_tail reads backwards in blocks of this */
+#define TAIL_LINE_MAX (64 * 1024)    /* longer lines are skipped by audit_tail */
+#define REPLACEMENT   "\xEF\xBF\xBD" /* U+FFFD, for bytes that are not UTF-8 */
+
+/* The folder, as an open descriptor (for openat, renameat and fsync), and
+ * the mutex that serialises every write and rotation. */
+static pthread_mutex_t audit_lock = PTHREAD_MUTEX_INITIALIZER;
+static int audit_dirfd = -1;
+static char audit_dir[PATH_MAX];
+
+/* --- folder --------------------------------------------------------------- */
+
+/* Makes a newly created folder's own entry durable: fsyncs its parent. */
+static void sync_parent(const char *path)
+{
+	char copy[PATH_MAX];
+	if (str_copy(copy, sizeof(copy), path) < 0)
+		return;
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fsync(fd) < 0)
+		log_errno("audit: fsync of the parent of %s", path);
+	close(fd);
+}
+
+int audit_init(const char *logdir, char *err, size_t errlen)
+{
+	if (!logdir || !*logdir)
+		return errorf(err, errlen, "audit: no log folder");
+	if (strlen(logdir) >= sizeof(audit_dir))
+		return errorf(err, errlen, "audit: log folder name too long");
+	if (mkdir(logdir, 0750) == 0)
+		sync_parent(logdir);
+	else if (errno != EEXIST)
+		return errorf(err, errlen, "audit: creating %s: %s", logdir, strerror(errno));
+	int fd = open(logdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errorf(err, errlen, "audit: opening %s: %s", logdir, strerror(errno));
+
+	pthread_mutex_lock(&audit_lock);
+	int old = audit_dirfd;
+	audit_dirfd = fd;
+	str_copy(audit_dir, sizeof(audit_dir), logdir);
+	pthread_mutex_unlock(&audit_lock);
+	if (old >= 0)
+		close(old);
+	return 0;
+}
+
+/* The name of file number i: audit.log (0), audit.log.1, ... */
+static void log_name(char *buf, size_t n, int i)
+{
+	if (i == 0)
+		snprintf(buf, n, AUDIT_NAME);
+	else
+		snprintf(buf, n, AUDIT_NAME ".%d", i);
+}
+
+/* --- one entry ------------------------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence at s (of n bytes), or 0 if there is
+ * none. Same rules as jansson: no overlong forms, no surrogates, nothing
+ * above U+10FFFF. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t need;
+	unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		need = 2;
+	else if (c >= 0xE0 && c <= 0xEF) {
+		need = 3;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		need = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	} else
+		return 0;
+	if (n < need || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < need; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return need;
+}
+
+/* A copy of s (NULL counts as "") that jansson accepts: bytes that are not
+ * UTF-8 become U+FFFD, and it is cut (at a character boundary) to at most
+ * FIELD_MAX bytes, so that a line always stays well below TAIL_LINE_MAX
+ * even when every byte is a control character escaped as \u00XX. */
+static json_t *clean_string(const char *s)
+{
+	char out[FIELD_MAX + 1];
+	size_t o = 0;
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)p);
+	while (n > 0) {
+		size_t k = utf8_len(p, n);
+		const void *src = p;
+		size_t w = k;
+		if (k == 0) {
+			src = REPLACEMENT;
+			w = sizeof(REPLACEMENT) - 1;
+			k = 1;
+		}
+		if (o + w > FIELD_MAX)
+			break;
+		memcpy(out + o, src, w);
+		o += w;
+		p += k;
+		n -= k;
+	}
+	out[o] = '\0';
+	return json_stringn(out, o);
+}
+
+/* The entry as one compact JSON line ending in '\n', preceded by another
+ * '\n' (for append_locked), malloc'd; or NULL. *len_out counts both. */
+static char *format_line(const char *user, const char *source, const char *action,
+			 const char *target, const char *result, int status, size_t *len_out)
+{
+	char when[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	if (!gmtime_r(&now, &tm) || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return NULL;
+	/* "o" steals the reference, and json_pack releases what it was given
+	 * when it fails (also for a NULL from clean_string). */
+	json_t *obj =
+	    json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "time", when, "user", clean_string(user),
+		      "source", clean_string(source), "action", clean_string(action), "target",
+		      clean_string(target), "result", clean_string(result));
+	if (!obj)
+		return NULL;
+	if (status != 0 && json_object_set_new(obj, "status", json_integer(status)) < 0) {
+		json_decref(obj);
+		return NULL;
+	}
+	size_t len = json_dumpb(obj, NULL, 0, JSON_COMPACT);
+	char *line = len ? malloc(len + 2) : NULL;
+	if (line && json_dumpb(obj, line + 1, len, JSON_COMPACT) != len) {
+		free(line);
+		line = NULL;
+	}
+	json_decref(obj);
+	if (!line)
+		return NULL;
+	line[0] = '\n';
+	line[len + 1] = '\n';
+	*len_out = len + 2;
+	return line;
+}
+
+/* audit.log → audit.log.1, the older ones one further (audit.log.AUDIT_KEEP
+ * is overwritten, i.e. dropped), then the folder is fsynced. Returns -1 if
+ * audit.log itself could not be moved (the caller then keeps appending to
+ * it rather than lose the entry). Called with the lock held. */
+static int rotate_locked(int dirfd)
+{
+	char from[32], to[32];
+	for (int i = AUDIT_KEEP; i >= 1; i--) {
+		log_name(from, sizeof(from), i - 1);
+		log_name(to, sizeof(to), i);
+		if (renameat(dirfd, from, dirfd, to) < 0 && (errno != ENOENT || i == 1)) {
+			log_errno("audit: renaming %s/%s", audit_dir, from);
+			return -1;
+		}
+	}
+	if (fsync(dirfd) < 0)
+		log_errno("audit: fsync of %s", audit_dir);
+	return 0;
+}
+
+/* Appends one whole line with a single write() and fdatasyncs it; rotates
+ * first when the line would take audit.log past AUDIT_ROTATE_BYTES. `buf`
+ * is the line preceded by a '\n', which is written only when the file does
+ * not end in one (a line torn by a crash), so that the new entry is not
+ * glued to the torn one. Called with the lock held. */
+static int append_locked(const char *buf, size_t buflen)
+{
+	const char *line = buf + 1;
+	size_t len = buflen - 1;
+	int dirfd = audit_dirfd;
+	if (dirfd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	int new_entry = 0; /* a new name in the folder: fsync it too */
+	int fd = openat(dirfd, AUDIT_NAME, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		fd = openat(dirfd, AUDIT_NAME, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, AUDIT_MODE);
+		new_entry = 1;
+	}
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (st.st_size > 0 && (uint64_t)st.st_size + len > AUDIT_ROTATE_BYTES &&
+	    rotate_locked(dirfd) == 0) {
+		close(fd);
+		fd = openat(dirfd, AUDIT_NAME, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, AUDIT_MODE);
+		new_entry = 1;
+		if (fd < 0 || fstat(fd, &st) < 0)
+			goto fail;
+	}
+	char last = '\n';
+	if (st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n') {
+		line = buf;
+		len = buflen;
+	}
+
+	ssize_t n;
+	do
+		n = write(fd, line, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 || (size_t)n != len) {
+		int e = n < 0 ? errno : ENOSPC;
+		/* a part of a line would corrupt the next one: take it back */
+		if (n > 0 && ftruncate(fd, st.st_size) < 0)
+			log_errno("audit: truncating a partial line in %s/%s", audit_dir,
+				  AUDIT_NAME);
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (fdatasync(fd) < 0)
+		goto fail;
+	if (close(fd) < 0)
+		return -1;
+	if (new_entry && fsync(dirfd) < 0)
+		return -1;
+	return 0;
+fail:;
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	errno = e;
+	return -1;
+}
+
+int audit_write(const char *user, const char *source, const char *action, const char *target,
+		const char *result, int status)
+{
+	pthread_mutex_lock(&audit_lock);
+	/* formatted under the lock, so that the times in the file are in order */
+	size_t len = 0;
+	char *line = format_line(user, source, action, target, result, status, &len);
+	int rc = line ? append_locked(line, len) : -1;
+	pthread_mutex_unlock(&audit_lock);
+	free(line);
+	return rc;
+}
+
+/* --- reading back ----------------------------------------------------------- */
+
+struct tail {
+	json_t **got; /* got[want - count .. want - 1]: newest at the end */
+	size_t want, count;
+	char *buf; /* TAIL_BLOCK + TAIL_LINE_MAX bytes */
+};
+
+/* One line (without its '\n'): kept if it is a JSON object. */
+static void tail_take(struct tail *t, const char *p, size_t n)
+{
+	if (n == 0 || n > TAIL_LINE_MAX || t->count >= t->want)
+		return;
+	json_t *o = json_loadb(p, n, 0, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return;
+	}
+	t->got[t->want - 1 - t->count++] = o;
+}
+
+static int pread_full(int fd, char *buf, size_t n, off_t off)
+{
+	while (n > 0) {
+		ssize_t r = pread(fd, buf, n, off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO; /* shrank under us */
+			return -1;
+		}
+		buf += r;
+		n -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+/* Reads the first `size` bytes of fd backwards, block by block, taking the
+ * lines newest first until enough are collected. The buffer holds one block
+ * plus the not yet complete line after it, which is dropped once it is
+ * longer than TAIL_LINE_MAX (and the rest of that line with it). Returns -1
+ * on a read error. */
+static int tail_file(struct tail *t, int fd, off_t size)
+{
+	off_t pos = size;
+	size_t len = 0;	  /* buf[0, len) is file[pos, pos + len) */
+	int skipping = 0; /* the line at buf[0] is too long: drop it */
+	while (pos > 0 && t->count < t->want) {
+		size_t chunk = pos < TAIL_BLOCK ? (size_t)pos : TAIL_BLOCK;
+		memmove(t->buf + chunk, t->buf, len);
+		if (pread_full(fd, t->buf, chunk, pos - (off_t)chunk) < 0)
+			return -1;
+		pos -= (off_t)chunk;
+		len += chunk;
+		size_t end = len;
+		for (size_t i = len; i-- > 0 && t->count < t->want;) {
+			if (t->buf[i] != '\n')
+				continue;
+			if (skipping)
+				skipping = 0;
+			else
+				tail_take(t, t->buf + i + 1, end - i - 1);
+			end = i;
+		}
+		len = end;
+		if (len > TAIL_LINE_MAX) {
+			skipping = 1;
+			len = 0;
+		}
+	}
+	if (pos == 0 && !skipping)
+		tail_take(t, t->buf, len); /* the file's first line */
+	return 0;
+}
+
+json_t *audit_tail(size_t lines)
+{
+	json_t *arr = json_array();
+	if (!arr || lines == 0)
+		return arr;
+	if (lines > TAIL_MAX)
+		lines = TAIL_MAX;
+
+	/* audit.log, audit.log.1, ...: opened and measured under the lock, so
+	 * that they are one consistent set (no rotation, no half-written line)
+	 * however long the reading takes; writers do not wait for it. */
+	int fds[AUDIT_KEEP + 1];
+	off_t sizes[AUDIT_KEEP + 1];
+	char dir[PATH_MAX];
+	pthread_mutex_lock(&audit_lock);
+	str_copy(dir, sizeof(dir), audit_dir);
+	for (int i = 0; i <= AUDIT_KEEP; i++) {
+		char name[32];
+		struct stat st;
+		log_name(name, sizeof(name), i);
+		sizes[i] = 0;
+		fds[i] = audit_dirfd < 0 ? -1 : openat(audit_dirfd, name, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0)
+			continue;
+		if (fstat(fds[i], &st) < 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		} else
+			sizes[i] = st.st_size;
+	}
+	pthread_mutex_unlock(&audit_lock);
+
+	struct tail t = {.got = calloc(lines, sizeof(json_t *)),
+			 .want = lines,
+			 .buf = malloc(TAIL_BLOCK + TAIL_LINE_MAX)};
+	int ok = t.got && t.buf;
+	/* a file that cannot be read ends the search: older entries after a
+	 * gap would not be "the last N" */
+	for (int i = 0; ok && i <= AUDIT_KEEP && t.count < t.want; i++) {
+		if (fds[i] >= 0 && tail_file(&t, fds[i], sizes[i]) < 0) {
+			char name[32];
+			log_name(name, sizeof(name), i);
+			log_errno("audit: reading %s/%s", dir, name);
+			break;
+		}
+	}
+	for (int i = 0; i <= AUDIT_KEEP; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	for (size_t k = t.want - t.count; t.got && k < t.want; k++)
+		json_array_append_new(arr, t.got[k]);
+	free(t.got);
+	free(t.buf);
+	if (!t.got || !t.buf) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}

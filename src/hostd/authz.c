@@ -1,0 +1,655 @@
+#include "hostd/authz.h"
+
+#include "common/util.h"
+#include "hostd/db.h"
+#include "hostd/secret.h"
+#include "hostd/vmconf.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_EXCEPTIONS 32
+
+const struct privilege authz_privileges[] = {
+    {"System.View", "see the host, its datastores and VMs"},
+    {"System.Audit", "read the audit log"},
+    {"VirtualMachine.Inventory", "create and delete VMs"},
+    {"VirtualMachine.Config", "change a VM's configuration"},
+    {"VirtualMachine.PowerOn", "power a VM on"},
+    {"VirtualMachine.PowerOff", "shut down, power off, reset or kill a VM"},
+    {"VirtualMachine.Console", "read a VM's console"},
+    {"Datastore.Browse", "list datastore folders and download files"},
+    {"Datastore.FileManagement", "upload, remove, copy and grow files; make folders and disks"},
+    {"Host.Config.Network", "configure the host's networking"},
+    {"Host.Config.Security",
+     "manage users, roles, permissions, policy, lockdown, sessions and the certificate"},
+    {"Host.Config.Maintenance", "restart the management agents"},
+    {NULL, NULL},
+};
+
+static int valid_privilege(const char *name)
+{
+	for (const struct privilege *p = authz_privileges; p->name; p++)
+		if (strcmp(p->name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* --- roles --------------------------------------------------------------- */
+
+static json_t *builtin_role(const char *name)
+{
+	json_t *privs = json_array();
+	if (strcmp(name, "Administrator") == 0) {
+		for (const struct privilege *p = authz_privileges; p->name; p++)
+			json_array_append_new(privs, json_string(p->name));
+	} else if (strcmp(name, "ReadOnly") == 0) {
+		json_array_append_new(privs, json_string("System.View"));
+	} else if (strcmp(name, "NoAccess") != 0) {
+		json_decref(privs);
+		return NULL;
+	}
+	return json_pack("{s:s,s:b,s:o}", "name", name, "builtin", 1, "privileges", privs);
+}
+
+json_t *authz_role(const char *name)
+{
+	json_t *r = builtin_role(name);
+	if (r)
+		return r;
+	json_t *rows =
+	    db_rows("SELECT privileges FROM roles WHERE name = ?", (const char *[]){name, NULL});
+	const char *text =
+	    json_string_value(json_object_get(json_array_get(rows, 0), "privileges"));
+	json_t *privs = text ? json_loads(text, 0, NULL) : NULL;
+	if (privs)
+		r = json_pack("{s:s,s:b,s:o}", "name", name, "builtin", 0, "privileges", privs);
+	json_decref(rows);
+	return r;
+}
+
+json_t *authz_roles(void)
+{
+	json_t *out = json_array();
+	const char *builtin[] = {"NoAccess", "ReadOnly", "Administrator"};
+	for (size_t i = 0; i < ARRAY_SIZE(builtin); i++)
+		json_array_append_new(out, builtin_role(builtin[i]));
+	json_t *rows = db_rows("SELECT name FROM roles ORDER BY name", NULL);
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row)
+	{
+		json_t *r = authz_role(json_string_value(json_object_get(row, "name")));
+		if (r)
+			json_array_append_new(out, r);
+	}
+	json_decref(rows);
+	return out;
+}
+
+int authz_role_put(const char *name, const json_t *privileges, int create, char *err, size_t errlen)
+{
+	json_t *old = authz_role(name);
+	int builtin = old && json_is_true(json_object_get(old, "builtin"));
+	json_decref(old);
+	if (!vmconf_valid_name(name))
+		return errorf(err, errlen, "name: 1 to 64 characters of A-Z a-z 0-9 . _ -"), 400;
+	if (builtin)
+		return errorf(err, errlen, "%s: a built-in role cannot be changed", name), 409;
+	if (create && old)
+		return errorf(err, errlen, "%s: the role exists", name), 409;
+	if (!create && !old)
+		return errorf(err, errlen, "%s: no such role", name), 404;
+	if (!json_is_array(privileges))
+		return errorf(err, errlen, "privileges: an array of privilege names"), 400;
+	json_t *clean = json_array();
+	size_t i;
+	json_t *p;
+	json_array_foreach(privileges, i, p)
+	{
+		if (!json_is_string(p) || !valid_privilege(json_string_value(p))) {
+			json_decref(clean);
+			return errorf(err, errlen,
+				      "privileges[%zu]: no such privilege (GET /api/v1/privileges)",
+				      i),
+			       400;
+		}
+		int dup = 0;
+		size_t j;
+		json_t *q;
+		json_array_foreach(clean, j, q) dup |= json_equal(p, q);
+		if (!dup)
+			json_array_append(clean, p);
+	}
+	char *text = json_dumps(clean, JSON_COMPACT);
+	json_decref(clean);
+	int rc = db_exec("INSERT INTO roles(name, privileges) VALUES(?, ?)"
+			 " ON CONFLICT(name) DO UPDATE SET privileges = excluded.privileges",
+			 (const char *[]){name, text, NULL}, err, errlen);
+	free(text);
+	return rc < 0 ? 500 : create ? 201 : 200;
+}
+
+int authz_role_remove(const char *name, char *err, size_t errlen)
+{
+	json_t *r = authz_role(name);
+	int builtin = r && json_is_true(json_object_get(r, "builtin"));
+	json_decref(r);
+	if (!r)
+		return errorf(err, errlen, "%s: no such role", name), 404;
+	if (builtin)
+		return errorf(err, errlen, "%s: a built-in role cannot be removed", name), 409;
+	json_t *used = db_rows("SELECT user, entity FROM permissions WHERE role = ? LIMIT 1",
+			       (const char *[]){name, NULL});
+	json_t *u = json_array_get(used, 0);
+	if (u) {
+		errorf(err, errlen, "%s: used by %s's permission on %s", name,
+		       json_string_value(json_object_get(u, "user")),
+		       json_string_value(json_object_get(u, "entity")));
+		json_decref(used);
+		return 409;
+	}
+	json_decref(used);
+	return db_exec("DELETE FROM roles WHERE name = ?", (const char *[]){name, NULL}, err,
+		       errlen) < 0
+		   ? 500
+		   : 204;
+}
+
+/* --- permissions and checks ---------------------------------------------- */
+
+static char *permission_role(const char *user, const char *entity)
+{
+	json_t *rows = db_rows("SELECT role FROM permissions WHERE user = ? AND entity = ?",
+			       (const char *[]){user, entity, NULL});
+	const char *role = json_string_value(json_object_get(json_array_get(rows, 0), "role"));
+	char *out = role ? strdup(role) : NULL;
+	json_decref(rows);
+	return out;
+}
+
+int authz_allowed(const char *user, const char *privilege, const char *vm)
+{
+	if (strcmp(user, "root") == 0)
+		return 1;
+	char entity[80];
+	char *role = NULL;
+	if (vm) {
+		snprintf(entity, sizeof(entity), "vm/%s", vm);
+		role = permission_role(user, entity);
+	}
+	if (!role)
+		role = permission_role(user, "host");
+	json_t *r = role ? authz_role(role) : NULL;
+	free(role);
+	int ok = 0;
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(r, "privileges"), i, p) ok |=
+	    strcmp(json_string_value(p), privilege) == 0;
+	json_decref(r);
+	return ok;
+}
+
+static int user_exists(const char *name)
+{
+	json_t *rows =
+	    db_rows("SELECT name FROM users WHERE name = ?", (const char *[]){name, NULL});
+	int n = (int)json_array_size(rows);
+	json_decref(rows);
+	return n;
+}
+
+json_t *authz_permissions(void)
+{
+	json_t *out = json_array();
+	json_array_append_new(out, json_pack("{s:s,s:s,s:s}", "user", "root", "entity", "host",
+					     "role", "Administrator"));
+	json_t *rows =
+	    db_rows("SELECT user, entity, role FROM permissions ORDER BY user, entity", NULL);
+	json_array_extend(out, rows);
+	json_decref(rows);
+	return out;
+}
+
+static int check_entity(const char *entity, char *err, size_t errlen)
+{
+	if (strcmp(entity, "host") == 0 ||
+	    (strncmp(entity, "vm/", 3) == 0 && vmconf_valid_name(entity + 3)))
+		return 0;
+	return errorf(err, errlen, "entity: \"host\" or \"vm/NAME\"");
+}
+
+int authz_permission_put(const char *user, const char *entity, const char *role, char *err,
+			 size_t errlen)
+{
+	if (check_entity(entity, err, errlen) < 0)
+		return 400;
+	if (strcmp(user, "root") == 0)
+		return errorf(err, errlen, "root is Administrator on the host, always"), 409;
+	if (!user_exists(user))
+		return errorf(err, errlen, "%s: no such user", user), 404;
+	json_t *r = authz_role(role);
+	json_decref(r);
+	if (!r)
+		return errorf(err, errlen, "%s: no such role", role), 404;
+	return db_exec("INSERT INTO permissions(user, entity, role) VALUES(?, ?, ?)"
+		       " ON CONFLICT(user, entity) DO UPDATE SET role = excluded.role",
+		       (const char *[]){user, entity, role, NULL}, err, errlen) < 0
+		   ? 500
+		   : 200;
+}
+
+int authz_permission_remove(const char *user, const char *entity, char *err, size_t errlen)
+{
+	if (check_entity(entity, err, errlen) < 0)
+		return 400;
+	if (strcmp(user, "root") == 0)
+		return errorf(err, errlen, "root is Administrator on the host, always"), 409;
+	int n = db_exec("DELETE FROM permissions WHERE user = ? AND entity = ?",
+			(const char *[]){user, entity, NULL}, err, errlen);
+	if (n == 0)
+		return errorf(err, errlen, "%s has no permission on %s", user, entity), 404;
+	return n < 0 ? 500 : 204;
+}
+
+/* --- settings: policy and lockdown ---------------------------------------- */
+
+static json_t *setting(const char *key)
+{
+	json_t *rows =
+	    db_rows("SELECT value FROM settings WHERE key = ?", (const char *[]){key, NULL});
+	const char *text = json_string_value(json_object_get(json_array_get(rows, 0), "value"));
+	json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+	json_decref(rows);
+	return v;
+}
+
+static int setting_put(const char *key, const json_t *value, char *err, size_t errlen)
+{
+	char *text = json_dumps(value, JSON_COMPACT);
+	int rc = db_exec("INSERT INTO settings(key, value) VALUES(?, ?)"
+			 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+			 (const char *[]){key, text, NULL}, err, errlen);
+	free(text);
+	return rc < 0 ? -1 : 0;
+}
+
+static const struct {
+	const char *key;
+	int lo, hi, def;
+} policy_fields[] = {
+    {"password_min_length", 8, 128, 12},
+    {"password_classes", 1, 4, 3},
+    {"lockout_failures", 0, 100, 5},
+    {"lockout_seconds", 1, 86400, 900},
+};
+
+void authz_policy(struct policy *p)
+{
+	json_t *v = setting("policy");
+	int *out[] = {&p->min_length, &p->classes, &p->lockout_failures, &p->lockout_seconds};
+	for (size_t i = 0; i < ARRAY_SIZE(policy_fields); i++) {
+		json_t *x = json_object_get(v, policy_fields[i].key);
+		*out[i] = x ? (int)json_integer_value(x) : policy_fields[i].def;
+	}
+	json_decref(v);
+}
+
+json_t *authz_policy_json(void)
+{
+	struct policy p;
+	authz_policy(&p);
+	return json_pack("{s:i,s:i,s:i,s:i}", "password_min_length", p.min_length,
+			 "password_classes", p.classes, "lockout_failures", p.lockout_failures,
+			 "lockout_seconds", p.lockout_seconds);
+}
+
+int authz_policy_put(const json_t *body, char *err, size_t errlen)
+{
+	json_t *v = authz_policy_json();
+	const char *key;
+	json_t *x;
+	json_object_foreach((json_t *)body, key, x)
+	{
+		size_t i = 0;
+		while (i < ARRAY_SIZE(policy_fields) && strcmp(policy_fields[i].key, key))
+			i++;
+		if (i == ARRAY_SIZE(policy_fields)) {
+			json_decref(v);
+			return errorf(err, errlen, "%s: unknown field", key), 400;
+		}
+		if (!json_is_integer(x) || json_integer_value(x) < policy_fields[i].lo ||
+		    json_integer_value(x) > policy_fields[i].hi) {
+			json_decref(v);
+			return errorf(err, errlen, "%s: an integer from %d to %d", key,
+				      policy_fields[i].lo, policy_fields[i].hi),
+			       400;
+		}
+		json_object_set(v, key, x);
+	}
+	int rc = setting_put("policy", v, err, errlen);
+	json_decref(v);
+	return rc < 0 ? 500 : 200;
+}
+
+int authz_password_ok(const char *pw, char *err, size_t errlen)
+{
+	struct policy p;
+	authz_policy(&p);
+	int lower = 0, upper = 0, digit = 0, other = 0;
+	for (const unsigned char *c = (const unsigned char *)pw; *c; c++) {
+		if (*c < 0x20 || *c == 0x7f)
+			return errorf(err, errlen, "password: control characters are not allowed");
+		lower |= islower(*c) != 0;
+		upper |= isupper(*c) != 0;
+		digit |= isdigit(*c) != 0;
+		other |= !isalnum(*c);
+	}
+	if (strlen(pw) < (size_t)p.min_length || strlen(pw) > 1024)
+		return errorf(err, errlen, "password: at least %d characters (and at most 1024)",
+			      p.min_length);
+	if (lower + upper + digit + other < p.classes)
+		return errorf(err, errlen,
+			      "password: needs %d of: lower case, upper case, digits, others",
+			      p.classes);
+	return 0;
+}
+
+/* --- users ------------------------------------------------------------- */
+
+static json_t *user_json(json_t *row, int64_t now)
+{
+	json_int_t until = json_integer_value(json_object_get(row, "locked_until"));
+	return json_pack("{s:O,s:b,s:b,s:o,s:O}", "name", json_object_get(row, "name"), "disabled",
+			 json_integer_value(json_object_get(row, "disabled")) != 0, "locked",
+			 until > now, "locked_until",
+			 until > now ? json_integer(until) : json_null(), "failed_logins",
+			 json_object_get(row, "failed"));
+}
+
+/* One user's row (with its hash), or every user's (without) */
+static json_t *user_rows(const char *name)
+{
+	if (!name)
+		return db_rows(
+		    "SELECT name, disabled, failed, locked_until FROM users ORDER BY name", NULL);
+	return db_rows(
+	    "SELECT name, hash, disabled, failed, locked_until FROM users WHERE name = ?",
+	    (const char *[]){name, NULL});
+}
+
+json_t *authz_users(int64_t now)
+{
+	json_t *rows = user_rows(NULL), *out = json_array();
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) json_array_append_new(out, user_json(row, now));
+	json_decref(rows);
+	return out;
+}
+
+json_t *authz_user(const char *name, int64_t now)
+{
+	json_t *rows = user_rows(name);
+	json_t *row = json_array_get(rows, 0);
+	json_t *out = row ? user_json(row, now) : NULL;
+	json_decref(rows);
+	return out;
+}
+
+static int set_password(const char *name, const char *password, char *err, size_t errlen)
+{
+	char hash[256];
+	if (authz_password_ok(password, err, errlen) < 0)
+		return 400;
+	if (secret_hash_password(password, hash, sizeof(hash), err, errlen) < 0)
+		return 500;
+	return db_exec("UPDATE users SET hash = ? WHERE name = ?",
+		       (const char *[]){hash, name, NULL}, err, errlen) < 0
+		   ? 500
+		   : 200;
+}
+
+int authz_user_add(const char *name, const char *password, char *err, size_t errlen)
+{
+	if (!vmconf_valid_name(name))
+		return errorf(err, errlen, "name: 1 to 64 characters of A-Z a-z 0-9 . _ -"), 400;
+	if (user_exists(name))
+		return errorf(err, errlen, "%s: the user exists", name), 409;
+	if (authz_password_ok(password, err, errlen) < 0)
+		return 400;
+	if (db_exec("INSERT INTO users(name, hash) VALUES(?, '!')", (const char *[]){name, NULL},
+		    err, errlen) < 0)
+		return 500;
+	int rc = set_password(name, password, err, errlen);
+	if (rc != 200)
+		db_exec("DELETE FROM users WHERE name = ?", (const char *[]){name, NULL}, NULL, 0);
+	return rc == 200 ? 201 : rc;
+}
+
+int authz_user_update(const char *name, const json_t *body, char *err, size_t errlen)
+{
+	json_t *pw = json_object_get(body, "password"), *dis = json_object_get(body, "disabled"),
+	       *locked = json_object_get(body, "locked");
+	const char *key;
+	json_t *x;
+	json_object_foreach((json_t *)body, key,
+			    x) if (strcmp(key, "password") && strcmp(key, "disabled") &&
+				   strcmp(key, "locked")) return errorf(err, errlen,
+									"%s: unknown field", key),
+	    400;
+	if ((pw && !json_is_string(pw)) || (dis && !json_is_boolean(dis)) ||
+	    (locked && !json_is_false(locked)))
+		return errorf(err, errlen,
+			      "want {\"password\": string, \"disabled\": bool, \"locked\": false}"),
+		       400;
+	if (!user_exists(name))
+		return errorf(err, errlen, "%s: no such user", name), 404;
+	if (dis && json_is_true(dis) && strcmp(name, "root") == 0)
+		return errorf(err, errlen, "root cannot be disabled"), 409;
+	if (pw && authz_password_ok(json_string_value(pw), err, errlen) < 0)
+		return 400;
+	int rc = pw ? set_password(name, json_string_value(pw), err, errlen) : 200;
+	if (rc == 200 && dis) {
+		db_exec("UPDATE users SET disabled = ? WHERE name = ?",
+			(const char *[]){json_is_true(dis) ? "\x01"
+							     "1"
+							   : "\x01"
+							     "0",
+					 name, NULL},
+			err, errlen);
+		if (json_is_true(dis))
+			db_exec("DELETE FROM sessions WHERE user = ?", (const char *[]){name, NULL},
+				NULL, 0);
+	}
+	if (rc == 200 && locked)
+		db_exec("UPDATE users SET failed = 0, locked_until = 0 WHERE name = ?",
+			(const char *[]){name, NULL}, err, errlen);
+	return rc;
+}
+
+int authz_user_remove(const char *name, char *err, size_t errlen)
+{
+	if (strcmp(name, "root") == 0)
+		return errorf(err, errlen, "root cannot be deleted"), 409;
+	if (!user_exists(name))
+		return errorf(err, errlen, "%s: no such user", name), 404;
+	const char *const args[] = {name, NULL};
+	if (db_exec("DELETE FROM permissions WHERE user = ?", args, err, errlen) < 0 ||
+	    db_exec("DELETE FROM sessions WHERE user = ?", args, err, errlen) < 0 ||
+	    db_exec("DELETE FROM users WHERE name = ?", args, err, errlen) < 0)
+		return 500;
+	return 204;
+}
+
+/* --- logins and lockdown -------------------------------------------------- */
+
+static const char *lockdown_mode(json_t *l)
+{
+	const char *m = json_string_value(json_object_get(l, "mode"));
+	return m ? m : "off";
+}
+
+static int is_exception(json_t *l, const char *user)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(l, "exceptions"), i,
+			   e) if (strcmp(json_string_value(e), user) == 0) return 1;
+	return 0;
+}
+
+json_t *authz_lockdown(void)
+{
+	json_t *l = setting("lockdown");
+	if (!l)
+		l = json_pack("{s:s,s:[]}", "mode", "off", "exceptions");
+	return l;
+}
+
+int authz_login_check(const char *user, const char *password, int64_t now, const char **why,
+		      char *err, size_t errlen)
+{
+	json_t *l = authz_lockdown();
+	int lockdown = strcmp(lockdown_mode(l), "off") != 0 && !is_exception(l, user);
+	char mode[16];
+	str_copy(mode, sizeof(mode), lockdown_mode(l));
+	json_decref(l);
+	if (lockdown) {
+		*why = "lockdown";
+		return errorf(err, errlen, "the host is in %s lockdown mode: logins are refused",
+			      mode),
+		       403;
+	}
+	json_t *rows = user_rows(user);
+	json_t *row = json_array_get(rows, 0);
+	int rc = 401;
+	*why = "failed";
+	char a[32], b[32];
+	json_int_t until = json_integer_value(json_object_get(row, "locked_until"));
+	if (!row) {
+		errorf(err, errlen, "wrong user name or password");
+	} else if (until > now) {
+		*why = "locked";
+		errorf(err, errlen, "%s: the account is locked for %lld s more", user,
+		       (long long)(until - now));
+	} else if (!secret_check_password(password,
+					  json_string_value(json_object_get(row, "hash")))) {
+		struct policy p;
+		authz_policy(&p);
+		json_int_t failed = json_integer_value(json_object_get(row, "failed")) + 1;
+		if (p.lockout_failures && failed >= p.lockout_failures) {
+			*why = "locked";
+			errorf(err, errlen,
+			       "wrong user name or password; %s is now locked for %d s after %lld "
+			       "failures",
+			       user, p.lockout_seconds, (long long)failed);
+			db_exec("UPDATE users SET failed = 0, locked_until = ? WHERE name = ?",
+				(const char *[]){DB_INT(a, now + p.lockout_seconds), user, NULL},
+				NULL, 0);
+		} else {
+			errorf(err, errlen, "wrong user name or password");
+			db_exec("UPDATE users SET failed = ? WHERE name = ?",
+				(const char *[]){DB_INT(b, failed), user, NULL}, NULL, 0);
+		}
+	} else if (json_integer_value(json_object_get(row, "disabled"))) {
+		*why = "disabled";
+		errorf(err, errlen, "%s: the account is disabled", user);
+	} else {
+		rc = 0;
+		*why = "ok";
+		db_exec("UPDATE users SET failed = 0 WHERE name = ?", (const char *[]){user, NULL},
+			NULL, 0);
+	}
+	json_decref(rows);
+	return rc;
+}
+
+int authz_lockdown_put(const json_t *body, char *err, size_t errlen)
+{
+	json_t *mode = json_object_get(body, "mode"), *ex = json_object_get(body, "exceptions");
+	const char *key;
+	json_t *x;
+	json_object_foreach(
+	    (json_t *)body, key,
+	    x) if (strcmp(key, "mode") &&
+		   strcmp(key, "exceptions")) return errorf(err, errlen, "%s: unknown field", key),
+	    400;
+	const char *m = json_string_value(mode);
+	if (!m || (strcmp(m, "off") && strcmp(m, "normal") && strcmp(m, "strict")))
+		return errorf(err, errlen, "mode: \"off\", \"normal\" or \"strict\""), 400;
+	json_t *old = authz_lockdown();
+	if (!ex)
+		ex = json_object_get(old, "exceptions");
+	if (!json_is_array(ex) || json_array_size(ex) > MAX_EXCEPTIONS) {
+		json_decref(old);
+		return errorf(err, errlen, "exceptions: an array of at most %d user names",
+			      MAX_EXCEPTIONS),
+		       400;
+	}
+	size_t i;
+	json_t *e;
+	int admin = 0;
+	json_array_foreach(ex, i, e)
+	{
+		if (!json_is_string(e) || !user_exists(json_string_value(e))) {
+			json_decref(old);
+			return errorf(err, errlen, "exceptions[%zu]: no such user", i), 400;
+		}
+		admin |= authz_allowed(json_string_value(e), "Host.Config.Security", NULL);
+	}
+	if (strcmp(m, "strict") == 0 && !admin) {
+		json_decref(old);
+		return errorf(err, errlen,
+			      "strict lockdown needs an exception user with Host.Config.Security: "
+			      "else the host could never be managed again"),
+		       409;
+	}
+	json_t *l = json_pack("{s:s,s:O}", "mode", m, "exceptions", ex);
+	json_decref(old);
+	int rc = setting_put("lockdown", l, err, errlen);
+	if (rc == 0 && strcmp(m, "off")) {
+		/* sessions of users who may no longer log in end now */
+		json_t *sessions = db_rows("SELECT DISTINCT user FROM sessions", NULL);
+		json_t *s;
+		json_array_foreach(sessions, i, s)
+		{
+			const char *u = json_string_value(json_object_get(s, "user"));
+			if (!is_exception(l, u))
+				db_exec("DELETE FROM sessions WHERE user = ?",
+					(const char *[]){u, NULL}, NULL, 0);
+		}
+		json_decref(sessions);
+	}
+	json_decref(l);
+	return rc < 0 ? 500 : 200;
+}
+
+int authz_lockdown_off_local(const char *root_password, char *err, size_t errlen)
+{
+	json_t *l = authz_lockdown();
+	char mode[16];
+	str_copy(mode, sizeof(mode), lockdown_mode(l));
+	if (strcmp(mode, "strict") == 0) {
+		json_decref(l);
+		return errorf(err, errlen, "strict lockdown cannot be turned off at the console"),
+		       403;
+	}
+	json_t *rows = user_rows("root");
+	int ok = secret_check_password(
+	    root_password,
+	    json_string_value(json_object_get(json_array_get(rows, 0), "hash")) ?: "");
+	json_decref(rows);
+	int rc = 200;
+	if (!ok) {
+		rc = 401;
+		errorf(err, errlen, "wrong root password");
+	} else if (strcmp(mode, "off")) {
+		json_object_set_new(l, "mode", json_string("off"));
+		rc = setting_put("lockdown", l, err, errlen) < 0 ? 500 : 200;
+	}
+	json_decref(l);
+	return rc;
+}

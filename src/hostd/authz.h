@@ -1,0 +1,68 @@
+/* Access control: privileges, roles (built-in and custom), permissions (a
+ * role for a user on the host or on one VM), users, the password and
+ * lock-out policy, and lockdown mode. State is in the inventory (db.h);
+ * every function takes effect when it returns. Functions that can be
+ * refused return an HTTP status (200/201/204 or 4xx/5xx) with a message. */
+#ifndef KEEL_HOSTD_AUTHZ_H
+#define KEEL_HOSTD_AUTHZ_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct privilege {
+	const char *name;
+	const char *description;
+};
+extern const struct privilege authz_privileges[]; /* ends with {NULL, NULL} */
+
+/* 1 when `user` holds `privilege` on the VM `vm` (NULL: on the host). */
+int authz_allowed(const char *user, const char *privilege, const char *vm);
+
+/* Roles: JSON {name, builtin, privileges}. */
+json_t *authz_roles(void);
+json_t *authz_role(const char *name);
+int authz_role_put(const char *name, const json_t *privileges, int create, char *err,
+		   size_t errlen);
+int authz_role_remove(const char *name, char *err, size_t errlen);
+
+/* Permissions: JSON {user, entity, role}; entity "host" or "vm/NAME". */
+json_t *authz_permissions(void);
+int authz_permission_put(const char *user, const char *entity, const char *role, char *err,
+			 size_t errlen);
+int authz_permission_remove(const char *user, const char *entity, char *err, size_t errlen);
+
+/* The password and lock-out policy. */
+struct policy {
+	int min_length, classes, lockout_failures, lockout_seconds;
+};
+void authz_policy(struct policy *p);
+json_t *authz_policy_json(void);
+int authz_policy_put(const json_t *body, char *err, size_t errlen);
+/* 0 when `password` meets the policy, else -1 with the reason. */
+int authz_password_ok(const char *password, char *err, size_t errlen);
+
+/* Users: JSON {name, disabled, locked, locked_until, failed_logins}. */
+json_t *authz_users(int64_t now);
+json_t *authz_user(const char *name, int64_t now);
+int authz_user_add(const char *name, const char *password, char *err, size_t errlen);
+/* body: any of password, disabled, locked (false unlocks) */
+int authz_user_update(const char *name, const json_t *body, char *err, size_t errlen);
+int authz_user_remove(const char *name, char *err, size_t errlen);
+
+/* Logins. authz_login_check: 0 and the user may log in, or an HTTP status
+ * (401 wrong/unknown/disabled/locked, 403 lockdown) with a message and in
+ * *why a short word for the audit log ("failed", "locked", "disabled",
+ * "lockdown"). Counts failures and locks the account per the policy. */
+int authz_login_check(const char *user, const char *password, int64_t now, const char **why,
+		      char *err, size_t errlen);
+
+/* Lockdown mode: JSON {mode, exceptions}. */
+json_t *authz_lockdown(void);
+/* Sets the mode (from the API); ends the sessions of users who may no
+ * longer log in. */
+int authz_lockdown_put(const json_t *body, char *err, size_t errlen);
+/* The local console's way out of normal lockdown: root's password. */
+int authz_lockdown_off_local(const char *root_password, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,264 @@
+"""Access control in keel-hostd, through its API with a standard client:
+users, roles and permissions (on the host and on one VM), account lock-out,
+lockdown mode (normal and strict, across a host reboot), the audit trail of
+all of it, TLS, the certificate's replacement, and 500 hostile requests.
+One appliance for the module; the tests run in order."""
+import json
+import os
+import socket
+import ssl
+import subprocess
+import time
+
+import pytest
+
+import guest
+from api import Api, connect
+from harness import OUT, Appliance
+from test_hostd import alive, hostd_rss_kib, vm_spec, wait_state
+
+PW = "Correct-Horse-7"  # meets the default policy: 12+ characters, 3 classes
+
+
+@pytest.fixture(scope="module")
+def host(images, pristine_disk, tmp_path_factory):
+    d = tmp_path_factory.mktemp("security")
+    disk = str(d / "keel-disk.img")
+    subprocess.check_call(["cp", "--sparse=always", pristine_disk, disk])
+    a = Appliance(str(d), "test", disk, "security").start().wait_ready()
+    yield a
+    a.kill()
+
+
+@pytest.fixture(scope="module")
+def root(host):
+    return connect(host)
+
+
+@pytest.fixture(scope="module")
+def vms(root, tmp_path_factory):
+    """Two powered-off VMs, a1 and a2, on the test guest."""
+    initrd = str(tmp_path_factory.mktemp("guest") / "initrd.img")
+    guest.build_initrd(initrd)
+    for local, remote in ((os.path.join(OUT, "vmlinuz"), "vmlinuz"), (initrd, "initrd.img")):
+        with open(local, "rb") as f:
+            root.call("PUT", f"/datastores/local/files/guest/{remote}", f)
+    files = ("local/guest/vmlinuz", "local/guest/initrd.img")
+    for name in ("a1", "a2"):
+        root.call("POST", "/vms", vm_spec(name, files, "idle"))
+    return ["a1", "a2"]
+
+
+def user(root, name, role=None, entity="host"):
+    root.call("POST", "/users", {"name": name, "password": PW})
+    if role:
+        root.call("PUT", "/permissions", {"user": name, "entity": entity, "role": role})
+    return Api(root.port, root.fingerprint).login(name, PW)
+
+
+def audit(root, **match):
+    """Audit entries with every field of `match`."""
+    entries = root.call("GET", "/audit?lines=10000")["entries"]
+    return [e for e in entries if all(e.get(k) == v for k, v in match.items())]
+
+
+def test_readonly_user_cannot_power_on(root, vms):
+    ro = user(root, "viewer", "ReadOnly")
+    assert [v["name"] for v in ro.call("GET", "/vms")["vms"]] == vms
+    assert ro.error("POST", "/vms/a1/power/on") == (403, "forbidden")
+    assert ro.error("PATCH", "/vms/a1", {"vcpus": 2}) == (403, "forbidden")
+    assert ro.error("POST", "/users", {"name": "x", "password": PW}) == (403, "forbidden")
+    assert root.call("GET", "/vms/a1")["state"] == "poweredOff"
+    assert root.call("GET", "/vms/a1")["vcpus"] == 1
+    assert audit(root, user="viewer", action="POST /api/v1/vms/a1/power/on",
+                 target="vm/a1", result="denied", status=403)
+    # a user with no permission at all sees nothing
+    nobody = user(root, "nobody")
+    assert nobody.call("GET", "/vms")["vms"] == []
+    assert nobody.error("GET", "/host") == (403, "forbidden")
+
+
+def test_permission_on_one_vm_and_custom_role(root, vms, host):
+    role = root.call("POST", "/roles", {"name": "Starter",
+                                        "privileges": ["VirtualMachine.PowerOn", "System.View"]})
+    assert role["privileges"] == ["VirtualMachine.PowerOn", "System.View"]
+    assert root.error("POST", "/roles", {"name": "Bad", "privileges": ["Root.Everything"]}) \
+        == (400, "bad_request")
+    op = user(root, "operator", "Starter", "vm/a1")
+    assert [v["name"] for v in op.call("GET", "/vms")["vms"]] == ["a1"]
+    vm = op.call("POST", "/vms/a1/power/on")
+    assert vm["state"] == "running" and alive(host, vm["pid"])
+    assert op.error("POST", "/vms/a2/power/on") == (403, "forbidden")
+    assert op.error("PATCH", "/vms/a1", {"memory_mib": 512}) == (403, "forbidden")
+    assert op.error("POST", "/vms/a1/power/off") == (403, "forbidden")
+    assert root.call("GET", "/vms/a2")["state"] == "poweredOff"
+    assert root.call("GET", "/vms/a1")["memory_mib"] == 256
+    # a role in use cannot go; built-in roles never
+    assert root.error("DELETE", "/roles/Starter") == (409, "conflict")
+    assert root.error("DELETE", "/roles/Administrator") == (409, "conflict")
+    root.call("POST", "/vms/a1/power/off")
+    assert audit(root, user="operator", action="POST /api/v1/vms/a1/power/on", result="ok")
+    assert audit(root, user="operator", action="POST /api/v1/vms/a2/power/on",
+                 result="denied", status=403)
+    assert audit(root, user="operator", action="PATCH /api/v1/vms/a1", result="denied")
+
+
+def test_failed_logins_lock_the_account(root, host):
+    root.call("PUT", "/security/policy", {"lockout_failures": 3, "lockout_seconds": 8})
+    user(root, "clumsy", "ReadOnly")
+    anon = Api(root.port, root.fingerprint)
+    for i in range(3):
+        status, _, body = anon.raw("POST", "/api/v1/session",
+                                   {"user": "clumsy", "password": "wrong"})
+        assert status == 401
+    assert b"locked" in body
+    status, _, body = anon.raw("POST", "/api/v1/session", {"user": "clumsy", "password": PW})
+    assert status == 401 and b"locked" in body  # the right password waits too
+    assert root.call("GET", "/users/clumsy")["locked"] is True
+    time.sleep(9)
+    Api(root.port, root.fingerprint).login("clumsy", PW)
+    assert audit(root, user="clumsy", action="login", result="locked")
+    assert audit(root, user="clumsy", action="login", result="ok")
+    # the password policy: too short, too few kinds of characters
+    assert root.error("POST", "/users", {"name": "weak", "password": "short1A"}) == \
+        (400, "bad_request")
+    assert root.error("POST", "/users", {"name": "weak", "password": "alllowercaseletters"}) \
+        == (400, "bad_request")
+    assert root.error("PATCH", "/users/root", {"disabled": True}) == (409, "conflict")
+    assert root.error("DELETE", "/users/root") == (409, "conflict")
+    root.call("PUT", "/security/policy", {"lockout_failures": 5, "lockout_seconds": 900})
+
+
+def test_sessions_listed_and_revoked(root):
+    mine = user(root, "temp", "ReadOnly")
+    sessions = root.call("GET", "/sessions")["sessions"]
+    ids = [s["id"] for s in sessions if s["user"] == "temp"]
+    assert len(ids) == 1
+    assert mine.call("GET", "/host")
+    root.call("DELETE", f"/sessions/{ids[0]}")
+    assert mine.error("GET", "/host") == (401, "unauthorized")
+    root.call("DELETE", "/users/temp")
+    assert root.error("GET", "/users/temp") == (404, "not_found")
+
+
+def console_lockdown_off(host, password):
+    line = json.dumps({"cmd": "lockdown-off", "password": password}).encode() + b"\n"
+    return json.loads(host.hook("unix /run/keel/console.sock", line))
+
+
+def test_lockdown(root, host):
+    keeper = user(root, "keeper", "Administrator")
+    password = root.password
+    assert root.error("PUT", "/security/lockdown", {"mode": "strict"}) == (409, "conflict")
+    root.call("PUT", "/security/lockdown", {"mode": "normal", "exceptions": ["keeper"]})
+    # root's session ended; root cannot log in; the exception user can
+    assert root.error("GET", "/host") == (401, "unauthorized")
+    assert Api(root.port, root.fingerprint).error(
+        "POST", "/session", {"user": "root", "password": password}) == (403, "lockdown")
+    assert keeper.call("GET", "/security/lockdown")["mode"] == "normal"
+    # normal lockdown ends at the console, with root's password
+    assert console_lockdown_off(host, "wrong")["ok"] is False
+    assert console_lockdown_off(host, password) == {"ok": True}
+    root.login("root", password)
+
+    # strict: survives a reboot, and the console cannot end it
+    keeper.call("PUT", "/security/lockdown", {"mode": "strict", "exceptions": ["keeper"]})
+    assert "strict" in console_lockdown_off(host, password)["error"]
+    host.powerdown()
+    host.start().wait_ready()
+    host.wait_for(r"keel-hostd: API ready")
+    keeper = Api(root.port, root.fingerprint)
+    keeper.port = root.port = host.api_port
+    assert root.error("POST", "/session", {"user": "root", "password": password}) == \
+        (403, "lockdown")
+    keeper.login("keeper", PW)
+    assert keeper.call("GET", "/security/lockdown")["mode"] == "strict"
+    keeper.call("PUT", "/security/lockdown", {"mode": "off"})
+    root.login("root", password)
+
+    assert audit(root, user="keeper", action="PUT /api/v1/security/lockdown", result="ok")
+    assert audit(root, user="root", action="login", result="lockdown", status=403)
+    assert audit(root, user="root", source="console", action="console lockdown-off",
+                 result="ok")
+    assert audit(root, user="root", source="console", result="denied")
+
+
+def test_tls_only_modern(root, host):
+    # plain HTTP gets no HTTP answer
+    with socket.create_connection(("127.0.0.1", host.api_port), timeout=10) as s:
+        s.sendall(b"GET /api/v1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            reply = s.recv(100)
+        except ConnectionResetError:
+            reply = b""
+    assert not reply.startswith(b"HTTP/")
+    # TLS 1.1 is refused
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    ctx.set_ciphers("ALL:@SECLEVEL=0")
+    ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    with pytest.raises((ssl.SSLError, ConnectionResetError)):
+        with socket.create_connection(("127.0.0.1", host.api_port), timeout=10) as s:
+            ctx.wrap_socket(s).do_handshake()
+
+
+def test_certificate_replaced(root, host, tmp_path):
+    def make(name):
+        subprocess.check_call(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                               "ec_paramgen_curve:P-256", "-nodes", "-days", "30", "-subj",
+                               "/CN=keel-test", "-keyout", str(tmp_path / f"{name}.key"),
+                               "-out", str(tmp_path / f"{name}.crt")],
+                              stderr=subprocess.DEVNULL)
+        return (tmp_path / f"{name}.crt").read_text(), (tmp_path / f"{name}.key").read_text()
+
+    cert, key = make("a")
+    _, other_key = make("b")
+    old = root.call("GET", "/host")["certificate_sha256"]
+    assert root.error("PUT", "/host/certificate", {"certificate": cert, "key": other_key}) == \
+        (400, "bad_request")
+    assert root.error("PUT", "/host/certificate", {"certificate": "junk", "key": key}) == \
+        (400, "bad_request")
+    assert root.call("GET", "/host")["certificate_sha256"] == old
+    new = root.call("PUT", "/host/certificate", {"certificate": cert, "key": key})
+    fp = new["certificate_sha256"]
+    assert fp != old
+    root.fingerprint = fp.replace(":", "").lower()  # the client pins the new one
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if root.call("GET", "/host")["certificate_sha256"] == fp:
+                break
+        except (OSError, ssl.SSLError):
+            pass  # hostd restarting, or still the old certificate
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+
+
+def test_hostile_requests_leave_the_host_serving(root, host):
+    before_vms = root.call("GET", "/vms")
+    before_rss = hostd_rss_kib(host)
+    anon = Api(root.port, root.fingerprint)
+    bogus = Api(root.port, root.fingerprint, "f" * 64)
+    kinds = [
+        lambda i: anon.raw("GET", "/api/v1/vms"),
+        lambda i: bogus.raw("DELETE", "/api/v1/vms/a1"),
+        lambda i: root.raw("POST", "/api/v1/vms", b"{\"name\": " + b"[" * (i % 50)),
+        lambda i: root.raw("POST", "/api/v1/vms", b"{\"name\": \"" + b"x" * 70000 + b"\"}"),
+        lambda i: root.raw("PATCH", "/api/v1/vms/a1", {"memory_mib": -i}),
+        lambda i: root.raw("GET", f"/api/v1/datastores/local/files/{'../' * (i % 9)}etc/passwd"),
+        lambda i: root.raw("PUT", "/api/v1/users/" + "u" * (i % 300), {"a": 1}),
+        lambda i: anon.raw("POST", "/api/v1/session", b"\xff\xfe" * (i % 40)),
+        lambda i: root.raw("BREW", "/api/v1/host"),
+        lambda i: root.raw("POST", "/api/v1/vms/a1/power/on", {"timeout_s": "soon"}),
+    ]
+    statuses = {}
+    for i in range(500):
+        status = kinds[i % len(kinds)](i)[0]
+        statuses[status] = statuses.get(status, 0) + 1
+    assert all(400 <= s < 500 for s in statuses), statuses
+    assert root.call("GET", "/host")["hostname"]
+    assert root.call("GET", "/vms") == before_vms
+    after_rss = hostd_rss_kib(host)
+    print(f"500 hostile requests: statuses {statuses}; hostd RSS {before_rss} -> "
+          f"{after_rss} KiB")
+    assert after_rss - before_rss < 4096
