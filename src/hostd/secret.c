@@ -312,9 +312,15 @@ static const char *pair_problem(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key
 	time_t now = time(NULL), exp = gnutls_x509_crt_get_expiration_time(crt);
 	if (exp == (time_t)-1 || exp <= now)
 		return "the certificate has expired";
-	if (gnutls_x509_crt_get_activation_time(crt) > now)
+	if (gnutls_x509_crt_get_activation_time(crt) > now + 300) /* 5 min of clock skew */
 		return "the certificate is not valid yet";
-	return NULL;
+	/* and what the TLS server will do with them */
+	gnutls_certificate_credentials_t cred;
+	if (gnutls_certificate_allocate_credentials(&cred) < 0)
+		return "out of memory";
+	int rc = gnutls_certificate_set_x509_key_mem(cred, cd, kd, GNUTLS_X509_FMT_PEM);
+	gnutls_certificate_free_credentials(cred);
+	return rc < 0 ? "GnuTLS cannot use this certificate and key as a server's" : NULL;
 }
 
 int secret_tls_install(const char *dir, const char *key_pem, const char *cert_pem,
@@ -372,20 +378,17 @@ static int load_identity(const char *kpath, const char *cpath, char **key_pem, c
 	gnutls_x509_privkey_t key = NULL;
 	gnutls_datum_t kd = {(unsigned char *)kbuf, (unsigned)klen};
 	gnutls_datum_t cd = {(unsigned char *)cbuf, (unsigned)clen};
-	gnutls_datum_t kout = {NULL, 0}, cout = {NULL, 0};
 	if (gnutls_x509_crt_init(&crt) < 0 || gnutls_x509_privkey_init(&key) < 0) {
 		ret = errorf(err, errlen, "TLS identity: out of memory");
 		goto out;
 	}
-	if (pair_problem(crt, key, &cd, &kd))
+	if (pair_problem(crt, key, &cd, &kd) || fingerprint_of(crt, fingerprint) < 0)
 		goto out;
-	/* Re-exported, so that what is returned is exactly what was parsed. */
-	if (gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &kout) < 0 ||
-	    gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &cout) < 0 ||
-	    fingerprint_of(crt, fingerprint) < 0)
-		goto out;
-	*key_pem = datum_to_string(&kout);
-	*cert_pem = datum_to_string(&cout);
+	/* The files as they are: a key re-exported by GnuTLS from PKCS#8 can
+	 * lose its curve (then nothing reads it back); pair_problem() checked
+	 * them with the same call as the TLS server. */
+	*key_pem = strdup(kbuf);
+	*cert_pem = strdup(cbuf);
 	if (!*key_pem || !*cert_pem) {
 		free(*key_pem);
 		free(*cert_pem);
@@ -395,11 +398,6 @@ static int load_identity(const char *kpath, const char *cpath, char **key_pem, c
 	}
 	ret = 0;
 out:
-	if (kout.data) {
-		explicit_bzero(kout.data, kout.size);
-		gnutls_free(kout.data);
-	}
-	gnutls_free(cout.data);
 	if (key)
 		gnutls_x509_privkey_deinit(key);
 	if (crt)
