@@ -332,7 +332,9 @@ int secret_tls_install(const char *dir, const char *key_pem, const char *cert_pe
 	gnutls_datum_t cd = {(unsigned char *)cert_pem, (unsigned)strnlen(cert_pem, PEM_MAX)};
 	int ret = -1;
 	const char *why = "out of memory";
-	if (gnutls_x509_crt_init(&crt) >= 0 && gnutls_x509_privkey_init(&key) >= 0)
+	if (kd.size >= PEM_MAX || cd.size >= PEM_MAX) /* load_identity reads no more */
+		why = "the key or the certificate is over 64 KiB";
+	else if (gnutls_x509_crt_init(&crt) >= 0 && gnutls_x509_privkey_init(&key) >= 0)
 		why = pair_problem(crt, key, &cd, &kd);
 	if (!why && fingerprint_of(crt, fingerprint) < 0)
 		why = "cannot compute the fingerprint";

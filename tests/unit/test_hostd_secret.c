@@ -698,6 +698,487 @@ static void test_cert_fingerprint(void **state)
 	assert_int_equal(secret_cert_fingerprint(NULL, fp, err, sizeof(err)), -1);
 }
 
+/* --- PKCS#8 keys and installing a pair -------------------------------------- */
+
+/* A malloc'ed copy of a GnuTLS datum as a NUL-terminated string. */
+static char *datum_str(gnutls_datum_t *d)
+{
+	char *s = malloc((size_t)d->size + 1);
+	assert_non_null(s);
+	memcpy(s, d->data, d->size);
+	s[d->size] = '\0';
+	gnutls_free(d->data);
+	d->data = NULL;
+	return s;
+}
+
+static gnutls_x509_privkey_t load_key(const char *pem)
+{
+	gnutls_x509_privkey_t key;
+	assert_int_equal(gnutls_x509_privkey_init(&key), 0);
+	gnutls_datum_t in = {(unsigned char *)pem, (unsigned)strlen(pem)};
+	assert_int_equal(gnutls_x509_privkey_import(key, &in, GNUTLS_X509_FMT_PEM), 0);
+	return key;
+}
+
+/* The PEM key re-encoded as unencrypted PKCS#8 ("BEGIN PRIVATE KEY"). */
+static char *to_pkcs8(const char *key_pem)
+{
+	gnutls_x509_privkey_t key = load_key(key_pem);
+	unsigned char buf[8192];
+	size_t n = sizeof(buf) - 1;
+	assert_int_equal(gnutls_x509_privkey_export_pkcs8(key, GNUTLS_X509_FMT_PEM, NULL,
+							  GNUTLS_PKCS_PLAIN, buf, &n),
+			 0);
+	gnutls_x509_privkey_deinit(key);
+	buf[n] = '\0';
+	char *s = strdup((char *)buf);
+	assert_non_null(s);
+	assert_non_null(strstr(s, "-----BEGIN PRIVATE KEY-----"));
+	return s;
+}
+
+/* The PEM key as password-protected PKCS#8 ("BEGIN ENCRYPTED PRIVATE KEY"). */
+static char *to_encrypted_pkcs8(const char *key_pem)
+{
+	gnutls_x509_privkey_t key = load_key(key_pem);
+	unsigned char buf[8192];
+	size_t n = sizeof(buf) - 1;
+	assert_int_equal(gnutls_x509_privkey_export_pkcs8(key, GNUTLS_X509_FMT_PEM, "pw",
+							  GNUTLS_PKCS_PBES2_AES_256, buf, &n),
+			 0);
+	gnutls_x509_privkey_deinit(key);
+	buf[n] = '\0';
+	char *s = strdup((char *)buf);
+	assert_non_null(s);
+	assert_non_null(strstr(s, "ENCRYPTED PRIVATE KEY"));
+	return s;
+}
+
+/* 1 when GnuTLS takes the pair as a server's credentials, as hostd will. */
+static int server_accepts(const char *key_pem, const char *cert_pem)
+{
+	gnutls_certificate_credentials_t cred;
+	assert_int_equal(gnutls_certificate_allocate_credentials(&cred), 0);
+	gnutls_datum_t kd = {(unsigned char *)key_pem, (unsigned)strlen(key_pem)};
+	gnutls_datum_t cd = {(unsigned char *)cert_pem, (unsigned)strlen(cert_pem)};
+	int r = gnutls_certificate_set_x509_key_mem(cred, &cd, &kd, GNUTLS_X509_FMT_PEM);
+	gnutls_certificate_free_credentials(cred);
+	if (r < 0)
+		print_error("gnutls_certificate_set_x509_key_mem: %s\n", gnutls_strerror(r));
+	return r >= 0;
+}
+
+/* A self-signed certificate for key, valid from now + act to now + exp
+ * (seconds), made here without the module. */
+static char *make_cert(gnutls_x509_privkey_t key, time_t act, time_t exp)
+{
+	gnutls_x509_crt_t crt;
+	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+	time_t now = time(NULL);
+	unsigned char serial[8];
+	assert_int_equal(gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial)), 0);
+	serial[0] = (unsigned char)((serial[0] & 0x7f) | 0x01);
+	const char *cn = "installed.example.org";
+	assert_int_equal(gnutls_x509_crt_set_version(crt, 3), 0);
+	assert_int_equal(gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)), 0);
+	assert_int_equal(gnutls_x509_crt_set_key(crt, key), 0);
+	assert_int_equal(gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn,
+						       (unsigned)strlen(cn)),
+			 0);
+	assert_int_equal(gnutls_x509_crt_set_subject_alt_name(
+			     crt, GNUTLS_SAN_DNSNAME, cn, (unsigned)strlen(cn), GNUTLS_FSAN_SET),
+			 0);
+	assert_int_equal(gnutls_x509_crt_set_basic_constraints(crt, 0, -1), 0);
+	assert_int_equal(gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE), 0);
+	assert_int_equal(gnutls_x509_crt_set_activation_time(crt, now + act), 0);
+	assert_int_equal(gnutls_x509_crt_set_expiration_time(crt, now + exp), 0);
+	assert_int_equal(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0), 0);
+	gnutls_datum_t out;
+	assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &out), 0);
+	gnutls_x509_crt_deinit(crt);
+	return datum_str(&out);
+}
+
+/* A fresh P-256 key and a self-signed certificate for it (see make_cert). */
+static void make_pair(time_t act, time_t exp, char **key_pem, char **cert_pem)
+{
+	gnutls_x509_privkey_t key;
+	assert_int_equal(gnutls_x509_privkey_init(&key), 0);
+	assert_int_equal(
+	    gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+					 GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
+	    0);
+	*cert_pem = make_cert(key, act, exp);
+	gnutls_datum_t out;
+	assert_int_equal(gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &out), 0);
+	*key_pem = datum_str(&out);
+	gnutls_x509_privkey_deinit(key);
+	assert_true(pair_matches(*key_pem, *cert_pem));
+}
+
+#define DAY ((time_t)86400)
+
+static void valid_pair(char **key_pem, char **cert_pem)
+{
+	make_pair(-DAY, 365 * DAY, key_pem, cert_pem);
+}
+
+/* Everything in a (flat) directory: names, modes and contents, sorted by
+ * name, as one malloc'ed buffer (*len bytes), to compare before and after. */
+static char *dir_snapshot(const char *dir, size_t *len)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+	assert_true(n >= 0);
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	assert_non_null(f);
+	for (int i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		if (strcmp(name, ".") && strcmp(name, "..")) {
+			char p[512];
+			path_in(p, sizeof(p), dir, name);
+			struct stat st;
+			assert_int_equal(stat(p, &st), 0);
+			size_t flen = 0;
+			char *data = read_file(p, 1 << 20, &flen);
+			assert_non_null(data);
+			fprintf(f, "%s %o %zu\n", name, (unsigned)st.st_mode, flen);
+			fwrite(data, 1, flen, f);
+			fputc('\0', f);
+			free(data);
+		}
+		free(names[i]);
+	}
+	free(names);
+	assert_int_equal(fclose(f), 0);
+	*len = size;
+	return buf;
+}
+
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/* Regression: a key stored as unencrypted PKCS#8 is kept, and what is
+ * returned is usable by the TLS server (a GnuTLS re-export of such a key
+ * lost its curve, and set_x509_key_mem then failed to parse it). */
+static void test_tls_pkcs8_key_loaded(void **state)
+{
+	(void)state;
+	struct tmp t;
+	tmp_make(&t);
+	struct ident a, b;
+	assert_int_equal(ident_get(t.dir, "h", &a), 0);
+	assert_int_equal(a.created, 1);
+	assert_true(server_accepts(a.key, a.cert));
+	char *p8 = to_pkcs8(a.key);
+	put(t.dir, "host.key", p8);
+
+	assert_int_equal(ident_get(t.dir, "h", &b), 0);
+	assert_int_equal(b.created, 0);
+	assert_string_equal(b.fp, a.fp);
+	assert_string_equal(b.cert, a.cert);
+	/* The file's own text, not a re-encoding. */
+	assert_string_equal(b.key, p8);
+	assert_true(pair_matches(b.key, b.cert));
+	assert_true(server_accepts(b.key, b.cert));
+	/* Nothing was rewritten. */
+	char *k = slurp(t.dir, "host.key");
+	assert_string_equal(k, p8);
+	free(k);
+	ident_free(&b);
+
+	/* And again: still kept. */
+	assert_int_equal(ident_get(t.dir, "h", &b), 0);
+	assert_int_equal(b.created, 0);
+	assert_string_equal(b.fp, a.fp);
+	assert_true(server_accepts(b.key, b.cert));
+	ident_free(&b);
+
+	free(p8);
+	ident_free(&a);
+	tmp_free(&t);
+}
+
+/* Installs key/cert into dir; on success checks the files, the fingerprint
+ * and that secret_tls_identity then loads exactly that pair. */
+static void install_ok(const char *dir, const char *key_pem, const char *cert_pem)
+{
+	char fp[96], err[256] = "";
+	memset(fp, 'x', sizeof(fp));
+	int r = secret_tls_install(dir, key_pem, cert_pem, fp, err, sizeof(err));
+	if (r != 0)
+		print_error("secret_tls_install: %s\n", err);
+	assert_int_equal(r, 0);
+	char mine[96];
+	independent_fingerprint(cert_pem, mine);
+	assert_string_equal(fp, mine);
+	assert_int_equal(mode_of(dir, "host.key"), 0600);
+	char *k = slurp(dir, "host.key"), *c = slurp(dir, "host.crt");
+	assert_string_equal(k, key_pem);
+	assert_string_equal(c, cert_pem);
+	free(k);
+	free(c);
+	/* No temporary file is left behind. */
+	assert_int_equal(count_entries(dir), 2);
+
+	struct ident b;
+	assert_int_equal(ident_get(dir, "h", &b), 0);
+	assert_int_equal(b.created, 0);
+	assert_string_equal(b.fp, fp);
+	assert_string_equal(b.key, key_pem);
+	assert_string_equal(b.cert, cert_pem);
+	assert_true(server_accepts(b.key, b.cert));
+	ident_free(&b);
+}
+
+/* A P-256 key as OpenSSL writes PKCS#8 (openssl genpkey -algorithm EC
+ * -pkeyopt ec_paramgen_curve:P-256): the curve is only in the
+ * AlgorithmIdentifier, not in the inner ECPrivateKey, so a GnuTLS
+ * re-export of it is an "EC PRIVATE KEY" without a curve that GnuTLS
+ * cannot read back ("ASN1 parser: Error in DER parsing"). Test-only key. */
+static const char openssl_pkcs8_key[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgXOND04H7/ci+J597\n"
+    "yvn4JhN9gMSdJEnQo2boemh1QxyhRANCAAQN+sXRGOQ/nTmeh3g8re+YGM+7ywdv\n"
+    "r5LBeIlydnIfbS73KFaP6N7OO2V7C5f7VB7D+tNXGssy+SQz1psCoyRM\n"
+    "-----END PRIVATE KEY-----\n";
+
+/* The same regression with the key OpenSSL would have written: kept, and
+ * returned as it is in the file, which the TLS server accepts. Installed
+ * through secret_tls_install too. */
+static void test_tls_openssl_pkcs8_key(void **state)
+{
+	(void)state;
+	struct tmp t;
+	tmp_make(&t);
+	struct ident a, b;
+	assert_int_equal(ident_get(t.dir, "h", &a), 0);
+
+	/* What went wrong before: the re-export cannot be read back. */
+	gnutls_x509_privkey_t key = load_key(openssl_pkcs8_key);
+	gnutls_datum_t out;
+	assert_int_equal(gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &out), 0);
+	char *reexport = datum_str(&out);
+	gnutls_x509_privkey_t k2;
+	assert_int_equal(gnutls_x509_privkey_init(&k2), 0);
+	gnutls_datum_t in = {(unsigned char *)reexport, (unsigned)strlen(reexport)};
+	int reimport = gnutls_x509_privkey_import(k2, &in, GNUTLS_X509_FMT_PEM);
+	gnutls_x509_privkey_deinit(k2);
+	if (reimport >= 0)
+		print_message("note: this GnuTLS reads its re-export back\n");
+	free(reexport);
+
+	char *cert = make_cert(key, -DAY, 365 * DAY);
+	gnutls_x509_privkey_deinit(key);
+	assert_true(pair_matches(openssl_pkcs8_key, cert));
+	char fp[96];
+	independent_fingerprint(cert, fp);
+
+	put(t.dir, "host.key", openssl_pkcs8_key);
+	put(t.dir, "host.crt", cert);
+	assert_int_equal(ident_get(t.dir, "h", &b), 0);
+	assert_int_equal(b.created, 0);
+	assert_string_equal(b.fp, fp);
+	assert_string_equal(b.key, openssl_pkcs8_key);
+	assert_string_equal(b.cert, cert);
+	assert_true(server_accepts(b.key, b.cert));
+	ident_free(&b);
+
+	/* Installed over the module's own pair, then loaded back. */
+	install_ok(t.dir, a.key, a.cert);
+	install_ok(t.dir, openssl_pkcs8_key, cert);
+
+	free(cert);
+	ident_free(&a);
+	tmp_free(&t);
+}
+
+static void test_tls_install(void **state)
+{
+	(void)state;
+	struct tmp t;
+	tmp_make(&t);
+	struct ident a;
+	assert_int_equal(ident_get(t.dir, "h", &a), 0);
+
+	char *key, *cert;
+	valid_pair(&key, &cert);
+	install_ok(t.dir, key, cert);
+	char mine[96];
+	independent_fingerprint(cert, mine);
+	assert_string_not_equal(mine, a.fp);
+
+	/* Another pair replaces that one, its key as PKCS#8 this time. */
+	char *key2, *cert2;
+	valid_pair(&key2, &cert2);
+	char *p8 = to_pkcs8(key2);
+	install_ok(t.dir, p8, cert2);
+	free(p8);
+
+	/* The module's own pair can be put back. */
+	install_ok(t.dir, a.key, a.cert);
+
+	free(key);
+	free(cert);
+	free(key2);
+	free(cert2);
+	ident_free(&a);
+	tmp_free(&t);
+}
+
+/* 5 minutes of clock skew are tolerated: a certificate that starts in
+ * a minute is taken. */
+static void test_tls_install_clock_skew(void **state)
+{
+	(void)state;
+	struct tmp t;
+	tmp_make(&t);
+	struct ident a;
+	assert_int_equal(ident_get(t.dir, "h", &a), 0);
+	char *key, *cert;
+	make_pair(60, 365 * DAY, &key, &cert);
+	install_ok(t.dir, key, cert);
+	free(key);
+	free(cert);
+	ident_free(&a);
+	tmp_free(&t);
+}
+
+/* secret_tls_install fails with a message and leaves dir as it was. */
+static void install_fails(const char *dir, const char *key_pem, const char *cert_pem)
+{
+	size_t n0, n1;
+	char *before = dir_snapshot(dir, &n0);
+	char fp[96], err[256] = "";
+	assert_int_equal(secret_tls_install(dir, key_pem, cert_pem, fp, err, sizeof(err)), -1);
+	assert_true(err[0] != '\0');
+	char *after = dir_snapshot(dir, &n1);
+	assert_int_equal(n0, n1);
+	assert_memory_equal(before, after, n0);
+	free(before);
+	free(after);
+}
+
+static void test_tls_install_rejects(void **state)
+{
+	(void)state;
+	struct tmp t;
+	tmp_make(&t);
+	struct ident a;
+	assert_int_equal(ident_get(t.dir, "h", &a), 0);
+
+	char *key, *cert, *okey, *ocert, *xkey, *xcert, *fkey, *fcert;
+	valid_pair(&key, &cert);
+	valid_pair(&okey, &ocert);
+	make_pair(-10 * DAY, -DAY, &xkey, &xcert); /* expired yesterday */
+	make_pair(DAY, 365 * DAY, &fkey, &fcert);  /* valid from tomorrow */
+
+	/* A key from another pair, also as PKCS#8, and the dir's own key. */
+	install_fails(t.dir, okey, cert);
+	char *p8 = to_pkcs8(okey);
+	install_fails(t.dir, p8, cert);
+	free(p8);
+	install_fails(t.dir, a.key, cert);
+	install_fails(t.dir, key, a.cert);
+
+	/* Garbage. */
+	static const char *junk[] = {
+	    "",
+	    "garbage",
+	    "-----BEGIN EC PRIVATE KEY-----\ngarbage\n-----END EC PRIVATE KEY-----\n",
+	    "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+	    "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(junk); i++) {
+		install_fails(t.dir, junk[i], cert);
+		install_fails(t.dir, key, junk[i]);
+	}
+	/* Swapped: the certificate as the key and the key as the certificate. */
+	install_fails(t.dir, cert, key);
+	/* A key behind a password cannot be used. */
+	char *enc = to_encrypted_pkcs8(key);
+	install_fails(t.dir, enc, cert);
+	free(enc);
+
+	/* Out of date, each with its own key. */
+	install_fails(t.dir, xkey, xcert);
+	install_fails(t.dir, fkey, fcert);
+
+	/* Nothing was written: the identity is the one made first. */
+	struct ident b;
+	assert_int_equal(ident_get(t.dir, "h", &b), 0);
+	assert_int_equal(b.created, 0);
+	assert_string_equal(b.fp, a.fp);
+	ident_free(&b);
+
+	/* A directory that does not exist. */
+	char p[256], fp[96], err[256] = "";
+	snprintf(p, sizeof(p), "%s/missing", t.root);
+	assert_int_equal(secret_tls_install(p, key, cert, fp, err, sizeof(err)), -1);
+	assert_true(err[0] != '\0');
+
+	free(key);
+	free(cert);
+	free(okey);
+	free(ocert);
+	free(xkey);
+	free(xcert);
+	free(fkey);
+	free(fcert);
+	ident_free(&a);
+	tmp_free(&t);
+}
+
+/* A pair that secret_tls_install accepts must be the one found next time:
+ * here a certificate followed by more than 64 KiB of text (as a chain or
+ * an annotated bundle might be). Either install refuses it, or the
+ * installed pair is loaded back. */
+static void test_tls_install_large_pem(void **state)
+{
+	(void)state;
+	struct tmp t;
+	tmp_make(&t);
+	struct ident a;
+	assert_int_equal(ident_get(t.dir, "h", &a), 0);
+	char *key, *cert;
+	valid_pair(&key, &cert);
+	size_t clen = strlen(cert), pad = 70 * 1024;
+	char *big = malloc(clen + pad + 1);
+	assert_non_null(big);
+	memcpy(big, cert, clen);
+	for (size_t i = 0; i < pad; i++)
+		big[clen + i] = (i % 64 == 63) ? '\n' : '#';
+	big[clen + pad] = '\0';
+
+	char fp[96], err[256] = "";
+	if (secret_tls_install(t.dir, key, big, fp, err, sizeof(err)) == 0) {
+		struct ident b;
+		assert_int_equal(ident_get(t.dir, "h", &b), 0);
+		assert_int_equal(b.created, 0);
+		assert_string_equal(b.fp, fp);
+		ident_free(&b);
+	} else {
+		assert_true(err[0] != '\0');
+	}
+	free(big);
+	free(key);
+	free(cert);
+	ident_free(&a);
+	tmp_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -719,6 +1200,12 @@ int main(void)
 	    cmocka_unit_test(test_tls_expired_cert_regenerates),
 	    cmocka_unit_test(test_tls_errors),
 	    cmocka_unit_test(test_cert_fingerprint),
+	    cmocka_unit_test(test_tls_pkcs8_key_loaded),
+	    cmocka_unit_test(test_tls_openssl_pkcs8_key),
+	    cmocka_unit_test(test_tls_install),
+	    cmocka_unit_test(test_tls_install_clock_skew),
+	    cmocka_unit_test(test_tls_install_rejects),
+	    cmocka_unit_test(test_tls_install_large_pem),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
