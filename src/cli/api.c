@@ -170,7 +170,8 @@ int api_json(struct api *a, const char *method, const char *path, json_t *body, 
 	rc = http_perform(&a->h, &r);
 	if (rc == 0 && resp)
 		rc = parse_answer(&r, resp);
-	free(text);
+	if (text)
+		wipe_free(text, strlen(text)); /* it may hold a password */
 	free(r.body);
 	return rc;
 }

@@ -21,10 +21,15 @@ struct api;
 struct cli {
 	struct api *api;
 	bool json;
+	const char *user; /* who logs in */
+	/* the command may have ended its own session (lockdown, a revoked
+	 * session, a new certificate): a failed logout is not reported */
+	bool quiet_logout;
 };
 
 int cmd_host_info(struct cli *cli, int argc, char **argv);
 int cmd_host_restart(struct cli *cli, int argc, char **argv);
+int cmd_host_certificate(struct cli *cli, int argc, char **argv);
 
 int cmd_vm_list(struct cli *cli, int argc, char **argv);
 int cmd_vm_show(struct cli *cli, int argc, char **argv);
@@ -44,6 +49,34 @@ int cmd_ds_cp(struct cli *cli, int argc, char **argv);
 int cmd_ds_grow(struct cli *cli, int argc, char **argv);
 int cmd_ds_upload(struct cli *cli, int argc, char **argv);
 int cmd_ds_download(struct cli *cli, int argc, char **argv);
+
+int cmd_user_list(struct cli *cli, int argc, char **argv);
+int cmd_user_show(struct cli *cli, int argc, char **argv);
+int cmd_user_create(struct cli *cli, int argc, char **argv);
+int cmd_user_passwd(struct cli *cli, int argc, char **argv);
+int cmd_user_disable(struct cli *cli, int argc, char **argv);
+int cmd_user_enable(struct cli *cli, int argc, char **argv);
+int cmd_user_unlock(struct cli *cli, int argc, char **argv);
+int cmd_user_delete(struct cli *cli, int argc, char **argv);
+int cmd_passwd(struct cli *cli, int argc, char **argv);
+
+int cmd_role_list(struct cli *cli, int argc, char **argv);
+int cmd_role_show(struct cli *cli, int argc, char **argv);
+int cmd_role_create(struct cli *cli, int argc, char **argv);
+int cmd_role_set(struct cli *cli, int argc, char **argv);
+int cmd_role_delete(struct cli *cli, int argc, char **argv);
+int cmd_privilege_list(struct cli *cli, int argc, char **argv);
+int cmd_permission_list(struct cli *cli, int argc, char **argv);
+int cmd_permission_set(struct cli *cli, int argc, char **argv);
+int cmd_permission_remove(struct cli *cli, int argc, char **argv);
+
+int cmd_lockdown_show(struct cli *cli, int argc, char **argv);
+int cmd_lockdown_set(struct cli *cli, int argc, char **argv);
+int cmd_policy_show(struct cli *cli, int argc, char **argv);
+int cmd_policy_set(struct cli *cli, int argc, char **argv);
+int cmd_session_list(struct cli *cli, int argc, char **argv);
+int cmd_session_revoke(struct cli *cli, int argc, char **argv);
+int cmd_audit(struct cli *cli, int argc, char **argv);
 
 /* Prints a VM (an API VM object) as "key  value" lines; shared by show,
  * create and the power commands. */

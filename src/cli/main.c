@@ -18,6 +18,7 @@
 #include "cli/output.h"
 #include "common/util.h"
 
+/* name is NULL for a command of one word (keel passwd, keel audit) */
 struct command {
 	const char *group, *name, *args;
 	int (*run)(struct cli *cli, int argc, char **argv);
@@ -26,6 +27,7 @@ struct command {
 static const struct command commands[] = {
     {"host", "info", "", cmd_host_info},
     {"host", "restart-agents", "", cmd_host_restart},
+    {"host", "certificate", "--cert FILE --key FILE", cmd_host_certificate},
     {"vm", "list", "", cmd_vm_list},
     {"vm", "show", "NAME", cmd_vm_show},
     {"vm", "create",
@@ -47,7 +49,43 @@ static const struct command commands[] = {
     {"datastore", "rm", "DS/PATH", cmd_ds_rm},
     {"datastore", "cp", "DS/SRC DS/DST", cmd_ds_cp},
     {"datastore", "grow", "DS/PATH SIZE", cmd_ds_grow},
+    {"user", "list", "", cmd_user_list},
+    {"user", "show", "NAME", cmd_user_show},
+    {"user", "create", "NAME [--password-stdin]", cmd_user_create},
+    {"user", "passwd", "NAME [--password-stdin]", cmd_user_passwd},
+    {"user", "disable", "NAME", cmd_user_disable},
+    {"user", "enable", "NAME", cmd_user_enable},
+    {"user", "unlock", "NAME", cmd_user_unlock},
+    {"user", "delete", "NAME", cmd_user_delete},
+    {"passwd", NULL, "[--password-stdin]", cmd_passwd},
+    {"role", "list", "", cmd_role_list},
+    {"role", "show", "NAME", cmd_role_show},
+    {"role", "create", "NAME PRIVILEGE...", cmd_role_create},
+    {"role", "set", "NAME PRIVILEGE...", cmd_role_set},
+    {"role", "delete", "NAME", cmd_role_delete},
+    {"privilege", "list", "", cmd_privilege_list},
+    {"permission", "list", "", cmd_permission_list},
+    {"permission", "set", "USER ROLE [--vm NAME]", cmd_permission_set},
+    {"permission", "remove", "USER [--vm NAME]", cmd_permission_remove},
+    {"lockdown", "show", "", cmd_lockdown_show},
+    {"lockdown", "set", "off|normal|strict [--exception USER]... [--no-exceptions]",
+     cmd_lockdown_set},
+    {"policy", "show", "", cmd_policy_show},
+    {"policy", "set",
+     "[--min-length N] [--classes N] [--lockout-failures N]\n"
+     "        [--lockout-seconds N]",
+     cmd_policy_set},
+    {"session", "list", "", cmd_session_list},
+    {"session", "revoke", "ID", cmd_session_revoke},
+    {"audit", NULL, "[--lines N]", cmd_audit},
 };
+
+/* "keel GROUP [NAME] [ARGS]" */
+static void print_command(FILE *f, const char *prefix, const struct command *c)
+{
+	fprintf(f, "%skeel %s%s%s%s%s\n", prefix, c->group, c->name ? " " : "",
+		c->name ? c->name : "", *c->args ? " " : "", c->args);
+}
 
 static void usage(FILE *f, const char *group)
 {
@@ -71,8 +109,7 @@ static void usage(FILE *f, const char *group)
 		      f);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!group || strcmp(group, commands[i].group) == 0)
-			fprintf(f, "  keel %s %s%s%s\n", commands[i].group, commands[i].name,
-				*commands[i].args ? " " : "", commands[i].args);
+			print_command(f, "  ", &commands[i]);
 	if (!group)
 		fputs("\nSee docs/cli.md. Exit status: 0 success, 1 the API refused or the\n"
 		      "connection failed, 2 a usage error.\n",
@@ -81,7 +118,7 @@ static void usage(FILE *f, const char *group)
 
 static void command_usage(FILE *f, const struct command *c)
 {
-	fprintf(f, "usage: keel %s %s%s%s\n", c->group, c->name, *c->args ? " " : "", c->args);
+	print_command(f, "usage: ", c);
 }
 
 struct options {
@@ -200,10 +237,12 @@ static int configure(const struct options *o, struct creds *cr, struct api_conf 
 	return 0;
 }
 
+/* name may be NULL (no second word) */
 static const struct command *find(const char *group, const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (strcmp(group, commands[i].group) == 0 && strcmp(name, commands[i].name) == 0)
+		if (strcmp(group, commands[i].group) == 0 &&
+		    (!commands[i].name || (name && strcmp(name, commands[i].name) == 0)))
 			return &commands[i];
 	return NULL;
 }
@@ -229,7 +268,7 @@ static const struct command *lookup(int argc, char **argv)
 		fputs("Try 'keel --help'.\n", stderr);
 		return NULL;
 	}
-	const struct command *c = argc > 1 ? find(argv[0], argv[1]) : NULL;
+	const struct command *c = find(argv[0], argc > 1 ? argv[1] : NULL);
 	if (!c) {
 		if (argc > 1)
 			error_msg("unknown command '%s %s'", argv[0], argv[1]);
@@ -252,10 +291,10 @@ static int run(const struct command *c, const struct options *o, int argc, char 
 		creds_free(&cr);
 		return rc;
 	}
-	struct cli cli = {api_new(&conf), o->json};
+	struct cli cli = {api_new(&conf), o->json, conf.user, false};
 	if (cli.api) {
 		rc = c->run(&cli, argc, argv);
-		api_close(cli.api, rc != 0);
+		api_close(cli.api, rc != 0 || cli.quiet_logout);
 	} else {
 		rc = EXIT_FAIL;
 	}
@@ -292,7 +331,8 @@ int main(int argc, char **argv)
 		error_msg("cannot initialise libcurl");
 		return EXIT_FAIL;
 	}
-	rc = run(c, &o, argc - 1, argv + 1);
+	/* the command's argv[0] is its name (or its group, for one word) */
+	rc = c->name ? run(c, &o, argc - 1, argv + 1) : run(c, &o, argc, argv);
 	curl_global_cleanup();
 	return rc;
 }
