@@ -7,7 +7,7 @@ OUT       ?= out
 DISK      ?= $(OUT)/keel-disk.img
 DISK_GIB  ?= 16
 
-.PHONY: all deps build unit fuzz image image-test disk run guest check system bench clean
+.PHONY: all deps build unit fuzz image image-test disk run guest check system bench bench-smoke clean
 
 all: build
 
@@ -64,11 +64,18 @@ check: deps
 	@scripts/check.sh all
 
 # keel-vmm and QEMU side by side in one boot of the bench appliance
-# (bench/run.py; RUNS boots of each); results in bench/results/
+# (bench/run.py: RUNS rounds of boot and memory, HEAVY_RUNS of them also
+# disk, network and density); results in bench/results/
 RUNS ?= 5
+HEAVY_RUNS ?= $(RUNS)
 bench: deps build image
 	image/mkimage.sh $(BUILD) $(OUT) bench
-	/usr/bin/python3 bench/run.py --runs $(RUNS)
+	/usr/bin/python3 bench/run.py --runs $(RUNS) --heavy-runs $(HEAVY_RUNS)
+
+# make check's quick run of the bench: one keel-vmm boot
+bench-smoke: deps build image
+	image/mkimage.sh $(BUILD) $(OUT) bench
+	/usr/bin/python3 bench/run.py --smoke
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ) $(OUT)

@@ -6,8 +6,9 @@
 #   image/mkimage.sh BUILD_DIR OUT_DIR [product|test|bench]
 #
 # The test variant adds keel-testhook (the harness's way in) and a service
-# that cannot start; the bench variant adds keel-testhook and QEMU (the VMM
-# that `make bench` compares keel-vmm with). Neither is ever shipped.
+# that cannot start; the bench variant adds keel-testhook, QEMU (the VMM
+# that `make bench` compares keel-vmm with) and iperf3 (the host end of the
+# network figures). Neither is ever shipped.
 # Outputs, in OUT_DIR:
 #   vmlinuz, initramfs.img (or initramfs-test.img), manifest.txt,
 #   initramfs.list (or initramfs-test.list): every file with its size.
@@ -32,7 +33,7 @@ mkdir -p "$ST"/{sbin,etc/keel,proc,sys,dev,run,tmp,config,scratch,datastores}
 bins=("$BUILD/src/init/keel-init" "$BUILD/src/init/keel-dhcpc" "$BUILD/src/vmm/keel-vmm"
 	"$BUILD/src/hostd/keel-hostd")
 [ "$VARIANT" != product ] && bins+=("$BUILD/src/testhook/keel-testhook")
-[ "$VARIANT" = bench ] && bins+=(/usr/bin/qemu-system-x86_64)
+[ "$VARIANT" = bench ] && bins+=(/usr/bin/qemu-system-x86_64 /usr/bin/iperf3)
 for b in "${bins[@]}"; do
 	[ -x "$b" ] || { echo "mkimage: $b is not built" >&2; exit 1; }
 	install -m 0755 -s "$b" "$ST/sbin/$(basename "$b")"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # `make check`: builds, runs the unit tests (ASan + UBSan), a short smoke of
-# the fuzzers, and the system tests (pytest, booting the appliance under
+# the fuzzers and of the bench, and the system tests (pytest, booting the appliance under
 # QEMU), and ends with one summary
 # line "check: N passed, N failed".
 set -uo pipefail
@@ -14,6 +14,8 @@ if [ "$what" = all ]; then
 	# a short smoke of each fuzzer, so that they cannot rot
 	make --no-print-directory fuzz FUZZ_SECONDS=10 || rc=1
 	make --no-print-directory image image-test || exit 1
+	# one keel-vmm boot in the bench appliance, so that the bench cannot rot
+	make --no-print-directory bench-smoke || rc=1
 fi
 mkdir -p build
 /usr/bin/python3 -m pytest -v tests/system --junitxml=build/system-junit.xml || rc=1

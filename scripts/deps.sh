@@ -13,8 +13,8 @@ PACKAGES=(
 	cpio zstd kmod fdisk dosfstools mtools e2fsprogs
 	# system tests and `make run`
 	qemu-system-x86 qemu-utils python3 python3-pytest
-	# test guests only (never in the product image)
-	busybox-static
+	# test and bench guests only (never in the product image)
+	busybox-static fio iperf3
 )
 
 missing=()

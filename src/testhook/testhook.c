@@ -8,7 +8,8 @@
  *   kill NAME SIGNO   signal the supervised service NAME (or the process
  *                     whose id NAME is); "OK PID"
  *   run ARG...        run a program; its output, then "EXIT STATUS"
- *   spawn LOG ARG...  start a program in the background, its output
+ *   spawn LOG ARG...  start a program in the background (or LOG @ARGFILE:
+ *                     its arguments one per line), its output
  *                     appended to LOG; "OK PID". When it ends, its exit
  *                     status is written to LOG.exit
  *   unix PATH         the rest of the stream goes to the unix socket PATH
@@ -159,12 +160,31 @@ static int exit_code(int status)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* The arguments in ARGFILE, one per line (so that they may hold spaces):
+ * fills argv (NULL-terminated, at most max - 1) and returns the buffer that
+ * holds them (to free), or NULL. */
+static char *read_argfile(const char *path, char **argv, int max)
+{
+	char *text = read_file(path, 65536, NULL);
+	int n = 0;
+	for (char *save = NULL, *l = text ? strtok_r(text, "\n", &save) : NULL; l && n < max - 1;
+	     l = strtok_r(NULL, "\n", &save))
+		argv[n++] = l;
+	argv[n] = NULL;
+	if (n == 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 static void do_spawn(int fd, char *args)
 {
-	char *argv[32];
+	char *argv[64], *text = NULL;
 	char *log = strtok_r(args, " ", &args);
-	if (!log || split(args, argv) == 0) {
-		reply(fd, "ERR usage: spawn LOG PROGRAM [ARG...]\n");
+	if (!log || (args[0] == '@' ? !(text = read_argfile(args + 1, argv, 64))
+				    : split(args, argv) == 0)) {
+		reply(fd, "ERR usage: spawn LOG PROGRAM [ARG...] | spawn LOG @ARGFILE\n");
 		return;
 	}
 	int pipefd[2];
@@ -205,6 +225,7 @@ static void do_spawn(int fd, char *args)
 		reply(fd, "OK %d\n", pid);
 	close(pipefd[0]);
 	close(pipefd[1]);
+	free(text);
 }
 
 /* Connects to a unix socket (retrying for a few seconds while it is not
@@ -261,15 +282,10 @@ static void do_timed(int fd, char *args)
 		reply(fd, "ERR usage: timed PATTERN SECONDS ARGFILE\n");
 		return;
 	}
-	char *text = read_file(argfile, 65536, NULL);
 	char *argv[64];
-	int n = 0;
-	for (char *save = NULL, *l = text ? strtok_r(text, "\n", &save) : NULL; l && n < 63;
-	     l = strtok_r(NULL, "\n", &save))
-		argv[n++] = l;
-	argv[n] = NULL;
+	char *text = read_argfile(argfile, argv, 64);
 	int p[2];
-	if (n == 0 || pipe(p) < 0) {
+	if (!text || pipe(p) < 0) {
 		reply(fd, "ERR no program\n");
 		free(text);
 		return;

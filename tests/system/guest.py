@@ -16,7 +16,8 @@ from harness import ROOT
 
 MARKER = "KEEL-GUEST-UP"
 # drivers the "virtio" mode loads (with their dependencies)
-VIRTIO_MODULES = ["virtio_pci", "virtio_blk", "virtio-rng", "ext4", "virtio_net"]
+# (virtio_mmio: QEMU microvm's transport, for the bench)
+VIRTIO_MODULES = ["virtio_pci", "virtio_mmio", "virtio_blk", "virtio-rng", "ext4", "virtio_net"]
 
 INIT = r"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -61,6 +62,24 @@ virtio)
             done ;;
         keel.wait=*)
             sleep ${arg#keel.wait=} ;;
+        keel.fio=*)
+            # the bench's disk figures (fio in the guest, on the raw image
+            # /dev/vda): IOPS and KiB/s of each job, from fio's terse output
+            for job in randread:4k:1 randwrite:4k:1 randread:4k:32 randwrite:4k:32 read:1M:1 write:1M:1; do
+                set -- $(echo $job | tr : ' ')
+                fio --name=$1-$2-qd$3 --filename=/dev/vda --direct=1 --ioengine=libaio \
+                    --rw=$1 --bs=$2 --iodepth=$3 --time_based --runtime=${arg#keel.fio=} \
+                    --ramp_time=1 --output-format=terse --terse-version=3 2>/tmp/fio.err |
+                    awk -F';' '{ print "KEEL-FIO " $3 " read_iops=" $8 " read_kib_s=" $7 " write_iops=" $49 " write_kib_s=" $48 }'
+            done ;;
+        keel.iperf=*)
+            # the bench's network figures: iperf3 against the host's bridge,
+            # guest to host, then host to guest (-R), in Mbit/s
+            for dir in up down; do
+                flag=; [ $dir = down ] && flag=-R
+                iperf3 -c ${arg#keel.iperf=} -t 5 -f m $flag 2>&1 |
+                    awk -v d=$dir '/receiver/ { print "KEEL-IPERF " d " " $7 }'
+            done ;;
         keel.disk=bench)
             # O_DIRECT, queue depth 1: what the device path costs per request
             for t in "w 1M 32" "r 1M 32" "w 4k 2048" "r 4k 2048"; do
@@ -101,8 +120,21 @@ def kernel_root():
     return os.path.join(kdir, "root")
 
 
-def build_initrd(path):
-    """Writes the guest initramfs (an uncompressed newc cpio) to path."""
+def add_program(root, program):
+    """Copies a host program and the shared libraries it needs into root."""
+    shutil.copy(program, os.path.join(root, "bin", os.path.basename(program)))
+    for line in subprocess.check_output(["ldd", program], text=True).splitlines():
+        parts = line.split()
+        lib = parts[2] if "=>" in parts and len(parts) > 2 else parts[0]
+        if lib.startswith("/"):
+            dest = os.path.join(root, lib.lstrip("/"))
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            shutil.copy(lib, dest)
+
+
+def build_initrd(path, programs=()):
+    """Writes the guest initramfs (an uncompressed newc cpio) to path, with
+    `programs` (host binaries, e.g. fio for the bench) and their libraries."""
     kroot = kernel_root()
     kver = os.listdir(os.path.join(kroot, "lib", "modules"))[0]
     kmod = os.path.join(kroot, "lib", "modules", kver, "kernel")
@@ -123,6 +155,8 @@ def build_initrd(path):
                     order.append(os.path.basename(ko))
         with open(os.path.join(st, "lib", "modules.order"), "w") as f:
             f.write("\n".join(order) + "\n")
+        for program in programs:
+            add_program(st, program)
         with open(os.path.join(st, "init"), "w") as f:
             f.write(INIT)
         os.chmod(os.path.join(st, "init"), 0o755)
