@@ -9,21 +9,6 @@
 #include "cli/cmd.h"
 #include "cli/output.h"
 
-/* The answer as JSON, or the human line. */
-static int done(struct cli *cli, json_t *resp, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int done(struct cli *cli, json_t *resp, const char *fmt, ...)
-{
-	if (cli->json)
-		return print_json(resp);
-	va_list ap;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return finish_stdout();
-}
-
 /* POST /api/v1/datastores/DS/ACTION with body (consumed) */
 static int post(struct cli *cli, const char *ds, const char *action, json_t *body, json_t **resp)
 {
@@ -131,8 +116,8 @@ static int sized(struct cli *cli, int argc, char **argv, const char *action, con
 		rc = post(cli, d.ds, action,
 			  json_pack("{s:s, s:I}", "path", d.path, "size_mib", (json_int_t)mib), &r);
 	if (rc == 0)
-		rc = done(cli, r, "%s %s (%s)", jstr(r, "path"), what,
-			  fmt_size(size, jint(r, "size")));
+		rc = print_result(cli->json, r, "%s %s (%s)", jstr(r, "path"), what,
+				  fmt_size(size, jint(r, "size")));
 	json_decref(r);
 	return rc;
 }
@@ -157,7 +142,7 @@ int cmd_ds_mkdir(struct cli *cli, int argc, char **argv)
 	if (rc == 0)
 		rc = post(cli, d.ds, "folders", json_pack("{s:s}", "path", d.path), &r);
 	if (rc == 0)
-		rc = done(cli, r, "%s created", jstr(r, "path"));
+		rc = print_result(cli->json, r, "%s created", jstr(r, "path"));
 	json_decref(r);
 	return rc;
 }
@@ -174,7 +159,7 @@ int cmd_ds_rm(struct cli *cli, int argc, char **argv)
 	rc = api_json(cli->api, "DELETE", path, NULL, NULL);
 	free(path);
 	if (rc == 0)
-		rc = done(cli, NULL, "%s/%s removed", d.ds, d.path);
+		rc = print_result(cli->json, NULL, "%s/%s removed", d.ds, d.path);
 	return rc;
 }
 
@@ -195,9 +180,9 @@ int cmd_ds_cp(struct cli *cli, int argc, char **argv)
 		rc = post(cli, src.ds, "copy",
 			  json_pack("{s:s, s:s}", "source", src.path, "destination", dst.path), &r);
 	if (rc == 0)
-		rc =
-		    done(cli, r, "%s created (%s, %s)", jstr(r, "path"),
-			 fmt_size(size, jint(r, "size")), jbool(r, "reflink") ? "reflink" : "copy");
+		rc = print_result(cli->json, r, "%s created (%s, %s)", jstr(r, "path"),
+				  fmt_size(size, jint(r, "size")),
+				  jbool(r, "reflink") ? "reflink" : "copy");
 	json_decref(r);
 	return rc;
 }

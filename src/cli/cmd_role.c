@@ -11,21 +11,6 @@
 #include "cli/mem.h"
 #include "cli/output.h"
 
-/* The answer as JSON, or the human line. */
-static int done(struct cli *cli, json_t *resp, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int done(struct cli *cli, json_t *resp, const char *fmt, ...)
-{
-	if (cli->json)
-		return print_json(resp);
-	va_list ap;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return finish_stdout();
-}
-
 /* A role's privileges, "A, B, C" (malloc'd) */
 static char *privileges_text(json_t *role)
 {
@@ -123,8 +108,8 @@ static int role_put(struct cli *cli, int argc, char **argv, bool create)
 	json_decref(body);
 	if (rc == 0) {
 		char *text = privileges_text(r);
-		rc = done(cli, r, "role %s %s: %s", jstr(r, "name"), create ? "created" : "changed",
-			  text);
+		rc = print_result(cli->json, r, "role %s %s: %s", jstr(r, "name"),
+				  create ? "created" : "changed", text);
 		free(text);
 	}
 	json_decref(r);
@@ -150,7 +135,7 @@ int cmd_role_delete(struct cli *cli, int argc, char **argv)
 	rc = api_json(cli->api, "DELETE", path, NULL, NULL);
 	free(path);
 	if (rc == 0)
-		rc = done(cli, NULL, "role %s deleted", argv[optind]);
+		rc = print_result(cli->json, NULL, "role %s deleted", argv[optind]);
 	return rc;
 }
 
@@ -237,8 +222,8 @@ int cmd_permission_set(struct cli *cli, int argc, char **argv)
 	rc = api_json(cli->api, "PUT", "/api/v1/permissions", body, &r);
 	json_decref(body);
 	if (rc == 0)
-		rc = done(cli, r, "%s: %s on %s", jstr(r, "user"), jstr(r, "role"),
-			  jstr(r, "entity"));
+		rc = print_result(cli->json, r, "%s: %s on %s", jstr(r, "user"), jstr(r, "role"),
+				  jstr(r, "entity"));
 	json_decref(r);
 	return rc;
 }
@@ -255,8 +240,8 @@ int cmd_permission_remove(struct cli *cli, int argc, char **argv)
 	rc = api_json(cli->api, "DELETE", path, NULL, NULL);
 	free(path);
 	if (rc == 0 && vm)
-		rc = done(cli, NULL, "%s: permission on vm/%s removed", user, vm);
+		rc = print_result(cli->json, NULL, "%s: permission on vm/%s removed", user, vm);
 	else if (rc == 0)
-		rc = done(cli, NULL, "%s: permission on host removed", user);
+		rc = print_result(cli->json, NULL, "%s: permission on host removed", user);
 	return rc;
 }

@@ -17,21 +17,6 @@
 #define PEM_MAX	    (64 << 10) /* the API's largest body */
 #define AUDIT_LINES 10000      /* the API's most */
 
-/* The answer as JSON, or the human line. */
-static int done(struct cli *cli, json_t *resp, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int done(struct cli *cli, json_t *resp, const char *fmt, ...)
-{
-	if (cli->json)
-		return print_json(resp);
-	va_list ap;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return finish_stdout();
-}
-
 /* GET of a path that takes no argument: the API's JSON, or print(answer) */
 static int show(struct cli *cli, int argc, char **argv, const char *path,
 		void (*print)(json_t *answer))
@@ -149,7 +134,8 @@ int cmd_lockdown_set(struct cli *cli, int argc, char **argv)
 	}
 	if (rc == 0) {
 		char *text = names_text(json_object_get(r, "exceptions"));
-		rc = done(cli, r, "lockdown %s (exceptions: %s)", jstr(r, "mode"), text);
+		rc = print_result(cli->json, r, "lockdown %s (exceptions: %s)", jstr(r, "mode"),
+				  text);
 		free(text);
 	}
 	if (rc == 0 && locked_out)
@@ -302,7 +288,7 @@ int cmd_session_revoke(struct cli *cli, int argc, char **argv)
 	free(path);
 	cli->quiet_logout = true; /* it may have been this one */
 	if (rc == 0)
-		rc = done(cli, NULL, "session %s revoked", argv[optind]);
+		rc = print_result(cli->json, NULL, "session %s revoked", argv[optind]);
 	return rc;
 }
 
@@ -441,13 +427,14 @@ int cmd_host_certificate(struct cli *cli, int argc, char **argv)
 		/* keel-hostd restarts: the logout may find it gone, or with the
 		 * new certificate that the pinned key no longer matches */
 		cli->quiet_logout = true;
-		rc = done(cli, r,
-			  "certificate replaced; keel-hostd restarts to serve it (running VMs "
-			  "keep running)\n"
-			  "SHA-256 %s\n"
-			  "From now on, give keel this fingerprint with --fingerprint (or\n"
-			  "KEEL_FINGERPRINT, or fingerprint= in the credentials file).",
-			  jstr(r, "certificate_sha256"));
+		rc = print_result(
+		    cli->json, r,
+		    "certificate replaced; keel-hostd restarts to serve it (running VMs "
+		    "keep running)\n"
+		    "SHA-256 %s\n"
+		    "From now on, give keel this fingerprint with --fingerprint (or\n"
+		    "KEEL_FINGERPRINT, or fingerprint= in the credentials file).",
+		    jstr(r, "certificate_sha256"));
 	}
 	json_decref(r);
 	return rc;

@@ -164,20 +164,6 @@ static void drop_secret_body(json_t *body)
 
 /* --- output ------------------------------------------------------------ */
 
-static int done(struct cli *cli, json_t *resp, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int done(struct cli *cli, json_t *resp, const char *fmt, ...)
-{
-	if (cli->json)
-		return print_json(resp);
-	va_list ap;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return finish_stdout();
-}
-
 /* "no", or "until TIME" */
 static const char *locked_text(char buf[48], json_t *u)
 {
@@ -308,11 +294,11 @@ static int new_password(struct cli *cli, int argc, char **argv, bool create)
 	free(path);
 	drop_secret_body(body);
 	if (rc == 0 && create)
-		rc =
-		    done(cli, r, "%s created (with no permission yet: keel permission set %s ROLE)",
-			 name, name);
+		rc = print_result(
+		    cli->json, r,
+		    "%s created (with no permission yet: keel permission set %s ROLE)", name, name);
 	else if (rc == 0)
-		rc = done(cli, r, "password of %s changed", name);
+		rc = print_result(cli->json, r, "password of %s changed", name);
 	json_decref(r);
 	return rc;
 }
@@ -343,7 +329,7 @@ static int patch(struct cli *cli, int argc, char **argv, const char *key, bool v
 	free(path);
 	json_decref(body);
 	if (rc == 0)
-		rc = done(cli, r, "%s %s", name, what);
+		rc = print_result(cli->json, r, "%s %s", name, what);
 	json_decref(r);
 	return rc;
 }
@@ -374,7 +360,8 @@ int cmd_user_delete(struct cli *cli, int argc, char **argv)
 	free(path);
 	cli->quiet_logout = strcmp(name, cli->user) == 0;
 	if (rc == 0)
-		rc = done(cli, NULL, "%s deleted, with its permissions and sessions", name);
+		rc = print_result(cli->json, NULL, "%s deleted, with its permissions and sessions",
+				  name);
 	return rc;
 }
 
@@ -409,6 +396,6 @@ int cmd_passwd(struct cli *cli, int argc, char **argv)
 	rc = api_json(cli->api, "POST", "/api/v1/session/password", body, NULL);
 	drop_secret_body(body);
 	if (rc == 0)
-		rc = done(cli, NULL, "password of %s changed", cli->user);
+		rc = print_result(cli->json, NULL, "password of %s changed", cli->user);
 	return rc;
 }

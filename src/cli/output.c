@@ -186,3 +186,15 @@ bool jbool(json_t *o, const char *key)
 {
 	return json_is_true(json_object_get(o, key));
 }
+
+int print_result(int json, json_t *resp, const char *fmt, ...)
+{
+	if (json)
+		return print_json(resp);
+	va_list ap;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	return finish_stdout();
+}

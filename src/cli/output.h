@@ -16,6 +16,11 @@ int print_json(json_t *j);
 /* Flushes stdout; returns 0, or 1 with a message if writing failed. */
 int finish_stdout(void);
 
+/* A command's answer: the API's JSON with --json (json set), else one line
+ * for people made from fmt. Returns the exit code. */
+int print_result(int json, json_t *resp, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Replaces control characters (from the host, say) with '?', in place. */
 void sanitize(char *s);
 

@@ -24,12 +24,12 @@ def cli(boot, disk, tmp_path):
                      f"fingerprint={fingerprint}\n")
     creds.chmod(0o600)
 
-    def run(*args, env=None, creds_file=str(creds)):
+    def run(*args, env=None, creds_file=str(creds), stdin=None):
         e = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
         e.update(env or {})
         pre = ["--credentials", creds_file] if creds_file else []
         return subprocess.run([KEEL, *pre, *args], capture_output=True, text=True, env=e,
-                              timeout=300)
+                              timeout=300, input=stdin)
 
     run.host, run.password, run.fingerprint, run.creds = host, password, fingerprint, creds
     return run
@@ -100,3 +100,35 @@ def test_cli(cli, tmp_path):
     r = cli("--insecure", "host", "info",
             env={"KEEL_HOST": env["KEEL_HOST"], "KEEL_PASSWORD": cli.password}, creds_file=None)
     assert r.returncode == 0 and "--insecure" in r.stderr
+
+
+def test_cli_access_control(cli):
+    pw = "Str0ng-enough-pw\n"
+    assert cli("user", "create", "bob", "--password-stdin", stdin=pw).returncode == 0
+    r = cli("user", "create", "weak", "--password-stdin", stdin="short\n")
+    assert r.returncode == 1 and "password" in r.stderr
+    assert cli("role", "create", "Starter", "VirtualMachine.PowerOn", "System.View").returncode == 0
+    assert cli("permission", "set", "bob", "ReadOnly").returncode == 0
+    perms = json.loads(cli("--json", "permission", "list").stdout)["permissions"]
+    assert {"user": "bob", "entity": "host", "role": "ReadOnly"} in perms
+    assert "bob" in cli("user", "list").stdout
+
+    # bob, through the CLI: may look, may not create users
+    bob_env = {"KEEL_HOST": f"127.0.0.1:{cli.host.api_port}", "KEEL_FINGERPRINT": cli.fingerprint,
+               "KEEL_USER": "bob", "KEEL_PASSWORD": pw.strip()}
+    assert cli("vm", "list", env=bob_env, creds_file=None).returncode == 0
+    r = cli("user", "create", "eve", "--password-stdin", stdin=pw, env=bob_env, creds_file=None)
+    assert r.returncode == 1 and "Host.Config.Security" in r.stderr
+
+    assert cli("lockdown", "set", "normal", "--exception", "root").returncode == 0
+    assert json.loads(cli("--json", "lockdown", "show").stdout)["mode"] == "normal"
+    r = cli("vm", "list", env=bob_env, creds_file=None)
+    assert r.returncode == 1 and "lockdown" in r.stderr
+    assert cli("lockdown", "set", "off").returncode == 0
+
+    entries = json.loads(cli("--json", "audit", "--lines", "200").stdout)["entries"]
+    assert any(e["user"] == "bob" and e["result"] == "denied" and e["action"] == "POST /api/v1/users"
+               for e in entries)
+    assert any(e["user"] == "bob" and e["action"] == "login" and e["result"] == "lockdown"
+               for e in entries)
+    assert "lockdown" in cli("audit", "--lines", "50").stdout
