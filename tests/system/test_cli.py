@@ -127,8 +127,9 @@ def test_cli_access_control(cli):
     assert cli("lockdown", "set", "off").returncode == 0
 
     entries = json.loads(cli("--json", "audit", "--lines", "200").stdout)["entries"]
-    assert any(e["user"] == "bob" and e["result"] == "denied" and e["action"] == "POST /api/v1/users"
-               for e in entries)
+    # (the CLI asks GET /users first, to refuse an existing name early)
+    assert any(e["user"] == "bob" and e["result"] == "denied" and e["status"] == 403 and
+               e["action"].endswith(" /api/v1/users") for e in entries)
     assert any(e["user"] == "bob" and e["action"] == "login" and e["result"] == "lockdown"
                for e in entries)
     assert "lockdown" in cli("audit", "--lines", "50").stdout
