@@ -79,7 +79,8 @@ def command(host, vmm, name, mem_mib, cmdline, initrd, disk=None, tap=None):
                  "-device", f"virtio-blk-{bus},drive=d0"]
     if tap:
         argv += ["-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no",
-                 "-device", f"virtio-net-{bus},netdev=n0"]
+                 # no iPXE option ROM: nothing here boots from the network
+                 "-device", f"virtio-net-{bus},netdev=n0" + (",romfile=" if bus == "pci" else "")]
     return argv
 
 
@@ -118,14 +119,19 @@ def run_guest(host, vmm, name, cmdline, initrd, timeout, **devices):
     host.hook(f"write /tmp/{name}.args", "\n".join(argv).encode())
     pid = host.hook(f"spawn {log} @/tmp/{name}.args").decode().split()[1]
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        out = host.hook(f"cat {log}").decode(errors="replace")
-        if "KEEL-GUEST-DONE" in out:
-            return out
+    out = ""
+    while time.monotonic() < deadline and "KEEL-GUEST-DONE" not in out:
         time.sleep(2)
+        out = host.hook(f"cat {log}").decode(errors="replace")
+    # gone before the next guest opens the disk (QEMU locks it)
     host.hook(f"kill {pid} 9")
-    print(f"{vmm}: {name} did not finish in {timeout} s", flush=True)
-    return ""
+    time.sleep(1)
+    if "KEEL-GUEST-DONE" not in out:
+        crash = re.search(r"(BUG|Kernel panic)[^\n]*", out)
+        print(f"{vmm}: {name} did not finish in {timeout} s"
+              f"{': the guest died: ' + crash.group(0) if crash else ''}", flush=True)
+        return ""
+    return out
 
 
 def disk(host, vmm, initrd, timeout):
