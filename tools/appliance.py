@@ -76,7 +76,7 @@ def qemu_args(kernel, initrd, disk=None, forwards=None, serial="mon:stdio",
     return args
 
 
-PASSWORD_RX = re.compile(r"root password \(first boot, shown once\): (\S+)")
+PASSWORD_RX = re.compile(r"root password \(first boot, shown once\): (\S+)\r?\n")
 FINGERPRINT_RX = re.compile(r"TLS certificate SHA-256 ([0-9A-F:]{95})")
 
 

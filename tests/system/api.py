@@ -7,7 +7,8 @@ import json
 import re
 import ssl
 
-PASSWORD_RX = r"root password \(first boot, shown once\): (\S+)"
+# up to the end of the line: the console may hold half of it yet
+PASSWORD_RX = r"root password \(first boot, shown once\): (\S+)\r?\n"
 FINGERPRINT_RX = r"TLS certificate SHA-256 ([0-9A-F:]{95})"
 
 

@@ -11,7 +11,7 @@ import time
 import pytest
 
 import guest
-from api import Api, connect
+from api import PASSWORD_RX, Api, connect
 from harness import OUT, Appliance
 
 GUEST_CMDLINE = "console=ttyS0 keel.test="
@@ -295,8 +295,7 @@ def test_1gib_upload_memory_flat(api, host):
 def test_logout_ends_the_session(api, host):
     other = Api(api.port, api.fingerprint, api.token)
     # a second session of root's: made here from the first boot's password
-    password = re.search(r"root password \(first boot, shown once\): (\S+)",
-                         host.all_console()).group(1)
+    password = re.search(PASSWORD_RX, host.all_console()).group(1)
     mine = Api(api.port, api.fingerprint).login("root", password)
     assert mine.call("GET", "/host")["hostname"]
     assert mine.call("DELETE", "/session") is None
