@@ -5,6 +5,8 @@
 
 #include <cmocka.h>
 
+#include "rm_rf.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -31,25 +33,6 @@ struct tmp {
 	char dir[128]; /* the log folder, made by audit_init */
 };
 
-static void rm_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d) {
-		unlink(path);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char p[512];
-		snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
-		rm_tree(p);
-	}
-	closedir(d);
-	rmdir(path);
-}
-
 static int setup(void **state)
 {
 	struct tmp *t = calloc(1, sizeof(*t));
@@ -64,7 +47,7 @@ static int setup(void **state)
 	char err[256] = "";
 	if (audit_init(t->dir, err, sizeof(err)) < 0) {
 		fprintf(stderr, "audit_init: %s\n", err);
-		rm_tree(t->root);
+		rm_rf(t->root);
 		free(t);
 		return -1;
 	}
@@ -75,7 +58,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct tmp *t = *state;
-	rm_tree(t->root);
+	rm_rf(t->root);
 	free(t);
 	return 0;
 }

@@ -5,6 +5,8 @@
 
 #include <cmocka.h>
 
+#include "rm_rf.h"
+
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -30,18 +32,6 @@ struct fixture {
 	struct datastore ds;
 	char err[512];
 };
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void rm_rf(const char *path)
-{
-	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static int setup(void **state)
 {

@@ -5,6 +5,8 @@
 
 #include <cmocka.h>
 
+#include "rm_rf.h"
+
 #include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,25 +29,6 @@ struct fx {
 	char path[128];
 };
 
-static void rm_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d) {
-		unlink(path);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char p[512];
-		snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
-		rm_tree(p);
-	}
-	closedir(d);
-	rmdir(path);
-}
-
 static void open_db(struct fx *f)
 {
 	char err[512] = "";
@@ -67,7 +50,7 @@ static int setup(void **state)
 	char err[512] = "";
 	if (db_open(f->path, err, sizeof(err)) < 0) {
 		print_error("db_open: %s\n", err);
-		rm_tree(f->dir);
+		rm_rf(f->dir);
 		free(f);
 		return -1;
 	}
@@ -79,7 +62,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	db_close();
-	rm_tree(f->dir);
+	rm_rf(f->dir);
 	free(f);
 	return 0;
 }

@@ -5,6 +5,8 @@
 
 #include <cmocka.h>
 
+#include "rm_rf.h"
+
 #include <crypt.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -37,29 +39,9 @@ static void tmp_make(struct tmp *t)
 	snprintf(t->dir, sizeof(t->dir), "%s/tls", t->root);
 }
 
-/* Removes the (flat) directory tree made by a test. */
-static void rm_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d) {
-		unlink(path);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char p[512];
-		snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
-		rm_tree(p);
-	}
-	closedir(d);
-	rmdir(path);
-}
-
 static void tmp_free(struct tmp *t)
 {
-	rm_tree(t->root);
+	rm_rf(t->root);
 }
 
 static void path_in(char *out, size_t n, const char *dir, const char *name)
