@@ -6,15 +6,16 @@ set -euo pipefail
 PACKAGES=(
 	# build
 	gcc make meson ninja-build pkg-config
-	libjansson-dev libseccomp-dev
+	libjansson-dev libseccomp-dev libmnl-dev libmicrohttpd-dev libgnutls28-dev
+	libcurl4-gnutls-dev libsqlite3-dev libcrypt-dev
 	# unit tests (cmocka; ASan/UBSan come with gcc); fuzzing (clang's libFuzzer)
 	libcmocka-dev clang libclang-rt-14-dev
 	# image and disk
 	cpio zstd kmod fdisk dosfstools mtools e2fsprogs
 	# system tests and `make run`
-	qemu-system-x86 qemu-utils python3 python3-pytest
+	qemu-system-x86 qemu-utils python3 python3-pytest openssl
 	# test and bench guests only (never in the product image)
-	busybox-static fio iperf3
+	busybox-static fio iperf3 iputils-ping
 )
 
 missing=()

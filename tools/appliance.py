@@ -56,16 +56,21 @@ def free_port(preferred=0):
 
 
 def qemu_args(kernel, initrd, disk=None, forwards=None, serial="mon:stdio",
-              qmp=None, mem_mib=2048, cpus=2, no_reboot=False, append=""):
-    """forwards: {guest_port: host_port} on 127.0.0.1."""
+              qmp=None, mem_mib=2048, cpus=2, no_reboot=False, append="", spare_nics=0):
+    """forwards: {guest_port: host_port} on 127.0.0.1; a guest port may be
+    "ADDRESS:PORT" (another address of the host than the DHCP one).
+    spare_nics: more NICs (on networks of their own), e.g. for uplinks."""
     args = ["qemu-system-x86_64", "-machine", "q35", "-m", str(mem_mib),
             "-smp", str(cpus), *accel_args(), "-nodefaults", "-display", "none",
             "-serial", serial, "-kernel", kernel, "-initrd", initrd,
             "-append", (KERNEL_CMDLINE + " " + append).strip()]
-    fwd = "".join(f",hostfwd=tcp:127.0.0.1:{h}-:{g}"
+    fwd = "".join(f",hostfwd=tcp:127.0.0.1:{h}-{g if ':' in str(g) else f':{g}'}"
                   for g, h in (forwards or {}).items())
     args += ["-netdev", "user,id=mgmt" + fwd,
              "-device", "virtio-net-pci,netdev=mgmt"]
+    for i in range(spare_nics):
+        args += ["-netdev", f"user,id=spare{i},restrict=on",
+                 "-device", f"virtio-net-pci,netdev=spare{i}"]
     if disk:
         args += ["-drive", f"file={disk},if=none,id=keeldisk,format=raw",
                  "-device", "virtio-blk-pci,drive=keeldisk"]

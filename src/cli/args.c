@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "cli/cmd.h"
+#include "cli/mem.h"
 #include "cli/output.h"
 #include "common/util.h"
 
@@ -136,6 +137,42 @@ int arg_uint(const char *what, const char *s, long long min, long long max, long
 		return 0;
 	error_msg("%s: '%s' is not a number from %lld to %lld", what, s, min, max);
 	return -1;
+}
+
+int arg_text(json_t *o, const char *key, const char *s)
+{
+	if (json_object_set_new(o, key, json_string(s)) == 0)
+		return 0;
+	error_msg("%s: '%s' is not UTF-8 text", key, s);
+	return -1;
+}
+
+json_t *arg_list(const char *what, const char *s)
+{
+	json_t *list = json_array();
+	char *copy = xstrdup(s);
+	char *name = copy;
+	for (;;) {
+		char *comma = strchr(name, ',');
+		if (comma)
+			*comma = '\0';
+		if (!*name) {
+			error_msg("%s: expected NAME[,NAME...], got '%s'", what, s);
+			break;
+		}
+		if (json_array_append_new(list, json_string(name)) < 0) {
+			error_msg("%s: '%s' is not UTF-8 text", what, name);
+			break;
+		}
+		if (!comma) {
+			free(copy);
+			return list;
+		}
+		name = comma + 1;
+	}
+	free(copy);
+	json_decref(list);
+	return NULL;
 }
 
 int parse_dspath(const char *arg, struct dspath *d, bool path_required)

@@ -5,6 +5,7 @@
 #define KEEL_CLI_ARGS_H
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdbool.h>
 
 /* Starts parsing a new argv (resets getopt). */
@@ -28,6 +29,13 @@ int parse_uint(const char *s, long long max, long long *out);
 /* parse_size_mib or parse_uint for the argument of `what`, with a message */
 int arg_size(const char *what, const char *s, long long *mib);
 int arg_uint(const char *what, const char *s, long long min, long long max, long long *out);
+
+/* o[key] = s; -1 with a message if s is not UTF-8 */
+int arg_text(json_t *o, const char *key, const char *s);
+/* A comma-separated list of names (NAME[,NAME...]) for the argument of
+ * `what`, as a JSON array of strings; NULL with a message if a name is
+ * empty or not UTF-8. */
+json_t *arg_list(const char *what, const char *s);
 
 /* DATASTORE/PATH split at its first '/'. path may be empty only if allowed;
  * trailing slashes of path are dropped. */

@@ -78,6 +78,24 @@ int cmd_session_list(struct cli *cli, int argc, char **argv);
 int cmd_session_revoke(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
 
+int cmd_net_switch_list(struct cli *cli, int argc, char **argv);
+int cmd_net_switch_show(struct cli *cli, int argc, char **argv);
+int cmd_net_switch_add(struct cli *cli, int argc, char **argv);
+int cmd_net_switch_set(struct cli *cli, int argc, char **argv);
+int cmd_net_switch_rm(struct cli *cli, int argc, char **argv);
+int cmd_net_portgroup_list(struct cli *cli, int argc, char **argv);
+int cmd_net_portgroup_show(struct cli *cli, int argc, char **argv);
+int cmd_net_portgroup_add(struct cli *cli, int argc, char **argv);
+int cmd_net_portgroup_set(struct cli *cli, int argc, char **argv);
+int cmd_net_portgroup_rm(struct cli *cli, int argc, char **argv);
+int cmd_net_nic_list(struct cli *cli, int argc, char **argv);
+int cmd_net_connections(struct cli *cli, int argc, char **argv);
+int cmd_net_neighbours(struct cli *cli, int argc, char **argv);
+int cmd_net_mgmt_show(struct cli *cli, int argc, char **argv);
+int cmd_net_mgmt_set(struct cli *cli, int argc, char **argv);
+int cmd_net_mgmt_confirm(struct cli *cli, int argc, char **argv);
+int cmd_net_mgmt_rollback(struct cli *cli, int argc, char **argv);
+
 /* Prints a VM (an API VM object) as "key  value" lines; shared by show,
  * create and the power commands. */
 void vm_print(json_t *vm);

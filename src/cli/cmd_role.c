@@ -11,21 +11,6 @@
 #include "cli/mem.h"
 #include "cli/output.h"
 
-/* A role's privileges, "A, B, C" (malloc'd) */
-static char *privileges_text(json_t *role)
-{
-	char *out = NULL;
-	size_t size = 0;
-	FILE *f = xcheck(open_memstream(&out, &size));
-	size_t i;
-	json_t *p;
-	json_array_foreach(json_object_get(role, "privileges"), i, p)
-	    fprintf(f, "%s%s", i ? ", " : "", json_string_value(p) ? json_string_value(p) : "");
-	if (fclose(f) != 0)
-		out = xcheck(NULL);
-	return out;
-}
-
 int cmd_role_list(struct cli *cli, int argc, char **argv)
 {
 	int rc = args_simple(argc, argv, 0, 0);
@@ -43,7 +28,7 @@ int cmd_role_list(struct cli *cli, int argc, char **argv)
 	json_t *role;
 	json_array_foreach(json_object_get(r, "roles"), i, role)
 	{
-		char *privs = privileges_text(role);
+		char *privs = json_text(json_object_get(role, "privileges"), NULL);
 		table_add(t, jstr(role, "name"), jbool(role, "builtin") ? "yes" : "no", privs);
 		free(privs);
 	}
@@ -107,7 +92,7 @@ static int role_put(struct cli *cli, int argc, char **argv, bool create)
 	free(path);
 	json_decref(body);
 	if (rc == 0) {
-		char *text = privileges_text(r);
+		char *text = json_text(json_object_get(r, "privileges"), "none");
 		rc = print_result(cli->json, r, "role %s %s: %s", jstr(r, "name"),
 				  create ? "created" : "changed", text);
 		free(text);

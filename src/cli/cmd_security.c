@@ -25,38 +25,14 @@ static int show(struct cli *cli, int argc, char **argv, const char *path,
 	json_t *r = NULL;
 	if (rc == 0)
 		rc = api_json(cli->api, "GET", path, NULL, &r);
-	if (rc == 0 && cli->json)
-		rc = print_json(r);
-	else if (rc == 0) {
-		print(r);
-		rc = finish_stdout();
-	}
-	json_decref(r);
-	return rc;
+	return print_answer(cli->json, rc, r, print);
 }
 
 /* --- lockdown ---------------------------------------------------------- */
 
-/* "alice, bob", or "none" (malloc'd) */
-static char *names_text(json_t *names)
-{
-	if (json_array_size(names) == 0)
-		return xstrdup("none");
-	char *out = NULL;
-	size_t size = 0;
-	FILE *f = xcheck(open_memstream(&out, &size));
-	size_t i;
-	json_t *n;
-	json_array_foreach(names, i, n)
-	    fprintf(f, "%s%s", i ? ", " : "", json_string_value(n) ? json_string_value(n) : "");
-	if (fclose(f) != 0)
-		out = xcheck(NULL);
-	return out;
-}
-
 static void lockdown_print(json_t *l)
 {
-	char *ex = names_text(json_object_get(l, "exceptions"));
+	char *ex = json_text(json_object_get(l, "exceptions"), "none");
 	struct table *t = table_new(2);
 	table_add(t, "mode", jstr(l, "mode"));
 	table_add(t, "exceptions", ex);
@@ -133,7 +109,7 @@ int cmd_lockdown_set(struct cli *cli, int argc, char **argv)
 		cli->quiet_logout = true;
 	}
 	if (rc == 0) {
-		char *text = names_text(json_object_get(r, "exceptions"));
+		char *text = json_text(json_object_get(r, "exceptions"), "none");
 		rc = print_result(cli->json, r, "lockdown %s (exceptions: %s)", jstr(r, "mode"),
 				  text);
 		free(text);
@@ -227,14 +203,7 @@ int cmd_policy_set(struct cli *cli, int argc, char **argv)
 	json_decref(cur);
 	rc = api_json(cli->api, "PUT", "/api/v1/security/policy", body, &r);
 	json_decref(body);
-	if (rc == 0 && cli->json)
-		rc = print_json(r);
-	else if (rc == 0) {
-		policy_print(r);
-		rc = finish_stdout();
-	}
-	json_decref(r);
-	return rc;
+	return print_answer(cli->json, rc, r, policy_print);
 }
 
 /* --- sessions and the audit log ------------------------------------------ */

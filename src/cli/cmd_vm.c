@@ -21,7 +21,14 @@ static void add_disks_and_nics(struct table *t, json_t *vm)
 	}
 	if (i == 0)
 		table_add(t, "disk", "none");
-	json_array_foreach(json_object_get(vm, "nics"), i, d) table_add(t, "nic", jstr(d, "mac"));
+	json_array_foreach(json_object_get(vm, "nics"), i, d)
+	{
+		const char *pg = jstr(d, "portgroup");
+		char *s = *pg ? xasprintf("%s (port group %s)", jstr(d, "mac"), pg)
+			      : xstrdup(jstr(d, "mac"));
+		table_add(t, "nic", s);
+		free(s);
+	}
 	if (i == 0)
 		table_add(t, "nic", "none");
 }

@@ -9,15 +9,7 @@
 #include "cli/cmd.h"
 #include "cli/mem.h"
 #include "cli/output.h"
-
-/* o[key] = s; -1 with a message if s is not UTF-8 */
-static int set_text(json_t *o, const char *key, const char *s)
-{
-	if (json_object_set_new(o, key, json_string(s)) == 0)
-		return 0;
-	error_msg("%s: '%s' is not UTF-8 text", key, s);
-	return -1;
-}
+#include "common/util.h"
 
 /* DS/PATH[,size=SIZE][,ro] */
 static json_t *parse_disk(const char *arg)
@@ -29,7 +21,7 @@ static json_t *parse_disk(const char *arg)
 		error_msg("--disk: expected DS/PATH[,size=SIZE][,ro], got '%s'", arg);
 		goto bad;
 	}
-	if (set_text(d, "path", path) < 0)
+	if (arg_text(d, "path", path) < 0)
 		goto bad;
 	for (char *o = strtok_r(NULL, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
 		long long mib;
@@ -52,22 +44,45 @@ bad:
 	return NULL;
 }
 
-/* --nic, --nic mac=MAC or --nic=mac=MAC. A following "mac=..." is taken
- * as the option's argument (GNU getopt then keeps it out of the operands). */
+/* NIC: the key of "key=value" in --nic's argument, else NULL */
+static const char *nic_key(const char *s)
+{
+	static const char *const keys[] = {"portgroup", "mac"};
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		size_t n = strlen(keys[i]);
+		if (strncmp(s, keys[i], n) == 0 && s[n] == '=')
+			return keys[i];
+	}
+	return NULL;
+}
+
+/* --nic, --nic [portgroup=NAME][,mac=MAC] or --nic=... (either first). A
+ * following "portgroup=..." or "mac=..." is taken as the option's argument
+ * (GNU getopt then keeps it out of the operands). */
 static json_t *parse_nic(int argc, char **argv)
 {
 	const char *arg = optarg;
-	if (!arg && optind < argc && strncmp(argv[optind], "mac=", 4) == 0)
+	if (!arg && optind < argc && nic_key(argv[optind]))
 		arg = argv[optind++];
 	json_t *n = json_object();
 	if (!arg)
 		return n;
-	if (strncmp(arg, "mac=", 4) == 0 && arg[4]) {
-		if (set_text(n, "mac", arg + 4) == 0)
-			return n;
-	} else {
-		error_msg("--nic: expected mac=MAC, got '%s'", arg);
+	char *copy = xstrdup(arg), *save = NULL;
+	char *o = strtok_r(copy, ",", &save);
+	for (; o; o = strtok_r(NULL, ",", &save)) {
+		const char *key = nic_key(o);
+		if (!key || !o[strlen(key) + 1] || json_object_get(n, key))
+			break;
+		if (arg_text(n, key, o + strlen(key) + 1) < 0) {
+			free(copy);
+			json_decref(n);
+			return NULL;
+		}
 	}
+	free(copy);
+	if (!o && json_object_size(n))
+		return n;
+	error_msg("--nic: expected [portgroup=NAME][,mac=MAC], got '%s'", arg);
 	json_decref(n);
 	return NULL;
 }
@@ -106,7 +121,7 @@ static int take_option(int c, int argc, char **argv, json_t *vm)
 	case 'k':
 	case 'i':
 	case 'l':
-		return set_text(vm,
+		return arg_text(vm,
 				c == 'k'   ? "kernel"
 				: c == 'i' ? "initrd"
 					   : "cmdline",
@@ -160,7 +175,7 @@ static json_t *parse(int argc, char **argv, int *rc)
 		error_msg("--autostart-order and --autostart-delay go with --autostart");
 		*rc = EXIT_USAGE;
 	}
-	if (*rc == 0 && set_text(vm, "name", argv[optind]) < 0)
+	if (*rc == 0 && arg_text(vm, "name", argv[optind]) < 0)
 		*rc = EXIT_USAGE;
 	if (*rc) {
 		json_decref(vm);

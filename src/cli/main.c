@@ -15,10 +15,12 @@
 #include "cli/cmd.h"
 #include "cli/creds.h"
 #include "cli/interrupt.h"
+#include "cli/mem.h"
 #include "cli/output.h"
 #include "common/util.h"
 
-/* name is NULL for a command of one word (keel passwd, keel audit) */
+/* group is one word or more, one space apart (keel network switch list);
+ * name is NULL for a command of one word (keel passwd, keel audit) */
 struct command {
 	const char *group, *name, *args;
 	int (*run)(struct cli *cli, int argc, char **argv);
@@ -32,7 +34,8 @@ static const struct command commands[] = {
     {"vm", "show", "NAME", cmd_vm_show},
     {"vm", "create",
      "NAME --memory SIZE --kernel DS/PATH [--vcpus N] [--initrd DS/PATH]\n"
-     "        [--cmdline STR] [--disk DS/PATH[,size=SIZE][,ro]]... [--nic [mac=MAC]]...\n"
+     "        [--cmdline STR] [--disk DS/PATH[,size=SIZE][,ro]]...\n"
+     "        [--nic [portgroup=NAME][,mac=MAC]]...\n"
      "        [--autostart [--autostart-order N] [--autostart-delay S]]",
      cmd_vm_create},
     {"vm", "start", "NAME", cmd_vm_start},
@@ -78,18 +81,89 @@ static const struct command commands[] = {
     {"session", "list", "", cmd_session_list},
     {"session", "revoke", "ID", cmd_session_revoke},
     {"audit", NULL, "[--lines N]", cmd_audit},
+    {"network switch", "list", "", cmd_net_switch_list},
+    {"network switch", "show", "NAME", cmd_net_switch_show},
+    {"network switch", "add", "NAME [--mtu N] [--uplink NIC]...", cmd_net_switch_add},
+    {"network switch", "set", "NAME [--mtu N] [--uplinks NIC[,NIC...] | --no-uplinks]",
+     cmd_net_switch_set},
+    {"network switch", "rm", "NAME", cmd_net_switch_rm},
+    {"network portgroup", "list", "", cmd_net_portgroup_list},
+    {"network portgroup", "show", "NAME", cmd_net_portgroup_show},
+    {"network portgroup", "add", "NAME --switch SWITCH [--vlan N]", cmd_net_portgroup_add},
+    {"network portgroup", "set", "NAME --vlan N|none", cmd_net_portgroup_set},
+    {"network portgroup", "rm", "NAME", cmd_net_portgroup_rm},
+    {"network nic", "list", "", cmd_net_nic_list},
+    {"network", "connections", "", cmd_net_connections},
+    {"network", "neighbours", "", cmd_net_neighbours},
+    {"network mgmt", "show", "", cmd_net_mgmt_show},
+    {"network mgmt", "set",
+     "[--dhcp | --static ADDR/PREFIX] [--gateway GW|none]\n"
+     "        [--dns A[,B...]|none] [--hostname NAME] [--timeout SECONDS]",
+     cmd_net_mgmt_set},
+    {"network mgmt", "confirm", "", cmd_net_mgmt_confirm},
+    {"network mgmt", "rollback", "", cmd_net_mgmt_rollback},
 };
 
-/* "keel GROUP [NAME] [ARGS]" */
-static void print_command(FILE *f, const char *prefix, const struct command *c)
+/* other names: keel network arp is keel network neighbours */
+static const struct {
+	const char *group, *alias, *name;
+} aliases[] = {
+    {"network", "arp", "neighbours"},
+};
+
+/* the other name of the command, or NULL */
+static const char *alias_of(const struct command *c)
 {
-	fprintf(f, "%skeel %s%s%s%s%s\n", prefix, c->group, c->name ? " " : "",
-		c->name ? c->name : "", *c->args ? " " : "", c->args);
+	for (size_t i = 0; i < ARRAY_SIZE(aliases); i++)
+		if (c->name && strcmp(c->group, aliases[i].group) == 0 &&
+		    strcmp(c->name, aliases[i].name) == 0)
+			return aliases[i].alias;
+	return NULL;
 }
 
-static void usage(FILE *f, const char *group)
+/* whether word names the command (by its name or its other one) */
+static bool names(const struct command *c, const char *word)
 {
-	if (!group)
+	const char *alias = alias_of(c);
+	return strcmp(word, c->name) == 0 || (alias && strcmp(word, alias) == 0);
+}
+
+/* "keel GROUP [NAME[|ALIAS]] [ARGS]" */
+static void print_command(FILE *f, const char *prefix, const struct command *c)
+{
+	const char *alias = alias_of(c);
+	fprintf(f, "%skeel %s", prefix, c->group);
+	if (c->name)
+		fprintf(f, " %s%s%s", c->name, alias ? "|" : "", alias ? alias : "");
+	fprintf(f, "%s%s\n", *c->args ? " " : "", c->args);
+}
+
+/* how many of the group's first words are argv's first ones */
+static int common_words(const char *group, int argc, char **argv)
+{
+	int n = 0;
+	for (const char *g = group; *g && n < argc; n++) {
+		size_t len = strcspn(g, " ");
+		if (strlen(argv[n]) != len || strncmp(argv[n], g, len) != 0)
+			break;
+		g += len;
+		g += *g == ' ';
+	}
+	return n;
+}
+
+static int group_words(const char *group)
+{
+	int n = 1;
+	for (; *group; group++)
+		n += *group == ' ';
+	return n;
+}
+
+/* The commands whose group starts with the n words of argv (all for 0) */
+static void usage(FILE *f, int n, char **argv)
+{
+	if (n == 0)
 		fputs("usage: keel [global options] COMMAND [args]\n"
 		      "\n"
 		      "Global options (and their environment variables):\n"
@@ -108,9 +182,9 @@ static void usage(FILE *f, const char *group)
 		      "Commands:\n",
 		      f);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (!group || strcmp(group, commands[i].group) == 0)
+		if (common_words(commands[i].group, n, argv) == n)
 			print_command(f, "  ", &commands[i]);
-	if (!group)
+	if (n == 0)
 		fputs("\nSee docs/cli.md. Exit status: 0 success, 1 the API refused or the\n"
 		      "connection failed, 2 a usage error.\n",
 		      f);
@@ -160,7 +234,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->json = true;
 			break;
 		case 'h':
-			usage(stdout, NULL);
+			usage(stdout, 0, NULL);
 			return 0;
 		default:
 			fputs("Try 'keel --help'.\n", stderr);
@@ -237,46 +311,68 @@ static int configure(const struct options *o, struct creds *cr, struct api_conf 
 	return 0;
 }
 
-/* name may be NULL (no second word) */
-static const struct command *find(const char *group, const char *name)
+/* The command named by argv's first words; *words gets their number. */
+static const struct command *find(int argc, char **argv, int *words)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (strcmp(group, commands[i].group) == 0 &&
-		    (!commands[i].name || (name && strcmp(name, commands[i].name) == 0)))
-			return &commands[i];
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		const struct command *c = &commands[i];
+		int n = group_words(c->group);
+		if (common_words(c->group, argc, argv) < n)
+			continue;
+		*words = n + (c->name != NULL);
+		if (!c->name || (n < argc && names(c, argv[n])))
+			return c;
+	}
 	return NULL;
 }
 
-static bool known_group(const char *group)
+/* "W1 W2 ..." of argv's first n words (malloc'd) */
+static char *join_words(int n, char **argv)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (strcmp(group, commands[i].group) == 0)
-			return true;
-	return false;
+	char *s = xstrdup(argv[0]);
+	for (int i = 1; i < n; i++) {
+		char *t = xasprintf("%s %s", s, argv[i]);
+		free(s);
+		s = t;
+	}
+	return s;
 }
 
-/* the command named by argv, with a message if there is none */
-static const struct command *lookup(int argc, char **argv)
+/* The command named by argv into *c, and the number of words that name it;
+ * returns -1 to go on, or an exit code (after a message if there is no
+ * such command, or the group's commands for "keel GROUP... -h"). */
+static int lookup(int argc, char **argv, const struct command **c, int *words)
 {
 	if (argc < 1) {
 		error_msg("no command");
-		usage(stderr, NULL);
-		return NULL;
+		usage(stderr, 0, NULL);
+		return EXIT_USAGE;
 	}
-	if (!known_group(argv[0])) {
+	int known = 0; /* argv's first words that start a group */
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		int n = common_words(commands[i].group, argc, argv);
+		known = n > known ? n : known;
+	}
+	if (!known) {
 		error_msg("unknown command '%s'", argv[0]);
 		fputs("Try 'keel --help'.\n", stderr);
-		return NULL;
+		return EXIT_USAGE;
 	}
-	const struct command *c = find(argv[0], argc > 1 ? argv[1] : NULL);
-	if (!c) {
-		if (argc > 1)
-			error_msg("unknown command '%s %s'", argv[0], argv[1]);
-		else
-			error_msg("%s: which command?", argv[0]);
-		usage(stderr, argv[0]);
+	*c = find(argc, argv, words);
+	if (*c)
+		return -1;
+	if (argc == known + 1 && (!strcmp(argv[known], "-h") || !strcmp(argv[known], "--help"))) {
+		usage(stdout, known, argv);
+		return 0;
 	}
-	return c;
+	char *cmd = join_words(argc > known ? known + 1 : known, argv);
+	if (argc > known)
+		error_msg("unknown command '%s'", cmd);
+	else
+		error_msg("%s: which command?", cmd);
+	free(cmd);
+	usage(stderr, known, argv);
+	return EXIT_USAGE;
 }
 
 static int run(const struct command *c, const struct options *o, int argc, char **argv)
@@ -321,18 +417,20 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (argc == 1 && strcmp(argv[0], "help") == 0) {
-		usage(stdout, NULL);
+		usage(stdout, 0, NULL);
 		return 0;
 	}
-	const struct command *c = lookup(argc, argv);
-	if (!c)
-		return EXIT_USAGE;
+	const struct command *c = NULL;
+	int words = 0;
+	rc = lookup(argc, argv, &c, &words);
+	if (rc >= 0)
+		return rc;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		error_msg("cannot initialise libcurl");
 		return EXIT_FAIL;
 	}
 	/* the command's argv[0] is its name (or its group, for one word) */
-	rc = c->name ? run(c, &o, argc - 1, argv + 1) : run(c, &o, argc, argv);
+	rc = run(c, &o, argc - (words - 1), argv + (words - 1));
 	curl_global_cleanup();
 	return rc;
 }

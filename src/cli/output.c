@@ -65,22 +65,37 @@ void table_align_right(struct table *t, int col)
 	t->right[col] = true;
 }
 
-void table_add(struct table *t, ...)
+/* a new row's cells, to be set with set_cell */
+static char **new_row(struct table *t)
 {
 	if (t->nrows == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 16;
 		t->cells = xrealloc(t->cells, (size_t)t->cap * (size_t)t->ncols * sizeof(char *));
 	}
+	return &t->cells[t->nrows++ * t->ncols];
+}
+
+/* takes s (malloc'd) */
+static void set_cell(char **cell, char *s)
+{
+	if (!*s) {
+		free(s);
+		s = xstrdup("-");
+	}
+	sanitize(s);
+	*cell = s;
+}
+
+void table_add(struct table *t, ...)
+{
+	char **row = new_row(t);
 	va_list ap;
 	va_start(ap, t);
 	for (int c = 0; c < t->ncols; c++) {
 		const char *s = va_arg(ap, const char *);
-		char *cell = xstrdup(s && *s ? s : "-");
-		sanitize(cell);
-		t->cells[t->nrows * t->ncols + c] = cell;
+		set_cell(&row[c], xstrdup(s ? s : ""));
 	}
 	va_end(ap);
-	t->nrows++;
 }
 
 /* display width: UTF-8 code points */
@@ -123,6 +138,80 @@ void table_print(struct table *t)
 	free(t->right);
 	free(w);
 	free(t);
+}
+
+static void put_text(FILE *f, json_t *v)
+{
+	size_t i;
+	json_t *item;
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		fputs(json_string_value(v), f);
+		break;
+	case JSON_INTEGER:
+		fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		fprintf(f, "%g", json_real_value(v));
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		fputs(json_is_true(v) ? "yes" : "no", f);
+		break;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, item)
+		{
+			if (i)
+				fputs(", ", f);
+			put_text(f, item);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+char *json_text(json_t *v, const char *none)
+{
+	if (!v || json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0))
+		return xstrdup(none ? none : "-");
+	char *out = NULL;
+	size_t size = 0;
+	FILE *f = xcheck(open_memstream(&out, &size));
+	put_text(f, v);
+	if (fclose(f) != 0)
+		out = xcheck(NULL);
+	return out;
+}
+
+void table_objects(json_t *objects, const struct column *cols, int ncols)
+{
+	struct table *t = table_new(ncols);
+	char **row = new_row(t);
+	for (int c = 0; c < ncols; c++) {
+		set_cell(&row[c], xstrdup(cols[c].header));
+		t->right[c] = cols[c].right;
+	}
+	size_t i;
+	json_t *o;
+	json_array_foreach(objects, i, o)
+	{
+		row = new_row(t);
+		for (int c = 0; c < ncols; c++)
+			set_cell(&row[c], json_text(json_object_get(o, cols[c].key), cols[c].none));
+	}
+	table_print(t);
+}
+
+void table_fields(json_t *object, const struct column *cols, int ncols)
+{
+	struct table *t = table_new(2);
+	for (int c = 0; c < ncols; c++) {
+		char **row = new_row(t);
+		set_cell(&row[0], xstrdup(cols[c].header));
+		set_cell(&row[1], json_text(json_object_get(object, cols[c].key), cols[c].none));
+	}
+	table_print(t);
 }
 
 const char *fmt_size(char buf[SIZE_LEN], long long bytes)
@@ -197,4 +286,16 @@ int print_result(int json, json_t *resp, const char *fmt, ...)
 	va_end(ap);
 	putchar('\n');
 	return finish_stdout();
+}
+
+int print_answer(int json, int rc, json_t *answer, void (*print)(json_t *answer))
+{
+	if (rc == 0 && json)
+		rc = print_json(answer);
+	else if (rc == 0) {
+		print(answer);
+		rc = finish_stdout();
+	}
+	json_decref(answer);
+	return rc;
 }

@@ -21,6 +21,11 @@ int finish_stdout(void);
 int print_result(int json, json_t *resp, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The answer of a call that returned rc: nothing unless rc is 0, then the
+ * API's JSON with --json (json set), else print(answer). Frees the answer;
+ * returns the exit code (rc if not 0). */
+int print_answer(int json, int rc, json_t *answer, void (*print)(json_t *answer));
+
 /* Replaces control characters (from the host, say) with '?', in place. */
 void sanitize(char *s);
 
@@ -33,6 +38,22 @@ void table_align_right(struct table *t, int col);
 /* ncols strings (copied; NULL or "" prints "-") */
 void table_add(struct table *t, ...);
 void table_print(struct table *t);
+
+/* A JSON value as text (malloc'd): a string as it is, a number in decimal,
+ * true and false as yes and no, an array as its items' texts joined by
+ * ", "; null, absent (NULL) or an empty array as `none`. */
+char *json_text(json_t *v, const char *none);
+
+/* Tables of API objects: each column (or line) shows the object's member
+ * `key` as json_text, with `none` for null (NULL: "-"). */
+struct column {
+	const char *header, *key, *none;
+	bool right; /* aligned right (numbers) */
+};
+/* A header row, then a row for each object of the array; prints. */
+void table_objects(json_t *objects, const struct column *cols, int ncols);
+/* One object as "header  value" lines; prints. */
+void table_fields(json_t *object, const struct column *cols, int ncols);
 
 /* Sizes as in `ls -h`: 512B, 4K, 7.7M, 13G (SIZE_LEN bytes at most). */
 #define SIZE_LEN 24

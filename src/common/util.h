@@ -15,6 +15,10 @@ char *read_file(const char *path, size_t max, size_t *len_out);
  * file. Returns 0 or -1 with errno set. */
 int write_file(const char *path, const void *data, size_t len, mode_t mode);
 
+/* Like write_file, but through PATH.tmp renamed over path, so that a reader
+ * sees the old content or the new, never a part. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
 /* Reads the next line of a configuration text: copies it into buf (size n)
  * without its newline and without a '#' comment, and advances *text past it.
  * Returns 1 for a line, 0 at the end of the text, and -1 for a line that

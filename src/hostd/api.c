@@ -11,6 +11,8 @@
 #define SEC   "Host.Config.Security"
 #define FILES "Datastore.FileManagement"
 #define OFF   "VirtualMachine.PowerOff"
+#define NET   V1 "/network"
+#define NETW  "Host.Config.Network"
 
 /* Every route, the privilege it needs and what it acts on. docs/api.md
  * lists this table (keel-hostd --routes; scripts/api-docs.sh). */
@@ -65,6 +67,23 @@ const struct route api_routes[] = {
     {"GET", V1 "/sessions", api_sessions, 0, SEC, NULL},
     {"DELETE", V1 "/sessions/{}", api_session_revoke, 0, SEC, "session"},
     {"GET", V1 "/audit", api_audit, 0, "System.Audit", NULL},
+    {"GET", NET "/switches", api_switch_list, 0, VIEW, NULL},
+    {"POST", NET "/switches", api_switch_create, 0, NETW, NULL},
+    {"GET", NET "/switches/{}", api_switch_show, 0, VIEW, "switch"},
+    {"PATCH", NET "/switches/{}", api_switch_update, 0, NETW, "switch"},
+    {"DELETE", NET "/switches/{}", api_switch_delete, 0, NETW, "switch"},
+    {"GET", NET "/portgroups", api_portgroup_list, 0, VIEW, NULL},
+    {"POST", NET "/portgroups", api_portgroup_create, 0, NETW, NULL},
+    {"GET", NET "/portgroups/{}", api_portgroup_show, 0, VIEW, "portgroup"},
+    {"PATCH", NET "/portgroups/{}", api_portgroup_update, 0, NETW, "portgroup"},
+    {"DELETE", NET "/portgroups/{}", api_portgroup_delete, 0, NETW, "portgroup"},
+    {"GET", NET "/nics", api_net_nics, 0, VIEW, NULL},
+    {"GET", NET "/connections", api_net_connections, 0, VIEW, NULL},
+    {"GET", NET "/neighbours", api_net_neighbours, 0, VIEW, NULL},
+    {"GET", NET "/management", api_mgmt_get, 0, VIEW, NULL},
+    {"PUT", NET "/management", api_mgmt_put, 0, NETW, NULL},
+    {"POST", NET "/management/confirm", api_mgmt_confirm, 0, NETW, NULL},
+    {"POST", NET "/management/rollback", api_mgmt_rollback, 0, NETW, NULL},
     {NULL, NULL, NULL, 0, NULL, NULL},
 };
 

@@ -65,6 +65,27 @@ void api_lockdown_get(struct req *r);
 void api_lockdown_put(struct req *r);
 void api_audit(struct req *r);
 
+/* api_network.c: virtual switches, port groups, diagnostics */
+void api_switch_list(struct req *r);
+void api_switch_show(struct req *r);
+void api_switch_create(struct req *r);
+void api_switch_update(struct req *r);
+void api_switch_delete(struct req *r);
+void api_portgroup_list(struct req *r);
+void api_portgroup_show(struct req *r);
+void api_portgroup_create(struct req *r);
+void api_portgroup_update(struct req *r);
+void api_portgroup_delete(struct req *r);
+void api_net_nics(struct req *r);
+void api_net_connections(struct req *r);
+void api_net_neighbours(struct req *r);
+
+/* mgmt.c: the management network */
+void api_mgmt_get(struct req *r);
+void api_mgmt_put(struct req *r);
+void api_mgmt_confirm(struct req *r);
+void api_mgmt_rollback(struct req *r);
+
 /* api_vm.c */
 void api_vm_list(struct req *r);
 void api_vm_create(struct req *r);

@@ -43,11 +43,13 @@ void api_host(struct req *r)
 	sysinfo(&si);
 	json_t *vms = db_vm_list();
 	int kvm = access("/dev/kvm", R_OK | W_OK) == 0;
+	char name[65] = ""; /* the management network may have changed it */
+	gethostname(name, sizeof(name) - 1);
 	reply_json(r, 200,
-		   json_pack("{s:s,s:s,s:I,s:i,s:I,s:I,s:b,s:I,s:i,s:s}", "hostname",
-			     host->hostname, "version", host->version, "uptime_s",
-			     (json_int_t)si.uptime, "cpus", (int)sysconf(_SC_NPROCESSORS_ONLN),
-			     "memory_mib", (json_int_t)((uint64_t)si.totalram * si.mem_unit >> 20),
+		   json_pack("{s:s,s:s,s:I,s:i,s:I,s:I,s:b,s:I,s:i,s:s}", "hostname", name,
+			     "version", host->version, "uptime_s", (json_int_t)si.uptime, "cpus",
+			     (int)sysconf(_SC_NPROCESSORS_ONLN), "memory_mib",
+			     (json_int_t)((uint64_t)si.totalram * si.mem_unit >> 20),
 			     "memory_free_mib", (json_int_t)mem_available_mib(), "kvm", kvm, "vms",
 			     (json_int_t)json_array_size(vms), "vms_running", vms_count_running(),
 			     "certificate_sha256", host->fingerprint));

@@ -3,6 +3,7 @@
 #include "common/util.h"
 #include "hostd/authz.h"
 #include "hostd/db.h"
+#include "hostd/network.h"
 #include "hostd/vmconf.h"
 #include "hostd/vms.h"
 
@@ -63,6 +64,16 @@ static int check_files(struct req *r, const json_t *conf, const json_t *old)
 	}
 	size_t i, j;
 	json_t *d, *o;
+	json_array_foreach(json_object_get(conf, "nics"), i, d)
+	{
+		const char *pg = json_string_value(json_object_get(d, "portgroup"));
+		json_t *known = network_portgroup(pg);
+		json_decref(known);
+		if (!known) {
+			reply_error(r, 400, "nics[%zu].portgroup: %s: no such port group", i, pg);
+			return -1;
+		}
+	}
 	json_array_foreach(json_object_get(conf, "disks"), i, d)
 	{
 		const char *path = json_string_value(json_object_get(d, "path"));

@@ -25,6 +25,14 @@ static const char *const schema[] = {
     "CREATE TABLE permissions(user TEXT NOT NULL, entity TEXT NOT NULL,"
     " role TEXT NOT NULL, PRIMARY KEY(user, entity));"
     "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    /* 3: virtual switches (network.h); a fresh host has vSwitch0 and "VM
+     * Network" */
+    "CREATE TABLE switches(name TEXT PRIMARY KEY, mtu INTEGER NOT NULL);"
+    "CREATE TABLE uplinks(nic TEXT PRIMARY KEY, switch TEXT NOT NULL);"
+    "CREATE TABLE portgroups(name TEXT PRIMARY KEY, switch TEXT NOT NULL,"
+    " vlan INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO switches VALUES('vSwitch0', 1500);"
+    "INSERT INTO portgroups VALUES('VM Network', 'vSwitch0', 0);",
 };
 
 static int migrate(char *err, size_t errlen)

@@ -1,6 +1,7 @@
 #include "hostd/http.h"
 
 #include "common/log.h"
+#include "common/util.h"
 #include "hostd/audit.h"
 #include "hostd/authz.h"
 #include "hostd/session.h"
@@ -246,19 +247,37 @@ static void route_request(struct req *r, const char *url)
 		reply_error(r, 404, "%s: no such endpoint", url);
 }
 
+/* An IPv4 or IPv6 address as text; IPv4-mapped IPv6 as plain IPv4. */
+static void addr_text(const struct sockaddr *sa, char *out, size_t n)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+	else if (sa && sa->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out, (socklen_t)n);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)n);
+	else
+		str_copy(out, n, "unknown");
+}
+
 static void client_address(struct req *r)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->source,
-			  sizeof(r->source));
-	else if (sa && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->source,
-			  sizeof(r->source));
+	addr_text(ci ? ci->client_addr : NULL, r->source, sizeof(r->source));
+}
+
+void req_local_addr(struct req *r, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (ci && getsockname(ci->connect_fd, (struct sockaddr *)&ss, &len) == 0)
+		addr_text((struct sockaddr *)&ss, out, n);
 	else
-		strcpy(r->source, "unknown");
+		str_copy(out, n, "unknown");
 }
 
 /* The first call for a request: route, authenticate, open an upload. */

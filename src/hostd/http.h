@@ -77,6 +77,8 @@ void http_stop(void);
 json_t *req_json(struct req *r);
 /* A query argument, or NULL. */
 const char *req_query(struct req *r, const char *name);
+/* The address the request came to (this host's end), as text. */
+void req_local_addr(struct req *r, char *out, size_t n);
 /* A header, or NULL. */
 const char *req_header(struct req *r, const char *name);
 

@@ -15,6 +15,8 @@
 #include "hostd/audit.h"
 #include "hostd/console.h"
 #include "hostd/db.h"
+#include "hostd/mgmt.h"
+#include "hostd/network.h"
 #include "hostd/secret.h"
 #include "hostd/session.h"
 #include "hostd/vms.h"
@@ -38,6 +40,14 @@ static void die(const char *what, const char *err)
 {
 	log_msg("cannot start: %s: %s", what, err);
 	exit(1);
+}
+
+static int vm_running(const char *name)
+{
+	vms_lock();
+	int r = vms_running_locked(name);
+	vms_unlock();
+	return r;
 }
 
 int main(int argc, char **argv)
@@ -93,6 +103,10 @@ int main(int argc, char **argv)
 	int n = vms_reattach();
 	if (n)
 		log_msg("managing %d running VM%s again", n, n == 1 ? "" : "s");
+	mgmt_init();
+	network_prune(vm_running);
+	if (network_reconcile(err, sizeof(err)) < 0)
+		log_msg("network: not all of the virtual switches could be set up: %s", err);
 	if (access(BOOT_MARK, F_OK) < 0) {
 		write_file(BOOT_MARK, "", 0, 0644);
 		vms_autostart();

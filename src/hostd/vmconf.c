@@ -2,6 +2,7 @@
 
 #include "common/util.h"
 #include "hostd/datastore.h"
+#include "hostd/network.h"
 
 #include <ctype.h>
 #include <stddef.h>
@@ -139,10 +140,18 @@ static json_t *build_nics(const json_t *v, const char *name, char *err, size_t e
 	json_t *n;
 	json_array_foreach(v, i, n)
 	{
-		const json_t *mac = json_object_get(n, "mac");
-		if (!json_is_object(n) || json_object_size(n) > (mac ? 1u : 0u)) {
-			errorf(err, errlen, "nics[%zu]: must be {} or {\"mac\": \"52:54:00:...\"}",
+		const json_t *mac = json_object_get(n, "mac"),
+			     *pg = json_object_get(n, "portgroup");
+		if (!json_is_object(n) || json_object_size(n) > (mac ? 1u : 0u) + (pg ? 1u : 0u)) {
+			errorf(err, errlen,
+			       "nics[%zu]: must be {} or {\"portgroup\": \"VM Network\", "
+			       "\"mac\": \"52:54:00:...\"} (both optional)",
 			       i);
+			goto bad;
+		}
+		if (pg && (!json_is_string(pg) || json_string_length(pg) < 1 ||
+			   json_string_length(pg) > 64)) {
+			errorf(err, errlen, "nics[%zu].portgroup: a port group name", i);
 			goto bad;
 		}
 		char m[18];
@@ -165,7 +174,9 @@ static json_t *build_nics(const json_t *v, const char *name, char *err, size_t e
 				       j);
 				goto bad;
 			}
-		json_array_append_new(out, json_pack("{s:s}", "mac", m));
+		json_array_append_new(out,
+				      json_pack("{s:s,s:s}", "mac", m, "portgroup",
+						pg ? json_string_value(pg) : NETWORK_DEFAULT_PG));
 	}
 	return out;
 bad:

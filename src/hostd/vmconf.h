@@ -4,7 +4,7 @@
  *
  * The canonical configuration, as stored in the inventory and shown by the
  * API: name, vcpus, memory_mib, kernel, initrd ("" for none), cmdline,
- * disks [{path, readonly}], nics [{mac}], autostart, autostart_order,
+ * disks [{path, readonly}], nics [{mac, portgroup}], autostart, autostart_order,
  * autostart_delay_s. Datastore paths are "DATASTORE/PATH". */
 #ifndef KEEL_HOSTD_VMCONF_H
 #define KEEL_HOSTD_VMCONF_H

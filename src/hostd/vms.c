@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "hostd/db.h"
+#include "hostd/network.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@ enum vm_state { OFF, RUNNING, STOPPING };
 
 static struct vmrt {
 	char name[65];
+	int64_t id;		  /* in the inventory: names its TAPs */
 	pid_t pid;		  /* 0: free slot */
 	unsigned long long start; /* the process's start time (/proc/PID/stat) */
 	int child;		  /* ours to reap */
@@ -156,6 +158,7 @@ static void gone(struct vmrt *v, const char *how)
 {
 	char path[512];
 	log_msg("vm %s: keel-vmm pid %d %s", v->name, (int)v->pid, how);
+	network_ports_down(v->id);
 	vm_file(path, sizeof(path), rundir, v->name, "pid");
 	unlink(path);
 	memset(v, 0, sizeof(*v));
@@ -167,6 +170,24 @@ static struct vmrt *free_slot(void)
 		if (!vms[i].pid)
 			return &vms[i];
 	return NULL;
+}
+
+/* Puts each NIC's TAP on its port group, and gives keel-vmm its MTU. */
+static int ports_up(const json_t *conf, json_t *vmm, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *nic;
+	json_array_foreach(json_object_get(vmm, "nics"), i, nic)
+	{
+		const json_t *c = json_array_get(json_object_get(conf, "nics"), i);
+		const char *pg = json_string_value(json_object_get(c, "portgroup"));
+		unsigned mtu;
+		if (network_port_up(json_string_value(json_object_get(nic, "tap")),
+				    pg ? pg : NETWORK_DEFAULT_PG, &mtu, err, errlen) < 0)
+			return -1;
+		json_object_set_new(nic, "mtu", json_integer(mtu));
+	}
+	return 0;
 }
 
 /* Starts keel-vmm for `name`; returns an HTTP status. Lock held. */
@@ -191,11 +212,19 @@ static int power_on(const char *name, char *err, size_t errlen)
 	vm_file(ctl, sizeof(ctl), rundir, name, "control.sock");
 	vm_file(cfgpath, sizeof(cfgpath), rundir, name, "vmm.json");
 	json_t *vmm = v ? vmconf_vmm(conf, id, console, ctl, resolve, err, errlen) : NULL;
-	json_decref(conf);
+	if (!v || !vmm)
+		json_decref(conf);
 	if (!v)
 		return errorf(err, errlen, "at most %d VMs can run", MAX_VMS), 409;
 	if (!vmm)
 		return 409; /* a file of the VM is gone: err says which */
+	if (ports_up(conf, vmm, err, errlen) < 0) {
+		json_decref(conf);
+		json_decref(vmm);
+		network_ports_down(id);
+		return 409;
+	}
+	json_decref(conf);
 	char *text = json_dumps(vmm, JSON_INDENT(2));
 	json_decref(vmm);
 	if (!text || write_file(cfgpath, text, strlen(text), 0600) < 0) {
@@ -226,6 +255,7 @@ static int power_on(const char *name, char *err, size_t errlen)
 		return errorf(err, errlen, "%s: fork: %s", name, strerror(errno)), 500;
 	memset(v, 0, sizeof(*v));
 	str_copy(v->name, sizeof(v->name), name);
+	v->id = id;
 	v->pid = pid;
 	v->child = 1;
 	v->state = RUNNING;
@@ -481,6 +511,7 @@ int vms_reattach(void)
 			continue;
 		}
 		str_copy(v->name, sizeof(v->name), name);
+		json_decref(db_vm_get(name, &v->id));
 		v->pid = pid;
 		v->start = start;
 		v->state = RUNNING;

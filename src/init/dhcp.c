@@ -54,6 +54,8 @@ static int build(uint8_t *buf, size_t cap, uint8_t type, uint32_t xid, const uin
 		 const struct in_addr *server)
 {
 	size_t hlen = hostname ? strlen(hostname) : 0;
+	/* a release expects no reply and asks for no parameters */
+	bool release = type == DHCPRELEASE;
 	if (hlen > 255)
 		return DHCP_E_ARG;
 	if (cap < DHCP_MIN_SEND)
@@ -63,8 +65,10 @@ static int build(uint8_t *buf, size_t cap, uint8_t type, uint32_t xid, const uin
 	buf[DHCP_OFF_HTYPE] = 1; /* Ethernet */
 	buf[DHCP_OFF_HLEN] = 6;
 	put_be32(buf + DHCP_OFF_XID, xid);
-	buf[DHCP_OFF_FLAGS] = DHCP_FLAG_BCAST >> 8;
-	buf[DHCP_OFF_FLAGS + 1] = DHCP_FLAG_BCAST & 0xff;
+	if (!release) {
+		buf[DHCP_OFF_FLAGS] = DHCP_FLAG_BCAST >> 8;
+		buf[DHCP_OFF_FLAGS + 1] = DHCP_FLAG_BCAST & 0xff;
+	}
 	memcpy(buf + DHCP_OFF_CHADDR, mac, 6);
 	memcpy(buf + DHCP_OFF_COOKIE, cookie, sizeof(cookie));
 
@@ -81,7 +85,7 @@ static int build(uint8_t *buf, size_t cap, uint8_t type, uint32_t xid, const uin
 		return DHCP_E_NOSPACE;
 	if (hlen > 0 && put_opt(buf, cap, &pos, OPT_HOSTNAME, hostname, hlen) < 0)
 		return DHCP_E_NOSPACE;
-	if (put_opt(buf, cap, &pos, OPT_PARAM_REQ, param_req, sizeof(param_req)) < 0)
+	if (!release && put_opt(buf, cap, &pos, OPT_PARAM_REQ, param_req, sizeof(param_req)) < 0)
 		return DHCP_E_NOSPACE;
 	buf[pos++] = OPT_END;
 	if (pos < DHCP_MIN_SEND)
@@ -99,6 +103,15 @@ int dhcp_build_request(uint8_t *buf, size_t cap, uint32_t xid, const uint8_t mac
 		       const char *hostname, struct in_addr requested, struct in_addr server)
 {
 	return build(buf, cap, DHCPREQUEST, xid, mac, hostname, &requested, &server);
+}
+
+int dhcp_build_release(uint8_t *buf, size_t cap, uint32_t xid, const uint8_t mac[6],
+		       struct in_addr addr, struct in_addr server)
+{
+	int n = build(buf, cap, DHCPRELEASE, xid, mac, NULL, NULL, &server);
+	if (n > 0)
+		memcpy(buf + DHCP_OFF_CIADDR, &addr.s_addr, 4);
+	return n;
 }
 
 int dhcp_mask_prefix(struct in_addr mask)

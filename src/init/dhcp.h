@@ -89,6 +89,11 @@ int dhcp_build_discover(uint8_t *buf, size_t cap, uint32_t xid, const uint8_t ma
 int dhcp_build_request(uint8_t *buf, size_t cap, uint32_t xid, const uint8_t mac[6],
 		       const char *hostname, struct in_addr requested, struct in_addr server);
 
+/* DHCPRELEASE of `addr` (ciaddr) to `server` (option 54): no broadcast
+ * flag, host name or parameter list. */
+int dhcp_build_release(uint8_t *buf, size_t cap, uint32_t xid, const uint8_t mac[6],
+		       struct in_addr addr, struct in_addr server);
+
 /* Parses a server reply of len bytes for transaction xid and hardware
  * address mac. Returns DHCP_OK with *out filled, or a negative DHCP_E_*. */
 int dhcp_parse(const uint8_t *pkt, size_t len, uint32_t xid, const uint8_t mac[6],

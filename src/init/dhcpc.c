@@ -1,11 +1,26 @@
 /* keel-dhcpc IFNAME: minimal DHCPv4 client for the management NIC.
  *
- * Runs as a keel-init service: DISCOVER/OFFER/REQUEST/ACK over a UDP
- * socket bound to IFNAME (replies are broadcast: we set the broadcast
- * flag), configures address, netmask, default route and resolv.conf with
- * ioctls, renews at T1 and starts over when the lease is lost. SIGTERM
- * exits 0; bad usage exits 2; set-up failures exit 1 (the supervisor
- * restarts us). */
+ * Runs as a keel-init service in both management modes. At start and on
+ * every SIGHUP it reads the mode file (/run/keel/mgmt.mode, see net.h;
+ * missing, unreadable or unknown means "dhcp"):
+ *  - "static": gives back the lease it holds, if any (a DHCPRELEASE to the
+ *    server, then its default route and address are removed; resolv.conf
+ *    stays), and idles until the next signal. Without a lease it touches
+ *    nothing, so a static address set by keel-init or keel-hostd stays.
+ *  - "dhcp": starts from DISCOVER, even if bound: a SIGHUP is a renewal from
+ *    scratch. A lease still held stays configured until the new one replaces
+ *    it (the same address: nothing changes) or it expires.
+ * DISCOVER/OFFER/REQUEST/ACK go over a UDP socket bound to IFNAME (replies
+ * are broadcast: we set the broadcast flag); address, netmask, default route
+ * and resolv.conf are set with ioctls; the lease is renewed at T1 and given
+ * up when it expires or is refused. Every transition is written to
+ * /run/keel/dhcpc.state: "idle" (once the lease is removed), "discovering",
+ * or "bound ADDR/PREFIX gw GW lease SECONDS".
+ *
+ * Signals are blocked except while waiting (wait_readable): SIGTERM exits 0
+ * there; SIGHUP sets `reload`, which makes every wait return at once and
+ * the state machine go back to the mode file. Bad usage exits 2; set-up
+ * failures exit 1 (the supervisor restarts us). */
 #include "init/dhcp.h"
 #include "init/net.h"
 
@@ -18,6 +33,8 @@
 #include <net/if_arp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,19 +54,26 @@
 #define MAX_BAD_LOGS   10
 #define LEASE_INFINITE 0xffffffffu
 
-static volatile sig_atomic_t stop;
-static sigset_t wait_mask; /* signal mask while waiting: SIGTERM unblocked */
+static volatile sig_atomic_t stop, reload;
+static sigset_t wait_mask; /* signal mask while waiting: ours unblocked */
 
 static const char *ifname;
 static uint8_t mac[6];
 static char hostname[256];
 static int sock = -1;
-static struct in_addr cur_gw; /* default route we installed, 0 if none */
+
+/* what we configured; addr 0 when we hold no lease */
+static struct {
+	struct in_addr addr, gw, server; /* gw 0: no default route installed */
+	int64_t end;			 /* expiry on the now_ms clock */
+} held;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		stop = 1;
 }
 
 static int64_t now_ms(void)
@@ -73,9 +97,13 @@ static uint32_t new_xid(void)
 }
 
 /* Waits up to timeout_ms (-1: forever) for the socket to become readable;
- * the only place SIGTERM is delivered. Returns 1 if readable, else 0. */
+ * the only place signals are delivered. Returns 1 if readable, else 0 (a
+ * timeout, or a SIGHUP: then `reload` is set, and stays set until the
+ * state machine is back at its top; until then this returns 0 at once). */
 static int wait_readable(int64_t timeout_ms)
 {
+	if (reload)
+		return 0;
 	struct timespec ts, *tp = NULL;
 	if (timeout_ms >= 0) {
 		ts.tv_sec = timeout_ms / 1000;
@@ -131,12 +159,13 @@ static int acceptable(const struct dhcp_reply *r, bool want_offer)
 	return r->type == DHCPACK && r->yiaddr.s_addr != 0 && r->has_lease;
 }
 
-/* Sleeps until `deadline` (now_ms clock), discarding anything received. */
+/* Sleeps until `deadline` (now_ms clock) or a SIGHUP, discarding anything
+ * received. */
 static void sleep_until(int64_t deadline)
 {
 	for (;;) {
 		int64_t left = deadline - now_ms();
-		if (left <= 0)
+		if (left <= 0 || reload)
 			return;
 		if (wait_readable(left)) {
 			uint8_t junk[64];
@@ -149,7 +178,8 @@ static void sleep_until(int64_t deadline)
 /* Broadcasts pkt to the servers, retransmitting with back-off 1, 2, 4 ...
  * 32 s, until an acceptable reply to xid arrives (returns 1, *r filled:
  * an OFFER if want_offer, else an ACK or a NAK). Returns 0 once `deadline`
- * passes (0: none) or after max_tries transmissions (0: no limit). */
+ * passes (0: none), after max_tries transmissions (0: no limit), or on a
+ * SIGHUP. */
 static int exchange(const uint8_t *pkt, size_t len, uint32_t xid, bool want_offer, int64_t deadline,
 		    int max_tries, struct dhcp_reply *r)
 {
@@ -169,6 +199,8 @@ static int exchange(const uint8_t *pkt, size_t len, uint32_t xid, bool want_offe
 				break;
 			if (wait_readable(left) && recv_reply(xid, r) && acceptable(r, want_offer))
 				return 1;
+			if (reload)
+				return 0;
 		}
 		if ((deadline && now_ms() >= deadline) || (max_tries && tries >= max_tries))
 			return 0;
@@ -222,28 +254,98 @@ static int open_socket(void)
 	return 0;
 }
 
-/* Removes the leased address (and with it the routes through it). */
-static void unconfigure(void)
+/* Exits if a message cannot be built (they always fit: that is a bug). */
+static size_t built(int n, const char *what)
 {
-	struct in_addr none = {.s_addr = INADDR_ANY};
-	net_set_address(ifname, none, 0);
-	cur_gw.s_addr = 0;
+	if (n < 0) {
+		log_msg("%s: cannot build %s: %s", ifname, what, dhcp_strerror(n));
+		exit(1);
+	}
+	return (size_t)n;
 }
 
-static void configure(const struct dhcp_reply *r)
+/* Replaces the state file (see net.h) with one line. */
+static void write_state(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void write_state(const char *fmt, ...)
+{
+	char text[128];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(text) ||
+	    write_file_atomic(DHCPC_STATE_FILE, text, (size_t)n, 0644) < 0)
+		log_errno("%s: cannot write %s", ifname, DHCPC_STATE_FILE);
+}
+
+/* The mode file's word: a missing, unreadable or unknown one means DHCP (a
+ * host left idle without an address could not be reached to fix it). */
+static enum net_mode read_mode(void)
+{
+	char *text = read_file(MGMT_MODE_FILE, 64, NULL);
+	if (!text) {
+		log_errno("%s: cannot read %s, using dhcp", ifname, MGMT_MODE_FILE);
+		return NET_DHCP;
+	}
+	char *word = str_trim(text);
+	enum net_mode mode = NET_DHCP;
+	if (strcmp(word, "static") == 0)
+		mode = NET_STATIC;
+	else if (strcmp(word, "dhcp") != 0)
+		log_msg("%s: unknown mode \"%.16s\" in %s, using dhcp", ifname, word,
+			MGMT_MODE_FILE);
+	free(text);
+	return mode;
+}
+
+/* Removes the default route and the address of the lease we hold, if any;
+ * with `release`, first gives the lease back to its server (best effort:
+ * nothing is expected in return). resolv.conf stays as it is. */
+static void unconfigure(bool release)
 {
 	char a[INET_ADDRSTRLEN];
-	if (net_set_address(ifname, r->yiaddr, (int)r->prefix) < 0)
+	if (held.addr.s_addr == 0)
 		return;
-	if (cur_gw.s_addr && (!r->has_router || cur_gw.s_addr != r->router.s_addr))
-		net_default_route(ifname, cur_gw, 0);
-	cur_gw.s_addr = 0;
+	if (release && held.server.s_addr) {
+		uint8_t pkt[DHCP_MAX_SEND];
+		size_t n = built(
+		    dhcp_build_release(pkt, sizeof(pkt), new_xid(), mac, held.addr, held.server),
+		    "release");
+		struct sockaddr_in to = {.sin_family = AF_INET,
+					 .sin_port = htons(DHCP_SERVER_PORT),
+					 .sin_addr = held.server};
+		if (sendto(sock, pkt, n, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+			log_errno("%s: cannot send release to %s", ifname, ntoa(held.server, a));
+	}
+	if (held.gw.s_addr)
+		net_default_route(ifname, held.gw, 0);
+	struct in_addr none = {.s_addr = INADDR_ANY};
+	net_set_address(ifname, none, 0);
+	log_msg("%s: %s %s", ifname, release ? "released" : "removed", ntoa(held.addr, a));
+	memset(&held, 0, sizeof(held));
+}
+
+/* Configures the lease in r, which replaces the one held (the same address
+ * is left as it is, so renewing it changes nothing on the interface), and
+ * reports it. Returns 0, or -1 if the address could not be set. */
+static int configure(const struct dhcp_reply *r, int64_t start)
+{
+	char a[INET_ADDRSTRLEN];
+	held.addr = r->yiaddr; /* may be set even on failure (the netmask failed) */
+	held.server = r->server_id;
+	held.end = r->lease_s == LEASE_INFINITE ? INT64_MAX : start + (int64_t)r->lease_s * 1000;
+	if (net_set_address(ifname, r->yiaddr, (int)r->prefix) < 0)
+		return -1;
+	if (held.gw.s_addr && (!r->has_router || held.gw.s_addr != r->router.s_addr))
+		net_default_route(ifname, held.gw, 0);
+	held.gw.s_addr = 0;
 	if (r->has_router && net_default_route(ifname, r->router, 1) == 0)
-		cur_gw = r->router;
+		held.gw = r->router;
 	if (r->n_dns > 0)
 		net_write_resolv(r->dns, (int)r->n_dns);
 
-	char gw[INET_ADDRSTRLEN] = "none";
+	char addr[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN] = "none";
+	ntoa(r->yiaddr, addr);
 	if (r->has_router)
 		ntoa(r->router, gw);
 	char dns[DHCP_MAX_DNS * INET_ADDRSTRLEN] = "none";
@@ -251,102 +353,89 @@ static void configure(const struct dhcp_reply *r)
 	for (unsigned i = 0; i < r->n_dns; i++)
 		used += (size_t)snprintf(dns + used, sizeof(dns) - used, "%s%s", i ? "," : "",
 					 ntoa(r->dns[i], a));
-	log_msg("lease %s %s/%u gw %s dns %s for %us", ifname, ntoa(r->yiaddr, a), r->prefix, gw,
-		dns, r->lease_s);
+	log_msg("lease %s %s/%u gw %s dns %s for %us", ifname, addr, r->prefix, gw, dns,
+		r->lease_s);
+	/* the route actually installed */
+	write_state("bound %s/%u gw %s lease %u\n", addr, r->prefix,
+		    held.gw.s_addr ? ntoa(held.gw, gw) : "-", r->lease_s);
+	return 0;
 }
 
-/* Holds the lease in *ack: renews at T1 until the server stops answering
- * (lease expiry) or NAKs; the address is removed before returning. */
+/* Holds the lease in *ack, renewing it at T1, until a SIGHUP (the lease is
+ * kept), a NAK (it is removed), or the server's silence until the lease
+ * expires (the caller removes it). */
 static void bound(struct dhcp_reply *ack)
 {
 	uint8_t pkt[DHCP_MAX_SEND];
 	char a[INET_ADDRSTRLEN];
 	for (;;) {
 		int64_t start = now_ms();
-		configure(ack);
-		if (ack->lease_s == LEASE_INFINITE)
-			for (;;)
-				sleep_until(INT64_MAX);
-		sleep_until(start + (int64_t)ack->t1_s * 1000);
-		int64_t expiry = start + (int64_t)ack->lease_s * 1000;
+		if (configure(ack, start) < 0) {
+			unconfigure(false);
+			sleep_until(now_ms() + NAK_PAUSE_MS);
+			return;
+		}
+		sleep_until(ack->lease_s == LEASE_INFINITE ? INT64_MAX
+							   : start + (int64_t)ack->t1_s * 1000);
+		if (reload)
+			return;
 		uint32_t xid = new_xid();
-		int n = dhcp_build_request(pkt, sizeof(pkt), xid, mac, hostname, ack->yiaddr,
-					   ack->server_id);
-		if (n < 0) {
-			log_msg("%s: cannot build request: %s", ifname, dhcp_strerror(n));
-			exit(1);
-		}
+		size_t n = built(dhcp_build_request(pkt, sizeof(pkt), xid, mac, hostname,
+						    ack->yiaddr, ack->server_id),
+				 "request");
 		struct dhcp_reply r;
-		if (!exchange(pkt, (size_t)n, xid, false, expiry, 0, &r)) {
-			log_msg("%s: lease on %s expired", ifname, ntoa(ack->yiaddr, a));
-			break;
-		}
+		if (!exchange(pkt, n, xid, false, held.end, 0, &r))
+			return;
 		if (r.type == DHCPNAK) {
 			log_msg("%s: renewal of %s refused (NAK)", ifname, ntoa(ack->yiaddr, a));
-			break;
+			unconfigure(false);
+			return;
 		}
 		if (!r.has_server_id)
 			r.server_id = ack->server_id;
 		*ack = r;
 	}
-	unconfigure();
 }
 
-int main(int argc, char **argv)
+/* Mode "static": no lease (given back if held), nothing else to do until
+ * the next signal. */
+static void static_mode(void)
 {
-	log_init("keel-dhcpc", 2);
-	if (argc != 2 || argv[1][0] == '\0' || strlen(argv[1]) >= IFNAMSIZ) {
-		fprintf(stderr, "usage: keel-dhcpc IFNAME\n");
-		return 2;
-	}
-	ifname = argv[1];
+	unconfigure(true);
+	write_state("idle\n");
+	sleep_until(INT64_MAX);
+}
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal; /* no SA_RESTART: ppoll returns EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigset_t block;
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &wait_mask);
-	sigdelset(&wait_mask, SIGTERM);
-	sigdelset(&wait_mask, SIGINT);
-
-	if (gethostname(hostname, sizeof(hostname)) < 0 || strcmp(hostname, "(none)") == 0)
-		hostname[0] = '\0';
-	hostname[sizeof(hostname) - 1] = '\0';
-
-	if (open_socket() < 0 || setup_link() < 0)
-		return 1;
-	log_msg("%s: starting, hwaddr %02x:%02x:%02x:%02x:%02x:%02x", ifname, mac[0], mac[1],
-		mac[2], mac[3], mac[4], mac[5]);
-
+/* Mode "dhcp": DISCOVER, OFFER, REQUEST, ACK, then holds the lease, over
+ * again, until a SIGHUP. A lease held when this starts (a SIGHUP while
+ * bound) stays until it is replaced or expires. */
+static void dhcp_mode(void)
+{
 	uint8_t pkt[DHCP_MAX_SEND];
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-	for (;;) {
-		uint32_t xid = new_xid();
-		int n = dhcp_build_discover(pkt, sizeof(pkt), xid, mac, hostname);
-		if (n < 0) {
-			log_msg("%s: cannot build discover: %s", ifname, dhcp_strerror(n));
-			return 1;
+	while (!reload) {
+		if (held.addr.s_addr && now_ms() >= held.end) {
+			log_msg("%s: lease on %s expired", ifname, ntoa(held.addr, a));
+			unconfigure(false);
 		}
+		write_state("discovering\n");
+		int64_t deadline = held.addr.s_addr ? held.end : 0;
+		uint32_t xid = new_xid();
+		size_t n =
+		    built(dhcp_build_discover(pkt, sizeof(pkt), xid, mac, hostname), "discover");
 		struct dhcp_reply offer, ack;
-		exchange(pkt, (size_t)n, xid, true, 0, 0, &offer); /* retries forever */
+		if (!exchange(pkt, n, xid, true, deadline, 0, &offer))
+			continue; /* a SIGHUP, or the lease held expired */
 		log_msg("%s: offer %s from %s", ifname, ntoa(offer.yiaddr, a),
 			ntoa(offer.server_id, b));
 
-		n = dhcp_build_request(pkt, sizeof(pkt), xid, mac, hostname, offer.yiaddr,
-				       offer.server_id);
-		if (n < 0) {
-			log_msg("%s: cannot build request: %s", ifname, dhcp_strerror(n));
-			return 1;
-		}
-		if (!exchange(pkt, (size_t)n, xid, false, 0, REQUEST_TRIES, &ack)) {
-			log_msg("%s: no answer to request for %s, starting over", ifname,
-				ntoa(offer.yiaddr, a));
+		n = built(dhcp_build_request(pkt, sizeof(pkt), xid, mac, hostname, offer.yiaddr,
+					     offer.server_id),
+			  "request");
+		if (!exchange(pkt, n, xid, false, deadline, REQUEST_TRIES, &ack)) {
+			if (!reload)
+				log_msg("%s: no answer to request for %s, starting over", ifname,
+					ntoa(offer.yiaddr, a));
 			continue;
 		}
 		if (ack.type == DHCPNAK) {
@@ -358,5 +447,50 @@ int main(int argc, char **argv)
 		if (!ack.has_server_id)
 			ack.server_id = offer.server_id;
 		bound(&ack);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	/* first: a SIGHUP must not kill us, even this early */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: ppoll returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+	sigset_t block;
+	sigemptyset(&block);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, &wait_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigdelset(&wait_mask, sigs[i]);
+
+	log_init("keel-dhcpc", 2);
+	if (argc != 2 || argv[1][0] == '\0' || strlen(argv[1]) >= IFNAMSIZ) {
+		fprintf(stderr, "usage: keel-dhcpc IFNAME\n");
+		return 2;
+	}
+	ifname = argv[1];
+
+	if (gethostname(hostname, sizeof(hostname)) < 0 || strcmp(hostname, "(none)") == 0)
+		hostname[0] = '\0';
+	hostname[sizeof(hostname) - 1] = '\0';
+
+	if (open_socket() < 0 || setup_link() < 0)
+		return 1;
+	log_msg("%s: starting, hwaddr %02x:%02x:%02x:%02x:%02x:%02x", ifname, mac[0], mac[1],
+		mac[2], mac[3], mac[4], mac[5]);
+
+	for (;;) {
+		reload = 0;
+		enum net_mode mode = read_mode();
+		log_msg("%s: mode %s", ifname, mode == NET_STATIC ? "static" : "dhcp");
+		if (mode == NET_STATIC)
+			static_mode();
+		else
+			dhcp_mode();
 	}
 }

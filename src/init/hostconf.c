@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,4 +150,52 @@ int hostconf_parse(struct hostconf *hc, const char *text, char *errs, size_t err
 				 "mgmt.mode static without mgmt.address: using dhcp; ");
 	}
 	return bad;
+}
+
+/* appends to buf like snprintf; *used counts what did not fit too */
+static void append(char *buf, size_t n, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t n, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *at = *used < n ? buf + *used : NULL;
+	int k = vsnprintf(at, at ? n - *used : 0, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		*used += (size_t)k;
+}
+
+static int same(const struct hostconf *a, const struct hostconf *b)
+{
+	int eq = strcmp(a->hostname, b->hostname) == 0 && strcmp(a->mgmt_if, b->mgmt_if) == 0 &&
+		 a->mode == b->mode && strcmp(a->address, b->address) == 0 &&
+		 a->prefix == b->prefix && strcmp(a->gateway, b->gateway) == 0;
+	for (int i = 0; i < 3; i++)
+		eq = eq && strcmp(a->dns[i], b->dns[i]) == 0;
+	return eq;
+}
+
+int hostconf_format(const struct hostconf *hc, char *buf, size_t n)
+{
+	size_t used = 0;
+	append(buf, n, &used, "# written by keel-hostd\nhostname = %s\n", hc->hostname);
+	if (hc->mgmt_if[0])
+		append(buf, n, &used, "mgmt.interface = %s\n", hc->mgmt_if);
+	append(buf, n, &used, "mgmt.mode = %s\n", hc->mode == NET_STATIC ? "static" : "dhcp");
+	if (hc->address[0])
+		append(buf, n, &used, "mgmt.address = %s/%d\n", hc->address, hc->prefix);
+	if (hc->gateway[0])
+		append(buf, n, &used, "mgmt.gateway = %s\n", hc->gateway);
+	for (int i = 0; i < 3 && hc->dns[i][0]; i++)
+		append(buf, n, &used, "%s%s", i ? ", " : "mgmt.dns = ", hc->dns[i]);
+	if (hc->dns[0][0])
+		append(buf, n, &used, "\n");
+	if (used >= n)
+		return -1;
+	struct hostconf back;
+	hostconf_defaults(&back);
+	if (hostconf_parse(&back, buf, NULL, 0) != 0 || !same(hc, &back))
+		return -1;
+	return (int)used;
 }

@@ -1,6 +1,6 @@
 /* Host configuration read by keel-init at boot: /config/host.conf, lines of
- * "key = value" with '#' comments. keel-hostd will write this file; for now
- * an operator or a test may. Unknown keys and bad values are reported and
+ * "key = value" with '#' comments, written by keel-hostd (hostconf_format)
+ * or by an operator. Unknown keys and bad values are reported and
  * ignored (the defaults stay), so that a damaged file never stops a boot. */
 #ifndef KEEL_HOSTCONF_H
 #define KEEL_HOSTCONF_H
@@ -24,6 +24,12 @@ void hostconf_defaults(struct hostconf *hc);
 /* Parses `text` into hc (which holds defaults). For each rejected line,
  * writes a message to errs (if not NULL) and counts it. Returns the count. */
 int hostconf_parse(struct hostconf *hc, const char *text, char *errs, size_t errs_len);
+
+/* Writes hc as host.conf text (with a "# written by keel-hostd" header)
+ * into buf (n bytes), text that hostconf_parse reads back into the same
+ * settings. Returns its length, or -1 if it does not fit or if hc holds a
+ * value that hostconf_parse would not read back the same (an invalid one). */
+int hostconf_format(const struct hostconf *hc, char *buf, size_t n);
 
 int valid_hostname(const char *s);
 int valid_ipv4(const char *s);

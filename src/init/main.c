@@ -2,10 +2,12 @@
  *
  * Boot: mount the kernel filesystems, load the curated kernel modules, report
  * KVM, mount the Keel disk's partitions (or RAM scratch), set the host name,
- * bring up the network, start the services and print "ready". Then supervise
- * the services until a poweroff or reboot is asked for (ACPI power button,
- * Ctrl-Alt-Del, or a signal: SIGUSR2 powers off, SIGTERM reboots), and shut
- * down cleanly: stop services, kill what is left, sync, unmount, power off.
+ * bring up the network (write /run/keel/mgmt.mode, apply a static address;
+ * keel-dhcpc is a service in both modes), start the services and print
+ * "ready". Then supervise the services until a poweroff or reboot is asked
+ * for (ACPI power button, Ctrl-Alt-Del, or a signal: SIGUSR2 powers off,
+ * SIGTERM reboots), and shut down cleanly: stop services, kill what is left,
+ * sync, unmount, power off.
  * Every step is logged to the console; no recoverable error stops the boot. */
 #include "common/log.h"
 #include "common/util.h"
@@ -251,8 +253,20 @@ static void mount_disk(void)
 	}
 }
 
+/* The mode keel-dhcpc reads at start and on SIGHUP (see net.h). */
+static void write_mgmt_mode(const struct hostconf *hc)
+{
+	const char *mode = hc->mode == NET_STATIC ? "static\n" : "dhcp\n";
+	mkdir_p("/run/keel");
+	if (write_file_atomic(MGMT_MODE_FILE, mode, strlen(mode), 0644) < 0)
+		log_errno("net: cannot write %s", MGMT_MODE_FILE);
+}
+
+/* In both modes the management NIC gets the dhcpc service: idle in static
+ * mode, it is there for keel-hostd to switch to DHCP without a reboot. */
 static void setup_network(const struct hostconf *hc)
 {
+	write_mgmt_mode(hc);
 	if (net_link_up("lo") < 0)
 		log_errno("net: cannot bring up lo");
 	char ifname[16];
@@ -266,13 +280,12 @@ static void setup_network(const struct hostconf *hc)
 		log_errno("net: cannot bring up %s", ifname);
 		return;
 	}
-	if (hc->mode == NET_STATIC) {
+	if (hc->mode == NET_STATIC)
 		net_apply_static(ifname, hc);
-	} else {
+	else
 		log_msg("net: %s up, DHCP", ifname);
-		char *argv[] = {"/sbin/keel-dhcpc", ifname, NULL};
-		svctab_add(&services, "dhcpc", argv);
-	}
+	char *argv[] = {"/sbin/keel-dhcpc", ifname, NULL};
+	svctab_add(&services, "dhcpc", argv);
 }
 
 static void load_hostconf(struct hostconf *hc)

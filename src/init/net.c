@@ -133,10 +133,8 @@ int net_write_resolv(const struct in_addr *dns, int n)
 	}
 	if (used >= sizeof(text))
 		used = sizeof(text) - 1;
-	const char *tmp = "/etc/resolv.conf.new";
-	if (write_file(tmp, text, used, 0644) < 0 || rename(tmp, "/etc/resolv.conf") < 0) {
+	if (write_file_atomic("/etc/resolv.conf", text, used, 0644) < 0) {
 		log_errno("net: cannot write /etc/resolv.conf");
-		unlink(tmp);
 		return -1;
 	}
 	return 0;

@@ -9,6 +9,14 @@
 #include <netinet/in.h>
 #include <stddef.h>
 
+/* The management network's live switch (keel-hostd <-> keel-dhcpc): the
+ * mode file holds "dhcp" or "static" (written by keel-init at boot, then
+ * by hostd), and a SIGHUP makes keel-dhcpc read it again. keel-dhcpc
+ * reports in the state file: "idle", "discovering", or "bound ADDR/PREFIX
+ * gw GW lease SECONDS" (GW "-" if none). Both are replaced atomically. */
+#define MGMT_MODE_FILE	 "/run/keel/mgmt.mode"
+#define DHCPC_STATE_FILE "/run/keel/dhcpc.state"
+
 int net_link_up(const char *ifname);
 /* First physical Ethernet interface (one with a device link in sysfs), in
  * name order. Returns 0 and fills ifname, or -1 if there is none. */

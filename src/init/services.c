@@ -77,7 +77,7 @@ static void write_pidfile(const struct service *s)
 	int n = snprintf(buf, sizeof(buf), "%d\n", (int)s->pid);
 	if (s->pid == 0)
 		unlink(path);
-	else if (write_file(path, buf, (size_t)n, 0644) < 0)
+	else if (write_file_atomic(path, buf, (size_t)n, 0644) < 0)
 		log_errno("services: cannot write %s", path);
 }
 

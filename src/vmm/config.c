@@ -135,8 +135,8 @@ static int parse_nic(json_t *v, const char *vm, unsigned i, struct vmm_nic *n, c
 		return errorf(err, errlen, "nics[%u]: must be an object", i);
 	const char *key;
 	json_t *val;
-	json_object_foreach(v, key, val) if (strcmp(key, "tap") != 0 &&
-					     strcmp(key, "mac") !=
+	json_object_foreach(v, key, val) if (strcmp(key, "tap") != 0 && strcmp(key, "mac") != 0 &&
+					     strcmp(key, "mtu") !=
 						 0) return errorf(err, errlen,
 								  "nics[%u].%s: unknown field", i,
 								  key);
@@ -160,6 +160,13 @@ static int parse_nic(json_t *v, const char *vm, unsigned i, struct vmm_nic *n, c
 		const uint8_t def[6] = {
 		    0x52, 0x54, 0x00, (uint8_t)(h >> 16), (uint8_t)(h >> 8), (uint8_t)h};
 		memcpy(n->mac, def, 6);
+	}
+	if (json_object_get(v, "mtu")) {
+		uint64_t mtu;
+		char why[128];
+		if (get_uint(v, "mtu", VMM_MIN_MTU, VMM_MAX_MTU, &mtu, why, sizeof(why)) < 0)
+			return errorf(err, errlen, "nics[%u].%s", i, why);
+		n->mtu = (unsigned)mtu;
 	}
 	return 0;
 }

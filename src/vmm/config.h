@@ -15,7 +15,8 @@
  *     "disks": [{"path": "/datastores/local/web1/disk0.img",
  *                "readonly": false, "serial": "disk0"}],   virtio-blk
  *     "rng": true,                        a virtio-rng device
- *     "nics": [{"tap": "tap0", "mac": "52:54:00:12:34:56"}]   virtio-net
+ *     "nics": [{"tap": "tap0", "mac": "52:54:00:12:34:56",
+ *               "mtu": 9000}]              virtio-net; mtu optional, 68..65535
  *   }
  *
  * Unknown fields are refused, so that a misspelt option never passes
@@ -34,6 +35,8 @@
 
 #define VMM_MAX_DISKS 8
 #define VMM_MAX_NICS  4
+#define VMM_MIN_MTU   68
+#define VMM_MAX_MTU   65535
 
 enum console_type { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_PTY, CONSOLE_SOCKET };
 
@@ -62,6 +65,7 @@ struct vmm_config {
 	struct vmm_nic {
 		char tap[16];	/* an existing TAP interface (or one to create) */
 		uint8_t mac[6]; /* default: 52:54:00 and a hash of name and index */
+		unsigned mtu;	/* offered to the guest; 0: none */
 	} nics[VMM_MAX_NICS];
 };
 

@@ -116,12 +116,66 @@ void vrng_init(struct vrng *r)
 }
 
 /* --- virtio-net: queue 0 receives, queue 1 transmits. No offloads are
- * offered, so the 12-byte header is all zeros but for num_buffers. */
-#define NET_F_MAC    (1u << 5)
-#define NET_F_STATUS (1u << 16)
-#define NET_HDR	     12
-#define NET_RX	     0
-#define NET_TX	     1
+ * offered, so the 12-byte header is all zeros but for num_buffers.
+ *
+ * A received frame is read from the TAP only when the guest has given at
+ * least one buffer, and then stays in n->rx until it is delivered whole:
+ * into one chain, or with VIRTIO_NET_F_MRG_RXBUF into as many chains as it
+ * takes, all returned to the guest at once (Linux reads num_buffers from
+ * the first and expects the others in the used ring already). If the
+ * available chains do not hold the frame, none is used: they go back to
+ * the ring, the TAP is no longer polled, and the guest's next notification
+ * (it adds buffers) tries again. A frame that can never fit (larger than
+ * one chain without MRG_RXBUF, or than all the ring's chains) is dropped. */
+#define NET_F_MTU	     (1u << 3)
+#define NET_F_MAC	     (1u << 5)
+#define NET_F_MRG_RXBUF	     (1u << 15)
+#define NET_F_STATUS	     (1u << 16)
+#define NET_RX		     0
+#define NET_TX		     1
+#define NET_DROPS_LOG_PERIOD 1000
+
+static void vnet_drop(struct vnet *n)
+{
+	if (n->drops++ % NET_DROPS_LOG_PERIOD == 0)
+		log_msg("virtio-net %s: %lu received frame(s) dropped so far, larger than the "
+			"guest's receive buffers",
+			n->name, n->drops);
+}
+
+/* Delivers n->rx. Returns 1 if it is done with (delivered or dropped), 0 if
+ * it waits for buffers (none was used), -1 if the guest broke the queue. */
+static int vnet_rx_frame(struct vnet *n, struct virtq *q)
+{
+	const bool mrg = n->pci.driver_features & NET_F_MRG_RXBUF;
+	uint16_t heads[VIRTQ_MAX_SIZE];
+	uint32_t lens[VIRTQ_MAX_SIZE];
+	uint16_t k = 0;
+	for (size_t off = 0; off < n->rx_len; k++) {
+		if (k == q->size || (k == 1 && !mrg)) { /* it will never fit */
+			virtq_unpop(q, k);
+			vnet_drop(n);
+			return 1;
+		}
+		struct virtq_elem *e = k ? &n->more : &n->elem;
+		int r = virtq_pop(q, n->pci.mem, e);
+		if (r != 1) {
+			virtq_unpop(q, k);
+			return r;
+		}
+		heads[k] = e->head;
+		lens[k] = (uint32_t)iov_from_buf(e->in, e->nin, 0, n->rx + off, n->rx_len - off);
+		off += lens[k];
+	}
+	/* num_buffers, in the header at the start of the first chain */
+	uint8_t num[2];
+	put16(num, k);
+	iov_from_buf(n->elem.in, n->elem.nin, 10, num, sizeof(num));
+	for (uint16_t i = 0; i < k; i++)
+		virtq_fill(q, heads[i], lens[i]);
+	virtq_flush(q);
+	return 1;
+}
 
 static void vnet_rx(struct vnet *n)
 {
@@ -129,21 +183,33 @@ static void vnet_rx(struct vnet *n)
 	struct virtq *q = &d->queues[NET_RX];
 	bool done = false;
 	for (;;) {
-		if (!q->ready || virtq_pop(q, d->mem, &n->elem) != 1) {
+		if (!n->rx_len) {
+			if (!virtq_has_avail(q)) {
+				vpci_poll_backend(d, false); /* until the guest gives buffers */
+				break;
+			}
+			ssize_t len = read(n->tap, n->rx + VNET_HDR, sizeof(n->rx) - VNET_HDR);
+			if (len <= 0) {
+				vpci_poll_backend(d, true);
+				break;
+			}
+			if (len > VNET_FRAME_MAX) { /* too big for rx: cut short */
+				vnet_drop(n);
+				continue;
+			}
+			memset(n->rx, 0, VNET_HDR);
+			n->rx_len = VNET_HDR + (size_t)len;
+		}
+		int r = vnet_rx_frame(n, q);
+		if (r <= 0) {
+			if (r < 0)
+				log_msg("virtio-net %s: the guest broke its receive queue; no "
+					"frames reach it until reset",
+					n->name);
 			vpci_poll_backend(d, false); /* until the guest gives buffers */
 			break;
 		}
-		ssize_t len = read(n->tap, n->frame + NET_HDR, sizeof(n->frame) - NET_HDR);
-		if (len <= 0) {
-			virtq_unpop(q);
-			vpci_poll_backend(d, true);
-			break;
-		}
-		memset(n->frame, 0, NET_HDR);
-		n->frame[10] = 1; /* num_buffers */
-		size_t w =
-		    iov_from_buf(n->elem.in, n->elem.nin, 0, n->frame, NET_HDR + (size_t)len);
-		virtq_push(q, n->elem.head, (uint32_t)w);
+		n->rx_len = 0;
 		done = true;
 	}
 	if (done)
@@ -156,12 +222,14 @@ static void vnet_tx(struct vnet *n)
 	struct virtq *q = &d->queues[NET_TX];
 	bool done = false;
 	while (virtq_pop(q, d->mem, &n->elem) == 1) {
-		size_t len =
-		    iov_to_buf(n->elem.out, n->elem.nout, NET_HDR, n->frame, sizeof(n->frame));
+		size_t size = iov_size(n->elem.out, n->elem.nout);
 		/* a frame the TAP refuses (too short, too long) is dropped */
-		if (iov_size(n->elem.out, n->elem.nout) > NET_HDR &&
-		    write(n->tap, n->frame, len) < 0 && errno != EAGAIN && errno != EINVAL)
-			log_errno("virtio-net: tap");
+		if (size > VNET_HDR && size - VNET_HDR <= sizeof(n->tx)) {
+			iov_to_buf(n->elem.out, n->elem.nout, VNET_HDR, n->tx, size - VNET_HDR);
+			if (write(n->tap, n->tx, size - VNET_HDR) < 0 && errno != EAGAIN &&
+			    errno != EINVAL)
+				log_errno("virtio-net %s: tap", n->name);
+		}
 		virtq_push(q, n->elem.head, 0);
 		done = true;
 	}
@@ -178,33 +246,44 @@ static void vnet_process(struct vpci_dev *d, unsigned qi)
 		vnet_rx(n); /* the guest gave buffers, or the TAP has frames */
 }
 
-int vnet_init(struct vnet *n, const char *tap, const uint8_t mac[6])
+void vnet_attach(struct vnet *n, int fd, const char *name, const uint8_t mac[6], unsigned mtu)
 {
 	memset(n, 0, sizeof(*n));
-	n->tap = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (n->tap < 0)
-		return -1;
-	struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI};
-	memcpy(ifr.ifr_name, tap, strnlen(tap, IFNAMSIZ - 1));
-	if (ioctl(n->tap, TUNSETIFF, &ifr) < 0) {
-		int e = errno;
-		close(n->tap);
-		n->tap = -1;
-		errno = e;
-		return -1;
-	}
+	n->tap = fd;
+	memcpy(n->name, name, strnlen(name, sizeof(n->name) - 1));
 	memcpy(n->config, mac, 6);
 	n->config[6] = 1; /* status: link up */
 	struct vpci_dev *d = &n->pci;
+	d->features = NET_F_MAC | NET_F_STATUS | NET_F_MRG_RXBUF;
+	if (mtu) {
+		put16(n->config + 10, (uint16_t)mtu);
+		d->features |= NET_F_MTU;
+	}
 	d->type = VIRTIO_ID_NET;
 	d->class_code = 0x020000; /* Ethernet */
-	d->features = NET_F_MAC | NET_F_STATUS;
 	d->nqueues = 2;
 	d->max_queue_size = QUEUE_SIZE;
 	d->devcfg = n->config;
 	d->devcfg_len = sizeof(n->config);
 	d->process = vnet_process;
 	d->backend_fd = n->tap;
+}
+
+int vnet_init(struct vnet *n, const char *tap, const uint8_t mac[6], unsigned mtu)
+{
+	n->tap = -1;
+	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI};
+	memcpy(ifr.ifr_name, tap, strnlen(tap, IFNAMSIZ - 1));
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	vnet_attach(n, fd, tap, mac, mtu);
 	return 0;
 }
 

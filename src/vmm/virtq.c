@@ -119,18 +119,35 @@ int virtq_pop(struct virtq *q, const struct gmem *m, struct virtq_elem *e)
 	return 1;
 }
 
-void virtq_unpop(struct virtq *q)
+bool virtq_has_avail(const struct virtq *q)
 {
-	q->last_avail--;
+	return q->ready && !q->broken &&
+	       __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE) != q->last_avail;
 }
 
-void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
+void virtq_unpop(struct virtq *q, uint16_t n)
+{
+	q->last_avail = (uint16_t)(q->last_avail - n);
+}
+
+void virtq_fill(struct virtq *q, uint16_t head, uint32_t written)
 {
 	struct virtq_used_elem *u = &q->used->ring[q->used_idx % q->size];
 	u->id = head;
 	u->len = written;
 	q->used_idx++;
+}
+
+/* the release store orders the elements before the index that shows them */
+void virtq_flush(struct virtq *q)
+{
 	__atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
+}
+
+void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
+{
+	virtq_fill(q, head, written);
+	virtq_flush(q);
 }
 
 bool virtq_should_notify(const struct virtq *q)

@@ -59,10 +59,18 @@ void virtq_reset(struct virtq *q);
 /* Takes the next available chain. Returns 1 with e filled, 0 if there is
  * none, -1 if the guest broke the queue (it then stays broken until reset). */
 int virtq_pop(struct virtq *q, const struct gmem *m, struct virtq_elem *e);
-/* Puts back the chain just taken (the device could not use it yet). */
-void virtq_unpop(struct virtq *q);
+/* Whether the driver has made a chain available that is not taken yet. */
+bool virtq_has_avail(const struct virtq *q);
+/* Puts back the last n chains taken (the device could not use them yet). */
+void virtq_unpop(struct virtq *q, uint16_t n);
 /* Returns a chain to the driver with the number of bytes written. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
+/* The same in two steps, for chains the driver must see together (a frame
+ * spread over several receive buffers): virtq_fill writes a used element
+ * the driver cannot see yet, virtq_flush shows all those filled since the
+ * last one at once. */
+void virtq_fill(struct virtq *q, uint16_t head, uint32_t written);
+void virtq_flush(struct virtq *q);
 /* Whether the driver wants an interrupt now (it did not suppress them). */
 bool virtq_should_notify(const struct virtq *q);
 

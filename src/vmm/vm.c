@@ -553,7 +553,7 @@ static int add_devices(struct vm *vm)
 		vm->nets[i].tap = -1;
 	for (unsigned i = 0; i < cfg->nnics; i++) {
 		const struct vmm_nic *n = &cfg->nics[i];
-		if (vnet_init(&vm->nets[i], n->tap, n->mac) < 0) {
+		if (vnet_init(&vm->nets[i], n->tap, n->mac, n->mtu) < 0) {
 			log_errno("nics[%u].tap: %s", i, n->tap);
 			return 2;
 		}

@@ -52,12 +52,17 @@ virtio)
                 echo "KEEL-GUEST-WROTE $(sha256sum /mnt/data)" && umount /mnt ;;
         keel.disk=verify)
             mount -o ro /dev/vda /mnt && echo "KEEL-GUEST-READ $(sha256sum /mnt/data)" ;;
+        keel.mtu=*)
+            ip link set eth0 mtu ${arg#keel.mtu=} ;;
+        keel.pingsize=*)
+            # with iputils' ping (in the initrd): this size, don't fragment
+            psize="-M do -s ${arg#keel.pingsize=}" ;;
         keel.ip=*)
             ip addr add ${arg#keel.ip=} dev eth0 && ip link set eth0 up &&
                 echo "KEEL-GUEST-NET $(cat /sys/class/net/eth0/address) up" ;;
         keel.ping=*)
             for peer in $(echo ${arg#keel.ping=} | tr , ' '); do
-                ping -c 3 -W 10 $peer >/tmp/ping 2>&1
+                ping -c 3 -W 10 $psize $peer >/tmp/ping 2>&1
                 echo "KEEL-GUEST-PING $peer status=$? $(tail -1 /tmp/ping)"
             done ;;
         keel.wait=*)

@@ -27,6 +27,11 @@ class Appliance:
         self.proc = None
         self.api_port = self.hook_port = None
         self.boots = 0
+        # the host's address for the API and hook forwards (None: DHCP's);
+        # alt_ip: one more address forwarded to, as alt_api_port/alt_hook_port
+        self.guest_ip = self.alt_ip = None
+        self.alt_api_port = self.alt_hook_port = None
+        self.spare_nics = 0
 
     @property
     def initrd(self):
@@ -38,14 +43,21 @@ class Appliance:
         assert self.proc is None or self.proc.poll() is not None
         self.api_port = appliance.free_port()
         self.hook_port = appliance.free_port()
+        ip = f"{self.guest_ip}:" if self.guest_ip else ""
+        forwards = {f"{ip}443": self.api_port, f"{ip}7000": self.hook_port}
+        if self.alt_ip:
+            self.alt_api_port = appliance.free_port()
+            self.alt_hook_port = appliance.free_port()
+            forwards.update({f"{self.alt_ip}:443": self.alt_api_port,
+                             f"{self.alt_ip}:7000": self.alt_hook_port})
         with open(self.log, "a") as f:
             f.write(f"\n===== boot {self.boots + 1} =====\n")
         if os.path.exists(self.qmp_path):
             os.unlink(self.qmp_path)
         args = appliance.qemu_args(
             os.path.join(OUT, "vmlinuz"), self.initrd, self.disk,
-            forwards={443: self.api_port, 7000: self.hook_port},
-            serial=f"file:{self.log}.boot", qmp=self.qmp_path, no_reboot=True)
+            forwards=forwards, serial=f"file:{self.log}.boot", qmp=self.qmp_path,
+            no_reboot=True, spare_nics=self.spare_nics)
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.boots += 1

@@ -119,6 +119,39 @@ static void test_request(void **state)
 	assert_memory_equal(o + 1, want_srv, 4);
 }
 
+static void test_release(void **state)
+{
+	(void)state;
+	uint8_t p[DHCP_MAX_SEND];
+	memset(p, 0xaa, sizeof(p));
+	struct in_addr addr = {inet_addr("10.0.2.15")}, srv = {inet_addr("10.0.2.2")};
+	int n = dhcp_build_release(p, sizeof(p), XID, mac, addr, srv);
+	assert_true(n >= DHCP_MIN_SEND && n <= DHCP_MAX_SEND);
+	assert_int_equal(p[0], 1);
+	const uint8_t xid[4] = {0xde, 0xad, 0xbe, 0xef};
+	assert_memory_equal(p + 4, xid, 4);
+	assert_int_equal(p[10], 0); /* no broadcast flag: no reply is expected */
+	assert_int_equal(p[11], 0);
+	const uint8_t ciaddr[4] = {10, 0, 2, 15};
+	assert_memory_equal(p + 12, ciaddr, 4);
+	for (int i = 16; i < 28; i++) /* yiaddr siaddr giaddr */
+		assert_int_equal(p[i], 0);
+	assert_memory_equal(p + 28, mac, 6);
+	assert_int_equal(p[240], 53);
+	assert_int_equal(p[241], 1);
+	assert_int_equal(p[242], 7);
+	const uint8_t *o = find_opt(p, n, 54);
+	assert_non_null(o);
+	const uint8_t want_srv[4] = {10, 0, 2, 2};
+	assert_int_equal(o[0], 4);
+	assert_memory_equal(o + 1, want_srv, 4);
+	assert_non_null(find_opt(p, n, 61));
+	assert_null(find_opt(p, n, 50));
+	assert_null(find_opt(p, n, 55));
+	assert_null(find_opt(p, n, 12));
+	assert_int_equal(dhcp_build_release(p, 100, XID, mac, addr, srv), DHCP_E_NOSPACE);
+}
+
 static void test_build_limits(void **state)
 {
 	(void)state;
@@ -356,6 +389,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_discover),
 	    cmocka_unit_test(test_request),
+	    cmocka_unit_test(test_release),
 	    cmocka_unit_test(test_build_limits),
 	    cmocka_unit_test(test_parse_ack),
 	    cmocka_unit_test(test_parse_t1_t2),

@@ -258,6 +258,94 @@ static void test_valid_ipv4(void **state)
 	assert_false(valid_ipv4("0255.255.255.255"));
 }
 
+/* formats hc, checks the text, and parses it back into an identical struct */
+static void assert_round_trip(const struct hostconf *hc)
+{
+	char text[512];
+	int n = hostconf_format(hc, text, sizeof(text));
+	assert_true(n > 0);
+	assert_int_equal(strlen(text), n);
+	assert_int_equal(strncmp(text, "# written by keel-hostd\n", 24), 0);
+	struct hostconf back;
+	hostconf_defaults(&back);
+	char errs[256];
+	assert_int_equal(hostconf_parse(&back, text, errs, sizeof(errs)), 0);
+	assert_memory_equal(&back, hc, sizeof(back));
+
+	/* the exact size is enough, one byte less is not */
+	char exact[512];
+	assert_int_equal(hostconf_format(hc, exact, (size_t)n + 1), n);
+	assert_string_equal(exact, text);
+	assert_int_equal(hostconf_format(hc, exact, (size_t)n), -1);
+}
+
+static void test_format_round_trip(void **state)
+{
+	(void)state;
+	struct hostconf hc;
+	hostconf_defaults(&hc);
+	assert_round_trip(&hc); /* DHCP, default host name */
+
+	strcpy(hc.hostname, "esx-01.lab");
+	strcpy(hc.mgmt_if, "eno1");
+	assert_round_trip(&hc);
+
+	hc.mode = NET_STATIC;
+	strcpy(hc.address, "192.0.2.10");
+	hc.prefix = 24;
+	assert_round_trip(&hc); /* no gateway, no DNS */
+	strcpy(hc.gateway, "192.0.2.1");
+	const char *dns[3] = {"192.0.2.53", "198.51.100.53", "203.0.113.53"};
+	for (int i = 0; i < 3; i++) {
+		strcpy(hc.dns[i], dns[i]);
+		assert_round_trip(&hc);
+	}
+
+	/* DHCP with a remembered static address is kept as it is */
+	hc.mode = NET_DHCP;
+	assert_round_trip(&hc);
+
+	hostconf_defaults(&hc);
+	hc.mode = NET_STATIC;
+	strcpy(hc.address, "10.0.0.5");
+	hc.prefix = 0;
+	assert_round_trip(&hc);
+	hc.prefix = 32;
+	assert_round_trip(&hc);
+}
+
+static void test_format_small_buffer(void **state)
+{
+	(void)state;
+	struct hostconf hc;
+	hostconf_defaults(&hc);
+	char buf[16];
+	memset(buf, 'x', sizeof(buf));
+	assert_int_equal(hostconf_format(&hc, buf, sizeof(buf)), -1);
+	assert_true(memchr(buf, '\0', sizeof(buf)) != NULL);
+	assert_int_equal(hostconf_format(&hc, NULL, 0), -1);
+}
+
+static void test_format_invalid(void **state)
+{
+	(void)state;
+	struct hostconf hc;
+	char buf[512];
+	/* values hostconf_parse would refuse or change are not written */
+	hostconf_defaults(&hc);
+	strcpy(hc.hostname, "bad\nmgmt.mode = static");
+	assert_int_equal(hostconf_format(&hc, buf, sizeof(buf)), -1);
+	hostconf_defaults(&hc);
+	hc.mode = NET_STATIC; /* without an address */
+	assert_int_equal(hostconf_format(&hc, buf, sizeof(buf)), -1);
+	hostconf_defaults(&hc);
+	strcpy(hc.gateway, "300.1.1.1");
+	assert_int_equal(hostconf_format(&hc, buf, sizeof(buf)), -1);
+	hostconf_defaults(&hc);
+	strcpy(hc.dns[1], "192.0.2.53"); /* after an empty one */
+	assert_int_equal(hostconf_format(&hc, buf, sizeof(buf)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +361,9 @@ int main(void)
 	    cmocka_unit_test(test_long_line),
 	    cmocka_unit_test(test_valid_hostname),
 	    cmocka_unit_test(test_valid_ipv4),
+	    cmocka_unit_test(test_format_round_trip),
+	    cmocka_unit_test(test_format_small_buffer),
+	    cmocka_unit_test(test_format_invalid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -547,7 +547,8 @@ static void test_nic_default_mac(void **state)
 	const char *m[4];
 	for (size_t i = 0; i < 4; i++) {
 		json_t *n = at(c, "nics", i);
-		assert_int_equal(json_object_size(n), 1);
+		assert_int_equal(json_object_size(n), 2);
+		assert_string_equal(str(n, "portgroup"), "VM Network"); /* the default */
 		m[i] = str(n, "mac");
 		assert_true(mac_format_ok(m[i])); /* lowercase hex */
 		assert_memory_equal(m[i], "52:54:00:", 9);
@@ -638,7 +639,16 @@ static void test_nic_shape(void **state)
 	field_err("nics", "[{\"mac\":\"52:54:00:12:34:56\",\"tap\":\"x\"}]",
 		  "nics[0]: must be {} or");
 
-	json_t *c = field_ok("nics", "[]");
+	field_err("nics", "[{\"portgroup\":\"\"}]", "nics[0].portgroup: a port group name");
+	field_err("nics", "[{\"portgroup\":5}]", "nics[0].portgroup: a port group name");
+	field_err("nics", "[{\"portgroup\":\"a\",\"mac\":\"52:54:00:12:34:56\",\"x\":1}]",
+		  "nics[0]: must be {} or");
+
+	json_t *c = field_ok("nics", "[{\"portgroup\":\"VLAN 10\",\"mac\":\"52:54:00:12:34:56\"}]");
+	assert_string_equal(str(at(c, "nics", 0), "portgroup"), "VLAN 10");
+	assert_string_equal(str(at(c, "nics", 0), "mac"), "52:54:00:12:34:56");
+	json_decref(c);
+	c = field_ok("nics", "[]");
 	assert_int_equal(json_array_size(json_object_get(c, "nics")), 0);
 	json_decref(c);
 	c = field_ok("nics", "[{},{},{},{}]");

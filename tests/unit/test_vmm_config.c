@@ -403,6 +403,13 @@ static void test_devices(void **state)
 	config_free(&c);
 	assert_int_equal(parse(text), 0);
 	assert_memory_equal(c.nics[1].mac, again, 6); /* stable */
+	assert_int_equal(c.nics[0].mtu, 0);	      /* none offered by default */
+	config_free(&c);
+	expect_ok("\"nics\":[{\"tap\":\"t0\",\"mtu\":9000},{\"tap\":\"t1\",\"mtu\":68},"
+		  "{\"tap\":\"t2\",\"mtu\":65535}]");
+	assert_int_equal(c.nics[0].mtu, 9000);
+	assert_int_equal(c.nics[1].mtu, 68);
+	assert_int_equal(c.nics[2].mtu, 65535);
 	config_free(&c);
 }
 
@@ -435,6 +442,13 @@ static void test_bad_devices(void **state)
 		expect_error(field, "nics[0].mac");
 	}
 	expect_error("\"nics\":[{\"tap\":\"t0\",\"vlan\":5}]", "nics[0].vlan: unknown field");
+	const char *bad_mtus[] = {"67", "65536", "0", "-1", "1500.0", "\"9000\"", "true", "null"};
+	for (size_t k = 0; k < sizeof(bad_mtus) / sizeof(bad_mtus[0]); k++) {
+		char field[96];
+		snprintf(field, sizeof(field), "\"nics\":[{\"tap\":\"t0\",\"mtu\":%s}]",
+			 bad_mtus[k]);
+		expect_error(field, "nics[0].mtu: must be an integer from 68 to 65535");
+	}
 	expect_error("\"nics\":[{\"tap\":\"t\"},{\"tap\":\"t\"},{\"tap\":\"t\"},{"
 		     "\"tap\":\"t\"},{"
 		     "\"tap\":\"t\"}]",

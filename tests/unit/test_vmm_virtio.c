@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "vmm/blk.h"
+#include "vmm/vdev.h"
 #include "vmm/virtq.h"
 
 /* A small guest: 1 MiB of RAM, the rings at fixed places, buffers above. */
@@ -143,6 +145,47 @@ static void test_chain(void **state)
 	assert_int_equal(id, 3);
 	memcpy(&used_idx, ram + USED + 2, 2);
 	assert_int_equal(used_idx, 2);
+}
+
+static uint16_t used_idx(void)
+{
+	uint16_t v;
+	memcpy(&v, ram + USED + 2, 2);
+	return v;
+}
+
+static void expect_used(unsigned k, uint32_t id, uint32_t len)
+{
+	uint32_t got[2];
+	memcpy(got, ram + USED + 4 + 8 * (k % QSIZE), 8);
+	assert_int_equal(got[0], id);
+	assert_int_equal(got[1], len);
+}
+
+static void test_unpop_fill_flush(void **state)
+{
+	(void)state;
+	for (uint16_t i = 0; i < 3; i++) {
+		set_desc(i, BUF + 0x100 * i, 16, 2, 0);
+		publish(i);
+	}
+	assert_int_equal(virtq_pop(&q, &mem, &e), 1);
+	assert_int_equal(virtq_pop(&q, &mem, &e), 1);
+	virtq_unpop(&q, 2); /* both go back, in order */
+	assert_true(virtq_has_avail(&q));
+	for (uint16_t i = 0; i < 3; i++) {
+		assert_int_equal(virtq_pop(&q, &mem, &e), 1);
+		assert_int_equal(e.head, i);
+	}
+	assert_false(virtq_has_avail(&q));
+	virtq_fill(&q, 0, 16);
+	virtq_fill(&q, 1, 16);
+	virtq_fill(&q, 2, 5);
+	assert_int_equal(used_idx(), 0); /* written, not shown yet */
+	expect_used(2, 2, 5);
+	virtq_flush(&q);
+	assert_int_equal(used_idx(), 3); /* all three at once */
+	expect_used(0, 0, 16);
 }
 
 static void expect_broken(void)
@@ -355,12 +398,274 @@ static void test_blk_discard(void **state)
 	expect_status(BLK_T_DISCARD, 0, sizeof(seg), false, BLK_S_IOERR); /* past the end */
 }
 
+/* --- virtio-net, on a socket pair standing in for the TAP (one message
+ * per frame, as a TAP reads and writes). The transport is stubbed: the
+ * tests see what the device asks of it. */
+#define NET_F_MTU	(1u << 3)
+#define NET_F_MRG_RXBUF (1u << 15)
+#define NET_BACKEND	2 /* process() for the TAP: queue index nqueues */
+#define RXBUF(i)	(BUF + 0x4000u * (i))
+
+static struct vnet *net;
+static int peer; /* the network's end */
+static unsigned notified;
+static int polling;
+static uint8_t frame[VNET_FRAME_MAX + 1];
+
+void vpci_notify_queue(struct vpci_dev *dev, unsigned qi)
+{
+	(void)dev;
+	notified |= 1u << qi;
+}
+
+void vpci_poll_backend(struct vpci_dev *dev, bool on)
+{
+	(void)dev;
+	polling = on;
+}
+
+static int net_setup(void **state)
+{
+	if (setup(state) < 0)
+		return -1;
+	int sv[2];
+	net = calloc(1, sizeof(*net));
+	if (!net || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv) < 0)
+		return -1;
+	int big = 1 << 20;
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	vnet_attach(net, sv[0], "tap-test", (const uint8_t[6]){0x52, 0x54, 0, 1, 2, 3}, 9000);
+	net->pci.mem = &mem;
+	net->pci.driver_features = VIRTIO_F_VERSION_1 | NET_F_MRG_RXBUF;
+	net->pci.queues[0] = q; /* each test uses one of the queues on the test's rings */
+	net->pci.queues[1] = q;
+	peer = sv[1];
+	notified = 0;
+	polling = -1;
+	for (size_t i = 0; i < sizeof(frame); i++)
+		frame[i] = (uint8_t)(i * 7 + i / 251);
+	return 0;
+}
+
+static int net_teardown(void **state)
+{
+	vnet_close(net);
+	close(peer);
+	free(net);
+	return teardown(state);
+}
+
+static void give_rx(uint16_t i, uint32_t len)
+{
+	set_desc(i, RXBUF(i), len, 2, 0);
+	publish(i);
+}
+
+static void send_frame(size_t len)
+{
+	assert_int_equal(send(peer, frame, len, 0), (ssize_t)len);
+}
+
+/* The header at the start of buffer 0 says num_buffers, the rest is 0. */
+static void expect_header(uint16_t num_buffers)
+{
+	uint8_t h[VNET_HDR] = {0};
+	memcpy(h + 10, &num_buffers, 2);
+	assert_memory_equal(ram + RXBUF(0), h, VNET_HDR);
+}
+
+static void test_net_config(void **state)
+{
+	(void)state;
+	assert_true(net->pci.features & NET_F_MTU);
+	assert_true(net->pci.features & NET_F_MRG_RXBUF);
+	assert_int_equal(net->pci.devcfg_len, 12);
+	uint16_t mtu;
+	memcpy(&mtu, net->config + 10, 2);
+	assert_int_equal(mtu, 9000);
+	assert_memory_equal(net->config, ((uint8_t[]){0x52, 0x54, 0, 1, 2, 3, 1, 0}), 8);
+	struct vnet *other = calloc(1, sizeof(*other));
+	assert_non_null(other);
+	vnet_attach(other, -1, "t", net->config, 0);
+	assert_false(other->pci.features & NET_F_MTU); /* no mtu: not offered */
+	assert_memory_equal(other->config + 10, "\0", 2);
+	free(other);
+}
+
+/* A jumbo frame over three mergeable buffers, given in two goes: while
+ * only two are there, none is used and the frame waits in the device. */
+static void test_net_rx_merge_waits_for_room(void **state)
+{
+	(void)state;
+	struct virtq *rq = &net->pci.queues[0];
+	give_rx(0, 4096);
+	give_rx(1, 4096);
+	send_frame(9000);
+	net->pci.process(&net->pci, NET_BACKEND);
+	assert_int_equal(used_idx(), 0);
+	assert_int_equal(polling, 0); /* waits for the guest, not the TAP */
+	assert_int_equal(notified, 0);
+	assert_int_equal(net->rx_len, VNET_HDR + 9000); /* read, and kept */
+	assert_int_equal(rq->last_avail, 0);		/* both buffers back */
+	assert_int_equal(recv(net->tap, frame + 9000, 1, MSG_PEEK), -1);
+
+	give_rx(2, 4096);
+	net->pci.process(&net->pci, 0); /* the guest's notification */
+	assert_int_equal(used_idx(), 3);
+	expect_used(0, 0, 4096);
+	expect_used(1, 1, 4096);
+	expect_used(2, 2, VNET_HDR + 9000 - 8192);
+	expect_header(3);
+	assert_memory_equal(ram + RXBUF(0) + VNET_HDR, frame, 4096 - VNET_HDR);
+	assert_memory_equal(ram + RXBUF(1), frame + 4096 - VNET_HDR, 4096);
+	assert_memory_equal(ram + RXBUF(2), frame + 8192 - VNET_HDR, 9000 - 8192 + VNET_HDR);
+	assert_int_equal(notified, 1u << 0);
+	assert_int_equal(net->rx_len, 0);
+	assert_int_equal(net->drops, 0);
+}
+
+/* No buffer at all: the frame is not even read from the TAP. */
+static void test_net_rx_no_buffers(void **state)
+{
+	(void)state;
+	send_frame(60);
+	net->pci.process(&net->pci, NET_BACKEND);
+	assert_int_equal(polling, 0);
+	assert_int_equal(net->rx_len, 0);
+	assert_int_equal(recv(net->tap, frame + 60, 100, MSG_PEEK), 60);
+	give_rx(0, 1526);
+	net->pci.process(&net->pci, 0);
+	assert_int_equal(used_idx(), 1);
+	expect_used(0, 0, VNET_HDR + 60);
+	expect_header(1);
+	assert_int_equal(polling, 0); /* the only buffer is used */
+}
+
+/* A frame larger than the whole ring's buffers can never be delivered: it
+ * is dropped without using any, and the next one goes through. */
+static void test_net_rx_never_fits(void **state)
+{
+	(void)state;
+	for (uint16_t i = 0; i < QSIZE; i++)
+		give_rx(i, 64);
+	send_frame(9000);
+	send_frame(100);
+	net->pci.process(&net->pci, NET_BACKEND);
+	assert_int_equal(net->drops, 1);
+	assert_int_equal(used_idx(), 2);
+	expect_used(0, 0, 64);
+	expect_used(1, 1, VNET_HDR + 100 - 64);
+	expect_header(2);
+	assert_memory_equal(ram + RXBUF(1), frame + 64 - VNET_HDR, VNET_HDR + 100 - 64);
+	assert_int_equal(polling, 1); /* buffers left, the TAP is empty */
+}
+
+/* Without MRG_RXBUF a frame goes in one chain or not at all: never cut. */
+static void test_net_rx_no_merge_drops_oversize(void **state)
+{
+	(void)state;
+	net->pci.driver_features = VIRTIO_F_VERSION_1;
+	give_rx(0, 1526);
+	send_frame(9000);
+	send_frame(1514);
+	net->pci.process(&net->pci, NET_BACKEND);
+	assert_int_equal(net->drops, 1);
+	assert_int_equal(used_idx(), 1);
+	expect_used(0, 0, VNET_HDR + 1514);
+	expect_header(1);
+	assert_memory_equal(ram + RXBUF(0) + VNET_HDR, frame, 1514);
+	/* a chain of several buffers holds a big frame */
+	set_desc(1, RXBUF(1), 4096, 2 | 1, 2);
+	set_desc(2, RXBUF(2), 4096, 2 | 1, 3);
+	set_desc(3, RXBUF(3), 4096, 2, 0);
+	publish(1);
+	send_frame(9000);
+	net->pci.process(&net->pci, NET_BACKEND);
+	assert_int_equal(used_idx(), 2);
+	expect_used(1, 1, VNET_HDR + 9000);
+	assert_memory_equal(ram + RXBUF(1) + VNET_HDR, frame, 4096 - VNET_HDR);
+	assert_memory_equal(ram + RXBUF(3), frame + 8192 - VNET_HDR, 9000 - 8192 + VNET_HDR);
+	assert_int_equal(net->drops, 1);
+}
+
+/* The largest frame passes; one byte more is dropped, never cut short. */
+static void test_net_rx_largest(void **state)
+{
+	(void)state;
+	net->pci.driver_features = VIRTIO_F_VERSION_1;
+	give_rx(0, VNET_HDR + VNET_FRAME_MAX + 100);
+	send_frame(VNET_FRAME_MAX + 1);
+	send_frame(VNET_FRAME_MAX);
+	net->pci.process(&net->pci, NET_BACKEND);
+	assert_int_equal(net->drops, 1);
+	assert_int_equal(used_idx(), 1);
+	expect_used(0, 0, VNET_HDR + VNET_FRAME_MAX);
+	assert_memory_equal(ram + RXBUF(0) + VNET_HDR, frame, VNET_FRAME_MAX);
+}
+
+/* Hostile receive chains: buffers with no room, then one outside memory. */
+static void test_net_rx_hostile(void **state)
+{
+	(void)state;
+	for (uint16_t i = 0; i < QSIZE; i++) {
+		set_desc(i, RXBUF(0), 0, 2, 0);
+		publish(i);
+	}
+	send_frame(60);
+	net->pci.process(&net->pci, NET_BACKEND);
+	assert_int_equal(net->drops, 1);
+	assert_int_equal(used_idx(), 0);
+	teardown(NULL);
+	setup(NULL);
+	net->pci.queues[0] = q;
+	set_desc(0, RAM - 8, 64, 2, 0);
+	publish(0);
+	send_frame(60);
+	net->pci.process(&net->pci, NET_BACKEND);
+	assert_true(net->pci.queues[0].broken);
+	assert_int_equal(used_idx(), 0);
+	assert_int_equal(polling, 0);
+	net->pci.process(&net->pci, NET_BACKEND); /* nothing more happens */
+	assert_int_equal(used_idx(), 0);
+}
+
+static void tx_chain(size_t len)
+{
+	memset(ram + BUF, 0, VNET_HDR);
+	memcpy(ram + BUF + 0x1000, frame, len);
+	size_t half = len / 2;
+	set_desc(0, BUF, VNET_HDR, 1, 1);
+	set_desc(1, BUF + 0x1000, (uint32_t)half, 1, 2);
+	set_desc(2, BUF + 0x1000 + half, (uint32_t)(len - half), 0, 0);
+	publish(0);
+	net->pci.process(&net->pci, 1);
+}
+
+static void test_net_tx(void **state)
+{
+	(void)state;
+	static uint8_t got[VNET_FRAME_MAX + 2];
+	tx_chain(65535);
+	assert_int_equal(recv(peer, got, sizeof(got), 0), 65535);
+	assert_memory_equal(got, frame, 65535);
+	tx_chain(VNET_FRAME_MAX);
+	assert_int_equal(recv(peer, got, sizeof(got), 0), VNET_FRAME_MAX);
+	assert_memory_equal(got, frame, VNET_FRAME_MAX);
+	tx_chain(VNET_FRAME_MAX + 1); /* too big: dropped, never cut */
+	assert_int_equal(recv(peer, got, sizeof(got), 0), -1);
+	assert_int_equal(used_idx(), 3);
+	expect_used(2, 0, 0);
+	assert_int_equal(notified, 1u << 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_gmem, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enable_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_chain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unpop_fill_flush, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_loop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_next_and_head, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_outside_memory, setup, teardown),
@@ -371,6 +676,16 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_blk_write_read, blk_setup, blk_teardown),
 	    cmocka_unit_test_setup_teardown(test_blk_refusals, blk_setup, blk_teardown),
 	    cmocka_unit_test_setup_teardown(test_blk_discard, blk_setup, blk_teardown),
+	    cmocka_unit_test_setup_teardown(test_net_config, net_setup, net_teardown),
+	    cmocka_unit_test_setup_teardown(test_net_rx_merge_waits_for_room, net_setup,
+					    net_teardown),
+	    cmocka_unit_test_setup_teardown(test_net_rx_no_buffers, net_setup, net_teardown),
+	    cmocka_unit_test_setup_teardown(test_net_rx_never_fits, net_setup, net_teardown),
+	    cmocka_unit_test_setup_teardown(test_net_rx_no_merge_drops_oversize, net_setup,
+					    net_teardown),
+	    cmocka_unit_test_setup_teardown(test_net_rx_largest, net_setup, net_teardown),
+	    cmocka_unit_test_setup_teardown(test_net_rx_hostile, net_setup, net_teardown),
+	    cmocka_unit_test_setup_teardown(test_net_tx, net_setup, net_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

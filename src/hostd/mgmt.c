@@ -1,0 +1,415 @@
+#include "hostd/mgmt.h"
+
+#include "common/log.h"
+#include "common/util.h"
+#include "hostd/api.h"
+#include "hostd/audit.h"
+#include "init/hostconf.h"
+#include "init/net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HOSTCONF      "/config/host.conf"
+#define MODE_FILE     "/run/keel/mgmt.mode"
+#define DHCPC_PID     "/run/keel/dhcpc.pid"
+#define DHCPC_STATE   "/run/keel/dhcpc.state"
+#define APPLY_DELAY_S 1 /* lets the API's answer go out first */
+#define TIMEOUT_MIN   10
+#define TIMEOUT_MAX   600
+#define TIMEOUT_DEF   60
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static char ifname[16];
+static struct hostconf saved;  /* in host.conf */
+static struct hostconf active; /* applied, or to be applied at apply_at */
+static time_t apply_at;	       /* 0: nothing to apply */
+static time_t confirm_by;      /* 0: nothing waits for confirmation */
+static char changed_by[64], changed_from[64];
+
+const char *mgmt_ifname(void)
+{
+	return ifname;
+}
+
+static int same_ip(const struct hostconf *a, const struct hostconf *b)
+{
+	return a->mode == b->mode &&
+	       (a->mode == NET_DHCP ||
+		(strcmp(a->address, b->address) == 0 && a->prefix == b->prefix &&
+		 strcmp(a->gateway, b->gateway) == 0 &&
+		 memcmp(a->dns, b->dns, sizeof(a->dns)) == 0));
+}
+
+/* keel-dhcpc follows the mode file; SIGHUP makes it read it again. */
+static void dhcpc_mode(const char *mode, const char *wait_state)
+{
+	char tmp[] = MODE_FILE ".new", line[16];
+	snprintf(line, sizeof(line), "%s\n", mode);
+	if (write_file(tmp, line, strlen(line), 0644) < 0 || rename(tmp, MODE_FILE) < 0)
+		log_errno("mgmt: cannot write " MODE_FILE);
+	char *pid = read_file(DHCPC_PID, 32, NULL);
+	int p = pid ? atoi(pid) : 0;
+	free(pid);
+	if (p <= 1 || kill(p, SIGHUP) < 0)
+		return; /* not running: it reads the file when it starts */
+	for (int i = 0; wait_state && i < 50; i++) {
+		char *st = read_file(DHCPC_STATE, 128, NULL);
+		int done = st && strncmp(st, wait_state, strlen(wait_state)) == 0;
+		free(st);
+		if (done)
+			return;
+		usleep(100 * 1000);
+	}
+	if (wait_state)
+		log_msg("mgmt: keel-dhcpc did not become %s in 5 s", wait_state);
+}
+
+/* Moves the interface from `from` to `to`. */
+static void apply(const struct hostconf *from, const struct hostconf *to)
+{
+	if (strcmp(from->hostname, to->hostname) != 0 &&
+	    sethostname(to->hostname, strlen(to->hostname)) < 0)
+		log_errno("mgmt: cannot set the host name");
+	if (same_ip(from, to) || !*ifname)
+		return;
+	if (from->mode == NET_STATIC) /* drops the address and its routes */
+		net_set_address(ifname, (struct in_addr){INADDR_ANY}, 0);
+	if (to->mode == NET_DHCP) {
+		dhcpc_mode("dhcp", NULL);
+		log_msg("mgmt: %s: DHCP", ifname);
+		return;
+	}
+	if (from->mode == NET_DHCP)
+		dhcpc_mode("static", "idle"); /* it lets go of its lease first */
+	net_apply_static(ifname, to);
+	if (!to->dns[0][0])
+		net_write_resolv(NULL, 0);
+}
+
+static int save(const struct hostconf *hc)
+{
+	char text[2048], tmp[] = HOSTCONF ".new";
+	int n = hostconf_format(hc, text, sizeof(text));
+	if (n < 0 || write_file(tmp, text, (size_t)n, 0600) < 0 || rename(tmp, HOSTCONF) < 0) {
+		log_errno("mgmt: cannot write " HOSTCONF);
+		unlink(tmp);
+		return -1;
+	}
+	int dir = open("/config", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir >= 0) {
+		fsync(dir);
+		close(dir);
+	}
+	saved = *hc;
+	return 0;
+}
+
+/* Applies a change when its time comes; rolls back an unconfirmed one. */
+static void *worker(void *arg)
+{
+	(void)arg;
+	struct hostconf now = saved; /* what the interface has */
+	for (;;) {
+		usleep(200 * 1000);
+		pthread_mutex_lock(&lock);
+		time_t t = time(NULL);
+		if (confirm_by && t >= confirm_by) {
+			log_msg("mgmt: the change was not confirmed in time: rolling back");
+			audit_write(changed_by, changed_from, "rollback", "network/management",
+				    "rolledback", 0);
+			active = saved;
+			confirm_by = 0;
+			apply_at = t;
+		}
+		struct hostconf to = active;
+		int due = apply_at && t >= apply_at;
+		if (due)
+			apply_at = 0;
+		pthread_mutex_unlock(&lock);
+		if (due) {
+			apply(&now, &to);
+			now = to;
+		}
+	}
+	return NULL;
+}
+
+int mgmt_init(void)
+{
+	hostconf_defaults(&saved);
+	char *text = read_file(HOSTCONF, 65536, NULL);
+	if (text)
+		hostconf_parse(&saved, text, NULL, 0);
+	free(text);
+	active = saved;
+	if (saved.mgmt_if[0])
+		str_copy(ifname, sizeof(ifname), saved.mgmt_if);
+	else if (net_find_mgmt(ifname, sizeof(ifname)) < 0)
+		log_msg("mgmt: no management interface");
+	pthread_t t;
+	if (pthread_create(&t, NULL, worker, NULL) != 0) {
+		log_msg("mgmt: cannot start the worker");
+		return -1;
+	}
+	pthread_detach(t);
+	return 0;
+}
+
+/* --- the API ------------------------------------------------------------ */
+
+/* What the interface has now: its IPv4 addresses and default gateway. */
+static json_t *current(void)
+{
+	json_t *addrs = json_array();
+	struct ifaddrs *ifa = NULL, *i;
+	if (getifaddrs(&ifa) == 0)
+		for (i = ifa; i; i = i->ifa_next) {
+			if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
+			    strcmp(i->ifa_name, ifname) != 0)
+				continue;
+			char a[INET_ADDRSTRLEN];
+			struct sockaddr_in *sin = (struct sockaddr_in *)i->ifa_addr;
+			struct sockaddr_in *mask = (struct sockaddr_in *)i->ifa_netmask;
+			inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+			int prefix = mask ? __builtin_popcount(mask->sin_addr.s_addr) : 32;
+			json_array_append_new(addrs, json_sprintf("%s/%d", a, prefix));
+		}
+	freeifaddrs(ifa);
+	json_t *gw = json_null();
+	char *routes = read_file("/proc/net/route", 65536, NULL);
+	const char *p = routes;
+	char line[256];
+	while (p && next_config_line(&p, line, sizeof(line)) == 0) {
+		char dev[32];
+		unsigned dst, via;
+		if (sscanf(line, "%31s %x %x", dev, &dst, &via) == 3 && dst == 0 &&
+		    strcmp(dev, ifname) == 0) {
+			char a[INET_ADDRSTRLEN];
+			inet_ntop(AF_INET, &via, a, sizeof(a));
+			json_decref(gw);
+			gw = json_string(a);
+		}
+	}
+	free(routes);
+	return json_pack("{s:o,s:o}", "addresses", addrs, "gateway", gw);
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return *s ? json_string(s) : json_null();
+}
+
+/* GET's shape; lock held. */
+static json_t *describe(void)
+{
+	const struct hostconf *c = &active;
+	json_t *dns = json_array();
+	for (int i = 0; i < 3 && c->dns[i][0]; i++)
+		json_array_append_new(dns, json_string(c->dns[i]));
+	json_t *addr =
+	    c->mode == NET_STATIC ? json_sprintf("%s/%d", c->address, c->prefix) : json_null();
+	time_t t = time(NULL);
+	json_t *pending = confirm_by ? json_pack("{s:I,s:I}", "confirm_by", (json_int_t)confirm_by,
+						 "seconds_left",
+						 (json_int_t)(confirm_by > t ? confirm_by - t : 0))
+				     : json_null();
+	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "hostname", c->hostname, "interface",
+			 ifname, "mode", c->mode == NET_STATIC ? "static" : "dhcp", "address", addr,
+			 "gateway", c->mode == NET_STATIC ? str_or_null(c->gateway) : json_null(),
+			 "dns", dns, "current", current(), "pending", pending);
+}
+
+void api_mgmt_get(struct req *r)
+{
+	pthread_mutex_lock(&lock);
+	json_t *out = describe();
+	pthread_mutex_unlock(&lock);
+	reply_json(r, 200, out);
+}
+
+static int bad(char *err, size_t errlen, const char *field, const char *want)
+{
+	return errorf(err, errlen, "%s: %s", field, want);
+}
+
+/* "a.b.c.d/N" into the static fields */
+static int set_address(struct hostconf *c, const json_t *v, char *err, size_t errlen)
+{
+	const char *s = json_string_value(v);
+	const char *slash = s ? strchr(s, '/') : NULL;
+	char a[20];
+	char *end;
+	long prefix = slash ? strtol(slash + 1, &end, 10) : -1;
+	if (!slash || (size_t)(slash - s) >= sizeof(a) || *end || prefix < 1 || prefix > 32 ||
+	    slash[1] == '\0')
+		return bad(err, errlen, "address", "want a.b.c.d/prefix, e.g. 192.168.1.20/24");
+	memcpy(a, s, (size_t)(slash - s));
+	a[slash - s] = '\0';
+	struct in_addr in;
+	if (!valid_ipv4(a) || inet_pton(AF_INET, a, &in) != 1 || in.s_addr == 0 ||
+	    (ntohl(in.s_addr) >> 24) == 127 || (ntohl(in.s_addr) >> 28) >= 14)
+		return bad(err, errlen, "address", "not a usable unicast IPv4 address");
+	str_copy(c->address, sizeof(c->address), a);
+	c->prefix = (int)prefix;
+	return 0;
+}
+
+static int set_dns(struct hostconf *c, const json_t *v, char *err, size_t errlen)
+{
+	if (!json_is_array(v) || json_array_size(v) > 3)
+		return bad(err, errlen, "dns", "a list of at most 3 IPv4 addresses");
+	memset(c->dns, 0, sizeof(c->dns));
+	size_t i;
+	json_t *d;
+	json_array_foreach(v, i, d)
+	{
+		if (!json_is_string(d) || !valid_ipv4(json_string_value(d)))
+			return bad(err, errlen, "dns", "a list of at most 3 IPv4 addresses");
+		str_copy(c->dns[i], sizeof(c->dns[i]), json_string_value(d));
+	}
+	return 0;
+}
+
+static int in_subnet(const char *a, const char *b, int prefix)
+{
+	struct in_addr x, y;
+	uint32_t mask = prefix ? 0xffffffffu << (32 - prefix) : 0;
+	return inet_pton(AF_INET, a, &x) == 1 && inet_pton(AF_INET, b, &y) == 1 &&
+	       (ntohl(x.s_addr) & mask) == (ntohl(y.s_addr) & mask);
+}
+
+/* The body on top of `c`; returns 0 or -1 with a message. */
+static int parse(struct hostconf *c, const json_t *body, long *timeout, char *err, size_t errlen)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)body, k, v)
+	{
+		const char *s = json_string_value(v);
+		if (strcmp(k, "mode") == 0) {
+			if (!s || (strcmp(s, "dhcp") && strcmp(s, "static")))
+				return bad(err, errlen, k, "\"dhcp\" or \"static\"");
+			c->mode = strcmp(s, "dhcp") == 0 ? NET_DHCP : NET_STATIC;
+		} else if (strcmp(k, "address") == 0) {
+			if (set_address(c, v, err, errlen) < 0)
+				return -1;
+		} else if (strcmp(k, "gateway") == 0) {
+			if (!json_is_null(v) && (!s || !valid_ipv4(s)))
+				return bad(err, errlen, k, "an IPv4 address, or null for none");
+			str_copy(c->gateway, sizeof(c->gateway), s ? s : "");
+		} else if (strcmp(k, "dns") == 0) {
+			if (set_dns(c, v, err, errlen) < 0)
+				return -1;
+		} else if (strcmp(k, "hostname") == 0) {
+			if (!s || !valid_hostname(s))
+				return bad(err, errlen, k,
+					   "1 to 63 characters: letters, digits, '-' and dots "
+					   "between labels");
+			str_copy(c->hostname, sizeof(c->hostname), s);
+		} else if (strcmp(k, "confirm_timeout_s") == 0) {
+			if (!json_is_integer(v) || json_integer_value(v) < TIMEOUT_MIN ||
+			    json_integer_value(v) > TIMEOUT_MAX)
+				return errorf(err, errlen, "%s: an integer from %d to %d", k,
+					      TIMEOUT_MIN, TIMEOUT_MAX);
+			*timeout = (long)json_integer_value(v);
+		} else {
+			return errorf(err, errlen, "%s: unknown field", k);
+		}
+	}
+	if (c->mode == NET_DHCP) {
+		c->address[0] = c->gateway[0] = '\0';
+		c->prefix = -1;
+		memset(c->dns, 0, sizeof(c->dns));
+	} else if (!c->address[0]) {
+		return bad(err, errlen, "address", "needed for a static address (a.b.c.d/prefix)");
+	} else if (c->gateway[0] && (!in_subnet(c->address, c->gateway, c->prefix) ||
+				     strcmp(c->address, c->gateway) == 0)) {
+		return errorf(err, errlen, "gateway: %s is not another address of %s/%d",
+			      c->gateway, c->address, c->prefix);
+	}
+	return 0;
+}
+
+void api_mgmt_put(struct req *r)
+{
+	json_t *body = req_json(r);
+	if (!body)
+		return;
+	char err[256];
+	long timeout = TIMEOUT_DEF;
+	pthread_mutex_lock(&lock);
+	struct hostconf next = active;
+	if (confirm_by) {
+		reply_error(r, 409, "a change waits for confirmation (or its rollback) until %lld",
+			    (long long)confirm_by);
+	} else if (parse(&next, body, &timeout, err, sizeof(err)) < 0) {
+		reply_error(r, 400, "%s", err);
+	} else if (same_ip(&next, &active)) {
+		/* the host name alone cannot cut the host off: no confirmation */
+		if (save(&next) < 0) {
+			reply_error(r, 500, "cannot write " HOSTCONF);
+		} else {
+			active = next;
+			apply_at = time(NULL);
+			reply_json(r, 200, json_pack("{s:o}", "management", describe()));
+		}
+	} else {
+		active = next;
+		apply_at = time(NULL) + APPLY_DELAY_S;
+		confirm_by = apply_at + timeout;
+		str_copy(changed_by, sizeof(changed_by), r->user);
+		str_copy(changed_from, sizeof(changed_from), r->source);
+		log_msg("mgmt: new settings from %s, to be confirmed within %ld s", r->user,
+			timeout);
+		reply_json(r, 202,
+			   json_pack("{s:o,s:I,s:i}", "management", describe(), "confirm_by",
+				     (json_int_t)confirm_by, "confirm_timeout_s", (int)timeout));
+	}
+	pthread_mutex_unlock(&lock);
+	json_decref(body);
+}
+
+void api_mgmt_confirm(struct req *r)
+{
+	char local[INET6_ADDRSTRLEN] = "";
+	req_local_addr(r, local, sizeof(local));
+	pthread_mutex_lock(&lock);
+	if (!confirm_by)
+		reply_error(r, 409, "no change waits for confirmation");
+	else if (apply_at)
+		reply_error(r, 409, "the change is not applied yet; try again in a second");
+	else if (active.mode == NET_STATIC && strcmp(local, active.address) != 0)
+		reply_error(r, 409,
+			    "confirm over the new settings: this request came to %s, not to %s",
+			    local, active.address);
+	else if (save(&active) < 0)
+		reply_error(r, 500, "cannot write " HOSTCONF);
+	else {
+		confirm_by = 0;
+		log_msg("mgmt: change confirmed by %s", r->user);
+		reply_json(r, 200, json_pack("{s:o}", "management", describe()));
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void api_mgmt_rollback(struct req *r)
+{
+	pthread_mutex_lock(&lock);
+	if (!confirm_by) {
+		reply_error(r, 409, "no change waits for confirmation");
+	} else {
+		confirm_by = time(NULL); /* the worker rolls back */
+		reply_json(r, 202, json_pack("{s:o}", "management", describe()));
+	}
+	pthread_mutex_unlock(&lock);
+}

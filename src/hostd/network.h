@@ -1,0 +1,57 @@
+/* Virtual switches and port groups (ESXi's standard vSwitch model).
+ *
+ * A switch is a Linux bridge of the same name with VLAN filtering, an MTU
+ * (1280..9000) and zero or more physical uplinks; a port group is a name on
+ * a switch with a VLAN id (0 for none). The inventory (tables switches,
+ * uplinks, portgroups) says what should be; network_reconcile() makes the
+ * kernel match it. A VM's NIC N is the TAP "kvID.N" (ID: the VM's inventory
+ * id), created at power-on on its port group and deleted when the VM stops.
+ *
+ * On a switch, a port group's VLAN is tagged on the uplinks and untagged on
+ * its VMs' TAPs; port groups without a VLAN share the switch's "native"
+ * VLAN (the lowest id no port group of the switch uses), untagged on the
+ * uplinks as well. All functions serialize on one lock. */
+#ifndef KEEL_HOSTD_NETWORK_H
+#define KEEL_HOSTD_NETWORK_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NETWORK_DEFAULT_PG "VM Network"
+
+/* Makes the kernel match the inventory: bridges, their MTU, uplinks and
+ * the VLANs of every port. Returns 0, or -1 with the first problem in err
+ * (it still does what it can). */
+int network_reconcile(char *err, size_t errlen);
+/* At start: deletes the TAPs of VMs that do not run (is_running(name)). */
+void network_prune(int (*is_running)(const char *name));
+
+/* A switch / port group as the API shows it, or NULL if there is none. */
+json_t *network_switch(const char *name);
+json_t *network_portgroup(const char *name);
+json_t *network_switches(void);
+json_t *network_portgroups(void);
+
+/* Changes; each returns an HTTP status (2xx on success) with a message in
+ * err otherwise, and changes nothing when it fails a check. */
+int network_switch_add(const json_t *body, char *err, size_t errlen);
+int network_switch_update(const char *name, const json_t *body, char *err, size_t errlen);
+int network_switch_remove(const char *name, char *err, size_t errlen);
+int network_portgroup_add(const json_t *body, char *err, size_t errlen);
+int network_portgroup_update(const char *name, const json_t *body, char *err, size_t errlen);
+int network_portgroup_remove(const char *name, char *err, size_t errlen);
+
+/* VM ports: creates the TAP, puts it on the port group's switch with its
+ * VLAN and MTU (returned through *mtu), and brings it up. */
+int network_port_up(const char *tap, const char *portgroup, unsigned *mtu, char *err,
+		    size_t errlen);
+/* Deletes the TAPs of the VM with inventory id `id`. */
+void network_ports_down(int64_t id);
+
+/* Diagnostics: physical NICs, TCP connections, neighbours (API shapes). */
+json_t *network_nics(const char *mgmt_if);
+json_t *network_connections(void);
+json_t *network_neighbours(void);
+
+#endif
