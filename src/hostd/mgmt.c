@@ -187,9 +187,9 @@ static json_t *current(void)
 	freeifaddrs(ifa);
 	json_t *gw = json_null();
 	char *routes = read_file("/proc/net/route", 65536, NULL);
-	const char *p = routes;
-	char line[256];
-	while (p && next_config_line(&p, line, sizeof(line)) == 0) {
+	char *save = NULL;
+	for (char *line = routes ? strtok_r(routes, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char dev[32];
 		unsigned dst, via;
 		if (sscanf(line, "%31s %x %x", dev, &dst, &via) == 3 && dst == 0 &&
@@ -360,7 +360,9 @@ void api_mgmt_put(struct req *r)
 			reply_error(r, 500, "cannot write " HOSTCONF);
 		} else {
 			active = next;
-			apply_at = time(NULL);
+			apply_at = time(NULL); /* keeps the worker's view in step */
+			if (sethostname(next.hostname, strlen(next.hostname)) < 0)
+				log_errno("mgmt: cannot set the host name");
 			reply_json(r, 200, json_pack("{s:o}", "management", describe()));
 		}
 	} else {

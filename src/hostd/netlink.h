@@ -80,7 +80,7 @@ struct nl_neigh {
 int nl_neighbours(struct nl_neigh **out, size_t *n, char *err, size_t errlen);
 
 struct nl_tcp {
-	char local[54];	 /* "10.0.2.15:443" or "[fe80::1]:22" */
+	char local[54]; /* "10.0.2.15:443" or "[fe80::1]:22" */
 	char remote[54];
 	char state[12]; /* "ESTABLISHED", "LISTEN", "TIME_WAIT", ... */
 };

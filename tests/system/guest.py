@@ -62,7 +62,8 @@ virtio)
                 echo "KEEL-GUEST-NET $(cat /sys/class/net/eth0/address) up" ;;
         keel.ping=*)
             for peer in $(echo ${arg#keel.ping=} | tr , ' '); do
-                ping -c 3 -W 10 $psize $peer >/tmp/ping 2>&1
+                # (a path, not a name: busybox's shell prefers its own applets)
+                /bin/ping -c 3 -W 10 $psize $peer >/tmp/ping 2>&1
                 echo "KEEL-GUEST-PING $peer status=$? $(tail -1 /tmp/ping)"
             done ;;
         keel.wait=*)

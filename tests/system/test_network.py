@@ -112,6 +112,7 @@ def test_defaults_diagnostics_and_bad_input(api, host):
     ]
     for method, path, body, status in bad:
         assert api.error(method, path, body)[0] == status, (method, path, body)
+    assert state(api) == before and links(host) == kernel
     # a VM on "VM Network" pins it and its switch
     api.call("POST", "/vms", {"name": "pinned", "memory_mib": 64, "kernel": "local/none",
                               "nics": [{}]}, expect=(400,))
@@ -120,6 +121,7 @@ def test_defaults_diagnostics_and_bad_input(api, host):
     vm = api.call("POST", "/vms", {"name": "pinned", "memory_mib": 64,
                                    "kernel": "local/k/vmlinuz", "nics": [{}]})
     assert vm["nics"][0]["portgroup"] == "VM Network"
+    before = state(api)
     assert api.error("POST", "/vms", {"name": "p2", "memory_mib": 64, "kernel": "local/k/vmlinuz",
                                       "nics": [{"portgroup": "nope"}]})[0] == 400
     status, _, body = api.raw("DELETE", "/api/v1/network/portgroups/" + quote("VM Network"))
@@ -173,8 +175,8 @@ def test_port_groups_connect_and_vlans_isolate(api, host, guest_files):
     # a port group in use stays
     assert api.error("DELETE", "/network/portgroups/VLAN20")[0] == 409
     # the TAPs go with their VMs
-    for name in ("na", "nb", "va", "vb", "vc"):
-        api.call("POST", f"/vms/{name}/power/off")
+    for name in ("na", "nb", "va", "vb", "vc"):  # (the pingers power off by themselves)
+        api.call("POST", f"/vms/{name}/power/off", expect=(202, 409))
     deadline = time.monotonic() + 60
     while any(n.startswith("kv") for n in links(host)) and time.monotonic() < deadline:
         time.sleep(1)
@@ -182,7 +184,8 @@ def test_port_groups_connect_and_vlans_isolate(api, host, guest_files):
 
 
 def test_jumbo_frames_cross_an_mtu_9000_switch(api, host, guest_files):
-    api.call("POST", "/network/portgroups", {"name": "Jumbo", "switch": "vSwitch1"})
+    api.call("POST", "/network/switches", {"name": "vJumbo", "mtu": 9000})
+    api.call("POST", "/network/portgroups", {"name": "Jumbo", "switch": "vJumbo"})
     start_vm(api, guest_files, "ja", "Jumbo", "keel.mtu=9000 keel.ip=10.0.9.1/24 keel.wait=600")
     wait_console(api, "ja", "KEEL-GUEST-NET .* up", timeout=300)
     start_vm(api, guest_files, "jb", "Jumbo",
@@ -192,7 +195,7 @@ def test_jumbo_frames_cross_an_mtu_9000_switch(api, host, guest_files):
     # (guest, TAP, bridge, TAP, guest) carries 9000-byte packets
     assert status == 0, line
     for name in ("ja", "jb"):
-        api.call("POST", f"/vms/{name}/power/off")
+        api.call("POST", f"/vms/{name}/power/off", expect=(202, 409))
 
 
 def alt_api(host, api):
@@ -253,7 +256,7 @@ def test_management_address_change_confirm_reboot_rollback(api, host):
     host.hook_port = host.alt_hook_port
     assert host.hook("poweroff") == b"OK\n"
     host.wait_off()
-    host.start().wait_ready()
+    host.start().wait_ready().wait_for(r"keel-hostd: API ready")
     api = Api(host.api_port, api.fingerprint).login("root", api.password)
     mgmt = api.call("GET", "/network/management")
     assert mgmt["mode"] == "static" and f"{NEW_IP}/24" in mgmt["current"]["addresses"]
