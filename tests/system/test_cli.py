@@ -133,3 +133,40 @@ def test_cli_access_control(cli):
     assert any(e["user"] == "bob" and e["action"] == "login" and e["result"] == "lockdown"
                for e in entries)
     assert "lockdown" in cli("audit", "--lines", "50").stdout
+
+
+def test_cli_network(cli, tmp_path):
+    ok = lambda *a: cli(*a).returncode == 0  # noqa: E731
+    assert ok("network", "switch", "add", "vSwitch1", "--mtu", "9000")
+    assert "vSwitch1" in cli("network", "switch", "list").stdout
+    assert ok("network", "portgroup", "add", "VLAN 10", "--switch", "vSwitch1", "--vlan", "10")
+    pgs = json.loads(cli("--json", "network", "portgroup", "list").stdout)["portgroups"]
+    assert {"name": "VLAN 10", "switch": "vSwitch1", "vlan": 10, "vms": []} in pgs
+    r = cli("network", "portgroup", "add", "bad", "--switch", "vSwitch1", "--vlan", "4095")
+    assert r.returncode == 1 and "vlan" in r.stderr
+    r = cli("network", "switch", "add", "jumbo", "--mtu", "20000")
+    assert r.returncode == 1 and "mtu" in r.stderr
+    assert cli("network", "switch", "add").returncode == 2  # usage
+    nics = cli("network", "nic", "list").stdout
+    assert "eth0" in nics and "management" in nics
+    assert ":443" in cli("network", "connections").stdout
+    assert "10.0.2.2" in cli("network", "neighbours").stdout
+    assert "dhcp" in cli("network", "mgmt", "show").stdout
+    assert ok("network", "mgmt", "set", "--hostname", "cli-host")
+    assert json.loads(cli("--json", "host", "info").stdout)["hostname"] == "cli-host"
+
+    # a VM NIC on the port group pins it
+    kernel = tmp_path / "k"
+    kernel.write_bytes(b"not a kernel, only a file")
+    assert ok("datastore", "upload", str(kernel), "local/k")
+    assert ok("vm", "create", "v1", "--memory", "64", "--kernel", "local/k",
+              "--nic", "portgroup=VLAN 10")
+    assert "VLAN 10" in cli("vm", "show", "v1").stdout
+    r = cli("network", "portgroup", "rm", "VLAN 10")
+    assert r.returncode == 1 and "v1" in r.stderr
+    assert cli("network", "switch", "rm", "vSwitch1").returncode == 1
+    assert ok("vm", "delete", "v1")
+    assert ok("network", "portgroup", "set", "VLAN 10", "--vlan", "none")
+    assert json.loads(cli("--json", "network", "portgroup", "show", "VLAN 10").stdout)["vlan"] is None
+    assert ok("network", "switch", "rm", "vSwitch1")
+    assert "vSwitch1" not in cli("network", "switch", "list").stdout
