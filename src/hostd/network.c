@@ -294,7 +294,6 @@ void network_prune(int (*is_running)(const char *name))
 	size_t n = 0;
 	if (nl_links(&links, &n, NULL, 0) < 0)
 		return;
-	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < n; i++) {
 		int64_t id;
 		size_t idx;
@@ -307,7 +306,6 @@ void network_prune(int (*is_running)(const char *name))
 		}
 		json_decref(conf);
 	}
-	pthread_mutex_unlock(&lock);
 	free(links);
 }
 

@@ -24,7 +24,8 @@
  * the VLANs of every port. Returns 0, or -1 with the first problem in err
  * (it still does what it can). */
 int network_reconcile(char *err, size_t errlen);
-/* At start: deletes the TAPs of VMs that do not run (is_running(name)). */
+/* At start, before the API serves: deletes the TAPs of VMs that do not
+ * run (is_running(name)). */
 void network_prune(int (*is_running)(const char *name));
 
 /* A switch / port group as the API shows it, or NULL if there is none. */

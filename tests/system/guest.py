@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import ROOT
+from harness import OUT, ROOT
 
 MARKER = "KEEL-GUEST-UP"
 # drivers the "virtio" mode loads (with their dependencies)
@@ -183,3 +183,14 @@ if __name__ == "__main__":
     shutil.copy(os.path.join(kroot, "boot", "vmlinuz-" + kver), os.path.join(out, "vmlinuz"))
     build_initrd(os.path.join(out, "initrd.img"))
     print(f"guest: {out}/vmlinuz (the host's Debian kernel) and {out}/initrd.img (busybox)")
+
+
+def upload(api, workdir, programs=()):
+    """Builds the guest initrd (with `programs`) and uploads it and the
+    kernel to local/guest/; returns their datastore paths."""
+    initrd = os.path.join(str(workdir), "initrd.img")
+    build_initrd(initrd, programs)
+    for local, remote in ((os.path.join(OUT, "vmlinuz"), "vmlinuz"), (initrd, "initrd.img")):
+        with open(local, "rb") as f:
+            api.call("PUT", f"/datastores/local/files/guest/{remote}", f)
+    return "local/guest/vmlinuz", "local/guest/initrd.img"

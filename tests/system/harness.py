@@ -196,3 +196,15 @@ def ext4_state(disk, label):
                 os.unlink(part)
             return out.stdout
     raise KeyError(label)
+
+
+def module_host(tmp_path_factory, pristine_disk, name, **attrs):
+    """A booted test appliance on its own copy of the disk, for the tests of
+    one module; attrs set Appliance attributes first (e.g. spare_nics)."""
+    d = tmp_path_factory.mktemp(name)
+    disk = str(d / "keel-disk.img")
+    subprocess.check_call(["cp", "--sparse=always", pristine_disk, disk])
+    a = Appliance(str(d), "test", disk, name)
+    for k, v in attrs.items():
+        setattr(a, k, v)
+    return a.start().wait_ready()

@@ -4,7 +4,6 @@ restarts of hostd and of the host; bad input refused with nothing changed;
 a 1 GiB upload with hostd's memory flat. One appliance for the module."""
 import os
 import re
-import subprocess
 import threading
 import time
 
@@ -12,17 +11,14 @@ import pytest
 
 import guest
 from api import PASSWORD_RX, Api, connect
-from harness import OUT, Appliance
+from harness import module_host
 
 GUEST_CMDLINE = "console=ttyS0 keel.test="
 
 
 @pytest.fixture(scope="module")
 def host(images, pristine_disk, tmp_path_factory):
-    d = tmp_path_factory.mktemp("hostd")
-    disk = str(d / "keel-disk.img")
-    subprocess.check_call(["cp", "--sparse=always", pristine_disk, disk])
-    a = Appliance(str(d), "test", disk, "hostd").start().wait_ready()
+    a = module_host(tmp_path_factory, pristine_disk, "hostd")
     yield a
     a.kill()
 
@@ -35,13 +31,7 @@ def api(host):
 @pytest.fixture(scope="module")
 def guest_files(api, tmp_path_factory):
     """The guest's kernel and initrd, uploaded to local/guest/."""
-    initrd = str(tmp_path_factory.mktemp("guest") / "initrd.img")
-    guest.build_initrd(initrd)
-    for local, remote in ((os.path.join(OUT, "vmlinuz"), "vmlinuz"), (initrd, "initrd.img")):
-        with open(local, "rb") as f:
-            r = api.call("PUT", f"/datastores/local/files/guest/{remote}", f)
-        assert r["size"] == os.path.getsize(local)
-    return "local/guest/vmlinuz", "local/guest/initrd.img"
+    return guest.upload(api, tmp_path_factory.mktemp("guest"))
 
 
 def vm_spec(name, guest_files, mode, **extra):

@@ -6,7 +6,6 @@ spare NIC for uplinks and a second address forwarded for the management
 tests."""
 import os
 import re
-import subprocess
 import time
 from urllib.parse import quote
 
@@ -14,7 +13,7 @@ import pytest
 
 import guest
 from api import Api, ApiError, connect
-from harness import OUT, Appliance
+from harness import OUT, module_host
 from test_hostd import vm_spec, wait_console
 
 NEW_IP = "10.0.2.50"  # the static management address the tests move to
@@ -22,13 +21,7 @@ NEW_IP = "10.0.2.50"  # the static management address the tests move to
 
 @pytest.fixture(scope="module")
 def host(images, pristine_disk, tmp_path_factory):
-    d = tmp_path_factory.mktemp("network")
-    disk = str(d / "keel-disk.img")
-    subprocess.check_call(["cp", "--sparse=always", pristine_disk, disk])
-    a = Appliance(str(d), "test", disk, "network")
-    a.spare_nics = 1
-    a.alt_ip = NEW_IP
-    a.start().wait_ready()
+    a = module_host(tmp_path_factory, pristine_disk, "network", spare_nics=1, alt_ip=NEW_IP)
     yield a
     a.kill()
 
@@ -41,12 +34,7 @@ def api(host):
 @pytest.fixture(scope="module")
 def guest_files(api, tmp_path_factory):
     """The guest, with iputils' ping (for don't-fragment pings), uploaded."""
-    initrd = str(tmp_path_factory.mktemp("guest") / "initrd.img")
-    guest.build_initrd(initrd, programs=["/usr/bin/ping"])
-    for local, remote in ((os.path.join(OUT, "vmlinuz"), "vmlinuz"), (initrd, "initrd.img")):
-        with open(local, "rb") as f:
-            api.call("PUT", f"/datastores/local/files/guest/{remote}", f)
-    return "local/guest/vmlinuz", "local/guest/initrd.img"
+    return guest.upload(api, tmp_path_factory.mktemp("guest"), programs=["/usr/bin/ping"])
 
 
 def state(api):

@@ -4,7 +4,6 @@ lockdown mode (normal and strict, across a host reboot), the audit trail of
 all of it, TLS, the certificate's replacement, and 500 hostile requests.
 One appliance for the module; the tests run in order."""
 import json
-import os
 import socket
 import ssl
 import subprocess
@@ -14,18 +13,15 @@ import pytest
 
 import guest
 from api import Api, connect
-from harness import OUT, Appliance
-from test_hostd import alive, hostd_rss_kib, vm_spec, wait_state
+from harness import module_host
+from test_hostd import alive, hostd_rss_kib, vm_spec
 
 PW = "Correct-Horse-7"  # meets the default policy: 12+ characters, 3 classes
 
 
 @pytest.fixture(scope="module")
 def host(images, pristine_disk, tmp_path_factory):
-    d = tmp_path_factory.mktemp("security")
-    disk = str(d / "keel-disk.img")
-    subprocess.check_call(["cp", "--sparse=always", pristine_disk, disk])
-    a = Appliance(str(d), "test", disk, "security").start().wait_ready()
+    a = module_host(tmp_path_factory, pristine_disk, "security")
     yield a
     a.kill()
 
@@ -38,12 +34,7 @@ def root(host):
 @pytest.fixture(scope="module")
 def vms(root, tmp_path_factory):
     """Two powered-off VMs, a1 and a2, on the test guest."""
-    initrd = str(tmp_path_factory.mktemp("guest") / "initrd.img")
-    guest.build_initrd(initrd)
-    for local, remote in ((os.path.join(OUT, "vmlinuz"), "vmlinuz"), (initrd, "initrd.img")):
-        with open(local, "rb") as f:
-            root.call("PUT", f"/datastores/local/files/guest/{remote}", f)
-    files = ("local/guest/vmlinuz", "local/guest/initrd.img")
+    files = guest.upload(root, tmp_path_factory.mktemp("guest"))
     for name in ("a1", "a2"):
         root.call("POST", "/vms", vm_spec(name, files, "idle"))
     return ["a1", "a2"]
