@@ -109,6 +109,8 @@ class Appliance:
 
     def wait_ready(self):
         self.wait_for(r"keel-init: ready in")
+        # the forwards reach the host once it has its address
+        self.wait_for(r"keel-dhcpc: lease |keel-init: net: \S+ static")
         if self.variant != "product":
             self.wait_for(r"keel-testhook: listening")
         return self
