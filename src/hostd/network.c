@@ -107,12 +107,6 @@ static json_t *describe_pg(json_t *pg)
 #define SW_SQL "SELECT name, mtu FROM switches"
 #define PG_SQL "SELECT name, switch, vlan FROM portgroups"
 
-json_t *network_switch(const char *name)
-{
-	json_t *sw = row(SW_SQL " WHERE name = ?", name);
-	return sw ? describe_switch(sw) : NULL;
-}
-
 json_t *network_portgroup(const char *name)
 {
 	json_t *pg = row(PG_SQL " WHERE name = ?", name);
@@ -224,6 +218,49 @@ static json_t *vm_by_id(int64_t id)
 	json_t *conf = r ? json_loads(str(r, "config"), 0, NULL) : NULL;
 	json_decref(r);
 	return conf;
+}
+
+/* The bridge's ports as the kernel has them, with their VLANs and, for a
+ * VM's TAP, the VM. */
+static json_t *ports(const char *sw)
+{
+	json_t *out = json_array();
+	struct nl_link *links = NULL;
+	size_t n = 0;
+	if (nl_links(&links, &n, NULL, 0) < 0)
+		return out;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(links[i].master, sw) != 0)
+			continue;
+		uint16_t vids[NL_VLAN_MAX], pvid = 0;
+		size_t nv = 0, idx;
+		int64_t id;
+		json_t *tagged = json_array(), *vm = NULL;
+		if (nl_port_vlans_get(links[i].name, vids, NL_VLAN_MAX, &nv, &pvid, NULL, NULL,
+				      0) == 0)
+			for (size_t j = 0; j < nv; j++)
+				if (vids[j] != pvid)
+					json_array_append_new(tagged, json_integer(vids[j]));
+		json_t *conf = tap_owner(links[i].name, &id, &idx) ? vm_by_id(id) : NULL;
+		if (conf)
+			vm = json_incref(json_object_get(conf, "name"));
+		json_decref(conf);
+		json_array_append_new(out,
+				      json_pack("{s:s,s:i,s:o,s:o,s:o}", "name", links[i].name,
+						"mtu", (int)links[i].mtu, "pvid",
+						pvid ? json_integer(pvid) : json_null(), "tagged",
+						tagged, "vm", vm ? vm : json_null()));
+	}
+	free(links);
+	return out;
+}
+
+json_t *network_switch(const char *name)
+{
+	json_t *sw = row(SW_SQL " WHERE name = ?", name);
+	if (sw)
+		json_object_set_new(describe_switch(sw), "ports", ports(name));
+	return sw;
 }
 
 static void first_error(int rc, char *err, size_t errlen, const char *msg, int *result)

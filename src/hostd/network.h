@@ -28,7 +28,8 @@ int network_reconcile(char *err, size_t errlen);
  * run (is_running(name)). */
 void network_prune(int (*is_running)(const char *name));
 
-/* A switch / port group as the API shows it, or NULL if there is none. */
+/* A switch / port group as the API shows it, or NULL if there is none; a
+ * single switch also lists its bridge's ports with their VLANs. */
 json_t *network_switch(const char *name);
 json_t *network_portgroup(const char *name);
 json_t *network_switches(void);

@@ -123,12 +123,22 @@ def test_defaults_diagnostics_and_bad_input(api, host):
 def test_uplinks_and_mtu(api, host):
     sw = api.call("POST", "/network/switches", {"name": "vSwitch1", "mtu": 9000,
                                                "uplinks": ["eth1"]})
-    assert sw == {"name": "vSwitch1", "mtu": 9000, "uplinks": ["eth1"], "portgroups": []}
+    assert sw == {"name": "vSwitch1", "mtu": 9000, "uplinks": ["eth1"], "portgroups": [],
+                  "ports": [{"name": "eth1", "mtu": 9000, "pvid": 1, "tagged": [], "vm": None}]}
     assert host.hook("cat /sys/class/net/vSwitch1/mtu") == b"9000\n"
     assert host.hook("cat /sys/class/net/eth1/mtu") == b"9000\n"
     assert host.hook("cat /sys/class/net/vSwitch1/brif/eth1/port_no").startswith(b"0x")
     nics = {n["name"]: n for n in api.call("GET", "/network/nics")["nics"]}
     assert nics["eth1"]["use"] == "uplink" and nics["eth1"]["switch"] == "vSwitch1"
+    # the uplink trunks the port groups' VLANs; untagged is the native VLAN,
+    # the lowest one no port group uses
+    for name, vlan in (("Trunk1", 1), ("Trunk30", 30), ("Untagged", None)):
+        api.call("POST", "/network/portgroups", {"name": name, "switch": "vSwitch1", "vlan": vlan})
+    ports = api.call("GET", "/network/switches/vSwitch1")["ports"]
+    assert ports == [{"name": "eth1", "mtu": 9000, "pvid": 2, "tagged": [1, 30], "vm": None}]
+    for name in ("Trunk1", "Trunk30", "Untagged"):
+        api.call("DELETE", f"/network/portgroups/{name}")
+    assert api.call("GET", "/network/switches/vSwitch1")["ports"][0]["tagged"] == []
     # an uplink belongs to one switch
     assert api.error("PATCH", "/network/switches/vSwitch0", {"uplinks": ["eth1"]})[0] == 400
     api.call("PATCH", "/network/switches/vSwitch1", {"uplinks": []})
@@ -157,6 +167,9 @@ def test_port_groups_connect_and_vlans_isolate(api, host, guest_files):
     assert status == 0, line  # same VLAN
     status, line = ping_result(api, "vb", "10.0.1.1")
     assert status != 0, line  # VLAN 20 does not reach VLAN 10
+    ports = {p["vm"]: p for p in api.call("GET", "/network/switches/vSwitch0")["ports"]}
+    assert ports["va"]["pvid"] == 10 and ports["na"]["pvid"] == 1
+    assert all(p["tagged"] == [] for p in ports.values())
     pgs = {p["name"]: p for p in api.call("GET", "/network/portgroups")["portgroups"]}
     assert pgs["VLAN10"]["vms"] == ["va", "vc"] and pgs["VLAN10"]["vlan"] == 10
     assert pgs["VM Network"]["vms"] == ["na", "nb"]
