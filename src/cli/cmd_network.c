@@ -105,9 +105,19 @@ static const struct column switch_fields[] = {
     {"port groups", "portgroups", "none", false},
 };
 
+static const struct column port_columns[] = {
+    {"PORT", "name", NULL, false},	 {"MTU", "mtu", NULL, true}, {"PVID", "pvid", "none", true},
+    {"TAGGED", "tagged", "none", false}, {"VM", "vm", NULL, false},
+};
+
 static void switch_print(json_t *s)
 {
 	table_fields(s, switch_fields, ARRAY_SIZE(switch_fields));
+	json_t *ports = json_object_get(s, "ports");
+	if (json_array_size(ports)) {
+		printf("\n");
+		table_objects(ports, port_columns, ARRAY_SIZE(port_columns));
+	}
 }
 
 int cmd_net_switch_list(struct cli *cli, int argc, char **argv)
