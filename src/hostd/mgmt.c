@@ -23,7 +23,8 @@
 #define MODE_FILE     "/run/keel/mgmt.mode"
 #define DHCPC_PID     "/run/keel/dhcpc.pid"
 #define DHCPC_STATE   "/run/keel/dhcpc.state"
-#define APPLY_DELAY_S 1 /* lets the API's answer go out first */
+#define PENDING	      "/run/keel/mgmt.pending" /* a change waits: see mgmt_init */
+#define APPLY_DELAY_S 1			       /* lets the API's answer go out first */
 #define TIMEOUT_MIN   10
 #define TIMEOUT_MAX   600
 #define TIMEOUT_DEF   60
@@ -74,22 +75,23 @@ static void dhcpc_mode(const char *mode, const char *wait_state)
 		log_msg("mgmt: keel-dhcpc did not become %s in 5 s", wait_state);
 }
 
-/* Moves the interface from `from` to `to`. */
+/* Moves the interface from `from` (NULL: unknown, all is set again) to
+ * `to`. */
 static void apply(const struct hostconf *from, const struct hostconf *to)
 {
-	if (strcmp(from->hostname, to->hostname) != 0 &&
+	if ((!from || strcmp(from->hostname, to->hostname) != 0) &&
 	    sethostname(to->hostname, strlen(to->hostname)) < 0)
 		log_errno("mgmt: cannot set the host name");
-	if (same_ip(from, to) || !*ifname)
+	if (!*ifname || (from && same_ip(from, to)))
 		return;
-	if (from->mode == NET_STATIC) /* drops the address and its routes */
+	if (!from || from->mode == NET_STATIC) /* drops the address and its routes */
 		net_set_address(ifname, (struct in_addr){INADDR_ANY}, 0);
 	if (to->mode == NET_DHCP) {
 		dhcpc_mode("dhcp", NULL);
 		log_msg("mgmt: %s: DHCP", ifname);
 		return;
 	}
-	if (from->mode == NET_DHCP)
+	if (!from || from->mode == NET_DHCP)
 		dhcpc_mode("static", "idle"); /* it lets go of its lease first */
 	net_apply_static(ifname, to);
 	if (!to->dns[0][0])
@@ -130,6 +132,7 @@ static void *worker(void *arg)
 			active = saved;
 			confirm_by = 0;
 			apply_at = t;
+			unlink(PENDING);
 		}
 		struct hostconf to = active;
 		int due = apply_at && t >= apply_at;
@@ -156,6 +159,11 @@ int mgmt_init(void)
 		str_copy(ifname, sizeof(ifname), saved.mgmt_if);
 	else if (net_find_mgmt(ifname, sizeof(ifname)) < 0)
 		log_msg("mgmt: no management interface");
+	if (*ifname && access(PENDING, F_OK) == 0) {
+		log_msg("mgmt: hostd restarted during an unconfirmed change: rolling back");
+		apply(NULL, &saved);
+		unlink(PENDING);
+	}
 	pthread_t t;
 	if (pthread_create(&t, NULL, worker, NULL) != 0) {
 		log_msg("mgmt: cannot start the worker");
@@ -371,6 +379,7 @@ void api_mgmt_put(struct req *r)
 		confirm_by = apply_at + timeout;
 		str_copy(changed_by, sizeof(changed_by), r->user);
 		str_copy(changed_from, sizeof(changed_from), r->source);
+		write_file(PENDING, "", 0, 0600);
 		log_msg("mgmt: new settings from %s, to be confirmed within %ld s", r->user,
 			timeout);
 		reply_json(r, 202,
@@ -398,6 +407,7 @@ void api_mgmt_confirm(struct req *r)
 		reply_error(r, 500, "cannot write " HOSTCONF);
 	else {
 		confirm_by = 0;
+		unlink(PENDING);
 		log_msg("mgmt: change confirmed by %s", r->user);
 		reply_json(r, 200, json_pack("{s:o}", "management", describe()));
 	}

@@ -284,3 +284,18 @@ def test_management_address_change_confirm_reboot_rollback(api, host):
     dhcp.call("POST", "/network/management/confirm")
     host.hook_port = host.alt_hook_port
     assert b"mgmt.mode = dhcp" in host.hook("cat /config/host.conf")
+
+    # a restart of hostd cuts a change short: it is rolled back at once
+    dhcp.call("PUT", "/network/management",
+              {"mode": "static", "address": "10.0.2.15/24", "gateway": "10.0.2.2",
+               "dns": ["10.0.2.4"], "confirm_timeout_s": 600})
+    deadline = time.monotonic() + 30
+    while host.hook("cat /etc/resolv.conf") != b"nameserver 10.0.2.4\n":
+        assert time.monotonic() < deadline, "the static settings were not applied"
+        time.sleep(0.5)
+    assert host.hook(f"kill {int(host.hook('cat /run/keel/hostd.pid'))} 9").startswith(b"OK")
+    host.wait_for(r"hostd restarted during an unconfirmed change: rolling back")
+    mgmt = wait_answer(dhcp, timeout=60)
+    assert mgmt["mode"] == "dhcp" and mgmt["pending"] is None
+    assert host.hook("cat /run/keel/mgmt.mode") == b"dhcp\n"
+    assert b"mgmt.mode = dhcp" in host.hook("cat /config/host.conf")
