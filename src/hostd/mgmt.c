@@ -19,10 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HOSTCONF      "/config/host.conf"
-#define MODE_FILE     "/run/keel/mgmt.mode"
 #define DHCPC_PID     "/run/keel/dhcpc.pid"
-#define DHCPC_STATE   "/run/keel/dhcpc.state"
 #define PENDING	      "/run/keel/mgmt.pending" /* a change waits: see mgmt_init */
 #define APPLY_DELAY_S 1			       /* lets the API's answer go out first */
 #define TIMEOUT_MIN   10
@@ -54,17 +51,17 @@ static int same_ip(const struct hostconf *a, const struct hostconf *b)
 /* keel-dhcpc follows the mode file; SIGHUP makes it read it again. */
 static void dhcpc_mode(const char *mode, const char *wait_state)
 {
-	char tmp[] = MODE_FILE ".new", line[16];
+	char line[16];
 	snprintf(line, sizeof(line), "%s\n", mode);
-	if (write_file(tmp, line, strlen(line), 0644) < 0 || rename(tmp, MODE_FILE) < 0)
-		log_errno("mgmt: cannot write " MODE_FILE);
+	if (write_file_atomic(MGMT_MODE_FILE, line, strlen(line), 0644) < 0)
+		log_errno("mgmt: cannot write " MGMT_MODE_FILE);
 	char *pid = read_file(DHCPC_PID, 32, NULL);
 	int p = pid ? atoi(pid) : 0;
 	free(pid);
 	if (p <= 1 || kill(p, SIGHUP) < 0)
 		return; /* not running: it reads the file when it starts */
 	for (int i = 0; wait_state && i < 50; i++) {
-		char *st = read_file(DHCPC_STATE, 128, NULL);
+		char *st = read_file(DHCPC_STATE_FILE, 128, NULL);
 		int done = st && strncmp(st, wait_state, strlen(wait_state)) == 0;
 		free(st);
 		if (done)
@@ -100,11 +97,10 @@ static void apply(const struct hostconf *from, const struct hostconf *to)
 
 static int save(const struct hostconf *hc)
 {
-	char text[2048], tmp[] = HOSTCONF ".new";
+	char text[2048];
 	int n = hostconf_format(hc, text, sizeof(text));
-	if (n < 0 || write_file(tmp, text, (size_t)n, 0600) < 0 || rename(tmp, HOSTCONF) < 0) {
-		log_errno("mgmt: cannot write " HOSTCONF);
-		unlink(tmp);
+	if (n < 0 || write_file_atomic(HOSTCONF_FILE, text, (size_t)n, 0600) < 0) {
+		log_errno("mgmt: cannot write " HOSTCONF_FILE);
 		return -1;
 	}
 	int dir = open("/config", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -150,7 +146,7 @@ static void *worker(void *arg)
 int mgmt_init(void)
 {
 	hostconf_defaults(&saved);
-	char *text = read_file(HOSTCONF, 65536, NULL);
+	char *text = read_file(HOSTCONF_FILE, 65536, NULL);
 	if (text)
 		hostconf_parse(&saved, text, NULL, 0);
 	free(text);
@@ -365,7 +361,7 @@ void api_mgmt_put(struct req *r)
 	} else if (same_ip(&next, &active)) {
 		/* the host name alone cannot cut the host off: no confirmation */
 		if (save(&next) < 0) {
-			reply_error(r, 500, "cannot write " HOSTCONF);
+			reply_error(r, 500, "cannot write " HOSTCONF_FILE);
 		} else {
 			active = next;
 			apply_at = time(NULL); /* keeps the worker's view in step */
@@ -404,7 +400,7 @@ void api_mgmt_confirm(struct req *r)
 			    "confirm over the new settings: this request came to %s, not to %s",
 			    local, active.address);
 	else if (save(&active) < 0)
-		reply_error(r, 500, "cannot write " HOSTCONF);
+		reply_error(r, 500, "cannot write " HOSTCONF_FILE);
 	else {
 		confirm_by = 0;
 		unlink(PENDING);

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#define HOSTCONF_FILE "/config/host.conf"
+
 enum net_mode { NET_DHCP, NET_STATIC };
 
 struct hostconf {

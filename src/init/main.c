@@ -37,7 +37,6 @@
 
 #define MODULE_LIST   "/etc/keel/modules"
 #define SERVICES_FILE "/etc/keel/services"
-#define HOSTCONF_FILE "/config/host.conf"
 #define MAX_INPUTS    8
 
 struct part {
