@@ -41,6 +41,8 @@ class Appliance:
     def start(self):
         """Boots (again, when already booted once: the log is appended)."""
         assert self.proc is None or self.proc.poll() is not None
+        if os.path.exists(self.log + ".boot"):
+            self._archive()  # a boot that was never archived must not look like this one
         self.api_port = appliance.free_port()
         self.hook_port = appliance.free_port()
         ip = f"{self.guest_ip}:" if self.guest_ip else ""
