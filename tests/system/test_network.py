@@ -58,6 +58,12 @@ def ping_result(api, name, peer):
     return int(m.group(1)), m.group(2)
 
 
+def console_tail(api, name):
+    """The end of a VM's console and its stats, to tell a hung guest on failure."""
+    _, _, text = api.raw("GET", f"/api/v1/vms/{name}/console?bytes=2000")
+    return text.decode(errors="replace") + "\n" + str(api.call("GET", f"/vms/{name}/stats"))
+
+
 def test_defaults_diagnostics_and_bad_input(api, host):
     sws, pgs = state(api)
     assert sws["switches"] == [{"name": "vSwitch0", "mtu": 1500, "uplinks": [],
@@ -162,7 +168,7 @@ def test_port_groups_connect_and_vlans_isolate(api, host, guest_files):
     start_vm(api, guest_files, "vb", "VLAN20", "keel.ip=10.0.1.2/24 keel.ping=10.0.1.1")
     start_vm(api, guest_files, "vc", "VLAN10", "keel.ip=10.0.1.3/24 keel.ping=10.0.1.1")
     status, line = ping_result(api, "nb", "10.0.0.1")
-    assert status == 0, line  # same port group
+    assert status == 0, line + "\n--- na:\n" + console_tail(api, "na")  # same port group
     status, line = ping_result(api, "vc", "10.0.1.1")
     assert status == 0, line  # same VLAN
     status, line = ping_result(api, "vb", "10.0.1.1")
