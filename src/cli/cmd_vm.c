@@ -99,14 +99,7 @@ int cmd_vm_show(struct cli *cli, int argc, char **argv)
 	json_t *vm = NULL;
 	rc = api_json(cli->api, "GET", path, NULL, &vm);
 	free(path);
-	if (rc == 0 && cli->json)
-		rc = print_json(vm);
-	else if (rc == 0) {
-		vm_print(vm);
-		rc = finish_stdout();
-	}
-	json_decref(vm);
-	return rc;
+	return print_answer(cli->json, rc, vm, vm_print);
 }
 
 int cmd_vm_delete(struct cli *cli, int argc, char **argv)

@@ -197,12 +197,5 @@ int cmd_vm_create(struct cli *cli, int argc, char **argv)
 	json_t *vm = NULL;
 	rc = api_json(cli->api, "POST", "/api/v1/vms", req, &vm);
 	json_decref(req);
-	if (rc == 0 && cli->json)
-		rc = print_json(vm);
-	else if (rc == 0) {
-		vm_print(vm);
-		rc = finish_stdout();
-	}
-	json_decref(vm);
-	return rc;
+	return print_answer(cli->json, rc, vm, vm_print);
 }
