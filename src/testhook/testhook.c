@@ -23,6 +23,8 @@
  *                     drained; "TIMEOUT PID" after SECONDS. For `make bench`
  *   truncate PATH N   create PATH (or cut or extend it) as an N-byte sparse
  *                     file; "OK"
+ *   chmod MODE PATH   set PATH's mode (octal), e.g. to run an uploaded
+ *                     diagnostic tool; "OK"
  *   poweroff|reboot   ask keel-init to power off or reboot; "OK" */
 #include "common/log.h"
 #include "common/util.h"
@@ -43,6 +45,7 @@
 #include <string.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -411,6 +414,13 @@ static void handle(int fd)
 			reply(fd, "OK\n");
 		if (f >= 0)
 			close(f);
+	} else if (strncmp(line, "chmod ", 6) == 0) {
+		unsigned mode;
+		char path[512];
+		if (sscanf(line + 6, "%o %511s", &mode, path) != 2 || chmod(path, mode) < 0)
+			reply(fd, "ERR %m\n");
+		else
+			reply(fd, "OK\n");
 	} else if (strncmp(line, "spawn ", 6) == 0) {
 		do_spawn(fd, line + 6);
 	} else if (strncmp(line, "unix ", 5) == 0) {

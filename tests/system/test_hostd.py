@@ -42,14 +42,17 @@ def vm_spec(name, guest_files, mode, **extra):
 
 def wait_console(api, name, pattern, timeout=180):
     deadline = time.monotonic() + timeout
+    text = ""
     while time.monotonic() < deadline:
-        _, _, text = api.raw("GET", f"/api/v1/vms/{name}/console",
+        _, _, body = api.raw("GET", f"/api/v1/vms/{name}/console",
                              headers={"Authorization": "Bearer " + api.token})
-        m = re.search(pattern, text.decode(errors="replace"))
+        text = body.decode(errors="replace")
+        m = re.search(pattern, text)
         if m:
             return m
         time.sleep(1)
-    raise AssertionError(f"{name}: no {pattern!r} on the console in {timeout}s")
+    raise AssertionError(f"{name}: no {pattern!r} on the console in {timeout}s; it ends with:\n"
+                         f"{text[-2500:]}")
 
 
 def wait_state(api, name, state, timeout=120):
