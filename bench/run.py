@@ -246,9 +246,15 @@ def main():
         with open(initrd, "rb") as f:
             host.hook("write /tmp/initrd", f.read())
         if args.smoke:
-            figure = boot_and_memory(host, "keel-vmm", "/tmp/initrd", args.timeout)
-            print(f"bench smoke: keel-vmm {figure}")
-            return 0 if figure.get("boot_ms") else 1
+            # a second boot only when the first hung: the nested platform
+            # freezes a guest now and then (docs/testing.md); a rotten bench
+            # fails both
+            for _ in range(2):
+                figure = boot_and_memory(host, "keel-vmm", "/tmp/initrd", args.timeout)
+                print(f"bench smoke: keel-vmm {figure}")
+                if figure.get("boot_ms"):
+                    return 0
+            return 1
         with open(tools, "rb") as f:
             host.hook("write /scratch/tools.img", f.read())
         host.hook(f"truncate {DISK} {256 << 20}")  # sparse: the guest's writes fill it

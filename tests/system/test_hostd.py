@@ -11,7 +11,7 @@ import pytest
 
 import guest
 from api import PASSWORD_RX, Api, connect
-from harness import module_host
+from harness import module_host, platform_fault
 
 GUEST_CMDLINE = "console=ttyS0 keel.test="
 
@@ -52,7 +52,11 @@ def wait_console(api, name, pattern, timeout=180):
             return m
         time.sleep(1)
     raise AssertionError(f"{name}: no {pattern!r} on the console in {timeout}s; it ends with:\n"
-                         f"{text[-2500:]}")
+                         f"{text[-2500:]}\n{guest_fault(api, name, text)}")
+
+
+def guest_fault(api, name, console):
+    return platform_fault(console, lambda: api.call("GET", f"/vms/{name}/stats"))
 
 
 def wait_state(api, name, state, timeout=120):
@@ -98,9 +102,9 @@ def test_vm_lifecycle(api, guest_files, host):
     wait_console(api, "web1", r"(?s)KEEL-GUEST-UP.*KEEL-GUEST-UP cpus=1")
 
     # the guest sees the ACPI power button and powers itself off
-    assert api.call("POST", "/vms/web1/power/shutdown", {"timeout_s": 120})["state"] == "stopping"
+    assert api.call("POST", "/vms/web1/power/shutdown", {"timeout_s": 240})["state"] == "stopping"
+    wait_console(api, "web1", r"KEEL-GUEST-POWER-BUTTON", timeout=180)  # while it still runs
     wait_state(api, "web1", "poweredOff")
-    assert "KEEL-GUEST-POWER-BUTTON" in wait_console(api, "web1", r"KEEL-GUEST-POWER-BUTTON[^\n]*").group(0)
     assert not alive(host, vm["pid"])
     assert api.error("GET", "/vms/web1/stats") == (409, "conflict")
 

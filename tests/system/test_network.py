@@ -14,7 +14,7 @@ import pytest
 import guest
 from api import Api, ApiError, connect
 from harness import OUT, module_host
-from test_hostd import vm_spec, wait_console
+from test_hostd import guest_fault, vm_spec, wait_console
 
 NEW_IP = "10.0.2.50"  # the static management address the tests move to
 
@@ -61,7 +61,8 @@ def ping_result(api, name, peer):
 def console_tail(api, name):
     """The end of a VM's console and its stats, to tell a hung guest on failure."""
     _, _, text = api.raw("GET", f"/api/v1/vms/{name}/console?bytes=2000")
-    return text.decode(errors="replace") + "\n" + str(api.call("GET", f"/vms/{name}/stats"))
+    text = text.decode(errors="replace")
+    return f"{text}\n{api.call('GET', f'/vms/{name}/stats')}\n{guest_fault(api, name, text)}"
 
 
 def test_defaults_diagnostics_and_bad_input(api, host):

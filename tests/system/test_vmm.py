@@ -12,7 +12,7 @@ import time
 import pytest
 
 import guest
-from harness import OUT, Appliance
+from harness import OUT, Appliance, platform_fault
 
 GUEST_TIMEOUT = 150
 
@@ -62,8 +62,7 @@ class VM:
             if self.exit_code() is not None:
                 break
             time.sleep(1)
-        raise AssertionError(f"{pattern!r} not on the guest console\n--- console:\n"
-                             f"{self.console()[-3000:]}\n--- keel-vmm:\n{self.vmm_log()}")
+        raise AssertionError(f"{pattern!r} not on the guest console\n{self.failure()}")
 
     def ctl(self, cmd):
         reply = self.host.hook(f"unix {self.sock}", json.dumps({"cmd": cmd}).encode() + b"\n")
@@ -80,8 +79,13 @@ class VM:
             if code is not None:
                 return code
             time.sleep(1)
-        raise AssertionError(f"keel-vmm did not exit\n--- console:\n{self.console()[-3000:]}"
-                             f"\n--- keel-vmm:\n{self.vmm_log()}")
+        raise AssertionError(f"keel-vmm did not exit\n{self.failure()}")
+
+    def failure(self):
+        """The console and keel-vmm's log, for a failed wait."""
+        text = self.console()
+        return (f"--- console:\n{text[-3000:]}\n--- keel-vmm:\n{self.vmm_log()}\n"
+                f"{platform_fault(text, lambda: self.ctl('stats'))}")
 
 
 def config(name, vcpus=1, mode="poweroff", **extra):
