@@ -27,7 +27,7 @@ def platform_fault(console, stats):
     """A line with PLATFORM_FAULT and the sign seen when a guest that failed
     its test shows one, else "". stats() reads keel-vmm's stats (docs/api.md)."""
     if "ENTRY_TRAMPOLINE stack guard page was hit" in console:
-        return f"{PLATFORM_FAULT}: the guest kernel lost its GS base at an interrupt entry\n"
+        return f"{PLATFORM_FAULT}: the guest kernel faulted at an interrupt entry\n"
     try:
         before = stats()
         time.sleep(3)
