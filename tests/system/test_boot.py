@@ -116,7 +116,8 @@ def test_static_management_address_and_hostname(boot, disk):
     assert "net: eth0 static 10.0.2.15/24 gw 10.0.2.2" in con
     assert "line 7: unknown key" in con
     # keel-dhcpc runs (to be switched live) but asks for no lease
-    assert "keel-dhcpc: eth0: mode static" in con and "keel-dhcpc: lease" not in con
+    host.wait_for(r"keel-dhcpc: eth0: mode static")
+    assert "keel-dhcpc: lease" not in host.console()
     # reachable on the static address (QEMU forwards the hook port to it)
     assert host.hook("cat /proc/sys/kernel/hostname") == b"esx-lab-01\n"
     assert host.hook("cat /etc/resolv.conf") == b"nameserver 10.0.2.3\n"
