@@ -20,20 +20,22 @@ fi
 mkdir -p build
 rm -f build/system-rerun-junit.xml
 if ! /usr/bin/python3 -m pytest -v tests/system --junitxml=build/system-junit.xml; then
-	# Tests whose every failure is a guest that the nested platform crashed
-	# or froze (tagged by the harness, see docs/testing.md) run once more,
-	# in a new session; any other failure stands.
+	# A guest that the nested platform crashed or froze (a failure tagged by
+	# the harness, see docs/testing.md) may fail the tests after it in its
+	# module, which share its appliance. When every failing test is in a
+	# module so struck, they run once more, in a new session; else the
+	# failures stand.
 	mapfile -t again < <(/usr/bin/python3 - build/system-junit.xml <<'PY'
 import sys, xml.etree.ElementTree as ET
-ids, other = [], False
+failed, struck = {}, set()
 for tc in ET.parse(sys.argv[1]).getroot().iter("testcase"):
     for bad in [*tc.iter("failure"), *tc.iter("error")]:
+        module = tc.get("classname")
+        failed[f"{module.replace('.', '/')}.py::{tc.get('name')}"] = module
         if "NESTED-PLATFORM-FAULT" in (bad.get("message") or "") + (bad.text or ""):
-            ids.append(tc.get("classname").replace(".", "/") + ".py::" + tc.get("name"))
-        else:
-            other = True
-if not other:
-    print("\n".join(dict.fromkeys(ids)))
+            struck.add(module)
+if set(failed.values()) <= struck:
+    print("\n".join(failed))
 PY
 	)
 	if [ ${#again[@]} -gt 0 ]; then

@@ -18,8 +18,8 @@ BOOT_TIMEOUT = 120  # seconds; TCG on a loaded 2-core machine can be slow
 
 # KVM inside the TCG-emulated SVM of these machines now and then crashes or
 # freezes a guest kernel, under keel-vmm and QEMU alike (docs/testing.md). A
-# failed wait for a guest says so with this tag; scripts/check.sh runs a test
-# once more when every failure it had carries the tag.
+# failed wait for a guest says so with this tag, and scripts/check.sh then
+# runs the failed tests of that module once more.
 PLATFORM_FAULT = "NESTED-PLATFORM-FAULT"
 
 
