@@ -110,9 +110,10 @@ wait)
     for d in /sys/class/input/event*; do
         grep -q "Power Button" $d/device/name && ev=/dev/input/${d##*/}
     done
+    exec 3<$ev  # open before saying so: a press from now on is kept for us
     echo "KEEL-GUEST-WAITING $ev"
     # one input_event (24 bytes on x86_64): the key press
-    dd if=$ev bs=24 count=1 of=/dev/null || { echo "KEEL-GUEST-EVDEV-FAILED"; exec sleep 1d; }
+    dd bs=24 count=1 of=/dev/null <&3 || { echo "KEEL-GUEST-EVDEV-FAILED"; exec sleep 1d; }
     echo "KEEL-GUEST-POWER-BUTTON"
     poweroff -f ;;
 esac
