@@ -18,7 +18,7 @@ in turn within each of RUNS rounds:
            next, until a minute has passed or memory runs out: how many,
            and the mean memory overhead per VM.
 Results: bench/results/<date>-<commit>.json and .md (median, min, max and
-the Keel/QEMU ratio). The bench asserts nothing: it measures. These are
+the Keel/QEMU ratio), rewritten after every round. The bench asserts nothing: it measures. These are
 ratios on emulated hardware (KVM nested in QEMU TCG when the host has no
 VT-x/AMD-V), not absolute figures.
 
@@ -240,7 +240,8 @@ def report(result, stem):
     lost = "; ".join(f"{name} " + ", ".join(f"{what} {n}" for what, n in sorted(w.items()))
                      for name, w in result["lost_guests"].items() if w)
     lines += ["", "A figure with fewer runs than the others failed in the missing runs.",
-              f"Guests the nested platform froze or crashed, each measured again: {lost or 'none'}.",
+              f"Guests lost to the nested platform (frozen or crashed; each loss was measured "
+              f"again, {ATTEMPTS} attempts at most): {lost or 'none'}.",
               f"Product image: {result['product_image_bytes']}; appliance boot to ready: "
               f"{result['appliance_ready_s']} s, to API ready: {result['api_ready_s']} s "
               "(kernel clock)."]
@@ -263,6 +264,7 @@ def main():
     tools = None if args.smoke else guest.build_initrd(
         os.path.join(work, "guest-tools.img"), ["/usr/bin/fio", "/usr/bin/iperf3"])
     host = Appliance(work, "bench", None, "benchhost")
+    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     samples = {name: [] for name in VMMS}
     lost_guests = {name: {} for name in VMMS}
     try:
@@ -298,9 +300,17 @@ def main():
                                           args.timeout))
                 samples[name].append(sample)
                 print(f"run {i + 1}/{args.runs} {name}: {sample}", flush=True)
+            lines = write_results(args, started, float(ready.group(1)) if ready else None,
+                                  float(api.group(1)), samples, lost_guests)
+        print("\n".join(lines))
     finally:
         host.kill()
+    return 0
 
+
+def write_results(args, started, ready_s, api_s, samples, lost_guests):
+    """The results so far (rewritten after every round, so that a bench cut
+    short still leaves them): JSON and the markdown table."""
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip() or "unknown"
     sizes = {n: os.path.getsize(os.path.join(OUT, n)) for n in ("vmlinuz", "initramfs.img")
@@ -309,24 +319,23 @@ def main():
     for name, runs in samples.items():
         keys = {k for s in runs for k in s}
         figures[name] = {k: summary([s[k] for s in runs if k in s]) for k in keys}
+    rounds = min(len(runs) for runs in samples.values())
     result = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "commit": commit, "runs": args.runs, "heavy_runs": min(args.heavy_runs, args.runs),
+        "date": started, "commit": commit, "runs": rounds,
+        "heavy_runs": min(args.heavy_runs, rounds),
         "guest": {"vcpus": 1, "memory_mib": 256, "fio_memory_mib": 512,
                   "density_memory_mib": 128, "fio_seconds_per_job": FIO_SECONDS},
-        "product_image_bytes": sizes,
-        "appliance_ready_s": float(ready.group(1)) if ready else None,
-        "api_ready_s": float(api.group(1)),
+        "product_image_bytes": sizes, "appliance_ready_s": ready_s, "api_ready_s": api_s,
         "figures": figures, "samples": samples, "lost_guests": lost_guests,
         "note": "ratios on emulated hardware (KVM nested in QEMU TCG), not absolute figures",
     }
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
-    stem = os.path.join(ROOT, "bench", "results", f"{result['date'][:10]}-{commit}")
+    stem = os.path.join(ROOT, "bench", "results", f"{started[:10]}-{commit}")
     with open(stem + ".json", "w") as f:
         json.dump(result, f, indent=2)
-    print("\n".join(report(result, stem)))
-    print(f"bench: results in {stem}.json and {stem}.md")
-    return 0
+    lines = report(result, stem)
+    print(f"bench: {rounds} of {args.runs} rounds in {stem}.json and {stem}.md", flush=True)
+    return lines
 
 
 if __name__ == "__main__":
