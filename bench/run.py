@@ -18,9 +18,9 @@ in turn within each of RUNS rounds:
            next, until a minute has passed or memory runs out: how many,
            and the mean memory overhead per VM.
 Results: bench/results/<date>-<commit>.json and .md (median, min, max and
-the Keel/QEMU ratio), rewritten after every round. The bench asserts nothing: it measures. These are
-ratios on emulated hardware (KVM nested in QEMU TCG when the host has no
-VT-x/AMD-V), not absolute figures.
+the Keel/QEMU ratio), rewritten after every round. The bench asserts
+nothing: it measures. These are ratios on emulated hardware (KVM nested in
+QEMU TCG when the host has no VT-x/AMD-V), not absolute figures.
 
     bench/run.py [--runs N] [--heavy-runs N] [--smoke]
 
@@ -255,7 +255,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5, help="rounds of boot and memory")
     ap.add_argument("--heavy-runs", type=int, default=5,
                     help="of those rounds, how many also measure disk, network and density")
-    ap.add_argument("--timeout", type=int, default=240, help="seconds to wait for a guest")
+    ap.add_argument("--timeout", type=int, default=120, help="seconds to wait for a guest")
     ap.add_argument("--smoke", action="store_true", help="one keel-vmm boot (make check)")
     args = ap.parse_args()
     work = os.path.join(ROOT, "build", "bench")
@@ -291,10 +291,9 @@ def main():
                 sample = measure(lost, "boot", boot_and_memory, host, name, "/tmp/initrd",
                                  args.timeout)
                 if i < args.heavy_runs:
-                    tools = "/scratch/tools.img"
-                    sample.update(measure(lost, "disk", disk, host, name, tools,
-                                          3 * args.timeout))
-                    sample.update(measure(lost, "network", network, host, name, tools,
+                    img = "/scratch/tools.img"
+                    sample.update(measure(lost, "disk", disk, host, name, img, 3 * args.timeout))
+                    sample.update(measure(lost, "network", network, host, name, img,
                                           args.timeout))
                     sample.update(measure(lost, "density", density, host, name, "/tmp/initrd",
                                           args.timeout))
