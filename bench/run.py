@@ -265,6 +265,8 @@ def main():
         os.path.join(work, "guest-tools.img"), ["/usr/bin/fio", "/usr/bin/iperf3"])
     host = Appliance(work, "bench", None, "benchhost")
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip() or "unknown"
     samples = {name: [] for name in VMMS}
     lost_guests = {name: {} for name in VMMS}
     try:
@@ -299,7 +301,8 @@ def main():
                                           args.timeout))
                 samples[name].append(sample)
                 print(f"run {i + 1}/{args.runs} {name}: {sample}", flush=True)
-            lines = write_results(args, started, float(ready.group(1)) if ready else None,
+            lines = write_results(args, started, commit,
+                                  float(ready.group(1)) if ready else None,
                                   float(api.group(1)), samples, lost_guests)
         print("\n".join(lines))
     finally:
@@ -307,11 +310,9 @@ def main():
     return 0
 
 
-def write_results(args, started, ready_s, api_s, samples, lost_guests):
+def write_results(args, started, commit, ready_s, api_s, samples, lost_guests):
     """The results so far (rewritten after every round, so that a bench cut
     short still leaves them): JSON and the markdown table."""
-    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip() or "unknown"
     sizes = {n: os.path.getsize(os.path.join(OUT, n)) for n in ("vmlinuz", "initramfs.img")
              if os.path.exists(os.path.join(OUT, n))}
     figures = {}
