@@ -62,7 +62,8 @@ def console_tail(api, name):
     """The end of a VM's console and its stats, to tell a hung guest on failure."""
     _, _, text = api.raw("GET", f"/api/v1/vms/{name}/console?bytes=2000")
     text = text.decode(errors="replace")
-    return f"{text}\n{api.call('GET', f'/vms/{name}/stats')}\n{guest_fault(api, name, text)}"
+    _, _, stats = api.raw("GET", f"/api/v1/vms/{name}/stats")  # (409 once it is off)
+    return f"{text}\n{stats.decode(errors='replace')}\n{guest_fault(api, name, text)}"
 
 
 def test_defaults_diagnostics_and_bad_input(api, host):
@@ -201,7 +202,8 @@ def test_jumbo_frames_cross_an_mtu_9000_switch(api, host, guest_files):
     status, line = ping_result(api, "jb", "10.0.9.1")
     # 8972 bytes of ICMP payload + 28 of headers, not fragmented: the path
     # (guest, TAP, bridge, TAP, guest) carries 9000-byte packets
-    assert status == 0, line
+    assert status == 0, f"{line}\n--- ja:\n{console_tail(api, 'ja')}\n--- jb:\n" \
+                        f"{console_tail(api, 'jb')}"
     for name in ("ja", "jb"):
         api.call("POST", f"/vms/{name}/power/off", expect=(202, 409))
 
