@@ -58,6 +58,13 @@ def ping_result(api, name, peer):
     return int(m.group(1)), m.group(2)
 
 
+def assert_ping_ok(api, name, peer, *vms):
+    """`name` pinged `peer` with replies; else the failure shows the VMs'
+    consoles and stats (and whether the platform struck one of them)."""
+    status, line = ping_result(api, name, peer)
+    assert status == 0, line + "".join(f"\n--- {vm}:\n{console_tail(api, vm)}" for vm in vms)
+
+
 def console_tail(api, name):
     """The end of a VM's console and its stats, to tell a hung guest on failure."""
     _, _, text = api.raw("GET", f"/api/v1/vms/{name}/console?bytes=2000")
@@ -169,10 +176,8 @@ def test_port_groups_connect_and_vlans_isolate(api, host, guest_files):
     start_vm(api, guest_files, "nb", "VM Network", "keel.ip=10.0.0.2/24 keel.ping=10.0.0.1")
     start_vm(api, guest_files, "vb", "VLAN20", "keel.ip=10.0.1.2/24 keel.ping=10.0.1.1")
     start_vm(api, guest_files, "vc", "VLAN10", "keel.ip=10.0.1.3/24 keel.ping=10.0.1.1")
-    status, line = ping_result(api, "nb", "10.0.0.1")
-    assert status == 0, line + "\n--- na:\n" + console_tail(api, "na")  # same port group
-    status, line = ping_result(api, "vc", "10.0.1.1")
-    assert status == 0, line  # same VLAN
+    assert_ping_ok(api, "nb", "10.0.0.1", "na")  # same port group
+    assert_ping_ok(api, "vc", "10.0.1.1", "va")  # same VLAN
     status, line = ping_result(api, "vb", "10.0.1.1")
     assert status != 0, line  # VLAN 20 does not reach VLAN 10
     ports = {p["vm"]: p for p in api.call("GET", "/network/switches/vSwitch0")["ports"]}
@@ -199,11 +204,9 @@ def test_jumbo_frames_cross_an_mtu_9000_switch(api, host, guest_files):
     wait_console(api, "ja", "KEEL-GUEST-NET .* up", timeout=300)
     start_vm(api, guest_files, "jb", "Jumbo",
              "keel.mtu=9000 keel.ip=10.0.9.2/24 keel.pingsize=8972 keel.ping=10.0.9.1")
-    status, line = ping_result(api, "jb", "10.0.9.1")
     # 8972 bytes of ICMP payload + 28 of headers, not fragmented: the path
     # (guest, TAP, bridge, TAP, guest) carries 9000-byte packets
-    assert status == 0, f"{line}\n--- ja:\n{console_tail(api, 'ja')}\n--- jb:\n" \
-                        f"{console_tail(api, 'jb')}"
+    assert_ping_ok(api, "jb", "10.0.9.1", "ja", "jb")
     for name in ("ja", "jb"):
         api.call("POST", f"/vms/{name}/power/off", expect=(202, 409))
 
