@@ -55,16 +55,26 @@ QEMU = "/sbin/qemu-system-x86_64"
 # microvm as QEMU documents it for fast boots: no legacy PIT, PIC or RTC.
 # (With them, the guest stalled for minutes in early boot here, nested
 # under TCG.) q35 keeps its defaults.
+# The guest's CPU is the host's, without PV EOI, as keel-vmm offers it
+# (docs/vmm.md): with PV EOI, about half of QEMU's guests hung at boot here.
 MACHINES = {"qemu-microvm": ("microvm,pit=off,pic=off,rtc=off", "device"),
             "qemu-q35": ("q35", "pci")}
 VMMS = ["keel-vmm", "qemu-microvm", "qemu-q35"]
 BRIDGE, HOST_IP, GUEST_IP = "kbench0", "10.77.0.1", "10.77.0.2"
 DISK = "/scratch/bench-disk.img"
 FIO_SECONDS = 2
-# KVM nested in TCG now and then freezes or crashes a guest, under every VMM
-# alike (docs/testing.md): a measurement whose guest fell silent this long is
-# taken again, at most ATTEMPTS times in all, and the lost ones are counted
+# fio's jobs in the guest (rw:bs:iodepth) by the figure each gives
+FIO_JOBS = {f"fio_{rw}_4k_qd{qd}_iops": f"{rw}:4k:{qd}"
+            for qd in (1, 32) for rw in ("randread", "randwrite")}
+FIO_JOBS.update({f"fio_{rw}_1M_mib_s": f"{rw}:1M:1" for rw in ("read", "write")})
+IPERF_DIRS = {f"iperf_{d}_mbit_s": d for d in ("up", "down")}
+# KVM nested in TCG now and then freezes or crashes a guest (docs/testing.md):
+# a guest that fell silent for SILENCE seconds, or for FROZEN seconds while
+# its VMM burnt a whole CPU (a frozen guest spins), is lost. What it did not
+# measure is taken again, at most ATTEMPTS times in all, and the losses are
+# counted.
 SILENCE = 90
+FROZEN = 30
 ATTEMPTS = 3
 
 
@@ -80,8 +90,8 @@ def command(host, vmm, name, mem_mib, cmdline, initrd, disk=None, tap=None):
         return ["/sbin/keel-vmm", f"/tmp/{name}.json"]
     machine, bus = MACHINES[vmm]
     argv = [QEMU, "-M", machine, "-L", "/usr/share/qemu", "-L", "/usr/share/seabios",
-            "-accel", "kvm", "-cpu", "host", "-m", str(mem_mib), "-smp", "1", "-nodefaults",
-            "-no-user-config", "-display", "none", "-serial", "stdio",
+            "-accel", "kvm", "-cpu", "host,kvm-pv-eoi=off", "-m", str(mem_mib), "-smp", "1",
+            "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio",
             "-kernel", "/tmp/vmlinuz", "-initrd", initrd, "-append", cmdline]
     if disk:
         argv += ["-drive", f"file={disk},if=none,id=d0,format=raw",
@@ -91,6 +101,11 @@ def command(host, vmm, name, mem_mib, cmdline, initrd, disk=None, tap=None):
                  # no iPXE option ROM: nothing here boots from the network
                  "-device", f"virtio-net-{bus},netdev=n0" + (",romfile=" if bus == "pci" else "")]
     return argv
+
+
+def cpu_seconds(host, pid):
+    fields = host.hook(f"cat /proc/{pid}/stat").decode().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def timed_boot(host, vmm, initrd, timeout, name="boot", mem_mib=256):
@@ -121,35 +136,42 @@ def boot_and_memory(host, vmm, initrd, timeout):
 
 
 def run_guest(host, vmm, name, cmdline, initrd, timeout, **devices):
-    """Runs a guest that powers itself off; its console, or "" on timeout."""
+    """Runs a guest that powers itself off: its console (up to where it was
+    lost, if it was)."""
     log = f"/scratch/{name}.log"
     host.hook(f"truncate {log} 0")
     argv = command(host, vmm, name, 512, cmdline, initrd, **devices)
     host.hook(f"write /tmp/{name}.args", "\n".join(argv).encode())
     pid = host.hook(f"spawn {log} @/tmp/{name}.args").decode().split()[1]
     deadline = time.monotonic() + timeout
-    out, heard = "", time.monotonic()
+    out, heard, cpu = "", time.monotonic(), None
     while time.monotonic() < deadline and "KEEL-GUEST-DONE" not in out:
-        time.sleep(2)
+        time.sleep(5)
         new = host.hook(f"cat {log}").decode(errors="replace")
+        cpu, was = cpu_seconds(host, pid), cpu
         if new != out:
             out, heard = new, time.monotonic()
-        elif time.monotonic() - heard > SILENCE:
+        elif time.monotonic() - heard > SILENCE or \
+                (time.monotonic() - heard > FROZEN and cpu - was > 4.5):
             break
     # gone before the next guest opens the disk (QEMU locks it)
     host.hook(f"kill {pid} 9")
     time.sleep(1)
     if "KEEL-GUEST-DONE" not in out:
         crash = re.search(r"(BUG|Kernel panic)[^\n]*", out)
+        kept = os.path.join(ROOT, "build", "bench", f"lost-{vmm}-{name}-{int(time.time())}.log")
+        with open(kept, "w") as f:
+            f.write(out)
         print(f"{vmm}: {name} did not finish"
-              f"{': the guest died: ' + crash.group(0) if crash else ''}", flush=True)
-        return ""
+              f"{': the guest died: ' + crash.group(0) if crash else ''} (console: {kept})",
+              flush=True)
     return out
 
 
-def disk(host, vmm, initrd, timeout):
-    out = run_guest(host, vmm, "fio", f"console=ttyS0 keel.test=virtio keel.fio={FIO_SECONDS}",
-                    initrd, timeout, disk=DISK)
+def disk(host, vmm, initrd, timeout, wanted):
+    jobs = ",".join(FIO_JOBS[k] for k in wanted)
+    out = run_guest(host, vmm, "fio", f"console=ttyS0 keel.test=virtio keel.fiojobs={jobs} "
+                    f"keel.fio={FIO_SECONDS}", initrd, timeout, disk=DISK)
     figures = {}
     for m in re.finditer(r"KEEL-FIO (\w+)-(\w+)-qd(\d+) read_iops=([\d.]+) read_kib_s=(\d+) "
                          r"write_iops=([\d.]+) write_kib_s=(\d+)", out):
@@ -163,13 +185,14 @@ def disk(host, vmm, initrd, timeout):
     return figures
 
 
-def network(host, vmm, initrd, timeout):
+def network(host, vmm, initrd, timeout, wanted):
     # a fresh iperf3 server each time: a test left hanging by a guest that
     # was killed must not block the next VMM's
     server = host.hook(f"spawn /scratch/iperf3.log /sbin/iperf3 -s -B {HOST_IP} "
                        "--idle-timeout 30").decode().split()[1]
-    out = run_guest(host, vmm, "iperf", f"console=ttyS0 keel.test=virtio "
-                    f"keel.ip={GUEST_IP}/24 keel.iperf={HOST_IP}", initrd, timeout,
+    dirs = ",".join(IPERF_DIRS[k] for k in wanted)
+    out = run_guest(host, vmm, "iperf", f"console=ttyS0 keel.test=virtio keel.ip={GUEST_IP}/24 "
+                    f"keel.iperfdirs={dirs} keel.iperf={HOST_IP}", initrd, timeout,
                     tap="ktapb0")
     host.hook(f"kill {server} 9")
     return {f"iperf_{d}_mbit_s": float(v)
@@ -203,14 +226,18 @@ def density(host, vmm, initrd, timeout):
     return {"density_vms": len(pids), "density_overhead_kib": statistics.mean(overheads)}
 
 
-def measure(lost, what, fn, *args):
-    """fn's figures, taken again when its guest was lost (counted in lost)."""
+def measure(lost, what, fn, *args, wanted=None):
+    """fn's figures, taken again when its guest was lost (counted in lost).
+    With wanted (the figures fn can give), fn takes the list of those still
+    missing, so that a lost guest's figures are kept."""
+    figures = {}
     for _ in range(ATTEMPTS):
-        figures = fn(*args)
-        if figures:
-            return figures
+        missing = [k for k in wanted if k not in figures] if wanted else []
+        figures.update(fn(*args, missing) if wanted else fn(*args))
+        if figures and all(k in figures for k in wanted or ()):
+            break
         lost[what] = lost.get(what, 0) + 1
-    return {}
+    return figures
 
 
 def summary(values):
@@ -255,7 +282,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5, help="rounds of boot and memory")
     ap.add_argument("--heavy-runs", type=int, default=5,
                     help="of those rounds, how many also measure disk, network and density")
-    ap.add_argument("--timeout", type=int, default=120, help="seconds to wait for a guest")
+    ap.add_argument("--timeout", type=int, default=60, help="seconds to wait for a guest")
     ap.add_argument("--smoke", action="store_true", help="one keel-vmm boot (make check)")
     args = ap.parse_args()
     work = os.path.join(ROOT, "build", "bench")
@@ -294,9 +321,10 @@ def main():
                                  args.timeout)
                 if i < args.heavy_runs:
                     img = "/scratch/tools.img"
-                    sample.update(measure(lost, "disk", disk, host, name, img, 3 * args.timeout))
+                    sample.update(measure(lost, "disk", disk, host, name, img, 3 * args.timeout,
+                                          wanted=FIO_JOBS))
                     sample.update(measure(lost, "network", network, host, name, img,
-                                          args.timeout))
+                                          2 * args.timeout, wanted=IPERF_DIRS))
                     sample.update(measure(lost, "density", density, host, name, "/tmp/initrd",
                                           args.timeout))
                 samples[name].append(sample)
