@@ -104,7 +104,11 @@ def command(host, vmm, name, mem_mib, cmdline, initrd, disk=None, tap=None):
 
 
 def cpu_seconds(host, pid):
-    fields = host.hook(f"cat /proc/{pid}/stat").decode().rsplit(")", 1)[1].split()
+    """The CPU time process pid has used, or None once it is gone."""
+    stat = host.hook(f"cat /proc/{pid}/stat").decode()
+    if not stat.startswith(f"{pid} ("):
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -152,7 +156,8 @@ def run_guest(host, vmm, name, cmdline, initrd, timeout, **devices):
         if new != out:
             out, heard = new, time.monotonic()
         elif time.monotonic() - heard > SILENCE or \
-                (time.monotonic() - heard > FROZEN and cpu - was > 4.5):
+                (time.monotonic() - heard > FROZEN and None not in (cpu, was) and
+                 cpu - was > 4.5):
             break
     # gone before the next guest opens the disk (QEMU locks it)
     host.hook(f"kill {pid} 9")
