@@ -216,6 +216,8 @@ static void reset_device(struct vpci_dev *d)
 		d->queues[q].size = d->max_queue_size; /* the driver may lower it */
 	}
 	d->dfsel = d->gfsel = 0;
+	if (d->set_features && (d->status & S_FEATURES_OK))
+		d->set_features(d, 0);
 	d->driver_features = 0;
 	d->status = d->isr = 0;
 	d->msix_config = VPCI_NO_VECTOR;
@@ -291,10 +293,13 @@ static void common_write(struct vpci_dev *d, unsigned off, unsigned size, uint64
 			break;
 		}
 		/* FEATURES_OK only for a subset of what is offered, with 1.0 */
-		if ((v & S_FEATURES_OK) && !(d->status & S_FEATURES_OK) &&
-		    ((d->driver_features & ~d->features) ||
-		     !(d->driver_features & VIRTIO_F_VERSION_1)))
-			v &= ~(uint64_t)S_FEATURES_OK;
+		if ((v & S_FEATURES_OK) && !(d->status & S_FEATURES_OK)) {
+			if ((d->driver_features & ~d->features) ||
+			    !(d->driver_features & VIRTIO_F_VERSION_1))
+				v &= ~(uint64_t)S_FEATURES_OK;
+			else if (d->set_features)
+				d->set_features(d, d->driver_features);
+		}
 		d->status = (uint8_t)((d->status & S_NEEDS_RESET) | v);
 		break;
 	case 0x16 | 2 << 8:

@@ -41,6 +41,9 @@ struct pci_bus;
 /* Handles the available buffers of queue q; called with dev->lock held.
  * q == nqueues means the backend's fd (backend_fd) is readable. */
 typedef void (*vpci_process_fn)(struct vpci_dev *dev, unsigned q);
+/* Told the features the driver settled on (at FEATURES_OK), and 0 when it
+ * resets the device; called with dev->lock held. */
+typedef void (*vpci_features_fn)(struct vpci_dev *dev, uint64_t features);
 
 struct vpci_dev {
 	/* set by the device before vpci_add() */
@@ -52,6 +55,7 @@ struct vpci_dev {
 	const void *devcfg; /* device-specific configuration (read-only) */
 	uint32_t devcfg_len;
 	vpci_process_fn process;
+	vpci_features_fn set_features; /* may be NULL */
 	int backend_fd; /* polled by the I/O thread when >= 0 (set it to -1 if none) */
 
 	/* transport state */

@@ -1,6 +1,7 @@
 #include "vmm/sandbox.h"
 
 #include <errno.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <seccomp.h>
 #include <string.h>
@@ -57,10 +58,12 @@ static const int io_only[] = {
     SCMP_SYS(pwrite64),	   SCMP_SYS(fdatasync), SCMP_SYS(fallocate), SCMP_SYS(getrandom),
 };
 
-/* the KVM calls a vCPU thread makes (I/O threads make none: they write
- * irqfds) */
+/* the KVM calls a vCPU thread makes, and the TAP's offloads it sets when
+ * the guest's virtio-net driver settles its features (I/O threads make
+ * none: they write irqfds) */
 static const unsigned long vcpu_ioctls[] = {KVM_RUN,	  KVM_GET_REGS,	 KVM_GET_SREGS,
-					    KVM_IRQ_LINE, KVM_IOEVENTFD, KVM_SET_GSI_ROUTING};
+					    KVM_IRQ_LINE, KVM_IOEVENTFD, KVM_SET_GSI_ROUTING,
+					    TUNSETOFFLOAD};
 
 static int allow(scmp_filter_ctx ctx, const int *calls, size_t n)
 {

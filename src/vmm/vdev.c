@@ -115,8 +115,16 @@ void vrng_init(struct vrng *r)
 	r->pci.backend_fd = -1;
 }
 
-/* --- virtio-net: queue 0 receives, queue 1 transmits. No offloads are
- * offered, so the 12-byte header is all zeros but for num_buffers.
+/* --- virtio-net: queue 0 receives, queue 1 transmits. The TAP carries
+ * the 12-byte virtio-net header before each frame (IFF_VNET_HDR), so the
+ * checksum and TCP segmentation offloads pass between the guest and the
+ * host's network stack: a guest sends 64 KiB TCP segments with their
+ * checksums left to do, and the kernel finishes them only where a frame
+ * leaves for a port (a physical NIC, a guest) that cannot take them as they
+ * are. The offloads are offered when the TAP can do them; those the guest
+ * takes are set on the TAP (TUNSETOFFLOAD), so nothing reaches it that it
+ * did not ask for. A header from the guest that uses an offload it did not
+ * take is dropped with its frame (the kernel checks the rest).
  *
  * A received frame is read from the TAP only when the guest has given at
  * least one buffer, and then stays in n->rx until it is delivered whole:
@@ -127,10 +135,25 @@ void vrng_init(struct vrng *r)
  * the ring, the TAP is no longer polled, and the guest's next notification
  * (it adds buffers) tries again. A frame that can never fit (larger than
  * one chain without MRG_RXBUF, or than all the ring's chains) is dropped. */
-#define NET_F_MTU	     (1u << 3)
-#define NET_F_MAC	     (1u << 5)
-#define NET_F_MRG_RXBUF	     (1u << 15)
-#define NET_F_STATUS	     (1u << 16)
+#define NET_F_CSUM	 (1u << 0) /* the guest sends partial checksums */
+#define NET_F_GUEST_CSUM (1u << 1) /* and takes them */
+#define NET_F_MTU	 (1u << 3)
+#define NET_F_MAC	 (1u << 5)
+#define NET_F_GUEST_TSO4 (1u << 7)
+#define NET_F_GUEST_TSO6 (1u << 8)
+#define NET_F_GUEST_ECN	 (1u << 9)
+#define NET_F_HOST_TSO4	 (1u << 11)
+#define NET_F_HOST_TSO6	 (1u << 12)
+#define NET_F_HOST_ECN	 (1u << 13)
+#define NET_F_MRG_RXBUF	 (1u << 15)
+#define NET_F_STATUS	 (1u << 16)
+#define NET_OFFLOADS                                                                               \
+	(NET_F_CSUM | NET_F_GUEST_CSUM | NET_F_GUEST_TSO4 | NET_F_GUEST_TSO6 | NET_F_GUEST_ECN |   \
+	 NET_F_HOST_TSO4 | NET_F_HOST_TSO6 | NET_F_HOST_ECN)
+#define HDR_F_NEEDS_CSUM     1 /* virtio_net_hdr flags */
+#define HDR_GSO_TCPV4	     1 /* gso_type */
+#define HDR_GSO_TCPV6	     4
+#define HDR_GSO_ECN	     0x80
 #define NET_RX		     0
 #define NET_TX		     1
 #define NET_DROPS_LOG_PERIOD 1000
@@ -188,17 +211,18 @@ static void vnet_rx(struct vnet *n)
 				vpci_poll_backend(d, false); /* until the guest gives buffers */
 				break;
 			}
-			ssize_t len = read(n->tap, n->rx + VNET_HDR, sizeof(n->rx) - VNET_HDR);
+			ssize_t len = read(n->tap, n->rx, sizeof(n->rx));
 			if (len <= 0) {
 				vpci_poll_backend(d, true);
 				break;
 			}
-			if (len > VNET_FRAME_MAX) { /* too big for rx: cut short */
+			if (len > VNET_HDR + VNET_FRAME_MAX || len <= VNET_HDR) { /* cut short */
 				vnet_drop(n);
 				continue;
 			}
-			memset(n->rx, 0, VNET_HDR);
-			n->rx_len = VNET_HDR + (size_t)len;
+			if (!(d->driver_features & NET_F_GUEST_CSUM))
+				n->rx[0] = 0; /* no DATA_VALID for a guest that did not ask */
+			n->rx_len = (size_t)len;
 		}
 		int r = vnet_rx_frame(n, q);
 		if (r <= 0) {
@@ -216,6 +240,26 @@ static void vnet_rx(struct vnet *n)
 		vpci_notify_queue(d, NET_RX);
 }
 
+/* Whether a transmitted frame's header uses only the offloads the guest
+ * took (and no flag a driver never sends). */
+static bool vnet_tx_header_ok(const struct vnet *n, const uint8_t *h)
+{
+	uint64_t f = n->pci.driver_features;
+	if ((h[0] & ~HDR_F_NEEDS_CSUM) || ((h[0] & HDR_F_NEEDS_CSUM) && !(f & NET_F_CSUM)) ||
+	    ((h[1] & HDR_GSO_ECN) && !(f & NET_F_HOST_ECN)))
+		return false;
+	switch (h[1] & ~HDR_GSO_ECN) {
+	case 0:
+		return !(h[1] & HDR_GSO_ECN);
+	case HDR_GSO_TCPV4:
+		return f & NET_F_HOST_TSO4;
+	case HDR_GSO_TCPV6:
+		return f & NET_F_HOST_TSO6;
+	default:
+		return false;
+	}
+}
+
 static void vnet_tx(struct vnet *n)
 {
 	struct vpci_dev *d = &n->pci;
@@ -223,11 +267,13 @@ static void vnet_tx(struct vnet *n)
 	bool done = false;
 	while (virtq_pop(q, d->mem, &n->elem) == 1) {
 		size_t size = iov_size(n->elem.out, n->elem.nout);
-		/* a frame the TAP refuses (too short, too long) is dropped */
-		if (size > VNET_HDR && size - VNET_HDR <= sizeof(n->tx)) {
-			iov_to_buf(n->elem.out, n->elem.nout, VNET_HDR, n->tx, size - VNET_HDR);
-			if (write(n->tap, n->tx, size - VNET_HDR) < 0 && errno != EAGAIN &&
-			    errno != EINVAL)
+		/* a frame the TAP refuses (too short, too long, a bad header) is
+		 * dropped; copied first, so that the guest cannot change the
+		 * header once it is checked */
+		if (size > VNET_HDR && size <= sizeof(n->tx)) {
+			iov_to_buf(n->elem.out, n->elem.nout, 0, n->tx, size);
+			if (vnet_tx_header_ok(n, n->tx) && write(n->tap, n->tx, size) < 0 &&
+			    errno != EAGAIN && errno != EINVAL)
 				log_errno("virtio-net %s: tap", n->name);
 		}
 		virtq_push(q, n->elem.head, 0);
@@ -235,6 +281,30 @@ static void vnet_tx(struct vnet *n)
 	}
 	if (done)
 		vpci_notify_queue(d, NET_TX);
+}
+
+/* The TAP's offloads: those the guest takes, so that the kernel completes
+ * the rest before a frame reaches it. */
+static int vnet_tap_offloads(int tap, uint64_t features)
+{
+	unsigned tun = 0;
+	if (features & NET_F_GUEST_CSUM) {
+		tun = TUN_F_CSUM;
+		if (features & NET_F_GUEST_TSO4)
+			tun |= TUN_F_TSO4;
+		if (features & NET_F_GUEST_TSO6)
+			tun |= TUN_F_TSO6;
+		if ((features & NET_F_GUEST_ECN) && (tun & (TUN_F_TSO4 | TUN_F_TSO6)))
+			tun |= TUN_F_TSO_ECN;
+	}
+	return ioctl(tap, TUNSETOFFLOAD, tun);
+}
+
+static void vnet_set_features(struct vpci_dev *d, uint64_t features)
+{
+	struct vnet *n = (struct vnet *)d;
+	if (vnet_tap_offloads(n->tap, features) < 0)
+		log_errno("virtio-net %s: TUNSETOFFLOAD", n->name);
 }
 
 static void vnet_process(struct vpci_dev *d, unsigned qi)
@@ -266,6 +336,7 @@ void vnet_attach(struct vnet *n, int fd, const char *name, const uint8_t mac[6],
 	d->devcfg = n->config;
 	d->devcfg_len = sizeof(n->config);
 	d->process = vnet_process;
+	d->set_features = vnet_set_features;
 	d->backend_fd = n->tap;
 }
 
@@ -275,15 +346,21 @@ int vnet_init(struct vnet *n, const char *tap, const uint8_t mac[6], unsigned mt
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI};
+	struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR};
 	memcpy(ifr.ifr_name, tap, strnlen(tap, IFNAMSIZ - 1));
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+	int hdr = VNET_HDR;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e;
 		return -1;
 	}
 	vnet_attach(n, fd, tap, mac, mtu);
+	/* offered if the TAP can do them all; none until the guest says (a
+	 * TAP that outlives its VM keeps the last one's) */
+	if (vnet_tap_offloads(fd, NET_OFFLOADS) == 0)
+		n->pci.features |= NET_OFFLOADS;
+	vnet_tap_offloads(fd, 0);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* The virtio devices keel-vmm offers on PCI: block (a raw image file),
- * network (a TAP interface, no offloads, mergeable receive buffers) and
+ * network (a TAP interface, checksum and TSO offloads, mergeable receive
+ * buffers) and
  * entropy (getrandom). */
 #ifndef KEEL_VMM_VDEV_H
 #define KEEL_VMM_VDEV_H
@@ -33,7 +34,7 @@ struct vnet {
 			  delivered (0: none); it waits there for buffers */
 	unsigned long drops;
 	uint8_t rx[VNET_HDR + VNET_FRAME_MAX + 1]; /* + 1: to see a frame cut short */
-	uint8_t tx[VNET_FRAME_MAX];
+	uint8_t tx[VNET_HDR + VNET_FRAME_MAX];
 };
 
 struct vrng {
@@ -51,7 +52,9 @@ void vrng_init(struct vrng *r);
  * (VIRTIO_NET_F_MTU); 0 offers none. */
 int vnet_init(struct vnet *n, const char *tap, const uint8_t mac[6], unsigned mtu);
 /* The device on an open descriptor that reads and writes one frame per
- * call, as a TAP does (vnet_init's second half; the tests pass a socket). */
+ * call, each after its virtio-net header, as a TAP with IFF_VNET_HDR does
+ * (vnet_init's second half, which offers no offloads; the tests pass a
+ * socket). */
 void vnet_attach(struct vnet *n, int fd, const char *name, const uint8_t mac[6], unsigned mtu);
 void vnet_close(struct vnet *n);
 

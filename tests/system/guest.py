@@ -58,8 +58,16 @@ virtio)
             # with iputils' ping (in the initrd): this size, don't fragment
             psize="-M do -s ${arg#keel.pingsize=}" ;;
         keel.ip=*)
+            # up, with the virtio features the driver took (a string of bits)
             ip addr add ${arg#keel.ip=} dev eth0 && ip link set eth0 up &&
-                echo "KEEL-GUEST-NET $(cat /sys/class/net/eth0/address) up" ;;
+                echo "KEEL-GUEST-NET $(cat /sys/class/net/eth0/address) up features=$(cat /sys/class/net/eth0/device/features)" ;;
+        keel.serve=*)
+            # busybox httpd serves /www/f: the numbers 1..N, a line each
+            mkdir -p /www && seq 1 ${arg#keel.serve=} >/www/f && httpd -p 80 -h /www &&
+                echo "KEEL-GUEST-SERVING" ;;
+        keel.fetch=*)
+            # that file over TCP from the peer, and what arrived
+            echo "KEEL-GUEST-FETCHED $(wget -q -O - http://${arg#keel.fetch=}/f | sha256sum)" ;;
         keel.ping=*)
             for peer in $(echo ${arg#keel.ping=} | tr , ' '); do
                 # (a path, not a name: busybox's shell prefers its own applets)

@@ -235,19 +235,32 @@ def test_virtio_disks_and_entropy(host):
     assert "KEEL-GUEST-RNG none" in out  # no entropy device asked for
 
 
-def test_two_guests_on_a_bridge_ping_each_other_and_the_host(host):
+# virtio-net features both guests take: CSUM, GUEST_CSUM, GUEST_TSO4/6, HOST_TSO4/6
+OFFLOAD_BITS = (0, 1, 7, 8, 11, 12)
+
+
+def test_two_guests_on_a_bridge_reach_each_other_and_the_host(host):
+    """Pings, and a file over TCP from one guest to the other, with the
+    checksum and segmentation offloads on both sides."""
+    lines = 600000
     assert host.hook("bridge kbr0 10.9.0.1/24 ktap0 ktap1") == b"OK\n"
-    a = start(host, "neta", mode="virtio keel.ip=10.9.0.2/24 keel.wait=600",
+    a = start(host, "neta", mode=f"virtio keel.ip=10.9.0.2/24 keel.serve={lines} keel.wait=600",
               nics=[{"tap": "ktap0", "mac": "52:54:00:00:00:0a"}])
-    b = start(host, "netb", mode="virtio keel.ip=10.9.0.3/24 keel.wait=20 keel.ping=10.9.0.1,10.9.0.2",
-              nics=[{"tap": "ktap1"}])
+    b = start(host, "netb", mode="virtio keel.ip=10.9.0.3/24 keel.wait=20 "
+              "keel.ping=10.9.0.1,10.9.0.2 keel.fetch=10.9.0.2", nics=[{"tap": "ktap1"}])
     assert b.wait_exit(timeout=2 * GUEST_TIMEOUT) == 0
     out = b.console()
     for peer in ("10.9.0.1", "10.9.0.2"):
         m = re.search(rf"KEEL-GUEST-PING {peer} status=(\d+) (.*)", out)
         assert m and m.group(1) == "0", out
         print(f"ping {peer}: {m.group(2)}")
-    assert "KEEL-GUEST-NET 52:54:00:00:00:0a up" in a.console()
+    served = a.console()
+    assert "KEEL-GUEST-NET 52:54:00:00:00:0a up" in served and "KEEL-GUEST-SERVING" in served
+    for console in (served, out):
+        features = re.search(r"KEEL-GUEST-NET \S+ up features=([01]+)", console).group(1)
+        assert all(features[bit] == "1" for bit in OFFLOAD_BITS), features
+    data = "".join(f"{i}\n" for i in range(1, lines + 1)).encode()
+    assert f"KEEL-GUEST-FETCHED {hashlib.sha256(data).hexdigest()}  -" in out, out
     assert a.ctl("stop")["ok"]
     assert a.wait_exit(timeout=30) == 0
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "vmm/blk.h"
@@ -399,12 +400,16 @@ static void test_blk_discard(void **state)
 }
 
 /* --- virtio-net, on a socket pair standing in for the TAP (one message
- * per frame, as a TAP reads and writes). The transport is stubbed: the
- * tests see what the device asks of it. */
-#define NET_F_MTU	(1u << 3)
-#define NET_F_MRG_RXBUF (1u << 15)
-#define NET_BACKEND	2 /* process() for the TAP: queue index nqueues */
-#define RXBUF(i)	(BUF + 0x4000u * (i))
+ * per frame, after its virtio-net header, as a TAP with IFF_VNET_HDR reads
+ * and writes). The transport is stubbed: the tests see what the device
+ * asks of it. */
+#define NET_F_CSUM	 (1u << 0)
+#define NET_F_GUEST_CSUM (1u << 1)
+#define NET_F_MTU	 (1u << 3)
+#define NET_F_HOST_TSO4	 (1u << 11)
+#define NET_F_MRG_RXBUF	 (1u << 15)
+#define NET_BACKEND	 2 /* process() for the TAP: queue index nqueues */
+#define RXBUF(i)	 (BUF + 0x4000u * (i))
 
 static struct vnet *net;
 static int peer; /* the network's end */
@@ -462,9 +467,16 @@ static void give_rx(uint16_t i, uint32_t len)
 	publish(i);
 }
 
+/* The TAP delivers a frame with this header (flags, gso_type, ...). */
+static void send_frame_with(const uint8_t *hdr, size_t len)
+{
+	struct iovec iov[2] = {{(void *)hdr, VNET_HDR}, {frame, len}};
+	assert_int_equal(writev(peer, iov, 2), (ssize_t)(VNET_HDR + len));
+}
+
 static void send_frame(size_t len)
 {
-	assert_int_equal(send(peer, frame, len, 0), (ssize_t)len);
+	send_frame_with((const uint8_t[VNET_HDR]){0}, len);
 }
 
 /* The header at the start of buffer 0 says num_buffers, the rest is 0. */
@@ -533,7 +545,7 @@ static void test_net_rx_no_buffers(void **state)
 	net->pci.process(&net->pci, NET_BACKEND);
 	assert_int_equal(polling, 0);
 	assert_int_equal(net->rx_len, 0);
-	assert_int_equal(recv(net->tap, frame + 60, 100, MSG_PEEK), 60);
+	assert_int_equal(recv(net->tap, frame + 60, 100, MSG_PEEK), VNET_HDR + 60);
 	give_rx(0, 1526);
 	net->pci.process(&net->pci, 0);
 	assert_int_equal(used_idx(), 1);
@@ -630,9 +642,10 @@ static void test_net_rx_hostile(void **state)
 	assert_int_equal(used_idx(), 0);
 }
 
-static void tx_chain(size_t len)
+/* The guest sends a frame with this header. */
+static void tx_chain_with(const uint8_t *hdr, size_t len)
 {
-	memset(ram + BUF, 0, VNET_HDR);
+	memcpy(ram + BUF, hdr, VNET_HDR);
 	memcpy(ram + BUF + 0x1000, frame, len);
 	size_t half = len / 2;
 	set_desc(0, BUF, VNET_HDR, 1, 1);
@@ -642,21 +655,92 @@ static void tx_chain(size_t len)
 	net->pci.process(&net->pci, 1);
 }
 
+static void tx_chain(size_t len)
+{
+	tx_chain_with((const uint8_t[VNET_HDR]){0}, len);
+}
+
+static uint8_t got[VNET_HDR + VNET_FRAME_MAX + 2];
+
 static void test_net_tx(void **state)
 {
 	(void)state;
-	static uint8_t got[VNET_FRAME_MAX + 2];
 	tx_chain(65535);
-	assert_int_equal(recv(peer, got, sizeof(got), 0), 65535);
-	assert_memory_equal(got, frame, 65535);
+	assert_int_equal(recv(peer, got, sizeof(got), 0), VNET_HDR + 65535);
+	assert_memory_equal(got + VNET_HDR, frame, 65535);
 	tx_chain(VNET_FRAME_MAX);
-	assert_int_equal(recv(peer, got, sizeof(got), 0), VNET_FRAME_MAX);
-	assert_memory_equal(got, frame, VNET_FRAME_MAX);
+	assert_int_equal(recv(peer, got, sizeof(got), 0), VNET_HDR + VNET_FRAME_MAX);
+	assert_memory_equal(got, ((uint8_t[VNET_HDR]){0}), VNET_HDR);
+	assert_memory_equal(got + VNET_HDR, frame, VNET_FRAME_MAX);
 	tx_chain(VNET_FRAME_MAX + 1); /* too big: dropped, never cut */
 	assert_int_equal(recv(peer, got, sizeof(got), 0), -1);
 	assert_int_equal(used_idx(), 3);
 	expect_used(2, 0, 0);
 	assert_int_equal(notified, 1u << 1);
+}
+
+/* Headers from the guest reach the TAP only with the offloads it took:
+ * a partial checksum with CSUM, a TCPv4 segment with HOST_TSO4. */
+static void test_net_tx_offloads(void **state)
+{
+	(void)state;
+	/* flags NEEDS_CSUM, gso TCPV4, hdr_len 54, gso_size 1448, csum 34/16 */
+	const uint8_t tso4[VNET_HDR] = {1, 1, 54, 0, 0xa8, 0x05, 34, 0, 16, 0, 0, 0};
+	uint8_t h[VNET_HDR];
+	net->pci.driver_features = VIRTIO_F_VERSION_1 | NET_F_CSUM | NET_F_HOST_TSO4;
+	tx_chain_with(tso4, 9000);
+	assert_int_equal(recv(peer, got, sizeof(got), 0), VNET_HDR + 9000);
+	assert_memory_equal(got, tso4, VNET_HDR);
+	assert_memory_equal(got + VNET_HDR, frame, 9000);
+	struct {
+		uint8_t flags, gso;
+	} refused[] = {
+	    {1, 4},    /* TCPv6: not taken */
+	    {1, 3},    /* UDP fragmentation: never offered */
+	    {1, 0x81}, /* ECN: not taken */
+	    {2, 0},    /* DATA_VALID: a receive flag */
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		memcpy(h, tso4, VNET_HDR);
+		h[0] = refused[i].flags;
+		h[1] = refused[i].gso;
+		tx_chain_with(h, 1000);
+		assert_int_equal(recv(peer, got, sizeof(got), 0), -1);
+	}
+	net->pci.driver_features = VIRTIO_F_VERSION_1; /* no offloads taken */
+	memset(h, 0, VNET_HDR);
+	h[0] = 1;
+	tx_chain_with(h, 1000);
+	assert_int_equal(recv(peer, got, sizeof(got), 0), -1);
+	h[0] = 0;
+	tx_chain_with(h, 1000);
+	assert_int_equal(recv(peer, got, sizeof(got), 0), VNET_HDR + 1000);
+	assert_int_equal(used_idx(), 7); /* every chain is given back */
+}
+
+/* The TAP's header reaches a guest that took GUEST_CSUM as it is (but for
+ * num_buffers); one that did not gets no flags. */
+static void test_net_rx_header(void **state)
+{
+	(void)state;
+	const uint8_t tso4[VNET_HDR] = {1, 1, 54, 0, 0xa8, 0x05, 34, 0, 16, 0, 0, 0};
+	net->pci.driver_features |= NET_F_GUEST_CSUM;
+	give_rx(0, 1526);
+	send_frame_with(tso4, 1000);
+	net->pci.process(&net->pci, NET_BACKEND);
+	expect_used(0, 0, VNET_HDR + 1000);
+	uint8_t want[VNET_HDR];
+	memcpy(want, tso4, VNET_HDR);
+	want[10] = 1; /* num_buffers */
+	assert_memory_equal(ram + RXBUF(0), want, VNET_HDR);
+	assert_memory_equal(ram + RXBUF(0) + VNET_HDR, frame, 1000);
+
+	net->pci.driver_features &= ~(uint64_t)NET_F_GUEST_CSUM;
+	give_rx(1, 1526);
+	send_frame_with((const uint8_t[VNET_HDR]){2}, 100); /* DATA_VALID */
+	net->pci.process(&net->pci, NET_BACKEND);
+	expect_used(1, 1, VNET_HDR + 100);
+	assert_int_equal(ram[RXBUF(1)], 0);
 }
 
 int main(void)
@@ -686,6 +770,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_net_rx_largest, net_setup, net_teardown),
 	    cmocka_unit_test_setup_teardown(test_net_rx_hostile, net_setup, net_teardown),
 	    cmocka_unit_test_setup_teardown(test_net_tx, net_setup, net_teardown),
+	    cmocka_unit_test_setup_teardown(test_net_tx_offloads, net_setup, net_teardown),
+	    cmocka_unit_test_setup_teardown(test_net_rx_header, net_setup, net_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
