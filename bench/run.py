@@ -24,16 +24,16 @@ QEMU TCG when the host has no VT-x/AMD-V), not absolute figures.
 
     bench/run.py [--runs N] [--heavy-runs N] [--smoke]
 
-A round of all five takes some 25 minutes nested under TCG (fio in the
-guest is the slow part); --heavy-runs limits the rounds that measure disk,
+A round of all five takes some 15 minutes nested under TCG (lost guests
+are the slow part); --heavy-runs limits the rounds that measure disk,
 network and density, while every round measures boot and memory.
 
 --smoke (`make check`) boots keel-vmm once and reports the boot figure, so
 that the bench cannot rot; it fails only when no figure comes out.
 
-A guest that falls silent for SILENCE seconds, or never boots, is counted as
-lost to the nested platform and measured again (ATTEMPTS in all); the report
-says how many were lost.
+A guest that never boots, or falls silent (see SILENCE), is counted as lost
+to the nested platform, and what it did not measure is measured again
+(ATTEMPTS in all); the report says how many were lost.
 """
 import argparse
 import datetime
