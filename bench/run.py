@@ -75,7 +75,7 @@ IPERF_DIRS = {f"iperf_{d}_mbit_s": d for d in ("up", "down")}
 # counted.
 SILENCE = 90
 FROZEN = 30
-ATTEMPTS = 3
+ATTEMPTS = 5
 
 
 def command(host, vmm, name, mem_mib, cmdline, initrd, disk=None, tap=None):
