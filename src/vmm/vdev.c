@@ -216,7 +216,8 @@ static void vnet_rx(struct vnet *n)
 				vpci_poll_backend(d, true);
 				break;
 			}
-			if (len > VNET_HDR + VNET_FRAME_MAX || len <= VNET_HDR) { /* cut short */
+			/* cut short (too big for rx), or no frame after the header */
+			if (len > VNET_HDR + VNET_FRAME_MAX || len <= VNET_HDR) {
 				vnet_drop(n);
 				continue;
 			}
