@@ -80,9 +80,9 @@ virtio)
             fiojobs=$(echo ${arg#keel.fiojobs=} | tr , ' ') ;;
         keel.fio=*)
             # the bench's disk figures (fio in the guest, on the raw image
-            # /dev/vda): IOPS and KiB/s of each job (keel.fiojobs=, given
-            # before, or all), from fio's terse output
-            for job in ${fiojobs:-randread:4k:1 randwrite:4k:1 randread:4k:32 randwrite:4k:32 read:1M:1 write:1M:1}; do
+            # /dev/vda): IOPS and KiB/s of each job keel.fiojobs= (given
+            # before) names, from fio's terse output
+            for job in $fiojobs; do
                 set -- $(echo $job | tr : ' ')
                 fio --name=$1-$2-qd$3 --filename=/dev/vda --direct=1 --ioengine=libaio \
                     --rw=$1 --bs=$2 --iodepth=$3 --time_based --runtime=${arg#keel.fio=} \
@@ -93,9 +93,9 @@ virtio)
             iperfdirs=$(echo ${arg#keel.iperfdirs=} | tr , ' ') ;;
         keel.iperf=*)
             # the bench's network figures: iperf3 against the host's bridge,
-            # guest to host, then host to guest (-R), in Mbit/s (or only
-            # the directions keel.iperfdirs=, given before, names)
-            for dir in ${iperfdirs:-up down}; do
+            # guest to host (up) or host to guest (down, -R), in Mbit/s,
+            # in the directions keel.iperfdirs= (given before) names
+            for dir in $iperfdirs; do
                 flag=; [ $dir = down ] && flag=-R
                 iperf3 -c ${arg#keel.iperf=} -t 5 -f m $flag 2>&1 |
                     awk -v d=$dir '/receiver/ { print "KEEL-IPERF " d " " $7 }'

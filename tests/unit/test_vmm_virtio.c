@@ -679,13 +679,15 @@ static void test_net_tx(void **state)
 	assert_int_equal(notified, 1u << 1);
 }
 
+/* A TCPv4 segment's header: flags NEEDS_CSUM, gso TCPV4, hdr_len 54,
+ * gso_size 1448, checksum from byte 34 stored at 16 past it */
+static const uint8_t tso4[VNET_HDR] = {1, 1, 54, 0, 0xa8, 0x05, 34, 0, 16, 0, 0, 0};
+
 /* Headers from the guest reach the TAP only with the offloads it took:
  * a partial checksum with CSUM, a TCPv4 segment with HOST_TSO4. */
 static void test_net_tx_offloads(void **state)
 {
 	(void)state;
-	/* flags NEEDS_CSUM, gso TCPV4, hdr_len 54, gso_size 1448, csum 34/16 */
-	const uint8_t tso4[VNET_HDR] = {1, 1, 54, 0, 0xa8, 0x05, 34, 0, 16, 0, 0, 0};
 	uint8_t h[VNET_HDR];
 	net->pci.driver_features = VIRTIO_F_VERSION_1 | NET_F_CSUM | NET_F_HOST_TSO4;
 	tx_chain_with(tso4, 9000);
@@ -723,7 +725,6 @@ static void test_net_tx_offloads(void **state)
 static void test_net_rx_header(void **state)
 {
 	(void)state;
-	const uint8_t tso4[VNET_HDR] = {1, 1, 54, 0, 0xa8, 0x05, 34, 0, 16, 0, 0, 0};
 	net->pci.driver_features |= NET_F_GUEST_CSUM;
 	give_rx(0, 1526);
 	send_frame_with(tso4, 1000);
