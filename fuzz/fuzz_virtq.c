@@ -27,11 +27,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 2)
 		return 0;
-	/* byte 0: queue size (a power of two), byte 1: read-only flag */
+	/* byte 0: queue size (a power of two), byte 1: read-only flag and
+	 * VIRTIO_F_RING_EVENT_IDX */
 	struct virtq q;
 	virtq_reset(&q);
 	q.size = (uint16_t)(1u << (data[0] % 9));
 	disk.readonly = data[1] & 1;
+	q.event_idx = data[1] & 2;
 	memset(ram, 0, RAM);
 	memcpy(ram, data + 2, size - 2 < RAM ? size - 2 : RAM);
 	struct gmem mem = {.host = ram, .size = RAM, .low = RAM};
@@ -46,6 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (blk_parse(&disk, &e, &r) == 0)
 			blk_execute(&disk, &r, &written);
 		virtq_push(&q, e.head, written);
+		virtq_should_notify(&q);
 	}
 	return 0;
 }

@@ -254,6 +254,7 @@ static void enable_queue(struct vpci_dev *d, unsigned qi)
 	struct virtq *q = &d->queues[qi];
 	if (q->ready)
 		return;
+	q->event_idx = d->driver_features & VIRTIO_F_RING_EVENT_IDX;
 	if (virtq_enable(q, d->mem, d->max_queue_size) < 0) {
 		log_msg("virtio %u: queue %u: the driver's rings are not usable", d->slot, qi);
 		d->status |= S_NEEDS_RESET;
@@ -508,7 +509,7 @@ int vpci_add(struct pci_bus *bus, struct vpci_dev *d, const struct gmem *mem, in
 	d->mem = mem;
 	d->vmfd = vmfd;
 	d->bar = PCI_MMIO_BASE + (uint64_t)d->slot * VPCI_BAR_SIZE;
-	d->features |= VIRTIO_F_VERSION_1;
+	d->features |= VIRTIO_F_VERSION_1 | VIRTIO_F_RING_EVENT_IDX;
 	pthread_mutex_init(&d->lock, NULL);
 	build_config_space(d);
 	d->stop_fd = eventfd(0, EFD_CLOEXEC);

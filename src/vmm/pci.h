@@ -30,10 +30,11 @@
 #define VPCI_VECTORS	(VPCI_MAX_QUEUES + 1)
 #define VPCI_NO_VECTOR	0xffff
 
-#define VIRTIO_ID_NET	   1
-#define VIRTIO_ID_BLOCK	   2
-#define VIRTIO_ID_RNG	   4
-#define VIRTIO_F_VERSION_1 (1ull << 32)
+#define VIRTIO_ID_NET		1
+#define VIRTIO_ID_BLOCK		2
+#define VIRTIO_ID_RNG		4
+#define VIRTIO_F_RING_EVENT_IDX (1ull << 29)
+#define VIRTIO_F_VERSION_1	(1ull << 32)
 
 struct vpci_dev;
 struct pci_bus;

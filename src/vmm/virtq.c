@@ -63,7 +63,7 @@ int virtq_enable(struct virtq *q, const struct gmem *m, uint16_t max_size)
 	q->used = gmem_ptr(m, q->used_gpa, 6 + 8 * n);
 	if (!q->desc || !q->avail || !q->used)
 		return -1;
-	q->last_avail = q->used_idx = 0;
+	q->last_avail = q->used_idx = q->signalled_used = 0;
 	q->broken = false;
 	q->ready = true;
 	return 0;
@@ -75,11 +75,35 @@ static int broken(struct virtq *q)
 	return -1;
 }
 
+/* avail_event and used_event follow the rings (virtio 1.2, 2.7.10) */
+static uint16_t *avail_event(const struct virtq *q)
+{
+	return (uint16_t *)&q->used->ring[q->size];
+}
+
+static uint16_t *used_event(const struct virtq *q)
+{
+	return &q->avail->ring[q->size];
+}
+
+/* The driver's available index; when it shows nothing new, with event_idx
+ * the driver is first asked to notify for the next chain (then the index
+ * is read again, so that a chain added meanwhile is not missed). */
+static uint16_t driver_avail(const struct virtq *q)
+{
+	uint16_t idx = __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE);
+	if (idx != q->last_avail || !q->event_idx)
+		return idx;
+	__atomic_store_n(avail_event(q), idx, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE);
+}
+
 int virtq_pop(struct virtq *q, const struct gmem *m, struct virtq_elem *e)
 {
 	if (!q->ready || q->broken)
 		return 0;
-	uint16_t avail_idx = __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE);
+	uint16_t avail_idx = driver_avail(q);
 	if (avail_idx == q->last_avail)
 		return 0;
 	if ((uint16_t)(avail_idx - q->last_avail) > q->size)
@@ -119,10 +143,9 @@ int virtq_pop(struct virtq *q, const struct gmem *m, struct virtq_elem *e)
 	return 1;
 }
 
-bool virtq_has_avail(const struct virtq *q)
+bool virtq_has_avail(struct virtq *q)
 {
-	return q->ready && !q->broken &&
-	       __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE) != q->last_avail;
+	return q->ready && !q->broken && driver_avail(q) != q->last_avail;
 }
 
 void virtq_unpop(struct virtq *q, uint16_t n)
@@ -150,10 +173,17 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 	virtq_flush(q);
 }
 
-bool virtq_should_notify(const struct virtq *q)
+bool virtq_should_notify(struct virtq *q)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return !(__atomic_load_n(&q->avail->flags, __ATOMIC_RELAXED) & AVAIL_F_NO_INTERRUPT);
+	if (!q->event_idx)
+		return !(__atomic_load_n(&q->avail->flags, __ATOMIC_RELAXED) &
+			 AVAIL_F_NO_INTERRUPT);
+	/* whether used_event is among the entries used since the last call */
+	uint16_t event = __atomic_load_n(used_event(q), __ATOMIC_RELAXED);
+	uint16_t old = q->signalled_used;
+	q->signalled_used = q->used_idx;
+	return (uint16_t)(q->used_idx - event - 1) < (uint16_t)(q->used_idx - old);
 }
 
 size_t iov_size(const struct iovec *iov, unsigned n)

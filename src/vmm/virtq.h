@@ -32,12 +32,15 @@ struct virtq {
 	bool ready;
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	uint16_t msix_vector;
+	bool event_idx; /* VIRTIO_F_RING_EVENT_IDX was negotiated */
 	/* set by virtq_enable() */
 	struct virtq_desc *desc;
 	struct virtq_avail *avail;
 	struct virtq_used *used;
 	uint16_t last_avail;
-	uint16_t used_idx; /* ours: the guest can scribble on the ring's copy */
+	uint16_t used_idx;	 /* ours: the guest can scribble on the ring's copy */
+	uint16_t signalled_used; /* used_idx when the driver was last considered
+				    for an interrupt (event_idx) */
 	bool broken;
 };
 
@@ -57,10 +60,16 @@ int virtq_enable(struct virtq *q, const struct gmem *m, uint16_t max_size);
 void virtq_reset(struct virtq *q);
 
 /* Takes the next available chain. Returns 1 with e filled, 0 if there is
- * none, -1 if the guest broke the queue (it then stays broken until reset). */
+ * none, -1 if the guest broke the queue (it then stays broken until reset).
+ *
+ * With event_idx the driver notifies the device only for chains it makes
+ * available after the index the device published (avail_event), and the
+ * device publishes it only when it finds the queue empty: a driver adding
+ * chains while the device is still busy with earlier ones does not notify.
+ * The same goes for virtq_has_avail. */
 int virtq_pop(struct virtq *q, const struct gmem *m, struct virtq_elem *e);
 /* Whether the driver has made a chain available that is not taken yet. */
-bool virtq_has_avail(const struct virtq *q);
+bool virtq_has_avail(struct virtq *q);
 /* Puts back the last n chains taken (the device could not use them yet). */
 void virtq_unpop(struct virtq *q, uint16_t n);
 /* Returns a chain to the driver with the number of bytes written. */
@@ -71,8 +80,10 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
  * last one at once. */
 void virtq_fill(struct virtq *q, uint16_t head, uint32_t written);
 void virtq_flush(struct virtq *q);
-/* Whether the driver wants an interrupt now (it did not suppress them). */
-bool virtq_should_notify(const struct virtq *q);
+/* Whether the driver wants an interrupt for the chains returned since the
+ * last call: it did not suppress them (AVAIL_F_NO_INTERRUPT) or, with
+ * event_idx, they include the one it asked to be told of (used_event). */
+bool virtq_should_notify(struct virtq *q);
 
 /* Copies from/to an iovec list starting at byte offset off; returns the
  * bytes copied. */

@@ -189,6 +189,71 @@ static void test_unpop_fill_flush(void **state)
 	expect_used(0, 0, 16);
 }
 
+/* avail_event (after the used ring) and used_event (after the available
+ * ring), as the driver sees them */
+static uint16_t avail_event(void)
+{
+	uint16_t v;
+	memcpy(&v, ram + USED + 4 + 8 * QSIZE, 2);
+	return v;
+}
+
+static void set_used_event(uint16_t v)
+{
+	memcpy(ram + AVAIL + 4 + 2 * QSIZE, &v, 2);
+}
+
+static void test_event_idx(void **state)
+{
+	(void)state;
+	q.event_idx = true;
+	memset(ram + USED + 4 + 8 * QSIZE, 0xee, 2);
+	for (uint16_t i = 0; i < 4; i++)
+		set_desc(i, BUF + 0x100 * i, 16, 2, 0);
+	publish(0);
+	publish(1);
+	/* while chains are there to take, avail_event is left alone: a driver
+	 * adding more while the device works does not notify */
+	assert_int_equal(virtq_pop(&q, &mem, &e), 1);
+	assert_int_equal(avail_event(), 0xeeee);
+	assert_int_equal(virtq_pop(&q, &mem, &e), 1);
+	/* found empty: the driver is asked to notify for the next one */
+	assert_int_equal(virtq_pop(&q, &mem, &e), 0);
+	assert_int_equal(avail_event(), 2);
+	publish(2);
+	assert_true(virtq_has_avail(&q));
+	assert_int_equal(virtq_pop(&q, &mem, &e), 1);
+	assert_false(virtq_has_avail(&q));
+	assert_int_equal(avail_event(), 3);
+
+	/* interrupts: only once the entry used_event names is used; the
+	 * AVAIL_F_NO_INTERRUPT flag is ignored */
+	memset(ram + AVAIL, 1, 1);
+	set_used_event(1);
+	virtq_push(&q, 0, 16); /* used 0 */
+	assert_false(virtq_should_notify(&q));
+	virtq_push(&q, 1, 16); /* used 1: the one asked for */
+	assert_true(virtq_should_notify(&q));
+	virtq_push(&q, 2, 16); /* used 2: the driver has not asked again */
+	assert_false(virtq_should_notify(&q));
+	set_used_event(2); /* it asks for 2, already used but not signalled */
+	assert_false(virtq_should_notify(&q));
+	set_used_event(3);
+	virtq_fill(&q, 3, 16);
+	virtq_fill(&q, 0, 16);
+	virtq_flush(&q); /* 3 and 4 at once: 3 among them */
+	assert_true(virtq_should_notify(&q));
+
+	/* without event_idx the flag rules, and avail_event is not written */
+	q.event_idx = false;
+	memset(ram + USED + 4 + 8 * QSIZE, 0xee, 2);
+	assert_int_equal(virtq_pop(&q, &mem, &e), 0);
+	assert_int_equal(avail_event(), 0xeeee);
+	assert_false(virtq_should_notify(&q));
+	memset(ram + AVAIL, 0, 1);
+	assert_true(virtq_should_notify(&q));
+}
+
 static void expect_broken(void)
 {
 	assert_int_equal(virtq_pop(&q, &mem, &e), -1);
@@ -751,6 +816,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_enable_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_chain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unpop_fill_flush, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_event_idx, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_loop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_next_and_head, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_outside_memory, setup, teardown),
