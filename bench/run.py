@@ -22,11 +22,13 @@ the Keel/QEMU ratio), rewritten after every round. The bench asserts
 nothing: it measures. These are ratios on emulated hardware (KVM nested in
 QEMU TCG when the host has no VT-x/AMD-V), not absolute figures.
 
-    bench/run.py [--runs N] [--heavy-runs N] [--smoke]
+    bench/run.py [--runs N] [--heavy-runs N] [--smoke] [--vmms A,B] [--figures A,B]
 
 A round of all five takes some 15 minutes nested under TCG (lost guests
 are the slow part); --heavy-runs limits the rounds that measure disk,
 network and density, while every round measures boot and memory.
+--vmms and --figures measure only some (to study one figure; a report of
+only some is not the bench's).
 
 --smoke (`make check`) boots keel-vmm once and reports the boot figure, so
 that the bench cannot rot; it fails only when no figure comes out.
@@ -245,6 +247,15 @@ def measure(lost, what, fn, *args, wanted=None):
     return figures
 
 
+# what a round measures: the function, the guest's initramfs, its wait (in
+# --timeout) and the figures it gives (for those that run several jobs)
+TOOLS = "/scratch/tools.img"
+PARTS = {"boot": (boot_and_memory, "/tmp/initrd", 1, None),
+         "disk": (disk, TOOLS, 3, FIO_JOBS),
+         "network": (network, TOOLS, 2, IPERF_DIRS),
+         "density": (density, "/tmp/initrd", 1, None)}
+
+
 def summary(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values),
             "n": len(values)}
@@ -289,7 +300,14 @@ def main():
                     help="of those rounds, how many also measure disk, network and density")
     ap.add_argument("--timeout", type=int, default=60, help="seconds to wait for a guest")
     ap.add_argument("--smoke", action="store_true", help="one keel-vmm boot (make check)")
+    ap.add_argument("--vmms", default=",".join(VMMS),
+                    help=f"the VMMs to measure, of {','.join(VMMS)}")
+    ap.add_argument("--figures", default=",".join(PARTS),
+                    help=f"what to measure, of {','.join(PARTS)} (boot includes memory)")
     args = ap.parse_args()
+    vmms, parts = args.vmms.split(","), set(args.figures.split(","))
+    if not set(vmms) <= set(VMMS) or not parts <= set(PARTS):
+        ap.error("unknown VMM or figure")
     work = os.path.join(ROOT, "build", "bench")
     os.makedirs(work, exist_ok=True)
     initrd = guest.build_initrd(os.path.join(work, "guest-initrd.img"))
@@ -299,8 +317,8 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip() or "unknown"
-    samples = {name: [] for name in VMMS}
-    lost_guests = {name: {} for name in VMMS}
+    samples = {name: [] for name in vmms}
+    lost_guests = {name: {} for name in vmms}
     try:
         host.start().wait_ready()
         ready = re.search(r"keel-init: ready in ([0-9.]+)s", host.console())
@@ -316,22 +334,19 @@ def main():
             print(f"bench smoke: keel-vmm {figure}, guests lost: {lost.get('boot', 0)}")
             return 0 if figure else 1
         with open(tools, "rb") as f:
-            host.hook("write /scratch/tools.img", f.read())
-        host.hook(f"truncate {DISK} {256 << 20}")  # sparse: the guest's writes fill it
+            host.hook(f"write {TOOLS}", f.read())
+        # allocated, so that the VMM that runs first does not pay for the
+        # pages its writes would otherwise add to the file
+        assert host.hook(f"fallocate {DISK} {256 << 20}") == b"OK\n"
         assert host.hook(f"bridge {BRIDGE} {HOST_IP}/24 ktapb0") == b"OK\n"
         for i in range(args.runs):
-            for name in VMMS:  # alternating, so that drift hits every VMM alike
+            for name in vmms:  # alternating, so that drift hits every VMM alike
                 lost = lost_guests[name]
-                sample = measure(lost, "boot", boot_and_memory, host, name, "/tmp/initrd",
-                                 args.timeout)
-                if i < args.heavy_runs:
-                    img = "/scratch/tools.img"
-                    sample.update(measure(lost, "disk", disk, host, name, img, 3 * args.timeout,
-                                          wanted=FIO_JOBS))
-                    sample.update(measure(lost, "network", network, host, name, img,
-                                          2 * args.timeout, wanted=IPERF_DIRS))
-                    sample.update(measure(lost, "density", density, host, name, "/tmp/initrd",
-                                          args.timeout))
+                sample = {}
+                for part, (fn, img, waits, wanted) in PARTS.items():
+                    if part in parts and (part == "boot" or i < args.heavy_runs):
+                        sample.update(measure(lost, part, fn, host, name, img,
+                                              waits * args.timeout, wanted=wanted))
                 samples[name].append(sample)
                 print(f"run {i + 1}/{args.runs} {name}: {sample}", flush=True)
             lines = write_results(args, started, commit,
@@ -364,6 +379,8 @@ def write_results(args, started, commit, ready_s, api_s, samples, lost_guests):
     }
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
     stem = os.path.join(ROOT, "bench", "results", f"{started[:10]}-{commit}")
+    if set(args.vmms.split(",")) != set(VMMS) or set(args.figures.split(",")) != set(PARTS):
+        stem += "-partial"  # not the bench's whole report
     with open(stem + ".json", "w") as f:
         json.dump(result, f, indent=2)
     lines = report(result, stem)

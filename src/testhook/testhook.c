@@ -23,6 +23,7 @@
  *                     drained; "TIMEOUT PID" after SECONDS. For `make bench`
  *   truncate PATH N   create PATH (or cut or extend it) as an N-byte sparse
  *                     file; "OK"
+ *   fallocate PATH N  the same, with all N bytes allocated (zeros); "OK"
  *   chmod MODE PATH   set PATH's mode (octal), e.g. to run an uploaded
  *                     diagnostic tool; "OK"
  *   poweroff|reboot   ask keel-init to power off or reboot; "OK" */
@@ -38,6 +39,7 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
@@ -402,14 +404,17 @@ static void handle(int fd)
 			reply(fd, "OK\n");
 	} else if (strncmp(line, "timed ", 6) == 0) {
 		do_timed(fd, line + 6);
-	} else if (strncmp(line, "truncate ", 9) == 0) {
+	} else if (strncmp(line, "truncate ", 9) == 0 || strncmp(line, "fallocate ", 10) == 0) {
+		const bool alloc = line[0] == 'f';
 		char path[512];
 		long long size;
-		int f = -1;
-		if (sscanf(line + 9, "%511s %lld", path, &size) != 2 ||
+		int f = -1, e;
+		if (sscanf(line + (alloc ? 10 : 9), "%511s %lld", path, &size) != 2 || size < 0 ||
 		    (f = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
-		    ftruncate(f, size) < 0)
+		    ftruncate(f, alloc ? 0 : size) < 0)
 			reply(fd, "ERR %m\n");
+		else if (alloc && (e = posix_fallocate(f, 0, size)) != 0)
+			reply(fd, "ERR %s\n", strerror(e));
 		else
 			reply(fd, "OK\n");
 		if (f >= 0)
