@@ -24,7 +24,7 @@ QEMU TCG when the host has no VT-x/AMD-V), not absolute figures.
 
     bench/run.py [--runs N] [--heavy-runs N] [--smoke] [--vmms A,B] [--figures A,B]
 
-A round of all five takes some 15 minutes nested under TCG (lost guests
+A round of all five takes some 15 to 25 minutes nested under TCG (lost guests
 are the slow part); --heavy-runs limits the rounds that measure disk,
 network and density, while every round measures boot and memory.
 --vmms and --figures measure only some (to study one figure; a report of
@@ -349,7 +349,7 @@ def main():
                                               waits * args.timeout, wanted=wanted))
                 samples[name].append(sample)
                 print(f"run {i + 1}/{args.runs} {name}: {sample}", flush=True)
-            lines = write_results(args, started, commit,
+            lines = write_results(args, parts, started, commit,
                                   float(ready.group(1)) if ready else None,
                                   float(api.group(1)), samples, lost_guests)
         print("\n".join(lines))
@@ -358,7 +358,7 @@ def main():
     return 0
 
 
-def write_results(args, started, commit, ready_s, api_s, samples, lost_guests):
+def write_results(args, parts, started, commit, ready_s, api_s, samples, lost_guests):
     """The results so far (rewritten after every round, so that a bench cut
     short still leaves them): JSON and the markdown table."""
     sizes = {n: os.path.getsize(os.path.join(OUT, n)) for n in ("vmlinuz", "initramfs.img")
@@ -379,7 +379,7 @@ def write_results(args, started, commit, ready_s, api_s, samples, lost_guests):
     }
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
     stem = os.path.join(ROOT, "bench", "results", f"{started[:10]}-{commit}")
-    if set(args.vmms.split(",")) != set(VMMS) or set(args.figures.split(",")) != set(PARTS):
+    if set(samples) != set(VMMS) or parts != set(PARTS):
         stem += "-partial"  # not the bench's whole report
     with open(stem + ".json", "w") as f:
         json.dump(result, f, indent=2)
