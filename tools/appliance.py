@@ -35,10 +35,12 @@ def kvm_usable():
 def accel_args():
     if kvm_usable():
         return ["-accel", "kvm", "-cpu", "host"]
-    # Single-threaded TCG: measured here, it boots the appliance as fast as
-    # multi-threaded TCG on a 2-core machine running two appliances, and it
-    # rules out the cross-vCPU races (lost IPIs) that once hung a boot.
-    return ["-accel", "tcg,thread=single", "-cpu", "max"]
+    thread = os.environ.get("KEEL_TCG_THREAD", "single")
+    return ["-accel", f"tcg,thread={thread}", "-cpu", os.environ.get("KEEL_TCG_CPU", "max")]
+
+
+def default_cpus():
+    return int(os.environ.get("KEEL_APPLIANCE_CPUS", "2"))
 
 
 def free_port(preferred=0):
@@ -56,12 +58,12 @@ def free_port(preferred=0):
 
 
 def qemu_args(kernel, initrd, disk=None, forwards=None, serial="mon:stdio",
-              qmp=None, mem_mib=2048, cpus=2, no_reboot=False, append="", spare_nics=0):
+              qmp=None, mem_mib=2048, cpus=None, no_reboot=False, append="", spare_nics=0):
     """forwards: {guest_port: host_port} on 127.0.0.1; a guest port may be
     "ADDRESS:PORT" (another address of the host than the DHCP one).
     spare_nics: more NICs (on networks of their own), e.g. for uplinks."""
     args = ["qemu-system-x86_64", "-machine", "q35", "-m", str(mem_mib),
-            "-smp", str(cpus), *accel_args(), "-nodefaults", "-display", "none",
+            "-smp", str(cpus or default_cpus()), *accel_args(), "-nodefaults", "-display", "none",
             "-serial", serial, "-kernel", kernel, "-initrd", initrd,
             "-append", (KERNEL_CMDLINE + " " + append).strip()]
     fwd = "".join(f",hostfwd=tcp:127.0.0.1:{h}-{g if ':' in str(g) else f':{g}'}"

@@ -6,7 +6,9 @@ The guest's /init prints a marker line with its CPU count, writes the boot
 timer port, then does what `keel.test=` on the kernel command line says:
 poweroff, reboot, wait (for the ACPI power button, then power off), echo
 (each console input line back), virtio (load the virtio drivers, report the
-disks and the entropy source, do what `keel.disk=` says, power off), or idle."""
+disks and the entropy source, do what `keel.disk=` says, power off), root
+(load the drivers and hand over to the init on the ext4 disk /dev/vda: the
+systemd guest of debian_guest.py), or idle."""
 import os
 import shutil
 import subprocess
@@ -118,6 +120,14 @@ virtio)
     done
     echo "KEEL-GUEST-DONE"
     poweroff -f ;;
+root)
+    # the systemd guest (debian_guest.py): the drivers, then its init on /dev/vda
+    for m in $(cat /lib/modules.order) evdev.ko button.ko; do insmod /lib/$m; done
+    mkdir -p /newroot
+    mount -t ext4 -o rw /dev/vda /newroot || { echo "KEEL-GUEST-ROOT-FAILED"; exec sleep 1d; }
+    umount /proc /sys
+    mount --move /dev /newroot/dev
+    exec switch_root /newroot /sbin/init ;;
 wait)
     insmod /lib/evdev.ko
     insmod /lib/button.ko

@@ -206,33 +206,46 @@ class Appliance:
             self._archive()
 
 
-def ext4_state(disk, label):
-    """`dumpe2fs -h` of the partition named `label` in a disk image."""
+def partition_offset(disk, label):
+    """The byte offset of the partition named `label` in a disk image."""
     parts = json.loads(subprocess.check_output(["sfdisk", "--json", disk]))
     for p in parts["partitiontable"]["partitions"]:
         if p.get("name") == label:
-            out = subprocess.run(
-                ["dumpe2fs", "-h", f"{disk}?offset={p['start'] * 512}"],
-                capture_output=True, text=True)
-            if out.returncode != 0:
-                # older e2fsprogs: copy the partition out
-                part = disk + ".part"
-                subprocess.check_call(["dd", f"if={disk}", f"of={part}", "bs=512",
-                                       f"skip={p['start']}", f"count={p['size']}",
-                                       "conv=sparse", "status=none"])
-                out = subprocess.run(["dumpe2fs", "-h", part], capture_output=True,
-                                     text=True, check=True)
-                os.unlink(part)
-            return out.stdout
+            return p["start"] * 512
     raise KeyError(label)
 
 
-def module_host(tmp_path_factory, pristine_disk, name, **attrs):
+def seed_datastore(disk, files):
+    """Copies files {datastore path: local file} into the datastore "local"
+    of a Keel disk image that is not running, holes kept (debugfs): as if
+    they had been uploaded, without pushing hundreds of MiB through the
+    emulated network. Folders are made as needed."""
+    target = f"{disk}?offset={partition_offset(disk, 'KEEL-DATASTORE')}"
+    script = []
+    for dest, src in files.items():
+        folder, name = os.path.split(dest)
+        parts = folder.split("/") if folder else []
+        script += [f"mkdir {'/'.join(parts[:i + 1])}" for i in range(len(parts))]
+        script += [f"cd /{folder}", f"write {src} {name}", "cd /"]
+    subprocess.run(["debugfs", "-w", "-f", "-", target], input="\n".join(script) + "\n",
+                   text=True, check=True, capture_output=True)
+
+
+def ext4_state(disk, label):
+    """`dumpe2fs -h` of the partition named `label` in a disk image."""
+    return subprocess.run(["dumpe2fs", "-h", f"{disk}?offset={partition_offset(disk, label)}"],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def module_host(tmp_path_factory, pristine_disk, name, seed=None, **attrs):
     """A booted test appliance on its own copy of the disk, for the tests of
-    one module; attrs set Appliance attributes first (e.g. spare_nics)."""
+    one module; seed: files put on its datastore first (seed_datastore);
+    attrs set Appliance attributes first (e.g. spare_nics)."""
     d = tmp_path_factory.mktemp(name)
     disk = str(d / "keel-disk.img")
     subprocess.check_call(["cp", "--sparse=always", pristine_disk, disk])
+    if seed:
+        seed_datastore(disk, seed)
     a = Appliance(str(d), "test", disk, name)
     for k, v in attrs.items():
         setattr(a, k, v)

@@ -44,7 +44,7 @@ def wait_console(api, name, pattern, timeout=180):
     deadline = time.monotonic() + timeout
     text = ""
     while time.monotonic() < deadline:
-        _, _, body = api.raw("GET", f"/api/v1/vms/{name}/console",
+        _, _, body = api.raw("GET", f"/api/v1/vms/{name}/console?bytes=1048576",
                              headers={"Authorization": "Bearer " + api.token})
         text = body.decode(errors="replace")
         m = re.search(pattern, text)
