@@ -20,7 +20,8 @@ class ApiError(Exception):
 
 
 class Api:
-    def __init__(self, port, fingerprint, token=None):
+    def __init__(self, port, fingerprint, token=None, address="127.0.0.1"):
+        self.address = address
         self.port = port
         self.fingerprint = fingerprint.replace(":", "").lower()
         self.token = token
@@ -29,7 +30,7 @@ class Api:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE  # pinned below instead
-        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx,
+        conn = http.client.HTTPSConnection(self.address, self.port, context=ctx,
                                            timeout=timeout)
         conn.connect()
         der = conn.sock.getpeercert(binary_form=True)
@@ -78,10 +79,11 @@ class Api:
         return self
 
 
-def connect(appliance, password=None):
-    """An Api logged in as root on a booted appliance, from its console."""
+def connect(appliance, password=None, address="127.0.0.1"):
+    """An Api logged in as root on a booted appliance, from its console;
+    `address`: where its API port is (a native host's, native.py)."""
     fp = appliance.wait_for(FINGERPRINT_RX).group(1)
     appliance.wait_for(r"keel-hostd: API ready")
     if password is None:
         password = re.search(PASSWORD_RX, appliance.all_console()).group(1)
-    return Api(appliance.api_port, fp).login("root", password)
+    return Api(appliance.api_port, fp, address=address).login("root", password)

@@ -5,6 +5,7 @@ import subprocess
 import pytest
 
 from harness import OUT, ROOT, Appliance
+from native import BINARIES, NativeHost
 
 LOGDIR = os.path.join(ROOT, "tests", "system", "logs")
 
@@ -16,6 +17,20 @@ def images():
     if not all(os.path.exists(os.path.join(OUT, n)) for n in need):
         subprocess.check_call(["make", "-C", ROOT, "image", "image-test"])
     return OUT
+
+
+@pytest.fixture(scope="module")
+def native_host(tmp_path_factory):
+    """keel-hostd run on this machine in namespaces of its own (native.py),
+    for the tests of one module; at teardown it is killed and its
+    namespaces are gone."""
+    if not all(os.path.exists(p) for p in BINARIES.values()):
+        subprocess.check_call(["make", "-C", ROOT, "build"])
+    host = NativeHost(str(tmp_path_factory.mktemp("native")))
+    try:
+        yield host.start()
+    finally:
+        host.kill()
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,9 @@
 """keel-hostd through its HTTPS API, with a standard HTTP client: log in,
 datastore files, VMs created, started, shut down and supervised across
-restarts of hostd and of the host; bad input refused with nothing changed;
-a 1 GiB upload with hostd's memory flat. One appliance for the module."""
+restarts of hostd and of the host; bad input refused with nothing changed.
+One appliance for the module (test_hostd_native.py: hostd without it)."""
 import os
 import re
-import threading
 import time
 
 import pytest
@@ -248,47 +247,6 @@ def hostd_rss_kib(host):
     pid = int(host.hook("cat /run/keel/hostd.pid").decode())
     status = host.hook(f"cat /proc/{pid}/status").decode()
     return int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
-
-
-class Stream:
-    """1 GiB of pseudo-random bytes, read in pieces, never held whole."""
-
-    def __init__(self, size):
-        self.left = size
-        self.block = os.urandom(1 << 20)
-
-    def read(self, n=-1):
-        n = self.left if n < 0 else min(n, self.left)
-        n = min(n, len(self.block))
-        self.left -= n
-        return self.block[:n]
-
-
-def test_1gib_upload_memory_flat(api, host):
-    size = 1 << 30
-    before = hostd_rss_kib(host)
-    samples, done = [], threading.Event()
-
-    def sample():
-        while not done.wait(1):
-            samples.append(hostd_rss_kib(host))
-
-    t = threading.Thread(target=sample)
-    t.start()
-    try:
-        r = api.call("PUT", "/datastores/local/files/big/one.bin", Stream(size),
-                     headers={"Content-Length": str(size)}, timeout=1800)
-    finally:
-        done.set()
-        t.join()
-    assert r["size"] == size
-    assert api.call("GET", "/datastores/local/browse/big/one.bin")["size"] == size
-    peak = max(samples + [hostd_rss_kib(host)])
-    print(f"hostd RSS before {before} KiB, peak during a 1 GiB upload {peak} KiB "
-          f"({len(samples)} samples)")
-    assert len(samples) >= 3
-    assert peak - before < 16 * 1024, (before, samples)
-    api.call("DELETE", "/datastores/local/files/big/one.bin")
 
 
 def test_logout_ends_the_session(api, host):

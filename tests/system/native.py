@@ -1,0 +1,134 @@
+"""Runs keel-hostd on the build machine, without the appliance, for the tests
+that only need its API: no QEMU, no emulated TLS and network, native speed.
+
+hostd gets namespaces of its own: a network namespace, reached from here
+through a veth pair (10.231.X.1/30 on this side, 10.231.X.2/30 on its eth0),
+and a mount and UTS namespace in which it is chrooted into a fake root under
+the test's folder. There /usr and /etc are this machine's, read-only (bin,
+lib, lib64 as here: links into usr on a merged /usr); /dev, /proc and /sys are
+bound in (/sys as `ip netns exec` mounts it: the namespace's interfaces); and
+what hostd writes, /config, /scratch, /run, /datastores and /tmp, are plain
+folders of the fake root. /sbin holds only keel-hostd and keel-vmm, the ones
+built by meson (`make build`). The mounts vanish with hostd's mount
+namespace, the veth pair with the network namespace."""
+import os
+import re
+import shlex
+import subprocess
+import time
+
+from harness import ROOT
+
+BUILD = os.path.join(ROOT, "build", "src")
+BINARIES = {"keel-hostd": os.path.join(BUILD, "hostd", "keel-hostd"),
+            "keel-vmm": os.path.join(BUILD, "vmm", "keel-vmm")}
+API_PORT = 443  # the namespace is hostd's alone, as the appliance is
+START_TIMEOUT = 30
+
+
+class NativeHost:
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.root = os.path.join(workdir, "root")
+        self.log = os.path.join(workdir, "hostd-console.log")
+        self.api_port = API_PORT
+        self.netns = self.address = self.proc = self.pid = None
+
+    def _claim_network(self):
+        """Makes a network namespace keel-native-X, for the first X (from this
+        process's pid on) whose name is free: `ip netns add` fails on a name
+        taken, so concurrent test processes never share one."""
+        for i in range(256):
+            x = (os.getpid() + i) % 256
+            if os.path.exists(f"/sys/class/net/keel-n{x}"):
+                continue  # a namespace of that X still being torn down
+            if subprocess.run(["ip", "netns", "add", f"keel-native-{x}"],
+                              capture_output=True).returncode == 0:
+                self.netns = f"keel-native-{x}"
+                return x
+        raise RuntimeError("no free keel-native-X network namespace")
+
+    def _fake_root(self):
+        """Makes the fake root's folders, links and mount points; returns the
+        mounts to make in the namespace, as (source, mount point, read-only)."""
+        for d in ("usr", "etc", "dev", "proc", "sys", "sbin", "config", "scratch", "run",
+                  "tmp", "datastores/local"):
+            os.makedirs(os.path.join(self.root, d), exist_ok=True)
+        mounts = [("/usr", "usr", True), ("/etc", "etc", True), ("/dev", "dev", False),
+                  ("/proc", "proc", False), ("/sys", "sys", False)]
+        for d in ("bin", "lib", "lib64"):
+            if os.path.islink("/" + d):
+                os.symlink(os.readlink("/" + d), os.path.join(self.root, d))
+            elif os.path.isdir("/" + d):
+                os.mkdir(os.path.join(self.root, d))
+                mounts.append(("/" + d, d, True))
+        for name, path in BINARIES.items():
+            open(os.path.join(self.root, "sbin", name), "w").close()
+            mounts.append((path, "sbin/" + name, True))
+        return mounts
+
+    def start(self):
+        """Starts hostd in new namespaces; returns once its API is ready."""
+        x = self._claim_network()
+        self.address = f"10.231.{x}.2"
+        veth, ns = f"keel-n{x}", ["ip", "-n", self.netns]
+        for cmd in (["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0",
+                     "netns", self.netns],
+                    ["ip", "addr", "add", f"10.231.{x}.1/30", "dev", veth],
+                    ["ip", "link", "set", veth, "up"],
+                    ns + ["addr", "add", f"{self.address}/30", "dev", "eth0"],
+                    ns + ["link", "set", "eth0", "up"],
+                    ns + ["link", "set", "lo", "up"]):
+            subprocess.run(cmd, check=True, capture_output=True)
+        mounts = self._fake_root()
+        script = [f"mount --bind {'-o ro ' if ro else ''}{shlex.quote(src)} "
+                  f"{shlex.quote(os.path.join(self.root, dest))}" for src, dest, ro in mounts]
+        # every step execs the next: the process started here becomes hostd
+        script.append(f"exec chroot {shlex.quote(self.root)} /sbin/keel-hostd "
+                      f"--port {self.api_port}")
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                ["ip", "netns", "exec", self.netns, "unshare", "--mount", "--uts",
+                 "--propagation", "private", "sh", "-ec", "\n".join(script)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        self.wait_for(r"keel-hostd: API ready", START_TIMEOUT)
+        with open(f"/proc/{self.proc.pid}/comm") as f:
+            assert f.read().strip() == "keel-hostd", "not hostd's own pid"
+        self.pid = self.proc.pid
+        return self
+
+    def console(self):
+        """hostd's output (it logs to stdout), as the appliance's console."""
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def all_console(self):
+        return self.console()
+
+    def wait_for(self, pattern, timeout=START_TIMEOUT):
+        """Waits for a regex on hostd's output; returns the match."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = rx.search(self.console())
+            if m:
+                return m
+            if self.proc.poll() is not None:
+                raise AssertionError(f"keel-hostd exited ({self.proc.returncode}) before "
+                                     f"{pattern!r}:\n{self.console()[-2000:]}")
+            time.sleep(0.1)
+        raise AssertionError(f"timed out after {timeout}s waiting for {pattern!r}; "
+                             f"hostd's output ends with:\n{self.console()[-2000:]}")
+
+    def kill(self):
+        """Kills hostd (its mounts go with it) and deletes its network
+        namespace (the veth pair goes with it)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.netns:
+            subprocess.run(["ip", "netns", "del", self.netns], check=True)
+            self.netns = None
