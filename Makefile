@@ -7,7 +7,7 @@ OUT       ?= out
 DISK      ?= $(OUT)/keel-disk.img
 DISK_GIB  ?= 16
 
-.PHONY: all deps build unit fuzz image image-test disk run guest check system bench bench-smoke clean
+.PHONY: all deps build unit fuzz image image-test disk run guest check system platform-check bench bench-smoke clean
 
 all: build
 
@@ -62,6 +62,16 @@ system: image image-test
 
 check: deps
 	@scripts/check.sh all
+
+# how often the nested test platform lets guests boot (docs/testing.md):
+# N boots of the busybox and the systemd guest in one appliance, with
+# CPUS vCPUs and THREAD (single|multi) TCG; empty: appliance.py's choice
+N ?= 20
+CPUS ?=
+THREAD ?=
+platform-check: deps build image-test
+	/usr/bin/python3 tests/system/platform_check.py -n $(N) $(if $(CPUS),--cpus $(CPUS)) \
+		$(if $(THREAD),--thread $(THREAD))
 
 # keel-vmm and QEMU side by side in one boot of the bench appliance
 # (bench/run.py: RUNS rounds of boot and memory, HEAVY_RUNS of them also

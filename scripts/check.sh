@@ -25,8 +25,12 @@ rm -f build/system-rerun*-junit.xml
 # struck, they run again in a new session, up to RERUNS times; else the
 # failures stand.
 RERUNS=2
+# The modules run on WORKERS pytest-xdist workers at once, a module to a
+# worker: an appliance keeps one core busy only while its guests boot, and
+# waits the rest of the time (docs/testing.md)
+WORKERS=${WORKERS:-3}
 junit=build/system-junit.xml
-/usr/bin/python3 -m pytest -v tests/system --junitxml=$junit
+/usr/bin/python3 -m pytest -v -n "$WORKERS" --dist loadfile --durations=25 tests/system --junitxml=$junit
 status=$?
 for round in $(seq $RERUNS); do
 	[ $status -eq 0 ] && break
@@ -46,7 +50,7 @@ PY
 	[ ${#again[@]} -gt 0 ] || break
 	echo "check: the nested platform struck ${#again[@]} test(s); again ($round of $RERUNS): ${again[*]}"
 	junit=build/system-rerun$round-junit.xml
-	/usr/bin/python3 -m pytest -v "${again[@]}" --junitxml=$junit
+	/usr/bin/python3 -m pytest -v -n "$WORKERS" --dist loadfile "${again[@]}" --junitxml=$junit
 	status=$?
 done
 [ $status -eq 0 ] || rc=1

@@ -13,7 +13,9 @@ PACKAGES=(
 	# image and disk
 	cpio zstd kmod fdisk dosfstools mtools e2fsprogs
 	# system tests and `make run`
-	qemu-system-x86 qemu-utils python3 python3-pytest openssl
+	qemu-system-x86 qemu-utils python3 python3-pytest python3-pytest-xdist openssl
+	# the systemd test guest (Debian from its packages)
+	debootstrap
 	# test and bench guests only (never in the product image)
 	busybox-static fio iperf3 iputils-ping
 )

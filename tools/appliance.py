@@ -35,12 +35,18 @@ def kvm_usable():
 def accel_args():
     if kvm_usable():
         return ["-accel", "kvm", "-cpu", "host"]
+    # Under TCG: one vCPU, single-threaded. With two vCPUs, KVM's guests
+    # inside fault at an interrupt entry (single-threaded TCG) or triple-fault
+    # early (multi-threaded TCG); with one they do not (docs/testing.md has
+    # the figures of `make platform-check`), and single-threaded TCG gives
+    # one vCPU all the speed it has. KEEL_TCG_THREAD, KEEL_TCG_CPU and
+    # KEEL_APPLIANCE_CPUS override, for that measurement.
     thread = os.environ.get("KEEL_TCG_THREAD", "single")
     return ["-accel", f"tcg,thread={thread}", "-cpu", os.environ.get("KEEL_TCG_CPU", "max")]
 
 
 def default_cpus():
-    return int(os.environ.get("KEEL_APPLIANCE_CPUS", "2"))
+    return int(os.environ.get("KEEL_APPLIANCE_CPUS") or (2 if kvm_usable() else 1))
 
 
 def free_port(preferred=0):

@@ -156,7 +156,8 @@ def disk_image():
         if os.geteuid() != 0:
             raise RuntimeError("building the systemd test guest (debootstrap) needs root")
         for old in os.listdir(cache):
-            os.unlink(os.path.join(cache, old))
+            if old.endswith(".img"):  # an older recipe's
+                os.unlink(os.path.join(cache, old))
         build(path)
     return path
 

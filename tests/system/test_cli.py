@@ -1,6 +1,7 @@
 """The keel CLI against a booted product appliance: tables and --json, the
 credentials file's mode, certificate pinning (a wrong fingerprint sends no
-password), and the exit codes (0 ok, 1 the API refused, 2 usage)."""
+password), and the exit codes (0 ok, 1 the API refused, 2 usage). One
+appliance for the module."""
 import json
 import os
 import subprocess
@@ -8,14 +9,21 @@ import subprocess
 import pytest
 
 from api import FINGERPRINT_RX, PASSWORD_RX
-from harness import ROOT
+from harness import ROOT, module_host
 
 KEEL = os.path.join(ROOT, "build", "src", "cli", "keel")
 
 
-@pytest.fixture
-def cli(boot, disk, tmp_path):
-    host = boot("product", disk)
+@pytest.fixture(scope="module")
+def cli(images, pristine_disk, tmp_path_factory):
+    """The CLI, with a credentials file, against one product appliance for
+    the module."""
+    host = module_host(tmp_path_factory, pristine_disk, "cli", variant="product")
+    yield cli_for(host, tmp_path_factory.mktemp("creds"))
+    host.kill()
+
+
+def cli_for(host, tmp_path):
     password = host.wait_for(PASSWORD_RX).group(1)
     fingerprint = host.wait_for(FINGERPRINT_RX).group(1)
     host.wait_for(r"keel-hostd: API ready")
