@@ -435,17 +435,29 @@ static int vm_ioctl(struct vm *vm, unsigned long req, unsigned long arg, const c
 	return 0;
 }
 
+/* Guest RAM is aligned to GUEST_RAM_ALIGN in keel-vmm's address space, as it
+ * is in the guest's: only then can KVM map it with 2 MiB pages (a host huge
+ * page backs a guest huge page only where both addresses agree modulo its
+ * size), which takes one nested page fault per 2 MiB instead of 512. */
+#define GUEST_RAM_ALIGN (2ull << 20)
+
 static int set_memory(struct vm *vm)
 {
 	uint64_t low = boot_low_size(vm->mem_size);
-	vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->mem == MAP_FAILED) {
-		vm->mem = NULL;
+	size_t span = vm->mem_size + GUEST_RAM_ALIGN;
+	uint8_t *area = mmap(NULL, span, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (area == MAP_FAILED) {
 		log_errno("cannot map %llu MiB of guest memory",
 			  (unsigned long long)(vm->mem_size >> 20));
 		return -1;
 	}
+	size_t head = (GUEST_RAM_ALIGN - (uintptr_t)area % GUEST_RAM_ALIGN) % GUEST_RAM_ALIGN;
+	if (head)
+		munmap(area, head);
+	munmap(area + head + vm->mem_size, GUEST_RAM_ALIGN - head);
+	vm->mem = area + head;
+	madvise(vm->mem, vm->mem_size, MADV_HUGEPAGE);
 	madvise(vm->mem, vm->mem_size, MADV_DONTDUMP);
 	struct kvm_userspace_memory_region regions[2] = {
 	    {.slot = 0,

@@ -86,4 +86,6 @@ def connect(appliance, password=None, address="127.0.0.1"):
     appliance.wait_for(r"keel-hostd: API ready")
     if password is None:
         password = re.search(PASSWORD_RX, appliance.all_console()).group(1)
-    return Api(appliance.api_port, fp, address=address).login("root", password)
+    api = Api(appliance.api_port, fp, address=address).login("root", password)
+    api.host = appliance  # for a failed test's diagnostics (its VMs' keel-vmm logs)
+    return api

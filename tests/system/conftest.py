@@ -11,8 +11,9 @@ LOGDIR = os.path.join(ROOT, "tests", "system", "logs")
 # `make check` runs the modules on several pytest-xdist workers, a module to
 # a worker, handed out in collection order: the longest go first, so that the
 # workers finish together (the others keep their alphabetical order)
-LONGEST_FIRST = ["test_network.py", "test_vmm.py", "test_systemd.py", "test_hostd.py",
-                 "test_boot.py", "test_security.py"]
+LONGEST_FIRST = ["test_vmm.py", "test_network.py", "test_systemd.py", "test_hostd.py",
+                 "test_vmm_devices.py", "test_boot.py", "test_security.py", "test_readme.py",
+                 "test_bench.py"]
 
 
 def pytest_collection_modifyitems(items):

@@ -23,11 +23,17 @@ BOOT_TIMEOUT = 120  # seconds; TCG on a loaded 2-core machine can be slow
 PLATFORM_FAULT = "NESTED-PLATFORM-FAULT"
 
 
-def platform_fault(console, stats):
+def platform_fault(console, stats, vmm_log=""):
     """A line with PLATFORM_FAULT and the sign seen when a guest that failed
-    its test shows one, else "". stats() reads keel-vmm's stats (docs/api.md)."""
+    its test shows one, else "". stats() reads keel-vmm's stats (docs/api.md);
+    vmm_log is keel-vmm's log, where it has one."""
     if "ENTRY_TRAMPOLINE stack guard page was hit" in console:
         return f"{PLATFORM_FAULT}: the guest kernel faulted at an interrupt entry\n"
+    # multi-threaded TCG's fault: a triple fault back at the reset vector
+    # before the guest printed anything (not a test's own triple fault)
+    if re.search(r"vcpu\d+: triple fault", vmm_log) and \
+            re.search(r"vcpu\d+: rip 0+fff0 ", vmm_log) and not console.strip():
+        return f"{PLATFORM_FAULT}: the guest triple-faulted at the reset vector\n"
     try:
         before = stats()
         time.sleep(3)

@@ -12,7 +12,7 @@ import guest
 from api import PASSWORD_RX, Api, connect
 from harness import module_host, platform_fault
 
-GUEST_CMDLINE = "console=ttyS0 keel.test="
+GUEST_CMDLINE = "console=ttyS0 quiet keel.test="  # (quiet: vmmhost.py says why)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,8 @@ def wait_console(api, name, pattern, timeout=180):
 
 
 def guest_fault(api, name, console):
-    return platform_fault(console, lambda: api.call("GET", f"/vms/{name}/stats"))
+    log = api.host.hook(f"cat /scratch/vms/{name}/vmm.log").decode(errors="replace")
+    return platform_fault(console, lambda: api.call("GET", f"/vms/{name}/stats"), log)
 
 
 def wait_state(api, name, state, timeout=120):
