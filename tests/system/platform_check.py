@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -73,7 +74,9 @@ def main():
     import appliance
     accel = " ".join(appliance.accel_args()) + f" -smp {appliance.default_cpus()}"
     guests = a.guests.split(",")
-    os.makedirs(a.out, exist_ok=True)
+    tag = re.sub(r"[^a-z0-9]+", "-", f"{accel} {a.guests}".lower()).strip("-")
+    consoles = os.path.join(a.out, tag)
+    os.makedirs(consoles, exist_ok=True)
     work = tempfile.mkdtemp(prefix="platform-check-")
     disk = os.path.join(work, "keel-disk.img")
     subprocess.run([os.path.join(ROOT, "image", "mkdisk.sh"), disk, "8"], check=True,
@@ -97,13 +100,14 @@ def main():
                               "seconds": round(seconds, 1)})
                 print(f"platform-check: {name} boot {i + 1}/{a.n}: {result} after {seconds:.1f} s",
                       flush=True)
-                with open(os.path.join(a.out, f"{cfg['name']}.console"), "w") as f:
+                with open(os.path.join(consoles, f"{cfg['name']}.console"), "w") as f:
                     f.write(vm.console() + "\n--- keel-vmm:\n" + vm.vmm_log())
                 if vm.exit_code() is None:
                     host.hook(f"kill {vm.pid} 9")
                     vm.wait_exit(timeout=60)
     finally:
         host.kill()
+        shutil.rmtree(work)
     rows = []
     for name in guests:
         mine = [b for b in boots if b["guest"] == name]
@@ -119,7 +123,6 @@ def main():
     table = ("| appliance | guest | reached marker | faults | median s to marker |\n"
              "|---|---|---|---|---|\n" + "\n".join(rows))
     print(table)
-    tag = re.sub(r"[^a-z0-9]+", "-", accel.lower()).strip("-")
     with open(os.path.join(a.out, f"{tag}.json"), "w") as f:
         json.dump({"accel": accel, "boots": boots, "table": table}, f, indent=1)
     return 0
