@@ -49,6 +49,13 @@ def test_pause_resume_stats_stop(host):
     print(f"keel-vmm RSS {rss_total} KiB, of which guest memory {guest_rss} KiB: "
           f"{rss_total - guest_rss} KiB beyond guest memory")
     assert guest_rss > 0
+    # guest RAM starts on a 2 MiB boundary and huge pages back it (docs/vmm.md)
+    smaps = vm.host.hook(f"cat /proc/{vm.pid}/smaps").decode()
+    ram = [m for m in re.finditer(r"(?m)^([0-9a-f]+)-([0-9a-f]+) .*\n(?:(?![0-9a-f]+-).*\n)*", smaps)
+           if int(m.group(2), 16) - int(m.group(1), 16) == 256 << 20]
+    assert len(ram) == 1, smaps
+    assert int(ram[0].group(1), 16) % (2 << 20) == 0, ram[0].group(0)
+    assert int(re.search(r"AnonHugePages:\s+(\d+)", ram[0].group(0)).group(1)) > 0, ram[0].group(0)
 
     assert vm.ctl("pause") == {"ok": True, "state": "paused"}
     assert vm.ctl("state")["state"] == "paused"
