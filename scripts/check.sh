@@ -64,12 +64,17 @@ done
 import glob, sys, time, xml.etree.ElementTree as ET
 passed = failed = skipped = 0
 rerun = 0
+where = {}  # the system tests of the first run, by where they ran (conftest.py)
 for f in ["build-san/meson-logs/testlog.junit.xml", "build/system-junit.xml",
           *glob.glob("build/system-rerun*-junit.xml")]:
     try:
         root = ET.parse(f).getroot()
     except (OSError, ET.ParseError):
         continue
+    if f == "build/system-junit.xml":
+        for tc in root.iter("testcase"):
+            ran = [p.get("value") for p in tc.iter("property") if p.get("name") == "ran_on"]
+            where[ran[-1] if ran else "?"] = where.get(ran[-1] if ran else "?", 0) + 1
     for ts in root.iter("testsuite"):
         t, fl, e, s = (int(ts.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
         passed += t - fl - e - s
@@ -83,6 +88,8 @@ if rc and not failed:
     failed = 1  # something failed outside a test case (a build, a crash)
 print(f"check took {time.time() - int(sys.argv[2]):.0f}s")
 print(f"check: {passed} passed, {failed} failed, {skipped} skipped"
-      + (f" ({rerun} run again after a nested-platform guest fault)" if rerun else ""))
+      + (f" ({rerun} run again after a nested-platform guest fault)" if rerun else "")
+      + (f"; system tests: " + ", ".join(f"{n} {w}" for w, n in sorted(where.items()))
+         if where else ""))
 PY
 exit $rc

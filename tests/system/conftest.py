@@ -21,6 +21,20 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
+# where a test runs, for the summary line of `make check`: with a booted
+# appliance (under QEMU), with keel-hostd on the build machine, or with
+# neither (reading the images, say)
+APPLIANCE_FIXTURES = {"boot", "host", "cli", "appliance"}
+
+
+@pytest.fixture(autouse=True)
+def _ran_on(request, record_property):
+    names = set(request.fixturenames)
+    record_property("ran_on", "in appliances" if names & APPLIANCE_FIXTURES else
+                    "with hostd on the build machine" if "native_host" in names else
+                    "on the build machine")
+
+
 @pytest.fixture(scope="session")
 def images():
     """The product and test images (`make check` builds them first)."""
