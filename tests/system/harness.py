@@ -235,6 +235,10 @@ def seed_datastore(disk, files):
         script += [f"cd /{folder}", f"write {src} {name}", "cd /"]
     subprocess.run(["debugfs", "-w", "-f", "-", target], input="\n".join(script) + "\n",
                    text=True, check=True, capture_output=True)
+    for dest, src in files.items():  # (debugfs goes on after a failed command)
+        stat = subprocess.run(["debugfs", "-R", f"stat /{dest}", target], text=True,
+                              capture_output=True).stdout
+        assert re.search(rf"Size: {os.path.getsize(src)}\b", stat), f"{dest} not seeded: {stat}"
 
 
 def ext4_state(disk, label):
