@@ -11,7 +11,7 @@
  *   spawn LOG ARG...  start a program in the background (or LOG @ARGFILE:
  *                     its arguments one per line), its output
  *                     appended to LOG; "OK PID". When it ends, its exit
- *                     status is written to LOG.exit
+ *                     status is written to LOG.exit (whole, by a rename)
  *   unix PATH         the rest of the stream goes to the unix socket PATH
  *                     once it connects, and one line of its answer comes back
  *   bridge BR A.B.C.D/P TAP...  create bridge BR with that address, and
@@ -220,7 +220,7 @@ static void do_spawn(int fd, char *args)
 		char path[1024], code[16];
 		snprintf(path, sizeof(path), "%s.exit", log);
 		snprintf(code, sizeof(code), "%d\n", exit_code(status));
-		write_file(path, code, strlen(code), 0644);
+		write_file_atomic(path, code, strlen(code), 0644); /* never seen half-written */
 		_exit(0);
 	}
 	pid_t pid = -1;

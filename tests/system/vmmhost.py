@@ -71,8 +71,7 @@ class VM:
 
     def exit_code(self):
         data = self.host.hook(f"cat {self.log}.exit")
-        # (empty: the hook is writing it this moment)
-        return None if data.startswith(b"ERR") or not data.strip() else int(data)
+        return None if data.startswith(b"ERR") else int(data)
 
     def wait_exit(self, timeout=GUEST_TIMEOUT):
         deadline = time.time() + timeout
