@@ -48,6 +48,27 @@ def platform_fault(console, stats, vmm_log=""):
     return ""
 
 
+def wait_for_output(output, proc, what, pattern, timeout):
+    """Waits for a regex in output() (a process's console) while proc runs;
+    returns the match, or fails with the end of the output."""
+    rx = re.compile(pattern)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        m = rx.search(output())
+        if m:
+            return m
+        if proc.poll() is not None:
+            m = rx.search(output())
+            if m:
+                return m
+            stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise AssertionError(f"{what} exited ({proc.returncode}) before {pattern!r}: "
+                                 f"{stderr}; its output ends with:\n{output()[-2000:]}")
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {pattern!r}; "
+                         f"the output ends with:\n{output()[-2000:]}")
+
+
 class Appliance:
     def __init__(self, workdir, variant="test", disk=None, name="host"):
         self.workdir = workdir
@@ -124,21 +145,7 @@ class Appliance:
 
     def wait_for(self, pattern, timeout=BOOT_TIMEOUT):
         """Waits for a regex on this boot's console; returns the match."""
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            m = rx.search(self.console())
-            if m:
-                return m
-            if self.proc.poll() is not None:
-                m = rx.search(self.console())
-                if m:
-                    return m
-                raise AssertionError(f"QEMU exited ({self.proc.returncode}) before "
-                                     f"{pattern!r}: {self.proc.stderr.read().decode()}")
-            time.sleep(0.1)
-        raise AssertionError(f"timed out after {timeout}s waiting for {pattern!r}; "
-                             f"console ends with:\n{self.console()[-2000:]}")
+        return wait_for_output(self.console, self.proc, "QEMU", pattern, timeout)
 
     def wait_ready(self):
         self.wait_for(r"keel-init: ready in")

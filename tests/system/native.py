@@ -12,12 +12,10 @@ folders of the fake root. /sbin holds only keel-hostd and keel-vmm, the ones
 built by meson (`make build`). The mounts vanish with hostd's mount
 namespace, the veth pair with the network namespace."""
 import os
-import re
 import shlex
 import subprocess
-import time
 
-from harness import ROOT
+from harness import ROOT, wait_for_output
 
 BUILD = os.path.join(ROOT, "build", "src")
 BINARIES = {"keel-hostd": os.path.join(BUILD, "hostd", "keel-hostd"),
@@ -110,18 +108,7 @@ class NativeHost:
 
     def wait_for(self, pattern, timeout=START_TIMEOUT):
         """Waits for a regex on hostd's output; returns the match."""
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            m = rx.search(self.console())
-            if m:
-                return m
-            if self.proc.poll() is not None:
-                raise AssertionError(f"keel-hostd exited ({self.proc.returncode}) before "
-                                     f"{pattern!r}:\n{self.console()[-2000:]}")
-            time.sleep(0.1)
-        raise AssertionError(f"timed out after {timeout}s waiting for {pattern!r}; "
-                             f"hostd's output ends with:\n{self.console()[-2000:]}")
+        return wait_for_output(self.console, self.proc, "keel-hostd", pattern, timeout)
 
     def kill(self):
         """Kills hostd (its mounts go with it) and deletes its network
