@@ -113,11 +113,11 @@ def mirror():
             with open(path) as f:
                 for line in f:
                     words = line.split()
-                    if words[:1] == ["URIs:"] or words[:1] == ["deb"]:
-                        uri = words[1] if words[0] == "URIs:" else words[-3]
-                        if "security" not in uri:
-                            return uri
-        except (FileNotFoundError, IndexError):
+                    if words[:1] in (["URIs:"], ["deb"]):
+                        for uri in words[1:]:
+                            if "://" in uri and "security" not in uri:
+                                return uri
+        except FileNotFoundError:
             continue
     return "http://deb.debian.org/debian"
 
