@@ -21,13 +21,14 @@ BOOT_TIMEOUT = 120  # seconds; TCG on a loaded 2-core machine can be slow
 # failed wait for a guest says so with this tag, and scripts/check.sh then
 # runs the failed tests of that module once more.
 PLATFORM_FAULT = "NESTED-PLATFORM-FAULT"
+INTERRUPT_ENTRY_PANIC = "ENTRY_TRAMPOLINE stack guard page was hit"
 
 
 def platform_fault(console, stats, vmm_log=""):
     """A line with PLATFORM_FAULT and the sign seen when a guest that failed
     its test shows one, else "". stats() reads keel-vmm's stats (docs/api.md);
     vmm_log is keel-vmm's log, where it has one."""
-    if "ENTRY_TRAMPOLINE stack guard page was hit" in console:
+    if INTERRUPT_ENTRY_PANIC in console:
         return f"{PLATFORM_FAULT}: the guest kernel faulted at an interrupt entry\n"
     # multi-threaded TCG's fault: a triple fault back at the reset vector
     # before the guest printed anything (not a test's own triple fault)

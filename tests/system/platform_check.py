@@ -25,14 +25,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import debian_guest  # noqa: E402
 import guest  # noqa: E402
-from harness import OUT, ROOT, Appliance, platform_fault, seed_datastore  # noqa: E402
+from harness import (INTERRUPT_ENTRY_PANIC, OUT, ROOT, Appliance,  # noqa: E402
+                     platform_fault, seed_datastore)
 from vmmhost import GUEST_CMDLINE, VM, config  # noqa: E402
 
 GUESTS = {
     # name: (marker, timeout in s, config changes), as the tests boot them
     "busybox": (guest.MARKER, 120, {"cmdline": f"{GUEST_CMDLINE} keel.test=poweroff"}),
     "systemd": (debian_guest.MARKER, 300, {
-        "memory_mib": 512, "cmdline": "console=ttyS0 loglevel=5 keel.test=root",
+        "memory_mib": 512, "cmdline": debian_guest.CMDLINE,
         "disks": [{"path": "/datastores/local/guest/debian.img"}]}),
 }
 
@@ -44,7 +45,7 @@ def classify(vm, marker, timeout):
         console = vm.console()
         if marker in console:
             return "ok", time.monotonic() - t0
-        if "ENTRY_TRAMPOLINE stack guard page was hit" in console:
+        if INTERRUPT_ENTRY_PANIC in console:
             return "interrupt-entry panic", time.monotonic() - t0
         if vm.exit_code() is not None:
             log = vm.vmm_log()

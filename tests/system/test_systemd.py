@@ -40,12 +40,9 @@ def api(host):
 def deb(api):
     """The systemd VM, powered on: its first boot writes the token, then
     reboots the guest through systemd."""
-    # (loglevel=5, not quiet: the kernel's warnings, such as the guest's
-    # KEEL- lines through /dev/kmsg, and systemd's lines for its targets,
-    # which are asserted; see vmmhost.py for why the rest is left out)
     spec = vm_spec("deb", ("local/guest/vmlinuz", "local/guest/initrd.img"), "root",
-                   cmdline=f"console=ttyS0 loglevel=5 keel.test=root keel.token={TOKEN} "
-                   f"keel.reboot=1 keel.ip={IP}/24",
+                   cmdline=f"{debian_guest.CMDLINE} keel.token={TOKEN} keel.reboot=1 "
+                   f"keel.ip={IP}/24",
                    memory_mib=512, disks=[{"path": "local/deb/root.img"}],
                    nics=[{"portgroup": "VM Network"}])
     api.call("POST", "/vms", spec)
