@@ -10,6 +10,7 @@
 #include "cli/mem.h"
 #include "cli/output.h"
 #include "common/util.h"
+#include "common/vmspec.h"
 
 /* DS/PATH[,size=SIZE][,ro] */
 static json_t *parse_disk(const char *arg)
@@ -114,7 +115,7 @@ static int take_option(int c, int argc, char **argv, json_t *vm)
 		json_object_set_new(vm, "memory_mib", json_integer(v));
 		return 0;
 	case 'c':
-		if (arg_uint("--vcpus", optarg, 1, 1024, &v) < 0)
+		if (arg_uint("--vcpus", optarg, 1, VM_MAX_VCPUS, &v) < 0)
 			return EXIT_USAGE;
 		json_object_set_new(vm, "vcpus", json_integer(v));
 		return 0;

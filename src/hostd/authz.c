@@ -1,9 +1,10 @@
 #include "hostd/authz.h"
 
+#include "common/names.h"
 #include "common/util.h"
+#include "common/vmspec.h"
 #include "hostd/db.h"
 #include "hostd/secret.h"
-#include "hostd/vmconf.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -93,8 +94,8 @@ int authz_role_put(const char *name, const json_t *privileges, int create, char 
 	json_t *old = authz_role(name);
 	int builtin = old && json_is_true(json_object_get(old, "builtin"));
 	json_decref(old);
-	if (!vmconf_valid_name(name))
-		return errorf(err, errlen, "name: 1 to 64 characters of A-Z a-z 0-9 . _ -"), 400;
+	if (!role_name_valid(name))
+		return errorf(err, errlen, "name: " ROLE_NAME_RULE), 400;
 	if (builtin)
 		return errorf(err, errlen, "%s: a built-in role cannot be changed", name), 409;
 	if (create && old)
@@ -216,7 +217,7 @@ json_t *authz_permissions(void)
 static int check_entity(const char *entity, char *err, size_t errlen)
 {
 	if (strcmp(entity, "host") == 0 ||
-	    (strncmp(entity, "vm/", 3) == 0 && vmconf_valid_name(entity + 3)))
+	    (strncmp(entity, "vm/", 3) == 0 && vm_name_valid(entity + 3)))
 		return 0;
 	return errorf(err, errlen, "entity: \"host\" or \"vm/NAME\"");
 }
@@ -414,8 +415,8 @@ static int set_password(const char *name, const char *password, char *err, size_
 
 int authz_user_add(const char *name, const char *password, char *err, size_t errlen)
 {
-	if (!vmconf_valid_name(name))
-		return errorf(err, errlen, "name: 1 to 64 characters of A-Z a-z 0-9 . _ -"), 400;
+	if (!user_name_valid(name))
+		return errorf(err, errlen, "name: " USER_NAME_RULE), 400;
 	if (user_exists(name))
 		return errorf(err, errlen, "%s: the user exists", name), 409;
 	if (authz_password_ok(password, err, errlen) < 0)

@@ -1,11 +1,13 @@
 #include "hostd/mgmt.h"
 
+#include "common/hostconf.h"
 #include "common/log.h"
+#include "common/resolvconf.h"
+#include "common/runstate.h"
 #include "common/util.h"
 #include "hostd/api.h"
 #include "hostd/audit.h"
-#include "init/hostconf.h"
-#include "init/net.h"
+#include "hostd/netlink.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,9 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DHCPC_PID     "/run/keel/dhcpc.pid"
-#define PENDING	      "/run/keel/mgmt.pending" /* a change waits: see mgmt_init */
-#define APPLY_DELAY_S 1			       /* lets the API's answer go out first */
+#define PENDING	      KEEL_RUN_DIR "/mgmt.pending" /* a change waits: see mgmt_init */
+#define APPLY_DELAY_S 1				   /* lets the API's answer go out first */
 #define TIMEOUT_MIN   10
 #define TIMEOUT_MAX   600
 #define TIMEOUT_DEF   60
@@ -48,28 +49,49 @@ static int same_ip(const struct hostconf *a, const struct hostconf *b)
 		 memcmp(a->dns, b->dns, sizeof(a->dns)) == 0));
 }
 
-/* keel-dhcpc follows the mode file; SIGHUP makes it read it again. */
-static void dhcpc_mode(const char *mode, const char *wait_state)
+/* keel-dhcpc follows the mode file; SIGHUP makes it read it again. Into
+ * static mode, it lets go of its lease first: waits until it is idle. */
+static void dhcpc_mode(enum net_mode mode)
 {
-	char line[16];
-	snprintf(line, sizeof(line), "%s\n", mode);
-	if (write_file_atomic(MGMT_MODE_FILE, line, strlen(line), 0644) < 0)
+	if (mgmt_mode_write(MGMT_MODE_FILE, mode) < 0)
 		log_errno("mgmt: cannot write " MGMT_MODE_FILE);
-	char *pid = read_file(DHCPC_PID, 32, NULL);
+	char pidfile[64];
+	snprintf(pidfile, sizeof(pidfile), SERVICE_PID_FORMAT, DHCPC_SERVICE);
+	char *pid = read_file(pidfile, 32, NULL);
 	int p = pid ? atoi(pid) : 0;
 	free(pid);
 	if (p <= 1 || kill(p, SIGHUP) < 0)
 		return; /* not running: it reads the file when it starts */
-	for (int i = 0; wait_state && i < 50; i++) {
-		char *st = read_file(DHCPC_STATE_FILE, 128, NULL);
-		int done = st && strncmp(st, wait_state, strlen(wait_state)) == 0;
-		free(st);
-		if (done)
+	for (int i = 0; mode == NET_STATIC && i < 50; i++) {
+		struct dhcpc_state st;
+		if (dhcpc_state_read(DHCPC_STATE_FILE, &st) == 0 && st.phase == DHCPC_IDLE)
 			return;
 		usleep(100 * 1000);
 	}
-	if (wait_state)
-		log_msg("mgmt: keel-dhcpc did not become %s in 5 s", wait_state);
+	if (mode == NET_STATIC)
+		log_msg("mgmt: keel-dhcpc did not become idle in 5 s");
+}
+
+/* The static address, gateway and DNS servers of hc on the interface. */
+static void apply_static(const struct hostconf *hc)
+{
+	char err[256];
+	struct in_addr addr, gw, dns[3];
+	int ndns = 0;
+	inet_pton(AF_INET, hc->address, &addr);
+	if (nl_ipv4_set(ifname, addr, (unsigned)hc->prefix, err, sizeof(err)) < 0 ||
+	    (hc->gateway[0] && inet_pton(AF_INET, hc->gateway, &gw) == 1 &&
+	     nl_default_route(ifname, gw, true, err, sizeof(err)) < 0)) {
+		log_msg("mgmt: %s", err);
+		return;
+	}
+	for (int i = 0; i < 3 && hc->dns[i][0]; i++)
+		if (inet_pton(AF_INET, hc->dns[i], &dns[ndns]) == 1)
+			ndns++;
+	if (resolvconf_write(RESOLV_CONF_FILE, dns, ndns) < 0)
+		log_errno("mgmt: cannot write " RESOLV_CONF_FILE);
+	log_msg("mgmt: %s static %s/%d gw %s", ifname, hc->address, hc->prefix,
+		hc->gateway[0] ? hc->gateway : "none");
 }
 
 /* Moves the interface from `from` (NULL: unknown, all is set again) to
@@ -81,18 +103,18 @@ static void apply(const struct hostconf *from, const struct hostconf *to)
 		log_errno("mgmt: cannot set the host name");
 	if (!*ifname || (from && same_ip(from, to)))
 		return;
-	if (!from || from->mode == NET_STATIC) /* drops the address and its routes */
-		net_set_address(ifname, (struct in_addr){INADDR_ANY}, 0);
+	char err[256];
+	if ((!from || from->mode == NET_STATIC) && /* drops the address and its routes */
+	    nl_ipv4_set(ifname, (struct in_addr){INADDR_ANY}, 0, err, sizeof(err)) < 0)
+		log_msg("mgmt: %s", err);
 	if (to->mode == NET_DHCP) {
-		dhcpc_mode("dhcp", NULL);
+		dhcpc_mode(NET_DHCP);
 		log_msg("mgmt: %s: DHCP", ifname);
 		return;
 	}
 	if (!from || from->mode == NET_DHCP)
-		dhcpc_mode("static", "idle"); /* it lets go of its lease first */
-	net_apply_static(ifname, to);
-	if (!to->dns[0][0])
-		net_write_resolv(NULL, 0);
+		dhcpc_mode(NET_STATIC);
+	apply_static(to);
 }
 
 static int save(const struct hostconf *hc)
@@ -153,7 +175,7 @@ int mgmt_init(void)
 	active = saved;
 	if (saved.mgmt_if[0])
 		str_copy(ifname, sizeof(ifname), saved.mgmt_if);
-	else if (net_find_mgmt(ifname, sizeof(ifname)) < 0)
+	else if (hostconf_find_nic(ifname, sizeof(ifname)) < 0)
 		log_msg("mgmt: no management interface");
 	if (*ifname && access(PENDING, F_OK) == 0) {
 		log_msg("mgmt: hostd restarted during an unconfirmed change: rolling back");

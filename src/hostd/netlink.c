@@ -682,6 +682,113 @@ int nl_nic_info(const char *name, struct nl_nic *out)
 	return 0;
 }
 
+/* --- IPv4 addresses and the default route (the management network) ------ */
+
+struct ipv4_addr {
+	struct in_addr addr;
+	uint8_t prefix;
+};
+
+struct addr_dump {
+	unsigned ifindex;
+	struct vec v; /* struct ipv4_addr */
+};
+
+static const enum mnl_attr_data_type addr_types[IFA_MAX + 1] = {
+    [IFA_LOCAL] = MNL_TYPE_U32,
+};
+
+static int addr_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct addr_dump *d = arg;
+	const struct nlattr *tb[IFA_MAX + 1];
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	if (nlh->nlmsg_type != RTM_NEWADDR ||
+	    !parse_msg(nlh, sizeof(*ifa), addr_types, IFA_MAX, tb) || ifa->ifa_family != AF_INET ||
+	    ifa->ifa_index != d->ifindex || !tb[IFA_LOCAL])
+		return MNL_CB_OK;
+	struct ipv4_addr *a = vec_add(&d->v);
+	if (!a)
+		return MNL_CB_ERROR;
+	a->addr.s_addr = mnl_attr_get_u32(tb[IFA_LOCAL]);
+	a->prefix = ifa->ifa_prefixlen;
+	return MNL_CB_OK;
+}
+
+/* An RTM_NEWADDR or RTM_DELADDR of addr/prefix on ifindex. */
+static int addr_change(uint16_t type, const char *name, unsigned ifindex, struct in_addr addr,
+		       uint8_t prefix, char *err, size_t errlen)
+{
+	char buf[REQ_SIZE], a[INET_ADDRSTRLEN];
+	struct nlmsghdr *nlh =
+	    msg_start(buf, type, type == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = prefix;
+	ifa->ifa_index = ifindex;
+	mnl_attr_put_u32(nlh, IFA_LOCAL, addr.s_addr);
+	mnl_attr_put_u32(nlh, IFA_ADDRESS, addr.s_addr);
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	return request(NETLINK_ROUTE, nlh, NULL, NULL, err, errlen, "%s: %s address %s/%u", name,
+		       type == RTM_NEWADDR ? "add" : "remove", a, prefix);
+}
+
+int nl_ipv4_set(const char *name, struct in_addr addr, unsigned prefix, char *err, size_t errlen)
+{
+	int r = check_name(name, err, errlen);
+	if (r < 0)
+		return r;
+	if (prefix > 32)
+		return fail(-EINVAL, err, errlen, "%s: prefix /%u is not in 0..32", name, prefix);
+	unsigned ifindex = if_nametoindex(name);
+	if (!ifindex)
+		return fail(-errno, err, errlen, "%s: %s", name, strerror(errno));
+	char buf[REQ_SIZE];
+	struct addr_dump d = {.ifindex = ifindex, .v.size = sizeof(struct ipv4_addr)};
+	struct nlmsghdr *nlh = msg_start(buf, RTM_GETADDR, NLM_F_DUMP);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	r = request(NETLINK_ROUTE, nlh, addr_cb, &d, err, errlen, "%s: read addresses", name);
+	size_t n;
+	struct ipv4_addr *old = vec_take(&d.v, r, &n);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		r = addr_change(RTM_DELADDR, name, ifindex, old[i].addr, old[i].prefix, err,
+				errlen);
+		if (r == -EADDRNOTAVAIL)
+			r = 0; /* a secondary that went with its primary */
+	}
+	free(old);
+	if (r == 0 && addr.s_addr != INADDR_ANY)
+		r = addr_change(RTM_NEWADDR, name, ifindex, addr, (uint8_t)prefix, err, errlen);
+	return r;
+}
+
+int nl_default_route(const char *name, struct in_addr gw, bool add, char *err, size_t errlen)
+{
+	int r = check_name(name, err, errlen);
+	if (r < 0)
+		return r;
+	unsigned ifindex = if_nametoindex(name);
+	if (!ifindex)
+		return fail(-errno, err, errlen, "%s: %s", name, strerror(errno));
+	char buf[REQ_SIZE], a[INET_ADDRSTRLEN];
+	struct nlmsghdr *nlh =
+	    msg_start(buf, add ? RTM_NEWROUTE : RTM_DELROUTE, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 0;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = add ? RT_SCOPE_UNIVERSE : RT_SCOPE_NOWHERE;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_GATEWAY, gw.s_addr);
+	mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
+	inet_ntop(AF_INET, &gw, a, sizeof(a));
+	r = request(NETLINK_ROUTE, nlh, NULL, NULL, err, errlen, "%s: %s default route via %s",
+		    name, add ? "add" : "delete", a);
+	return r == (add ? -EEXIST : -ESRCH) ? 0 : r;
+}
+
 static const char *neigh_state(uint16_t state)
 {
 	static const struct {

@@ -11,6 +11,7 @@
 #ifndef KEEL_HOSTD_NETLINK_H
 #define KEEL_HOSTD_NETLINK_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +45,13 @@ int nl_port_vlans(const char *port, const uint16_t *tagged, size_t ntagged, uint
  * flagged in `untagged` (a bitmap of NL_VLAN_MAX + 1 bits, may be NULL). */
 int nl_port_vlans_get(const char *port, uint16_t *vids, size_t cap, size_t *n, uint16_t *pvid,
 		      uint8_t *untagged, char *err, size_t errlen);
+
+/* Makes addr/prefix the only IPv4 address of `name` (none when addr is
+ * 0.0.0.0): the others, and the routes through them, are removed. */
+int nl_ipv4_set(const char *name, struct in_addr addr, unsigned prefix, char *err, size_t errlen);
+/* Adds (add = true) or deletes the default route via gw on `name`; one
+ * that is already there (add) or already gone (delete) is not an error. */
+int nl_default_route(const char *name, struct in_addr gw, bool add, char *err, size_t errlen);
 
 struct nl_link {
 	char name[16];

@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "common/vmspec.h"
 #include "hostd/db.h"
 #include "hostd/mgmt.h"
 #include "hostd/netlink.h"
@@ -198,19 +199,6 @@ static int attach_tap(const char *tap, const char *pgname, unsigned *mtu_out, ch
 	return rc;
 }
 
-/* "kvID.N" → ID and N; 0 if the name is not a VM TAP's. */
-static int tap_owner(const char *name, int64_t *id, size_t *idx)
-{
-	char tail;
-	long long i;
-	unsigned n;
-	if (sscanf(name, "kv%lld.%u%c", &i, &n, &tail) != 2 || i <= 0)
-		return 0;
-	*id = i;
-	*idx = n;
-	return 1;
-}
-
 static json_t *vm_by_id(int64_t id)
 {
 	char b[32];
@@ -233,7 +221,8 @@ static json_t *ports(const char *sw)
 		if (strcmp(links[i].master, sw) != 0)
 			continue;
 		uint16_t vids[NL_VLAN_MAX], pvid = 0;
-		size_t nv = 0, idx;
+		size_t nv = 0;
+		unsigned idx;
 		int64_t id;
 		json_t *tagged = json_array(), *vm = NULL;
 		if (nl_port_vlans_get(links[i].name, vids, NL_VLAN_MAX, &nv, &pvid, NULL, NULL,
@@ -241,7 +230,7 @@ static json_t *ports(const char *sw)
 			for (size_t j = 0; j < nv; j++)
 				if (vids[j] != pvid)
 					json_array_append_new(tagged, json_integer(vids[j]));
-		json_t *conf = tap_owner(links[i].name, &id, &idx) ? vm_by_id(id) : NULL;
+		json_t *conf = vm_tap_parse(links[i].name, &id, &idx) ? vm_by_id(id) : NULL;
 		if (conf)
 			vm = json_incref(json_object_get(conf, "name"));
 		json_decref(conf);
@@ -300,8 +289,8 @@ int network_reconcile(char *err, size_t errlen)
 	for (i = 0; i < nlinks; i++) {
 		struct nl_link *l = &links[i];
 		int64_t id;
-		size_t idx;
-		if (tap_owner(l->name, &id, &idx)) {
+		unsigned idx;
+		if (vm_tap_parse(l->name, &id, &idx)) {
 			json_t *conf = vm_by_id(id);
 			if (conf)
 				first_error(attach_tap(l->name, nic_portgroup(conf, idx), NULL, msg,
@@ -333,8 +322,8 @@ void network_prune(int (*is_running)(const char *name))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		int64_t id;
-		size_t idx;
-		if (!tap_owner(links[i].name, &id, &idx))
+		unsigned idx;
+		if (!vm_tap_parse(links[i].name, &id, &idx))
 			continue;
 		json_t *conf = vm_by_id(id);
 		if (!conf || !is_running(str(conf, "name"))) {
@@ -366,8 +355,8 @@ void network_ports_down(int64_t id)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		int64_t owner;
-		size_t idx;
-		if (tap_owner(links[i].name, &owner, &idx) && owner == id)
+		unsigned idx;
+		if (vm_tap_parse(links[i].name, &owner, &idx) && owner == id)
 			nl_link_del(links[i].name, NULL, 0);
 	}
 	free(links);
@@ -378,7 +367,8 @@ void network_ports_down(int64_t id)
 static int valid_switch_name(const char *s)
 {
 	size_t n = strlen(s);
-	if (n < 1 || n > 15 || s[0] == '.' || s[0] == '-' || strncmp(s, "kv", 2) == 0)
+	if (n < 1 || n > 15 || s[0] == '.' || s[0] == '-' ||
+	    strncmp(s, VM_TAP_PREFIX, strlen(VM_TAP_PREFIX)) == 0)
 		return 0;
 	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
 }

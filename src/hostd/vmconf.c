@@ -1,6 +1,8 @@
 #include "hostd/vmconf.h"
 
+#include "common/names.h"
 #include "common/util.h"
+#include "common/vmspec.h"
 #include "hostd/datastore.h"
 #include "hostd/network.h"
 
@@ -9,19 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CMDLINE_MAX 2048
-
-int vmconf_valid_name(const char *name)
-{
-	size_t n = strlen(name);
-	if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-')
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)name[i]) && !strchr("._-", name[i]))
-			return 0;
-	return 1;
-}
-
 /* "DATASTORE/PATH" with a valid datastore name and path */
 static int check_dspath(const char *field, const char *s, char *err, size_t errlen)
 {
@@ -29,7 +18,7 @@ static int check_dspath(const char *field, const char *s, char *err, size_t errl
 	char e[256], ds[64] = "";
 	if (slash && slash - s < (ptrdiff_t)sizeof(ds))
 		memcpy(ds, s, (size_t)(slash - s));
-	if (!slash || !vmconf_valid_name(ds))
+	if (!slash || !datastore_name_valid(ds))
 		return errorf(err, errlen, "%s: want DATASTORE/PATH, e.g. local/web1/disk0.img",
 			      field);
 	if (ds_path_check(slash + 1, 0, e, sizeof(e)) < 0)
@@ -46,22 +35,11 @@ static int check_int(const char *field, const json_t *v, json_int_t lo, json_int
 	return 0;
 }
 
-static int check_mac(const char *s)
-{
-	if (strlen(s) != 17)
-		return 0;
-	for (int i = 0; i < 17; i++)
-		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
-			return 0;
-	unsigned first = (unsigned)strtoul(s, NULL, 16);
-	return !(first & 1) && strcmp(s, "00:00:00:00:00:00") != 0; /* unicast */
-}
-
 static json_t *build_disks(const json_t *v, char *err, size_t errlen)
 {
-	if (!json_is_array(v) || json_array_size(v) > VMCONF_MAX_DISKS)
+	if (!json_is_array(v) || json_array_size(v) > VM_MAX_DISKS)
 		return errorf(err, errlen, "disks: must be an array of at most %d disks",
-			      VMCONF_MAX_DISKS),
+			      VM_MAX_DISKS),
 		       NULL;
 	json_t *out = json_array();
 	size_t i;
@@ -119,21 +97,11 @@ bad:
 	return NULL;
 }
 
-/* 52:54:00 and three bytes of an FNV-1a hash of the name and the index */
-static void default_mac(const char *name, size_t idx, char out[18])
-{
-	uint32_t h = 2166136261u;
-	for (const char *p = name; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	h = (h ^ (uint8_t)idx) * 16777619u;
-	snprintf(out, 18, "52:54:00:%02x:%02x:%02x", h >> 16 & 0xff, h >> 8 & 0xff, h & 0xff);
-}
-
 static json_t *build_nics(const json_t *v, const char *name, char *err, size_t errlen)
 {
-	if (!json_is_array(v) || json_array_size(v) > VMCONF_MAX_NICS)
+	if (!json_is_array(v) || json_array_size(v) > VM_MAX_NICS)
 		return errorf(err, errlen, "nics: must be an array of at most %d NICs",
-			      VMCONF_MAX_NICS),
+			      VM_MAX_NICS),
 		       NULL;
 	json_t *out = json_array();
 	size_t i;
@@ -154,18 +122,16 @@ static json_t *build_nics(const json_t *v, const char *name, char *err, size_t e
 			errorf(err, errlen, "nics[%zu].portgroup: a port group name", i);
 			goto bad;
 		}
-		char m[18];
-		if (mac && (!json_is_string(mac) || !check_mac(json_string_value(mac)))) {
+		uint8_t bytes[6];
+		char m[MAC_TEXT_LEN];
+		if (mac && mac_parse(json_string_value(mac), bytes) < 0) {
 			errorf(err, errlen,
 			       "nics[%zu].mac: want a unicast MAC, e.g. 52:54:00:12:34:56", i);
 			goto bad;
 		}
-		if (mac)
-			str_copy(m, sizeof(m), json_string_value(mac));
-		else
-			default_mac(name, i, m);
-		for (char *p = m; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
+		if (!mac)
+			mac_default(name, (unsigned)i, bytes);
+		mac_format(bytes, m);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(
 				json_string_value(json_object_get(json_array_get(out, j), "mac")),
@@ -200,10 +166,12 @@ static int set_field(json_t *conf, const char *key, const json_t *v, int64_t hos
 {
 	json_t *nv = NULL;
 	if (strcmp(key, "vcpus") == 0) {
-		if (check_int(key, v, 1, 64, err, errlen) < 0)
+		if (check_int(key, v, 1, VM_MAX_VCPUS, err, errlen) < 0)
 			return -1;
 	} else if (strcmp(key, "memory_mib") == 0) {
-		if (check_int(key, v, 32, host_mem < 1048576 ? host_mem : 1048576, err, errlen) < 0)
+		if (check_int(key, v, VM_MIN_MEM_MIB,
+			      host_mem < VM_MAX_MEM_MIB ? host_mem : VM_MAX_MEM_MIB, err,
+			      errlen) < 0)
 			return -1;
 	} else if (strcmp(key, "kernel") == 0) {
 		if (!json_is_string(v))
@@ -217,7 +185,7 @@ static int set_field(json_t *conf, const char *key, const json_t *v, int64_t hos
 		    check_dspath(key, json_string_value(v), err, errlen) < 0)
 			return -1;
 	} else if (strcmp(key, "cmdline") == 0) {
-		if (check_string(key, v, CMDLINE_MAX, err, errlen) < 0)
+		if (check_string(key, v, VM_CMDLINE_MAX, err, errlen) < 0)
 			return -1;
 	} else if (strcmp(key, "disks") == 0) {
 		if (!(nv = build_disks(v, err, errlen)))
@@ -254,11 +222,8 @@ json_t *vmconf_build(const json_t *body, const json_t *base, int64_t host_mem, c
 		conf = json_deep_copy(base);
 	} else {
 		const json_t *name = json_object_get(body, "name");
-		if (!json_is_string(name) || !vmconf_valid_name(json_string_value(name)))
-			return errorf(err, errlen,
-				      "name: 1 to 64 characters of A-Z a-z 0-9 . _ -, not starting "
-				      "with . or -"),
-			       NULL;
+		if (!json_is_string(name) || !vm_name_valid(json_string_value(name)))
+			return errorf(err, errlen, "name: " VM_NAME_RULE), NULL;
 		if (!json_object_get(body, "memory_mib") || !json_object_get(body, "kernel"))
 			return errorf(err, errlen, "%s: missing",
 				      json_object_get(body, "memory_mib") ? "kernel"
@@ -325,8 +290,8 @@ json_t *vmconf_vmm(const json_t *conf, int64_t id, const char *console_path,
 	}
 	json_array_foreach(json_object_get(conf, "nics"), i, x)
 	{
-		char tap[32];
-		snprintf(tap, sizeof(tap), "kv%d.%d", (int)(id % 100000000), (int)i);
+		char tap[VM_TAP_NAME_LEN];
+		vm_tap_name(tap, id, (unsigned)i);
 		json_array_append_new(
 		    json_object_get(vmm, "nics"),
 		    json_pack("{s:s,s:O}", "tap", tap, "mac", json_object_get(x, "mac")));

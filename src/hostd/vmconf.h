@@ -13,11 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VMCONF_MAX_DISKS 8
-#define VMCONF_MAX_NICS	 4
-
-int vmconf_valid_name(const char *name);
-
 /* Checks `body` and returns the new canonical configuration (a new
  * reference): a whole VM when base is NULL (create), or base with the
  * fields of `body` changed (update; the name cannot change). A disk may

@@ -1,5 +1,6 @@
 #include "hostd/vms.h"
 
+#include "common/control.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "hostd/db.h"
@@ -113,7 +114,7 @@ static unsigned long long proc_start(pid_t pid)
 }
 
 /* One request to a VM's control socket; the reply, or NULL. */
-static json_t *control(const char *name, const char *cmd)
+static json_t *control(const char *name, enum control_cmd cmd)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	vm_file(sa.sun_path, sizeof(sa.sun_path), rundir, name, "control.sock");
@@ -124,20 +125,21 @@ static json_t *control(const char *name, const char *cmd)
 		return NULL;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	char line[64], buf[8192];
-	int n = snprintf(line, sizeof(line), "{\"cmd\": \"%s\"}\n", cmd);
+	char line[CONTROL_REQUEST_MAX], *buf = malloc(CONTROL_REPLY_MAX);
+	int n = control_request_format(cmd, line, sizeof(line));
 	size_t got = 0;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	if (buf && n > 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
 	    write(fd, line, (size_t)n) == n) {
 		ssize_t r;
-		while (got < sizeof(buf) - 1 &&
-		       (r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0) {
+		while (got < CONTROL_REPLY_MAX &&
+		       (r = read(fd, buf + got, CONTROL_REPLY_MAX - got)) > 0) {
 			got += (size_t)r;
 			if (memchr(buf, '\n', got))
 				break;
 		}
 		reply = json_loadb(buf, got, JSON_DISABLE_EOF_CHECK, NULL);
 	}
+	free(buf);
 	close(fd);
 	if (reply && !json_is_true(json_object_get(reply, "ok"))) {
 		json_decref(reply);
@@ -296,7 +298,7 @@ static int ended(struct vmrt *v)
  * SIGKILL after STOP_GRACE_S. Lock held. */
 static void hard_stop(struct vmrt *v)
 {
-	json_t *r = control(v->name, "stop");
+	json_t *r = control(v->name, CONTROL_STOP);
 	if (!r)
 		kill(v->pid, SIGTERM);
 	json_decref(r);
@@ -345,7 +347,7 @@ int vms_power(const char *name, const char *action, int timeout_s, char *err, si
 		goto out;
 	}
 	if (strcmp(action, "shutdown") == 0) {
-		json_t *r = control(name, "shutdown");
+		json_t *r = control(name, CONTROL_SHUTDOWN);
 		if (!r) {
 			status = 500;
 			errorf(err, errlen, "%s: keel-vmm does not answer; use off or kill", name);
@@ -382,7 +384,7 @@ static const char *state_name(const struct vmrt *v)
 		return "poweredOff";
 	if (v->state == STOPPING)
 		return "stopping";
-	json_t *r = control(v->name, "state");
+	json_t *r = control(v->name, CONTROL_STATE);
 	const char *s =
 	    r && strcmp(json_string_value(json_object_get(r, "state")) ?: "", "paused") == 0
 		? "paused"
@@ -436,7 +438,7 @@ json_t *vms_stats(const char *name, char *err, size_t errlen)
 		errorf(err, errlen, "%s: powered off", name);
 		goto done;
 	}
-	json_t *st = control(name, "state"), *stats = control(name, "stats");
+	json_t *st = control(name, CONTROL_STATE), *stats = control(name, CONTROL_STATS);
 	out = json_pack("{s:s,s:f,s:O?,s:I,s:O?}", "state", state_name(v), "uptime_s",
 			now_s() - v->since, "boot_ms", st ? json_object_get(st, "boot_ms") : NULL,
 			"rss_kib", (json_int_t)rss_kib(v->pid), "vcpus",
@@ -515,7 +517,7 @@ int vms_reattach(void)
 		v->pid = pid;
 		v->start = start;
 		v->state = RUNNING;
-		json_t *st = control(name, "state");
+		json_t *st = control(name, CONTROL_STATE);
 		double up = json_real_value(json_object_get(st, "uptime_ms"));
 		v->since = now_s() - up / 1000.0;
 		json_decref(st);

@@ -14,7 +14,7 @@
  * are broadcast: we set the broadcast flag); address, netmask, default route
  * and resolv.conf are set with ioctls; the lease is renewed at T1 and given
  * up when it expires or is refused. Every transition is written to
- * /run/keel/dhcpc.state: "idle" (once the lease is removed), "discovering",
+ * DHCPC_STATE_FILE (common/runstate.h): "idle" (once the lease is removed), "discovering",
  * or "bound ADDR/PREFIX gw GW lease SECONDS".
  *
  * Signals are blocked except while waiting (wait_readable): SIGTERM exits 0
@@ -25,6 +25,8 @@
 #include "init/net.h"
 
 #include "common/log.h"
+#include "common/resolvconf.h"
+#include "common/runstate.h"
 #include "common/util.h"
 
 #include <arpa/inet.h>
@@ -264,17 +266,17 @@ static size_t built(int n, const char *what)
 	return (size_t)n;
 }
 
-/* Replaces the state file (see net.h) with one line. */
-static void write_state(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void write_state(const char *fmt, ...)
+/* Replaces the state file (common/runstate.h). */
+static void write_state(enum dhcpc_phase phase, const struct dhcp_reply *lease)
 {
-	char text[128];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(text) ||
-	    write_file_atomic(DHCPC_STATE_FILE, text, (size_t)n, 0644) < 0)
+	struct dhcpc_state st = {.phase = phase};
+	if (lease) {
+		st.addr = lease->yiaddr;
+		st.prefix = lease->prefix;
+		st.gateway = held.gw; /* the route actually installed */
+		st.lease_s = lease->lease_s;
+	}
+	if (dhcpc_state_write(DHCPC_STATE_FILE, &st) < 0)
 		log_errno("%s: cannot write %s", ifname, DHCPC_STATE_FILE);
 }
 
@@ -282,19 +284,12 @@ static void write_state(const char *fmt, ...)
  * host left idle without an address could not be reached to fix it). */
 static enum net_mode read_mode(void)
 {
-	char *text = read_file(MGMT_MODE_FILE, 64, NULL);
-	if (!text) {
-		log_errno("%s: cannot read %s, using dhcp", ifname, MGMT_MODE_FILE);
-		return NET_DHCP;
-	}
-	char *word = str_trim(text);
 	enum net_mode mode = NET_DHCP;
-	if (strcmp(word, "static") == 0)
-		mode = NET_STATIC;
-	else if (strcmp(word, "dhcp") != 0)
-		log_msg("%s: unknown mode \"%.16s\" in %s, using dhcp", ifname, word,
-			MGMT_MODE_FILE);
-	free(text);
+	int r = mgmt_mode_read(MGMT_MODE_FILE, &mode);
+	if (r < 0)
+		log_errno("%s: cannot read %s, using dhcp", ifname, MGMT_MODE_FILE);
+	else if (r > 0)
+		log_msg("%s: unknown mode in %s, using dhcp", ifname, MGMT_MODE_FILE);
 	return mode;
 }
 
@@ -341,8 +336,8 @@ static int configure(const struct dhcp_reply *r, int64_t start)
 	held.gw.s_addr = 0;
 	if (r->has_router && net_default_route(ifname, r->router, 1) == 0)
 		held.gw = r->router;
-	if (r->n_dns > 0)
-		net_write_resolv(r->dns, (int)r->n_dns);
+	if (r->n_dns > 0 && resolvconf_write(RESOLV_CONF_FILE, r->dns, (int)r->n_dns) < 0)
+		log_errno("%s: cannot write " RESOLV_CONF_FILE, ifname);
 
 	char addr[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN] = "none";
 	ntoa(r->yiaddr, addr);
@@ -355,9 +350,7 @@ static int configure(const struct dhcp_reply *r, int64_t start)
 					 ntoa(r->dns[i], a));
 	log_msg("lease %s %s/%u gw %s dns %s for %us", ifname, addr, r->prefix, gw, dns,
 		r->lease_s);
-	/* the route actually installed */
-	write_state("bound %s/%u gw %s lease %u\n", addr, r->prefix,
-		    held.gw.s_addr ? ntoa(held.gw, gw) : "-", r->lease_s);
+	write_state(DHCPC_BOUND, r);
 	return 0;
 }
 
@@ -402,7 +395,7 @@ static void bound(struct dhcp_reply *ack)
 static void static_mode(void)
 {
 	unconfigure(true);
-	write_state("idle\n");
+	write_state(DHCPC_IDLE, NULL);
 	sleep_until(INT64_MAX);
 }
 
@@ -418,7 +411,7 @@ static void dhcp_mode(void)
 			log_msg("%s: lease on %s expired", ifname, ntoa(held.addr, a));
 			unconfigure(false);
 		}
-		write_state("discovering\n");
+		write_state(DHCPC_DISCOVERING, NULL);
 		int64_t deadline = held.addr.s_addr ? held.end : 0;
 		uint32_t xid = new_xid();
 		size_t n =

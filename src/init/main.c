@@ -12,7 +12,8 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "init/disk.h"
-#include "init/hostconf.h"
+#include "common/hostconf.h"
+#include "common/runstate.h"
 #include "init/modlist.h"
 #include "init/net.h"
 #include "init/services.h"
@@ -252,12 +253,11 @@ static void mount_disk(void)
 	}
 }
 
-/* The mode keel-dhcpc reads at start and on SIGHUP (see net.h). */
+/* The mode keel-dhcpc reads at start and on SIGHUP (common/runstate.h). */
 static void write_mgmt_mode(const struct hostconf *hc)
 {
-	const char *mode = hc->mode == NET_STATIC ? "static\n" : "dhcp\n";
-	mkdir_p("/run/keel");
-	if (write_file_atomic(MGMT_MODE_FILE, mode, strlen(mode), 0644) < 0)
+	mkdir_p(KEEL_RUN_DIR);
+	if (mgmt_mode_write(MGMT_MODE_FILE, hc->mode) < 0)
 		log_errno("net: cannot write %s", MGMT_MODE_FILE);
 }
 
@@ -271,7 +271,7 @@ static void setup_network(const struct hostconf *hc)
 	char ifname[16];
 	if (hc->mgmt_if[0])
 		str_copy(ifname, sizeof(ifname), hc->mgmt_if);
-	else if (net_find_mgmt(ifname, sizeof(ifname)) < 0) {
+	else if (hostconf_find_nic(ifname, sizeof(ifname)) < 0) {
 		log_msg("net: no physical network interface found; host is not reachable");
 		return;
 	}

@@ -1,10 +1,10 @@
 #include "init/net.h"
 
 #include "common/log.h"
+#include "common/resolvconf.h"
 #include "common/util.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
 #include <net/route.h>
@@ -40,30 +40,6 @@ int net_link_up(const char *ifname)
 	close(s);
 	errno = e;
 	return rc;
-}
-
-int net_find_mgmt(char *ifname, size_t n)
-{
-	struct dirent **list;
-	int cnt = scandir("/sys/class/net", &list, NULL, alphasort);
-	if (cnt < 0)
-		return -1;
-	int found = -1;
-	for (int i = 0; i < cnt; i++) {
-		char path[300];
-		snprintf(path, sizeof(path), "/sys/class/net/%s/type", list[i]->d_name);
-		char *type = read_file(path, 64, NULL);
-		snprintf(path, sizeof(path), "/sys/class/net/%s/device", list[i]->d_name);
-		int physical = access(path, F_OK) == 0;
-		if (found < 0 && type && atoi(type) == 1 && physical &&
-		    str_copy(ifname, n, list[i]->d_name) == 0)
-			found = 0;
-		free(type);
-	}
-	for (int i = 0; i < cnt; i++)
-		free(list[i]);
-	free(list);
-	return found;
 }
 
 static void set_sin(struct sockaddr *sa, in_addr_t a)
@@ -122,24 +98,6 @@ int net_default_route(const char *ifname, struct in_addr gw, int add)
 	return rc;
 }
 
-int net_write_resolv(const struct in_addr *dns, int n)
-{
-	char text[512];
-	size_t used = 0;
-	for (int i = 0; i < n && used < sizeof(text); i++) {
-		char a[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &dns[i], a, sizeof(a));
-		used += (size_t)snprintf(text + used, sizeof(text) - used, "nameserver %s\n", a);
-	}
-	if (used >= sizeof(text))
-		used = sizeof(text) - 1;
-	if (write_file_atomic("/etc/resolv.conf", text, used, 0644) < 0) {
-		log_errno("net: cannot write /etc/resolv.conf");
-		return -1;
-	}
-	return 0;
-}
-
 int net_apply_static(const char *ifname, const struct hostconf *hc)
 {
 	struct in_addr addr, gw, dns[3];
@@ -153,8 +111,10 @@ int net_apply_static(const char *ifname, const struct hostconf *hc)
 	for (int i = 0; i < 3 && hc->dns[i][0]; i++)
 		if (inet_pton(AF_INET, hc->dns[i], &dns[ndns]) == 1)
 			ndns++;
-	if (ndns && net_write_resolv(dns, ndns) < 0)
+	if (ndns && resolvconf_write(RESOLV_CONF_FILE, dns, ndns) < 0) {
+		log_errno("net: cannot write " RESOLV_CONF_FILE);
 		return -1;
+	}
 	log_msg("net: %s static %s/%d gw %s", ifname, hc->address, hc->prefix,
 		hc->gateway[0] ? hc->gateway : "none");
 	return 0;

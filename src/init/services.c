@@ -1,6 +1,7 @@
 #include "init/services.h"
 
 #include "common/log.h"
+#include "common/runstate.h"
 #include "common/util.h"
 #include "init/backoff.h"
 
@@ -13,8 +14,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#define PIDDIR "/run/keel"
 
 int svctab_add(struct svctab *t, const char *name, char *const argv[])
 {
@@ -72,8 +71,8 @@ void svctab_free(struct svctab *t)
 static void write_pidfile(const struct service *s)
 {
 	char path[128], buf[32];
-	mkdir(PIDDIR, 0755);
-	snprintf(path, sizeof(path), PIDDIR "/%s.pid", s->name);
+	mkdir(KEEL_RUN_DIR, 0755);
+	snprintf(path, sizeof(path), SERVICE_PID_FORMAT, s->name);
 	int n = snprintf(buf, sizeof(buf), "%d\n", (int)s->pid);
 	if (s->pid == 0)
 		unlink(path);

@@ -22,22 +22,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/control.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "vmm/config.h"
+#include "common/vmmconf.h"
 #include "vmm/sandbox.h"
 #include "vmm/vm.h"
 
-#define EXIT_CRASH   1
-#define EXIT_CONFIG  2
-#define EXIT_REBOOT  3
-#define MAX_CLIENTS  8
-#define LINE_MAX_LEN 4096
+#define EXIT_CRASH  1
+#define EXIT_CONFIG 2
+#define EXIT_REBOOT 3
+#define MAX_CLIENTS 8
 
 struct client {
 	int fd;
 	size_t len;
-	char buf[LINE_MAX_LEN];
+	char buf[CONTROL_REQUEST_MAX];
 };
 
 static struct {
@@ -203,12 +203,12 @@ static json_t *ok_state(void)
 
 static json_t *request(const char *line)
 {
-	json_t *req = json_loads(line, 0, NULL);
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	enum control_cmd cmd;
 	json_t *reply;
-	if (!cmd) {
-		reply = error("a request is {\"cmd\": \"state|pause|resume|stop|shutdown|stats\"}");
-	} else if (strcmp(cmd, "state") == 0) {
+	if (control_request_parse(line, &cmd) < 0)
+		return error("a request is {\"cmd\": \"state|pause|resume|stop|shutdown|stats\"}");
+	switch (cmd) {
+	case CONTROL_STATE:
 		reply =
 		    json_pack("{s:b, s:s, s:s, s:i, s:I, s:f}", "ok", 1, "state", state_name(),
 			      "name", g.cfg.name, "vcpus", (int)g.cfg.vcpus, "memory_mib",
@@ -217,28 +217,34 @@ static json_t *request(const char *line)
 				    g.vm.boot_ms >= 0 ? json_real(g.vm.boot_ms) : json_null());
 		if (g.pty[0])
 			json_object_set_new(reply, "console_pty", json_string(g.pty));
-	} else if (strcmp(cmd, "pause") == 0) {
+		break;
+	case CONTROL_PAUSE:
 		reply = vm_pause(&g.vm) == 0 ? ok_state() : error("the VM is not running");
 		if (json_is_true(json_object_get(reply, "ok")))
 			log_msg("paused");
-	} else if (strcmp(cmd, "resume") == 0) {
+		break;
+	case CONTROL_RESUME:
 		reply = vm_resume(&g.vm) == 0 ? ok_state() : error("the VM is not paused");
 		if (json_is_true(json_object_get(reply, "ok")))
 			log_msg("resumed");
-	} else if (strcmp(cmd, "stop") == 0) {
+		break;
+	case CONTROL_STOP:
 		log_msg("stop requested on the control socket");
 		vm_end(&g.vm, END_STOP);
 		reply = ok_state();
-	} else if (strcmp(cmd, "shutdown") == 0) {
+		break;
+	case CONTROL_SHUTDOWN:
 		log_msg("shutdown requested: pressing the power button");
 		vm_power_button(&g.vm);
 		reply = ok_state();
-	} else if (strcmp(cmd, "stats") == 0) {
+		break;
+	case CONTROL_STATS:
 		reply = stats();
-	} else {
+		break;
+	default:
 		reply = error("unknown cmd");
+		break;
 	}
-	json_decref(req);
 	return reply;
 }
 
@@ -432,7 +438,7 @@ int main(int argc, char **argv)
 	}
 	const char *path = argv[argc - 1];
 	char err[256];
-	if (config_load(path, &g.cfg, err, sizeof(err)) < 0) {
+	if (vmmconf_load(path, &g.cfg, err, sizeof(err)) < 0) {
 		log_msg("%s: %s", path, err);
 		return EXIT_CONFIG;
 	}
@@ -485,6 +491,6 @@ int main(int argc, char **argv)
 		unlink(g.cfg.control);
 	if (g.cfg.console == CONSOLE_SOCKET)
 		unlink(g.cfg.console_path);
-	config_free(&g.cfg);
+	vmmconf_free(&g.cfg);
 	return rc;
 }

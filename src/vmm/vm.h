@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "vmm/acpi.h"
-#include "vmm/config.h"
+#include "common/vmmconf.h"
 #include "vmm/pci.h"
 #include "vmm/uart.h"
 #include "vmm/vdev.h"

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "init/hostconf.h"
+#include "common/hostconf.h"
 
 static void assert_defaults(const struct hostconf *hc)
 {

@@ -13,6 +13,7 @@
 
 #include "common/util.h"
 #include "hostd/datastore.h"
+#include "common/vmspec.h"
 #include "hostd/vmconf.h"
 
 #define HOST_MEM 4096
@@ -125,30 +126,30 @@ static void test_valid_name(void **state)
 {
 	(void)state;
 	char *n64 = repeat('a', 64), *n65 = repeat('a', 65);
-	assert_true(vmconf_valid_name("web1"));
-	assert_true(vmconf_valid_name("a"));
-	assert_true(vmconf_valid_name("Web_1.prod-2"));
-	assert_true(vmconf_valid_name("_x"));
-	assert_true(vmconf_valid_name("1"));
-	assert_true(vmconf_valid_name("a."));
-	assert_true(vmconf_valid_name("a-"));
-	assert_true(vmconf_valid_name(n64));
-	assert_false(vmconf_valid_name(n65));
-	assert_false(vmconf_valid_name(""));
-	assert_false(vmconf_valid_name("."));
-	assert_false(vmconf_valid_name(".."));
-	assert_false(vmconf_valid_name(".hidden"));
-	assert_false(vmconf_valid_name("-x"));
-	assert_false(vmconf_valid_name("a/b"));
-	assert_false(vmconf_valid_name("/"));
-	assert_false(vmconf_valid_name("a b"));
-	assert_false(vmconf_valid_name(" a"));
-	assert_false(vmconf_valid_name("a "));
-	assert_false(vmconf_valid_name("a\tb"));
-	assert_false(vmconf_valid_name("a\nb"));
-	assert_false(vmconf_valid_name("a:b"));
-	assert_false(vmconf_valid_name("a\\b"));
-	assert_false(vmconf_valid_name("caf\xc3\xa9"));
+	assert_true(vm_name_valid("web1"));
+	assert_true(vm_name_valid("a"));
+	assert_true(vm_name_valid("Web_1.prod-2"));
+	assert_true(vm_name_valid("_x"));
+	assert_true(vm_name_valid("1"));
+	assert_true(vm_name_valid("a."));
+	assert_true(vm_name_valid("a-"));
+	assert_true(vm_name_valid(n64));
+	assert_false(vm_name_valid(n65));
+	assert_false(vm_name_valid(""));
+	assert_false(vm_name_valid("."));
+	assert_false(vm_name_valid(".."));
+	assert_false(vm_name_valid(".hidden"));
+	assert_false(vm_name_valid("-x"));
+	assert_false(vm_name_valid("a/b"));
+	assert_false(vm_name_valid("/"));
+	assert_false(vm_name_valid("a b"));
+	assert_false(vm_name_valid(" a"));
+	assert_false(vm_name_valid("a "));
+	assert_false(vm_name_valid("a\tb"));
+	assert_false(vm_name_valid("a\nb"));
+	assert_false(vm_name_valid("a:b"));
+	assert_false(vm_name_valid("a\\b"));
+	assert_false(vm_name_valid("caf\xc3\xa9"));
 	free(n64);
 	free(n65);
 }
@@ -514,7 +515,7 @@ static void test_disk_count(void **state)
 {
 	(void)state;
 	json_t *d = json_array();
-	for (int i = 0; i < VMCONF_MAX_DISKS; i++) {
+	for (int i = 0; i < VM_MAX_DISKS; i++) {
 		char p[32];
 		snprintf(p, sizeof(p), "local/d%d.img", i);
 		json_array_append_new(d, json_pack("{s:s}", "path", p));

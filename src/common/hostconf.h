@@ -33,6 +33,11 @@ int hostconf_parse(struct hostconf *hc, const char *text, char *errs, size_t err
  * value that hostconf_parse would not read back the same (an invalid one). */
 int hostconf_format(const struct hostconf *hc, char *buf, size_t n);
 
+/* The management NIC when host.conf names none: the first physical
+ * Ethernet interface (one with a device link in sysfs), in name order.
+ * Returns 0 and fills ifname, or -1 if there is none. */
+int hostconf_find_nic(char *ifname, size_t n);
+
 int valid_hostname(const char *s);
 int valid_ipv4(const char *s);
 

@@ -1,6 +1,5 @@
-#include "vmm/config.h"
+#include "common/vmmconf.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -9,17 +8,10 @@
 
 #include "common/util.h"
 
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 64)
-		return false;
-	for (; *s; s++)
-		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
-		    !(*s >= '0' && *s <= '9') && !strchr("._-", *s))
-			return false;
-	return true;
-}
+static const char *const console_types[] = {"stdio", "file", "pty", "socket"};
+
+/* a TAP interface name: what the kernel takes, without surprises */
+#define TAP_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 
 /* A string field: absent is fine unless required; present must be a
  * non-empty string without NUL bytes, at most max bytes long. */
@@ -55,7 +47,6 @@ static int get_uint(json_t *root, const char *key, uint64_t lo, uint64_t hi, uin
 
 static int parse_console(json_t *v, struct vmm_config *c, char *err, size_t errlen)
 {
-	static const char *const types[] = {"stdio", "file", "pty", "socket"};
 	if (!json_is_object(v))
 		return errorf(err, errlen, "console: must be an object");
 	const char *key;
@@ -68,18 +59,20 @@ static int parse_console(json_t *v, struct vmm_config *c, char *err, size_t errl
 	if (!json_is_string(t))
 		return errorf(err, errlen, "console.type: must be one of stdio, file, pty, socket");
 	size_t i;
-	for (i = 0; i < ARRAY_SIZE(types); i++)
-		if (strcmp(json_string_value(t), types[i]) == 0)
+	for (i = 0; i < ARRAY_SIZE(console_types); i++)
+		if (strcmp(json_string_value(t), console_types[i]) == 0)
 			break;
-	if (i == ARRAY_SIZE(types))
+	if (i == ARRAY_SIZE(console_types))
 		return errorf(err, errlen, "console.type: must be one of stdio, file, pty, socket");
 	c->console = (enum console_type)i;
 	bool wants_path = c->console == CONSOLE_FILE || c->console == CONSOLE_SOCKET;
 	char why[128];
-	if (get_string(v, "path", wants_path, 107, &c->console_path, why, sizeof(why)) < 0)
+	if (get_string(v, "path", wants_path, VMM_SOCKET_MAX, &c->console_path, why, sizeof(why)) <
+	    0)
 		return errorf(err, errlen, "console.%s", why);
 	if (!wants_path && c->console_path)
-		return errorf(err, errlen, "console.path: not used by console type %s", types[i]);
+		return errorf(err, errlen, "console.path: not used by console type %s",
+			      console_types[i]);
 	return 0;
 }
 
@@ -95,37 +88,23 @@ static int parse_disk(json_t *v, unsigned i, struct vmm_disk *d, char *err, size
 					 0) return errorf(err, errlen,
 							  "disks[%u].%s: unknown field", i, key);
 	char why[128];
-	if (get_string(v, "path", true, 4095, &d->path, why, sizeof(why)) < 0)
+	if (get_string(v, "path", true, VMM_PATH_MAX, &d->path, why, sizeof(why)) < 0)
 		return errorf(err, errlen, "disks[%u].%s", i, why);
 	json_t *ro = json_object_get(v, "readonly");
 	if (ro && !json_is_boolean(ro))
 		return errorf(err, errlen, "disks[%u].readonly: must be true or false", i);
 	d->readonly = json_is_true(ro);
 	json_t *serial = json_object_get(v, "serial");
-	if (serial && (!json_is_string(serial) || json_string_length(serial) > 20 ||
+	if (serial && (!json_is_string(serial) || json_string_length(serial) > VM_DISK_SERIAL_MAX ||
 		       strlen(json_string_value(serial)) != json_string_length(serial)))
 		return errorf(err, errlen,
-			      "disks[%u].serial: must be a string of at most 20 characters", i);
+			      "disks[%u].serial: must be a string of at most %d characters", i,
+			      VM_DISK_SERIAL_MAX);
 	if (serial)
 		strcpy(d->serial, json_string_value(serial));
 	else
 		snprintf(d->serial, sizeof(d->serial), "disk%u", i);
 	return 0;
-}
-
-/* "52:54:00:12:34:56": exactly two hex digits per byte, unicast */
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	if (!s || strlen(s) != 17)
-		return -1;
-	for (int k = 0; k < 6; k++) {
-		const char *p = s + 3 * k;
-		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
-		    (k < 5 && p[2] != ':'))
-			return -1;
-		mac[k] = (uint8_t)strtoul((char[]){p[0], p[1], '\0'}, NULL, 16);
-	}
-	return (mac[0] & 1) ? -1 : 0;
 }
 
 static int parse_nic(json_t *v, const char *vm, unsigned i, struct vmm_nic *n, char *err,
@@ -141,30 +120,24 @@ static int parse_nic(json_t *v, const char *vm, unsigned i, struct vmm_nic *n, c
 								  "nics[%u].%s: unknown field", i,
 								  key);
 	const char *tap = json_string_value(json_object_get(v, "tap"));
-	if (!tap || !valid_name(tap) || strlen(tap) >= sizeof(n->tap))
+	if (!tap || strlen(tap) >= sizeof(n->tap) || strspn(tap, TAP_CHARS) != strlen(tap) || !*tap)
 		return errorf(
 		    err, errlen,
 		    "nics[%u].tap: must be an interface name of 1..15 of A-Z a-z 0-9 . _ -", i);
 	strcpy(n->tap, tap);
 	json_t *mac = json_object_get(v, "mac");
 	if (mac) {
-		if (parse_mac(json_string_value(mac), n->mac) < 0)
+		if (mac_parse(json_string_value(mac), n->mac) < 0)
 			return errorf(
 			    err, errlen,
 			    "nics[%u].mac: must be a unicast address like 52:54:00:12:34:56", i);
 	} else {
-		uint32_t h = 2166136261u; /* FNV-1a of the VM's name and the NIC's index */
-		for (const char *p = vm; *p; p++)
-			h = (h ^ (uint8_t)*p) * 16777619u;
-		h = (h ^ i) * 16777619u;
-		const uint8_t def[6] = {
-		    0x52, 0x54, 0x00, (uint8_t)(h >> 16), (uint8_t)(h >> 8), (uint8_t)h};
-		memcpy(n->mac, def, 6);
+		mac_default(vm, i, n->mac);
 	}
 	if (json_object_get(v, "mtu")) {
 		uint64_t mtu;
 		char why[128];
-		if (get_uint(v, "mtu", VMM_MIN_MTU, VMM_MAX_MTU, &mtu, why, sizeof(why)) < 0)
+		if (get_uint(v, "mtu", VM_MIN_MTU, VM_MAX_MTU, &mtu, why, sizeof(why)) < 0)
 			return errorf(err, errlen, "nics[%u].%s", i, why);
 		n->mtu = (unsigned)mtu;
 	}
@@ -175,9 +148,9 @@ static int parse_devices(json_t *root, struct vmm_config *c, char *err, size_t e
 {
 	json_t *disks = json_object_get(root, "disks");
 	if (disks) {
-		if (!json_is_array(disks) || json_array_size(disks) > VMM_MAX_DISKS)
+		if (!json_is_array(disks) || json_array_size(disks) > VM_MAX_DISKS)
 			return errorf(err, errlen, "disks: must be a list of at most %d disks",
-				      VMM_MAX_DISKS);
+				      VM_MAX_DISKS);
 		for (size_t i = 0; i < json_array_size(disks); i++) {
 			c->ndisks++;
 			if (parse_disk(json_array_get(disks, i), (unsigned)i, &c->disks[i], err,
@@ -187,9 +160,9 @@ static int parse_devices(json_t *root, struct vmm_config *c, char *err, size_t e
 	}
 	json_t *nics = json_object_get(root, "nics");
 	if (nics) {
-		if (!json_is_array(nics) || json_array_size(nics) > VMM_MAX_NICS)
+		if (!json_is_array(nics) || json_array_size(nics) > VM_MAX_NICS)
 			return errorf(err, errlen, "nics: must be a list of at most %d NICs",
-				      VMM_MAX_NICS);
+				      VM_MAX_NICS);
 		for (size_t i = 0; i < json_array_size(nics); i++) {
 			if (parse_nic(json_array_get(nics, i), c->name, (unsigned)i, &c->nics[i],
 				      err, errlen) < 0)
@@ -225,26 +198,25 @@ static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 	json_t *name = json_object_get(root, "name");
 	if (!name)
 		return errorf(err, errlen, "name: missing");
-	if (!json_is_string(name) || !valid_name(json_string_value(name)))
-		return errorf(err, errlen,
-			      "name: must be 1..64 of the characters A-Z a-z 0-9 . _ -");
+	if (!json_is_string(name) || !vm_name_valid(json_string_value(name)))
+		return errorf(err, errlen, "name: must be " VM_NAME_RULE);
 	strcpy(c->name, json_string_value(name));
 	uint64_t n;
-	if (get_uint(root, "vcpus", 1, VMM_MAX_VCPUS, &n, err, errlen) < 0)
+	if (get_uint(root, "vcpus", 1, VM_MAX_VCPUS, &n, err, errlen) < 0)
 		return -1;
 	c->vcpus = (unsigned)n;
-	if (get_uint(root, "memory_mib", VMM_MIN_MEM_MIB, VMM_MAX_MEM_MIB, &c->memory_mib, err,
+	if (get_uint(root, "memory_mib", VM_MIN_MEM_MIB, VM_MAX_MEM_MIB, &c->memory_mib, err,
 		     errlen) < 0)
 		return -1;
-	if (get_string(root, "kernel", true, 4095, &c->kernel, err, errlen) < 0 ||
-	    get_string(root, "initrd", false, 4095, &c->initrd, err, errlen) < 0 ||
-	    get_string(root, "control", false, 107, &c->control, err, errlen) < 0)
+	if (get_string(root, "kernel", true, VMM_PATH_MAX, &c->kernel, err, errlen) < 0 ||
+	    get_string(root, "initrd", false, VMM_PATH_MAX, &c->initrd, err, errlen) < 0 ||
+	    get_string(root, "control", false, VMM_SOCKET_MAX, &c->control, err, errlen) < 0)
 		return -1;
 	json_t *cmd = json_object_get(root, "cmdline");
-	if (cmd && (!json_is_string(cmd) || json_string_length(cmd) >= VMM_CMDLINE_MAX ||
+	if (cmd && (!json_is_string(cmd) || json_string_length(cmd) > VM_CMDLINE_MAX ||
 		    strlen(json_string_value(cmd)) != json_string_length(cmd)))
-		return errorf(err, errlen, "cmdline: must be a string shorter than %d characters",
-			      VMM_CMDLINE_MAX);
+		return errorf(err, errlen, "cmdline: must be a string of at most %d bytes",
+			      VM_CMDLINE_MAX);
 	c->cmdline = strdup(cmd ? json_string_value(cmd) : "");
 	if (!c->cmdline)
 		return errorf(err, errlen, "cmdline: out of memory");
@@ -267,7 +239,7 @@ static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 	return parse_devices(root, c, err, errlen);
 }
 
-int config_parse(const char *text, struct vmm_config *c, char *err, size_t errlen)
+int vmmconf_parse(const char *text, struct vmm_config *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
 	json_error_t jerr;
@@ -278,22 +250,22 @@ int config_parse(const char *text, struct vmm_config *c, char *err, size_t errle
 	int r = parse(root, c, err, errlen);
 	json_decref(root);
 	if (r < 0)
-		config_free(c);
+		vmmconf_free(c);
 	return r;
 }
 
-int config_load(const char *path, struct vmm_config *c, char *err, size_t errlen)
+int vmmconf_load(const char *path, struct vmm_config *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
-	char *text = read_file(path, 1 << 20, NULL);
+	char *text = read_file(path, VMM_CONFIG_MAX, NULL);
 	if (!text)
 		return errorf(err, errlen, "%s: %s", path, strerror(errno));
-	int r = config_parse(text, c, err, errlen);
+	int r = vmmconf_parse(text, c, err, errlen);
 	free(text);
 	return r;
 }
 
-void config_free(struct vmm_config *c)
+void vmmconf_free(struct vmm_config *c)
 {
 	free(c->kernel);
 	free(c->initrd);
@@ -303,4 +275,55 @@ void config_free(struct vmm_config *c)
 	for (unsigned i = 0; i < c->ndisks; i++)
 		free(c->disks[i].path);
 	memset(c, 0, sizeof(*c));
+}
+
+/* Builds the JSON object of c; NULL if out of memory. */
+static json_t *to_json(const struct vmm_config *c)
+{
+	json_t *o =
+	    json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:b, s:b, s:[], s:[]}", "name", c->name,
+		      "vcpus", (int)c->vcpus, "memory_mib", (json_int_t)c->memory_mib, "kernel",
+		      c->kernel ? c->kernel : "", "cmdline", c->cmdline ? c->cmdline : "",
+		      "on_reboot", c->reboot_exits ? "exit" : "restart", "boot_timer",
+		      c->boot_timer, "rng", c->rng, "disks", "nics");
+	if (!o)
+		return NULL;
+	json_t *con = json_pack("{s:s}", "type", console_types[c->console]);
+	if (con && c->console_path)
+		json_object_set_new(con, "path", json_string(c->console_path));
+	json_object_set_new(o, "console", con);
+	if (c->initrd)
+		json_object_set_new(o, "initrd", json_string(c->initrd));
+	if (c->control)
+		json_object_set_new(o, "control", json_string(c->control));
+	for (unsigned i = 0; i < c->ndisks; i++)
+		json_array_append_new(json_object_get(o, "disks"),
+				      json_pack("{s:s, s:b, s:s}", "path", c->disks[i].path ?: "",
+						"readonly", c->disks[i].readonly, "serial",
+						c->disks[i].serial));
+	for (unsigned i = 0; i < c->nnics; i++) {
+		char mac[MAC_TEXT_LEN];
+		mac_format(c->nics[i].mac, mac);
+		json_t *n = json_pack("{s:s, s:s}", "tap", c->nics[i].tap, "mac", mac);
+		if (n && c->nics[i].mtu)
+			json_object_set_new(n, "mtu", json_integer(c->nics[i].mtu));
+		json_array_append_new(json_object_get(o, "nics"), n);
+	}
+	return o;
+}
+
+char *vmmconf_format(const struct vmm_config *c, char *err, size_t errlen)
+{
+	json_t *o = to_json(c);
+	char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	json_decref(o);
+	if (!text)
+		return errorf(err, errlen, "out of memory"), NULL;
+	struct vmm_config back; /* what keel-vmm will read: checked here */
+	if (vmmconf_parse(text, &back, err, errlen) < 0) {
+		free(text);
+		return NULL;
+	}
+	vmmconf_free(&back);
+	return text;
 }

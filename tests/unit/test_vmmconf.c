@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/config.h"
+#include "common/vmmconf.h"
 
 /* the four required fields, valid */
 #define BASE "\"name\":\"a\",\"vcpus\":1,\"memory_mib\":64,\"kernel\":\"/k\""
@@ -25,7 +25,7 @@ static int parse(const char *text)
 {
 	memset(&c, 0x5a, sizeof(c));
 	memset(err, 0, sizeof(err));
-	return config_parse(text, &c, err, sizeof(err));
+	return vmmconf_parse(text, &c, err, sizeof(err));
 }
 
 /* The whole text must fail, with an error that starts with prefix, and
@@ -44,7 +44,7 @@ static void expect_whole_error(const char *text, const char *prefix)
  * that starts with prefix (the field's name). */
 static void expect_error(const char *field_json, const char *prefix)
 {
-	static char text[VMM_CMDLINE_MAX + 512];
+	static char text[VM_CMDLINE_MAX + 512];
 	snprintf(text, sizeof(text), "{" BASE ",%s}", field_json);
 	expect_whole_error(text, prefix);
 }
@@ -52,7 +52,7 @@ static void expect_error(const char *field_json, const char *prefix)
 /* A valid config with field_json added; must parse. */
 static void expect_ok(const char *field_json)
 {
-	static char text[VMM_CMDLINE_MAX + 512];
+	static char text[VM_CMDLINE_MAX + 512];
 	snprintf(text, sizeof(text), "{" BASE "%s%s}", *field_json ? "," : "", field_json);
 	if (parse(text) != 0)
 		fail_msg("refused %s: %s", text, err);
@@ -82,10 +82,10 @@ static void test_full_config(void **state)
 	assert_int_equal(c.ndisks, 0);
 	assert_int_equal(c.nnics, 0);
 	assert_false(c.rng);
-	config_free(&c);
+	vmmconf_free(&c);
 	assert_null(c.kernel);
 	assert_memory_equal(&c, &zero, sizeof(c));
-	config_free(&c); /* freeing an empty config is harmless */
+	vmmconf_free(&c); /* freeing an empty config is harmless */
 }
 
 static void test_defaults(void **state)
@@ -107,7 +107,7 @@ static void test_defaults(void **state)
 	assert_false(c.rng);
 	assert_int_equal(c.ndisks, 0);
 	assert_int_equal(c.nnics, 0);
-	config_free(&c);
+	vmmconf_free(&c);
 }
 
 static void test_console_types(void **state)
@@ -132,7 +132,7 @@ static void test_console_types(void **state)
 			assert_string_equal(c.console_path, cases[i].path);
 		else
 			assert_null(c.console_path);
-		config_free(&c);
+		vmmconf_free(&c);
 	}
 }
 
@@ -142,15 +142,15 @@ static void test_on_reboot_and_timer(void **state)
 	expect_ok("\"on_reboot\":\"restart\",\"boot_timer\":false");
 	assert_false(c.reboot_exits);
 	assert_false(c.boot_timer);
-	config_free(&c);
+	vmmconf_free(&c);
 	expect_ok("\"on_reboot\":\"exit\"");
 	assert_true(c.reboot_exits);
 	assert_false(c.boot_timer);
-	config_free(&c);
+	vmmconf_free(&c);
 	expect_ok("\"boot_timer\":true");
 	assert_false(c.reboot_exits);
 	assert_true(c.boot_timer);
-	config_free(&c);
+	vmmconf_free(&c);
 
 	expect_error("\"on_reboot\":\"maybe\"", "on_reboot: must be");
 	expect_error("\"on_reboot\":1", "on_reboot: must be");
@@ -195,8 +195,8 @@ static void test_vcpus(void **state)
 	}
 	assert_int_equal(parse("{\"name\":\"a\",\"vcpus\":64,\"memory_mib\":64,\"kernel\":\"/k\"}"),
 			 0);
-	assert_int_equal(c.vcpus, VMM_MAX_VCPUS);
-	config_free(&c);
+	assert_int_equal(c.vcpus, VM_MAX_VCPUS);
+	vmmconf_free(&c);
 }
 
 static void test_memory(void **state)
@@ -204,8 +204,8 @@ static void test_memory(void **state)
 	(void)state;
 	char text[256], prefix[128];
 	snprintf(prefix, sizeof(prefix), "memory_mib: must be an integer from %d to %d",
-		 VMM_MIN_MEM_MIB, VMM_MAX_MEM_MIB);
-	const long long bad[] = {VMM_MIN_MEM_MIB - 1, VMM_MAX_MEM_MIB + 1LL, 0, -64, 1LL << 40};
+		 VM_MIN_MEM_MIB, VM_MAX_MEM_MIB);
+	const long long bad[] = {VM_MIN_MEM_MIB - 1, VM_MAX_MEM_MIB + 1LL, 0, -64, 1LL << 40};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(text, sizeof(text),
 			 "{\"name\":\"a\",\"vcpus\":1,\"memory_mib\":%lld,\"kernel\":\"/k\"}",
@@ -217,14 +217,14 @@ static void test_memory(void **state)
 	expect_whole_error("{\"name\":\"a\",\"vcpus\":1,\"memory_mib\":\"64\",\"kernel\":\"/k\"}",
 			   prefix);
 
-	const uint64_t good[] = {VMM_MIN_MEM_MIB, VMM_MAX_MEM_MIB};
+	const uint64_t good[] = {VM_MIN_MEM_MIB, VM_MAX_MEM_MIB};
 	for (size_t i = 0; i < 2; i++) {
 		snprintf(text, sizeof(text),
 			 "{\"name\":\"a\",\"vcpus\":1,\"memory_mib\":%llu,\"kernel\":\"/k\"}",
 			 (unsigned long long)good[i]);
 		assert_int_equal(parse(text), 0);
 		assert_int_equal(c.memory_mib, good[i]);
-		config_free(&c);
+		vmmconf_free(&c);
 	}
 }
 
@@ -239,7 +239,7 @@ static void test_names(void **state)
 		snprintf(text, sizeof(text),
 			 "{\"name\":\"%s\",\"vcpus\":1,\"memory_mib\":64,\"kernel\":\"/k\"}",
 			 bad[i]);
-		expect_whole_error(text, "name: must be 1..64 of the characters");
+		expect_whole_error(text, "name: must be 1 to 64 characters");
 	}
 	expect_whole_error("{\"name\":5,\"vcpus\":1,\"memory_mib\":64,\"kernel\":\"/k\"}",
 			   "name: must be");
@@ -249,12 +249,12 @@ static void test_names(void **state)
 		 "{\"name\":\"%s\",\"vcpus\":1,\"memory_mib\":64,\"kernel\":\"/k\"}", name);
 	assert_int_equal(parse(text), 0);
 	assert_string_equal(c.name, name);
-	config_free(&c);
+	vmmconf_free(&c);
 	assert_int_equal(parse("{\"name\":\"Az09._-\",\"vcpus\":1,\"memory_mib\":64,"
 			       "\"kernel\":\"/k\"}"),
 			 0);
 	assert_string_equal(c.name, "Az09._-");
-	config_free(&c);
+	vmmconf_free(&c);
 }
 
 static void test_strings(void **state)
@@ -278,7 +278,7 @@ static void test_strings(void **state)
 	snprintf(field, sizeof(field), "\"control\":\"/%s\"", path);
 	expect_ok(field);
 	assert_int_equal(strlen(c.control), 107);
-	config_free(&c);
+	vmmconf_free(&c);
 	/* jansson refuses NUL in strings */
 	expect_whole_error("{\"name\":\"a\",\"vcpus\":1,\"memory_mib\":64,\"kernel\":"
 			   "\"/k\\u0000x\"}",
@@ -310,24 +310,24 @@ static void test_console_errors(void **state)
 static void test_cmdline(void **state)
 {
 	(void)state;
-	static char field[VMM_CMDLINE_MAX + 64];
-	/* VMM_CMDLINE_MAX - 1 characters: accepted */
+	static char field[VM_CMDLINE_MAX + 64];
+	/* VM_CMDLINE_MAX characters: accepted */
 	memcpy(field, "\"cmdline\":\"", 11);
-	memset(field + 11, 'x', VMM_CMDLINE_MAX - 1);
-	strcpy(field + 11 + VMM_CMDLINE_MAX - 1, "\"");
+	memset(field + 11, 'x', VM_CMDLINE_MAX);
+	strcpy(field + 11 + VM_CMDLINE_MAX, "\"");
 	expect_ok(field);
-	assert_int_equal(strlen(c.cmdline), VMM_CMDLINE_MAX - 1);
-	config_free(&c);
-	/* VMM_CMDLINE_MAX characters: refused */
-	memset(field + 11, 'x', VMM_CMDLINE_MAX);
-	strcpy(field + 11 + VMM_CMDLINE_MAX, "\"");
-	expect_error(field, "cmdline: must be a string shorter than 4096 characters");
+	assert_int_equal(strlen(c.cmdline), VM_CMDLINE_MAX);
+	vmmconf_free(&c);
+	/* VM_CMDLINE_MAX + 1 characters: refused */
+	memset(field + 11, 'x', VM_CMDLINE_MAX + 1);
+	strcpy(field + 11 + VM_CMDLINE_MAX + 1, "\"");
+	expect_error(field, "cmdline: must be a string of at most 2048 bytes");
 
 	expect_error("\"cmdline\":[]", "cmdline: must be a string");
 	expect_error("\"cmdline\":null", "cmdline: must be a string");
 	expect_ok("\"cmdline\":\"\"");
 	assert_string_equal(c.cmdline, "");
-	config_free(&c);
+	vmmconf_free(&c);
 }
 
 static void test_not_an_object(void **state)
@@ -400,17 +400,17 @@ static void test_devices(void **state)
 	assert_memory_not_equal(c.nics[1].mac, c.nics[2].mac, 6);
 	uint8_t again[6];
 	memcpy(again, c.nics[1].mac, 6);
-	config_free(&c);
+	vmmconf_free(&c);
 	assert_int_equal(parse(text), 0);
 	assert_memory_equal(c.nics[1].mac, again, 6); /* stable */
 	assert_int_equal(c.nics[0].mtu, 0);	      /* none offered by default */
-	config_free(&c);
+	vmmconf_free(&c);
 	expect_ok("\"nics\":[{\"tap\":\"t0\",\"mtu\":9000},{\"tap\":\"t1\",\"mtu\":68},"
 		  "{\"tap\":\"t2\",\"mtu\":65535}]");
 	assert_int_equal(c.nics[0].mtu, 9000);
 	assert_int_equal(c.nics[1].mtu, 68);
 	assert_int_equal(c.nics[2].mtu, 65535);
-	config_free(&c);
+	vmmconf_free(&c);
 }
 
 static void test_bad_devices(void **state)
@@ -466,17 +466,17 @@ static void test_load(void **state)
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
 	memset(&c, 0x5a, sizeof(c));
-	assert_int_equal(config_load(path, &c, err, sizeof(err)), 0);
+	assert_int_equal(vmmconf_load(path, &c, err, sizeof(err)), 0);
 	assert_string_equal(c.name, "a");
 	assert_string_equal(c.cmdline, "from a file");
-	config_free(&c);
+	vmmconf_free(&c);
 
 	/* a file that is not a configuration: the parse error comes through */
 	fd = open(path, O_WRONLY | O_TRUNC);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "{\"bogus\":1}", 11), 11);
 	close(fd);
-	assert_int_equal(config_load(path, &c, err, sizeof(err)), -1);
+	assert_int_equal(vmmconf_load(path, &c, err, sizeof(err)), -1);
 	assert_string_equal(err, "bogus: unknown field");
 	assert_memory_equal(&c, &zero, sizeof(c));
 
@@ -487,7 +487,7 @@ static void test_load(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, big, sizeof(big)), (ssize_t)sizeof(big));
 	close(fd);
-	assert_int_equal(config_load(path, &c, err, sizeof(err)), -1);
+	assert_int_equal(vmmconf_load(path, &c, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, path));
 	assert_non_null(strstr(err, "too large"));
 	unlink(path);
@@ -497,7 +497,7 @@ static void test_load_missing_file(void **state)
 {
 	(void)state;
 	memset(&c, 0x5a, sizeof(c));
-	assert_int_equal(config_load("/nonexistent/vm.json", &c, err, sizeof(err)), -1);
+	assert_int_equal(vmmconf_load("/nonexistent/vm.json", &c, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "/nonexistent/vm.json"));
 	assert_non_null(strstr(err, "No such file"));
 	assert_memory_equal(&c, &zero, sizeof(c));

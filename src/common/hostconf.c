@@ -1,13 +1,15 @@
-#include "init/hostconf.h"
+#include "common/hostconf.h"
 
 #include "common/util.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void hostconf_defaults(struct hostconf *hc)
 {
@@ -198,4 +200,28 @@ int hostconf_format(const struct hostconf *hc, char *buf, size_t n)
 	if (hostconf_parse(&back, buf, NULL, 0) != 0 || !same(hc, &back))
 		return -1;
 	return (int)used;
+}
+
+int hostconf_find_nic(char *ifname, size_t n)
+{
+	struct dirent **list;
+	int cnt = scandir("/sys/class/net", &list, NULL, alphasort);
+	if (cnt < 0)
+		return -1;
+	int found = -1;
+	for (int i = 0; i < cnt; i++) {
+		char path[300];
+		snprintf(path, sizeof(path), "/sys/class/net/%s/type", list[i]->d_name);
+		char *type = read_file(path, 64, NULL);
+		snprintf(path, sizeof(path), "/sys/class/net/%s/device", list[i]->d_name);
+		int physical = access(path, F_OK) == 0;
+		if (found < 0 && type && atoi(type) == 1 && physical &&
+		    str_copy(ifname, n, list[i]->d_name) == 0)
+			found = 0;
+		free(type);
+	}
+	for (int i = 0; i < cnt; i++)
+		free(list[i]);
+	free(list);
+	return found;
 }

@@ -1,0 +1,84 @@
+/* keel-vmm's VM configuration: a JSON file named on its command line,
+ * written by keel-hostd (vmmconf_format) or by hand (docs/vmm.md). The
+ * limits and grammars are the VM specification's (vmspec.h).
+ *
+ *   {
+ *     "name": "web1",                     vm_name_valid
+ *     "vcpus": 2,                         1..VM_MAX_VCPUS
+ *     "memory_mib": 512,                  VM_MIN_MEM_MIB..VM_MAX_MEM_MIB
+ *     "kernel": "/datastores/local/vmlinuz",   bzImage or ELF vmlinux
+ *     "initrd": "/datastores/local/initrd.img",   optional
+ *     "cmdline": "console=ttyS0",         optional, at most VM_CMDLINE_MAX
+ *     "console": {"type": "file", "path": "/scratch/log/web1.console"},
+ *                 type: stdio (default) | file | pty | socket (unix, path)
+ *     "control": "/run/keel/vm/web1.sock",  optional control socket
+ *     "on_reboot": "restart",             restart (default) | exit
+ *     "boot_timer": false,                see docs/vmm.md
+ *     "disks": [{"path": "/datastores/local/web1/disk0.img",
+ *                "readonly": false, "serial": "disk0"}],   virtio-blk,
+ *                                         at most VM_MAX_DISKS
+ *     "rng": true,                        a virtio-rng device
+ *     "nics": [{"tap": "tap0", "mac": "52:54:00:12:34:56",
+ *               "mtu": 9000}]              virtio-net, at most VM_MAX_NICS;
+ *                                         mac: mac_parse, default mac_default;
+ *                                         mtu optional, VM_MIN_MTU..VM_MAX_MTU
+ *   }
+ *
+ * Unknown fields are refused, so that a misspelt option never passes
+ * silently. Errors name the field. */
+#ifndef KEEL_VMMCONF_H
+#define KEEL_VMMCONF_H
+
+#include "common/vmspec.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMM_PATH_MAX   4095	 /* kernel, initrd, disks */
+#define VMM_SOCKET_MAX 107	 /* console and control sockets: sun_path */
+#define VMM_CONFIG_MAX (1 << 20) /* bytes of a configuration file */
+
+enum console_type { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_PTY, CONSOLE_SOCKET };
+
+struct vmm_disk {
+	char *path;
+	bool readonly;
+	char serial[VM_DISK_SERIAL_MAX + 1]; /* default "diskN" */
+};
+
+struct vmm_config {
+	char name[VM_NAME_MAX + 1];
+	unsigned vcpus;
+	uint64_t memory_mib;
+	char *kernel;
+	char *initrd;  /* NULL: none */
+	char *cmdline; /* never NULL */
+	enum console_type console;
+	char *console_path; /* file or socket path */
+	char *control;	    /* NULL: no control socket */
+	bool reboot_exits;
+	bool boot_timer;
+	unsigned ndisks;
+	struct vmm_disk disks[VM_MAX_DISKS];
+	bool rng;
+	unsigned nnics;
+	struct vmm_nic {
+		char tap[VM_TAP_NAME_LEN]; /* an existing TAP interface (or one to create) */
+		uint8_t mac[6];
+		unsigned mtu; /* offered to the guest; 0: none */
+	} nics[VM_MAX_NICS];
+};
+
+/* Parses a configuration text. On error returns -1 with a message naming
+ * the field in err; the config is then left empty (nothing to free). */
+int vmmconf_parse(const char *text, struct vmm_config *c, char *err, size_t errlen);
+/* Reads and parses a configuration file. */
+int vmmconf_load(const char *path, struct vmm_config *c, char *err, size_t errlen);
+void vmmconf_free(struct vmm_config *c);
+/* The configuration as JSON text (malloc'ed) that vmmconf_parse reads back
+ * into the same settings; NULL with a message if c holds a value that it
+ * would not (an invalid one). */
+char *vmmconf_format(const struct vmm_config *c, char *err, size_t errlen);
+
+#endif
