@@ -48,16 +48,18 @@ int dhcpc_state_format(const struct dhcpc_state *st, char *buf, size_t n)
 
 int dhcpc_state_parse(const char *text, struct dhcpc_state *st)
 {
-	char a[INET_ADDRSTRLEN + 1], g[INET_ADDRSTRLEN + 1], tail;
+	char a[INET_ADDRSTRLEN + 1], g[INET_ADDRSTRLEN + 1];
 	unsigned prefix, lease;
+	int end = -1;
 	memset(st, 0, sizeof(*st));
 	if (strcmp(text, "idle\n") == 0 || strcmp(text, "discovering\n") == 0) {
 		st->phase = text[0] == 'i' ? DHCPC_IDLE : DHCPC_DISCOVERING;
 		return 0;
 	}
-	if (sscanf(text, "bound %16[0-9.]/%u gw %16[0-9.-] lease %u%c", a, &prefix, g, &lease,
-		   &tail) != 5 ||
-	    tail != '\n' || prefix > 32 || inet_pton(AF_INET, a, &st->addr) != 1 ||
+	if (sscanf(text, "bound %16[0-9.]/%u gw %16[0-9.-] lease %u%n", a, &prefix, g, &lease,
+		   &end) != 4 ||
+	    end < 0 || strcmp(text + end, "\n") != 0 || prefix > 32 ||
+	    inet_pton(AF_INET, a, &st->addr) != 1 ||
 	    (strcmp(g, "-") != 0 && inet_pton(AF_INET, g, &st->gateway) != 1))
 		return -1;
 	st->phase = DHCPC_BOUND;
