@@ -1,5 +1,5 @@
 /* The names of the host's own entities, other than VMs (vmspec.h): users,
- * roles and datastores. Each has its own rule, defined here only, for the
+ * roles, datastores and port groups. Each has its own rule, defined here only, for the
  * API (keel-hostd) and the CLI. Pure: no I/O. */
 #ifndef KEEL_NAMES_H
 #define KEEL_NAMES_H
@@ -22,5 +22,9 @@ bool role_name_valid(const char *name);
  * . or - (it is the first segment of every "DATASTORE/PATH"). */
 #define DATASTORE_NAME_MAX 63
 bool datastore_name_valid(const char *name);
+
+/* A port group: 1..64 characters (its full rule is keel-hostd's network
+ * module's). */
+#define PORTGROUP_NAME_MAX 64
 
 #endif

@@ -127,7 +127,9 @@ static int parse_nic(json_t *v, const char *vm, unsigned i, struct vmm_nic *n, c
 	strcpy(n->tap, tap);
 	json_t *mac = json_object_get(v, "mac");
 	if (mac) {
-		if (mac_parse(json_string_value(mac), n->mac) < 0)
+		if (!json_is_string(mac) ||
+		    strlen(json_string_value(mac)) != json_string_length(mac) ||
+		    mac_parse(json_string_value(mac), n->mac) < 0)
 			return errorf(
 			    err, errlen,
 			    "nics[%u].mac: must be a unicast address like 52:54:00:12:34:56", i);

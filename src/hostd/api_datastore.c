@@ -79,17 +79,12 @@ static const char *used_by(const struct datastore *ds, const char *rel, int runn
 {
 	char full[DS_PATH_MAX + 80];
 	snprintf(full, sizeof(full), "%s/%s", ds->name, rel);
-	json_t *list = db_vm_list();
-	size_t i, j;
-	json_t *vm, *d;
+	size_t n;
+	struct vm_config *all = db_vm_list(&n);
 	const char *found = NULL;
-	json_array_foreach(list, i, vm)
-	{
-		const char *name = json_string_value(json_object_get(vm, "name"));
-		int uses = strcmp(json_string_value(json_object_get(vm, "kernel")), full) == 0 ||
-			   strcmp(json_string_value(json_object_get(vm, "initrd")), full) == 0;
-		json_array_foreach(json_object_get(vm, "disks"), j, d) uses |=
-		    strcmp(json_string_value(json_object_get(d, "path")), full) == 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = all[i].name;
+		int uses = vmconf_uses(&all[i], full);
 		if (uses && running_only) {
 			vms_lock();
 			uses = vms_running_locked(name);
@@ -100,7 +95,7 @@ static const char *used_by(const struct datastore *ds, const char *rel, int runn
 			found = who;
 		}
 	}
-	json_decref(list);
+	free(all);
 	return found;
 }
 

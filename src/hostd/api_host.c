@@ -41,7 +41,8 @@ void api_host(struct req *r)
 {
 	struct sysinfo si;
 	sysinfo(&si);
-	json_t *vms = db_vm_list();
+	size_t nvms;
+	free(db_vm_list(&nvms));
 	int kvm = access("/dev/kvm", R_OK | W_OK) == 0;
 	char name[65] = ""; /* the management network may have changed it */
 	gethostname(name, sizeof(name) - 1);
@@ -51,9 +52,8 @@ void api_host(struct req *r)
 			     (int)sysconf(_SC_NPROCESSORS_ONLN), "memory_mib",
 			     (json_int_t)((uint64_t)si.totalram * si.mem_unit >> 20),
 			     "memory_free_mib", (json_int_t)mem_available_mib(), "kvm", kvm, "vms",
-			     (json_int_t)json_array_size(vms), "vms_running", vms_count_running(),
+			     (json_int_t)nvms, "vms_running", vms_count_running(),
 			     "certificate_sha256", host->fingerprint));
-	json_decref(vms);
 }
 
 void api_host_restart(struct req *r)

@@ -20,72 +20,70 @@ static int64_t host_memory_mib(void)
 	return (int64_t)((uint64_t)si.totalram * si.mem_unit >> 20);
 }
 
-static json_t *describe(json_t *conf)
+/* The API's view of a VM: its configuration and its state. */
+static json_t *describe(const struct vm_config *c)
 {
-	vms_describe(conf);
-	return conf;
+	json_t *vm = vmconf_json(c);
+	vms_describe(vm);
+	return vm;
 }
 
 void api_vm_list(struct req *r)
 {
-	json_t *list = db_vm_list(), *seen = json_array();
-	size_t i;
-	json_t *vm;
-	json_array_foreach(list, i, vm)
-	{
-		if (authz_allowed(r->user, "System.View",
-				  json_string_value(json_object_get(vm, "name"))))
-			json_array_append(seen, describe(vm));
-	}
-	json_decref(list);
+	size_t n;
+	struct vm_config *all = db_vm_list(&n);
+	json_t *seen = json_array();
+	for (size_t i = 0; i < n; i++)
+		if (authz_allowed(r->user, "System.View", all[i].name))
+			json_array_append_new(seen, describe(&all[i]));
+	free(all);
 	reply_json(r, 200, json_pack("{s:o}", "vms", seen));
 }
 
 void api_vm_show(struct req *r)
 {
-	json_t *conf = db_vm_get(r->param[0], NULL);
-	if (!conf)
+	struct vm_config c;
+	if (db_vm_get(r->param[0], &c, NULL) < 0)
 		reply_error(r, 404, "%s: no such VM", r->param[0]);
 	else
-		reply_json(r, 200, describe(conf));
+		reply_json(r, 200, describe(&c));
 }
 
-/* The kernel, initrd and existing disks must be there; disks with a size
+static bool had_disk(const struct vm_config *old, const char *path)
+{
+	for (unsigned j = 0; old && j < old->ndisks; j++)
+		if (strcmp(old->disks[j].path, path) == 0)
+			return true;
+	return false;
+}
+
+/* The kernel, initrd and existing disks must be there; disks to create
  * must not. */
-static int check_files(struct req *r, const json_t *conf, const json_t *old)
+static int check_files(struct req *r, const struct vm_config *c, const struct vm_config *old)
 {
 	char err[512];
-	const char *initrd = json_string_value(json_object_get(conf, "initrd"));
-	if (datastore_file_exists(json_string_value(json_object_get(conf, "kernel")), err,
-				  sizeof(err)) < 0 ||
-	    (*initrd && datastore_file_exists(initrd, err, sizeof(err)) < 0)) {
+	if (datastore_file_exists(c->kernel, err, sizeof(err)) < 0 ||
+	    (*c->initrd && datastore_file_exists(c->initrd, err, sizeof(err)) < 0)) {
 		reply_error(r, 400, "%s", err);
 		return -1;
 	}
-	size_t i, j;
-	json_t *d, *o;
-	json_array_foreach(json_object_get(conf, "nics"), i, d)
-	{
-		const char *pg = json_string_value(json_object_get(d, "portgroup"));
-		json_t *known = network_portgroup(pg);
+	for (unsigned i = 0; i < c->nnics; i++) {
+		json_t *known = network_portgroup(c->nics[i].portgroup);
 		json_decref(known);
 		if (!known) {
-			reply_error(r, 400, "nics[%zu].portgroup: %s: no such port group", i, pg);
+			reply_error(r, 400, "nics[%u].portgroup: %s: no such port group", i,
+				    c->nics[i].portgroup);
 			return -1;
 		}
 	}
-	json_array_foreach(json_object_get(conf, "disks"), i, d)
-	{
-		const char *path = json_string_value(json_object_get(d, "path"));
-		int exists = datastore_file_exists(path, err, sizeof(err)) == 0;
-		int known = 0;
-		json_array_foreach(json_object_get(old, "disks"), j, o) known |=
-		    json_equal(json_object_get(o, "path"), json_object_get(d, "path"));
-		if (json_object_get(d, "size_mib") && (exists || known)) {
-			reply_error(r, 409, "%s: exists; leave out size_mib to use it", path);
+	for (unsigned i = 0; i < c->ndisks; i++) {
+		const struct vm_disk *d = &c->disks[i];
+		int exists = datastore_file_exists(d->path, err, sizeof(err)) == 0;
+		if (d->create_mib && (exists || had_disk(old, d->path))) {
+			reply_error(r, 409, "%s: exists; leave out size_mib to use it", d->path);
 			return -1;
 		}
-		if (!json_object_get(d, "size_mib") && !exists) {
+		if (!d->create_mib && !exists) {
 			reply_error(r, 400, "%s (give size_mib to create it)", err);
 			return -1;
 		}
@@ -94,37 +92,28 @@ static int check_files(struct req *r, const json_t *conf, const json_t *old)
 }
 
 /* Creates the disks that have a size; on failure removes those made. */
-static int make_disks(struct req *r, json_t *conf)
+static int make_disks(struct req *r, struct vm_config *c)
 {
-	size_t i;
-	json_t *d;
 	char err[512];
-	json_array_foreach(json_object_get(conf, "disks"), i, d)
-	{
-		json_t *size = json_object_get(d, "size_mib");
-		if (!size)
+	for (unsigned i = 0; i < c->ndisks; i++) {
+		if (!c->disks[i].create_mib)
 			continue;
 		const char *rel;
-		struct datastore *store = datastore_split(
-		    json_string_value(json_object_get(d, "path")), &rel, err, sizeof(err));
+		struct datastore *store = datastore_split(c->disks[i].path, &rel, err, sizeof(err));
 		int rc = store ? ds_mkparents(store, rel, err, sizeof(err)) : -ENOENT;
 		if (rc == 0)
-			rc = ds_mkdisk(store, rel, (uint64_t)json_integer_value(size) << 20, err,
-				       sizeof(err));
+			rc = ds_mkdisk(store, rel, c->disks[i].create_mib << 20, err, sizeof(err));
 		if (rc < 0) {
-			for (size_t j = 0; j < i; j++) {
-				json_t *m = json_array_get(json_object_get(conf, "disks"), j);
-				if (json_object_get(m, "size_mib") &&
-				    (store = datastore_split(
-					 json_string_value(json_object_get(m, "path")), &rel, NULL,
-					 0)))
+			for (unsigned j = 0; j < i; j++)
+				if (c->disks[j].create_mib &&
+				    (store = datastore_split(c->disks[j].path, &rel, NULL, 0)))
 					ds_remove(store, rel, NULL, 0);
-			}
 			reply_errno(r, rc, err);
 			return -1;
 		}
 	}
-	vmconf_strip_sizes(conf);
+	for (unsigned i = 0; i < c->ndisks; i++)
+		c->disks[i].create_mib = 0; /* they exist now */
 	return 0;
 }
 
@@ -135,24 +124,19 @@ void api_vm_create(struct req *r)
 		return;
 	char err[512];
 	int64_t id;
-	json_t *conf = vmconf_build(body, NULL, host_memory_mib(), err, sizeof(err));
+	struct vm_config c;
+	int rc = vmconf_build(body, NULL, host_memory_mib(), &c, err, sizeof(err));
 	json_decref(body);
-	if (!conf) {
+	if (rc < 0)
 		reply_error(r, 400, "%s", err);
-		return;
-	}
-	const char *name = json_string_value(json_object_get(conf, "name"));
-	json_t *existing = db_vm_get(name, NULL);
-	if (existing) {
-		json_decref(existing);
-		reply_error(r, 409, "%s: a VM of that name exists", name);
-	} else if (check_files(r, conf, NULL) == 0 && make_disks(r, conf) == 0) {
-		if (db_vm_add(conf, &id, err, sizeof(err)) < 0)
+	else if (db_vm_get(c.name, NULL, NULL) != -ENOENT)
+		reply_error(r, 409, "%s: a VM of that name exists", c.name);
+	else if (check_files(r, &c, NULL) == 0 && make_disks(r, &c) == 0) {
+		if (db_vm_add(&c, &id, err, sizeof(err)) < 0)
 			reply_error(r, 500, "%s", err);
 		else
-			reply_json(r, 201, describe(json_incref(conf)));
+			reply_json(r, 201, describe(&c));
 	}
-	json_decref(conf);
 }
 
 void api_vm_update(struct req *r)
@@ -161,26 +145,24 @@ void api_vm_update(struct req *r)
 	if (!body)
 		return;
 	char err[512];
+	struct vm_config old, c;
 	vms_lock();
-	json_t *old = db_vm_get(r->param[0], NULL), *conf = NULL;
-	if (!old)
+	if (db_vm_get(r->param[0], &old, NULL) < 0)
 		reply_error(r, 404, "%s: no such VM", r->param[0]);
 	else if (vms_running_locked(r->param[0]))
 		reply_error(r, 409, "%s: power the VM off first", r->param[0]);
-	else if (!(conf = vmconf_build(body, old, host_memory_mib(), err, sizeof(err))))
+	else if (vmconf_build(body, &old, host_memory_mib(), &c, err, sizeof(err)) < 0)
 		reply_error(r, 400, "%s", err);
-	else if (check_files(r, conf, old) == 0 && make_disks(r, conf) == 0) {
-		if (db_vm_update(r->param[0], conf, err, sizeof(err)) < 0)
+	else if (check_files(r, &c, &old) == 0 && make_disks(r, &c) == 0) {
+		if (db_vm_update(&c, err, sizeof(err)) < 0)
 			reply_error(r, 500, "%s", err);
 		else {
-			json_t *out = json_deep_copy(conf);
+			json_t *out = vmconf_json(&c);
 			json_object_set_new(out, "state", json_string("poweredOff"));
 			reply_json(r, 200, out);
 		}
 	}
 	vms_unlock();
-	json_decref(conf);
-	json_decref(old);
 	json_decref(body);
 }
 
@@ -193,9 +175,9 @@ void api_vm_delete(struct req *r)
 		return;
 	}
 	char err[512];
+	struct vm_config c;
 	vms_lock();
-	json_t *conf = db_vm_get(r->param[0], NULL);
-	if (!conf)
+	if (db_vm_get(r->param[0], &c, NULL) < 0)
 		reply_error(r, 404, "%s: no such VM", r->param[0]);
 	else if (vms_running_locked(r->param[0]))
 		reply_error(r, 409, "%s: the VM is running; power it off first", r->param[0]);
@@ -211,18 +193,13 @@ void api_vm_delete(struct req *r)
 		snprintf(entity, sizeof(entity), "vm/%s", r->param[0]);
 		db_exec("DELETE FROM permissions WHERE entity = ?", (const char *[]){entity, NULL},
 			NULL, 0);
-		size_t i;
-		json_t *d;
-		json_array_foreach(json_object_get(conf, "disks"), i, d)
-		{
+		for (unsigned i = 0; delete_disks && i < c.ndisks; i++) {
 			const char *rel;
-			struct datastore *store = datastore_split(
-			    json_string_value(json_object_get(d, "path")), &rel, NULL, 0);
-			if (delete_disks && store)
+			struct datastore *store = datastore_split(c.disks[i].path, &rel, NULL, 0);
+			if (store)
 				ds_remove(store, rel, NULL, 0);
 		}
 	}
-	json_decref(conf);
 }
 
 void api_vm_power(struct req *r)
@@ -233,6 +210,7 @@ void api_vm_power(struct req *r)
 	int timeout = 60;
 	json_t *t = json_object_get(body, "timeout_s");
 	char err[512];
+	struct vm_config c;
 	if (req_only_fields(r, body, (const char *const[]){"timeout_s", NULL}) < 0)
 		goto out;
 	if (t &&
@@ -244,9 +222,8 @@ void api_vm_power(struct req *r)
 		timeout = (int)json_integer_value(t);
 	const char *action = strrchr(r->url, '/') + 1; /* the route ends in the action */
 	int status = vms_power(r->param[0], action, timeout, err, sizeof(err));
-	json_t *conf = status == 202 ? db_vm_get(r->param[0], NULL) : NULL;
-	if (conf)
-		reply_json(r, 202, describe(conf));
+	if (status == 202 && db_vm_get(r->param[0], &c, NULL) == 0)
+		reply_json(r, 202, describe(&c));
 	else
 		reply_error(r, status == 202 ? 500 : (unsigned)status, "%s", err);
 out:
@@ -262,12 +239,10 @@ void api_vm_console(struct req *r)
 		reply_error(r, 400, "bytes: an integer from 1 to 1048576");
 		return;
 	}
-	json_t *conf = db_vm_get(r->param[0], NULL);
-	if (!conf) {
+	if (db_vm_get(r->param[0], NULL, NULL) < 0) {
 		reply_error(r, 404, "%s: no such VM", r->param[0]);
 		return;
 	}
-	json_decref(conf);
 	size_t len;
 	char *text = vms_console_tail(r->param[0], (size_t)max, &len);
 	if (!text)
@@ -279,13 +254,12 @@ void api_vm_console(struct req *r)
 void api_vm_stats(struct req *r)
 {
 	char err[512];
-	json_t *conf = db_vm_get(r->param[0], NULL);
-	json_t *stats = conf ? vms_stats(r->param[0], err, sizeof(err)) : NULL;
-	if (!conf)
+	int known = db_vm_get(r->param[0], NULL, NULL) == 0;
+	json_t *stats = known ? vms_stats(r->param[0], err, sizeof(err)) : NULL;
+	if (!known)
 		reply_error(r, 404, "%s: no such VM", r->param[0]);
 	else if (!stats)
 		reply_error(r, 409, "%s", err);
 	else
 		reply_json(r, 200, stats);
-	json_decref(conf);
 }

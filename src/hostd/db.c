@@ -1,8 +1,12 @@
 #include "hostd/db.h"
 
+#include "common/log.h"
 #include "common/util.h"
+#include "hostd/vmconf.h"
 
+#include <errno.h>
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
 
 static sqlite3 *db;
@@ -242,43 +246,77 @@ int db_session_remove(const char *token_hash)
 		   : -1;
 }
 
-static json_t *column_json(sqlite3_stmt *st, int col)
+/* A stored configuration into c; -EIO when it no longer passes the checks
+ * (a damaged row, left out rather than trusted). */
+static int column_vm(sqlite3_stmt *st, int col, struct vm_config *c)
 {
 	const char *text = (const char *)sqlite3_column_text(st, col);
-	return text ? json_loads(text, 0, NULL) : NULL;
+	json_t *conf = text ? json_loads(text, 0, NULL) : NULL;
+	char err[256];
+	int rc = conf ? vmconf_from_json(conf, c, err, sizeof(err)) : -1;
+	json_decref(conf);
+	if (rc < 0) {
+		log_msg("inventory: VM row %lld: %s", (long long)sqlite3_column_int64(st, 0),
+			conf ? err : "not JSON");
+		return -EIO;
+	}
+	return 0;
 }
 
-json_t *db_vm_get(const char *name, int64_t *id)
+int db_vm_get(const char *name, struct vm_config *c, int64_t *id)
 {
 	sqlite3_stmt *st =
 	    prep("SELECT id, config FROM vms WHERE name = ?", (const char *[]){name, NULL});
-	json_t *conf = NULL;
+	int rc = -ENOENT;
 	if (st && sqlite3_step(st) == SQLITE_ROW) {
 		if (id)
 			*id = sqlite3_column_int64(st, 0);
-		conf = column_json(st, 1);
+		struct vm_config scratch;
+		rc = column_vm(st, 1, c ? c : &scratch);
 	}
 	sqlite3_finalize(st);
-	return conf;
+	return rc;
 }
 
-json_t *db_vm_list(void)
+int db_vm_by_id(int64_t id, struct vm_config *c)
 {
-	json_t *arr = json_array();
-	sqlite3_stmt *st = prep("SELECT config FROM vms ORDER BY name", NULL);
+	char ids[24];
+	sqlite3_stmt *st = prep("SELECT id, config FROM vms WHERE id = ?",
+				(const char *[]){DB_INT(ids, id), NULL});
+	int rc = -ENOENT;
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		rc = column_vm(st, 1, c);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+struct vm_config *db_vm_list(size_t *n)
+{
+	struct vm_config *all = NULL;
+	size_t cap = 0;
+	*n = 0;
+	sqlite3_stmt *st = prep("SELECT id, config FROM vms ORDER BY name", NULL);
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		json_t *conf = column_json(st, 0);
-		if (conf)
-			json_array_append_new(arr, conf);
+		if (*n == cap) {
+			struct vm_config *more = reallocarray(all, cap ? cap * 2 : 8, sizeof(*all));
+			if (!more)
+				break;
+			all = more;
+			cap = cap ? cap * 2 : 8;
+		}
+		if (column_vm(st, 1, &all[*n]) == 0)
+			(*n)++;
 	}
 	sqlite3_finalize(st);
-	return arr;
+	return all;
 }
 
-static int vm_write(const char *sql, const char *name, const json_t *config, int64_t *id, char *err,
-		    size_t errlen)
+static int vm_write(const char *sql, const char *name, const struct vm_config *c, int64_t *id,
+		    char *err, size_t errlen)
 {
-	char *text = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
+	json_t *conf = vmconf_json(c);
+	char *text = conf ? json_dumps(conf, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(conf);
 	if (!text)
 		return errorf(err, errlen, "inventory: out of memory");
 	int n = run_id(sql, (const char *[]){text, name, NULL}, id, err, errlen);
@@ -288,17 +326,14 @@ static int vm_write(const char *sql, const char *name, const json_t *config, int
 	return n < 0 ? -1 : 0;
 }
 
-int db_vm_add(const json_t *config, int64_t *id, char *err, size_t errlen)
+int db_vm_add(const struct vm_config *c, int64_t *id, char *err, size_t errlen)
 {
-	const char *name = json_string_value(json_object_get(config, "name"));
-	return vm_write("INSERT INTO vms(config, name) VALUES(?, ?)", name, config, id, err,
-			errlen);
+	return vm_write("INSERT INTO vms(config, name) VALUES(?, ?)", c->name, c, id, err, errlen);
 }
 
-int db_vm_update(const char *name, const json_t *config, char *err, size_t errlen)
+int db_vm_update(const struct vm_config *c, char *err, size_t errlen)
 {
-	return vm_write("UPDATE vms SET config = ? WHERE name = ?", name, config, NULL, err,
-			errlen);
+	return vm_write("UPDATE vms SET config = ? WHERE name = ?", c->name, c, NULL, err, errlen);
 }
 
 int db_vm_remove(const char *name, char *err, size_t errlen)

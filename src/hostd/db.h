@@ -6,6 +6,8 @@
 #ifndef KEEL_HOSTD_DB_H
 #define KEEL_HOSTD_DB_H
 
+#include "hostd/vmconf.h"
+
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,13 +36,16 @@ int db_session_add(const char *token_hash, const char *user, const char *source,
 int db_session_check(const char *token_hash, int64_t now, int64_t idle, char *user, size_t userlen);
 int db_session_remove(const char *token_hash);
 
-/* VMs: `config` is the VM's canonical JSON (see vmconf.h). db_vm_get
- * returns a new reference and the row id, or NULL. db_vm_list returns a
- * JSON array of configs sorted by name. */
-json_t *db_vm_get(const char *name, int64_t *id);
-json_t *db_vm_list(void);
-int db_vm_add(const json_t *config, int64_t *id, char *err, size_t errlen);
-int db_vm_update(const char *name, const json_t *config, char *err, size_t errlen);
+/* VMs, each stored as its canonical JSON (vmconf.h) and checked again when
+ * read (a row that fails is logged and left out). db_vm_get and
+ * db_vm_by_id fill c (if not NULL) and the row id (if not NULL); they
+ * return 0, -ENOENT, or -EIO for a damaged row. db_vm_list returns every
+ * VM sorted by name (malloc'ed, *n of them). */
+int db_vm_get(const char *name, struct vm_config *c, int64_t *id);
+int db_vm_by_id(int64_t id, struct vm_config *c);
+struct vm_config *db_vm_list(size_t *n);
+int db_vm_add(const struct vm_config *c, int64_t *id, char *err, size_t errlen);
+int db_vm_update(const struct vm_config *c, char *err, size_t errlen);
 int db_vm_remove(const char *name, char *err, size_t errlen);
 
 #endif

@@ -38,37 +38,31 @@ static json_t *row(const char *sql, const char *arg)
 	return r;
 }
 
-/* The port group of NIC `idx` in a VM's canonical configuration. */
-static const char *nic_portgroup(const json_t *conf, size_t idx)
+/* The port group of NIC `idx` of a VM. */
+static const char *nic_portgroup(const struct vm_config *c, unsigned idx)
 {
-	const char *pg = str(json_array_get(json_object_get(conf, "nics"), idx), "portgroup");
-	return pg ? pg : NETWORK_DEFAULT_PG;
+	return idx < c->nnics ? c->nics[idx].portgroup : NETWORK_DEFAULT_PG;
 }
 
 /* The names of the inventory VMs with a NIC on one of `pgs` (port group
  * names), as a JSON array. */
 static json_t *vms_on(const json_t *pgs)
 {
-	json_t *out = json_array(), *vms = db_rows("SELECT config FROM vms ORDER BY name", NULL);
-	size_t i, j;
-	json_t *v;
-	json_array_foreach(vms, i, v)
-	{
-		json_t *conf = json_loads(str(v, "config"), 0, NULL);
-		for (j = 0; j < json_array_size(json_object_get(conf, "nics")); j++) {
+	json_t *out = json_array();
+	size_t n;
+	struct vm_config *all = db_vm_list(&n);
+	for (size_t i = 0; i < n; i++) {
+		int hit = 0;
+		for (unsigned j = 0; j < all[i].nnics; j++) {
 			size_t k;
 			json_t *pg;
-			int hit = 0;
 			json_array_foreach(pgs, k, pg) hit |=
-			    strcmp(json_string_value(pg), nic_portgroup(conf, j)) == 0;
-			if (hit) {
-				json_array_append(out, json_object_get(conf, "name"));
-				break;
-			}
+			    strcmp(json_string_value(pg), nic_portgroup(&all[i], j)) == 0;
 		}
-		json_decref(conf);
+		if (hit)
+			json_array_append_new(out, json_string(all[i].name));
 	}
-	json_decref(vms);
+	free(all);
 	return out;
 }
 
@@ -199,15 +193,6 @@ static int attach_tap(const char *tap, const char *pgname, unsigned *mtu_out, ch
 	return rc;
 }
 
-static json_t *vm_by_id(int64_t id)
-{
-	char b[32];
-	json_t *r = row("SELECT config FROM vms WHERE id = ?", DB_INT(b, id));
-	json_t *conf = r ? json_loads(str(r, "config"), 0, NULL) : NULL;
-	json_decref(r);
-	return conf;
-}
-
 /* The bridge's ports as the kernel has them, with their VLANs and, for a
  * VM's TAP, the VM. */
 static json_t *ports(const char *sw)
@@ -230,10 +215,9 @@ static json_t *ports(const char *sw)
 			for (size_t j = 0; j < nv; j++)
 				if (vids[j] != pvid)
 					json_array_append_new(tagged, json_integer(vids[j]));
-		json_t *conf = vm_tap_parse(links[i].name, &id, &idx) ? vm_by_id(id) : NULL;
-		if (conf)
-			vm = json_incref(json_object_get(conf, "name"));
-		json_decref(conf);
+		struct vm_config c;
+		if (vm_tap_parse(links[i].name, &id, &idx) && db_vm_by_id(id, &c) == 0)
+			vm = json_string(c.name);
 		json_array_append_new(out,
 				      json_pack("{s:s,s:i,s:o,s:o,s:o}", "name", links[i].name,
 						"mtu", (int)links[i].mtu, "pvid",
@@ -291,12 +275,11 @@ int network_reconcile(char *err, size_t errlen)
 		int64_t id;
 		unsigned idx;
 		if (vm_tap_parse(l->name, &id, &idx)) {
-			json_t *conf = vm_by_id(id);
-			if (conf)
-				first_error(attach_tap(l->name, nic_portgroup(conf, idx), NULL, msg,
+			struct vm_config c;
+			if (db_vm_by_id(id, &c) == 0)
+				first_error(attach_tap(l->name, nic_portgroup(&c, idx), NULL, msg,
 						       sizeof(msg)),
 					    err, errlen, msg, &result);
-			json_decref(conf);
 		} else if (*l->master && strcmp(l->kind, "bridge") != 0) {
 			/* an uplink taken off a switch of ours */
 			json_t *up = row("SELECT switch FROM uplinks WHERE nic = ?", l->name);
@@ -325,12 +308,11 @@ void network_prune(int (*is_running)(const char *name))
 		unsigned idx;
 		if (!vm_tap_parse(links[i].name, &id, &idx))
 			continue;
-		json_t *conf = vm_by_id(id);
-		if (!conf || !is_running(str(conf, "name"))) {
+		struct vm_config c;
+		if (db_vm_by_id(id, &c) < 0 || !is_running(c.name)) {
 			log_msg("network: deleting %s (its VM is not running)", links[i].name);
 			nl_link_del(links[i].name, NULL, 0);
 		}
-		json_decref(conf);
 	}
 	free(links);
 }

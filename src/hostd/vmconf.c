@@ -2,14 +2,22 @@
 
 #include "common/names.h"
 #include "common/util.h"
+#include "common/vmmconf.h"
 #include "common/vmspec.h"
 #include "hostd/datastore.h"
 #include "hostd/network.h"
 
-#include <ctype.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+
+/* A JSON string without NUL bytes in it (one with them would be read
+ * differently by C code than it was checked). */
+static bool text_string(const json_t *v)
+{
+	return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v);
+}
 
 /* "DATASTORE/PATH" with a valid datastore name and path */
 static int check_dspath(const char *field, const char *s, char *err, size_t errlen)
@@ -63,7 +71,7 @@ static json_t *build_disks(const json_t *v, char *err, size_t errlen)
 		const json_t *path = json_object_get(d, "path"),
 			     *ro = json_object_get(d, "readonly"),
 			     *size = json_object_get(d, "size_mib");
-		if (!json_is_string(path)) {
+		if (!text_string(path)) {
 			errorf(err, errlen, "%s.path: a string is needed", f);
 			goto bad;
 		}
@@ -117,14 +125,14 @@ static json_t *build_nics(const json_t *v, const char *name, char *err, size_t e
 			       i);
 			goto bad;
 		}
-		if (pg && (!json_is_string(pg) || json_string_length(pg) < 1 ||
+		if (pg && (!text_string(pg) || json_string_length(pg) < 1 ||
 			   json_string_length(pg) > 64)) {
 			errorf(err, errlen, "nics[%zu].portgroup: a port group name", i);
 			goto bad;
 		}
 		uint8_t bytes[6];
 		char m[MAC_TEXT_LEN];
-		if (mac && mac_parse(json_string_value(mac), bytes) < 0) {
+		if (mac && (!text_string(mac) || mac_parse(json_string_value(mac), bytes) < 0)) {
 			errorf(err, errlen,
 			       "nics[%zu].mac: want a unicast MAC, e.g. 52:54:00:12:34:56", i);
 			goto bad;
@@ -152,7 +160,7 @@ bad:
 
 static int check_string(const char *field, const json_t *v, size_t max, char *err, size_t errlen)
 {
-	if (!json_is_string(v) || json_string_length(v) > max)
+	if (!text_string(v) || json_string_length(v) > max)
 		return errorf(err, errlen, "%s: must be a string of at most %zu bytes", field, max);
 	for (const char *p = json_string_value(v); *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -174,12 +182,12 @@ static int set_field(json_t *conf, const char *key, const json_t *v, int64_t hos
 			      errlen) < 0)
 			return -1;
 	} else if (strcmp(key, "kernel") == 0) {
-		if (!json_is_string(v))
+		if (!text_string(v))
 			return errorf(err, errlen, "kernel: a string is needed");
 		if (check_dspath(key, json_string_value(v), err, errlen) < 0)
 			return -1;
 	} else if (strcmp(key, "initrd") == 0) {
-		if (!json_is_string(v))
+		if (!text_string(v))
 			return errorf(err, errlen, "initrd: a string is needed (\"\" for none)");
 		if (json_string_length(v) &&
 		    check_dspath(key, json_string_value(v), err, errlen) < 0)
@@ -210,8 +218,10 @@ static int set_field(json_t *conf, const char *key, const json_t *v, int64_t hos
 	return 0;
 }
 
-json_t *vmconf_build(const json_t *body, const json_t *base, int64_t host_mem, char *err,
-		     size_t errlen)
+/* The API body checked, as the canonical JSON of the configuration (a new
+ * reference; disks may carry "size_mib"), or NULL with a message. */
+static json_t *build_json(const json_t *body, const json_t *base, int64_t host_mem, char *err,
+			  size_t errlen)
 {
 	if (!json_is_object(body))
 		return errorf(err, errlen, "the body must be a JSON object"), NULL;
@@ -222,7 +232,7 @@ json_t *vmconf_build(const json_t *body, const json_t *base, int64_t host_mem, c
 		conf = json_deep_copy(base);
 	} else {
 		const json_t *name = json_object_get(body, "name");
-		if (!json_is_string(name) || !vm_name_valid(json_string_value(name)))
+		if (!text_string(name) || !vm_name_valid(json_string_value(name)))
 			return errorf(err, errlen, "name: " VM_NAME_RULE), NULL;
 		if (!json_object_get(body, "memory_mib") || !json_object_get(body, "kernel"))
 			return errorf(err, errlen, "%s: missing",
@@ -248,56 +258,130 @@ json_t *vmconf_build(const json_t *body, const json_t *base, int64_t host_mem, c
 	return conf;
 }
 
-void vmconf_strip_sizes(json_t *conf)
+static void copy_string(char *dst, size_t n, const json_t *o, const char *key)
 {
-	size_t i;
-	json_t *d;
-	json_array_foreach(json_object_get(conf, "disks"), i, d) json_object_del(d, "size_mib");
+	str_copy(dst, n, json_string_value(json_object_get(o, key)) ?: "");
 }
 
-json_t *vmconf_vmm(const json_t *conf, int64_t id, const char *console_path,
-		   const char *control_path, vmconf_resolve_fn resolve, char *err, size_t errlen)
+/* The canonical JSON (checked by build_json) into c. */
+static void from_canonical(const json_t *conf, struct vm_config *c)
 {
-	char kernel[1024], initrd[1024] = "";
-	const char *initrd_ds = json_string_value(json_object_get(conf, "initrd"));
-	if (resolve(json_string_value(json_object_get(conf, "kernel")), kernel, sizeof(kernel), err,
-		    errlen) < 0 ||
-	    (initrd_ds && *initrd_ds &&
-	     resolve(initrd_ds, initrd, sizeof(initrd), err, errlen) < 0))
-		return NULL;
-	json_t *vmm = json_pack(
-	    "{s:O,s:O,s:O,s:s,s:O,s:{s:s,s:s},s:s,s:s,s:b,s:[],s:[]}", "name",
-	    json_object_get(conf, "name"), "vcpus", json_object_get(conf, "vcpus"), "memory_mib",
-	    json_object_get(conf, "memory_mib"), "kernel", kernel, "cmdline",
-	    json_object_get(conf, "cmdline"), "console", "type", "file", "path", console_path,
-	    "control", control_path, "on_reboot", "restart", "rng", 1, "disks", "nics");
-	if (!vmm)
-		return errorf(err, errlen, "out of memory"), NULL;
-	if (*initrd)
-		json_object_set_new(vmm, "initrd", json_string(initrd));
+	memset(c, 0, sizeof(*c));
+	copy_string(c->name, sizeof(c->name), conf, "name");
+	c->vcpus = (unsigned)json_integer_value(json_object_get(conf, "vcpus"));
+	c->memory_mib = (uint64_t)json_integer_value(json_object_get(conf, "memory_mib"));
+	copy_string(c->kernel, sizeof(c->kernel), conf, "kernel");
+	copy_string(c->initrd, sizeof(c->initrd), conf, "initrd");
+	copy_string(c->cmdline, sizeof(c->cmdline), conf, "cmdline");
 	size_t i;
 	json_t *x;
 	json_array_foreach(json_object_get(conf, "disks"), i, x)
 	{
-		char path[1024], serial[24];
-		if (resolve(json_string_value(json_object_get(x, "path")), path, sizeof(path), err,
-			    errlen) < 0)
-			goto bad;
-		snprintf(serial, sizeof(serial), "disk%d", (int)i);
-		json_array_append_new(json_object_get(vmm, "disks"),
-				      json_pack("{s:s,s:O,s:s}", "path", path, "readonly",
-						json_object_get(x, "readonly"), "serial", serial));
+		struct vm_disk *d = &c->disks[c->ndisks++];
+		copy_string(d->path, sizeof(d->path), x, "path");
+		d->readonly = json_is_true(json_object_get(x, "readonly"));
+		d->create_mib = (uint64_t)json_integer_value(json_object_get(x, "size_mib"));
 	}
 	json_array_foreach(json_object_get(conf, "nics"), i, x)
 	{
-		char tap[VM_TAP_NAME_LEN];
-		vm_tap_name(tap, id, (unsigned)i);
-		json_array_append_new(
-		    json_object_get(vmm, "nics"),
-		    json_pack("{s:s,s:O}", "tap", tap, "mac", json_object_get(x, "mac")));
+		struct vm_nic *n = &c->nics[c->nnics++];
+		mac_parse(json_string_value(json_object_get(x, "mac")), n->mac);
+		copy_string(n->portgroup, sizeof(n->portgroup), x, "portgroup");
 	}
-	return vmm;
-bad:
-	json_decref(vmm);
-	return NULL;
+	c->autostart = json_is_true(json_object_get(conf, "autostart"));
+	c->autostart_order = (unsigned)json_integer_value(json_object_get(conf, "autostart_order"));
+	c->autostart_delay_s =
+	    (unsigned)json_integer_value(json_object_get(conf, "autostart_delay_s"));
+}
+
+json_t *vmconf_json(const struct vm_config *c)
+{
+	json_t *disks = json_array(), *nics = json_array();
+	for (unsigned i = 0; i < c->ndisks; i++)
+		json_array_append_new(disks, json_pack("{s:s, s:b}", "path", c->disks[i].path,
+						       "readonly", c->disks[i].readonly));
+	for (unsigned i = 0; i < c->nnics; i++) {
+		char mac[MAC_TEXT_LEN];
+		mac_format(c->nics[i].mac, mac);
+		json_array_append_new(
+		    nics, json_pack("{s:s, s:s}", "mac", mac, "portgroup", c->nics[i].portgroup));
+	}
+	return json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:o, s:o, s:b, s:i, s:i}", "name", c->name,
+			 "vcpus", (int)c->vcpus, "memory_mib", (json_int_t)c->memory_mib, "kernel",
+			 c->kernel, "initrd", c->initrd, "cmdline", c->cmdline, "disks", disks,
+			 "nics", nics, "autostart", c->autostart, "autostart_order",
+			 (int)c->autostart_order, "autostart_delay_s", (int)c->autostart_delay_s);
+}
+
+int vmconf_build(const json_t *body, const struct vm_config *base, int64_t host_memory_mib,
+		 struct vm_config *out, char *err, size_t errlen)
+{
+	json_t *base_json = base ? vmconf_json(base) : NULL;
+	json_t *conf = build_json(body, base_json, host_memory_mib, err, errlen);
+	json_decref(base_json);
+	if (!conf)
+		return -EINVAL;
+	from_canonical(conf, out);
+	json_decref(conf);
+	return 0;
+}
+
+int vmconf_from_json(const json_t *stored, struct vm_config *out, char *err, size_t errlen)
+{
+	char why[256];
+	json_t *conf = build_json(stored, NULL, VM_MAX_MEM_MIB, why, sizeof(why));
+	if (!conf)
+		return errorf(err, errlen, "a stored VM: %s", why), -EINVAL;
+	from_canonical(conf, out);
+	json_decref(conf);
+	for (unsigned i = 0; i < out->ndisks; i++)
+		out->disks[i].create_mib = 0; /* stored disks exist */
+	return 0;
+}
+
+bool vmconf_uses(const struct vm_config *c, const char *dspath)
+{
+	if (strcmp(c->kernel, dspath) == 0 || strcmp(c->initrd, dspath) == 0)
+		return true;
+	for (unsigned i = 0; i < c->ndisks; i++)
+		if (strcmp(c->disks[i].path, dspath) == 0)
+			return true;
+	return false;
+}
+
+char *vmconf_vmm(const struct vm_config *c, const struct vmconf_host *host, char *err,
+		 size_t errlen)
+{
+	struct vmm_config v = {
+	    .vcpus = c->vcpus,
+	    .memory_mib = c->memory_mib,
+	    .cmdline = (char *)c->cmdline,
+	    .console = CONSOLE_FILE,
+	    .console_path = (char *)host->console_path,
+	    .control = (char *)host->control_path,
+	    .rng = true,
+	    .ndisks = c->ndisks,
+	    .nnics = c->nnics,
+	};
+	str_copy(v.name, sizeof(v.name), c->name);
+	char kernel[DS_PATH_MAX + 64], initrd[DS_PATH_MAX + 64],
+	    disks[VM_MAX_DISKS][DS_PATH_MAX + 64];
+	if (host->resolve(c->kernel, kernel, sizeof(kernel), err, errlen) < 0 ||
+	    (*c->initrd && host->resolve(c->initrd, initrd, sizeof(initrd), err, errlen) < 0))
+		return NULL;
+	v.kernel = kernel;
+	v.initrd = *c->initrd ? initrd : NULL;
+	for (unsigned i = 0; i < c->ndisks; i++) {
+		if (host->resolve(c->disks[i].path, disks[i], sizeof(disks[i]), err, errlen) < 0)
+			return NULL;
+		v.disks[i].path = disks[i];
+		v.disks[i].readonly = c->disks[i].readonly;
+		snprintf(v.disks[i].serial, sizeof(v.disks[i].serial), "disk%u", i);
+	}
+	for (unsigned i = 0; i < c->nnics; i++) {
+		vm_tap_name(v.nics[i].tap, host->id, i);
+		memcpy(v.nics[i].mac, c->nics[i].mac, 6);
+		v.nics[i].mtu = host->mtu[i];
+	}
+	return vmmconf_format(&v, err, errlen);
 }

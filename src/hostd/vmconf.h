@@ -1,36 +1,84 @@
-/* A VM's configuration in keel-hostd: the checks of what the API is given
- * (create and update), and the keel-vmm configuration made from it. Pure:
- * no files are looked at here (the API checks that kernels and disks exist).
+/* A VM's configuration in keel-hostd: one struct, checked once where the
+ * API hands it in (create and update) and where the inventory hands it back,
+ * shown and stored as its canonical JSON, and turned into keel-vmm's
+ * configuration in one function. Pure: no files are looked at here (the
+ * API checks that kernels and disks exist). Limits and grammars are the VM
+ * specification's (common/vmspec.h).
  *
- * The canonical configuration, as stored in the inventory and shown by the
- * API: name, vcpus, memory_mib, kernel, initrd ("" for none), cmdline,
- * disks [{path, readonly}], nics [{mac, portgroup}], autostart, autostart_order,
- * autostart_delay_s. Datastore paths are "DATASTORE/PATH". */
+ * The canonical JSON, as stored in the inventory and shown by the API:
+ * name, vcpus, memory_mib, kernel, initrd ("" for none), cmdline,
+ * disks [{path, readonly}], nics [{mac, portgroup}], autostart,
+ * autostart_order, autostart_delay_s. Datastore paths are "DATASTORE/PATH". */
 #ifndef KEEL_HOSTD_VMCONF_H
 #define KEEL_HOSTD_VMCONF_H
 
+#include "common/names.h"
+#include "common/vmspec.h"
+#include "hostd/datastore.h"
+
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Checks `body` and returns the new canonical configuration (a new
- * reference): a whole VM when base is NULL (create), or base with the
- * fields of `body` changed (update; the name cannot change). A disk may
- * carry "size_mib" (a disk to create), kept in the result for the caller,
- * who removes it with vmconf_strip_sizes() once the disk exists. On error
- * returns NULL with a message naming the field. */
-json_t *vmconf_build(const json_t *body, const json_t *base, int64_t host_memory_mib, char *err,
-		     size_t errlen);
-void vmconf_strip_sizes(json_t *conf);
+#define VM_DSPATH_MAX (DATASTORE_NAME_MAX + 1 + DS_PATH_MAX) /* "DATASTORE/PATH" */
+
+struct vm_disk {
+	char path[VM_DSPATH_MAX + 1];
+	bool readonly;
+	uint64_t create_mib; /* > 0: a disk to create (the API's "size_mib"); never stored */
+};
+
+struct vm_nic {
+	uint8_t mac[6];
+	char portgroup[PORTGROUP_NAME_MAX + 1];
+};
+
+struct vm_config {
+	char name[VM_NAME_MAX + 1];
+	unsigned vcpus;
+	uint64_t memory_mib;
+	char kernel[VM_DSPATH_MAX + 1];
+	char initrd[VM_DSPATH_MAX + 1]; /* "": none */
+	char cmdline[VM_CMDLINE_MAX + 1];
+	unsigned ndisks;
+	struct vm_disk disks[VM_MAX_DISKS];
+	unsigned nnics;
+	struct vm_nic nics[VM_MAX_NICS];
+	bool autostart;
+	unsigned autostart_order;
+	unsigned autostart_delay_s;
+};
+
+/* Checks an API body and fills `out`: a whole VM when base is NULL
+ * (create), or base with the fields of `body` changed (update; the name
+ * cannot change). Returns 0, or -EINVAL with a message naming the field. */
+int vmconf_build(const json_t *body, const struct vm_config *base, int64_t host_memory_mib,
+		 struct vm_config *out, char *err, size_t errlen);
+/* The canonical JSON (a new reference). */
+json_t *vmconf_json(const struct vm_config *c);
+/* The canonical JSON read back from the inventory, checked as a create is
+ * (but for the host's memory). Returns 0 or -EINVAL with a message. */
+int vmconf_from_json(const json_t *stored, struct vm_config *out, char *err, size_t errlen);
+/* Whether the VM uses "DS/PATH" as its kernel, initrd or a disk. */
+bool vmconf_uses(const struct vm_config *c, const char *dspath);
 
 /* Maps a datastore path to a file on the host; returns -1 with a message. */
 typedef int (*vmconf_resolve_fn)(const char *dspath, char *out, size_t outlen, char *err,
 				 size_t errlen);
 
-/* keel-vmm's configuration (see docs/vmm.md) for the VM with inventory id
- * `id`: its console to `console_path`, its control socket `control_path`,
- * TAPs named "kvID.N". */
-json_t *vmconf_vmm(const json_t *conf, int64_t id, const char *console_path,
-		   const char *control_path, vmconf_resolve_fn resolve, char *err, size_t errlen);
+/* What the host adds to a VM's configuration to run it. */
+struct vmconf_host {
+	int64_t id;		  /* the inventory's: names the TAPs (vm_tap_name) */
+	const unsigned *mtu;	  /* of each NIC's port group */
+	const char *console_path; /* the console log */
+	const char *control_path; /* the control socket */
+	vmconf_resolve_fn resolve;
+};
+
+/* keel-vmm's complete configuration (common/vmmconf.h, as text to write
+ * to its file; malloc'ed), or NULL with a message (a file is gone). */
+char *vmconf_vmm(const struct vm_config *c, const struct vmconf_host *host, char *err,
+		 size_t errlen);
 
 #endif

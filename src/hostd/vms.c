@@ -174,20 +174,14 @@ static struct vmrt *free_slot(void)
 	return NULL;
 }
 
-/* Puts each NIC's TAP on its port group, and gives keel-vmm its MTU. */
-static int ports_up(const json_t *conf, json_t *vmm, char *err, size_t errlen)
+/* Puts each NIC's TAP on its port group; fills in each one's MTU. */
+static int ports_up(const struct vm_config *c, int64_t id, unsigned mtu[], char *err, size_t errlen)
 {
-	size_t i;
-	json_t *nic;
-	json_array_foreach(json_object_get(vmm, "nics"), i, nic)
-	{
-		const json_t *c = json_array_get(json_object_get(conf, "nics"), i);
-		const char *pg = json_string_value(json_object_get(c, "portgroup"));
-		unsigned mtu;
-		if (network_port_up(json_string_value(json_object_get(nic, "tap")),
-				    pg ? pg : NETWORK_DEFAULT_PG, &mtu, err, errlen) < 0)
+	for (unsigned i = 0; i < c->nnics; i++) {
+		char tap[VM_TAP_NAME_LEN];
+		vm_tap_name(tap, id, i);
+		if (network_port_up(tap, c->nics[i].portgroup, &mtu[i], err, errlen) < 0)
 			return -1;
-		json_object_set_new(nic, "mtu", json_integer(mtu));
 	}
 	return 0;
 }
@@ -196,14 +190,14 @@ static int ports_up(const json_t *conf, json_t *vmm, char *err, size_t errlen)
 static int power_on(const char *name, char *err, size_t errlen)
 {
 	int64_t id;
-	json_t *conf = db_vm_get(name, &id);
-	if (!conf)
+	struct vm_config c;
+	if (db_vm_get(name, &c, &id) < 0)
 		return errorf(err, errlen, "%s: no such VM", name), 404;
-	if (find(name)) {
-		json_decref(conf);
+	if (find(name))
 		return errorf(err, errlen, "%s: already powered on", name), 409;
-	}
 	struct vmrt *v = free_slot();
+	if (!v)
+		return errorf(err, errlen, "at most %d VMs can run", MAX_VMS), 409;
 	char dir[512], console[512], ctl[512], cfgpath[512], vmmlog[512];
 	vm_file(dir, sizeof(dir), rundir, name, NULL);
 	mkdir(dir, 0700);
@@ -213,23 +207,19 @@ static int power_on(const char *name, char *err, size_t errlen)
 	vm_file(vmmlog, sizeof(vmmlog), logdir, name, "vmm.log");
 	vm_file(ctl, sizeof(ctl), rundir, name, "control.sock");
 	vm_file(cfgpath, sizeof(cfgpath), rundir, name, "vmm.json");
-	json_t *vmm = v ? vmconf_vmm(conf, id, console, ctl, resolve, err, errlen) : NULL;
-	if (!v || !vmm)
-		json_decref(conf);
-	if (!v)
-		return errorf(err, errlen, "at most %d VMs can run", MAX_VMS), 409;
-	if (!vmm)
-		return 409; /* a file of the VM is gone: err says which */
-	if (ports_up(conf, vmm, err, errlen) < 0) {
-		json_decref(conf);
-		json_decref(vmm);
+	unsigned mtu[VM_MAX_NICS] = {0};
+	if (ports_up(&c, id, mtu, err, errlen) < 0) {
 		network_ports_down(id);
 		return 409;
 	}
-	json_decref(conf);
-	char *text = json_dumps(vmm, JSON_INDENT(2));
-	json_decref(vmm);
-	if (!text || write_file(cfgpath, text, strlen(text), 0600) < 0) {
+	const struct vmconf_host host = {
+	    .id = id, .mtu = mtu, .console_path = console, .control_path = ctl, .resolve = resolve};
+	char *text = vmconf_vmm(&c, &host, err, errlen);
+	if (!text) {
+		network_ports_down(id);
+		return 409; /* a file of the VM is gone: err says which */
+	}
+	if (write_file(cfgpath, text, strlen(text), 0600) < 0) {
 		free(text);
 		return errorf(err, errlen, "%s: cannot write %s", name, cfgpath), 500;
 	}
@@ -342,7 +332,7 @@ int vms_power(const char *name, const char *action, int timeout_s, char *err, si
 		goto out;
 	}
 	if (!v) {
-		status = db_vm_get(name, NULL) ? 409 : 404;
+		status = db_vm_get(name, NULL, NULL) == 0 ? 409 : 404;
 		errorf(err, errlen, status == 409 ? "%s: powered off" : "%s: no such VM", name);
 		goto out;
 	}
@@ -484,14 +474,12 @@ void vms_forget(const char *name)
 
 int vms_reattach(void)
 {
-	json_t *list = db_vm_list();
-	size_t i;
-	json_t *conf;
+	size_t count;
+	struct vm_config *all = db_vm_list(&count);
 	int n = 0;
 	pthread_mutex_lock(&lock);
-	json_array_foreach(list, i, conf)
-	{
-		const char *name = json_string_value(json_object_get(conf, "name"));
+	for (size_t i = 0; i < count; i++) {
+		const char *name = all[i].name;
 		char path[512], exe[512];
 		vm_file(path, sizeof(path), rundir, name, "pid");
 		char *text = read_file(path, 64, NULL);
@@ -513,7 +501,7 @@ int vms_reattach(void)
 			continue;
 		}
 		str_copy(v->name, sizeof(v->name), name);
-		json_decref(db_vm_get(name, &v->id));
+		db_vm_get(name, NULL, &v->id);
 		v->pid = pid;
 		v->start = start;
 		v->state = RUNNING;
@@ -526,37 +514,32 @@ int vms_reattach(void)
 		n++;
 	}
 	pthread_mutex_unlock(&lock);
-	json_decref(list);
+	free(all);
 	return n;
 }
 
 static int by_order(const void *a, const void *b)
 {
-	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	json_int_t ox = json_integer_value(json_object_get(x, "autostart_order")),
-		   oy = json_integer_value(json_object_get(y, "autostart_order"));
-	if (ox != oy)
-		return ox < oy ? -1 : 1;
-	return strcmp(json_string_value(json_object_get(x, "name")),
-		      json_string_value(json_object_get(y, "name")));
+	const struct vm_config *x = *(const struct vm_config *const *)a,
+			       *y = *(const struct vm_config *const *)b;
+	if (x->autostart_order != y->autostart_order)
+		return x->autostart_order < y->autostart_order ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
 void vms_autostart(void)
 {
-	json_t *list = db_vm_list();
-	json_t *pick[MAX_VMS];
-	size_t i, n = 0;
-	json_t *conf;
-	json_array_foreach(list, i, conf) if (n < MAX_VMS &&
-					      json_is_true(json_object_get(conf, "autostart")))
-	    pick[n++] = conf;
+	size_t count, i, n = 0;
+	struct vm_config *all = db_vm_list(&count);
+	const struct vm_config *pick[MAX_VMS];
+	for (i = 0; i < count; i++)
+		if (n < MAX_VMS && all[i].autostart)
+			pick[n++] = &all[i];
 	qsort(pick, n, sizeof(pick[0]), by_order);
 	pthread_mutex_lock(&lock);
 	for (i = 0; i < n; i++) {
-		str_copy(queue[i].name, sizeof(queue[i].name),
-			 json_string_value(json_object_get(pick[i], "name")));
-		queue[i].delay_s =
-		    (int)json_integer_value(json_object_get(pick[i], "autostart_delay_s"));
+		str_copy(queue[i].name, sizeof(queue[i].name), pick[i]->name);
+		queue[i].delay_s = (int)pick[i]->autostart_delay_s;
 	}
 	queue_len = (int)n;
 	queue_next = 0;
@@ -564,7 +547,7 @@ void vms_autostart(void)
 	pthread_mutex_unlock(&lock);
 	if (n)
 		log_msg("autostart: %zu VM%s", n, n == 1 ? "" : "s");
-	json_decref(list);
+	free(all);
 }
 
 void vms_tick(void)

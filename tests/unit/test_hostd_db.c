@@ -76,11 +76,47 @@ static json_t *J(const char *text)
 	return v;
 }
 
+/* The inventory's VM functions (typed: struct vm_config) seen through the
+ * canonical JSON, so that the tests compare whole configurations. */
+static int vm_add_json(const json_t *j, int64_t *id, char *err, size_t errlen)
+{
+	struct vm_config c;
+	if (vmconf_from_json(j, &c, err, errlen) < 0)
+		return -1;
+	return db_vm_add(&c, id, err, errlen);
+}
+
+static int vm_update_json(const json_t *j, char *err, size_t errlen)
+{
+	struct vm_config c;
+	if (vmconf_from_json(j, &c, err, errlen) < 0)
+		return -1;
+	return db_vm_update(&c, err, errlen);
+}
+
+static json_t *vm_get_json(const char *name, int64_t *id)
+{
+	struct vm_config c;
+	return db_vm_get(name, &c, id) == 0 ? vmconf_json(&c) : NULL;
+}
+
+static json_t *vm_list_json(void)
+{
+	size_t n;
+	struct vm_config *all = db_vm_list(&n);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, vmconf_json(&all[i]));
+	free(all);
+	return arr;
+}
+
 static json_t *vm_conf(const char *name, int vcpus)
 {
 	json_t *c = J("{\"memory_mib\":512,\"kernel\":\"local/vmlinuz\",\"initrd\":\"\","
 		      "\"cmdline\":\"console=ttyS0\",\"disks\":[{\"path\":\"local/a.img\","
-		      "\"readonly\":false}],\"nics\":[{\"mac\":\"52:54:00:12:34:56\"}],"
+		      "\"readonly\":false}],\"nics\":[{\"mac\":\"52:54:00:12:34:56\","
+		      "\"portgroup\":\"VM Network\"}],"
 		      "\"autostart\":false,\"autostart_order\":0,\"autostart_delay_s\":0}");
 	json_object_set_new(c, "name", json_string(name));
 	json_object_set_new(c, "vcpus", json_integer(vcpus));
@@ -92,16 +128,16 @@ static int64_t add_vm(const char *name, int vcpus)
 	json_t *c = vm_conf(name, vcpus);
 	char err[512] = "";
 	int64_t id = -1;
-	if (db_vm_add(c, &id, err, sizeof(err)) < 0)
+	if (vm_add_json(c, &id, err, sizeof(err)) < 0)
 		fail_msg("db_vm_add %s: %s", name, err);
 	json_decref(c);
 	return id;
 }
 
-/* The names of db_vm_list(), joined by ','. */
+/* The names of vm_list_json(), joined by ','. */
 static void list_names(char *out, size_t n)
 {
-	json_t *arr = db_vm_list();
+	json_t *arr = vm_list_json();
 	assert_true(json_is_array(arr));
 	out[0] = '\0';
 	size_t i;
@@ -357,14 +393,14 @@ static void test_vm_add_get(void **state)
 	assert_true(id3 > id2);
 
 	int64_t id = -1;
-	json_t *c = db_vm_get("db", &id), *want = vm_conf("db", 2);
+	json_t *c = vm_get_json("db", &id), *want = vm_conf("db", 2);
 	assert_non_null(c);
 	assert_int_equal(id, id2);
 	assert_true(json_equal(c, want));
 	json_decref(want);
 	json_decref(c);
 	/* id may be NULL */
-	c = db_vm_get("web1", NULL);
+	c = vm_get_json("web1", NULL);
 	assert_non_null(c);
 	want = vm_conf("web1", 1);
 	assert_true(json_equal(c, want));
@@ -372,9 +408,9 @@ static void test_vm_add_get(void **state)
 	json_decref(c);
 
 	id = -5;
-	assert_null(db_vm_get("nope", &id));
-	assert_null(db_vm_get("WEB1", NULL));
-	assert_null(db_vm_get("", NULL));
+	assert_null(vm_get_json("nope", &id));
+	assert_null(vm_get_json("WEB1", NULL));
+	assert_null(vm_get_json("", NULL));
 
 	/* ids are not reused after a removal */
 	assert_int_equal(db_vm_remove("app", err, sizeof(err)), 0);
@@ -401,7 +437,7 @@ static void test_vm_list(void **state)
 	assert_string_equal(names, "a.x,b,c-2,web1,web10,web2");
 
 	/* whole configurations */
-	json_t *arr = db_vm_list();
+	json_t *arr = vm_list_json();
 	json_t *want = vm_conf("b", 1);
 	assert_true(json_equal(json_array_get(arr, 1), want));
 	json_decref(want);
@@ -415,14 +451,14 @@ static void test_vm_update(void **state)
 	int64_t id = add_vm("web1", 1), id2 = add_vm("web2", 1);
 	json_t *c = vm_conf("web1", 8);
 	json_object_set_new(c, "cmdline", json_string("quiet 'x' \"y\""));
-	assert_int_equal(db_vm_update("web1", c, err, sizeof(err)), 0);
+	assert_int_equal(vm_update_json(c, err, sizeof(err)), 0);
 	int64_t got = -1;
-	json_t *g = db_vm_get("web1", &got);
+	json_t *g = vm_get_json("web1", &got);
 	assert_true(json_equal(g, c));
 	assert_int_equal(got, id); /* the id stays */
 	json_decref(g);
 	/* the other VM is untouched */
-	g = db_vm_get("web2", &got);
+	g = vm_get_json("web2", &got);
 	json_t *want = vm_conf("web2", 1);
 	assert_true(json_equal(g, want));
 	assert_int_equal(got, id2);
@@ -432,9 +468,9 @@ static void test_vm_update(void **state)
 	/* a missing VM: an error naming it, nothing added */
 	err[0] = '\0';
 	json_t *m = vm_conf("ghost", 1);
-	assert_int_equal(db_vm_update("ghost", m, err, sizeof(err)), -1);
+	assert_int_equal(vm_update_json(m, err, sizeof(err)), -1);
 	assert_string_equal(err, "ghost: no such VM");
-	assert_null(db_vm_get("ghost", NULL));
+	assert_null(vm_get_json("ghost", NULL));
 	json_decref(m);
 	json_decref(c);
 }
@@ -446,7 +482,7 @@ static void test_vm_remove(void **state)
 	add_vm("a", 1);
 	add_vm("b", 1);
 	assert_int_equal(db_vm_remove("a", err, sizeof(err)), 0);
-	assert_null(db_vm_get("a", NULL));
+	assert_null(vm_get_json("a", NULL));
 	list_names(names, sizeof(names));
 	assert_string_equal(names, "b");
 
@@ -472,17 +508,17 @@ static void test_vm_duplicate(void **state)
 	json_t *dup = vm_conf("web1", 16);
 	int64_t id2 = -7;
 	err[0] = '\0';
-	assert_int_equal(db_vm_add(dup, &id2, err, sizeof(err)), -1);
+	assert_int_equal(vm_add_json(dup, &id2, err, sizeof(err)), -1);
 	assert_true(strlen(err) > 0);
 	assert_non_null(strstr(err, "UNIQUE"));
 	/* nothing changed */
 	int64_t got = -1;
-	json_t *g = db_vm_get("web1", &got), *want = vm_conf("web1", 1);
+	json_t *g = vm_get_json("web1", &got), *want = vm_conf("web1", 1);
 	assert_true(json_equal(g, want));
 	assert_int_equal(got, id);
 	json_decref(want);
 	json_decref(g);
-	json_t *arr = db_vm_list();
+	json_t *arr = vm_list_json();
 	assert_int_equal(json_array_size(arr), 1);
 	json_decref(arr);
 	json_decref(dup);
@@ -491,10 +527,10 @@ static void test_vm_duplicate(void **state)
 	json_t *noname = vm_conf("x", 1);
 	json_object_del(noname, "name");
 	err[0] = '\0';
-	assert_int_equal(db_vm_add(noname, &id2, err, sizeof(err)), -1);
+	assert_int_equal(vm_add_json(noname, &id2, err, sizeof(err)), -1);
 	assert_true(strlen(err) > 0);
 	json_decref(noname);
-	arr = db_vm_list();
+	arr = vm_list_json();
 	assert_int_equal(json_array_size(arr), 1);
 	json_decref(arr);
 }
@@ -534,8 +570,8 @@ static void test_vm_threads(void **state)
 		snprintf(name, sizeof(name), "vm%d", i);
 		json_t *c = vm_conf(name, 1);
 		int64_t id = -1, real = -2;
-		if (db_vm_add(c, &id, err, sizeof(err)) == 0) {
-			json_decref(db_vm_get(name, &real));
+		if (vm_add_json(c, &id, err, sizeof(err)) == 0) {
+			json_decref(vm_get_json(name, &real));
 			bad_id += id != real;
 		}
 		json_decref(c);
@@ -562,7 +598,7 @@ static void test_reopen(void **state)
 	add_vm("gamma", 1);
 	assert_int_equal(db_vm_remove("gamma", err, sizeof(err)), 0);
 	json_t *upd = vm_conf("beta", 6);
-	assert_int_equal(db_vm_update("beta", upd, err, sizeof(err)), 0);
+	assert_int_equal(vm_update_json(upd, err, sizeof(err)), 0);
 	/* a session use that is recorded */
 	assert_int_equal(db_session_check("tok", T0 + 500, IDLE, user, sizeof(user)), 0);
 
@@ -575,16 +611,16 @@ static void test_reopen(void **state)
 	assert_int_equal(db_session_check("tok", T0 + 1000, IDLE, user, sizeof(user)), 0);
 	assert_string_equal(user, "root");
 	int64_t id = -1;
-	json_t *g = db_vm_get("alpha", &id), *want = vm_conf("alpha", 2);
+	json_t *g = vm_get_json("alpha", &id), *want = vm_conf("alpha", 2);
 	assert_true(json_equal(g, want));
 	assert_int_equal(id, a);
 	json_decref(want);
 	json_decref(g);
-	g = db_vm_get("beta", &id);
+	g = vm_get_json("beta", &id);
 	assert_true(json_equal(g, upd));
 	assert_int_equal(id, b);
 	json_decref(g);
-	assert_null(db_vm_get("gamma", NULL));
+	assert_null(vm_get_json("gamma", NULL));
 	char names[128];
 	list_names(names, sizeof(names));
 	assert_string_equal(names, "alpha,beta");

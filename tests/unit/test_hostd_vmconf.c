@@ -5,6 +5,7 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +39,35 @@ static json_t *body_with(const char *key, json_t *v)
 	return b;
 }
 
+/* The configuration as the tests look at it: its canonical JSON, with each
+ * disk to create carrying its "size_mib" as the API gave it. */
+static json_t *to_json(const struct vm_config *c)
+{
+	json_t *j = vmconf_json(c);
+	for (unsigned i = 0; i < c->ndisks; i++)
+		if (c->disks[i].create_mib)
+			json_object_set_new(json_array_get(json_object_get(j, "disks"), i),
+					    "size_mib",
+					    json_integer((json_int_t)c->disks[i].create_mib));
+	return j;
+}
+
+/* vmconf_build with a base given as JSON (NULL: a create); the result as
+ * JSON (to_json), or NULL with the message in err. */
+static json_t *build(const json_t *body, const json_t *base, int64_t mem, char *err, size_t errlen)
+{
+	struct vm_config b, c;
+	if (base && vmconf_from_json(base, &b, err, errlen) < 0)
+		fail_msg("base: %s", err);
+	if (vmconf_build(body, base ? &b : NULL, mem, &c, err, errlen) < 0)
+		return NULL;
+	return to_json(&c);
+}
+
 static json_t *build_ok_j(json_t *body, const json_t *base, int64_t mem)
 {
 	char err[512] = "";
-	json_t *c = vmconf_build(body, base, mem, err, sizeof(err));
+	json_t *c = build(body, base, mem, err, sizeof(err));
 	if (!c) {
 		char *s = json_dumps(body, JSON_COMPACT);
 		fail_msg("refused %s: %s", s, err);
@@ -60,7 +86,7 @@ static json_t *build_ok(const char *text, const json_t *base, int64_t mem)
 static void build_err_j(json_t *body, const json_t *base, int64_t mem, const char *prefix)
 {
 	char err[512] = "";
-	json_t *c = vmconf_build(body, base, mem, err, sizeof(err));
+	json_t *c = build(body, base, mem, err, sizeof(err));
 	if (c) {
 		char *s = json_dumps(body, JSON_COMPACT), *t = json_dumps(c, JSON_COMPACT);
 		fail_msg("accepted %s as %s (wanted: %s)", s, t, prefix);
@@ -743,34 +769,58 @@ static void test_update_refused(void **state)
 	json_decref(base);
 }
 
-/* --- vmconf_strip_sizes --------------------------------------------------- */
+/* --- disks to create ------------------------------------------------------ */
 
-static void test_strip_sizes(void **state)
+/* A disk's size_mib says "create it": it is in the struct, never in the
+ * canonical JSON (shown and stored), and a stored configuration read back
+ * has nothing to create. */
+static void test_sizes_not_shown(void **state)
 {
 	(void)state;
-	json_t *c = field_ok("disks", "[{\"path\":\"local/a\",\"size_mib\":10},"
-				      "{\"path\":\"local/b\",\"readonly\":true},"
-				      "{\"path\":\"local/c\",\"size_mib\":20}]");
-	vmconf_strip_sizes(c);
+	char err[256];
+	json_t *body = body_with("disks", J("[{\"path\":\"local/a\",\"size_mib\":10},"
+					    "{\"path\":\"local/b\",\"readonly\":true},"
+					    "{\"path\":\"local/c\",\"size_mib\":20}]"));
+	struct vm_config c, back;
+	assert_int_equal(vmconf_build(body, NULL, HOST_MEM, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.ndisks, 3);
+	assert_int_equal(c.disks[0].create_mib, 10);
+	assert_int_equal(c.disks[1].create_mib, 0);
+	assert_int_equal(c.disks[2].create_mib, 20);
+	json_t *shown = vmconf_json(&c);
 	json_t *want = J("[{\"path\":\"local/a\",\"readonly\":false},"
 			 "{\"path\":\"local/b\",\"readonly\":true},"
 			 "{\"path\":\"local/c\",\"readonly\":false}]");
-	assert_true(json_equal(json_object_get(c, "disks"), want));
-	/* the rest is untouched; again is a no-op */
-	assert_string_equal(str(c, "name"), "web1");
-	assert_int_equal(json_object_size(c), 11);
-	vmconf_strip_sizes(c);
-	assert_true(json_equal(json_object_get(c, "disks"), want));
+	assert_true(json_equal(json_object_get(shown, "disks"), want));
+	assert_int_equal(json_object_size(shown), 11);
+	/* with a size in the stored text, nothing is to be created either */
+	assert_int_equal(vmconf_from_json(body, &back, err, sizeof(err)), 0);
+	for (unsigned i = 0; i < back.ndisks; i++)
+		assert_int_equal(back.disks[i].create_mib, 0);
+	assert_int_equal(vmconf_from_json(shown, &back, err, sizeof(err)), 0);
+	json_t *again = vmconf_json(&back);
+	assert_true(json_equal(again, shown));
+	json_decref(again);
 	json_decref(want);
-	json_decref(c);
+	json_decref(shown);
+	json_decref(body);
+}
 
-	/* no disks */
-	c = field_ok("disks", "[]");
-	json_t *copy = json_deep_copy(c);
-	vmconf_strip_sizes(c);
-	assert_true(json_equal(c, copy));
-	json_decref(copy);
-	json_decref(c);
+/* A stored configuration that no longer passes the checks is refused. */
+static void test_from_json_checks(void **state)
+{
+	(void)state;
+	char err[256] = "";
+	struct vm_config c;
+	json_t *bad = J("{\"name\":\"../x\",\"memory_mib\":64,\"kernel\":\"local/k\"}");
+	assert_int_equal(vmconf_from_json(bad, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "name"));
+	json_decref(bad);
+	/* more memory than this host has is still a VM (it was another host's) */
+	json_t *big = J("{\"name\":\"x\",\"memory_mib\":1048576,\"kernel\":\"local/k\"}");
+	assert_int_equal(vmconf_from_json(big, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.memory_mib, 1048576);
+	json_decref(big);
 }
 
 /* --- vmconf_vmm ----------------------------------------------------------- */
@@ -792,6 +842,25 @@ static int fake_resolve(const char *dspath, char *out, size_t outlen, char *err,
 	return 0;
 }
 
+/* vmconf_vmm of the configuration `conf` (JSON), parsed back. */
+static json_t *vmm_json(const json_t *conf, int64_t id, const char *console, const char *control,
+			char *err, size_t errlen)
+{
+	static const unsigned mtu[VM_MAX_NICS] = {1500, 9000, 1500, 1500};
+	struct vm_config c;
+	if (vmconf_from_json(conf, &c, err, errlen) < 0)
+		fail_msg("conf: %s", err);
+	const struct vmconf_host host = {.id = id,
+					 .mtu = mtu,
+					 .console_path = console,
+					 .control_path = control,
+					 .resolve = fake_resolve};
+	char *text = vmconf_vmm(&c, &host, err, errlen);
+	json_t *v = text ? J(text) : NULL;
+	free(text);
+	return v;
+}
+
 static void test_vmm(void **state)
 {
 	(void)state;
@@ -804,8 +873,8 @@ static void test_vmm(void **state)
 	    NULL, HOST_MEM);
 	char err[256] = "";
 	resolve_calls = 0;
-	json_t *v = vmconf_vmm(conf, 42, "/scratch/vms/web1.log", "/run/keel/vms/web1.sock",
-			       fake_resolve, err, sizeof(err));
+	json_t *v = vmm_json(conf, 42, "/scratch/vms/web1.log", "/run/keel/vms/web1.sock", err,
+			     sizeof(err));
 	if (!v)
 		fail_msg("vmconf_vmm: %s", err);
 	assert_int_equal(resolve_calls, 3); /* kernel and two disks; no initrd */
@@ -833,15 +902,16 @@ static void test_vmm(void **state)
 		char *s = json_dumps(json_object_get(v, "disks"), JSON_COMPACT);
 		fail_msg("disks: %s", s);
 	}
-	json_t *want_nics = J("[{\"tap\":\"kv42.0\",\"mac\":\"52:54:00:72:9d:a0\"},"
-			      "{\"tap\":\"kv42.1\",\"mac\":\"52:54:00:aa:bb:cc\"}]");
+	json_t *want_nics = J("[{\"tap\":\"kv42.0\",\"mac\":\"52:54:00:72:9d:a0\",\"mtu\":1500},"
+			      "{\"tap\":\"kv42.1\",\"mac\":\"52:54:00:aa:bb:cc\",\"mtu\":9000}]");
 	if (!json_equal(json_object_get(v, "nics"), want_nics)) {
 		char *s = json_dumps(json_object_get(v, "nics"), JSON_COMPACT);
 		fail_msg("nics: %s", s);
 	}
 	/* nothing of hostd's own (autostart...) goes to keel-vmm */
-	const char *keys[] = {"name",	 "vcpus",     "memory_mib", "kernel", "cmdline", "console",
-			      "control", "on_reboot", "rng",	    "disks",  "nics"};
+	const char *keys[] = {"name",	 "vcpus",      "memory_mib", "kernel",
+			      "cmdline", "console",    "control",    "on_reboot",
+			      "rng",	 "boot_timer", "disks",	     "nics"};
 	assert_int_equal(json_object_size(v), ARRAY_SIZE(keys));
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		if (!json_object_get(v, keys[i]))
@@ -859,7 +929,7 @@ static void test_vmm_initrd_and_empty(void **state)
 				"\"initrd\":\"local/initrd.img\"}",
 				NULL, HOST_MEM);
 	char err[256] = "";
-	json_t *v = vmconf_vmm(conf, 7, "/c", "/s", fake_resolve, err, sizeof(err));
+	json_t *v = vmm_json(conf, 7, "/c", "/s", err, sizeof(err));
 	if (!v)
 		fail_msg("vmconf_vmm: %s", err);
 	assert_string_equal(str(v, "initrd"), "/datastores/local/initrd.img");
@@ -875,7 +945,7 @@ static void test_vmm_initrd_and_empty(void **state)
 	json_t *c2 = build_ok("{\"name\":\"n\",\"memory_mib\":64,\"kernel\":\"local/k\","
 			      "\"nics\":[{},{},{},{}]}",
 			      NULL, HOST_MEM);
-	v = vmconf_vmm(c2, 99999999, "/c", "/s", fake_resolve, err, sizeof(err));
+	v = vmm_json(c2, 99999999, "/c", "/s", err, sizeof(err));
 	assert_non_null(v);
 	for (size_t i = 0; i < 4; i++) {
 		const char *tap = str(at(v, "nics", i), "tap");
@@ -897,7 +967,7 @@ static void test_vmm_resolve_fails(void **state)
 	json_t *conf = build_ok("{\"name\":\"a\",\"memory_mib\":64,\"kernel\":\"nfs/vmlinuz\"}",
 				NULL, HOST_MEM);
 	strcpy(err, "");
-	assert_null(vmconf_vmm(conf, 1, "/c", "/s", fake_resolve, err, sizeof(err)));
+	assert_null(vmm_json(conf, 1, "/c", "/s", err, sizeof(err)));
 	assert_string_equal(err, "nfs: no such datastore");
 	json_decref(conf);
 
@@ -906,7 +976,7 @@ static void test_vmm_resolve_fails(void **state)
 			"\"initrd\":\"gone/initrd\"}",
 			NULL, HOST_MEM);
 	strcpy(err, "");
-	assert_null(vmconf_vmm(conf, 1, "/c", "/s", fake_resolve, err, sizeof(err)));
+	assert_null(vmm_json(conf, 1, "/c", "/s", err, sizeof(err)));
 	assert_string_equal(err, "gone: no such datastore");
 	json_decref(conf);
 
@@ -916,7 +986,7 @@ static void test_vmm_resolve_fails(void **state)
 			"\"nics\":[{}]}",
 			NULL, HOST_MEM);
 	strcpy(err, "");
-	assert_null(vmconf_vmm(conf, 1, "/c", "/s", fake_resolve, err, sizeof(err)));
+	assert_null(vmm_json(conf, 1, "/c", "/s", err, sizeof(err)));
 	assert_string_equal(err, "san: no such datastore");
 	json_decref(conf);
 }
@@ -946,7 +1016,8 @@ int main(void)
 	    cmocka_unit_test(test_nic_shape),
 	    cmocka_unit_test(test_update_changes),
 	    cmocka_unit_test(test_update_refused),
-	    cmocka_unit_test(test_strip_sizes),
+	    cmocka_unit_test(test_sizes_not_shown),
+	    cmocka_unit_test(test_from_json_checks),
 	    cmocka_unit_test(test_vmm),
 	    cmocka_unit_test(test_vmm_initrd_and_empty),
 	    cmocka_unit_test(test_vmm_resolve_fails),
