@@ -36,7 +36,7 @@ static const char *const schema[] = {
     "CREATE TABLE portgroups(name TEXT PRIMARY KEY, switch TEXT NOT NULL,"
     " vlan INTEGER NOT NULL DEFAULT 0);"
     "INSERT INTO switches VALUES('vSwitch0', 1500);"
-    "INSERT INTO portgroups VALUES('VM Network', 'vSwitch0', 0);",
+    "INSERT INTO portgroups VALUES('" VM_DEFAULT_PORTGROUP "', 'vSwitch0', 0);",
 };
 
 static int migrate(char *err, size_t errlen)

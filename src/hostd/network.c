@@ -6,6 +6,7 @@
 #include "hostd/db.h"
 #include "hostd/mgmt.h"
 #include "hostd/netlink.h"
+#include "hostd/vmconf.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -41,7 +42,7 @@ static json_t *row(const char *sql, const char *arg)
 /* The port group of NIC `idx` of a VM. */
 static const char *nic_portgroup(const struct vm_config *c, unsigned idx)
 {
-	return idx < c->nnics ? c->nics[idx].portgroup : NETWORK_DEFAULT_PG;
+	return idx < c->nnics ? c->nics[idx].portgroup : VM_DEFAULT_PORTGROUP;
 }
 
 /* The names of the inventory VMs with a NIC on one of `pgs` (port group

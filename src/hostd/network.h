@@ -18,8 +18,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NETWORK_DEFAULT_PG "VM Network"
-
 /* Makes the kernel match the inventory: bridges, their MTU, uplinks and
  * the VLANs of every port. Returns 0, or -1 with the first problem in err
  * (it still does what it can). */

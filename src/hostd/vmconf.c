@@ -5,7 +5,6 @@
 #include "common/vmmconf.h"
 #include "common/vmspec.h"
 #include "hostd/datastore.h"
-#include "hostd/network.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -150,7 +149,7 @@ static json_t *build_nics(const json_t *v, const char *name, char *err, size_t e
 			}
 		json_array_append_new(out,
 				      json_pack("{s:s,s:s}", "mac", m, "portgroup",
-						pg ? json_string_value(pg) : NETWORK_DEFAULT_PG));
+						pg ? json_string_value(pg) : VM_DEFAULT_PORTGROUP));
 	}
 	return out;
 bad:

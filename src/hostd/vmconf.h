@@ -21,6 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A NIC's port group when none is given (the inventory's first one). */
+#define VM_DEFAULT_PORTGROUP "VM Network"
+
 #define VM_DSPATH_MAX (DATASTORE_NAME_MAX + 1 + DS_PATH_MAX) /* "DATASTORE/PATH" */
 
 struct vm_disk {
