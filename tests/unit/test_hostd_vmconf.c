@@ -146,40 +146,6 @@ static char *repeat(char c, size_t n)
 	return s;
 }
 
-/* --- vmconf_valid_name ---------------------------------------------------- */
-
-static void test_valid_name(void **state)
-{
-	(void)state;
-	char *n64 = repeat('a', 64), *n65 = repeat('a', 65);
-	assert_true(vm_name_valid("web1"));
-	assert_true(vm_name_valid("a"));
-	assert_true(vm_name_valid("Web_1.prod-2"));
-	assert_true(vm_name_valid("_x"));
-	assert_true(vm_name_valid("1"));
-	assert_true(vm_name_valid("a."));
-	assert_true(vm_name_valid("a-"));
-	assert_true(vm_name_valid(n64));
-	assert_false(vm_name_valid(n65));
-	assert_false(vm_name_valid(""));
-	assert_false(vm_name_valid("."));
-	assert_false(vm_name_valid(".."));
-	assert_false(vm_name_valid(".hidden"));
-	assert_false(vm_name_valid("-x"));
-	assert_false(vm_name_valid("a/b"));
-	assert_false(vm_name_valid("/"));
-	assert_false(vm_name_valid("a b"));
-	assert_false(vm_name_valid(" a"));
-	assert_false(vm_name_valid("a "));
-	assert_false(vm_name_valid("a\tb"));
-	assert_false(vm_name_valid("a\nb"));
-	assert_false(vm_name_valid("a:b"));
-	assert_false(vm_name_valid("a\\b"));
-	assert_false(vm_name_valid("caf\xc3\xa9"));
-	free(n64);
-	free(n65);
-}
-
 /* --- create: required fields and defaults -------------------------------- */
 
 static void test_create_defaults(void **state)
@@ -994,7 +960,6 @@ static void test_vmm_resolve_fails(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_valid_name),
 	    cmocka_unit_test(test_create_defaults),
 	    cmocka_unit_test(test_create_all_fields),
 	    cmocka_unit_test(test_create_required),
