@@ -534,53 +534,31 @@ out:
 	return rc;
 }
 
-/* The virtio devices; 2 if a disk image cannot be used. */
+/* The virtio devices, type by type in the table's order; 2 if the
+ * configuration of one cannot be used on this host. */
 static int add_devices(struct vm *vm)
 {
 	const struct vmm_config *cfg = vm->cfg;
 	vm->gmem = (struct gmem){
 	    .host = vm->mem, .size = vm->mem_size, .low = boot_low_size(vm->mem_size)};
-	vm->blks = calloc(cfg->ndisks ? cfg->ndisks : 1, sizeof(*vm->blks));
-	if (!vm->blks)
+	unsigned total = 0;
+	for (size_t t = 0; t < vdev_ntypes; t++)
+		total += vdev_types[t]->count(cfg);
+	vm->devices = calloc(total ? total : 1, sizeof(*vm->devices));
+	if (!vm->devices)
 		return 1;
-	for (unsigned i = 0; i < cfg->ndisks; i++)
-		vm->blks[i].disk.fd = -1;
-	for (unsigned i = 0; i < cfg->ndisks; i++) {
-		const struct vmm_disk *d = &cfg->disks[i];
-		if (vblk_init(&vm->blks[i], d->path, d->readonly, d->serial) < 0) {
-			vm->blks[i].disk.fd = -1;
-			log_errno("disks[%u].path: %s", i, d->path);
-			return 2;
+	const struct vdev_host host = {.pci = &vm->pci, .mem = &vm->gmem, .vmfd = vm->fd};
+	for (size_t t = 0; t < vdev_ntypes; t++) {
+		const struct vdev_type *type = vdev_types[t];
+		unsigned n = type->count(cfg);
+		for (unsigned i = 0; i < n; i++) {
+			struct vpci_dev *dev = NULL;
+			int rc = type->create(cfg, i, &host, &dev);
+			if (dev)
+				vm->devices[vm->ndevices++] = (struct vm_device){type, dev};
+			if (rc)
+				return rc;
 		}
-		if (vpci_add(&vm->pci, &vm->blks[i].pci, &vm->gmem, vm->fd) < 0)
-			return 1;
-		log_msg("disk %s: %s, %llu MiB%s", d->serial, d->path,
-			(unsigned long long)(vm->blks[i].disk.sectors >> 11),
-			d->readonly ? ", read-only" : "");
-	}
-	vm->nets = calloc(cfg->nnics ? cfg->nnics : 1, sizeof(*vm->nets));
-	if (!vm->nets)
-		return 1;
-	for (unsigned i = 0; i < cfg->nnics; i++)
-		vm->nets[i].tap = -1;
-	for (unsigned i = 0; i < cfg->nnics; i++) {
-		const struct vmm_nic *n = &cfg->nics[i];
-		if (vnet_init(&vm->nets[i], n->tap, n->mac, n->mtu) < 0) {
-			log_errno("nics[%u].tap: %s", i, n->tap);
-			return 2;
-		}
-		if (vpci_add(&vm->pci, &vm->nets[i].pci, &vm->gmem, vm->fd) < 0)
-			return 1;
-		log_msg("nic %s: %02x:%02x:%02x:%02x:%02x:%02x", n->tap, n->mac[0], n->mac[1],
-			n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
-	}
-	if (cfg->rng) {
-		vm->rng = calloc(1, sizeof(*vm->rng));
-		if (!vm->rng)
-			return 1;
-		vrng_init(vm->rng);
-		if (vpci_add(&vm->pci, &vm->rng->pci, &vm->gmem, vm->fd) < 0)
-			return 1;
 	}
 	return 0;
 }
@@ -684,19 +662,12 @@ void vm_destroy(struct vm *vm)
 		free(vm->vcpus);
 		vm->vcpus = NULL;
 	}
-	pci_bus_free(&vm->pci);
-	if (vm->blks)
-		for (unsigned i = 0; i < vm->cfg->ndisks; i++)
-			vblk_close(&vm->blks[i]);
-	if (vm->nets)
-		for (unsigned i = 0; i < vm->cfg->nnics; i++)
-			vnet_close(&vm->nets[i]);
-	free(vm->blks);
-	free(vm->nets);
-	free(vm->rng);
-	vm->blks = NULL;
-	vm->nets = NULL;
-	vm->rng = NULL;
+	pci_bus_free(&vm->pci); /* stops the devices' I/O threads */
+	for (unsigned i = 0; i < vm->ndevices; i++)
+		vm->devices[i].type->destroy(vm->devices[i].dev);
+	free(vm->devices);
+	vm->devices = NULL;
+	vm->ndevices = 0;
 	if (vm->mem)
 		munmap(vm->mem, vm->mem_size);
 	vm->mem = NULL;

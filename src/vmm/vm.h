@@ -56,9 +56,11 @@ struct vm {
 	struct acpi_pm pm;
 	struct gmem gmem;
 	struct pci_bus pci;
-	struct vblk *blks; /* cfg->ndisks of them */
-	struct vrng *rng;
-	struct vnet *nets; /* cfg->nnics of them */
+	struct vm_device {
+		const struct vdev_type *type;
+		struct vpci_dev *dev;
+	} * devices; /* the virtio devices, in PCI slot order */
+	unsigned ndevices;
 	void (*console_out)(void *opaque, uint8_t byte);
 	void *console_opaque;
 
