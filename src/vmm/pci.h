@@ -30,9 +30,6 @@
 #define VPCI_VECTORS	(VPCI_MAX_QUEUES + 1)
 #define VPCI_NO_VECTOR	0xffff
 
-#define VIRTIO_ID_NET		1
-#define VIRTIO_ID_BLOCK		2
-#define VIRTIO_ID_RNG		4
 #define VIRTIO_F_RING_EVENT_IDX (1ull << 29)
 #define VIRTIO_F_VERSION_1	(1ull << 32)
 
@@ -48,7 +45,7 @@ typedef void (*vpci_features_fn)(struct vpci_dev *dev, uint64_t features);
 
 struct vpci_dev {
 	/* set by the device before vpci_add() */
-	uint16_t type; /* VIRTIO_ID_* */
+	uint16_t type; /* the virtio device ID (virtio 1.2, section 5) */
 	uint32_t class_code;
 	uint64_t features;
 	unsigned nqueues;

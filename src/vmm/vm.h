@@ -1,7 +1,9 @@
-/* One virtual machine on KVM: memory, vCPU threads, the platform devices
- * (UART, ACPI power management, the reset line of the i8042, the boot
- * timer port), and its run state. vm.c drives KVM; main.c owns the event
- * loop, the console and the control socket. */
+/* One virtual machine on KVM and its lifecycle: memory, the in-kernel
+ * irqchip and PIT, the guest loaded, the devices (the platform's on I/O
+ * ports, platform.c; the virtio ones from the device table, devices.c),
+ * the vCPU threads (each vCPU's state and exits are vcpu.c's), pause,
+ * resume, and how the VM ended. main.c owns the event loop, the console
+ * and the control socket. */
 #ifndef KEEL_VMM_VM_H
 #define KEEL_VMM_VM_H
 
@@ -12,31 +14,15 @@
 #include "vmm/acpi.h"
 #include "common/vmmconf.h"
 #include "vmm/pci.h"
+#include "vmm/portio.h"
 #include "vmm/uart.h"
+#include "vmm/vcpu.h"
 #include "vmm/vdev.h"
-
-#define BOOT_TIMER_PORT	 0x440
-#define BOOT_TIMER_MAGIC 0x4b /* 'K' */
 
 enum vm_state { VM_RUNNING, VM_PAUSED, VM_STOPPING };
 
 /* why the VM stopped */
 enum vm_end { END_NONE, END_POWEROFF, END_RESET, END_CRASH, END_STOP };
-
-enum exit_kind { EXIT_IO, EXIT_MMIO, EXIT_INTR, EXIT_HLT, EXIT_SHUTDOWN, EXIT_OTHER, EXIT_KINDS };
-extern const char *const exit_kind_names[EXIT_KINDS];
-
-struct vcpu {
-	struct vm *vm;
-	unsigned id;
-	int fd;
-	struct kvm_run *run;
-	size_t run_size;
-	pthread_t thread;
-	int started;
-	uint64_t exits[EXIT_KINDS];
-	uint64_t run_ns; /* wall time inside KVM_RUN */
-};
 
 struct vm {
 	const struct vmm_config *cfg;
@@ -52,13 +38,16 @@ struct vm {
 	unsigned parked; /* vCPUs waiting while paused */
 	int end_fd;	 /* eventfd: written once when the VM ends */
 
+	struct portio_table ports; /* filled by platform_init(), then read-only */
 	struct uart uart;
 	struct acpi_pm pm;
 	struct gmem gmem;
 	struct pci_bus pci;
-	struct vblk *blks; /* cfg->ndisks of them */
-	struct vrng *rng;
-	struct vnet *nets; /* cfg->nnics of them */
+	struct vm_device {
+		const struct vdev_type *type;
+		struct vpci_dev *dev;
+	} * devices; /* the virtio devices, in PCI slot order */
+	unsigned ndevices;
 	void (*console_out)(void *opaque, uint8_t byte);
 	void *console_opaque;
 
@@ -78,6 +67,8 @@ int vm_pause(struct vm *vm);
 int vm_resume(struct vm *vm);
 /* Ends the VM with the given reason (first reason wins). */
 void vm_end(struct vm *vm, enum vm_end why);
+/* The same, called with vm->lock held (from a device handler). */
+void vm_end_locked(struct vm *vm, enum vm_end why);
 void vm_power_button(struct vm *vm);
 /* Feeds console input to the UART; returns bytes taken. */
 size_t vm_console_input(struct vm *vm, const uint8_t *data, size_t len);

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "vmm/blk.h"
-#include "vmm/vdev.h"
+#include "vmm/virtio_net.h"
 #include "vmm/virtq.h"
 
 /* A small guest: 1 MiB of RAM, the rings at fixed places, buffers above. */
@@ -492,6 +492,16 @@ void vpci_poll_backend(struct vpci_dev *dev, bool on)
 {
 	(void)dev;
 	polling = on;
+}
+
+/* virtio_net.c's `create` plugs into a bus; these tests attach by hand */
+int vpci_add(struct pci_bus *bus, struct vpci_dev *dev, const struct gmem *mem, int vmfd)
+{
+	(void)bus;
+	(void)dev;
+	(void)mem;
+	(void)vmfd;
+	return -1;
 }
 
 static int net_setup(void **state)

@@ -1,121 +1,21 @@
-#include "vmm/vdev.h"
+#include "vmm/virtio_net.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "vmm/bytes.h"
 
-#define BLK_F_SEG_MAX  (1u << 2)
-#define BLK_F_RO       (1u << 5)
-#define BLK_F_BLK_SIZE (1u << 6)
-#define BLK_F_FLUSH    (1u << 9)
-#define BLK_F_DISCARD  (1u << 13)
-#define QUEUE_SIZE     256
-#define RNG_MAX_BYTES  4096 /* per buffer: a greedy guest waits for more */
+#define VIRTIO_ID_NET 1
+#define QUEUE_SIZE    256
 
-static void vblk_process(struct vpci_dev *d, unsigned qi)
-{
-	struct vblk *b = (struct vblk *)d;
-	struct virtq *q = &d->queues[qi];
-	int r;
-	bool done = false;
-	while ((r = virtq_pop(q, d->mem, &b->elem)) == 1) {
-		struct blk_req req;
-		uint32_t written = 0;
-		if (blk_parse(&b->disk, &b->elem, &req) == 0)
-			blk_execute(&b->disk, &req, &written);
-		virtq_push(q, b->elem.head, written);
-		done = true;
-	}
-	if (r < 0)
-		log_msg("virtio-blk %s: the guest broke its queue; the disk stops until reset",
-			b->disk.id);
-	if (done)
-		vpci_notify_queue(d, qi);
-}
-
-int vblk_init(struct vblk *b, const char *path, bool readonly, const char *serial)
-{
-	memset(b, 0, sizeof(*b));
-	b->disk.fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	struct stat st;
-	if (b->disk.fd < 0 || fstat(b->disk.fd, &st) < 0)
-		return -1;
-	if (!S_ISREG(st.st_mode) || st.st_size % BLK_SECTOR) {
-		close(b->disk.fd);
-		errno = S_ISREG(st.st_mode) ? EINVAL : EISDIR;
-		return -1;
-	}
-	b->disk.sectors = (uint64_t)st.st_size / BLK_SECTOR;
-	b->disk.readonly = readonly;
-	memcpy(b->disk.id, serial, strnlen(serial, sizeof(b->disk.id)));
-	uint8_t *c = b->config;
-	memcpy(c, &b->disk.sectors, 8);
-	put32(c + 12, QUEUE_SIZE - 2); /* seg_max */
-	put32(c + 20, BLK_SECTOR);     /* blk_size */
-	put32(c + 36, 1u << 22);       /* max_discard_sectors: 2 GiB */
-	put32(c + 40, BLK_MAX_DISCARD_SEGS);
-	put32(c + 44, 8); /* discard alignment: 4 KiB */
-	struct vpci_dev *d = &b->pci;
-	d->type = VIRTIO_ID_BLOCK;
-	d->class_code = 0x018000; /* mass storage, other */
-	d->features =
-	    BLK_F_SEG_MAX | BLK_F_BLK_SIZE | BLK_F_FLUSH | (readonly ? BLK_F_RO : BLK_F_DISCARD);
-	d->nqueues = 1;
-	d->max_queue_size = QUEUE_SIZE;
-	d->devcfg = b->config;
-	d->devcfg_len = sizeof(b->config);
-	d->process = vblk_process;
-	d->backend_fd = -1;
-	return 0;
-}
-
-void vblk_close(struct vblk *b)
-{
-	if (b->disk.fd >= 0)
-		close(b->disk.fd);
-	b->disk.fd = -1;
-}
-
-static void vrng_process(struct vpci_dev *d, unsigned qi)
-{
-	struct vrng *g = (struct vrng *)d;
-	struct virtq *q = &d->queues[qi];
-	bool done = false;
-	while (virtq_pop(q, d->mem, &g->elem) == 1) {
-		uint8_t buf[RNG_MAX_BYTES];
-		size_t want = iov_size(g->elem.in, g->elem.nin);
-		if (want > sizeof(buf))
-			want = sizeof(buf);
-		ssize_t got = getrandom(buf, want, 0);
-		size_t n = got > 0 ? iov_from_buf(g->elem.in, g->elem.nin, 0, buf, (size_t)got) : 0;
-		virtq_push(q, g->elem.head, (uint32_t)n);
-		done = true;
-	}
-	if (done)
-		vpci_notify_queue(d, qi);
-}
-
-void vrng_init(struct vrng *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->pci.type = VIRTIO_ID_RNG;
-	r->pci.class_code = 0x00ff00;
-	r->pci.nqueues = 1;
-	r->pci.max_queue_size = QUEUE_SIZE;
-	r->pci.process = vrng_process;
-	r->pci.backend_fd = -1;
-}
-
-/* --- virtio-net: queue 0 receives, queue 1 transmits. The TAP carries
+/* Queue 0 receives, queue 1 transmits. The TAP carries
  * the 12-byte virtio-net header before each frame (IFF_VNET_HDR), so the
  * checksum and TCP segmentation offloads pass between the guest and the
  * host's network stack: a guest sends 64 KiB TCP segments with their
@@ -341,7 +241,9 @@ void vnet_attach(struct vnet *n, int fd, const char *name, const uint8_t mac[6],
 	d->backend_fd = n->tap;
 }
 
-int vnet_init(struct vnet *n, const char *tap, const uint8_t mac[6], unsigned mtu)
+/* Attaches to the TAP interface `tap` (created if it does not exist);
+ * -1 with errno set on failure. */
+static int vnet_init(struct vnet *n, const char *tap, const uint8_t mac[6], unsigned mtu)
 {
 	n->tap = -1;
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -371,3 +273,42 @@ void vnet_close(struct vnet *n)
 		close(n->tap);
 	n->tap = -1;
 }
+
+static unsigned vnet_count(const struct vmm_config *cfg)
+{
+	return cfg->nnics;
+}
+
+static int vnet_create(const struct vmm_config *cfg, unsigned index, const struct vdev_host *host,
+		       struct vpci_dev **dev)
+{
+	const struct vmm_nic *nic = &cfg->nics[index];
+	struct vnet *n = calloc(1, sizeof(*n));
+	if (!n)
+		return 1;
+	n->tap = -1;
+	*dev = &n->pci;
+	if (vnet_init(n, nic->tap, nic->mac, nic->mtu) < 0) {
+		log_errno("nics[%u].tap: %s", index, nic->tap);
+		return 2;
+	}
+	if (vpci_add(host->pci, &n->pci, host->mem, host->vmfd) < 0)
+		return 1;
+	log_msg("nic %s: %02x:%02x:%02x:%02x:%02x:%02x", nic->tap, nic->mac[0], nic->mac[1],
+		nic->mac[2], nic->mac[3], nic->mac[4], nic->mac[5]);
+	return 0;
+}
+
+static void vnet_destroy(struct vpci_dev *dev)
+{
+	struct vnet *n = (struct vnet *)dev;
+	vnet_close(n);
+	free(n);
+}
+
+const struct vdev_type virtio_net_type = {
+    .name = "virtio-net",
+    .count = vnet_count,
+    .create = vnet_create,
+    .destroy = vnet_destroy,
+};

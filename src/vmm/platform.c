@@ -1,0 +1,126 @@
+#include "vmm/platform.h"
+
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "vmm/vm.h"
+
+#define I8042_DATA  0x60
+#define I8042_CMD   0x64
+#define I8042_RESET 0xfe
+
+static void irq_line(struct vm *vm, unsigned irq, int level)
+{
+	struct kvm_irq_level l = {.irq = irq, .level = (uint32_t)level};
+	if (ioctl(vm->fd, KVM_IRQ_LINE, &l) < 0)
+		log_errno("KVM_IRQ_LINE %u", irq);
+}
+
+static void uart_irq(void *opaque, int level)
+{
+	irq_line(opaque, UART_COM1_IRQ, level);
+}
+
+static void uart_tx(void *opaque, uint8_t byte)
+{
+	struct vm *vm = opaque;
+	if (vm->console_out)
+		vm->console_out(vm->console_opaque, byte);
+}
+
+static void pm_sci(void *opaque, int level)
+{
+	irq_line(opaque, ACPI_SCI_IRQ, level);
+}
+
+static void pm_poweroff(void *opaque)
+{
+	vm_end_locked(opaque, END_POWEROFF);
+}
+
+static void com1_io(void *opaque, uint16_t port, unsigned size, bool write, uint8_t *data)
+{
+	struct vm *vm = opaque;
+	for (unsigned i = 0; i < size; i++) {
+		unsigned off = (unsigned)(port - UART_COM1) + i;
+		if (write && off < 8)
+			uart_write(&vm->uart, off, data[i]);
+		else if (!write) /* a wide access may run past the UART */
+			data[i] = off < 8 ? uart_read(&vm->uart, off) : 0xff;
+	}
+}
+
+static void acpi_pm_io(void *opaque, uint16_t port, unsigned size, bool write, uint8_t *data)
+{
+	struct vm *vm = opaque;
+	uint32_t v = 0;
+	if (write) {
+		memcpy(&v, data, size);
+		acpi_pm_write(&vm->pm, port, size, v);
+	} else {
+		v = acpi_pm_read(&vm->pm, port, size);
+		memcpy(data, &v, size);
+	}
+}
+
+/* only what Linux's keyboard-controller reset needs: an empty input
+ * buffer, and the pulse of the reset line */
+static void i8042_io(void *opaque, uint16_t port, unsigned size, bool write, uint8_t *data)
+{
+	if (!write)
+		memset(data, 0, size);
+	else if (port == I8042_CMD && data[0] == I8042_RESET)
+		vm_end_locked(opaque, END_RESET);
+}
+
+static void boot_timer_io(void *opaque, uint16_t port, unsigned size, bool write, uint8_t *data)
+{
+	struct vm *vm = opaque;
+	(void)port;
+	if (!write) {
+		memset(data, 0xff, size);
+		return;
+	}
+	if (!vm->cfg->boot_timer || data[0] != BOOT_TIMER_MAGIC || vm->boot_ms >= 0)
+		return;
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	vm->boot_ms = (double)(t.tv_sec - vm->started.tv_sec) * 1e3 +
+		      (double)(t.tv_nsec - vm->started.tv_nsec) / 1e6;
+	log_msg("boot timer: guest signalled after %.1f ms", vm->boot_ms);
+}
+
+static void pci_config_io(void *opaque, uint16_t port, unsigned size, bool write, uint8_t *data)
+{
+	struct vm *vm = opaque;
+	if (!pci_port_io(&vm->pci, port, size, write, data) && !write)
+		memset(data, 0xff, size); /* nothing there */
+}
+
+int platform_init(struct vm *vm)
+{
+	uart_init(&vm->uart);
+	vm->uart.tx = uart_tx;
+	vm->uart.irq = uart_irq;
+	vm->uart.opaque = vm;
+	acpi_pm_init(&vm->pm);
+	vm->pm.sci = pm_sci;
+	vm->pm.poweroff = pm_poweroff;
+	vm->pm.opaque = vm;
+	struct portio_table *ports = &vm->ports;
+	if (portio_register(ports, UART_COM1, 8, com1_io, vm) < 0 ||
+	    portio_register(ports, ACPI_PM1_EVT, ACPI_PM1_CNT + 2 - ACPI_PM1_EVT, acpi_pm_io, vm) <
+		0 ||
+	    portio_register(ports, I8042_DATA, 1, i8042_io, vm) < 0 ||
+	    portio_register(ports, I8042_CMD, 1, i8042_io, vm) < 0 ||
+	    portio_register(ports, BOOT_TIMER_PORT, 1, boot_timer_io, vm) < 0 ||
+	    portio_register(ports, PCI_CONFIG_ADDR, PCI_CONFIG_DATA + 4 - PCI_CONFIG_ADDR,
+			    pci_config_io, vm) < 0) {
+		log_msg("the platform's port ranges overlap");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,19 @@
+/* The PC platform devices of a VM that sit on I/O ports, wired into the
+ * VM's port table: COM1 (the 16550A of uart.c, its interrupt, the
+ * console), the ACPI PM1 registers (acpi.c: the SCI, S5 power-off), the
+ * i8042's reset line (what Linux's keyboard-controller reset needs), the
+ * boot timer port, and PCI configuration mechanism #1 (pci.c). Every
+ * handler runs on a vCPU thread with vm->lock held. */
+#ifndef KEEL_VMM_PLATFORM_H
+#define KEEL_VMM_PLATFORM_H
+
+#define BOOT_TIMER_PORT	 0x440
+#define BOOT_TIMER_MAGIC 0x4b /* 'K' */
+
+struct vm;
+
+/* Initialises the UART and the PM registers and registers every port
+ * range; -1 if a range cannot be registered. */
+int platform_init(struct vm *vm);
+
+#endif
