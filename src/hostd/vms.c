@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "hostd/db.h"
+#include "hostd/error.h"
 #include "hostd/network.h"
 
 #include <errno.h>
@@ -190,16 +191,16 @@ static int ports_up(const json_t *conf, json_t *vmm, char *err, size_t errlen)
 	return 0;
 }
 
-/* Starts keel-vmm for `name`; returns an HTTP status. Lock held. */
+/* Starts keel-vmm for `name`; returns 0 or a negative errno. Lock held. */
 static int power_on(const char *name, char *err, size_t errlen)
 {
 	int64_t id;
 	json_t *conf = db_vm_get(name, &id);
 	if (!conf)
-		return errorf(err, errlen, "%s: no such VM", name), 404;
+		return error_set(err, errlen, -ENOENT, "%s: no such VM", name);
 	if (find(name)) {
 		json_decref(conf);
-		return errorf(err, errlen, "%s: already powered on", name), 409;
+		return error_set(err, errlen, -EBUSY, "%s: already powered on", name);
 	}
 	struct vmrt *v = free_slot();
 	char dir[512], console[512], ctl[512], cfgpath[512], vmmlog[512];
@@ -215,21 +216,21 @@ static int power_on(const char *name, char *err, size_t errlen)
 	if (!v || !vmm)
 		json_decref(conf);
 	if (!v)
-		return errorf(err, errlen, "at most %d VMs can run", MAX_VMS), 409;
+		return error_set(err, errlen, -EBUSY, "at most %d VMs can run", MAX_VMS);
 	if (!vmm)
-		return 409; /* a file of the VM is gone: err says which */
+		return -EBUSY; /* a file of the VM is gone: err says which */
 	if (ports_up(conf, vmm, err, errlen) < 0) {
 		json_decref(conf);
 		json_decref(vmm);
 		network_ports_down(id);
-		return 409;
+		return -EBUSY;
 	}
 	json_decref(conf);
 	char *text = json_dumps(vmm, JSON_INDENT(2));
 	json_decref(vmm);
 	if (!text || write_file(cfgpath, text, strlen(text), 0600) < 0) {
 		free(text);
-		return errorf(err, errlen, "%s: cannot write %s", name, cfgpath), 500;
+		return error_set(err, errlen, -EIO, "%s: cannot write %s", name, cfgpath);
 	}
 	free(text);
 	unlink(ctl);
@@ -252,7 +253,7 @@ static int power_on(const char *name, char *err, size_t errlen)
 	if (logfd >= 0)
 		close(logfd);
 	if (pid < 0)
-		return errorf(err, errlen, "%s: fork: %s", name, strerror(errno)), 500;
+		return error_set(err, errlen, -EIO, "%s: fork: %s", name, strerror(errno));
 	memset(v, 0, sizeof(*v));
 	str_copy(v->name, sizeof(v->name), name);
 	v->id = id;
@@ -264,7 +265,7 @@ static int power_on(const char *name, char *err, size_t errlen)
 		usleep(1000);
 	write_pidfile(v);
 	log_msg("vm %s: powered on, keel-vmm pid %d", name, (int)pid);
-	return 202;
+	return 0;
 }
 
 /* Has the process ended? Reaps our own children. Lock held. */
@@ -323,7 +324,7 @@ static int wait_off(const char *name, double secs)
 
 int vms_power(const char *name, const char *action, int timeout_s, char *err, size_t errlen)
 {
-	int status = 202;
+	int status = 0;
 	pthread_mutex_lock(&lock);
 	struct vmrt *v = find(name);
 	if (v && ended(v))
@@ -334,21 +335,23 @@ int vms_power(const char *name, const char *action, int timeout_s, char *err, si
 	}
 	if (strcmp(action, "shutdown") && strcmp(action, "off") && strcmp(action, "reset") &&
 	    strcmp(action, "kill")) {
-		status = 404;
-		errorf(err, errlen, "%s: no such power action (on, shutdown, off, reset, kill)",
-		       action);
+		status =
+		    error_set(err, errlen, -ENOENT,
+			      "%s: no such power action (on, shutdown, off, reset, kill)", action);
 		goto out;
 	}
 	if (!v) {
-		status = db_vm_get(name, NULL) ? 409 : 404;
-		errorf(err, errlen, status == 409 ? "%s: powered off" : "%s: no such VM", name);
+		json_t *conf = db_vm_get(name, NULL);
+		status = conf ? error_set(err, errlen, -EBUSY, "%s: powered off", name)
+			      : error_set(err, errlen, -ENOENT, "%s: no such VM", name);
+		json_decref(conf);
 		goto out;
 	}
 	if (strcmp(action, "shutdown") == 0) {
 		json_t *r = control(name, "shutdown");
 		if (!r) {
-			status = 500;
-			errorf(err, errlen, "%s: keel-vmm does not answer; use off or kill", name);
+			status = error_set(err, errlen, -EIO,
+					   "%s: keel-vmm does not answer; use off or kill", name);
 			goto out;
 		}
 		json_decref(r);
@@ -359,14 +362,13 @@ int vms_power(const char *name, const char *action, int timeout_s, char *err, si
 		log_msg("vm %s: killing keel-vmm pid %d", name, (int)v->pid);
 		kill(v->pid, SIGKILL);
 		if (wait_off(name, 5) < 0) {
-			status = 500;
-			errorf(err, errlen, "%s: keel-vmm pid %d did not die", name, (int)v->pid);
+			status = error_set(err, errlen, -EIO, "%s: keel-vmm pid %d did not die",
+					   name, (int)v->pid);
 		}
 	} else { /* off, reset */
 		hard_stop(v);
 		if (wait_off(name, STOP_GRACE_S + 1) < 0) {
-			status = 500;
-			errorf(err, errlen, "%s: keel-vmm did not stop", name);
+			status = error_set(err, errlen, -EIO, "%s: keel-vmm did not stop", name);
 		} else if (strcmp(action, "reset") == 0) {
 			status = power_on(name, err, errlen);
 		}
@@ -588,7 +590,7 @@ void vms_tick(void)
 		char err[256];
 		if (find(a->name))
 			log_msg("autostart: %s is already on", a->name);
-		else if (power_on(a->name, err, sizeof(err)) != 202)
+		else if (power_on(a->name, err, sizeof(err)) < 0)
 			log_msg("autostart: %s: %s", a->name, err);
 		queue_at = now + a->delay_s;
 	}
