@@ -488,11 +488,11 @@ int authz_login_check(const char *user, const char *password, int64_t now, const
 	*why = "failed";
 	json_int_t until = json_integer_value(json_object_get(row, "locked_until"));
 	if (!row) {
-		errorf(err, errlen, "wrong user name or password");
+		rc = error_set(err, errlen, -EACCES, "wrong user name or password");
 	} else if (until > now) {
 		*why = "locked";
-		errorf(err, errlen, "%s: the account is locked for %lld s more", user,
-		       (long long)(until - now));
+		rc = error_set(err, errlen, -EACCES, "%s: the account is locked for %lld s more",
+			       user, (long long)(until - now));
 	} else if (!secret_check_password(password,
 					  json_string_value(json_object_get(row, "hash")))) {
 		struct policy p;
@@ -500,18 +500,19 @@ int authz_login_check(const char *user, const char *password, int64_t now, const
 		json_int_t failed = json_integer_value(json_object_get(row, "failed")) + 1;
 		if (p.lockout_failures && failed >= p.lockout_failures) {
 			*why = "locked";
-			errorf(err, errlen,
-			       "wrong user name or password; %s is now locked for %d s after %lld "
-			       "failures",
-			       user, p.lockout_seconds, (long long)failed);
+			rc = error_set(
+			    err, errlen, -EACCES,
+			    "wrong user name or password; %s is now locked for %d s after %lld "
+			    "failures",
+			    user, p.lockout_seconds, (long long)failed);
 			db_user_lock(user, now + p.lockout_seconds);
 		} else {
-			errorf(err, errlen, "wrong user name or password");
+			rc = error_set(err, errlen, -EACCES, "wrong user name or password");
 			db_user_set_failed(user, failed);
 		}
 	} else if (json_integer_value(json_object_get(row, "disabled"))) {
 		*why = "disabled";
-		errorf(err, errlen, "%s: the account is disabled", user);
+		rc = error_set(err, errlen, -EACCES, "%s: the account is disabled", user);
 	} else {
 		rc = 0;
 		*why = "ok";

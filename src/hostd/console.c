@@ -80,7 +80,7 @@ int console_start(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (str_copy(sa.sun_path, sizeof(sa.sun_path), path) < 0)
-		return errorf(err, errlen, "%s: path too long", path);
+		return error_set(err, errlen, -ENAMETOOLONG, "%s: path too long", path);
 	unlink(path);
 	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	mode_t old = umask(077);
@@ -89,7 +89,7 @@ int console_start(const char *path, char *err, size_t errlen)
 	umask(old);
 	pthread_t t;
 	if (rc || pthread_create(&t, NULL, loop, NULL) != 0)
-		return errorf(err, errlen, "%s: cannot listen", path);
+		return error_set(err, errlen, -EIO, "%s: cannot listen", path);
 	pthread_detach(t);
 	return 0;
 }

@@ -243,7 +243,7 @@ json_t *mgmt_describe(void)
 
 static int bad(char *err, size_t errlen, const char *field, const char *want)
 {
-	return errorf(err, errlen, "%s: %s", field, want);
+	return error_set(err, errlen, -EINVAL, "%s: %s", field, want);
 }
 
 /* "a.b.c.d/N" into the static fields */
@@ -292,7 +292,7 @@ static int in_subnet(const char *a, const char *b, int prefix)
 	       (ntohl(x.s_addr) & mask) == (ntohl(y.s_addr) & mask);
 }
 
-/* The body on top of `c`; returns 0 or -1 with a message. */
+/* The body on top of `c`; returns 0 or -EINVAL with a message. */
 static int parse(struct hostconf *c, const json_t *body, long *timeout, char *err, size_t errlen)
 {
 	const char *k;
@@ -306,14 +306,14 @@ static int parse(struct hostconf *c, const json_t *body, long *timeout, char *er
 			c->mode = strcmp(s, "dhcp") == 0 ? NET_DHCP : NET_STATIC;
 		} else if (strcmp(k, "address") == 0) {
 			if (set_address(c, v, err, errlen) < 0)
-				return -1;
+				return -EINVAL;
 		} else if (strcmp(k, "gateway") == 0) {
 			if (!json_is_null(v) && (!s || !valid_ipv4(s)))
 				return bad(err, errlen, k, "an IPv4 address, or null for none");
 			str_copy(c->gateway, sizeof(c->gateway), s ? s : "");
 		} else if (strcmp(k, "dns") == 0) {
 			if (set_dns(c, v, err, errlen) < 0)
-				return -1;
+				return -EINVAL;
 		} else if (strcmp(k, "hostname") == 0) {
 			if (!s || !valid_hostname(s))
 				return bad(err, errlen, k,
@@ -323,11 +323,12 @@ static int parse(struct hostconf *c, const json_t *body, long *timeout, char *er
 		} else if (strcmp(k, "confirm_timeout_s") == 0) {
 			if (!json_is_integer(v) || json_integer_value(v) < TIMEOUT_MIN ||
 			    json_integer_value(v) > TIMEOUT_MAX)
-				return errorf(err, errlen, "%s: an integer from %d to %d", k,
-					      TIMEOUT_MIN, TIMEOUT_MAX);
+				return error_set(err, errlen, -EINVAL,
+						 "%s: an integer from %d to %d", k, TIMEOUT_MIN,
+						 TIMEOUT_MAX);
 			*timeout = (long)json_integer_value(v);
 		} else {
-			return errorf(err, errlen, "%s: unknown field", k);
+			return error_set(err, errlen, -EINVAL, "%s: unknown field", k);
 		}
 	}
 	if (c->mode == NET_DHCP) {
@@ -338,8 +339,9 @@ static int parse(struct hostconf *c, const json_t *body, long *timeout, char *er
 		return bad(err, errlen, "address", "needed for a static address (a.b.c.d/prefix)");
 	} else if (c->gateway[0] && (!in_subnet(c->address, c->gateway, c->prefix) ||
 				     strcmp(c->address, c->gateway) == 0)) {
-		return errorf(err, errlen, "gateway: %s is not another address of %s/%d",
-			      c->gateway, c->address, c->prefix);
+		return error_set(err, errlen, -EINVAL,
+				 "gateway: %s is not another address of %s/%d", c->gateway,
+				 c->address, c->prefix);
 	}
 	return 0;
 }
@@ -347,7 +349,6 @@ static int parse(struct hostconf *c, const json_t *body, long *timeout, char *er
 int mgmt_change(const json_t *body, const char *user, const char *source, json_t **out, char *err,
 		size_t errlen)
 {
-	char why[256];
 	long timeout = TIMEOUT_DEF;
 	int rc;
 	*out = NULL;
@@ -357,8 +358,8 @@ int mgmt_change(const json_t *body, const char *user, const char *source, json_t
 		rc = error_set(err, errlen, -EBUSY,
 			       "a change waits for confirmation (or its rollback) until %lld",
 			       (long long)confirm_by);
-	} else if (parse(&next, body, &timeout, why, sizeof(why)) < 0) {
-		rc = error_set(err, errlen, -EINVAL, "%s", why);
+	} else if ((rc = parse(&next, body, &timeout, err, errlen)) < 0) {
+		/* err says which field */
 	} else if (same_ip(&next, &active)) {
 		/* the host name alone cannot cut the host off: no confirmation */
 		if (save(&next) < 0) {
