@@ -8,8 +8,9 @@
 2. keel-hostd's modules (a module is NAME.c with NAME.h) include each
    other without a cycle.
 3. keel-hostd's layers point one way: the domain modules include no
-   header of the transport (http.h) or of the handlers (api*.h); the
-   transport (http.c, http.h) includes no handler or domain header.
+   header of the transport (http.h), of the handlers (api*.h) or of
+   libmicrohttpd, and call no reply_*(); the transport (http.c, http.h)
+   includes no handler or domain header.
 """
 import collections
 import pathlib
@@ -18,10 +19,14 @@ import sys
 
 SRC = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "src")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/([A-Za-z0-9_]+)\.h"', re.M)
-# keel-hostd's transport and the program's entry point (which wires the
-# layers together and may include them all); every api*.c is a handler
+# keel-hostd's transport; the modules every layer may use (the audit trail,
+# written by the transport, and the error convention); the program's entry
+# point (which wires the layers together and may include them all). Every
+# api*.c is a handler, the rest is the domain (with the inventory, db*.c).
 TRANSPORT = {"http"}
+SHARED = {"audit", "error"}
 WIRING = {"main"}
+HTTP_USE = re.compile(r'^\s*#\s*include\s+<microhttpd\.h>|\breply_[a-z]+\(', re.M)
 
 errors = []
 
@@ -52,6 +57,8 @@ for f in hostd.glob("*.[ch]"):
 def layer(module):
     if module in TRANSPORT:
         return "transport"
+    if module in SHARED:
+        return "shared"
     if module in WIRING:
         return "wiring"
     return "handler" if module.startswith("api") else "domain"
@@ -64,6 +71,10 @@ for module, deps in sorted(graph.items()):
             errors.append(f"hostd: domain module {module} includes {dep}.h ({theirs})")
         if mine == "transport" and theirs in ("handler", "domain"):
             errors.append(f"hostd: the transport ({module}) includes {dep}.h ({theirs})")
+
+for f in sorted(hostd.glob("*.[ch]")):
+    if layer(f.stem) in ("domain", "shared") and HTTP_USE.search(f.read_text()):
+        errors.append(f"hostd: {f.name} ({layer(f.stem)}) uses libmicrohttpd or reply_*()")
 
 state = {}  # module: 1 on the path, 2 done
 

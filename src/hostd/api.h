@@ -1,11 +1,19 @@
-/* The API's handlers (one file per area) and their route table (api.c).
- * docs/api.md describes every route. */
+/* Layer: handlers. Includes: http.h; the api_*.c files include http.h
+ * (through this header) and the domain headers they call; no domain
+ * module includes this header.
+ *
+ * The API's handlers (one file per area: api_host.c, api_session.c,
+ * api_security.c, api_datastore.c, api_vm.c, api_network.c, api_mgmt.c)
+ * and their route table (api.c). A handler parses and validates the
+ * request, calls the domain, and maps its errors (error.h) to statuses
+ * with reply_errno. docs/api.md describes every route. */
 #ifndef KEEL_HOSTD_API_H
 #define KEEL_HOSTD_API_H
 
-#include "hostd/datastore.h"
 #include "hostd/http.h"
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 extern const struct route api_routes[];
@@ -17,7 +25,9 @@ struct host_info {
 	char hostname[64];
 	char version[32];
 	char fingerprint[96];
-	int restart_requested; /* set by POST /host/agents/restart */
+	/* set by HTTP threads (POST /host/agents/restart, a new certificate),
+	 * read by the main loop */
+	atomic_bool restart_requested;
 };
 void api_host_init(struct host_info *info, const char *tls_dir);
 void api_root(struct req *r);
@@ -25,15 +35,14 @@ void api_host(struct req *r);
 void api_host_restart(struct req *r);
 void api_host_certificate(struct req *r);
 
-/* api_datastore.c: the datastores ("local" only for now) */
-int datastores_open(char *err, size_t errlen);
-struct datastore *datastore_find(const char *name);
-/* "DS/PATH" → the datastore and PATH (NULL with a message if no such DS) */
-struct datastore *datastore_split(const char *dspath, const char **rel, char *err, size_t errlen);
-/* "DS/PATH" → a host path, for keel-vmm (vmconf_resolve_fn) */
-int datastore_resolve(const char *dspath, char *out, size_t outlen, char *err, size_t errlen);
-/* stats "DS/PATH": 0 if it is a regular file */
-int datastore_file_exists(const char *dspath, char *err, size_t errlen);
+/* api_session.c */
+void api_session_login(struct req *r);
+void api_session_logout(struct req *r);
+void api_session_password(struct req *r);
+void api_sessions(struct req *r);
+void api_session_revoke(struct req *r);
+
+/* api_datastore.c: datastore files (datastore_registry.h) */
 void api_ds_list(struct req *r);
 void api_ds_browse(struct req *r);
 void api_ds_download(struct req *r);
@@ -80,7 +89,7 @@ void api_net_nics(struct req *r);
 void api_net_connections(struct req *r);
 void api_net_neighbours(struct req *r);
 
-/* mgmt.c: the management network */
+/* api_mgmt.c: the management network (mgmt.h) */
 void api_mgmt_get(struct req *r);
 void api_mgmt_put(struct req *r);
 void api_mgmt_confirm(struct req *r);

@@ -1,5 +1,7 @@
 #include "hostd/api.h"
 
+#include "hostd/datastore_registry.h"
+
 #include "common/log.h"
 #include "common/util.h"
 #include "hostd/db.h"
@@ -12,56 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define DS_ROOT "/datastores"
-
-static struct datastore stores[1];
-
-int datastores_open(char *err, size_t errlen)
-{
-	mkdir(DS_ROOT, 0755);
-	mkdir(DS_ROOT "/local", 0755); /* no datastore partition: RAM */
-	return ds_open(&stores[0], "local", DS_ROOT "/local", err, errlen);
-}
-
-struct datastore *datastore_find(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(stores); i++)
-		if (stores[i].fd >= 0 && strcmp(stores[i].name, name) == 0)
-			return &stores[i];
-	return NULL;
-}
-
-struct datastore *datastore_split(const char *dspath, const char **rel, char *err, size_t errlen)
-{
-	char name[64];
-	size_t n = strcspn(dspath, "/");
-	snprintf(name, sizeof(name), "%.*s", (int)(n < 63 ? n : 63), dspath);
-	struct datastore *ds = n < 64 && dspath[n] == '/' ? datastore_find(name) : NULL;
-	if (!ds)
-		errorf(err, errlen, "%s: no such datastore", name);
-	*rel = dspath + n + (dspath[n] == '/');
-	return ds;
-}
-
-int datastore_resolve(const char *dspath, char *out, size_t outlen, char *err, size_t errlen)
-{
-	const char *rel;
-	struct datastore *ds = datastore_split(dspath, &rel, err, errlen);
-	return ds ? ds_host_path(ds, rel, out, outlen, err, errlen) : -1;
-}
-
-int datastore_file_exists(const char *dspath, char *err, size_t errlen)
-{
-	const char *rel;
-	struct datastore *ds = datastore_split(dspath, &rel, err, errlen);
-	struct ds_entry e;
-	if (!ds || ds_stat(ds, rel, &e, err, errlen) < 0)
-		return -1;
-	if (e.is_dir)
-		return errorf(err, errlen, "%s: is a folder", dspath);
-	return 0;
-}
 
 /* The datastore of the route ({ds}), or NULL after replying 404. */
 static struct datastore *route_store(struct req *r)
@@ -111,15 +63,13 @@ static json_t *entry_json(const struct ds_entry *e, const char *path)
 void api_ds_list(struct req *r)
 {
 	json_t *arr = json_array();
-	for (size_t i = 0; i < ARRAY_SIZE(stores); i++) {
+	struct datastore *ds;
+	for (size_t i = 0; (ds = datastore_at(i)); i++) {
 		uint64_t cap = 0, avail = 0;
-		if (stores[i].fd < 0)
-			continue;
-		ds_space(&stores[i], &cap, &avail);
-		json_array_append_new(arr,
-				      json_pack("{s:s,s:s,s:I,s:I}", "name", stores[i].name, "path",
-						stores[i].root, "capacity_bytes", (json_int_t)cap,
-						"free_bytes", (json_int_t)avail));
+		ds_space(ds, &cap, &avail);
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:I}", "name", ds->name, "path",
+						     ds->root, "capacity_bytes", (json_int_t)cap,
+						     "free_bytes", (json_int_t)avail));
 	}
 	reply_json(r, 200, json_pack("{s:o}", "datastores", arr));
 }
@@ -172,6 +122,18 @@ void api_ds_download(struct req *r)
 	}
 }
 
+/* The upload sink (http.h): a struct ds_upload of its own. */
+static int upload_write(void *upload, const char *data, size_t len, char *err, size_t errlen)
+{
+	return ds_upload_write(upload, data, len, err, errlen);
+}
+
+static void upload_abort(void *upload)
+{
+	ds_upload_abort(upload);
+	free(upload);
+}
+
 void api_ds_upload(struct req *r)
 {
 	struct datastore *ds = route_store(r);
@@ -190,19 +152,36 @@ void api_ds_upload(struct req *r)
 				    who);
 			return;
 		}
-		int rc = ds_upload_begin(ds, r->param[1], overwrite, &r->up, err, sizeof(err));
-		if (rc < 0)
+		struct ds_upload *up = calloc(1, sizeof(*up));
+		if (!up) {
+			reply_error(r, 500, "out of memory");
+			return;
+		}
+		up->fd = -1;
+		up->dirfd = -1;
+		int rc = ds_upload_begin(ds, r->param[1], overwrite, up, err, sizeof(err));
+		if (rc < 0) {
+			free(up);
 			reply_errno(r, rc, err);
+			return;
+		}
+		r->upload = up;
+		r->upload_write = upload_write;
+		r->upload_abort = upload_abort;
 		return;
 	}
+	struct ds_upload *up = r->upload;
+	r->upload = NULL;
 	int rc = r->upload_error;
 	if (rc < 0) {
-		ds_upload_abort(&r->up);
+		upload_abort(up);
 		reply_errno(r, rc, r->upload_err);
 		return;
 	}
-	uint64_t size = r->up.written;
-	if ((rc = ds_upload_commit(&r->up, err, sizeof(err))) < 0) {
+	uint64_t size = up->written;
+	rc = ds_upload_commit(up, err, sizeof(err));
+	free(up);
+	if (rc < 0) {
 		reply_errno(r, rc, err);
 		return;
 	}

@@ -1,4 +1,7 @@
+/* The host routes: the API's root, the host summary, restarting the
+ * management agents, and the TLS certificate. */
 #include "hostd/api.h"
+
 #include "hostd/vms.h"
 
 #include "common/util.h"
@@ -58,7 +61,7 @@ void api_host(struct req *r)
 
 void api_host_restart(struct req *r)
 {
-	host->restart_requested = 1;
+	atomic_store(&host->restart_requested, true);
 	reply_json(r, 202, json_pack("{s:b}", "restarting", 1));
 }
 
@@ -78,7 +81,7 @@ void api_host_certificate(struct req *r)
 		reply_error(r, 400, "%s", err);
 		goto out;
 	}
-	host->restart_requested = 1; /* to serve the new certificate */
+	atomic_store(&host->restart_requested, true); /* to serve the new certificate */
 	reply_json(r, 202, json_pack("{s:s}", "certificate_sha256", fp));
 out:
 	json_decref(body);

@@ -14,21 +14,22 @@ static void show(struct req *r, json_t *obj, const char *what)
 		reply_error(r, 404, "%s %s: not found", what, r->param[0]);
 }
 
-/* Answers a change with the object as it now is, or the error. */
-static void changed(struct req *r, int status, const char *err, json_t *(*get)(const char *),
-		    const char *name)
+/* Answers a change with `status` and the object as it now is (nothing for
+ * 204), or the error. */
+static void changed(struct req *r, int rc, unsigned status, const char *err,
+		    json_t *(*get)(const char *), const char *name)
 {
-	if (status >= 300)
-		reply_error(r, (unsigned)status, "%s", err);
+	if (rc < 0)
+		reply_errno(r, rc, err);
 	else if (status == 204)
 		reply_empty(r, 204);
 	else
-		reply_json(r, (unsigned)status, get(name));
+		reply_json(r, status, get(name));
 }
 
 typedef int (*change_fn)(const char *name, const json_t *body, char *err, size_t errlen);
 
-static void with_body(struct req *r, change_fn fn, json_t *(*get)(const char *))
+static void with_body(struct req *r, change_fn fn, unsigned status, json_t *(*get)(const char *))
 {
 	json_t *body = req_json(r);
 	if (!body)
@@ -36,8 +37,8 @@ static void with_body(struct req *r, change_fn fn, json_t *(*get)(const char *))
 	char err[512];
 	const char *name =
 	    r->param[0] ? r->param[0] : json_string_value(json_object_get(body, "name"));
-	int status = fn(r->param[0], body, err, sizeof(err));
-	changed(r, status, err, get, name);
+	int rc = fn(r->param[0], body, err, sizeof(err));
+	changed(r, rc, status, err, get, name);
 	json_decref(body);
 }
 
@@ -65,18 +66,18 @@ void api_switch_show(struct req *r)
 
 void api_switch_create(struct req *r)
 {
-	with_body(r, switch_add, network_switch);
+	with_body(r, switch_add, 201, network_switch);
 }
 
 void api_switch_update(struct req *r)
 {
-	with_body(r, network_switch_update, network_switch);
+	with_body(r, network_switch_update, 200, network_switch);
 }
 
 void api_switch_delete(struct req *r)
 {
 	char err[512];
-	changed(r, network_switch_remove(r->param[0], err, sizeof(err)), err, NULL, NULL);
+	changed(r, network_switch_remove(r->param[0], err, sizeof(err)), 204, err, NULL, NULL);
 }
 
 void api_portgroup_list(struct req *r)
@@ -91,18 +92,18 @@ void api_portgroup_show(struct req *r)
 
 void api_portgroup_create(struct req *r)
 {
-	with_body(r, pg_add, network_portgroup);
+	with_body(r, pg_add, 201, network_portgroup);
 }
 
 void api_portgroup_update(struct req *r)
 {
-	with_body(r, network_portgroup_update, network_portgroup);
+	with_body(r, network_portgroup_update, 200, network_portgroup);
 }
 
 void api_portgroup_delete(struct req *r)
 {
 	char err[512];
-	changed(r, network_portgroup_remove(r->param[0], err, sizeof(err)), err, NULL, NULL);
+	changed(r, network_portgroup_remove(r->param[0], err, sizeof(err)), 204, err, NULL, NULL);
 }
 
 void api_net_nics(struct req *r)

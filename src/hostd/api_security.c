@@ -8,17 +8,20 @@
 #include <string.h>
 #include <time.h>
 
-/* Replies `ok` (a JSON body, or none for 204) when status is a success,
- * else the error in err. */
-static void reply_status(struct req *r, int status, const char *err, json_t *ok)
+/* The users, roles, permissions, policy, lockdown and audit routes: the
+ * checks and the changes are authz.c's; these map them onto HTTP. */
+
+/* Replies `ok` with `status` (a JSON body, or none for 204) when rc is a
+ * success, else the error in err. */
+static void reply_result(struct req *r, int rc, unsigned status, const char *err, json_t *ok)
 {
-	if (status >= 400) {
+	if (rc < 0) {
 		json_decref(ok);
-		reply_error(r, (unsigned)status, "%s", err);
+		reply_errno(r, rc, err);
 	} else if (ok) {
-		reply_json(r, (unsigned)status, ok);
+		reply_json(r, status, ok);
 	} else {
-		reply_empty(r, (unsigned)status);
+		reply_empty(r, status);
 	}
 }
 
@@ -56,9 +59,9 @@ static void role_put(struct req *r, const char *name, int create)
 		reply_error(r, 400, "name: a string is needed");
 		goto out;
 	}
-	int status =
+	int rc =
 	    authz_role_put(name, json_object_get(body, "privileges"), create, err, sizeof(err));
-	reply_status(r, status, err, status < 400 ? authz_role(name) : NULL);
+	reply_result(r, rc, create ? 201 : 200, err, rc < 0 ? NULL : authz_role(name));
 out:
 	json_decref(body);
 }
@@ -76,7 +79,7 @@ void api_role_update(struct req *r)
 void api_role_delete(struct req *r)
 {
 	char err[256];
-	reply_status(r, authz_role_remove(r->param[0], err, sizeof(err)), err, NULL);
+	reply_result(r, authz_role_remove(r->param[0], err, sizeof(err)), 204, err, NULL);
 }
 
 void api_users_list(struct req *r)
@@ -104,8 +107,8 @@ void api_user_create(struct req *r)
 		reply_error(r, 400, "want {\"name\": string, \"password\": string}");
 		goto out;
 	}
-	int status = authz_user_add(name, pw, err, sizeof(err));
-	reply_status(r, status, err, status < 400 ? authz_user(name, time(NULL)) : NULL);
+	int rc = authz_user_add(name, pw, err, sizeof(err));
+	reply_result(r, rc, 201, err, rc < 0 ? NULL : authz_user(name, time(NULL)));
 out:
 	json_decref(body);
 }
@@ -116,15 +119,15 @@ void api_user_update(struct req *r)
 	char err[256];
 	if (!body)
 		return;
-	int status = authz_user_update(r->param[0], body, err, sizeof(err));
-	reply_status(r, status, err, status < 400 ? authz_user(r->param[0], time(NULL)) : NULL);
+	int rc = authz_user_update(r->param[0], body, err, sizeof(err));
+	reply_result(r, rc, 200, err, rc < 0 ? NULL : authz_user(r->param[0], time(NULL)));
 	json_decref(body);
 }
 
 void api_user_delete(struct req *r)
 {
 	char err[256];
-	reply_status(r, authz_user_remove(r->param[0], err, sizeof(err)), err, NULL);
+	reply_result(r, authz_user_remove(r->param[0], err, sizeof(err)), 204, err, NULL);
 }
 
 void api_permissions_list(struct req *r)
@@ -146,8 +149,8 @@ void api_permission_put(struct req *r)
 			    "want {\"user\": string, \"entity\": string, \"role\": string}");
 		goto out;
 	}
-	int status = authz_permission_put(user, entity, role, err, sizeof(err));
-	reply_status(r, status, err,
+	int rc = authz_permission_put(user, entity, role, err, sizeof(err));
+	reply_result(r, rc, 200, err,
 		     json_pack("{s:s,s:s,s:s}", "user", user, "entity", entity, "role", role));
 out:
 	json_decref(body);
@@ -161,7 +164,8 @@ void api_permission_delete(struct req *r)
 		reply_error(r, 400, "entity: needed as ?entity=host or ?entity=vm/NAME");
 		return;
 	}
-	reply_status(r, authz_permission_remove(r->param[0], entity, err, sizeof(err)), err, NULL);
+	reply_result(r, authz_permission_remove(r->param[0], entity, err, sizeof(err)), 204, err,
+		     NULL);
 }
 
 void api_policy_get(struct req *r)
@@ -175,8 +179,8 @@ void api_policy_put(struct req *r)
 	char err[256];
 	if (!body)
 		return;
-	int status = authz_policy_put(body, err, sizeof(err));
-	reply_status(r, status, err, status < 400 ? authz_policy_json() : NULL);
+	int rc = authz_policy_put(body, err, sizeof(err));
+	reply_result(r, rc, 200, err, rc < 0 ? NULL : authz_policy_json());
 	json_decref(body);
 }
 
@@ -191,11 +195,11 @@ void api_lockdown_put(struct req *r)
 	char err[256];
 	if (!body)
 		return;
-	int status = authz_lockdown_put(body, err, sizeof(err));
-	if (status < 400)
+	int rc = authz_lockdown_put(body, err, sizeof(err));
+	if (rc >= 0)
 		log_msg("lockdown: %s by %s from %s",
 			json_string_value(json_object_get(body, "mode")), r->user, r->source);
-	reply_status(r, status, err, status < 400 ? authz_lockdown() : NULL);
+	reply_result(r, rc, 200, err, rc < 0 ? NULL : authz_lockdown());
 	json_decref(body);
 }
 

@@ -2,6 +2,7 @@
 
 #include "common/util.h"
 #include "hostd/authz.h"
+#include "hostd/datastore_registry.h"
 #include "hostd/db.h"
 #include "hostd/network.h"
 #include "hostd/vmconf.h"
@@ -191,8 +192,7 @@ void api_vm_delete(struct req *r)
 		/* a later VM of the same name must not inherit its permissions */
 		char entity[80];
 		snprintf(entity, sizeof(entity), "vm/%s", r->param[0]);
-		db_exec("DELETE FROM permissions WHERE entity = ?", (const char *[]){entity, NULL},
-			NULL, 0);
+		db_permission_delete_entity(entity, NULL, 0);
 		for (unsigned i = 0; delete_disks && i < c.ndisks; i++) {
 			const char *rel;
 			struct datastore *store = datastore_split(c.disks[i].path, &rel, NULL, 0);
@@ -220,12 +220,13 @@ void api_vm_power(struct req *r)
 	}
 	if (t)
 		timeout = (int)json_integer_value(t);
-	const char *action = strrchr(r->url, '/') + 1; /* the route ends in the action */
-	int status = vms_power(r->param[0], action, timeout, err, sizeof(err));
-	if (status == 202 && db_vm_get(r->param[0], &c, NULL) == 0)
+	int rc = vms_power(r->param[0], r->route->action, timeout, err, sizeof(err));
+	if (rc >= 0 && db_vm_get(r->param[0], &c, NULL) == 0)
 		reply_json(r, 202, describe(&c));
+	else if (rc < 0)
+		reply_errno(r, rc, err);
 	else
-		reply_error(r, status == 202 ? 500 : (unsigned)status, "%s", err);
+		reply_error(r, 500, "%s", err);
 out:
 	json_decref(body);
 }

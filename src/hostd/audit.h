@@ -1,4 +1,7 @@
-/* The audit trail: one JSON object per line in LOGDIR/audit.log (on
+/* Layer: transport support (written by http.c for every request and by
+ * console.c). Includes: nothing of hostd.
+ *
+ * The audit trail: one JSON object per line in LOGDIR/audit.log (on
  * scratch), appended with O_APPEND and fdatasync'ed before audit_write
  * returns, so that an entry survives a crash of hostd or of the host. When
  * the file would grow past AUDIT_ROTATE_BYTES it is rotated first:

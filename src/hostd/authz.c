@@ -4,9 +4,12 @@
 #include "common/util.h"
 #include "common/vmspec.h"
 #include "hostd/db.h"
+#include "hostd/error.h"
 #include "hostd/secret.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,14 +62,11 @@ json_t *authz_role(const char *name)
 	json_t *r = builtin_role(name);
 	if (r)
 		return r;
-	json_t *rows =
-	    db_rows("SELECT privileges FROM roles WHERE name = ?", (const char *[]){name, NULL});
-	const char *text =
-	    json_string_value(json_object_get(json_array_get(rows, 0), "privileges"));
+	char *text = db_role_privileges(name);
 	json_t *privs = text ? json_loads(text, 0, NULL) : NULL;
 	if (privs)
 		r = json_pack("{s:s,s:b,s:o}", "name", name, "builtin", 0, "privileges", privs);
-	json_decref(rows);
+	free(text);
 	return r;
 }
 
@@ -76,16 +76,16 @@ json_t *authz_roles(void)
 	const char *builtin[] = {"NoAccess", "ReadOnly", "Administrator"};
 	for (size_t i = 0; i < ARRAY_SIZE(builtin); i++)
 		json_array_append_new(out, builtin_role(builtin[i]));
-	json_t *rows = db_rows("SELECT name FROM roles ORDER BY name", NULL);
+	json_t *names = db_role_names();
 	size_t i;
-	json_t *row;
-	json_array_foreach(rows, i, row)
+	json_t *name;
+	json_array_foreach(names, i, name)
 	{
-		json_t *r = authz_role(json_string_value(json_object_get(row, "name")));
+		json_t *r = authz_role(json_string_value(name));
 		if (r)
 			json_array_append_new(out, r);
 	}
-	json_decref(rows);
+	json_decref(names);
 	return out;
 }
 
@@ -95,15 +95,16 @@ int authz_role_put(const char *name, const json_t *privileges, int create, char 
 	int builtin = old && json_is_true(json_object_get(old, "builtin"));
 	json_decref(old);
 	if (!role_name_valid(name))
-		return errorf(err, errlen, "name: " ROLE_NAME_RULE), 400;
+		return error_set(err, errlen, -EINVAL, "name: " ROLE_NAME_RULE);
 	if (builtin)
-		return errorf(err, errlen, "%s: a built-in role cannot be changed", name), 409;
+		return error_set(err, errlen, -EEXIST, "%s: a built-in role cannot be changed",
+				 name);
 	if (create && old)
-		return errorf(err, errlen, "%s: the role exists", name), 409;
+		return error_set(err, errlen, -EEXIST, "%s: the role exists", name);
 	if (!create && !old)
-		return errorf(err, errlen, "%s: no such role", name), 404;
+		return error_set(err, errlen, -ENOENT, "%s: no such role", name);
 	if (!json_is_array(privileges))
-		return errorf(err, errlen, "privileges: an array of privilege names"), 400;
+		return error_set(err, errlen, -EINVAL, "privileges: an array of privilege names");
 	json_t *clean = json_array();
 	size_t i;
 	json_t *p;
@@ -111,10 +112,9 @@ int authz_role_put(const char *name, const json_t *privileges, int create, char 
 	{
 		if (!json_is_string(p) || !valid_privilege(json_string_value(p))) {
 			json_decref(clean);
-			return errorf(err, errlen,
-				      "privileges[%zu]: no such privilege (GET /api/v1/privileges)",
-				      i),
-			       400;
+			return error_set(
+			    err, errlen, -EINVAL,
+			    "privileges[%zu]: no such privilege (GET /api/v1/privileges)", i);
 		}
 		int dup = 0;
 		size_t j;
@@ -125,11 +125,10 @@ int authz_role_put(const char *name, const json_t *privileges, int create, char 
 	}
 	char *text = json_dumps(clean, JSON_COMPACT);
 	json_decref(clean);
-	int rc = db_exec("INSERT INTO roles(name, privileges) VALUES(?, ?)"
-			 " ON CONFLICT(name) DO UPDATE SET privileges = excluded.privileges",
-			 (const char *[]){name, text, NULL}, err, errlen);
+	int rc = text ? db_role_put(name, text, err, errlen)
+		      : error_set(err, errlen, -ENOMEM, "out of memory");
 	free(text);
-	return rc < 0 ? 500 : create ? 201 : 200;
+	return rc < 0 ? rc : 0;
 }
 
 int authz_role_remove(const char *name, char *err, size_t errlen)
@@ -138,37 +137,23 @@ int authz_role_remove(const char *name, char *err, size_t errlen)
 	int builtin = r && json_is_true(json_object_get(r, "builtin"));
 	json_decref(r);
 	if (!r)
-		return errorf(err, errlen, "%s: no such role", name), 404;
+		return error_set(err, errlen, -ENOENT, "%s: no such role", name);
 	if (builtin)
-		return errorf(err, errlen, "%s: a built-in role cannot be removed", name), 409;
-	json_t *used = db_rows("SELECT user, entity FROM permissions WHERE role = ? LIMIT 1",
-			       (const char *[]){name, NULL});
-	json_t *u = json_array_get(used, 0);
-	if (u) {
-		errorf(err, errlen, "%s: used by %s's permission on %s", name,
-		       json_string_value(json_object_get(u, "user")),
-		       json_string_value(json_object_get(u, "entity")));
+		return error_set(err, errlen, -EEXIST, "%s: a built-in role cannot be removed",
+				 name);
+	json_t *used = db_role_first_use(name);
+	if (used) {
+		int rc = error_set(err, errlen, -EBUSY, "%s: used by %s's permission on %s", name,
+				   json_string_value(json_object_get(used, "user")),
+				   json_string_value(json_object_get(used, "entity")));
 		json_decref(used);
-		return 409;
+		return rc;
 	}
-	json_decref(used);
-	return db_exec("DELETE FROM roles WHERE name = ?", (const char *[]){name, NULL}, err,
-		       errlen) < 0
-		   ? 500
-		   : 204;
+	int rc = db_role_delete(name, err, errlen);
+	return rc < 0 ? rc : 0;
 }
 
 /* --- permissions and checks ---------------------------------------------- */
-
-static char *permission_role(const char *user, const char *entity)
-{
-	json_t *rows = db_rows("SELECT role FROM permissions WHERE user = ? AND entity = ?",
-			       (const char *[]){user, entity, NULL});
-	const char *role = json_string_value(json_object_get(json_array_get(rows, 0), "role"));
-	char *out = role ? strdup(role) : NULL;
-	json_decref(rows);
-	return out;
-}
 
 int authz_allowed(const char *user, const char *privilege, const char *vm)
 {
@@ -178,10 +163,10 @@ int authz_allowed(const char *user, const char *privilege, const char *vm)
 	char *role = NULL;
 	if (vm) {
 		snprintf(entity, sizeof(entity), "vm/%s", vm);
-		role = permission_role(user, entity);
+		role = db_permission_role(user, entity);
 	}
 	if (!role)
-		role = permission_role(user, "host");
+		role = db_permission_role(user, "host");
 	json_t *r = role ? authz_role(role) : NULL;
 	free(role);
 	int ok = 0;
@@ -193,22 +178,12 @@ int authz_allowed(const char *user, const char *privilege, const char *vm)
 	return ok;
 }
 
-static int user_exists(const char *name)
-{
-	json_t *rows =
-	    db_rows("SELECT name FROM users WHERE name = ?", (const char *[]){name, NULL});
-	int n = (int)json_array_size(rows);
-	json_decref(rows);
-	return n;
-}
-
 json_t *authz_permissions(void)
 {
 	json_t *out = json_array();
 	json_array_append_new(out, json_pack("{s:s,s:s,s:s}", "user", "root", "entity", "host",
 					     "role", "Administrator"));
-	json_t *rows =
-	    db_rows("SELECT user, entity, role FROM permissions ORDER BY user, entity", NULL);
+	json_t *rows = db_permissions_list();
 	json_array_extend(out, rows);
 	json_decref(rows);
 	return out;
@@ -219,62 +194,56 @@ static int check_entity(const char *entity, char *err, size_t errlen)
 	if (strcmp(entity, "host") == 0 ||
 	    (strncmp(entity, "vm/", 3) == 0 && vm_name_valid(entity + 3)))
 		return 0;
-	return errorf(err, errlen, "entity: \"host\" or \"vm/NAME\"");
+	return error_set(err, errlen, -EINVAL, "entity: \"host\" or \"vm/NAME\"");
 }
 
 int authz_permission_put(const char *user, const char *entity, const char *role, char *err,
 			 size_t errlen)
 {
-	if (check_entity(entity, err, errlen) < 0)
-		return 400;
+	int rc = check_entity(entity, err, errlen);
+	if (rc < 0)
+		return rc;
 	if (strcmp(user, "root") == 0)
-		return errorf(err, errlen, "root is Administrator on the host, always"), 409;
-	if (!user_exists(user))
-		return errorf(err, errlen, "%s: no such user", user), 404;
+		return error_set(err, errlen, -EEXIST, "root is Administrator on the host, always");
+	if (!db_user_exists(user))
+		return error_set(err, errlen, -ENOENT, "%s: no such user", user);
 	json_t *r = authz_role(role);
 	json_decref(r);
 	if (!r)
-		return errorf(err, errlen, "%s: no such role", role), 404;
-	return db_exec("INSERT INTO permissions(user, entity, role) VALUES(?, ?, ?)"
-		       " ON CONFLICT(user, entity) DO UPDATE SET role = excluded.role",
-		       (const char *[]){user, entity, role, NULL}, err, errlen) < 0
-		   ? 500
-		   : 200;
+		return error_set(err, errlen, -ENOENT, "%s: no such role", role);
+	return db_permission_put(user, entity, role, err, errlen);
 }
 
 int authz_permission_remove(const char *user, const char *entity, char *err, size_t errlen)
 {
-	if (check_entity(entity, err, errlen) < 0)
-		return 400;
+	int n = check_entity(entity, err, errlen);
+	if (n < 0)
+		return n;
 	if (strcmp(user, "root") == 0)
-		return errorf(err, errlen, "root is Administrator on the host, always"), 409;
-	int n = db_exec("DELETE FROM permissions WHERE user = ? AND entity = ?",
-			(const char *[]){user, entity, NULL}, err, errlen);
+		return error_set(err, errlen, -EEXIST, "root is Administrator on the host, always");
+	n = db_permission_delete(user, entity, err, errlen);
 	if (n == 0)
-		return errorf(err, errlen, "%s has no permission on %s", user, entity), 404;
-	return n < 0 ? 500 : 204;
+		return error_set(err, errlen, -ENOENT, "%s has no permission on %s", user, entity);
+	return n < 0 ? n : 0;
 }
 
 /* --- settings: policy and lockdown ---------------------------------------- */
 
 static json_t *setting(const char *key)
 {
-	json_t *rows =
-	    db_rows("SELECT value FROM settings WHERE key = ?", (const char *[]){key, NULL});
-	const char *text = json_string_value(json_object_get(json_array_get(rows, 0), "value"));
+	char *text = db_setting_get(key);
 	json_t *v = text ? json_loads(text, 0, NULL) : NULL;
-	json_decref(rows);
+	free(text);
 	return v;
 }
 
 static int setting_put(const char *key, const json_t *value, char *err, size_t errlen)
 {
 	char *text = json_dumps(value, JSON_COMPACT);
-	int rc = db_exec("INSERT INTO settings(key, value) VALUES(?, ?)"
-			 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-			 (const char *[]){key, text, NULL}, err, errlen);
+	int rc = text ? db_setting_put(key, text, err, errlen)
+		      : error_set(err, errlen, -ENOMEM, "out of memory");
 	free(text);
-	return rc < 0 ? -1 : 0;
+	return rc;
 }
 
 static const struct {
@@ -319,20 +288,19 @@ int authz_policy_put(const json_t *body, char *err, size_t errlen)
 			i++;
 		if (i == ARRAY_SIZE(policy_fields)) {
 			json_decref(v);
-			return errorf(err, errlen, "%s: unknown field", key), 400;
+			return error_set(err, errlen, -EINVAL, "%s: unknown field", key);
 		}
 		if (!json_is_integer(x) || json_integer_value(x) < policy_fields[i].lo ||
 		    json_integer_value(x) > policy_fields[i].hi) {
 			json_decref(v);
-			return errorf(err, errlen, "%s: an integer from %d to %d", key,
-				      policy_fields[i].lo, policy_fields[i].hi),
-			       400;
+			return error_set(err, errlen, -EINVAL, "%s: an integer from %d to %d", key,
+					 policy_fields[i].lo, policy_fields[i].hi);
 		}
 		json_object_set(v, key, x);
 	}
 	int rc = setting_put("policy", v, err, errlen);
 	json_decref(v);
-	return rc < 0 ? 500 : 200;
+	return rc;
 }
 
 int authz_password_ok(const char *pw, char *err, size_t errlen)
@@ -342,19 +310,21 @@ int authz_password_ok(const char *pw, char *err, size_t errlen)
 	int lower = 0, upper = 0, digit = 0, other = 0;
 	for (const unsigned char *c = (const unsigned char *)pw; *c; c++) {
 		if (*c < 0x20 || *c == 0x7f)
-			return errorf(err, errlen, "password: control characters are not allowed");
+			return error_set(err, errlen, -EINVAL,
+					 "password: control characters are not allowed");
 		lower |= islower(*c) != 0;
 		upper |= isupper(*c) != 0;
 		digit |= isdigit(*c) != 0;
 		other |= !isalnum(*c);
 	}
 	if (strlen(pw) < (size_t)p.min_length || strlen(pw) > 1024)
-		return errorf(err, errlen, "password: at least %d characters (and at most 1024)",
-			      p.min_length);
+		return error_set(err, errlen, -EINVAL,
+				 "password: at least %d characters (and at most 1024)",
+				 p.min_length);
 	if (lower + upper + digit + other < p.classes)
-		return errorf(err, errlen,
-			      "password: needs %d of: lower case, upper case, digits, others",
-			      p.classes);
+		return error_set(err, errlen, -EINVAL,
+				 "password: needs %d of: lower case, upper case, digits, others",
+				 p.classes);
 	return 0;
 }
 
@@ -374,11 +344,11 @@ static json_t *user_json(json_t *row, int64_t now)
 static json_t *user_rows(const char *name)
 {
 	if (!name)
-		return db_rows(
-		    "SELECT name, disabled, failed, locked_until FROM users ORDER BY name", NULL);
-	return db_rows(
-	    "SELECT name, hash, disabled, failed, locked_until FROM users WHERE name = ?",
-	    (const char *[]){name, NULL});
+		return db_users_list();
+	json_t *row = db_user_get(name), *rows = json_array();
+	if (row)
+		json_array_append_new(rows, row);
+	return rows;
 }
 
 json_t *authz_users(int64_t now)
@@ -403,31 +373,30 @@ json_t *authz_user(const char *name, int64_t now)
 static int set_password(const char *name, const char *password, char *err, size_t errlen)
 {
 	char hash[256];
-	if (authz_password_ok(password, err, errlen) < 0)
-		return 400;
+	int rc = authz_password_ok(password, err, errlen);
+	if (rc < 0)
+		return rc;
 	if (secret_hash_password(password, hash, sizeof(hash), err, errlen) < 0)
-		return 500;
-	return db_exec("UPDATE users SET hash = ? WHERE name = ?",
-		       (const char *[]){hash, name, NULL}, err, errlen) < 0
-		   ? 500
-		   : 200;
+		return -EIO;
+	rc = db_user_set_hash(name, hash, err, errlen);
+	return rc < 0 ? rc : 0;
 }
 
 int authz_user_add(const char *name, const char *password, char *err, size_t errlen)
 {
 	if (!user_name_valid(name))
-		return errorf(err, errlen, "name: " USER_NAME_RULE), 400;
-	if (user_exists(name))
-		return errorf(err, errlen, "%s: the user exists", name), 409;
-	if (authz_password_ok(password, err, errlen) < 0)
-		return 400;
-	if (db_exec("INSERT INTO users(name, hash) VALUES(?, '!')", (const char *[]){name, NULL},
-		    err, errlen) < 0)
-		return 500;
-	int rc = set_password(name, password, err, errlen);
-	if (rc != 200)
-		db_exec("DELETE FROM users WHERE name = ?", (const char *[]){name, NULL}, NULL, 0);
-	return rc == 200 ? 201 : rc;
+		return error_set(err, errlen, -EINVAL, "name: " USER_NAME_RULE);
+	if (db_user_exists(name))
+		return error_set(err, errlen, -EEXIST, "%s: the user exists", name);
+	int rc = authz_password_ok(password, err, errlen);
+	if (rc < 0)
+		return rc;
+	if ((rc = db_user_add(name, err, errlen)) < 0)
+		return rc;
+	rc = set_password(name, password, err, errlen);
+	if (rc < 0)
+		db_user_delete(name, NULL, 0);
+	return rc;
 }
 
 int authz_user_update(const char *name, const json_t *body, char *err, size_t errlen)
@@ -438,51 +407,40 @@ int authz_user_update(const char *name, const json_t *body, char *err, size_t er
 	json_t *x;
 	json_object_foreach((json_t *)body, key,
 			    x) if (strcmp(key, "password") && strcmp(key, "disabled") &&
-				   strcmp(key, "locked")) return errorf(err, errlen,
-									"%s: unknown field", key),
-	    400;
+				   strcmp(key, "locked")) return error_set(err, errlen, -EINVAL,
+									   "%s: unknown field",
+									   key);
 	if ((pw && !json_is_string(pw)) || (dis && !json_is_boolean(dis)) ||
 	    (locked && !json_is_false(locked)))
-		return errorf(err, errlen,
-			      "want {\"password\": string, \"disabled\": bool, \"locked\": false}"),
-		       400;
-	if (!user_exists(name))
-		return errorf(err, errlen, "%s: no such user", name), 404;
+		return error_set(
+		    err, errlen, -EINVAL,
+		    "want {\"password\": string, \"disabled\": bool, \"locked\": false}");
+	if (!db_user_exists(name))
+		return error_set(err, errlen, -ENOENT, "%s: no such user", name);
 	if (dis && json_is_true(dis) && strcmp(name, "root") == 0)
-		return errorf(err, errlen, "root cannot be disabled"), 409;
-	if (pw && authz_password_ok(json_string_value(pw), err, errlen) < 0)
-		return 400;
-	int rc = pw ? set_password(name, json_string_value(pw), err, errlen) : 200;
-	if (rc == 200 && dis) {
-		db_exec("UPDATE users SET disabled = ? WHERE name = ?",
-			(const char *[]){json_is_true(dis) ? "\x01"
-							     "1"
-							   : "\x01"
-							     "0",
-					 name, NULL},
-			err, errlen);
+		return error_set(err, errlen, -EEXIST, "root cannot be disabled");
+	int rc = pw ? authz_password_ok(json_string_value(pw), err, errlen) : 0;
+	if (rc < 0)
+		return rc;
+	rc = pw ? set_password(name, json_string_value(pw), err, errlen) : 0;
+	if (rc == 0 && dis) {
+		db_user_set_disabled(name, json_is_true(dis), err, errlen);
 		if (json_is_true(dis))
-			db_exec("DELETE FROM sessions WHERE user = ?", (const char *[]){name, NULL},
-				NULL, 0);
+			db_sessions_remove_user(name, NULL, 0);
 	}
-	if (rc == 200 && locked)
-		db_exec("UPDATE users SET failed = 0, locked_until = 0 WHERE name = ?",
-			(const char *[]){name, NULL}, err, errlen);
+	if (rc == 0 && locked)
+		db_user_unlock(name, err, errlen);
 	return rc;
 }
 
 int authz_user_remove(const char *name, char *err, size_t errlen)
 {
 	if (strcmp(name, "root") == 0)
-		return errorf(err, errlen, "root cannot be deleted"), 409;
-	if (!user_exists(name))
-		return errorf(err, errlen, "%s: no such user", name), 404;
-	const char *const args[] = {name, NULL};
-	if (db_exec("DELETE FROM permissions WHERE user = ?", args, err, errlen) < 0 ||
-	    db_exec("DELETE FROM sessions WHERE user = ?", args, err, errlen) < 0 ||
-	    db_exec("DELETE FROM users WHERE name = ?", args, err, errlen) < 0)
-		return 500;
-	return 204;
+		return error_set(err, errlen, -EEXIST, "root cannot be deleted");
+	if (!db_user_exists(name))
+		return error_set(err, errlen, -ENOENT, "%s: no such user", name);
+	int rc = db_user_delete(name, err, errlen);
+	return rc < 0 ? rc : 0;
 }
 
 /* --- logins and lockdown -------------------------------------------------- */
@@ -520,22 +478,20 @@ int authz_login_check(const char *user, const char *password, int64_t now, const
 	json_decref(l);
 	if (lockdown) {
 		*why = "lockdown";
-		return errorf(err, errlen, "the host is in %s lockdown mode: logins are refused",
-			      mode),
-		       403;
+		return error_set(err, errlen, -EPERM,
+				 "the host is in %s lockdown mode: logins are refused", mode);
 	}
 	json_t *rows = user_rows(user);
 	json_t *row = json_array_get(rows, 0);
-	int rc = 401;
+	int rc = -EACCES;
 	*why = "failed";
-	char a[32], b[32];
 	json_int_t until = json_integer_value(json_object_get(row, "locked_until"));
 	if (!row) {
-		errorf(err, errlen, "wrong user name or password");
+		rc = error_set(err, errlen, -EACCES, "wrong user name or password");
 	} else if (until > now) {
 		*why = "locked";
-		errorf(err, errlen, "%s: the account is locked for %lld s more", user,
-		       (long long)(until - now));
+		rc = error_set(err, errlen, -EACCES, "%s: the account is locked for %lld s more",
+			       user, (long long)(until - now));
 	} else if (!secret_check_password(password,
 					  json_string_value(json_object_get(row, "hash")))) {
 		struct policy p;
@@ -543,26 +499,23 @@ int authz_login_check(const char *user, const char *password, int64_t now, const
 		json_int_t failed = json_integer_value(json_object_get(row, "failed")) + 1;
 		if (p.lockout_failures && failed >= p.lockout_failures) {
 			*why = "locked";
-			errorf(err, errlen,
-			       "wrong user name or password; %s is now locked for %d s after %lld "
-			       "failures",
-			       user, p.lockout_seconds, (long long)failed);
-			db_exec("UPDATE users SET failed = 0, locked_until = ? WHERE name = ?",
-				(const char *[]){DB_INT(a, now + p.lockout_seconds), user, NULL},
-				NULL, 0);
+			rc = error_set(
+			    err, errlen, -EACCES,
+			    "wrong user name or password; %s is now locked for %d s after %lld "
+			    "failures",
+			    user, p.lockout_seconds, (long long)failed);
+			db_user_lock(user, now + p.lockout_seconds);
 		} else {
-			errorf(err, errlen, "wrong user name or password");
-			db_exec("UPDATE users SET failed = ? WHERE name = ?",
-				(const char *[]){DB_INT(b, failed), user, NULL}, NULL, 0);
+			rc = error_set(err, errlen, -EACCES, "wrong user name or password");
+			db_user_set_failed(user, failed);
 		}
 	} else if (json_integer_value(json_object_get(row, "disabled"))) {
 		*why = "disabled";
-		errorf(err, errlen, "%s: the account is disabled", user);
+		rc = error_set(err, errlen, -EACCES, "%s: the account is disabled", user);
 	} else {
 		rc = 0;
 		*why = "ok";
-		db_exec("UPDATE users SET failed = 0 WHERE name = ?", (const char *[]){user, NULL},
-			NULL, 0);
+		db_user_set_failed(user, 0);
 	}
 	json_decref(rows);
 	return rc;
@@ -573,59 +526,56 @@ int authz_lockdown_put(const json_t *body, char *err, size_t errlen)
 	json_t *mode = json_object_get(body, "mode"), *ex = json_object_get(body, "exceptions");
 	const char *key;
 	json_t *x;
-	json_object_foreach(
-	    (json_t *)body, key,
-	    x) if (strcmp(key, "mode") &&
-		   strcmp(key, "exceptions")) return errorf(err, errlen, "%s: unknown field", key),
-	    400;
+	json_object_foreach((json_t *)body, key,
+			    x) if (strcmp(key, "mode") &&
+				   strcmp(key, "exceptions")) return error_set(err, errlen, -EINVAL,
+									       "%s: unknown field",
+									       key);
 	const char *m = json_string_value(mode);
 	if (!m || (strcmp(m, "off") && strcmp(m, "normal") && strcmp(m, "strict")))
-		return errorf(err, errlen, "mode: \"off\", \"normal\" or \"strict\""), 400;
+		return error_set(err, errlen, -EINVAL, "mode: \"off\", \"normal\" or \"strict\"");
 	json_t *old = authz_lockdown();
 	if (!ex)
 		ex = json_object_get(old, "exceptions");
 	if (!json_is_array(ex) || json_array_size(ex) > MAX_EXCEPTIONS) {
 		json_decref(old);
-		return errorf(err, errlen, "exceptions: an array of at most %d user names",
-			      MAX_EXCEPTIONS),
-		       400;
+		return error_set(err, errlen, -EINVAL,
+				 "exceptions: an array of at most %d user names", MAX_EXCEPTIONS);
 	}
 	size_t i;
 	json_t *e;
 	int admin = 0;
 	json_array_foreach(ex, i, e)
 	{
-		if (!json_is_string(e) || !user_exists(json_string_value(e))) {
+		if (!json_is_string(e) || !db_user_exists(json_string_value(e))) {
 			json_decref(old);
-			return errorf(err, errlen, "exceptions[%zu]: no such user", i), 400;
+			return error_set(err, errlen, -EINVAL, "exceptions[%zu]: no such user", i);
 		}
 		admin |= authz_allowed(json_string_value(e), "Host.Config.Security", NULL);
 	}
 	if (strcmp(m, "strict") == 0 && !admin) {
 		json_decref(old);
-		return errorf(err, errlen,
-			      "strict lockdown needs an exception user with Host.Config.Security: "
-			      "else the host could never be managed again"),
-		       409;
+		return error_set(
+		    err, errlen, -EEXIST,
+		    "strict lockdown needs an exception user with Host.Config.Security: "
+		    "else the host could never be managed again");
 	}
 	json_t *l = json_pack("{s:s,s:O}", "mode", m, "exceptions", ex);
 	json_decref(old);
 	int rc = setting_put("lockdown", l, err, errlen);
 	if (rc == 0 && strcmp(m, "off")) {
 		/* sessions of users who may no longer log in end now */
-		json_t *sessions = db_rows("SELECT DISTINCT user FROM sessions", NULL);
-		json_t *s;
-		json_array_foreach(sessions, i, s)
+		json_t *users = db_session_users();
+		json_t *u;
+		json_array_foreach(users, i, u)
 		{
-			const char *u = json_string_value(json_object_get(s, "user"));
-			if (!is_exception(l, u))
-				db_exec("DELETE FROM sessions WHERE user = ?",
-					(const char *[]){u, NULL}, NULL, 0);
+			if (!is_exception(l, json_string_value(u)))
+				db_sessions_remove_user(json_string_value(u), NULL, 0);
 		}
-		json_decref(sessions);
+		json_decref(users);
 	}
 	json_decref(l);
-	return rc < 0 ? 500 : 200;
+	return rc;
 }
 
 int authz_lockdown_off_local(const char *root_password, char *err, size_t errlen)
@@ -635,21 +585,20 @@ int authz_lockdown_off_local(const char *root_password, char *err, size_t errlen
 	str_copy(mode, sizeof(mode), lockdown_mode(l));
 	if (strcmp(mode, "strict") == 0) {
 		json_decref(l);
-		return errorf(err, errlen, "strict lockdown cannot be turned off at the console"),
-		       403;
+		return error_set(err, errlen, -EPERM,
+				 "strict lockdown cannot be turned off at the console");
 	}
 	json_t *rows = user_rows("root");
 	int ok = secret_check_password(
 	    root_password,
 	    json_string_value(json_object_get(json_array_get(rows, 0), "hash")) ?: "");
 	json_decref(rows);
-	int rc = 200;
+	int rc = 0;
 	if (!ok) {
-		rc = 401;
-		errorf(err, errlen, "wrong root password");
+		rc = error_set(err, errlen, -EACCES, "wrong root password");
 	} else if (strcmp(mode, "off")) {
 		json_object_set_new(l, "mode", json_string("off"));
-		rc = setting_put("lockdown", l, err, errlen) < 0 ? 500 : 200;
+		rc = setting_put("lockdown", l, err, errlen);
 	}
 	json_decref(l);
 	return rc;

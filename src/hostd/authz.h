@@ -1,8 +1,11 @@
-/* Access control: privileges, roles (built-in and custom), permissions (a
+/* Layer: domain. Includes: db.h, secret.h, vmconf.h (names), error.h;
+ * never http.h or api.h.
+ *
+ * Access control: privileges, roles (built-in and custom), permissions (a
  * role for a user on the host or on one VM), users, the password and
  * lock-out policy, and lockdown mode. State is in the inventory (db.h);
  * every function takes effect when it returns. Functions that can be
- * refused return an HTTP status (200/201/204 or 4xx/5xx) with a message. */
+ * refused return 0 or a negative errno with a message (error.h). */
 #ifndef KEEL_HOSTD_AUTHZ_H
 #define KEEL_HOSTD_AUTHZ_H
 
@@ -39,7 +42,7 @@ struct policy {
 void authz_policy(struct policy *p);
 json_t *authz_policy_json(void);
 int authz_policy_put(const json_t *body, char *err, size_t errlen);
-/* 0 when `password` meets the policy, else -1 with the reason. */
+/* 0 when `password` meets the policy, else -EINVAL with the reason. */
 int authz_password_ok(const char *password, char *err, size_t errlen);
 
 /* Users: JSON {name, disabled, locked, locked_until, failed_logins}. */
@@ -50,10 +53,11 @@ int authz_user_add(const char *name, const char *password, char *err, size_t err
 int authz_user_update(const char *name, const json_t *body, char *err, size_t errlen);
 int authz_user_remove(const char *name, char *err, size_t errlen);
 
-/* Logins. authz_login_check: 0 and the user may log in, or an HTTP status
- * (401 wrong/unknown/disabled/locked, 403 lockdown) with a message and in
- * *why a short word for the audit log ("failed", "locked", "disabled",
- * "lockdown"). Counts failures and locks the account per the policy. */
+/* Logins. authz_login_check: 0 and the user may log in, or -EACCES (wrong
+ * or unknown user or password, disabled, locked) or -EPERM (lockdown)
+ * with a message, and in *why a short word for the audit log ("failed",
+ * "locked", "disabled", "lockdown"). Counts failures and locks the
+ * account per the policy. */
 int authz_login_check(const char *user, const char *password, int64_t now, const char **why,
 		      char *err, size_t errlen);
 
@@ -62,7 +66,8 @@ json_t *authz_lockdown(void);
 /* Sets the mode (from the API); ends the sessions of users who may no
  * longer log in. */
 int authz_lockdown_put(const json_t *body, char *err, size_t errlen);
-/* The local console's way out of normal lockdown: root's password. */
+/* The local console's way out of normal lockdown: root's password (-EACCES
+ * when wrong; -EPERM in strict lockdown). */
 int authz_lockdown_off_local(const char *root_password, char *err, size_t errlen);
 
 #endif

@@ -4,6 +4,9 @@
 #include "common/util.h"
 #include "hostd/audit.h"
 #include "hostd/authz.h"
+#include "hostd/error.h"
+
+#include <errno.h>
 
 #include <jansson.h>
 #include <pthread.h>
@@ -25,6 +28,15 @@ static void answer(int fd, json_t *reply)
 	}
 }
 
+/* The status the audit log records for a result, as the API would answer
+ * it (a wrong password is 401 here, as for a login). */
+static int audit_status(int rc)
+{
+	if (rc >= 0)
+		return 200;
+	return rc == -EACCES ? 401 : (int)error_http_status(rc);
+}
+
 static void serve(int fd)
 {
 	char line[4096];
@@ -38,13 +50,13 @@ static void serve(int fd)
 		answer(fd, json_pack("{s:b,s:s}", "ok", 0, "error",
 				     "want {\"cmd\": \"lockdown-off\", \"password\": ...}"));
 	} else {
-		int status = authz_lockdown_off_local(pw, err, sizeof(err));
+		int rc = authz_lockdown_off_local(pw, err, sizeof(err));
 		audit_write("root", "console", "console lockdown-off", "host",
-			    status < 400 ? "ok" : "denied", status);
-		if (status < 400)
+			    rc < 0 ? "denied" : "ok", audit_status(rc));
+		if (rc >= 0)
 			log_msg("lockdown: off, from the local console");
-		answer(fd, status < 400 ? json_pack("{s:b}", "ok", 1)
-					: json_pack("{s:b,s:s}", "ok", 0, "error", err));
+		answer(fd, rc >= 0 ? json_pack("{s:b}", "ok", 1)
+				   : json_pack("{s:b,s:s}", "ok", 0, "error", err));
 	}
 	json_decref(req);
 }
@@ -68,7 +80,7 @@ int console_start(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (str_copy(sa.sun_path, sizeof(sa.sun_path), path) < 0)
-		return errorf(err, errlen, "%s: path too long", path);
+		return error_set(err, errlen, -ENAMETOOLONG, "%s: path too long", path);
 	unlink(path);
 	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	mode_t old = umask(077);
@@ -77,7 +89,7 @@ int console_start(const char *path, char *err, size_t errlen)
 	umask(old);
 	pthread_t t;
 	if (rc || pthread_create(&t, NULL, loop, NULL) != 0)
-		return errorf(err, errlen, "%s: cannot listen", path);
+		return error_set(err, errlen, -EIO, "%s: cannot listen", path);
 	pthread_detach(t);
 	return 0;
 }

@@ -1,4 +1,7 @@
-/* The local console's way in: a unix socket (CONSOLE_SOCKET, mode 0600, so
+/* Layer: a transport of its own (the local console socket). Includes:
+ * authz.h, audit.h, error.h; never http.h or api.h.
+ *
+ * The local console's way in: a unix socket (CONSOLE_SOCKET, mode 0600, so
  * only root on the host, i.e. keel-dcui, can reach it) taking one JSON line
  * per connection and answering one:
  *   {"cmd": "lockdown-off", "password": "ROOT PASSWORD"}

@@ -1,4 +1,7 @@
-/* Datastore files for keel-hostd: everything the API does to files on a
+/* Layer: domain (files in one datastore; datastore_registry.h names the
+ * datastores). Includes: nothing of hostd; never http.h or api.h.
+ *
+ * Datastore files for keel-hostd: everything the API does to files on a
  * datastore goes through here, with paths that come from the network.
  *
  * A datastore is a directory (the root) opened once; every operation takes

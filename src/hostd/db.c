@@ -2,6 +2,8 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "hostd/db_statement.h"
+#include "hostd/error.h"
 #include "hostd/vmconf.h"
 
 #include <errno.h>
@@ -58,10 +60,11 @@ static int migrate(char *err, size_t errlen)
 		    sqlite3_exec(db, schema[v], NULL, NULL, &msg) != SQLITE_OK ||
 		    sqlite3_exec(db, pragma, NULL, NULL, &msg) != SQLITE_OK ||
 		    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-			errorf(err, errlen, "schema version %d: %s", v + 1, msg ? msg : "failed");
+			error_set(err, errlen, -EIO, "schema version %d: %s", v + 1,
+				  msg ? msg : "failed");
 			sqlite3_free(msg);
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-			return -1;
+			return -EIO;
 		}
 	}
 	return 0;
@@ -71,22 +74,23 @@ int db_open(const char *path, char *err, size_t errlen)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
 	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
-		errorf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		error_set(err, errlen, -EIO, "%s: %s", path,
+			  db ? sqlite3_errmsg(db) : "out of memory");
 		db_close();
-		return -1;
+		return -EIO;
 	}
 	sqlite3_busy_timeout(db, 5000);
 	char *msg = NULL;
 	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
 			 &msg) != SQLITE_OK) {
-		errorf(err, errlen, "%s: %s", path, msg ? msg : "cannot set up");
+		error_set(err, errlen, -EIO, "%s: %s", path, msg ? msg : "cannot set up");
 		sqlite3_free(msg);
 		db_close();
-		return -1;
+		return -EIO;
 	}
 	if (migrate(err, errlen) < 0) {
 		db_close();
-		return -1;
+		return -EIO;
 	}
 	return 0;
 }
@@ -97,17 +101,22 @@ void db_close(void)
 	db = NULL;
 }
 
-/* Prepares `sql` and binds the text arguments (NULL-terminated list of
- * strings; "\x01" + decimal binds an integer). */
-static sqlite3_stmt *prep(const char *sql, const char *const args[])
+sqlite3 *db_handle(void)
+{
+	return db;
+}
+
+sqlite3_stmt *db_prepare(const char *sql, const struct db_arg *args)
 {
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (!db || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return NULL;
-	for (int i = 0; args && args[i]; i++) {
-		int rc = args[i][0] == '\x01'
-			     ? sqlite3_bind_int64(st, i + 1, strtoll(args[i] + 1, NULL, 10))
-			     : sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
+	for (int i = 0; args && args[i].type != DB_ARG_END; i++) {
+		int rc = SQLITE_MISUSE;
+		if (args[i].type == DB_ARG_INT64)
+			rc = sqlite3_bind_int64(st, i + 1, args[i].integer);
+		else if (args[i].type == DB_ARG_TEXT)
+			rc = sqlite3_bind_text(st, i + 1, args[i].text, -1, SQLITE_STATIC);
 		if (rc != SQLITE_OK) {
 			sqlite3_finalize(st);
 			return NULL;
@@ -116,20 +125,19 @@ static sqlite3_stmt *prep(const char *sql, const char *const args[])
 	return st;
 }
 
-/* Runs a statement that returns no rows; returns the number of changed rows
- * or -1, and the new row's id in *rowid (if not NULL). The connection's
- * mutex is held throughout, so that the count, the id and the error message
- * are this statement's and not another thread's. */
-static int run_id(const char *sql, const char *const args[], int64_t *rowid, char *err,
-		  size_t errlen)
+/* The connection's mutex is held throughout, so that the count, the id and
+ * the error message are this statement's and not another thread's. */
+int db_run(const char *sql, const struct db_arg *args, int64_t *rowid, char *err, size_t errlen)
 {
+	if (!db)
+		return error_set(err, errlen, -EIO, "inventory: not open");
 	sqlite3_mutex *m = sqlite3_db_mutex(db);
 	sqlite3_mutex_enter(m);
-	sqlite3_stmt *st = prep(sql, args);
-	int rc = st ? sqlite3_step(st) : SQLITE_ERROR, n = -1;
+	sqlite3_stmt *st = db_prepare(sql, args);
+	int rc = st ? sqlite3_step(st) : SQLITE_ERROR, n;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		errorf(err, errlen, "inventory: %s", sqlite3_errmsg(db));
+		n = error_set(err, errlen, -EIO, "inventory: %s", sqlite3_errmsg(db));
 	} else {
 		n = sqlite3_changes(db);
 		if (rowid)
@@ -139,20 +147,10 @@ static int run_id(const char *sql, const char *const args[], int64_t *rowid, cha
 	return n;
 }
 
-static int run(const char *sql, const char *const args[], char *err, size_t errlen)
-{
-	return run_id(sql, args, NULL, err, errlen);
-}
-
-int db_exec(const char *sql, const char *const args[], char *err, size_t errlen)
-{
-	return run(sql, args, err, errlen);
-}
-
-json_t *db_rows(const char *sql, const char *const args[])
+json_t *db_query(const char *sql, const struct db_arg *args)
 {
 	json_t *rows = json_array();
-	sqlite3_stmt *st = prep(sql, args);
+	sqlite3_stmt *st = db_prepare(sql, args);
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
 		json_t *row = json_object();
 		for (int i = 0; i < sqlite3_column_count(st); i++) {
@@ -177,13 +175,28 @@ json_t *db_rows(const char *sql, const char *const args[])
 	return rows;
 }
 
-#define I64(buf, v) DB_INT(buf, v)
+json_t *db_query_row(const char *sql, const struct db_arg *args)
+{
+	json_t *rows = db_query(sql, args), *row = json_incref(json_array_get(rows, 0));
+	json_decref(rows);
+	return row;
+}
+
+char *db_query_text(const char *sql, const struct db_arg *args)
+{
+	sqlite3_stmt *st = db_prepare(sql, args);
+	char *text = NULL;
+	if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		text = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return text;
+}
 
 int db_user_hash(const char *user, char *hash, size_t hashlen)
 {
 	sqlite3_stmt *st =
-	    prep("SELECT hash FROM users WHERE name = ?", (const char *[]){user, NULL});
-	int rc = -1;
+	    db_prepare("SELECT hash FROM users WHERE name = ?", DB_ARGS(db_text(user)));
+	int rc = -ENOENT;
 	if (st && sqlite3_step(st) == SQLITE_ROW &&
 	    str_copy(hash, hashlen, (const char *)sqlite3_column_text(st, 0)) == 0)
 		rc = 0;
@@ -193,37 +206,32 @@ int db_user_hash(const char *user, char *hash, size_t hashlen)
 
 int db_user_set(const char *user, const char *hash, char *err, size_t errlen)
 {
-	return run("INSERT INTO users(name, hash) VALUES(?, ?)"
-		   " ON CONFLICT(name) DO UPDATE SET hash = excluded.hash",
-		   (const char *[]){user, hash, NULL}, err, errlen) < 0
-		   ? -1
-		   : 0;
+	int n = db_run("INSERT INTO users(name, hash) VALUES(?, ?)"
+		       " ON CONFLICT(name) DO UPDATE SET hash = excluded.hash",
+		       DB_ARGS(db_text(user), db_text(hash)), NULL, err, errlen);
+	return n < 0 ? n : 0;
 }
 
 int db_session_add(const char *token_hash, const char *user, const char *source, int64_t now,
 		   int64_t expires, char *err, size_t errlen)
 {
-	char a[32], b[32], c[32];
 	/* expired sessions go when a new one comes */
-	run("DELETE FROM sessions WHERE expires <= ?", (const char *[]){I64(a, now), NULL}, NULL,
-	    0);
-	return run("INSERT INTO sessions(token_hash, user, source, created, last_used, expires)"
-		   " VALUES(?, ?, ?, ?, ?, ?)",
-		   (const char *[]){token_hash, user, source, I64(a, now), I64(b, now),
-				    I64(c, expires), NULL},
-		   err, errlen) < 0
-		   ? -1
-		   : 0;
+	db_run("DELETE FROM sessions WHERE expires <= ?", DB_ARGS(db_int64(now)), NULL, NULL, 0);
+	int n = db_run("INSERT INTO sessions(token_hash, user, source, created, last_used, expires)"
+		       " VALUES(?, ?, ?, ?, ?, ?)",
+		       DB_ARGS(db_text(token_hash), db_text(user), db_text(source), db_int64(now),
+			       db_int64(now), db_int64(expires)),
+		       NULL, err, errlen);
+	return n < 0 ? n : 0;
 }
 
 int db_session_check(const char *token_hash, int64_t now, int64_t idle, char *user, size_t userlen)
 {
-	char a[32], b[32];
 	sqlite3_stmt *st =
-	    prep("SELECT user, last_used FROM sessions"
-		 " WHERE token_hash = ? AND expires > ? AND last_used > ?",
-		 (const char *[]){token_hash, I64(a, now), I64(b, now - idle), NULL});
-	int rc = -1;
+	    db_prepare("SELECT user, last_used FROM sessions"
+		       " WHERE token_hash = ? AND expires > ? AND last_used > ?",
+		       DB_ARGS(db_text(token_hash), db_int64(now), db_int64(now - idle)));
+	int rc = -ENOENT;
 	int64_t last = 0;
 	if (st && sqlite3_step(st) == SQLITE_ROW &&
 	    str_copy(user, userlen, (const char *)sqlite3_column_text(st, 0)) == 0) {
@@ -233,21 +241,50 @@ int db_session_check(const char *token_hash, int64_t now, int64_t idle, char *us
 	sqlite3_finalize(st);
 	/* the idle clock is kept to the minute: not a disk write per request */
 	if (rc == 0 && now - last >= 60)
-		run("UPDATE sessions SET last_used = ? WHERE token_hash = ?",
-		    (const char *[]){I64(a, now), token_hash, NULL}, NULL, 0);
+		db_run("UPDATE sessions SET last_used = ? WHERE token_hash = ?",
+		       DB_ARGS(db_int64(now), db_text(token_hash)), NULL, NULL, 0);
 	return rc;
 }
 
 int db_session_remove(const char *token_hash)
 {
-	return run("DELETE FROM sessions WHERE token_hash = ?", (const char *[]){token_hash, NULL},
-		   NULL, 0) > 0
-		   ? 0
-		   : -1;
+	int n = db_run("DELETE FROM sessions WHERE token_hash = ?", DB_ARGS(db_text(token_hash)),
+		       NULL, NULL, 0);
+	return n < 0 ? n : n == 0 ? -ENOENT : 0;
+}
+
+json_t *db_sessions_list(int64_t now)
+{
+	return db_query("SELECT substr(token_hash, 1, 16) AS id, user, source, created,"
+			" last_used FROM sessions WHERE expires > ? ORDER BY created",
+			DB_ARGS(db_int64(now)));
+}
+
+int db_sessions_remove_id(const char *id, char *err, size_t errlen)
+{
+	/* the id is 16 hex digits: compared as a prefix, never as a pattern */
+	return db_run("DELETE FROM sessions WHERE substr(token_hash, 1, 16) = ?",
+		      DB_ARGS(db_text(id)), NULL, err, errlen);
+}
+
+int db_sessions_remove_user(const char *user, char *err, size_t errlen)
+{
+	return db_run("DELETE FROM sessions WHERE user = ?", DB_ARGS(db_text(user)), NULL, err,
+		      errlen);
+}
+
+json_t *db_session_users(void)
+{
+	json_t *rows = db_query("SELECT DISTINCT user FROM sessions", DB_NO_ARGS),
+	       *out = json_array(), *row;
+	size_t i;
+	json_array_foreach(rows, i, row) json_array_append(out, json_object_get(row, "user"));
+	json_decref(rows);
+	return out;
 }
 
 /* A stored configuration into c; -EIO when it no longer passes the checks
- * (a damaged row, left out rather than trusted). */
+ * (a damaged row, left out rather than trusted). Column 0 is the row id. */
 static int column_vm(sqlite3_stmt *st, int col, struct vm_config *c)
 {
 	const char *text = (const char *)sqlite3_column_text(st, col);
@@ -263,10 +300,9 @@ static int column_vm(sqlite3_stmt *st, int col, struct vm_config *c)
 	return 0;
 }
 
-int db_vm_get(const char *name, struct vm_config *c, int64_t *id)
+/* The VM of a one-row query: fills c (if not NULL) and *id (if not NULL). */
+static int vm_row(sqlite3_stmt *st, struct vm_config *c, int64_t *id)
 {
-	sqlite3_stmt *st =
-	    prep("SELECT id, config FROM vms WHERE name = ?", (const char *[]){name, NULL});
 	int rc = -ENOENT;
 	if (st && sqlite3_step(st) == SQLITE_ROW) {
 		if (id)
@@ -278,16 +314,16 @@ int db_vm_get(const char *name, struct vm_config *c, int64_t *id)
 	return rc;
 }
 
-int db_vm_by_id(int64_t id, struct vm_config *c)
+int db_vm_get(const char *name, struct vm_config *c, int64_t *id)
 {
-	char ids[24];
-	sqlite3_stmt *st = prep("SELECT id, config FROM vms WHERE id = ?",
-				(const char *[]){DB_INT(ids, id), NULL});
-	int rc = -ENOENT;
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		rc = column_vm(st, 1, c);
-	sqlite3_finalize(st);
-	return rc;
+	return vm_row(
+	    db_prepare("SELECT id, config FROM vms WHERE name = ?", DB_ARGS(db_text(name))), c, id);
+}
+
+int db_vm_get_by_id(int64_t id, struct vm_config *c)
+{
+	return vm_row(db_prepare("SELECT id, config FROM vms WHERE id = ?", DB_ARGS(db_int64(id))),
+		      c, NULL);
 }
 
 struct vm_config *db_vm_list(size_t *n)
@@ -295,7 +331,7 @@ struct vm_config *db_vm_list(size_t *n)
 	struct vm_config *all = NULL;
 	size_t cap = 0;
 	*n = 0;
-	sqlite3_stmt *st = prep("SELECT id, config FROM vms ORDER BY name", NULL);
+	sqlite3_stmt *st = db_prepare("SELECT id, config FROM vms ORDER BY name", DB_NO_ARGS);
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
 		if (*n == cap) {
 			struct vm_config *more = reallocarray(all, cap ? cap * 2 : 8, sizeof(*all));
@@ -311,35 +347,35 @@ struct vm_config *db_vm_list(size_t *n)
 	return all;
 }
 
-static int vm_write(const char *sql, const char *name, const struct vm_config *c, int64_t *id,
-		    char *err, size_t errlen)
+static int vm_write(const char *sql, const struct vm_config *c, int64_t *id, char *err,
+		    size_t errlen)
 {
 	json_t *conf = vmconf_json(c);
 	char *text = conf ? json_dumps(conf, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(conf);
 	if (!text)
-		return errorf(err, errlen, "inventory: out of memory");
-	int n = run_id(sql, (const char *[]){text, name, NULL}, id, err, errlen);
+		return error_set(err, errlen, -ENOMEM, "inventory: out of memory");
+	int n = db_run(sql, DB_ARGS(db_text(text), db_text(c->name)), id, err, errlen);
 	free(text);
 	if (n == 0)
-		return errorf(err, errlen, "%s: no such VM", name);
-	return n < 0 ? -1 : 0;
+		return error_set(err, errlen, -ENOENT, "%s: no such VM", c->name);
+	return n < 0 ? n : 0;
 }
 
 int db_vm_add(const struct vm_config *c, int64_t *id, char *err, size_t errlen)
 {
-	return vm_write("INSERT INTO vms(config, name) VALUES(?, ?)", c->name, c, id, err, errlen);
+	return vm_write("INSERT INTO vms(config, name) VALUES(?, ?)", c, id, err, errlen);
 }
 
 int db_vm_update(const struct vm_config *c, char *err, size_t errlen)
 {
-	return vm_write("UPDATE vms SET config = ? WHERE name = ?", c->name, c, NULL, err, errlen);
+	return vm_write("UPDATE vms SET config = ? WHERE name = ?", c, NULL, err, errlen);
 }
 
 int db_vm_remove(const char *name, char *err, size_t errlen)
 {
-	int n = run("DELETE FROM vms WHERE name = ?", (const char *[]){name, NULL}, err, errlen);
+	int n = db_run("DELETE FROM vms WHERE name = ?", DB_ARGS(db_text(name)), NULL, err, errlen);
 	if (n == 0)
-		return errorf(err, errlen, "%s: no such VM", name);
-	return n < 0 ? -1 : 0;
+		return error_set(err, errlen, -ENOENT, "%s: no such VM", name);
+	return n < 0 ? n : 0;
 }

@@ -3,8 +3,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "hostd/audit.h"
-#include "hostd/authz.h"
-#include "hostd/session.h"
+#include "hostd/error.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,8 +20,13 @@
 	"+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"          \
 	"%SERVER_PRECEDENCE"
 
+/* room for an audit record's action and target: a datastore path
+ * (DS_PATH_MAX, datastore.h) and more */
+#define AUDIT_FIELD_MAX (1024 + 80)
+
 static struct MHD_Daemon *daemon_;
 static const struct route *routes;
+static const struct http_checks *checks;
 
 static const char *status_code(unsigned status)
 {
@@ -89,31 +93,13 @@ void reply_error(struct req *r, unsigned status, const char *fmt, ...)
 
 void reply_errno(struct req *r, int neg_errno, const char *msg)
 {
-	unsigned status = 500;
-	switch (-neg_errno) {
-	case ENOENT:
-		status = 404;
-		break;
-	case EEXIST:
-	case ENOTEMPTY:
-	case EBUSY:
-		status = 409;
-		break;
-	case ENOSPC:
-	case EDQUOT:
-		status = 507;
-		break;
-	case EINVAL:
-	case ENAMETOOLONG:
-	case ELOOP:
-	case EXDEV:
-	case ENOTDIR:
-	case EISDIR:
-	case EFBIG:
-		status = 400;
-		break;
-	}
-	reply_error(r, status, "%s", msg);
+	reply_error(r, error_http_status(neg_errno), "%s", msg);
+}
+
+void reply_header(struct req *r, const char *name, const char *value)
+{
+	if (r->resp)
+		MHD_add_response_header(r->resp, name, value);
 }
 
 void reply_empty(struct req *r, unsigned status)
@@ -288,21 +274,24 @@ static void begin(struct req *r, const char *url)
 	if (r->resp)
 		return;
 	if (!(r->route->flags & ROUTE_PUBLIC) &&
-	    session_authenticate(r, req_header(r, MHD_HTTP_HEADER_AUTHORIZATION)) < 0) {
+	    checks->authenticate(req_header(r, MHD_HTTP_HEADER_AUTHORIZATION), r->user,
+				 sizeof(r->user), r->token_hash) < 0) {
 		reply_error(r, 401, "a valid session token is needed (POST /api/v1/session)");
 		return;
 	}
 	const char *priv = r->route->privilege;
 	const char *vm =
 	    r->route->entity && strcmp(r->route->entity, "vm") == 0 ? r->param[0] : NULL;
-	if (priv && !authz_allowed(r->user, priv, vm)) {
+	if (priv && !checks->allowed(r->user, priv, vm)) {
 		reply_error(r, 403, "%s lacks the privilege %s on %s%s", r->user, priv,
 			    vm ? "vm/" : "the host", vm ? vm : "");
 		return;
 	}
 	if (r->route->flags & ROUTE_UPLOAD) {
-		r->route->handler(r); /* opens r->up, or replies */
-		r->uploading = !r->resp;
+		r->route->handler(r); /* opens its sink, or replies */
+		r->uploading = !r->resp && r->upload && r->upload_write && r->upload_abort;
+		if (!r->resp && !r->uploading)
+			reply_error(r, 500, "no upload sink");
 	}
 }
 
@@ -312,7 +301,7 @@ static void take_data(struct req *r, const char *data, size_t size)
 		return; /* already answered: the rest is discarded */
 	if (r->uploading) {
 		if (r->upload_error == 0)
-			r->upload_error = ds_upload_write(&r->up, data, size, r->upload_err,
+			r->upload_error = r->upload_write(r->upload, data, size, r->upload_err,
 							  sizeof(r->upload_err));
 		return;
 	}
@@ -336,7 +325,7 @@ static void finish(struct req *r)
 		return;
 	if (r->uploading) {
 		r->upload_done = 1;
-		r->route->handler(r); /* commits or aborts r->up */
+		r->route->handler(r); /* commits or aborts its sink */
 		r->uploading = 0;
 	} else if (r->body_too_large) {
 		reply_error(r, 413, "the request body is over %d bytes", HTTP_BODY_MAX);
@@ -351,10 +340,10 @@ static void finish(struct req *r)
  * authentication or authorization goes to the audit log. */
 static void audit_request(struct req *r)
 {
-	int login = r->route && r->route->handler == api_session_login;
+	int login = r->route && (r->route->flags & ROUTE_LOGIN);
 	if (strcmp(r->method, "GET") == 0 && !login && r->status != 401 && r->status != 403)
 		return;
-	char target[DS_PATH_MAX + 80] = "host", action[DS_PATH_MAX + 80];
+	char target[AUDIT_FIELD_MAX] = "host", action[AUDIT_FIELD_MAX];
 	const char *ent = r->route ? r->route->entity : NULL;
 	if (ent && r->param[0])
 		snprintf(target, sizeof(target), "%s%s%s%s%s", strcmp(ent, "datastore") ? ent : "",
@@ -383,7 +372,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		r->conn = c;
 		r->method = method;
-		r->up.fd = -1;
 		r->url = strdup(url);
 		*ctx = r;
 		if (!r->url)
@@ -414,7 +402,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ctx,
 	if (!r)
 		return;
 	if (r->uploading)
-		ds_upload_abort(&r->up); /* the client went away mid-upload */
+		r->upload_abort(r->upload); /* the client went away mid-upload */
 	if (r->resp)
 		MHD_destroy_response(r->resp);
 	free_params(r);
@@ -434,9 +422,10 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 int http_start(unsigned port, const char *key_pem, const char *cert_pem, const struct route *table,
-	       char *err, size_t errlen)
+	       const struct http_checks *request_checks, char *err, size_t errlen)
 {
 	routes = table;
+	checks = request_checks;
 	unsigned flags = MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION |
 			 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_DUAL_STACK | MHD_USE_ERROR_LOG;
 	daemon_ = MHD_start_daemon(
@@ -446,8 +435,7 @@ int http_start(unsigned port, const char *key_pem, const char *cert_pem, const s
 	    NULL, MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16U,
 	    MHD_OPTION_CONNECTION_TIMEOUT, 120U, MHD_OPTION_END);
 	if (!daemon_) {
-		snprintf(err, errlen, "cannot serve HTTPS on port %u", port);
-		return -1;
+		return error_set(err, errlen, -EIO, "cannot serve HTTPS on port %u", port);
 	}
 	return 0;
 }

@@ -1,13 +1,16 @@
-/* keel-hostd's HTTPS server: libmicrohttpd with GnuTLS, one thread per
+/* Layer: transport. Includes: nothing of hostd (http.c: audit.h and
+ * error.h only); knows no domain module and no handler.
+ *
+ * keel-hostd's HTTPS server: libmicrohttpd with GnuTLS, one thread per
  * connection, and a table of routes (api.c). This module owns the request
- * life cycle: authentication of every route that asks for it, JSON bodies
- * (at most HTTP_BODY_MAX bytes, parsed strictly), streamed uploads, and the
- * one error shape {"error": {"code", "message"}}. A handler answers with
- * exactly one reply_*() call. */
+ * life cycle: routing, authentication and authorization of every route
+ * that asks for them (through the checks the caller gives http_start), JSON
+ * bodies (at most HTTP_BODY_MAX bytes, parsed strictly), streamed uploads,
+ * the audit record of every request, and the one error shape
+ * {"error": {"code", "message"}}. A handler answers with exactly one
+ * reply_*() call. */
 #ifndef KEEL_HOSTD_HTTP_H
 #define KEEL_HOSTD_HTTP_H
-
-#include "hostd/datastore.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -28,14 +31,20 @@ struct req {
 	char user[64];		      /* who is authenticated ("" for none; for a
 				       * login, who tries, for the audit log) */
 	const char *audit_result;     /* overrides ok/failed/denied when set */
-	char token_hash[65];
-	char source[64]; /* the client's address */
-	char *body;	 /* JSON body as received */
+	char token_hash[65];	      /* the session token's SHA-256, in hex */
+	char source[64];	      /* the client's address */
+	char *body;		      /* JSON body as received */
 	size_t body_len;
 	int body_too_large;
-	/* streamed upload: the handler opens `up` when called with
-	 * upload_done = 0, and commits it when called again with 1 */
-	struct ds_upload up;
+	/* streamed upload (ROUTE_UPLOAD): called with upload_done = 0, the
+	 * handler opens its sink and sets the three fields below (or replies);
+	 * the body goes to upload_write; called again with upload_done = 1, the
+	 * handler commits or aborts the sink and frees it. If the client goes
+	 * away in between, http.c calls upload_abort, which frees it too. */
+	void *upload;
+	int (*upload_write)(void *upload, const char *data, size_t len, char *err,
+			    size_t errlen); /* 0 or a negative errno */
+	void (*upload_abort)(void *upload);
 	int uploading;
 	int upload_done;
 	int upload_error; /* negative errno of a failed write */
@@ -48,7 +57,8 @@ struct req {
 
 enum route_flags {
 	ROUTE_PUBLIC = 1, /* no session needed */
-	ROUTE_UPLOAD = 2, /* the body is a file, streamed to req.up */
+	ROUTE_UPLOAD = 2, /* the body is a file, streamed to the handler's sink */
+	ROUTE_LOGIN = 4,  /* a login: audited as "login", whatever its status */
 };
 
 struct route {
@@ -64,12 +74,28 @@ struct route {
 	 * that VM), "datastore", "user", "role", "session"; NULL: the host.
 	 * The audit log's target is made from it. */
 	const char *entity;
+	/* a fixed argument the handler reads (the power action of
+	 * /vms/{}/power/ACTION), or NULL */
+	const char *action;
+	/* what docs/api.md adds after the privilege, or NULL */
+	const char *doc_note;
+};
+
+/* What http.c asks of the rest of keel-hostd, for every request. */
+struct http_checks {
+	/* The session of an Authorization header ("Bearer TOKEN"; NULL when
+	 * there is none): 0 with the user and the token's hash (65 bytes)
+	 * filled in, or a negative errno. */
+	int (*authenticate)(const char *authorization, char *user, size_t userlen,
+			    char *token_hash);
+	/* 1 when `user` holds `privilege` on the VM `vm` (NULL: on the host). */
+	int (*allowed)(const char *user, const char *privilege, const char *vm);
 };
 
 /* Starts serving `routes` (terminated by a NULL method) on `port`, with the
  * PEM key and certificate; TLS 1.2 and 1.3 only. */
 int http_start(unsigned port, const char *key_pem, const char *cert_pem, const struct route *routes,
-	       char *err, size_t errlen);
+	       const struct http_checks *checks, char *err, size_t errlen);
 void http_stop(void);
 
 /* The request's JSON body as an object (an empty body is {}), or NULL
@@ -86,8 +112,11 @@ const char *req_header(struct req *r, const char *name);
 void reply_json(struct req *r, unsigned status, json_t *body);
 void reply_error(struct req *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* for a negative errno from the datastore module, with its message */
+/* For a negative errno from a domain module, with its message: the one
+ * mapping of errors to statuses (error_http_status, error.h). */
 void reply_errno(struct req *r, int neg_errno, const char *msg);
+/* Adds a header to the reply already made. */
+void reply_header(struct req *r, const char *name, const char *value);
 void reply_empty(struct req *r, unsigned status);
 /* takes `buf` (malloc'ed) */
 void reply_text(struct req *r, unsigned status, char *buf, size_t len);

@@ -13,7 +13,9 @@
 #include "common/util.h"
 #include "hostd/api.h"
 #include "hostd/audit.h"
+#include "hostd/authz.h"
 #include "hostd/console.h"
+#include "hostd/datastore_registry.h"
 #include "hostd/db.h"
 #include "hostd/mgmt.h"
 #include "hostd/network.h"
@@ -114,7 +116,11 @@ int main(int argc, char **argv)
 	if (console_start(CONSOLE_SOCKET, err, sizeof(err)) < 0)
 		die("console socket", err);
 	api_host_init(&host, CONFIG_DIR "/tls");
-	if (http_start(port, key, cert, api_routes, err, sizeof(err)) < 0)
+	static const struct http_checks checks = {
+	    .authenticate = session_authenticate,
+	    .allowed = authz_allowed,
+	};
+	if (http_start(port, key, cert, api_routes, &checks, err, sizeof(err)) < 0)
 		die("API", err);
 	explicit_bzero(key, strlen(key));
 	free(key);
@@ -132,7 +138,7 @@ int main(int argc, char **argv)
 			}
 		}
 		vms_tick();
-		if (host.restart_requested) {
+		if (atomic_load(&host.restart_requested)) {
 			usleep(500 * 1000); /* lets the reply go out */
 			log_msg("restarting the management agent (running VMs keep running)");
 			break;

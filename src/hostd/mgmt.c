@@ -5,8 +5,8 @@
 #include "common/resolvconf.h"
 #include "common/runstate.h"
 #include "common/util.h"
-#include "hostd/api.h"
 #include "hostd/audit.h"
+#include "hostd/error.h"
 #include "hostd/netlink.h"
 
 #include <arpa/inet.h>
@@ -191,7 +191,7 @@ int mgmt_init(void)
 	return 0;
 }
 
-/* --- the API ------------------------------------------------------------ */
+/* --- what the API reads and changes ------------------------------------- */
 
 /* What the interface has now: its IPv4 addresses and default gateway. */
 static json_t *current(void)
@@ -255,17 +255,17 @@ static json_t *describe(void)
 			 "dns", dns, "current", current(), "pending", pending);
 }
 
-void api_mgmt_get(struct req *r)
+json_t *mgmt_describe(void)
 {
 	pthread_mutex_lock(&lock);
 	json_t *out = describe();
 	pthread_mutex_unlock(&lock);
-	reply_json(r, 200, out);
+	return out;
 }
 
 static int bad(char *err, size_t errlen, const char *field, const char *want)
 {
-	return errorf(err, errlen, "%s: %s", field, want);
+	return error_set(err, errlen, -EINVAL, "%s: %s", field, want);
 }
 
 /* "a.b.c.d/N" into the static fields */
@@ -314,7 +314,7 @@ static int in_subnet(const char *a, const char *b, int prefix)
 	       (ntohl(x.s_addr) & mask) == (ntohl(y.s_addr) & mask);
 }
 
-/* The body on top of `c`; returns 0 or -1 with a message. */
+/* The body on top of `c`; returns 0 or -EINVAL with a message. */
 static int parse(struct hostconf *c, const json_t *body, long *timeout, char *err, size_t errlen)
 {
 	const char *k;
@@ -328,14 +328,14 @@ static int parse(struct hostconf *c, const json_t *body, long *timeout, char *er
 			c->mode = strcmp(s, "dhcp") == 0 ? NET_DHCP : NET_STATIC;
 		} else if (strcmp(k, "address") == 0) {
 			if (set_address(c, v, err, errlen) < 0)
-				return -1;
+				return -EINVAL;
 		} else if (strcmp(k, "gateway") == 0) {
 			if (!json_is_null(v) && (!s || !valid_ipv4(s)))
 				return bad(err, errlen, k, "an IPv4 address, or null for none");
 			str_copy(c->gateway, sizeof(c->gateway), s ? s : "");
 		} else if (strcmp(k, "dns") == 0) {
 			if (set_dns(c, v, err, errlen) < 0)
-				return -1;
+				return -EINVAL;
 		} else if (strcmp(k, "hostname") == 0) {
 			if (!s || !valid_hostname(s))
 				return bad(err, errlen, k,
@@ -345,11 +345,12 @@ static int parse(struct hostconf *c, const json_t *body, long *timeout, char *er
 		} else if (strcmp(k, "confirm_timeout_s") == 0) {
 			if (!json_is_integer(v) || json_integer_value(v) < TIMEOUT_MIN ||
 			    json_integer_value(v) > TIMEOUT_MAX)
-				return errorf(err, errlen, "%s: an integer from %d to %d", k,
-					      TIMEOUT_MIN, TIMEOUT_MAX);
+				return error_set(err, errlen, -EINVAL,
+						 "%s: an integer from %d to %d", k, TIMEOUT_MIN,
+						 TIMEOUT_MAX);
 			*timeout = (long)json_integer_value(v);
 		} else {
-			return errorf(err, errlen, "%s: unknown field", k);
+			return error_set(err, errlen, -EINVAL, "%s: unknown field", k);
 		}
 	}
 	if (c->mode == NET_DHCP) {
@@ -360,86 +361,92 @@ static int parse(struct hostconf *c, const json_t *body, long *timeout, char *er
 		return bad(err, errlen, "address", "needed for a static address (a.b.c.d/prefix)");
 	} else if (c->gateway[0] && (!in_subnet(c->address, c->gateway, c->prefix) ||
 				     strcmp(c->address, c->gateway) == 0)) {
-		return errorf(err, errlen, "gateway: %s is not another address of %s/%d",
-			      c->gateway, c->address, c->prefix);
+		return error_set(err, errlen, -EINVAL,
+				 "gateway: %s is not another address of %s/%d", c->gateway,
+				 c->address, c->prefix);
 	}
 	return 0;
 }
 
-void api_mgmt_put(struct req *r)
+int mgmt_change(const json_t *body, const char *user, const char *source, json_t **out, char *err,
+		size_t errlen)
 {
-	json_t *body = req_json(r);
-	if (!body)
-		return;
-	char err[256];
 	long timeout = TIMEOUT_DEF;
+	int rc;
+	*out = NULL;
 	pthread_mutex_lock(&lock);
 	struct hostconf next = active;
 	if (confirm_by) {
-		reply_error(r, 409, "a change waits for confirmation (or its rollback) until %lld",
-			    (long long)confirm_by);
-	} else if (parse(&next, body, &timeout, err, sizeof(err)) < 0) {
-		reply_error(r, 400, "%s", err);
+		rc = error_set(err, errlen, -EBUSY,
+			       "a change waits for confirmation (or its rollback) until %lld",
+			       (long long)confirm_by);
+	} else if ((rc = parse(&next, body, &timeout, err, errlen)) < 0) {
+		/* err says which field */
 	} else if (same_ip(&next, &active)) {
 		/* the host name alone cannot cut the host off: no confirmation */
 		if (save(&next) < 0) {
-			reply_error(r, 500, "cannot write " HOSTCONF_FILE);
+			rc = error_set(err, errlen, -EIO, "cannot write " HOSTCONF_FILE);
 		} else {
 			active = next;
 			apply_at = time(NULL); /* keeps the worker's view in step */
 			if (sethostname(next.hostname, strlen(next.hostname)) < 0)
 				log_errno("mgmt: cannot set the host name");
-			reply_json(r, 200, json_pack("{s:o}", "management", describe()));
+			*out = json_pack("{s:o}", "management", describe());
+			rc = 0;
 		}
 	} else {
 		active = next;
 		apply_at = time(NULL) + APPLY_DELAY_S;
 		confirm_by = apply_at + timeout;
-		str_copy(changed_by, sizeof(changed_by), r->user);
-		str_copy(changed_from, sizeof(changed_from), r->source);
+		str_copy(changed_by, sizeof(changed_by), user);
+		str_copy(changed_from, sizeof(changed_from), source);
 		write_file(PENDING, "", 0, 0600);
-		log_msg("mgmt: new settings from %s, to be confirmed within %ld s", r->user,
-			timeout);
-		reply_json(r, 202,
-			   json_pack("{s:o,s:I,s:i}", "management", describe(), "confirm_by",
-				     (json_int_t)confirm_by, "confirm_timeout_s", (int)timeout));
+		log_msg("mgmt: new settings from %s, to be confirmed within %ld s", user, timeout);
+		*out = json_pack("{s:o,s:I,s:i}", "management", describe(), "confirm_by",
+				 (json_int_t)confirm_by, "confirm_timeout_s", (int)timeout);
+		rc = 1;
 	}
 	pthread_mutex_unlock(&lock);
-	json_decref(body);
+	return rc;
 }
 
-void api_mgmt_confirm(struct req *r)
+int mgmt_confirm(const char *local_addr, const char *user, json_t **out, char *err, size_t errlen)
 {
-	char local[INET6_ADDRSTRLEN] = "";
-	req_local_addr(r, local, sizeof(local));
+	int rc = 0;
+	*out = NULL;
 	pthread_mutex_lock(&lock);
 	if (!confirm_by)
-		reply_error(r, 409, "no change waits for confirmation");
+		rc = error_set(err, errlen, -EBUSY, "no change waits for confirmation");
 	else if (apply_at)
-		reply_error(r, 409, "the change is not applied yet; try again in a second");
-	else if (active.mode == NET_STATIC && strcmp(local, active.address) != 0)
-		reply_error(r, 409,
-			    "confirm over the new settings: this request came to %s, not to %s",
-			    local, active.address);
+		rc = error_set(err, errlen, -EBUSY,
+			       "the change is not applied yet; try again in a second");
+	else if (active.mode == NET_STATIC && strcmp(local_addr, active.address) != 0)
+		rc = error_set(err, errlen, -EBUSY,
+			       "confirm over the new settings: this request came to %s, not to %s",
+			       local_addr, active.address);
 	else if (save(&active) < 0)
-		reply_error(r, 500, "cannot write " HOSTCONF_FILE);
+		rc = error_set(err, errlen, -EIO, "cannot write " HOSTCONF_FILE);
 	else {
 		confirm_by = 0;
 		unlink(PENDING);
-		log_msg("mgmt: change confirmed by %s", r->user);
-		reply_json(r, 200, json_pack("{s:o}", "management", describe()));
+		log_msg("mgmt: change confirmed by %s", user);
+		*out = json_pack("{s:o}", "management", describe());
 	}
 	pthread_mutex_unlock(&lock);
+	return rc;
 }
 
-void api_mgmt_rollback(struct req *r)
+int mgmt_rollback(json_t **out, char *err, size_t errlen)
 {
+	int rc = 0;
+	*out = NULL;
 	pthread_mutex_lock(&lock);
 	if (!confirm_by) {
-		reply_error(r, 409, "no change waits for confirmation");
+		rc = error_set(err, errlen, -EBUSY, "no change waits for confirmation");
 	} else {
 		confirm_by = time(NULL); /* the worker rolls back */
-		reply_json(r, 202, json_pack("{s:o}", "management", describe()));
+		*out = json_pack("{s:o}", "management", describe());
 	}
 	pthread_mutex_unlock(&lock);
+	return rc;
 }

@@ -1,4 +1,7 @@
-/* The management network: the management interface's IPv4 settings (DHCP,
+/* Layer: domain. Includes: audit.h, error.h (and init/hostconf.h, init/net.h
+ * for now); never http.h or api.h.
+ *
+ * The management network: the management interface's IPv4 settings (DHCP,
  * or a static address, gateway and DNS servers) and the host name, as kept
  * in /config/host.conf (read by keel-init at boot; see init/hostconf.h).
  *
@@ -11,10 +14,32 @@
 #ifndef KEEL_HOSTD_MGMT_H
 #define KEEL_HOSTD_MGMT_H
 
+#include <jansson.h>
+#include <stddef.h>
+
 /* Reads host.conf, finds the interface, starts the worker that applies
  * and rolls back. Returns 0 or -1 (logged). */
 int mgmt_init(void);
 /* The management interface's name ("" if there is none). */
 const char *mgmt_ifname(void);
+
+/* The settings as the API shows them: {hostname, interface, mode, address,
+ * gateway, dns, current, pending}. */
+json_t *mgmt_describe(void);
+/* Changes the settings with `body` (any of mode, address, gateway, dns,
+ * hostname, confirm_timeout_s), for `user` connected from `source`:
+ * 0 when done at once (the host name alone), with *out = {management};
+ * 1 when the change is applied in a second and waits for confirmation,
+ * with *out = {management, confirm_by, confirm_timeout_s}; else -EBUSY (a
+ * change waits), -EINVAL (bad body) or -EIO (host.conf), with a message. */
+int mgmt_change(const json_t *body, const char *user, const char *source, json_t **out, char *err,
+		size_t errlen);
+/* Confirms the waiting change; `local_addr` is the address the request
+ * came to, which must be the new one. 0 with *out = {management}, or
+ * -EBUSY / -EIO with a message. */
+int mgmt_confirm(const char *local_addr, const char *user, json_t **out, char *err, size_t errlen);
+/* Rolls the waiting change back now: 0 with *out = {management}, or
+ * -EBUSY when none waits. */
+int mgmt_rollback(json_t **out, char *err, size_t errlen);
 
 #endif

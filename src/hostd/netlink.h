@@ -1,4 +1,7 @@
-/* Linux network plumbing for keel-hostd's virtual switches, over rtnetlink
+/* Layer: domain support (the kernel side of network.c). Includes: nothing
+ * of hostd; never http.h or api.h.
+ *
+ * Linux network plumbing for keel-hostd's virtual switches, over rtnetlink
  * (libmnl): bridges with VLAN filtering, persistent TAP ports, uplinks, MTU,
  * and the reads behind the network diagnostics (links, NIC details, the
  * neighbour table, TCP connections).

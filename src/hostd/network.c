@@ -4,6 +4,7 @@
 #include "common/util.h"
 #include "common/vmspec.h"
 #include "hostd/db.h"
+#include "hostd/error.h"
 #include "hostd/mgmt.h"
 #include "hostd/netlink.h"
 #include "hostd/vmconf.h"
@@ -26,18 +27,6 @@ static const char *str(const json_t *o, const char *key)
 }
 
 /* --- the inventory ------------------------------------------------------ */
-
-static json_t *rows1(const char *sql, const char *arg)
-{
-	return db_rows(sql, (const char *[]){arg, NULL});
-}
-
-static json_t *row(const char *sql, const char *arg)
-{
-	json_t *rows = rows1(sql, arg), *r = json_incref(json_array_get(rows, 0));
-	json_decref(rows);
-	return r;
-}
 
 /* The port group of NIC `idx` of a VM. */
 static const char *nic_portgroup(const struct vm_config *c, unsigned idx)
@@ -67,26 +56,11 @@ static json_t *vms_on(const json_t *pgs)
 	return out;
 }
 
-static json_t *column(json_t *rows, const char *key)
-{
-	json_t *out = json_array();
-	size_t i;
-	json_t *r;
-	json_array_foreach(rows, i, r) json_array_append(out, json_object_get(r, key));
-	json_decref(rows);
-	return out;
-}
-
 static json_t *describe_switch(json_t *sw)
 {
 	const char *name = str(sw, "name");
-	json_object_set_new(
-	    sw, "uplinks",
-	    column(rows1("SELECT nic FROM uplinks WHERE switch = ? ORDER BY nic", name), "nic"));
-	json_object_set_new(
-	    sw, "portgroups",
-	    column(rows1("SELECT name FROM portgroups WHERE switch = ? ORDER BY name", name),
-		   "name"));
+	json_object_set_new(sw, "uplinks", db_uplinks_of(name));
+	json_object_set_new(sw, "portgroups", db_portgroups_of(name));
 	return sw;
 }
 
@@ -100,12 +74,9 @@ static json_t *describe_pg(json_t *pg)
 	return pg;
 }
 
-#define SW_SQL "SELECT name, mtu FROM switches"
-#define PG_SQL "SELECT name, switch, vlan FROM portgroups"
-
 json_t *network_portgroup(const char *name)
 {
-	json_t *pg = row(PG_SQL " WHERE name = ?", name);
+	json_t *pg = db_portgroup_get(name);
 	return pg ? describe_pg(pg) : NULL;
 }
 
@@ -119,12 +90,12 @@ static json_t *describe_all(json_t *rows, json_t *(*fn)(json_t *))
 
 json_t *network_switches(void)
 {
-	return describe_all(db_rows(SW_SQL " ORDER BY name", NULL), describe_switch);
+	return describe_all(db_switches_list(), describe_switch);
 }
 
 json_t *network_portgroups(void)
 {
-	return describe_all(db_rows(PG_SQL " ORDER BY name", NULL), describe_pg);
+	return describe_all(db_portgroups_list(), describe_pg);
 }
 
 /* --- the kernel --------------------------------------------------------- */
@@ -140,10 +111,15 @@ struct vlans {
 static void switch_vlans(const char *sw, struct vlans *v)
 {
 	uint8_t used[NL_VLAN_MAX + 1] = {0};
-	json_t *pgs = rows1("SELECT vlan FROM portgroups WHERE switch = ? AND vlan > 0", sw);
+	json_t *pgs = db_portgroup_vlans_of(sw);
 	size_t i;
-	json_t *r;
-	json_array_foreach(pgs, i, r) used[json_integer_value(json_object_get(r, "vlan"))] = 1;
+	json_t *vlan;
+	json_array_foreach(pgs, i, vlan)
+	{
+		json_int_t id = json_integer_value(vlan);
+		if (id > 0 && id <= NL_VLAN_MAX)
+			used[id] = 1;
+	}
 	json_decref(pgs);
 	v->ntagged = 0;
 	v->native = 0;
@@ -173,12 +149,11 @@ static int attach(const char *port, const char *sw, unsigned mtu, const uint16_t
 static int attach_tap(const char *tap, const char *pgname, unsigned *mtu_out, char *err,
 		      size_t errlen)
 {
-	json_t *pg = row(PG_SQL " WHERE name = ?", pgname);
-	json_t *sw = pg ? row(SW_SQL " WHERE name = ?", str(pg, "switch")) : NULL;
+	json_t *pg = db_portgroup_get(pgname);
+	json_t *sw = pg ? db_switch_get(str(pg, "switch")) : NULL;
 	int rc;
 	if (!sw) {
-		rc = -ENOENT;
-		errorf(err, errlen, "port group %s: no such port group", pgname);
+		rc = error_set(err, errlen, -ENOENT, "port group %s: no such port group", pgname);
 	} else {
 		struct vlans v;
 		switch_vlans(str(sw, "name"), &v);
@@ -217,7 +192,7 @@ static json_t *ports(const char *sw)
 				if (vids[j] != pvid)
 					json_array_append_new(tagged, json_integer(vids[j]));
 		struct vm_config c;
-		if (vm_tap_parse(links[i].name, &id, &idx) && db_vm_by_id(id, &c) == 0)
+		if (vm_tap_parse(links[i].name, &id, &idx) && db_vm_get_by_id(id, &c) == 0)
 			vm = json_string(c.name);
 		json_array_append_new(out,
 				      json_pack("{s:s,s:i,s:o,s:o,s:o}", "name", links[i].name,
@@ -231,7 +206,7 @@ static json_t *ports(const char *sw)
 
 json_t *network_switch(const char *name)
 {
-	json_t *sw = row(SW_SQL " WHERE name = ?", name);
+	json_t *sw = db_switch_get(name);
 	if (sw)
 		json_object_set_new(describe_switch(sw), "ports", ports(name));
 	return sw;
@@ -240,8 +215,9 @@ json_t *network_switch(const char *name)
 static void first_error(int rc, char *err, size_t errlen, const char *msg, int *result)
 {
 	if (rc < 0 && *result == 0) {
-		str_copy(err, errlen, msg);
-		*result = -1;
+		if (err && errlen)
+			str_copy(err, errlen, msg);
+		*result = rc;
 	}
 	if (rc < 0)
 		log_msg("network: %s", msg);
@@ -252,7 +228,7 @@ int network_reconcile(char *err, size_t errlen)
 	pthread_mutex_lock(&lock);
 	int result = 0;
 	char msg[256];
-	json_t *sws = db_rows(SW_SQL, NULL);
+	json_t *sws = db_switches_list();
 	struct nl_link *links = NULL;
 	size_t nlinks = 0, i, j;
 	json_t *sw;
@@ -263,10 +239,10 @@ int network_reconcile(char *err, size_t errlen)
 		first_error(nl_bridge_add(name, mtu, msg, sizeof(msg)), err, errlen, msg, &result);
 		struct vlans v;
 		switch_vlans(name, &v);
-		json_t *ups = rows1("SELECT nic FROM uplinks WHERE switch = ?", name), *u;
+		json_t *ups = db_uplinks_of(name), *u;
 		json_array_foreach(ups, j, u)
-		    first_error(attach(str(u, "nic"), name, mtu, v.tagged, v.ntagged, v.native, msg,
-				       sizeof(msg)),
+		    first_error(attach(json_string_value(u), name, mtu, v.tagged, v.ntagged,
+				       v.native, msg, sizeof(msg)),
 				err, errlen, msg, &result);
 		json_decref(ups);
 	}
@@ -277,18 +253,18 @@ int network_reconcile(char *err, size_t errlen)
 		unsigned idx;
 		if (vm_tap_parse(l->name, &id, &idx)) {
 			struct vm_config c;
-			if (db_vm_by_id(id, &c) == 0)
+			if (db_vm_get_by_id(id, &c) == 0)
 				first_error(attach_tap(l->name, nic_portgroup(&c, idx), NULL, msg,
 						       sizeof(msg)),
 					    err, errlen, msg, &result);
 		} else if (*l->master && strcmp(l->kind, "bridge") != 0) {
 			/* an uplink taken off a switch of ours */
-			json_t *up = row("SELECT switch FROM uplinks WHERE nic = ?", l->name);
-			json_t *ours = row(SW_SQL " WHERE name = ?", l->master);
-			if (ours && (!up || strcmp(str(up, "switch"), l->master) != 0))
+			char *up = db_uplink_switch(l->name);
+			json_t *ours = db_switch_get(l->master);
+			if (ours && (!up || strcmp(up, l->master) != 0))
 				first_error(nl_link_set_master(l->name, NULL, msg, sizeof(msg)),
 					    err, errlen, msg, &result);
-			json_decref(up);
+			free(up);
 			json_decref(ours);
 		}
 	}
@@ -310,7 +286,7 @@ void network_prune(int (*is_running)(const char *name))
 		if (!vm_tap_parse(links[i].name, &id, &idx))
 			continue;
 		struct vm_config c;
-		if (db_vm_by_id(id, &c) < 0 || !is_running(c.name)) {
+		if (db_vm_get_by_id(id, &c) < 0 || !is_running(c.name)) {
 			log_msg("network: deleting %s (its VM is not running)", links[i].name);
 			nl_link_del(links[i].name, NULL, 0);
 		}
@@ -374,7 +350,8 @@ static int get_int(const json_t *body, const char *key, long lo, long hi, long *
 	if (!v)
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return errorf(err, errlen, "%s: must be an integer from %ld to %ld", key, lo, hi);
+		return error_set(err, errlen, -EINVAL, "%s: must be an integer from %ld to %ld",
+				 key, lo, hi);
 	*out = (long)json_integer_value(v);
 	return 0;
 }
@@ -400,7 +377,7 @@ static int only(const json_t *body, const char *const keys[], char *err, size_t 
 		for (size_t i = 0; keys[i]; i++)
 			ok |= strcmp(k, keys[i]) == 0;
 		if (!ok)
-			return errorf(err, errlen, "%s: unknown field", k);
+			return error_set(err, errlen, -EINVAL, "%s: unknown field", k);
 	}
 	return 0;
 }
@@ -410,7 +387,8 @@ static int only(const json_t *body, const char *const keys[], char *err, size_t 
 static int check_uplinks(const json_t *ups, const char *sw, char *err, size_t errlen)
 {
 	if (!json_is_array(ups) || json_array_size(ups) > 8)
-		return errorf(err, errlen, "uplinks: must be a list of at most 8 NIC names");
+		return error_set(err, errlen, -EINVAL,
+				 "uplinks: must be a list of at most 8 NIC names");
 	size_t i, j;
 	json_t *u;
 	json_array_foreach(ups, i, u)
@@ -418,52 +396,43 @@ static int check_uplinks(const json_t *ups, const char *sw, char *err, size_t er
 		const char *nic = json_string_value(u);
 		struct nl_nic info;
 		if (!nic || strlen(nic) > 15)
-			return errorf(err, errlen, "uplinks[%zu]: must be a NIC name", i);
+			return error_set(err, errlen, -EINVAL, "uplinks[%zu]: must be a NIC name",
+					 i);
 		int rc = nl_nic_info(nic, &info);
 		if (rc == -ENODEV)
-			return errorf(err, errlen, "uplinks: %s: no such NIC", nic);
+			return error_set(err, errlen, -EINVAL, "uplinks: %s: no such NIC", nic);
 		if (rc < 0)
-			return errorf(err, errlen, "uplinks: %s: not a physical NIC", nic);
+			return error_set(err, errlen, -EINVAL, "uplinks: %s: not a physical NIC",
+					 nic);
 		if (strcmp(nic, mgmt_ifname()) == 0)
-			return errorf(err, errlen,
-				      "uplinks: %s carries the management network; it cannot be "
-				      "an uplink",
-				      nic);
+			return error_set(err, errlen, -EINVAL,
+					 "uplinks: %s carries the management network; it cannot be "
+					 "an uplink",
+					 nic);
 		for (j = 0; j < i; j++)
 			if (strcmp(nic, json_string_value(json_array_get(ups, j))) == 0)
-				return errorf(err, errlen, "uplinks: %s is listed twice", nic);
-		json_t *other = row("SELECT switch FROM uplinks WHERE nic = ?", nic);
-		int taken = other && strcmp(str(other, "switch"), sw) != 0;
+				return error_set(err, errlen, -EINVAL,
+						 "uplinks: %s is listed twice", nic);
+		char *other = db_uplink_switch(nic);
+		int taken = other && strcmp(other, sw) != 0;
 		if (taken)
-			errorf(err, errlen, "uplinks: %s is already an uplink of %s", nic,
-			       str(other, "switch"));
-		json_decref(other);
+			error_set(err, errlen, -EINVAL, "uplinks: %s is already an uplink of %s",
+				  nic, other);
+		free(other);
 		if (taken)
-			return -1;
+			return -EINVAL;
 	}
 	return 0;
 }
 
-static int set_uplinks(const char *sw, const json_t *ups, char *err, size_t errlen)
-{
-	if (db_exec("DELETE FROM uplinks WHERE switch = ?", (const char *[]){sw, NULL}, err,
-		    errlen) < 0)
-		return -1;
-	size_t i;
-	json_t *u;
-	json_array_foreach(ups, i, u) if (db_exec("INSERT INTO uplinks(nic, switch) VALUES(?, ?)",
-						  (const char *[]){json_string_value(u), sw, NULL},
-						  err, errlen) < 0) return -1;
-	return 0;
-}
-
-/* After an inventory change: applies it, and reports a failure as 500. */
-static int apply(int status, char *err, size_t errlen)
+/* After an inventory change: applies it; a failure is an internal error
+ * (-EIO), whatever the kernel said. */
+static int apply(char *err, size_t errlen)
 {
 	char msg[256];
 	if (network_reconcile(msg, sizeof(msg)) < 0)
-		return errorf(err, errlen, "saved, but not applied: %s", msg), 500;
-	return status;
+		return error_set(err, errlen, -EIO, "saved, but not applied: %s", msg);
+	return 0;
 }
 
 int network_switch_add(const json_t *body, char *err, size_t errlen)
@@ -472,32 +441,28 @@ int network_switch_add(const json_t *body, char *err, size_t errlen)
 	const char *name = str(body, "name");
 	long mtu = 1500;
 	json_t *ups = json_object_get(body, "uplinks");
-	if (only(body, keys, err, errlen) < 0)
-		return 400;
+	int rc = only(body, keys, err, errlen);
+	if (rc < 0)
+		return rc;
 	if (!name || !valid_switch_name(name))
-		return errorf(err, errlen,
-			      "name: 1 to 15 characters of A-Z a-z 0-9 _ . -, not starting with "
-			      ". - or kv"),
-		       400;
-	if (get_int(body, "mtu", MTU_MIN, MTU_MAX, &mtu, err, errlen) < 0 ||
-	    (ups && check_uplinks(ups, name, err, errlen) < 0))
-		return 400;
+		return error_set(err, errlen, -EINVAL,
+				 "name: 1 to 15 characters of A-Z a-z 0-9 _ . -, not starting with "
+				 ". - or kv");
+	if ((rc = get_int(body, "mtu", MTU_MIN, MTU_MAX, &mtu, err, errlen)) < 0 ||
+	    (ups && (rc = check_uplinks(ups, name, err, errlen)) < 0))
+		return rc;
 	pthread_mutex_lock(&lock);
-	json_t *old = row(SW_SQL " WHERE name = ?", name);
+	json_t *old = db_switch_get(name);
 	struct nl_nic info;
-	char b[32];
-	int status = 201;
 	if (old)
-		status = 409, errorf(err, errlen, "switch %s: exists", name);
+		rc = error_set(err, errlen, -EEXIST, "switch %s: exists", name);
 	else if (nl_nic_info(name, &info) != -ENODEV)
-		status = 409, errorf(err, errlen, "%s: an interface of that name exists", name);
-	else if (db_exec("INSERT INTO switches(name, mtu) VALUES(?, ?)",
-			 (const char *[]){name, DB_INT(b, mtu), NULL}, err, errlen) < 0 ||
-		 (ups && set_uplinks(name, ups, err, errlen) < 0))
-		status = 500;
+		rc = error_set(err, errlen, -EEXIST, "%s: an interface of that name exists", name);
+	else if ((rc = db_switch_add(name, mtu, err, errlen)) >= 0 && ups)
+		rc = db_uplinks_set(name, ups, err, errlen);
 	json_decref(old);
 	pthread_mutex_unlock(&lock);
-	return status == 201 ? apply(status, err, errlen) : status;
+	return rc < 0 ? rc : apply(err, errlen);
 }
 
 int network_switch_update(const char *name, const json_t *body, char *err, size_t errlen)
@@ -505,65 +470,57 @@ int network_switch_update(const char *name, const json_t *body, char *err, size_
 	static const char *const keys[] = {"mtu", "uplinks", NULL};
 	json_t *ups = json_object_get(body, "uplinks");
 	long mtu = 0;
-	if (only(body, keys, err, errlen) < 0 ||
-	    get_int(body, "mtu", MTU_MIN, MTU_MAX, &mtu, err, errlen) < 0 ||
-	    (ups && check_uplinks(ups, name, err, errlen) < 0))
-		return 400;
+	int rc;
+	if ((rc = only(body, keys, err, errlen)) < 0 ||
+	    (rc = get_int(body, "mtu", MTU_MIN, MTU_MAX, &mtu, err, errlen)) < 0 ||
+	    (ups && (rc = check_uplinks(ups, name, err, errlen)) < 0))
+		return rc;
 	pthread_mutex_lock(&lock);
-	json_t *old = row(SW_SQL " WHERE name = ?", name);
-	char b[32];
-	int status = 200;
+	json_t *old = db_switch_get(name);
 	if (!old)
-		status = 404, errorf(err, errlen, "switch %s: no such switch", name);
-	else if ((mtu && db_exec("UPDATE switches SET mtu = ? WHERE name = ?",
-				 (const char *[]){DB_INT(b, mtu), name, NULL}, err, errlen) < 0) ||
-		 (ups && set_uplinks(name, ups, err, errlen) < 0))
-		status = 500;
+		rc = error_set(err, errlen, -ENOENT, "switch %s: no such switch", name);
+	else if ((!mtu || (rc = db_switch_set_mtu(name, mtu, err, errlen)) >= 0) && ups)
+		rc = db_uplinks_set(name, ups, err, errlen);
 	json_decref(old);
 	pthread_mutex_unlock(&lock);
-	return status == 200 ? apply(status, err, errlen) : status;
+	return rc < 0 ? rc : apply(err, errlen);
 }
 
-/* 409 naming the VMs when any VM uses one of the port groups `pgs`. */
+/* -EBUSY naming the VMs when any VM uses one of the port groups `pgs`
+ * (taken); else 0. */
 static int in_use(json_t *pgs, const char *what, char *err, size_t errlen)
 {
 	json_t *vms = vms_on(pgs);
-	int used = json_array_size(vms) > 0;
-	if (used) {
+	int rc = 0;
+	if (json_array_size(vms) > 0) {
 		char *list = json_dumps(vms, JSON_COMPACT);
-		errorf(err, errlen, "%s: in use by VM%s %s; change their NICs first", what,
-		       json_array_size(vms) > 1 ? "s" : "", list ? list : "");
+		rc =
+		    error_set(err, errlen, -EBUSY, "%s: in use by VM%s %s; change their NICs first",
+			      what, json_array_size(vms) > 1 ? "s" : "", list ? list : "");
 		free(list);
 	}
 	json_decref(vms);
 	json_decref(pgs);
-	return used;
+	return rc;
 }
 
 int network_switch_remove(const char *name, char *err, size_t errlen)
 {
 	pthread_mutex_lock(&lock);
-	json_t *old = row(SW_SQL " WHERE name = ?", name);
+	json_t *old = db_switch_get(name);
 	char what[64];
 	snprintf(what, sizeof(what), "switch %s", name);
-	int status = 204;
+	int rc;
 	if (!old)
-		status = 404, errorf(err, errlen, "%s: no such switch", what);
-	else if (in_use(column(rows1("SELECT name FROM portgroups WHERE switch = ?", name), "name"),
-			what, err, errlen))
-		status = 409;
-	else if (db_exec("DELETE FROM uplinks WHERE switch = ?", (const char *[]){name, NULL}, err,
-			 errlen) < 0 ||
-		 db_exec("DELETE FROM portgroups WHERE switch = ?", (const char *[]){name, NULL},
-			 err, errlen) < 0 ||
-		 db_exec("DELETE FROM switches WHERE name = ?", (const char *[]){name, NULL}, err,
-			 errlen) < 0)
-		status = 500;
+		rc = error_set(err, errlen, -ENOENT, "%s: no such switch", what);
+	else if ((rc = in_use(db_portgroups_of(name), what, err, errlen)) < 0 ||
+		 (rc = db_switch_delete(name, err, errlen)) < 0)
+		;
 	else if (nl_link_del(name, err, errlen) < 0)
 		log_msg("network: %s", err); /* the uplinks are released with the bridge */
 	json_decref(old);
 	pthread_mutex_unlock(&lock);
-	return status;
+	return rc < 0 ? rc : 0;
 }
 
 int network_portgroup_add(const json_t *body, char *err, size_t errlen)
@@ -571,52 +528,48 @@ int network_portgroup_add(const json_t *body, char *err, size_t errlen)
 	static const char *const keys[] = {"name", "switch", "vlan", NULL};
 	const char *name = str(body, "name"), *sw = str(body, "switch");
 	long vlan;
-	if (only(body, keys, err, errlen) < 0)
-		return 400;
+	int rc = only(body, keys, err, errlen);
+	if (rc < 0)
+		return rc;
 	if (!name || !valid_pg_name(name))
-		return errorf(err, errlen,
-			      "name: 1 to 64 printable characters, no '/', no leading or "
-			      "trailing space"),
-		       400;
+		return error_set(err, errlen, -EINVAL,
+				 "name: 1 to 64 printable characters, no '/', no leading or "
+				 "trailing space");
 	if (!sw)
-		return errorf(err, errlen, "switch: missing"), 400;
-	if (get_vlan(body, &vlan, err, errlen) < 0)
-		return 400;
+		return error_set(err, errlen, -EINVAL, "switch: missing");
+	if ((rc = get_vlan(body, &vlan, err, errlen)) < 0)
+		return rc;
 	pthread_mutex_lock(&lock);
-	json_t *old = row(PG_SQL " WHERE name = ?", name), *s = row(SW_SQL " WHERE name = ?", sw);
-	char b[32];
-	int status = 201;
+	json_t *old = db_portgroup_get(name), *s = db_switch_get(sw);
 	if (old)
-		status = 409, errorf(err, errlen, "port group %s: exists", name);
+		rc = error_set(err, errlen, -EEXIST, "port group %s: exists", name);
 	else if (!s)
-		status = 400, errorf(err, errlen, "switch: %s: no such switch", sw);
-	else if (db_exec("INSERT INTO portgroups(name, switch, vlan) VALUES(?, ?, ?)",
-			 (const char *[]){name, sw, DB_INT(b, vlan), NULL}, err, errlen) < 0)
-		status = 500;
+		rc = error_set(err, errlen, -EINVAL, "switch: %s: no such switch", sw);
+	else
+		rc = db_portgroup_add(name, sw, vlan, err, errlen);
 	json_decref(old);
 	json_decref(s);
 	pthread_mutex_unlock(&lock);
-	return status == 201 ? apply(status, err, errlen) : status;
+	return rc < 0 ? rc : apply(err, errlen);
 }
 
 int network_portgroup_update(const char *name, const json_t *body, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"vlan", NULL};
 	long vlan;
-	if (only(body, keys, err, errlen) < 0)
-		return 400;
+	int rc = only(body, keys, err, errlen);
+	if (rc < 0)
+		return rc;
 	if (!json_object_get(body, "vlan"))
-		return errorf(err, errlen, "vlan: missing (null for none)"), 400;
-	if (get_vlan(body, &vlan, err, errlen) < 0)
-		return 400;
-	char b[32];
-	int n = db_exec("UPDATE portgroups SET vlan = ? WHERE name = ?",
-			(const char *[]){DB_INT(b, vlan), name, NULL}, err, errlen);
+		return error_set(err, errlen, -EINVAL, "vlan: missing (null for none)");
+	if ((rc = get_vlan(body, &vlan, err, errlen)) < 0)
+		return rc;
+	int n = db_portgroup_set_vlan(name, vlan, err, errlen);
 	if (n < 0)
-		return 500;
+		return n;
 	if (n == 0)
-		return errorf(err, errlen, "port group %s: no such port group", name), 404;
-	return apply(200, err, errlen);
+		return error_set(err, errlen, -ENOENT, "port group %s: no such port group", name);
+	return apply(err, errlen);
 }
 
 int network_portgroup_remove(const char *name, char *err, size_t errlen)
@@ -624,19 +577,16 @@ int network_portgroup_remove(const char *name, char *err, size_t errlen)
 	pthread_mutex_lock(&lock);
 	char what[96];
 	snprintf(what, sizeof(what), "port group %s", name);
-	json_t *old = row(PG_SQL " WHERE name = ?", name);
-	int status = 204;
+	json_t *old = db_portgroup_get(name);
+	int rc;
 	if (!old)
-		status = 404, errorf(err, errlen, "%s: no such port group", what);
-	else if (in_use(json_pack("[s]", name), what, err, errlen))
-		status = 409;
-	else if (db_exec("DELETE FROM portgroups WHERE name = ?", (const char *[]){name, NULL}, err,
-			 errlen) < 0)
-		status = 500;
+		rc = error_set(err, errlen, -ENOENT, "%s: no such port group", what);
+	else if ((rc = in_use(json_pack("[s]", name), what, err, errlen)) == 0)
+		rc = db_portgroup_delete(name, err, errlen);
 	json_decref(old);
 	pthread_mutex_unlock(&lock);
 	/* the native VLAN may change with it */
-	return status == 204 ? apply(status, err, errlen) : status;
+	return rc < 0 ? rc : apply(err, errlen);
 }
 
 /* --- diagnostics -------------------------------------------------------- */
@@ -657,20 +607,20 @@ json_t *network_nics(const char *mgmt_if)
 		struct nl_nic info;
 		if (nl_nic_info(links[i].name, &info) < 0)
 			continue;
-		json_t *up = row("SELECT switch FROM uplinks WHERE nic = ?", links[i].name);
+		char *up = db_uplink_switch(links[i].name);
 		const char *use = strcmp(links[i].name, mgmt_if) == 0 ? "management"
 				  : up				      ? "uplink"
 								      : NULL;
 		json_array_append_new(
-		    out, json_pack(
-			     "{s:s,s:o,s:s,s:o,s:s,s:s,s:i,s:o,s:o}", "name", links[i].name, "mac",
-			     mac_json(links[i].mac), "link", links[i].carrier ? "up" : "down",
-			     "speed_mbps",
-			     info.speed_mbps >= 0 ? json_integer(info.speed_mbps) : json_null(),
-			     "duplex", info.duplex, "driver", info.driver, "mtu", (int)links[i].mtu,
-			     "use", use ? json_string(use) : json_null(), "switch",
-			     up ? json_incref(json_object_get(up, "switch")) : json_null()));
-		json_decref(up);
+		    out,
+		    json_pack("{s:s,s:o,s:s,s:o,s:s,s:s,s:i,s:o,s:o}", "name", links[i].name, "mac",
+			      mac_json(links[i].mac), "link", links[i].carrier ? "up" : "down",
+			      "speed_mbps",
+			      info.speed_mbps >= 0 ? json_integer(info.speed_mbps) : json_null(),
+			      "duplex", info.duplex, "driver", info.driver, "mtu",
+			      (int)links[i].mtu, "use", use ? json_string(use) : json_null(),
+			      "switch", up ? json_string(up) : json_null()));
+		free(up);
 	}
 	free(links);
 	return out;

@@ -1,4 +1,7 @@
-/* Virtual switches and port groups (ESXi's standard vSwitch model).
+/* Layer: domain. Includes: db.h, mgmt.h, netlink.h, error.h; never http.h
+ * or api.h.
+ *
+ * Virtual switches and port groups (ESXi's standard vSwitch model).
  *
  * A switch is a Linux bridge of the same name with VLAN filtering, an MTU
  * (1280..9000) and zero or more physical uplinks; a port group is a name on
@@ -19,8 +22,8 @@
 #include <stdint.h>
 
 /* Makes the kernel match the inventory: bridges, their MTU, uplinks and
- * the VLANs of every port. Returns 0, or -1 with the first problem in err
- * (it still does what it can). */
+ * the VLANs of every port. Returns 0, or the first problem's negative errno
+ * with its message in err (it still does what it can). */
 int network_reconcile(char *err, size_t errlen);
 /* At start, before the API serves: deletes the TAPs of VMs that do not
  * run (is_running(name)). */
@@ -33,8 +36,10 @@ json_t *network_portgroup(const char *name);
 json_t *network_switches(void);
 json_t *network_portgroups(void);
 
-/* Changes; each returns an HTTP status (2xx on success) with a message in
- * err otherwise, and changes nothing when it fails a check. */
+/* Changes; each returns 0 or a negative errno with a message in err
+ * (error.h: -EINVAL bad input, -ENOENT no such switch or port group,
+ * -EEXIST exists, -EBUSY in use, -EIO inventory or kernel), and changes
+ * nothing when it fails a check. */
 int network_switch_add(const json_t *body, char *err, size_t errlen);
 int network_switch_update(const char *name, const json_t *body, char *err, size_t errlen);
 int network_switch_remove(const char *name, char *err, size_t errlen);

@@ -1,4 +1,7 @@
-/* Secrets for keel-hostd: passwords (yescrypt through libcrypt), random
+/* Layer: domain support (used by session.c, authz.c, api_host.c).
+ * Includes: nothing of hostd; never http.h or api.h.
+ *
+ * Secrets for keel-hostd: passwords (yescrypt through libcrypt), random
  * passwords and session tokens (getrandom), and the host's TLS key and
  * self-signed certificate (GnuTLS). Nothing is printed; errors go to
  * err/errlen. */

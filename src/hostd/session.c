@@ -4,9 +4,10 @@
 #include "common/util.h"
 #include "hostd/authz.h"
 #include "hostd/db.h"
+#include "hostd/error.h"
 #include "hostd/secret.h"
 
-#include <microhttpd.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,11 +32,13 @@ int session_init_root(char *shown, size_t shownlen, char *err, size_t errlen)
 		return 0;
 	char pw[32];
 	if (secret_random_password(pw, sizeof(pw), 16) < 0)
-		return errorf(err, errlen, "cannot make a random password");
-	if (secret_hash_password(pw, hash, sizeof(hash), err, errlen) < 0 ||
-	    db_user_set("root", hash, err, errlen) < 0)
-		return -1;
-	return str_copy(shown, shownlen, pw);
+		return error_set(err, errlen, -EIO, "cannot make a random password");
+	if (secret_hash_password(pw, hash, sizeof(hash), err, errlen) < 0)
+		return -EIO;
+	int rc = db_user_set("root", hash, err, errlen);
+	if (rc < 0)
+		return rc;
+	return str_copy(shown, shownlen, pw) < 0 ? -ENAMETOOLONG : 0;
 }
 
 /* The entry of `source`, made or recycled (the oldest) if needed. */
@@ -80,138 +83,74 @@ static void record_result(const char *source, time_t now, int ok)
 	pthread_mutex_unlock(&fails_lock);
 }
 
-void api_session_login(struct req *r)
+int session_login(const char *user, const char *password, const char *source, char *token,
+		  long *retry_after_s, const char **why, char *err, size_t errlen)
 {
-	json_t *body = req_json(r);
-	if (!body)
-		return;
-	const char *user = NULL, *password = NULL;
-	json_error_t e;
-	if (req_only_fields(r, body, (const char *const[]){"user", "password", NULL}) < 0)
-		goto out;
-	if (json_unpack_ex(body, &e, JSON_STRICT, "{s:s,s:s}", "user", &user, "password",
-			   &password) < 0 ||
-	    strlen(user) > 64 || strlen(password) > 1024) {
-		reply_error(r, 400, "the body must be {\"user\": string, \"password\": string}");
-		goto out;
-	}
 	time_t now = time(NULL);
-	str_copy(r->user, sizeof(r->user), user); /* for the audit log */
-	long wait = blocked_for(r->source, now);
-	if (wait > 0) {
-		char retry[24];
-		snprintf(retry, sizeof(retry), "%ld", wait);
-		reply_error(r, 429, "too many failed logins from %s: try again in %ld s", r->source,
-			    wait);
-		MHD_add_response_header(r->resp, "Retry-After", retry);
-		goto out;
-	}
-	char err[256];
-	const char *why;
-	int status = authz_login_check(user, password, now, &why, err, sizeof(err));
-	record_result(r->source, now, status == 0);
-	if (status) {
-		log_msg("login of '%.64s' from %s refused (%s)", user, r->source, why);
-		if (status == 401)
+	*why = NULL;
+	*retry_after_s = blocked_for(source, now);
+	if (*retry_after_s > 0)
+		return error_set(err, errlen, -EAGAIN,
+				 "too many failed logins from %s: try again in %ld s", source,
+				 *retry_after_s);
+	const char *refused;
+	int rc = authz_login_check(user, password, now, &refused, err, errlen);
+	record_result(source, now, rc == 0);
+	if (rc < 0) {
+		log_msg("login of '%.64s' from %s refused (%s)", user, source, refused);
+		if (rc == -EACCES)
 			sleep(1); /* slows guessing; this connection's thread only */
-		r->audit_result = why;
-		if (status == 403)
-			reply_json(r, 403,
-				   json_pack("{s:{s:s,s:s}}", "error", "code", "lockdown",
-					     "message", err));
-		else
-			reply_error(r, (unsigned)status, "%s", err);
-		goto out;
+		*why = refused;
+		return rc;
 	}
-	char token[65], token_hash[65];
-	if (secret_token(token) < 0) {
-		reply_error(r, 500, "cannot make a token");
-		goto out;
-	}
+	char token_hash[SESSION_TOKEN_LEN + 1];
+	if (secret_token(token) < 0)
+		return error_set(err, errlen, -EIO, "cannot make a token");
 	secret_sha256_hex(token, strlen(token), token_hash);
-	if (db_session_add(token_hash, user, r->source, now, now + SESSION_MAX_S, err,
-			   sizeof(err)) < 0) {
-		reply_error(r, 500, "%s", err);
-		goto out;
-	}
-	reply_json(
-	    r, 201,
-	    json_pack("{s:s,s:s,s:i}", "token", token, "user", user, "expires_in", SESSION_IDLE_S));
-out:
-	json_decref(body);
+	rc = db_session_add(token_hash, user, source, now, now + SESSION_MAX_S, err, errlen);
+	return rc < 0 ? rc : 0;
 }
 
-void api_session_logout(struct req *r)
+void session_logout(const char *token_hash)
 {
-	db_session_remove(r->token_hash);
-	reply_empty(r, 204);
+	db_session_remove(token_hash);
 }
 
-int session_authenticate(struct req *r, const char *authorization)
+int session_authenticate(const char *authorization, char *user, size_t userlen, char *token_hash)
 {
 	if (!authorization || strncmp(authorization, "Bearer ", 7) != 0)
-		return -1;
+		return -EACCES;
 	const char *token = authorization + 7;
-	if (strlen(token) != 64)
-		return -1;
-	secret_sha256_hex(token, 64, r->token_hash);
-	return db_session_check(r->token_hash, time(NULL), SESSION_IDLE_S, r->user,
-				sizeof(r->user));
+	if (strlen(token) != SESSION_TOKEN_LEN)
+		return -EACCES;
+	secret_sha256_hex(token, SESSION_TOKEN_LEN, token_hash);
+	return db_session_check(token_hash, time(NULL), SESSION_IDLE_S, user, userlen) < 0 ? -EACCES
+											   : 0;
 }
 
-void api_session_password(struct req *r)
+int session_change_password(const char *user, const char *current, const char *new_password,
+			    char *err, size_t errlen)
 {
-	json_t *body = req_json(r), *upd = NULL;
-	const char *cur = NULL, *pw = NULL;
-	char hash[256], err[256];
-	if (!body ||
-	    req_only_fields(r, body,
-			    (const char *const[]){"current_password", "new_password", NULL}) < 0)
-		goto out;
-	if (json_unpack(body, "{s:s,s:s}", "current_password", &cur, "new_password", &pw) < 0) {
-		reply_error(r, 400,
-			    "want {\"current_password\": string, \"new_password\": string}");
-		goto out;
-	}
-	if (db_user_hash(r->user, hash, sizeof(hash)) < 0 || !secret_check_password(cur, hash)) {
-		reply_error(r, 403, "current_password: wrong password");
-		goto out;
-	}
-	upd = json_pack("{s:s}", "password", pw);
-	int status = authz_user_update(r->user, upd, err, sizeof(err));
-	if (status != 200)
-		reply_error(r, (unsigned)status, "%s", err);
-	else
-		reply_empty(r, 204);
-out:
-	json_decref(upd);
-	json_decref(body);
+	char hash[256];
+	if (db_user_hash(user, hash, sizeof(hash)) < 0 || !secret_check_password(current, hash))
+		return error_set(err, errlen, -EACCES, "current_password: wrong password");
+	json_t *update = json_pack("{s:s}", "password", new_password);
+	int rc = authz_user_update(user, update, err, errlen);
+	json_decref(update);
+	return rc;
 }
 
-void api_sessions(struct req *r)
+json_t *session_list(void)
 {
-	char now[32];
-	json_t *rows = db_rows("SELECT substr(token_hash, 1, 16) AS id, user, source, created,"
-			       " last_used FROM sessions WHERE expires > ? ORDER BY created",
-			       (const char *[]){DB_INT(now, time(NULL)), NULL});
-	reply_json(r, 200, json_pack("{s:o}", "sessions", rows));
+	return db_sessions_list(time(NULL));
 }
 
-void api_session_revoke(struct req *r)
+int session_revoke(const char *id, char *err, size_t errlen)
 {
-	char err[256], pattern[32];
-	const char *id = r->param[0];
-	if (strlen(id) != 16 || strspn(id, "0123456789abcdef") != 16) {
-		reply_error(r, 400, "%s: a session id is 16 hex digits", id);
-		return;
-	}
-	snprintf(pattern, sizeof(pattern), "%s*", id);
-	int n = db_exec("DELETE FROM sessions WHERE token_hash GLOB ?",
-			(const char *[]){pattern, NULL}, err, sizeof(err));
-	if (n < 0)
-		reply_error(r, 500, "%s", err);
-	else if (n == 0)
-		reply_error(r, 404, "%s: no such session", id);
-	else
-		reply_empty(r, 204);
+	if (strlen(id) != 16 || strspn(id, "0123456789abcdef") != 16)
+		return error_set(err, errlen, -EINVAL, "%s: a session id is 16 hex digits", id);
+	int n = db_sessions_remove_id(id, err, errlen);
+	if (n == 0)
+		return error_set(err, errlen, -ENOENT, "%s: no such session", id);
+	return n < 0 ? n : 0;
 }

@@ -1,31 +1,54 @@
-/* Sessions and logins: POST/DELETE /api/v1/session, the token check that
- * http.c runs for every authenticated route, the root account's first-boot
- * password, and the rate limit on failed logins (per client address:
- * SESSION_MAX_FAILS failures within SESSION_FAIL_WINDOW seconds block that
- * address until SESSION_FAIL_WINDOW seconds after its last failure). */
+/* Layer: domain. Includes: authz.h, db.h, secret.h, error.h; never http.h
+ * or api.h.
+ *
+ * Sessions and logins: logging in and out, the token check that the
+ * transport runs for every authenticated route, the root account's
+ * first-boot password, the sessions list, and the rate limit on failed
+ * logins (per client address: SESSION_MAX_FAILS failures within
+ * SESSION_FAIL_WINDOW seconds block that address until SESSION_FAIL_WINDOW
+ * seconds after its last failure). Errors follow error.h. */
 #ifndef KEEL_HOSTD_SESSION_H
 #define KEEL_HOSTD_SESSION_H
 
-#include "hostd/http.h"
+#include <jansson.h>
+#include <stddef.h>
 
 #define SESSION_IDLE_S	    (30 * 60)
 #define SESSION_MAX_S	    (12 * 60 * 60)
 #define SESSION_MAX_FAILS   10
 #define SESSION_FAIL_WINDOW 60
+#define SESSION_TOKEN_LEN   64 /* hex digits of a token, and of its hash */
 
 /* Makes sure root has a password: on a host without one, generates one,
  * stores its hash, and returns it in `shown` (to be shown once on the
  * console); otherwise shown is "". */
 int session_init_root(char *shown, size_t shownlen, char *err, size_t errlen);
 
-/* For http.c: the session of `authorization` ("Bearer TOKEN"); fills
- * r->user and r->token_hash, or returns -1. */
-int session_authenticate(struct req *r, const char *authorization);
+/* The session of `authorization` ("Bearer TOKEN"): 0 with its user and the
+ * token's hash (SESSION_TOKEN_LEN + 1 bytes) filled in, or -EACCES. */
+int session_authenticate(const char *authorization, char *user, size_t userlen, char *token_hash);
 
-void api_session_login(struct req *r);
-void api_session_logout(struct req *r);
-void api_session_password(struct req *r);
-void api_sessions(struct req *r);
-void api_session_revoke(struct req *r);
+/* A login of `user` from the address `source`. 0 with a new session's
+ * token (SESSION_TOKEN_LEN + 1 bytes) on success; else a negative errno and
+ * a message: -EAGAIN when `source` must wait *retry_after_s seconds (too
+ * many failures), -EACCES for a wrong or unknown user or password or a
+ * disabled or locked account, -EPERM in lockdown, -EIO otherwise. *why is
+ * the audit log's word for a refusal by the account checks ("failed",
+ * "locked", "disabled", "lockdown"), else NULL. */
+int session_login(const char *user, const char *password, const char *source, char *token,
+		  long *retry_after_s, const char **why, char *err, size_t errlen);
+/* Ends the session whose token has the hash `token_hash`. */
+void session_logout(const char *token_hash);
+
+/* A user's own password change: -EACCES when `current` is wrong, else as
+ * authz_user_update. */
+int session_change_password(const char *user, const char *current, const char *new_password,
+			    char *err, size_t errlen);
+
+/* The live sessions: [{id, user, source, created, last_used}]. */
+json_t *session_list(void);
+/* Ends the session of id `id` (16 hex digits): -EINVAL for a malformed
+ * id, -ENOENT when there is no such session. */
+int session_revoke(const char *id, char *err, size_t errlen);
 
 #endif

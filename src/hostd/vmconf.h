@@ -1,4 +1,7 @@
-/* A VM's configuration in keel-hostd: one struct, checked once where the
+/* Layer: domain. Includes: datastore.h and src/common; never http.h or
+ * api.h.
+ *
+ * A VM's configuration in keel-hostd: one struct, checked once where the
  * API hands it in (create and update) and where the inventory hands it back,
  * shown and stored as its canonical JSON, and turned into keel-vmm's
  * configuration in one function. Pure: no files are looked at here (the

@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "hostd/db.h"
+#include "hostd/error.h"
 #include "hostd/network.h"
 
 #include <errno.h>
@@ -186,18 +187,18 @@ static int ports_up(const struct vm_config *c, int64_t id, unsigned mtu[], char 
 	return 0;
 }
 
-/* Starts keel-vmm for `name`; returns an HTTP status. Lock held. */
+/* Starts keel-vmm for `name`; returns 0 or a negative errno. Lock held. */
 static int power_on(const char *name, char *err, size_t errlen)
 {
 	int64_t id;
 	struct vm_config c;
 	if (db_vm_get(name, &c, &id) < 0)
-		return errorf(err, errlen, "%s: no such VM", name), 404;
+		return error_set(err, errlen, -ENOENT, "%s: no such VM", name);
 	if (find(name))
-		return errorf(err, errlen, "%s: already powered on", name), 409;
+		return error_set(err, errlen, -EBUSY, "%s: already powered on", name);
 	struct vmrt *v = free_slot();
 	if (!v)
-		return errorf(err, errlen, "at most %d VMs can run", MAX_VMS), 409;
+		return error_set(err, errlen, -EBUSY, "at most %d VMs can run", MAX_VMS);
 	char dir[512], console[512], ctl[512], cfgpath[512], vmmlog[512];
 	vm_file(dir, sizeof(dir), rundir, name, NULL);
 	mkdir(dir, 0700);
@@ -210,18 +211,18 @@ static int power_on(const char *name, char *err, size_t errlen)
 	unsigned mtu[VM_MAX_NICS] = {0};
 	if (ports_up(&c, id, mtu, err, errlen) < 0) {
 		network_ports_down(id);
-		return 409;
+		return -EBUSY;
 	}
 	const struct vmconf_host host = {
 	    .id = id, .mtu = mtu, .console_path = console, .control_path = ctl, .resolve = resolve};
 	char *text = vmconf_vmm(&c, &host, err, errlen);
 	if (!text) {
 		network_ports_down(id);
-		return 409; /* a file of the VM is gone: err says which */
+		return -EBUSY; /* a file of the VM is gone: err says which */
 	}
 	if (write_file(cfgpath, text, strlen(text), 0600) < 0) {
 		free(text);
-		return errorf(err, errlen, "%s: cannot write %s", name, cfgpath), 500;
+		return error_set(err, errlen, -EIO, "%s: cannot write %s", name, cfgpath);
 	}
 	free(text);
 	unlink(ctl);
@@ -244,7 +245,7 @@ static int power_on(const char *name, char *err, size_t errlen)
 	if (logfd >= 0)
 		close(logfd);
 	if (pid < 0)
-		return errorf(err, errlen, "%s: fork: %s", name, strerror(errno)), 500;
+		return error_set(err, errlen, -EIO, "%s: fork: %s", name, strerror(errno));
 	memset(v, 0, sizeof(*v));
 	str_copy(v->name, sizeof(v->name), name);
 	v->id = id;
@@ -256,7 +257,7 @@ static int power_on(const char *name, char *err, size_t errlen)
 		usleep(1000);
 	write_pidfile(v);
 	log_msg("vm %s: powered on, keel-vmm pid %d", name, (int)pid);
-	return 202;
+	return 0;
 }
 
 /* Has the process ended? Reaps our own children. Lock held. */
@@ -315,7 +316,7 @@ static int wait_off(const char *name, double secs)
 
 int vms_power(const char *name, const char *action, int timeout_s, char *err, size_t errlen)
 {
-	int status = 202;
+	int status = 0;
 	pthread_mutex_lock(&lock);
 	struct vmrt *v = find(name);
 	if (v && ended(v))
@@ -326,21 +327,22 @@ int vms_power(const char *name, const char *action, int timeout_s, char *err, si
 	}
 	if (strcmp(action, "shutdown") && strcmp(action, "off") && strcmp(action, "reset") &&
 	    strcmp(action, "kill")) {
-		status = 404;
-		errorf(err, errlen, "%s: no such power action (on, shutdown, off, reset, kill)",
-		       action);
+		status =
+		    error_set(err, errlen, -ENOENT,
+			      "%s: no such power action (on, shutdown, off, reset, kill)", action);
 		goto out;
 	}
 	if (!v) {
-		status = db_vm_get(name, NULL, NULL) == 0 ? 409 : 404;
-		errorf(err, errlen, status == 409 ? "%s: powered off" : "%s: no such VM", name);
+		status = db_vm_get(name, NULL, NULL) == 0
+			     ? error_set(err, errlen, -EBUSY, "%s: powered off", name)
+			     : error_set(err, errlen, -ENOENT, "%s: no such VM", name);
 		goto out;
 	}
 	if (strcmp(action, "shutdown") == 0) {
 		json_t *r = control(name, CONTROL_SHUTDOWN);
 		if (!r) {
-			status = 500;
-			errorf(err, errlen, "%s: keel-vmm does not answer; use off or kill", name);
+			status = error_set(err, errlen, -EIO,
+					   "%s: keel-vmm does not answer; use off or kill", name);
 			goto out;
 		}
 		json_decref(r);
@@ -351,14 +353,13 @@ int vms_power(const char *name, const char *action, int timeout_s, char *err, si
 		log_msg("vm %s: killing keel-vmm pid %d", name, (int)v->pid);
 		kill(v->pid, SIGKILL);
 		if (wait_off(name, 5) < 0) {
-			status = 500;
-			errorf(err, errlen, "%s: keel-vmm pid %d did not die", name, (int)v->pid);
+			status = error_set(err, errlen, -EIO, "%s: keel-vmm pid %d did not die",
+					   name, (int)v->pid);
 		}
 	} else { /* off, reset */
 		hard_stop(v);
 		if (wait_off(name, STOP_GRACE_S + 1) < 0) {
-			status = 500;
-			errorf(err, errlen, "%s: keel-vmm did not stop", name);
+			status = error_set(err, errlen, -EIO, "%s: keel-vmm did not stop", name);
 		} else if (strcmp(action, "reset") == 0) {
 			status = power_on(name, err, errlen);
 		}
@@ -573,7 +574,7 @@ void vms_tick(void)
 		char err[256];
 		if (find(a->name))
 			log_msg("autostart: %s is already on", a->name);
-		else if (power_on(a->name, err, sizeof(err)) != 202)
+		else if (power_on(a->name, err, sizeof(err)) < 0)
 			log_msg("autostart: %s: %s", a->name, err);
 		queue_at = now + a->delay_s;
 	}

@@ -1,4 +1,7 @@
-/* VM supervision: each running VM is one keel-vmm process, started in its
+/* Layer: domain. Includes: db.h, network.h, vmconf.h, error.h; never
+ * http.h or api.h.
+ *
+ * VM supervision: each running VM is one keel-vmm process, started in its
  * own session so that it outlives keel-hostd. This module owns the table of
  * running VMs and one lock over it; the inventory (db.h) holds what VMs
  * exist and their configuration.
@@ -39,8 +42,10 @@ int vms_running_locked(const char *name);
 void vms_describe(json_t *vm);
 int vms_count_running(void);
 
-/* Power actions: "on", "shutdown", "off", "reset", "kill". Returns an HTTP
- * status (202 when done or under way, 404, 409, 500) with a message in err. */
+/* Power actions: "on", "shutdown", "off", "reset", "kill". Returns 0 when
+ * done or under way, or a negative errno with a message in err: -ENOENT (no
+ * such VM or action), -EBUSY (powered off, already on, a file is gone, too
+ * many VMs), -EIO (keel-vmm failed). */
 int vms_power(const char *name, const char *action, int timeout_s, char *err, size_t errlen);
 
 /* The stats of a running VM (NULL with a message when it is off). */

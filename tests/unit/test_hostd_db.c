@@ -8,6 +8,7 @@
 #include "rm_rf.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 
 #include "common/util.h"
 #include "hostd/db.h"
+#include "hostd/db_statement.h"
 
 /* --- helpers -------------------------------------------------------------- */
 
@@ -81,17 +83,15 @@ static json_t *J(const char *text)
 static int vm_add_json(const json_t *j, int64_t *id, char *err, size_t errlen)
 {
 	struct vm_config c;
-	if (vmconf_from_json(j, &c, err, errlen) < 0)
-		return -1;
-	return db_vm_add(&c, id, err, errlen);
+	int rc = vmconf_from_json(j, &c, err, errlen);
+	return rc < 0 ? rc : db_vm_add(&c, id, err, errlen);
 }
 
 static int vm_update_json(const json_t *j, char *err, size_t errlen)
 {
 	struct vm_config c;
-	if (vmconf_from_json(j, &c, err, errlen) < 0)
-		return -1;
-	return db_vm_update(&c, err, errlen);
+	int rc = vmconf_from_json(j, &c, err, errlen);
+	return rc < 0 ? rc : db_vm_update(&c, err, errlen);
 }
 
 static json_t *vm_get_json(const char *name, int64_t *id)
@@ -203,7 +203,7 @@ static void test_open_fails(void **state)
 	/* db is one static handle: close the fixture's before trying */
 	db_close();
 	char err[512] = "";
-	assert_int_equal(db_open("/nonexistent-keel-dir/x/inventory.db", err, sizeof(err)), -1);
+	assert_int_equal(db_open("/nonexistent-keel-dir/x/inventory.db", err, sizeof(err)), -EIO);
 	assert_non_null(strstr(err, "/nonexistent-keel-dir/x/inventory.db"));
 	/* and a good path opens again after a failed open */
 	open_db(*state);
@@ -216,7 +216,7 @@ static void test_users(void **state)
 	(void)state;
 	char err[512] = "", hash[256];
 	memset(hash, 'X', sizeof(hash));
-	assert_int_equal(db_user_hash("root", hash, sizeof(hash)), -1);
+	assert_int_equal(db_user_hash("root", hash, sizeof(hash)), -ENOENT);
 
 	assert_int_equal(db_user_set("root", "$y$j9T$salt$hash1", err, sizeof(err)), 0);
 	assert_int_equal(db_user_hash("root", hash, sizeof(hash)), 0);
@@ -234,15 +234,15 @@ static void test_users(void **state)
 	assert_string_equal(hash, "$y$other");
 	assert_int_equal(db_user_hash("root", hash, sizeof(hash)), 0);
 	assert_string_equal(hash, "$y$j9T$salt$hash2");
-	assert_int_equal(db_user_hash("Root", hash, sizeof(hash)), -1);
-	assert_int_equal(db_user_hash("nobody", hash, sizeof(hash)), -1);
-	assert_int_equal(db_user_hash("", hash, sizeof(hash)), -1);
+	assert_int_equal(db_user_hash("Root", hash, sizeof(hash)), -ENOENT);
+	assert_int_equal(db_user_hash("nobody", hash, sizeof(hash)), -ENOENT);
+	assert_int_equal(db_user_hash("", hash, sizeof(hash)), -ENOENT);
 	/* SQL in a name is just a name */
-	assert_int_equal(db_user_hash("root' OR '1'='1", hash, sizeof(hash)), -1);
+	assert_int_equal(db_user_hash("root' OR '1'='1", hash, sizeof(hash)), -ENOENT);
 
 	/* a hash that does not fit is not returned truncated */
 	char small[8];
-	assert_int_equal(db_user_hash("root", small, sizeof(small)), -1);
+	assert_int_equal(db_user_hash("root", small, sizeof(small)), -ENOENT);
 	/* one that just fits is */
 	char exact[sizeof("$y$j9T$salt$hash2")];
 	assert_int_equal(db_user_hash("root", exact, sizeof(exact)), 0);
@@ -265,14 +265,14 @@ static void test_session_basic(void **state)
 	assert_string_equal(user, "root");
 
 	/* unknown tokens */
-	assert_int_equal(db_session_check("tok2", T0 + 1, IDLE, user, sizeof(user)), -1);
-	assert_int_equal(db_session_check("", T0 + 1, IDLE, user, sizeof(user)), -1);
-	assert_int_equal(db_session_check("TOK1", T0 + 1, IDLE, user, sizeof(user)), -1);
+	assert_int_equal(db_session_check("tok2", T0 + 1, IDLE, user, sizeof(user)), -ENOENT);
+	assert_int_equal(db_session_check("", T0 + 1, IDLE, user, sizeof(user)), -ENOENT);
+	assert_int_equal(db_session_check("TOK1", T0 + 1, IDLE, user, sizeof(user)), -ENOENT);
 
 	/* a token is added once */
 	err[0] = '\0';
 	assert_int_equal(db_session_add("tok1", "admin", "x", T0 + 2, T0 + 3600, err, sizeof(err)),
-			 -1);
+			 -EIO);
 	assert_true(strlen(err) > 0);
 	assert_int_equal(db_session_check("tok1", T0 + 3, IDLE, user, sizeof(user)), 0);
 	assert_string_equal(user, "root");
@@ -283,9 +283,9 @@ static void test_session_basic(void **state)
 
 	/* removed */
 	assert_int_equal(db_session_remove("tok1"), 0);
-	assert_int_equal(db_session_check("tok1", T0 + 4, IDLE, user, sizeof(user)), -1);
-	assert_int_equal(db_session_remove("tok1"), -1);
-	assert_int_equal(db_session_remove("nope"), -1);
+	assert_int_equal(db_session_check("tok1", T0 + 4, IDLE, user, sizeof(user)), -ENOENT);
+	assert_int_equal(db_session_remove("tok1"), -ENOENT);
+	assert_int_equal(db_session_remove("nope"), -ENOENT);
 	/* the other one is still there */
 	assert_int_equal(db_session_check("tok2", T0 + 4, IDLE, user, sizeof(user)), 0);
 }
@@ -297,13 +297,13 @@ static void test_session_expires(void **state)
 	assert_int_equal(db_session_add("t", "root", "s", T0, T0 + 100, err, sizeof(err)), 0);
 	assert_int_equal(db_session_check("t", T0 + 99, 1000000, user, sizeof(user)), 0);
 	/* expires <= now: gone, however recent its use */
-	assert_int_equal(db_session_check("t", T0 + 100, 1000000, user, sizeof(user)), -1);
-	assert_int_equal(db_session_check("t", T0 + 101, 1000000, user, sizeof(user)), -1);
-	assert_int_equal(db_session_check("t", T0 + 100000, 1000000, user, sizeof(user)), -1);
+	assert_int_equal(db_session_check("t", T0 + 100, 1000000, user, sizeof(user)), -ENOENT);
+	assert_int_equal(db_session_check("t", T0 + 101, 1000000, user, sizeof(user)), -ENOENT);
+	assert_int_equal(db_session_check("t", T0 + 100000, 1000000, user, sizeof(user)), -ENOENT);
 
 	/* an already-expired session is never good */
 	assert_int_equal(db_session_add("dead", "root", "s", T0, T0, err, sizeof(err)), 0);
-	assert_int_equal(db_session_check("dead", T0, 1000000, user, sizeof(user)), -1);
+	assert_int_equal(db_session_check("dead", T0, 1000000, user, sizeof(user)), -ENOENT);
 
 	/* adding a session sweeps the expired ones */
 	struct fx *f = *state;
@@ -319,9 +319,9 @@ static void test_session_idle(void **state)
 	char err[512] = "", user[64];
 	/* last_used older than `idle`: refused (the boundary is refused too) */
 	assert_int_equal(db_session_add("a", "root", "s", T0, T0 + 100000, err, sizeof(err)), 0);
-	assert_int_equal(db_session_check("a", T0 + IDLE, IDLE, user, sizeof(user)), -1);
-	assert_int_equal(db_session_check("a", T0 + IDLE + 1, IDLE, user, sizeof(user)), -1);
-	assert_int_equal(db_session_check("a", T0 + 5000, IDLE, user, sizeof(user)), -1);
+	assert_int_equal(db_session_check("a", T0 + IDLE, IDLE, user, sizeof(user)), -ENOENT);
+	assert_int_equal(db_session_check("a", T0 + IDLE + 1, IDLE, user, sizeof(user)), -ENOENT);
+	assert_int_equal(db_session_check("a", T0 + 5000, IDLE, user, sizeof(user)), -ENOENT);
 	/* a check does not revive it: the refused checks did not touch it, so a
 	 * check within idle of the add is still fine */
 	assert_int_equal(db_session_check("a", T0 + IDLE - 1, IDLE, user, sizeof(user)), 0);
@@ -349,7 +349,8 @@ static void test_session_idle_clock(void **state)
 	assert_int_equal(db_session_check("m", T0 + 1599, IDLE, user, sizeof(user)), 0);
 	assert_int_equal(db_session_check("m", T0 + 2100, IDLE, user, sizeof(user)), 0);
 	/* idle from there: refused */
-	assert_int_equal(db_session_check("m", T0 + 2100 + IDLE, IDLE, user, sizeof(user)), -1);
+	assert_int_equal(db_session_check("m", T0 + 2100 + IDLE, IDLE, user, sizeof(user)),
+			 -ENOENT);
 
 	/* a check within 60 s of the last use does not write */
 	assert_int_equal(db_session_add("n", "root", "s", T0, T0 + 100000, err, sizeof(err)), 0);
@@ -360,7 +361,7 @@ static void test_session_idle_clock(void **state)
 	assert_int_equal(
 	    query_int(f->path, "SELECT last_used FROM sessions WHERE token_hash = 'n'"), T0);
 	/* so the idle clock still runs from the add: T0 + IDLE is too late */
-	assert_int_equal(db_session_check("n", T0 + IDLE, IDLE, user, sizeof(user)), -1);
+	assert_int_equal(db_session_check("n", T0 + IDLE, IDLE, user, sizeof(user)), -ENOENT);
 	/* after more than 60 s it is recorded */
 	assert_int_equal(db_session_add("o", "root", "s", T0, T0 + 100000, err, sizeof(err)), 0);
 	assert_int_equal(db_session_check("o", T0 + 61, IDLE, user, sizeof(user)), 0);
@@ -370,7 +371,7 @@ static void test_session_idle_clock(void **state)
 
 	/* a refused check does not move the clock */
 	assert_int_equal(db_session_add("p", "root", "s", T0, T0 + 100000, err, sizeof(err)), 0);
-	assert_int_equal(db_session_check("p", T0 + 700, IDLE, user, sizeof(user)), -1);
+	assert_int_equal(db_session_check("p", T0 + 700, IDLE, user, sizeof(user)), -ENOENT);
 	assert_int_equal(
 	    query_int(f->path, "SELECT last_used FROM sessions WHERE token_hash = 'p'"), T0);
 
@@ -378,7 +379,7 @@ static void test_session_idle_clock(void **state)
 	assert_int_equal(db_session_add("q", "root", "s", T0, T0 + 1000, err, sizeof(err)), 0);
 	assert_int_equal(db_session_check("q", T0 + 500, IDLE, user, sizeof(user)), 0);
 	assert_int_equal(db_session_check("q", T0 + 999, IDLE, user, sizeof(user)), 0);
-	assert_int_equal(db_session_check("q", T0 + 1000, IDLE, user, sizeof(user)), -1);
+	assert_int_equal(db_session_check("q", T0 + 1000, IDLE, user, sizeof(user)), -ENOENT);
 }
 
 /* --- VMs ------------------------------------------------------------------ */
@@ -468,7 +469,7 @@ static void test_vm_update(void **state)
 	/* a missing VM: an error naming it, nothing added */
 	err[0] = '\0';
 	json_t *m = vm_conf("ghost", 1);
-	assert_int_equal(vm_update_json(m, err, sizeof(err)), -1);
+	assert_int_equal(vm_update_json(m, err, sizeof(err)), -ENOENT);
 	assert_string_equal(err, "ghost: no such VM");
 	assert_null(vm_get_json("ghost", NULL));
 	json_decref(m);
@@ -487,14 +488,14 @@ static void test_vm_remove(void **state)
 	assert_string_equal(names, "b");
 
 	err[0] = '\0';
-	assert_int_equal(db_vm_remove("a", err, sizeof(err)), -1);
+	assert_int_equal(db_vm_remove("a", err, sizeof(err)), -ENOENT);
 	assert_string_equal(err, "a: no such VM");
 	err[0] = '\0';
-	assert_int_equal(db_vm_remove("nothere", err, sizeof(err)), -1);
+	assert_int_equal(db_vm_remove("nothere", err, sizeof(err)), -ENOENT);
 	assert_string_equal(err, "nothere: no such VM");
 	/* SQL in a name is just a name */
 	err[0] = '\0';
-	assert_int_equal(db_vm_remove("b' OR '1'='1", err, sizeof(err)), -1);
+	assert_int_equal(db_vm_remove("b' OR '1'='1", err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "no such VM"));
 	list_names(names, sizeof(names));
 	assert_string_equal(names, "b");
@@ -508,7 +509,7 @@ static void test_vm_duplicate(void **state)
 	json_t *dup = vm_conf("web1", 16);
 	int64_t id2 = -7;
 	err[0] = '\0';
-	assert_int_equal(vm_add_json(dup, &id2, err, sizeof(err)), -1);
+	assert_int_equal(vm_add_json(dup, &id2, err, sizeof(err)), -EIO);
 	assert_true(strlen(err) > 0);
 	assert_non_null(strstr(err, "UNIQUE"));
 	/* nothing changed */
@@ -527,7 +528,7 @@ static void test_vm_duplicate(void **state)
 	json_t *noname = vm_conf("x", 1);
 	json_object_del(noname, "name");
 	err[0] = '\0';
-	assert_int_equal(vm_add_json(noname, &id2, err, sizeof(err)), -1);
+	assert_int_equal(vm_add_json(noname, &id2, err, sizeof(err)), -EINVAL);
 	assert_true(strlen(err) > 0);
 	json_decref(noname);
 	arr = vm_list_json();
@@ -639,6 +640,232 @@ static void test_reopen(void **state)
 	json_decref(upd);
 }
 
+/* --- arguments are bound by their declared type --------------------------- */
+
+/* Once, a text argument that began with byte 0x01 was bound as an integer
+ * (the rest parsed as a number): a name "\x01" "42" became 42. Every text
+ * argument is text, whatever its bytes. */
+static void test_text_starting_with_0x01(void **state)
+{
+	struct fx *f = *state;
+	char err[512] = "", hash[64];
+	const char name[] = "\x01"
+			    "42",
+		   value[] = "\x01"
+			     "7";
+	assert_int_equal(db_user_set(name, value, err, sizeof(err)), 0);
+	assert_int_equal(db_user_hash(name, hash, sizeof(hash)), 0);
+	assert_string_equal(hash, value);
+	/* stored as text, byte for byte, not as the integer 42 or 7 */
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM users WHERE typeof(name) = 'text'"
+					    " AND name = char(1) || '42' AND typeof(hash) = 'text'"
+					    " AND hash = char(1) || '7'"),
+			 1);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM users WHERE name = 42"), 0);
+	/* nor is it an integer key that finds another row */
+	assert_int_equal(db_user_hash("42", hash, sizeof(hash)), -ENOENT);
+
+	/* the same for the other tables' text columns */
+	assert_int_equal(db_setting_put(name, value, err, sizeof(err)), 0);
+	char *v = db_setting_get(name);
+	assert_non_null(v);
+	assert_string_equal(v, value);
+	free(v);
+	assert_int_equal(query_int(f->path,
+				   "SELECT count(*) FROM settings WHERE typeof(key) = 'text'"
+				   " AND key = char(1) || '42' AND typeof(value) = 'text'"),
+			 1);
+	assert_int_equal(db_portgroup_add(name, "vSwitch0", 5, err, sizeof(err)), 0);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM portgroups WHERE"
+					    " typeof(name) = 'text' AND name = char(1) || '42'"
+					    " AND typeof(vlan) = 'integer' AND vlan = 5"),
+			 1);
+	/* and a session token hash, the key of every authenticated request */
+	char user[64];
+	assert_int_equal(db_session_add(name, "root", "s", T0, T0 + 100, err, sizeof(err)), 0);
+	assert_int_equal(db_session_check(name, T0 + 1, IDLE, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("42", T0 + 1, IDLE, user, sizeof(user)), -ENOENT);
+}
+
+/* --- users' state, roles, permissions, settings ----------------------------- */
+
+static void test_access(void **state)
+{
+	struct fx *f = *state;
+	char err[512] = "";
+	assert_int_equal(db_user_exists("alice"), 0);
+	assert_int_equal(db_user_add("alice", err, sizeof(err)), 0);
+	assert_int_equal(db_user_exists("alice"), 1);
+	assert_int_equal(db_user_add("alice", err, sizeof(err)), -EIO); /* one of a name */
+	assert_int_equal(db_user_set_hash("alice", "$y$a", err, sizeof(err)), 1);
+	assert_int_equal(db_user_set_hash("nobody", "$y$a", err, sizeof(err)), 0);
+	assert_int_equal(db_user_set_disabled("alice", 1, err, sizeof(err)), 1);
+	assert_int_equal(db_user_set_failed("alice", 3), 1);
+	json_t *u = db_user_get("alice");
+	assert_non_null(u);
+	assert_string_equal(json_string_value(json_object_get(u, "hash")), "$y$a");
+	assert_int_equal(json_integer_value(json_object_get(u, "disabled")), 1);
+	assert_int_equal(json_integer_value(json_object_get(u, "failed")), 3);
+	json_decref(u);
+	assert_int_equal(db_user_lock("alice", T0 + 900), 1);
+	u = db_user_get("alice");
+	assert_int_equal(json_integer_value(json_object_get(u, "failed")), 0);
+	assert_int_equal(json_integer_value(json_object_get(u, "locked_until")), T0 + 900);
+	json_decref(u);
+	assert_int_equal(db_user_unlock("alice", err, sizeof(err)), 1);
+	u = db_user_get("alice");
+	assert_int_equal(json_integer_value(json_object_get(u, "locked_until")), 0);
+	json_decref(u);
+	assert_null(db_user_get("bob"));
+	json_t *list = db_users_list();
+	assert_int_equal(json_array_size(list), 1);
+	assert_null(json_object_get(json_array_get(list, 0), "hash")); /* no hashes in lists */
+	json_decref(list);
+
+	/* roles */
+	assert_null(db_role_privileges("ops"));
+	assert_int_equal(db_role_put("ops", "[\"System.View\"]", err, sizeof(err)), 0);
+	assert_int_equal(db_role_put("ops", "[\"System.Audit\"]", err, sizeof(err)), 0);
+	char *privs = db_role_privileges("ops");
+	assert_string_equal(privs, "[\"System.Audit\"]");
+	free(privs);
+	assert_int_equal(db_role_put("dev", "[]", err, sizeof(err)), 0);
+	json_t *names = db_role_names();
+	assert_int_equal(json_array_size(names), 2);
+	assert_string_equal(json_string_value(json_array_get(names, 0)), "dev");
+	json_decref(names);
+
+	/* permissions */
+	assert_null(db_role_first_use("ops"));
+	assert_int_equal(db_permission_put("alice", "vm/web", "ops", err, sizeof(err)), 0);
+	assert_int_equal(db_permission_put("alice", "vm/web", "dev", err, sizeof(err)), 0);
+	assert_int_equal(db_permission_put("alice", "host", "ops", err, sizeof(err)), 0);
+	char *role = db_permission_role("alice", "vm/web");
+	assert_string_equal(role, "dev");
+	free(role);
+	json_t *use = db_role_first_use("ops");
+	assert_string_equal(json_string_value(json_object_get(use, "entity")), "host");
+	json_decref(use);
+	list = db_permissions_list();
+	assert_int_equal(json_array_size(list), 2);
+	json_decref(list);
+	assert_int_equal(db_permission_delete("alice", "vm/other", err, sizeof(err)), 0);
+	assert_int_equal(db_permission_delete_entity("vm/web", err, sizeof(err)), 1);
+	assert_null(db_permission_role("alice", "vm/web"));
+	assert_int_equal(db_role_delete("dev", err, sizeof(err)), 1);
+	assert_int_equal(db_role_delete("dev", err, sizeof(err)), 0);
+
+	/* sessions of a user; deleting a user takes its permissions and sessions */
+	assert_int_equal(
+	    db_session_add("0123456789abcdefXX", "alice", "s", T0, T0 + 100, err, sizeof(err)), 0);
+	json_t *users = db_session_users();
+	assert_int_equal(json_array_size(users), 1);
+	json_decref(users);
+	json_t *sessions = db_sessions_list(T0);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(sessions, 0), "id")),
+			    "0123456789abcdef");
+	json_decref(sessions);
+	assert_int_equal(db_user_delete("alice", err, sizeof(err)), 1);
+	assert_int_equal(db_user_exists("alice"), 0);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM permissions"), 0);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM sessions"), 0);
+
+	/* a session id is compared, never matched as a pattern */
+	assert_int_equal(
+	    db_session_add("abcdef0123456789ZZ", "root", "s", T0, T0 + 100, err, sizeof(err)), 0);
+	assert_int_equal(db_sessions_remove_id("*", err, sizeof(err)), 0);
+	assert_int_equal(db_sessions_remove_id("abcdef01234567??", err, sizeof(err)), 0);
+	assert_int_equal(db_sessions_remove_id("abcdef0123456789", err, sizeof(err)), 1);
+	assert_int_equal(db_sessions_remove_user("root", err, sizeof(err)), 0);
+
+	/* settings */
+	assert_null(db_setting_get("policy"));
+	assert_int_equal(db_setting_put("policy", "{\"a\":1}", err, sizeof(err)), 0);
+	assert_int_equal(db_setting_put("policy", "{\"a\":2}", err, sizeof(err)), 0);
+	char *v = db_setting_get("policy");
+	assert_string_equal(v, "{\"a\":2}");
+	free(v);
+}
+
+/* --- switches, uplinks, port groups ----------------------------------------- */
+
+static void test_network(void **state)
+{
+	struct fx *f = *state;
+	char err[512] = "";
+	/* a fresh inventory has vSwitch0 and "VM Network" */
+	json_t *sw = db_switch_get("vSwitch0");
+	assert_int_equal(json_integer_value(json_object_get(sw, "mtu")), 1500);
+	json_decref(sw);
+	assert_int_equal(db_switch_add("vSwitch1", 9000, err, sizeof(err)), 0);
+	assert_int_equal(db_switch_add("vSwitch1", 1500, err, sizeof(err)), -EIO);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM switches WHERE name = 'vSwitch1'"
+					    " AND typeof(mtu) = 'integer' AND mtu = 9000"),
+			 1);
+	assert_int_equal(db_switch_set_mtu("vSwitch1", 1600, err, sizeof(err)), 1);
+	assert_int_equal(db_switch_set_mtu("nope", 1600, err, sizeof(err)), 0);
+	json_t *all = db_switches_list();
+	assert_int_equal(json_array_size(all), 2);
+	json_decref(all);
+
+	json_t *nics = json_pack("[s,s]", "eth2", "eth1");
+	assert_int_equal(db_uplinks_set("vSwitch1", nics, err, sizeof(err)), 0);
+	json_decref(nics);
+	json_t *ups = db_uplinks_of("vSwitch1");
+	assert_int_equal(json_array_size(ups), 2);
+	assert_string_equal(json_string_value(json_array_get(ups, 0)), "eth1");
+	json_decref(ups);
+	char *owner = db_uplink_switch("eth2");
+	assert_string_equal(owner, "vSwitch1");
+	free(owner);
+	nics = json_pack("[s]", "eth3");
+	assert_int_equal(db_uplinks_set("vSwitch1", nics, err, sizeof(err)), 0);
+	json_decref(nics);
+	assert_null(db_uplink_switch("eth2"));
+
+	assert_int_equal(db_portgroup_add("web", "vSwitch1", 10, err, sizeof(err)), 0);
+	assert_int_equal(db_portgroup_add("db", "vSwitch1", 0, err, sizeof(err)), 0);
+	assert_int_equal(db_portgroup_set_vlan("db", 20, err, sizeof(err)), 1);
+	assert_int_equal(db_portgroup_set_vlan("nope", 20, err, sizeof(err)), 0);
+	json_t *pg = db_portgroup_get("db");
+	assert_string_equal(json_string_value(json_object_get(pg, "switch")), "vSwitch1");
+	assert_int_equal(json_integer_value(json_object_get(pg, "vlan")), 20);
+	json_decref(pg);
+	json_t *of = db_portgroups_of("vSwitch1");
+	assert_int_equal(json_array_size(of), 2);
+	assert_string_equal(json_string_value(json_array_get(of, 0)), "db");
+	json_decref(of);
+	json_t *vlans = db_portgroup_vlans_of("vSwitch0");
+	assert_int_equal(json_array_size(vlans), 0); /* "VM Network" has none */
+	json_decref(vlans);
+	all = db_portgroups_list();
+	assert_int_equal(json_array_size(all), 3);
+	json_decref(all);
+	assert_int_equal(db_portgroup_delete("web", err, sizeof(err)), 1);
+	assert_int_equal(db_switch_delete("vSwitch1", err, sizeof(err)), 1);
+	assert_null(db_switch_get("vSwitch1"));
+	assert_null(db_portgroup_get("db"));
+	assert_null(db_uplink_switch("eth3"));
+
+	/* a VM by its row id */
+	int64_t id = add_vm("web1", 2);
+	struct vm_config vm;
+	assert_int_equal(db_vm_get_by_id(id, &vm), 0);
+	json_t *c = vmconf_json(&vm), *want = vm_conf("web1", 2);
+	assert_true(json_equal(c, want));
+	json_decref(c);
+	json_decref(want);
+	assert_int_equal(db_vm_get_by_id(id + 1, &vm), -ENOENT);
+	/* a damaged row is left out, and said to be damaged */
+	sqlite3_exec(db_handle(), "UPDATE vms SET config = '{\"name\":\"../x\"}'", NULL, NULL,
+		     NULL);
+	assert_int_equal(db_vm_get_by_id(id, &vm), -EIO);
+	assert_int_equal(db_vm_get("web1", &vm, NULL), -EIO);
+	size_t n;
+	free(db_vm_list(&n));
+	assert_int_equal(n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -656,6 +883,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_vm_duplicate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vm_threads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_text_starting_with_0x01, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_access, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_network, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

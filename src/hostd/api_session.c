@@ -1,0 +1,99 @@
+/* The session routes: log in and out, change one's own password, list and
+ * revoke sessions. The logic is session.c's; this maps it onto HTTP. */
+#include "hostd/api.h"
+
+#include "common/util.h"
+#include "hostd/session.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+void api_session_login(struct req *r)
+{
+	json_t *body = req_json(r);
+	if (!body)
+		return;
+	const char *user = NULL, *password = NULL;
+	json_error_t e;
+	if (req_only_fields(r, body, (const char *const[]){"user", "password", NULL}) < 0)
+		goto out;
+	if (json_unpack_ex(body, &e, JSON_STRICT, "{s:s,s:s}", "user", &user, "password",
+			   &password) < 0 ||
+	    strlen(user) > 64 || strlen(password) > 1024) {
+		reply_error(r, 400, "the body must be {\"user\": string, \"password\": string}");
+		goto out;
+	}
+	str_copy(r->user, sizeof(r->user), user); /* for the audit log */
+	char err[256], token[SESSION_TOKEN_LEN + 1];
+	const char *why;
+	long retry_after_s = 0;
+	int rc =
+	    session_login(user, password, r->source, token, &retry_after_s, &why, err, sizeof(err));
+	if (why)
+		r->audit_result = why;
+	if (rc == -EAGAIN) {
+		char retry[24];
+		snprintf(retry, sizeof(retry), "%ld", retry_after_s);
+		reply_error(r, 429, "%s", err);
+		reply_header(r, "Retry-After", retry);
+	} else if (rc == -EPERM) {
+		reply_json(r, 403,
+			   json_pack("{s:{s:s,s:s}}", "error", "code", "lockdown", "message", err));
+	} else if (rc == -EACCES) {
+		reply_error(r, 401, "%s", err);
+	} else if (rc < 0) {
+		reply_error(r, 500, "%s", err);
+	} else {
+		reply_json(r, 201,
+			   json_pack("{s:s,s:s,s:i}", "token", token, "user", user, "expires_in",
+				     SESSION_IDLE_S));
+	}
+out:
+	json_decref(body);
+}
+
+void api_session_logout(struct req *r)
+{
+	session_logout(r->token_hash);
+	reply_empty(r, 204);
+}
+
+void api_session_password(struct req *r)
+{
+	json_t *body = req_json(r);
+	const char *current = NULL, *new_password = NULL;
+	char err[256];
+	if (!body ||
+	    req_only_fields(r, body,
+			    (const char *const[]){"current_password", "new_password", NULL}) < 0)
+		goto out;
+	if (json_unpack(body, "{s:s,s:s}", "current_password", &current, "new_password",
+			&new_password) < 0) {
+		reply_error(r, 400,
+			    "want {\"current_password\": string, \"new_password\": string}");
+		goto out;
+	}
+	int rc = session_change_password(r->user, current, new_password, err, sizeof(err));
+	if (rc < 0)
+		reply_errno(r, rc, err);
+	else
+		reply_empty(r, 204);
+out:
+	json_decref(body);
+}
+
+void api_sessions(struct req *r)
+{
+	reply_json(r, 200, json_pack("{s:o}", "sessions", session_list()));
+}
+
+void api_session_revoke(struct req *r)
+{
+	char err[256];
+	int rc = session_revoke(r->param[0], err, sizeof(err));
+	if (rc < 0)
+		reply_errno(r, rc, err);
+	else
+		reply_empty(r, 204);
+}
