@@ -175,6 +175,16 @@ json_t *db_query(const char *sql, const struct db_arg *args)
 	return rows;
 }
 
+json_t *db_query_column(const char *sql, const struct db_arg *args)
+{
+	json_t *rows = db_query(sql, args), *out = json_array(), *row;
+	size_t i;
+	json_array_foreach(rows, i, row)
+	    json_array_append(out, json_object_iter_value(json_object_iter(row)));
+	json_decref(rows);
+	return out;
+}
+
 json_t *db_query_row(const char *sql, const struct db_arg *args)
 {
 	json_t *rows = db_query(sql, args), *row = json_incref(json_array_get(rows, 0));
@@ -275,12 +285,7 @@ int db_sessions_remove_user(const char *user, char *err, size_t errlen)
 
 json_t *db_session_users(void)
 {
-	json_t *rows = db_query("SELECT DISTINCT user FROM sessions", DB_NO_ARGS),
-	       *out = json_array(), *row;
-	size_t i;
-	json_array_foreach(rows, i, row) json_array_append(out, json_object_get(row, "user"));
-	json_decref(rows);
-	return out;
+	return db_query_column("SELECT DISTINCT user FROM sessions", DB_NO_ARGS);
 }
 
 /* A stored configuration into c; -EIO when it no longer passes the checks

@@ -87,12 +87,7 @@ char *db_role_privileges(const char *name)
 
 json_t *db_role_names(void)
 {
-	json_t *rows = db_query("SELECT name FROM roles ORDER BY name", DB_NO_ARGS),
-	       *out = json_array(), *row;
-	size_t i;
-	json_array_foreach(rows, i, row) json_array_append(out, json_object_get(row, "name"));
-	json_decref(rows);
-	return out;
+	return db_query_column("SELECT name FROM roles ORDER BY name", DB_NO_ARGS);
 }
 
 int db_role_put(const char *name, const char *privileges, char *err, size_t errlen)

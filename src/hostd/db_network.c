@@ -4,17 +4,6 @@
 
 #include "hostd/db_statement.h"
 
-#include <stdlib.h>
-
-/* The values of one column of a query's rows, as a JSON array. */
-static json_t *column_values(json_t *rows, const char *key)
-{
-	json_t *out = json_array(), *row;
-	size_t i;
-	json_array_foreach(rows, i, row) json_array_append(out, json_object_get(row, key));
-	json_decref(rows);
-	return out;
-}
 
 /* --- switches ------------------------------------------------------------ */
 
@@ -59,9 +48,8 @@ int db_switch_delete(const char *name, char *err, size_t errlen)
 
 json_t *db_uplinks_of(const char *sw)
 {
-	return column_values(
-	    db_query("SELECT nic FROM uplinks WHERE switch = ? ORDER BY nic", DB_ARGS(db_text(sw))),
-	    "nic");
+	return db_query_column("SELECT nic FROM uplinks WHERE switch = ? ORDER BY nic",
+			       DB_ARGS(db_text(sw)));
 }
 
 char *db_uplink_switch(const char *nic)
@@ -101,16 +89,14 @@ json_t *db_portgroups_list(void)
 
 json_t *db_portgroups_of(const char *sw)
 {
-	return column_values(db_query("SELECT name FROM portgroups WHERE switch = ? ORDER BY name",
-				      DB_ARGS(db_text(sw))),
-			     "name");
+	return db_query_column("SELECT name FROM portgroups WHERE switch = ? ORDER BY name",
+			       DB_ARGS(db_text(sw)));
 }
 
 json_t *db_portgroup_vlans_of(const char *sw)
 {
-	return column_values(db_query("SELECT vlan FROM portgroups WHERE switch = ? AND vlan > 0",
-				      DB_ARGS(db_text(sw))),
-			     "vlan");
+	return db_query_column("SELECT vlan FROM portgroups WHERE switch = ? AND vlan > 0",
+			       DB_ARGS(db_text(sw)));
 }
 
 int db_portgroup_add(const char *name, const char *sw, int64_t vlan, char *err, size_t errlen)

@@ -52,6 +52,8 @@ int db_run(const char *sql, const struct db_arg *args, int64_t *rowid, char *err
 /* The rows of a query as a JSON array of objects keyed by column name
  * (integers as integers, NULL as null, the rest as strings). */
 json_t *db_query(const char *sql, const struct db_arg *args);
+/* The values of a query's one column, as a JSON array. */
+json_t *db_query_column(const char *sql, const struct db_arg *args);
 /* The first row of a query (a new reference), or NULL. */
 json_t *db_query_row(const char *sql, const struct db_arg *args);
 /* The text of the first column of the first row (malloc'ed), or NULL. */
