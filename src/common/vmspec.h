@@ -23,7 +23,7 @@
 
 /* A VM name: 1..VM_NAME_MAX characters of A-Z a-z 0-9 . _ -, not starting
  * with . or - (so that it is a safe file and folder name). */
-#define VM_NAME_RULE "1 to 64 characters of A-Z a-z 0-9 . _ -, not starting with . or -"
+#define VM_NAME_RULE "1 to 64 characters of A-Z a-z 0-9 . _ -, the first not . or -"
 bool vm_name_valid(const char *name);
 
 /* A MAC address "52:54:00:12:34:56": six pairs of hex digits (either case)
