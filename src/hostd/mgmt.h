@@ -1,9 +1,9 @@
-/* Layer: domain. Includes: audit.h, error.h (and init/hostconf.h, init/net.h
- * for now); never http.h or api.h.
+/* Layer: domain. Includes: audit.h, error.h, netlink.h and src/common's
+ * hostconf.h, runstate.h, resolvconf.h; never http.h or api.h.
  *
  * The management network: the management interface's IPv4 settings (DHCP,
  * or a static address, gateway and DNS servers) and the host name, as kept
- * in /config/host.conf (read by keel-init at boot; see init/hostconf.h).
+ * in /config/host.conf (read by keel-init at boot; see common/hostconf.h).
  *
  * A change of the IP settings is applied a second after the API has
  * answered, and must then be confirmed over the new settings within a
