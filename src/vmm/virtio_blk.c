@@ -93,6 +93,16 @@ static unsigned vblk_count(const struct vmm_config *cfg)
 	return cfg->ndisks;
 }
 
+/* Two VMs never write one image: a writable image is locked exclusively, a
+ * read-only one shared (open file description locks, which any other
+ * process's lock on the image conflicts with, released when the descriptor
+ * closes: when the VM ends or reboots). */
+static int vblk_lock(int fd, bool readonly)
+{
+	struct flock fl = {.l_type = readonly ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET};
+	return fcntl(fd, F_OFD_SETLK, &fl);
+}
+
 static int vblk_create(const struct vmm_config *cfg, unsigned index, const struct vdev_host *host,
 		       struct vpci_dev **dev)
 {
@@ -105,6 +115,11 @@ static int vblk_create(const struct vmm_config *cfg, unsigned index, const struc
 	if (vblk_init(b, disk->path, disk->readonly, disk->serial) < 0) {
 		b->disk.fd = -1;
 		log_errno("disks[%u].path: %s", index, disk->path);
+		return 2;
+	}
+	if (vblk_lock(b->disk.fd, disk->readonly) < 0) {
+		log_msg("disks[%u].path: %s: in use by another VM (%s)", index, disk->path,
+			strerror(errno));
 		return 2;
 	}
 	if (vpci_add(host->pci, &b->pci, host->mem, host->vmfd) < 0)

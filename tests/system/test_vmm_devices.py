@@ -3,6 +3,7 @@ reaches the image; read-only refuses writes), entropy, and two guests on a
 bridge with the network offloads. One appliance serves the whole module."""
 import hashlib
 import re
+import time
 
 import pytest
 
@@ -46,6 +47,38 @@ def test_virtio_disks_and_entropy(host):
     out = vm.console()
     assert f"KEEL-GUEST-READ {expect}" in out, out
     assert "KEEL-GUEST-RNG none" in out  # no entropy device asked for
+
+
+def test_two_vms_never_write_one_disk(host):
+    """keel-vmm locks each disk image: exclusively when writable, shared when
+    read-only, so a second VM on a disk in use is refused (exit 2, naming
+    the disk) while read-only users may share it; the lock goes with the VM."""
+    assert host.hook("truncate /tmp/shared.img 8388608") == b"OK\n"
+    writer = start(host, "lockw", mode="idle", disks=[{"path": "/tmp/shared.img"}])
+    deadline = time.time() + GUEST_TIMEOUT
+    while "disk disk0: /tmp/shared.img" not in writer.vmm_log():
+        assert time.time() < deadline and writer.exit_code() is None, writer.failure()
+        time.sleep(0.5)
+    for name, readonly in (("lockw2", False), ("lockr", True)):
+        other = start(host, name, mode="idle",
+                      disks=[{"path": "/tmp/shared.img", "readonly": readonly}])
+        assert other.wait_exit() == 2, other.failure()
+        assert "disks[0].path: /tmp/shared.img: in use by another VM" in other.vmm_log()
+    assert writer.exit_code() is None  # undisturbed
+    assert writer.ctl("stop")["ok"] and writer.wait_exit() == 0
+
+    readers = [start(host, name, mode="idle",
+                     disks=[{"path": "/tmp/shared.img", "readonly": True}])
+               for name in ("lockr1", "lockr2")]
+    for r in readers:
+        deadline = time.time() + GUEST_TIMEOUT
+        while "disk disk0: /tmp/shared.img, 8 MiB, read-only" not in r.vmm_log():
+            assert time.time() < deadline and r.exit_code() is None, r.failure()
+            time.sleep(0.5)
+    writer = start(host, "lockw3", mode="idle", disks=[{"path": "/tmp/shared.img"}])
+    assert writer.wait_exit() == 2, writer.failure()
+    for r in readers:
+        assert r.ctl("stop")["ok"] and r.wait_exit() == 0
 
 
 # virtio-net features both guests take: CSUM, GUEST_CSUM, GUEST_TSO4/6, HOST_TSO4/6
