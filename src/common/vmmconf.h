@@ -10,7 +10,9 @@
  *     "initrd": "/datastores/local/initrd.img",   optional
  *     "cmdline": "console=ttyS0",         optional, at most VM_CMDLINE_MAX
  *     "console": {"type": "file", "path": "/scratch/log/web1.console"},
- *                 type: stdio (default) | file | pty | socket (unix, path)
+ *                 type: stdio (default) | file | pty | socket (unix, path);
+ *                 a file is kept within VMM_CONSOLE_FILE_MAX bytes: past
+ *                 it, its oldest half goes
  *     "control": "/run/keel/vm/web1.sock",  optional control socket
  *     "on_reboot": "restart",             restart (default) | exit
  *     "boot_timer": false,                see docs/vmm.md
@@ -35,9 +37,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VMM_PATH_MAX   4095	 /* kernel, initrd, disks */
-#define VMM_SOCKET_MAX 107	 /* console and control sockets: sun_path */
-#define VMM_CONFIG_MAX (1 << 20) /* bytes of a configuration file */
+#define VMM_PATH_MAX	     4095      /* kernel, initrd, disks */
+#define VMM_SOCKET_MAX	     107       /* console and control sockets: sun_path */
+#define VMM_CONFIG_MAX	     (1 << 20) /* bytes of a configuration file */
+#define VMM_CONSOLE_FILE_MAX (8 << 20) /* bytes of a file console */
 
 enum console_type { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_PTY, CONSOLE_SOCKET };
 

@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/vmmconf.h"
+#include "vmm/conlog.h"
 #include "vmm/sandbox.h"
 #include "vmm/vm.h"
 
@@ -45,9 +46,11 @@ static struct {
 	struct vm vm;
 	int epoll;
 	int sigfd;
-	int con_in, con_out; /* console descriptors; -1 if none */
-	int con_listen;	     /* socket console: listening socket */
-	int con_client;	     /* socket console: the attached client */
+	int con_in, con_out;	/* console descriptors; -1 if none */
+	struct conlog con_file; /* a file console (con_out is then -1) */
+	bool con_is_file;
+	int con_listen; /* socket console: listening socket */
+	int con_client; /* socket console: the attached client */
 	char pty[64];
 	int pty_slave; /* held open so that the master never hangs up */
 	int ctl_listen;
@@ -76,6 +79,10 @@ static void watch(int fd)
 static void console_out(void *opaque, uint8_t byte)
 {
 	(void)opaque;
+	if (g.con_is_file) {
+		conlog_put(&g.con_file, byte);
+		return;
+	}
 	int fd = __atomic_load_n(&g.con_out, __ATOMIC_RELAXED);
 	if (fd >= 0 && send(fd, &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == ENOTSOCK) {
 		ssize_t r = write(fd, &byte, 1);
@@ -129,13 +136,15 @@ static int open_console(void)
 		g.con_in = 0;
 		g.con_out = 1;
 		return 0;
-	case CONSOLE_FILE:
-		g.con_out = open(c->console_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-		if (g.con_out < 0) {
+	case CONSOLE_FILE: {
+		int fd = open(c->console_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+		if (fd < 0 || conlog_init(&g.con_file, fd, VMM_CONSOLE_FILE_MAX) < 0) {
 			log_errno("console.path: %s", c->console_path);
 			return -1;
 		}
+		g.con_is_file = true;
 		return 0;
+	}
 	case CONSOLE_PTY:
 		if (open_pty() < 0) {
 			log_errno("console: cannot open a pty");
@@ -368,6 +377,9 @@ static enum vm_end run_vm(void)
 				}
 			} else if (fd == g.ctl_listen) {
 				accept_client();
+			} else if (g.con_is_file && fd == g.con_file.wake) {
+				if (conlog_trim(&g.con_file) < 0)
+					log_errno("console: cannot trim %s", g.cfg.console_path);
 			} else if (fd == g.con_listen) {
 				accept_console();
 			} else if (fd == g.con_in || fd == g.con_client) {
@@ -414,6 +426,8 @@ static int setup(void)
 		watch(g.ctl_listen);
 	if (g.con_listen >= 0)
 		watch(g.con_listen);
+	if (g.con_is_file)
+		watch(g.con_file.wake);
 	if (g.con_in >= 0) {
 		struct epoll_event ev = {.events = EPOLLIN, .data.fd = g.con_in};
 		if (epoll_ctl(g.epoll, EPOLL_CTL_ADD, g.con_in, &ev) < 0)

@@ -44,7 +44,7 @@ static const int main_only[] = {
     SCMP_SYS(clone3),	 SCMP_SYS(set_robust_list), SCMP_SYS(rseq),	   SCMP_SYS(tgkill),
     SCMP_SYS(sysinfo),	 SCMP_SYS(getrandom),	    SCMP_SYS(fcntl),	   SCMP_SYS(prlimit64),
     SCMP_SYS(preadv),	 SCMP_SYS(pwritev),	    SCMP_SYS(pwrite64),	   SCMP_SYS(fdatasync),
-    SCMP_SYS(fallocate), SCMP_SYS(rt_sigaction),
+    SCMP_SYS(fallocate), SCMP_SYS(rt_sigaction),    SCMP_SYS(ftruncate), /* console log */
 };
 
 static const int vcpu_only[] = {
