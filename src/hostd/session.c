@@ -145,9 +145,15 @@ json_t *session_list(void)
 	return db_sessions_list(time(NULL));
 }
 
+bool session_id_valid(const char *id)
+{
+	return strnlen(id, SESSION_ID_LEN + 1) == SESSION_ID_LEN &&
+	       strspn(id, "0123456789abcdef") == SESSION_ID_LEN;
+}
+
 int session_revoke(const char *id, char *err, size_t errlen)
 {
-	if (strlen(id) != 16 || strspn(id, "0123456789abcdef") != 16)
+	if (!session_id_valid(id))
 		return error_set(err, errlen, -EINVAL, "%s: a session id is 16 hex digits", id);
 	int n = db_sessions_remove_id(id, err, errlen);
 	if (n == 0)

@@ -11,6 +11,7 @@
 #define KEEL_HOSTD_SESSION_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define SESSION_IDLE_S	    (30 * 60)
@@ -44,6 +45,11 @@ void session_logout(const char *token_hash);
  * authz_user_update. */
 int session_change_password(const char *user, const char *current, const char *new_password,
 			    char *err, size_t errlen);
+
+/* A session id, as the sessions list shows it: 16 lowercase hex digits
+ * (the start of the SHA-256 of its token). */
+#define SESSION_ID_LEN 16
+bool session_id_valid(const char *id);
 
 /* The live sessions: [{id, user, source, created, last_used}]. */
 json_t *session_list(void);
