@@ -184,3 +184,53 @@ def test_raw_nul_and_other_entities(api, vms):
     # the audit log names what was refused as it was asked for
     entries = api.call("GET", "/audit?lines=10000")["entries"]
     assert not [e for e in entries if e["result"] == "ok" and "%00" in e["action"]]
+
+
+def test_password_change_ends_other_sessions(api):
+    """A new password ends the user's other sessions: their own change keeps
+    the session that made it; an administrator's change ends them all."""
+    one = make_user(api, "pwuser", [("host", "ReadOnly")])
+    two = Api(api.port, api.fingerprint, address=api.address).login("pwuser", PW)
+    new = PW + "x"
+    one.call("POST", "/session/password", {"current_password": PW, "new_password": new})
+    assert one.call("GET", "/host")["hostname"]
+    assert two.error("GET", "/host") == (401, "unauthorized")
+    two.login("pwuser", new)
+    api.call("PATCH", "/users/pwuser", {"password": PW})
+    assert one.error("GET", "/host") == (401, "unauthorized")
+    assert two.error("GET", "/host") == (401, "unauthorized")
+    # an administrator changing their own password keeps that session only
+    admin = make_user(api, "admin6", [("host", "Administrator")])
+    other = Api(api.port, api.fingerprint, address=api.address).login("admin6", PW)
+    kept = make_user(api, "bystander6", [("host", "ReadOnly")])
+    admin.call("PATCH", "/users/admin6", {"password": new})
+    assert admin.call("GET", "/host")["hostname"]
+    assert other.error("GET", "/host") == (401, "unauthorized")
+    assert kept.call("GET", "/host")["hostname"]  # nobody else's
+
+
+def test_current_password_failures_are_failed_logins(api):
+    """Wrong current_password answers count as failed logins: of the account
+    (lock-out policy) and of the address (429 after SESSION_MAX_FAILS, for
+    logins too). Last in the module: the address stays blocked a minute."""
+    policy = api.call("GET", "/security/policy")
+    api.call("PUT", "/security/policy", {"lockout_failures": 3, "lockout_seconds": 900})
+    guesser = make_user(api, "guesser", [("host", "ReadOnly")])
+    body = {"current_password": "wrong-guess-1A", "new_password": PW + "y"}
+    for _ in range(3):
+        assert guesser.error("POST", "/session/password", body) == (403, "forbidden")
+    assert api.call("GET", "/users/guesser")["locked"] is True
+    # the right password waits too, as a login would
+    right = {"current_password": PW, "new_password": PW + "y"}
+    assert guesser.error("POST", "/session/password", right) == (403, "forbidden")
+    api.call("PUT", "/security/policy", {"lockout_failures": 0})
+    api.call("PATCH", "/users/guesser", {"locked": False})
+    statuses = [guesser.raw("POST", "/api/v1/session/password", body)[0] for _ in range(8)]
+    assert statuses[-1] == 429, statuses  # 10 failures from this address (SESSION_MAX_FAILS)
+    status, headers, _ = guesser.raw("POST", "/api/v1/session/password", right)
+    assert status == 429 and int(headers["Retry-After"]) > 0
+    anon = Api(api.port, api.fingerprint, address=api.address)
+    assert anon.error("POST", "/session", {"user": "guesser", "password": PW}) == \
+        (429, "too_many_attempts")
+    api.call("PUT", "/security/policy", {k: policy[k] for k in ("lockout_failures",
+                                                                 "lockout_seconds")})
