@@ -25,6 +25,8 @@ const struct privilege authz_privileges[] = {
     {"VirtualMachine.Console", "read a VM's console"},
     {"Datastore.Browse", "list datastore folders and download files"},
     {"Datastore.FileManagement", "upload, remove, copy and grow files; make folders and disks"},
+    {"Datastore.AllocateSpace", "create a disk for a VM (in its configuration)"},
+    {"Network.Assign", "put a VM's NIC on a port group"},
     {"Host.Config.Network", "configure the host's networking"},
     {"Host.Config.Security",
      "manage users, roles, permissions, policy, lockdown, sessions and the certificate"},

@@ -186,6 +186,56 @@ def test_raw_nul_and_other_entities(api, vms):
     assert not [e for e in entries if e["result"] == "ok" and "%00" in e["action"]]
 
 
+def files(api, folder):
+    return sorted(e["name"] for e in
+                  api.call("GET", f"/datastores/local/browse/{folder}").get("entries", []))
+
+
+def test_vm_privileges_stop_at_the_vm(api, vms):
+    """VirtualMachine.Config on one VM gives no datastore file and no port
+    group: attaching another VM's disk (or any file) needs Datastore.Browse,
+    creating a disk Datastore.AllocateSpace, choosing a port group
+    Network.Assign; a refusal changes nothing. delete_disks=true leaves a
+    disk another VM uses."""
+    for name in ("vma", "vmb"):
+        api.call("POST", "/vms", {"name": name, "memory_mib": 64, "kernel": "local/k/vmlinuz",
+                                  "disks": [{"path": f"local/{name}/disk0.img", "size_mib": 1}]})
+    api.call("POST", "/roles", {"name": "VmConfig", "privileges": [
+        "System.View", "VirtualMachine.Config", "VirtualMachine.Inventory"]})
+    cfg = make_user(api, "cfg", [("vm/vma", "VmConfig")])
+    before = api.call("GET", "/vms/vma")
+    before_files = {f: files(api, f) for f in ("vma", "vmb", "k")}
+    own = {"path": "local/vma/disk0.img", "readonly": False}
+    for change in ({"disks": [own, {"path": "local/vmb/disk0.img"}]},
+                   {"disks": [{"path": "local/vmb/disk0.img"}]},
+                   {"kernel": "local/vmb/disk0.img"},
+                   {"initrd": "local/vmb/disk0.img"},
+                   {"disks": [own, {"path": "local/vma/disk1.img", "size_mib": 1}]},
+                   {"disks": [own, {"path": "local/vmb/big.img", "size_mib": 64 << 20}]},
+                   {"nics": [{}]},
+                   {"nics": [{"portgroup": "VM Network"}]}):
+        assert cfg.error("PATCH", "/vms/vma", change) == (403, "forbidden"), change
+    assert api.call("GET", "/vms/vma") == before
+    assert {f: files(api, f) for f in ("vma", "vmb", "k")} == before_files
+    # what the VM already uses needs nothing more
+    assert cfg.call("PATCH", "/vms/vma", {"vcpus": 2, "disks": [own]})["vcpus"] == 2
+    # with the privileges on the host, the same changes are made
+    api.call("POST", "/roles", {"name": "VmBuilder", "privileges": [
+        "Datastore.Browse", "Datastore.AllocateSpace", "Network.Assign"]})
+    api.call("PUT", "/permissions", {"user": "cfg", "entity": "host", "role": "VmBuilder"})
+    vm = cfg.call("PATCH", "/vms/vma", {"nics": [{}], "disks": [
+        own, {"path": "local/vmb/disk0.img"}, {"path": "local/vma/disk1.img", "size_mib": 1}]})
+    assert [d["path"] for d in vm["disks"]] == ["local/vma/disk0.img", "local/vmb/disk0.img",
+                                                "local/vma/disk1.img"]
+    assert vm["nics"][0]["portgroup"] == "VM Network"
+    # deleting vma with its disks leaves vmb's, which vmb uses
+    cfg.call("DELETE", "/vms/vma?delete_disks=true")
+    assert files(api, "vma") == []
+    assert files(api, "vmb") == ["disk0.img"]
+    api.call("DELETE", "/vms/vmb?delete_disks=true")
+    assert files(api, "vmb") == []
+
+
 def test_password_change_ends_other_sessions(api):
     """A new password ends the user's other sessions: their own change keeps
     the session that made it; an administrator's change ends them all."""
