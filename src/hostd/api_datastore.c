@@ -4,7 +4,6 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "hostd/db.h"
 #include "hostd/vms.h"
 
 #include <errno.h>
@@ -31,24 +30,7 @@ static const char *used_by(const struct datastore *ds, const char *rel, int runn
 {
 	char full[DS_PATH_MAX + 80];
 	snprintf(full, sizeof(full), "%s/%s", ds->name, rel);
-	size_t n;
-	struct vm_config *all = db_vm_list(&n);
-	const char *found = NULL;
-	for (size_t i = 0; i < n; i++) {
-		const char *name = all[i].name;
-		int uses = vmconf_uses(&all[i], full);
-		if (uses && running_only) {
-			vms_lock();
-			uses = vms_running_locked(name);
-			vms_unlock();
-		}
-		if (uses && !found) {
-			str_copy(who, wholen, name);
-			found = who;
-		}
-	}
-	free(all);
-	return found;
+	return vms_file_user(full, running_only, who, wholen);
 }
 
 static json_t *entry_json(const struct ds_entry *e, const char *path)

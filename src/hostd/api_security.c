@@ -119,7 +119,8 @@ void api_user_update(struct req *r)
 	char err[256];
 	if (!body)
 		return;
-	int rc = authz_user_update(r->param[0], body, err, sizeof(err));
+	/* r->token_hash is the caller's session: kept if the caller is the user */
+	int rc = authz_user_update(r->param[0], body, r->token_hash, err, sizeof(err));
 	reply_result(r, rc, 200, err, rc < 0 ? NULL : authz_user(r->param[0], time(NULL)));
 	json_decref(body);
 }

@@ -74,8 +74,15 @@ void api_session_password(struct req *r)
 			    "want {\"current_password\": string, \"new_password\": string}");
 		goto out;
 	}
-	int rc = session_change_password(r->user, current, new_password, err, sizeof(err));
-	if (rc < 0)
+	long retry_after_s = 0;
+	int rc = session_change_password(r->user, current, new_password, r->source, r->token_hash,
+					 &retry_after_s, err, sizeof(err));
+	if (rc == -EAGAIN) {
+		char retry[24];
+		snprintf(retry, sizeof(retry), "%ld", retry_after_s);
+		reply_error(r, 429, "%s", err);
+		reply_header(r, "Retry-After", retry);
+	} else if (rc < 0)
 		reply_errno(r, rc, err);
 	else
 		reply_empty(r, 204);

@@ -1,5 +1,6 @@
 #include "hostd/api.h"
 
+#include "common/log.h"
 #include "common/util.h"
 #include "hostd/authz.h"
 #include "hostd/datastore_registry.h"
@@ -56,6 +57,54 @@ static bool had_disk(const struct vm_config *old, const char *path)
 		if (strcmp(old->disks[j].path, path) == 0)
 			return true;
 	return false;
+}
+
+/* 0 when the caller holds `privilege` on the host, else -1 after 403. */
+static int need(struct req *r, const char *privilege, const char *what, const char *name)
+{
+	if (authz_allowed(r->user, privilege, NULL))
+		return 0;
+	reply_error(r, 403, "%s lacks the privilege %s on the host, needed for %s %s", r->user,
+		    privilege, what, name);
+	return -1;
+}
+
+static bool had_portgroup(const struct vm_config *old, const char *portgroup)
+{
+	for (unsigned j = 0; old && j < old->nnics; j++)
+		if (strcmp(old->nics[j].portgroup, portgroup) == 0)
+			return true;
+	return false;
+}
+
+/* What a create (old NULL) or update asks beyond its route's privilege, as
+ * ESXi does: a datastore file the VM did not use yet (kernel, initrd, an
+ * existing disk) needs Datastore.Browse, a disk to create
+ * Datastore.AllocateSpace, a port group none of its NICs was on
+ * Network.Assign; each on the host (datastores and port groups have no
+ * permissions of their own). Checked before anything is looked at or
+ * made; replies 403 and returns -1. */
+static int check_privileges(struct req *r, const struct vm_config *c, const struct vm_config *old)
+{
+	const char *browse = "Datastore.Browse";
+	if (!(old && vmconf_uses(old, c->kernel)) && need(r, browse, "the file", c->kernel) < 0)
+		return -1;
+	if (*c->initrd && !(old && vmconf_uses(old, c->initrd)) &&
+	    need(r, browse, "the file", c->initrd) < 0)
+		return -1;
+	for (unsigned i = 0; i < c->ndisks; i++) {
+		const struct vm_disk *d = &c->disks[i];
+		if (d->create_mib && need(r, "Datastore.AllocateSpace", "a new disk", d->path) < 0)
+			return -1;
+		if (!d->create_mib && !(old && vmconf_uses(old, d->path)) &&
+		    need(r, browse, "the disk", d->path) < 0)
+			return -1;
+	}
+	for (unsigned i = 0; i < c->nnics; i++)
+		if (!had_portgroup(old, c->nics[i].portgroup) &&
+		    need(r, "Network.Assign", "the port group", c->nics[i].portgroup) < 0)
+			return -1;
+	return 0;
 }
 
 /* The kernel, initrd and existing disks must be there; disks to create
@@ -132,7 +181,8 @@ void api_vm_create(struct req *r)
 		reply_error(r, 400, "%s", err);
 	else if (db_vm_get(c.name, NULL, NULL) != -ENOENT)
 		reply_error(r, 409, "%s: a VM of that name exists", c.name);
-	else if (check_files(r, &c, NULL) == 0 && make_disks(r, &c) == 0) {
+	else if (check_privileges(r, &c, NULL) == 0 && check_files(r, &c, NULL) == 0 &&
+		 make_disks(r, &c) == 0) {
 		if (db_vm_add(&c, &id, err, sizeof(err)) < 0)
 			reply_error(r, 500, "%s", err);
 		else
@@ -154,7 +204,8 @@ void api_vm_update(struct req *r)
 		reply_error(r, 409, "%s: power the VM off first", r->param[0]);
 	else if (vmconf_build(body, &old, host_memory_mib(), &c, err, sizeof(err)) < 0)
 		reply_error(r, 400, "%s", err);
-	else if (check_files(r, &c, &old) == 0 && make_disks(r, &c) == 0) {
+	else if (check_privileges(r, &c, &old) == 0 && check_files(r, &c, &old) == 0 &&
+		 make_disks(r, &c) == 0) {
 		if (db_vm_update(&c, err, sizeof(err)) < 0)
 			reply_error(r, 500, "%s", err);
 		else {
@@ -193,10 +244,15 @@ void api_vm_delete(struct req *r)
 		char entity[80];
 		snprintf(entity, sizeof(entity), "vm/%s", r->param[0]);
 		db_permission_delete_entity(entity, NULL, 0);
+		/* (the VM is out of the inventory: a user found is another VM) */
+		char who[VM_NAME_MAX + 1];
 		for (unsigned i = 0; delete_disks && i < c.ndisks; i++) {
 			const char *rel;
 			struct datastore *store = datastore_split(c.disks[i].path, &rel, NULL, 0);
-			if (store)
+			if (vms_file_user(c.disks[i].path, false, who, sizeof(who)))
+				log_msg("vm %s deleted: its disk %s stays (VM %s uses it)",
+					r->param[0], c.disks[i].path, who);
+			else if (store)
 				ds_remove(store, rel, NULL, 0);
 		}
 	}

@@ -25,6 +25,8 @@ const struct privilege authz_privileges[] = {
     {"VirtualMachine.Console", "read a VM's console"},
     {"Datastore.Browse", "list datastore folders and download files"},
     {"Datastore.FileManagement", "upload, remove, copy and grow files; make folders and disks"},
+    {"Datastore.AllocateSpace", "create a disk for a VM (in its configuration)"},
+    {"Network.Assign", "put a VM's NIC on a port group"},
     {"Host.Config.Network", "configure the host's networking"},
     {"Host.Config.Security",
      "manage users, roles, permissions, policy, lockdown, sessions and the certificate"},
@@ -399,7 +401,8 @@ int authz_user_add(const char *name, const char *password, char *err, size_t err
 	return rc;
 }
 
-int authz_user_update(const char *name, const json_t *body, char *err, size_t errlen)
+int authz_user_update(const char *name, const json_t *body, const char *keep_session, char *err,
+		      size_t errlen)
 {
 	json_t *pw = json_object_get(body, "password"), *dis = json_object_get(body, "disabled"),
 	       *locked = json_object_get(body, "locked");
@@ -423,6 +426,8 @@ int authz_user_update(const char *name, const json_t *body, char *err, size_t er
 	if (rc < 0)
 		return rc;
 	rc = pw ? set_password(name, json_string_value(pw), err, errlen) : 0;
+	if (rc == 0 && pw) /* whoever knew the old password is logged out */
+		db_sessions_remove_user_except(name, keep_session, NULL, 0);
 	if (rc == 0 && dis) {
 		db_user_set_disabled(name, json_is_true(dis), err, errlen);
 		if (json_is_true(dis))

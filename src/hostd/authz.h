@@ -49,8 +49,11 @@ int authz_password_ok(const char *password, char *err, size_t errlen);
 json_t *authz_users(int64_t now);
 json_t *authz_user(const char *name, int64_t now);
 int authz_user_add(const char *name, const char *password, char *err, size_t errlen);
-/* body: any of password, disabled, locked (false unlocks) */
-int authz_user_update(const char *name, const json_t *body, char *err, size_t errlen);
+/* body: any of password, disabled, locked (false unlocks). A new password
+ * ends the user's sessions but `keep_session` (the token hash of the
+ * session making the change, when it is the user's own; NULL: none). */
+int authz_user_update(const char *name, const json_t *body, const char *keep_session, char *err,
+		      size_t errlen);
 int authz_user_remove(const char *name, char *err, size_t errlen);
 
 /* Logins. authz_login_check: 0 and the user may log in, or -EACCES (wrong

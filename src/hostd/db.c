@@ -283,6 +283,13 @@ int db_sessions_remove_user(const char *user, char *err, size_t errlen)
 		      errlen);
 }
 
+int db_sessions_remove_user_except(const char *user, const char *keep, char *err, size_t errlen)
+{
+	/* (token_hash IS NOT NULL holds for every session) */
+	return db_run("DELETE FROM sessions WHERE user = ? AND token_hash IS NOT ?",
+		      DB_ARGS(db_text(user), db_text(keep)), NULL, err, errlen);
+}
+
 json_t *db_session_users(void)
 {
 	return db_query_column("SELECT DISTINCT user FROM sessions", DB_NO_ARGS);

@@ -66,6 +66,9 @@ json_t *db_sessions_list(int64_t now);
  * `id`: the number removed. */
 int db_sessions_remove_id(const char *id, char *err, size_t errlen);
 int db_sessions_remove_user(const char *user, char *err, size_t errlen);
+/* Removes the user's sessions but the one of token hash `keep` (NULL or
+ * another user's: all of them): the number removed. */
+int db_sessions_remove_user_except(const char *user, const char *keep, char *err, size_t errlen);
 /* The users that have a session: a JSON array of names. */
 json_t *db_session_users(void);
 

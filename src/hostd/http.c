@@ -86,9 +86,16 @@ void reply_error(struct req *r, unsigned status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	json_t *text = json_string(msg);
+	if (!text) { /* not UTF-8 (a name from the URL, say): those bytes as '?' */
+		for (char *p = msg; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		text = json_string(msg);
+	}
 	reply_json(
 	    r, status,
-	    json_pack("{s:{s:s,s:s}}", "error", "code", status_code(status), "message", msg));
+	    json_pack("{s:{s:s,s:o}}", "error", "code", status_code(status), "message", text));
 }
 
 void reply_errno(struct req *r, int neg_errno, const char *msg)
@@ -215,20 +222,38 @@ static void free_params(struct req *r)
 	}
 }
 
+/* The first capture of r->param that fails its grammar, or NULL. */
+static const struct capture *bad_capture(const struct req *r, const struct route *rt)
+{
+	for (int i = 0; i < HTTP_MAX_PARAMS && r->param[i]; i++)
+		if (!rt->captures[i]->valid(r->param[i]))
+			return rt->captures[i];
+	return NULL;
+}
+
+/* Finds the route of `url` and checks its captures: a route whose capture
+ * fails its grammar does not match. */
 static void route_request(struct req *r, const char *url)
 {
 	int path_known = 0;
+	const struct capture *refused = NULL;
 	for (const struct route *rt = routes; rt->method; rt++) {
 		int m = match(r, rt->pattern, url);
-		if (m && strcmp(rt->method, r->method) == 0) {
+		const struct capture *bad = m ? bad_capture(r, rt) : NULL;
+		if (m && !bad && strcmp(rt->method, r->method) == 0) {
 			r->route = rt;
 			return;
 		}
 		free_params(r);
-		path_known |= m;
+		path_known |= m && !bad;
+		if (bad && !refused)
+			refused = bad;
 	}
 	if (path_known)
 		reply_error(r, 405, "%s is not allowed on %s", r->method, url);
+	else if (refused)
+		reply_error(r, 404, "%s: no such endpoint (not a valid %s name)", url,
+			    refused->entity);
 	else
 		reply_error(r, 404, "%s: no such endpoint", url);
 }
@@ -270,8 +295,12 @@ void req_local_addr(struct req *r, char *out, size_t n)
 static void begin(struct req *r, const char *url)
 {
 	client_address(r);
+	if (r->bad_escape) {
+		reply_error(r, 400, "the URL holds %%00 or, in its path, an encoded '/' (%%2F)");
+		return;
+	}
 	route_request(r, url);
-	if (r->resp)
+	if (r->resp || !r->route) /* (no route and no reply: out of memory) */
 		return;
 	if (!(r->route->flags & ROUTE_PUBLIC) &&
 	    checks->authenticate(req_header(r, MHD_HTTP_HEADER_AUTHORIZATION), r->user,
@@ -280,8 +309,8 @@ static void begin(struct req *r, const char *url)
 		return;
 	}
 	const char *priv = r->route->privilege;
-	const char *vm =
-	    r->route->entity && strcmp(r->route->entity, "vm") == 0 ? r->param[0] : NULL;
+	const struct capture *what = r->route->captures[0];
+	const char *vm = what && strcmp(what->entity, "vm") == 0 ? r->param[0] : NULL;
 	if (priv && !checks->allowed(r->user, priv, vm)) {
 		reply_error(r, 403, "%s lacks the privilege %s on %s%s", r->user, priv,
 			    vm ? "vm/" : "the host", vm ? vm : "");
@@ -321,7 +350,7 @@ static void take_data(struct req *r, const char *data, size_t size)
 
 static void finish(struct req *r)
 {
-	if (r->resp)
+	if (r->resp || !r->route)
 		return;
 	if (r->uploading) {
 		r->upload_done = 1;
@@ -344,7 +373,7 @@ static void audit_request(struct req *r)
 	if (strcmp(r->method, "GET") == 0 && !login && r->status != 401 && r->status != 403)
 		return;
 	char target[AUDIT_FIELD_MAX] = "host", action[AUDIT_FIELD_MAX];
-	const char *ent = r->route ? r->route->entity : NULL;
+	const char *ent = r->route && r->route->captures[0] ? r->route->captures[0]->entity : NULL;
 	if (ent && r->param[0])
 		snprintf(target, sizeof(target), "%s%s%s%s%s", strcmp(ent, "datastore") ? ent : "",
 			 strcmp(ent, "datastore") ? "/" : "", r->param[0], r->param[1] ? "/" : "",
@@ -359,6 +388,27 @@ static void audit_request(struct req *r)
 		log_msg("audit: cannot write an entry (%s %s by %s)", action, result, r->user);
 }
 
+/* The context MHD hands on_request for a request whose raw URL holds an
+ * escape no name or path may hold: %00, which MHD would decode and cut the
+ * URL (or a query argument) short at, so that "vms/42%00x" would read
+ * "vms/42"; and an encoded '/' in the path, which MHD would decode into a
+ * separator, so that "vms/42%2F" would read "vms/42/". */
+static char bad_escape;
+
+/* MHD's URI log callback: sees the URL before it is decoded. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	(void)cls;
+	(void)c;
+	size_t path_len = strcspn(uri, "?");
+	if (strstr(uri, "%00"))
+		return &bad_escape;
+	for (const char *p = uri; (p = strchr(p, '%')) && (size_t)(p - uri) < path_len; p++)
+		if (p[1] == '2' && (p[2] == 'F' || p[2] == 'f'))
+			return &bad_escape;
+	return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *data,
 				  size_t *size, void **ctx)
@@ -366,10 +416,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)cls;
 	(void)version;
 	struct req *r = *ctx;
-	if (!r) {
+	if (!r || *ctx == &bad_escape) {
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			return MHD_NO;
+		r->bad_escape = *ctx == &bad_escape;
 		r->conn = c;
 		r->method = method;
 		r->url = strdup(url);
@@ -399,7 +450,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ctx,
 	(void)c;
 	(void)why;
 	struct req *r = *ctx;
-	if (!r)
+	if (!r || *ctx == &bad_escape)
 		return;
 	if (r->uploading)
 		r->upload_abort(r->upload); /* the client went away mid-upload */
@@ -424,6 +475,14 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 int http_start(unsigned port, const char *key_pem, const char *cert_pem, const struct route *table,
 	       const struct http_checks *request_checks, char *err, size_t errlen)
 {
+	for (const struct route *rt = table; rt->method; rt++) {
+		int n = 0;
+		for (const char *p = rt->pattern; (p = strchr(p, '{')); p++, n++)
+			if (n == HTTP_MAX_PARAMS || !rt->captures[n] || !rt->captures[n]->valid)
+				return error_set(err, errlen, -EINVAL,
+						 "route %s %s: capture %d has no grammar",
+						 rt->method, rt->pattern, n + 1);
+	}
 	routes = table;
 	checks = request_checks;
 	unsigned flags = MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION |
@@ -432,8 +491,9 @@ int http_start(unsigned port, const char *key_pem, const char *cert_pem, const s
 	    flags, (uint16_t)port, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER,
 	    mhd_log, NULL, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
 	    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-	    NULL, MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16U,
-	    MHD_OPTION_CONNECTION_TIMEOUT, 120U, MHD_OPTION_END);
+	    NULL, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_CONNECTION_LIMIT, 64U,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16U, MHD_OPTION_CONNECTION_TIMEOUT, 120U,
+	    MHD_OPTION_END);
 	if (!daemon_) {
 		return error_set(err, errlen, -EIO, "cannot serve HTTPS on port %u", port);
 	}

@@ -13,6 +13,7 @@
 #define KEEL_HOSTD_HTTP_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,10 +28,12 @@ struct req {
 	const char *method;
 	const struct route *route;
 	char *url;		      /* the path, URL-decoded */
-	char *param[HTTP_MAX_PARAMS]; /* the route's captures, URL-decoded */
+	char *param[HTTP_MAX_PARAMS]; /* the route's captures, URL-decoded, each
+				       * valid by its grammar (struct capture) */
 	char user[64];		      /* who is authenticated ("" for none; for a
 				       * login, who tries, for the audit log) */
 	const char *audit_result;     /* overrides ok/failed/denied when set */
+	int bad_escape;		      /* the raw URL holds %00 or %2F (refused) */
 	char token_hash[65];	      /* the session token's SHA-256, in hex */
 	char source[64];	      /* the client's address */
 	char *body;		      /* JSON body as received */
@@ -61,19 +64,34 @@ enum route_flags {
 	ROUTE_LOGIN = 4,  /* a login: audited as "login", whatever its status */
 };
 
+/* What a URL capture names, and the grammar of that name (the entity's own,
+ * from src/common or the domain module that owns it). Before a request is
+ * authenticated, authorized or handed to a handler, http.c checks every
+ * capture, URL-decoded, against its grammar, in this one place: a route
+ * whose capture fails it does not match, and the request is answered 404.
+ * So a handler, the privilege check and the audit log only ever see a
+ * name in its one spelling (no control characters, no "..", no "/"). */
+struct capture {
+	/* "vm", "user", "role", "datastore", "switch", "portgroup",
+	 * "session", or "path" (a datastore path, {*}) */
+	const char *entity;
+	bool (*valid)(const char *value);
+};
+
 struct route {
 	const char *method;
 	/* "/api/v1/vms/{}/console": {} captures one segment, a trailing {*}
-	 * the rest of the path (possibly empty) */
+	 * the rest of the path (possibly empty; one trailing '/' dropped) */
 	const char *pattern;
 	void (*handler)(struct req *r);
 	int flags;
 	/* the privilege the caller needs (authz.h); NULL: any logged-in user */
 	const char *privilege;
-	/* what the first capture names: "vm" (the privilege is checked on
-	 * that VM), "datastore", "user", "role", "session"; NULL: the host.
-	 * The audit log's target is made from it. */
-	const char *entity;
+	/* what each capture of the pattern is, in order ({} and {*} alike);
+	 * http_start refuses a table with a capture left out. The first names
+	 * what the route acts on: a "vm" has the privilege checked on that VM;
+	 * none: the host. The audit log's target is made from them. */
+	const struct capture *captures[HTTP_MAX_PARAMS];
 	/* a fixed argument the handler reads (the power action of
 	 * /vms/{}/power/ACTION), or NULL */
 	const char *action;
@@ -93,7 +111,10 @@ struct http_checks {
 };
 
 /* Starts serving `routes` (terminated by a NULL method) on `port`, with the
- * PEM key and certificate; TLS 1.2 and 1.3 only. */
+ * PEM key and certificate; TLS 1.2 and 1.3 only. Refuses (-EINVAL) a table
+ * in which a capture has no grammar. A URL holding an encoded NUL (%00,
+ * which would cut the decoded URL short) or, in its path, an encoded '/'
+ * (%2F, which would become a separator) is answered 400 before routing. */
 int http_start(unsigned port, const char *key_pem, const char *cert_pem, const struct route *routes,
 	       const struct http_checks *checks, char *err, size_t errlen);
 void http_stop(void);

@@ -323,24 +323,25 @@ void network_ports_down(int64_t id)
 
 /* --- changes ------------------------------------------------------------ */
 
-static int valid_switch_name(const char *s)
+bool network_switch_name_valid(const char *s)
 {
 	size_t n = strlen(s);
 	if (n < 1 || n > 15 || s[0] == '.' || s[0] == '-' ||
 	    strncmp(s, VM_TAP_PREFIX, strlen(VM_TAP_PREFIX)) == 0)
-		return 0;
+		return false;
 	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
 }
 
-static int valid_pg_name(const char *s)
+bool network_portgroup_name_valid(const char *s)
 {
-	size_t n = strlen(s);
-	if (n < 1 || n > 64 || s[0] == ' ' || s[n - 1] == ' ')
-		return 0;
+	size_t n = strnlen(s, PORTGROUP_NAME_MAX + 1);
+	if (n < 1 || n > PORTGROUP_NAME_MAX || s[0] == ' ' || s[n - 1] == ' ' ||
+	    strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '/')
-			return 0;
-	return 1;
+			return false;
+	return true;
 }
 
 static int get_int(const json_t *body, const char *key, long lo, long hi, long *out, char *err,
@@ -444,7 +445,7 @@ int network_switch_add(const json_t *body, char *err, size_t errlen)
 	int rc = only(body, keys, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (!name || !valid_switch_name(name))
+	if (!name || !network_switch_name_valid(name))
 		return error_set(err, errlen, -EINVAL,
 				 "name: 1 to 15 characters of A-Z a-z 0-9 _ . -, not starting with "
 				 ". - or kv");
@@ -531,10 +532,10 @@ int network_portgroup_add(const json_t *body, char *err, size_t errlen)
 	int rc = only(body, keys, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (!name || !valid_pg_name(name))
+	if (!name || !network_portgroup_name_valid(name))
 		return error_set(err, errlen, -EINVAL,
 				 "name: 1 to 64 printable characters, no '/', no leading or "
-				 "trailing space");
+				 "trailing space, not . or ..");
 	if (!sw)
 		return error_set(err, errlen, -EINVAL, "switch: missing");
 	if ((rc = get_vlan(body, &vlan, err, errlen)) < 0)

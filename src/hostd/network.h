@@ -18,8 +18,17 @@
 #define KEEL_HOSTD_NETWORK_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* The names, defined here only (the API's captures and bodies use them):
+ * a switch is 1..15 characters of A-Z a-z 0-9 _ . - (a Linux interface
+ * name), not starting with . or - nor with a VM TAP's prefix; a port group
+ * 1..PORTGROUP_NAME_MAX bytes (common/names.h) with no control character
+ * and no '/', not starting or ending with a space, not "." or "..". */
+bool network_switch_name_valid(const char *name);
+bool network_portgroup_name_valid(const char *name);
 
 /* Makes the kernel match the inventory: bridges, their MTU, uplinks and
  * the VLANs of every port. Returns 0, or the first problem's negative errno

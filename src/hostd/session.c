@@ -129,13 +129,27 @@ int session_authenticate(const char *authorization, char *user, size_t userlen, 
 }
 
 int session_change_password(const char *user, const char *current, const char *new_password,
+			    const char *source, const char *token_hash, long *retry_after_s,
 			    char *err, size_t errlen)
 {
-	char hash[256];
-	if (db_user_hash(user, hash, sizeof(hash)) < 0 || !secret_check_password(current, hash))
-		return error_set(err, errlen, -EACCES, "current_password: wrong password");
+	time_t now = time(NULL);
+	*retry_after_s = blocked_for(source, now);
+	if (*retry_after_s > 0)
+		return error_set(err, errlen, -EAGAIN,
+				 "too many failed logins from %s: try again in %ld s", source,
+				 *retry_after_s);
+	const char *refused;
+	char why[256];
+	int rc = authz_login_check(user, current, now, &refused, why, sizeof(why));
+	record_result(source, now, rc == 0);
+	if (rc < 0) {
+		log_msg("password change of '%.64s' from %s refused (%s)", user, source, refused);
+		if (rc == -EACCES)
+			sleep(1); /* as a failed login */
+		return error_set(err, errlen, rc, "current_password: %s", why);
+	}
 	json_t *update = json_pack("{s:s}", "password", new_password);
-	int rc = authz_user_update(user, update, err, errlen);
+	rc = authz_user_update(user, update, token_hash, err, errlen);
 	json_decref(update);
 	return rc;
 }
@@ -145,9 +159,15 @@ json_t *session_list(void)
 	return db_sessions_list(time(NULL));
 }
 
+bool session_id_valid(const char *id)
+{
+	return strnlen(id, SESSION_ID_LEN + 1) == SESSION_ID_LEN &&
+	       strspn(id, "0123456789abcdef") == SESSION_ID_LEN;
+}
+
 int session_revoke(const char *id, char *err, size_t errlen)
 {
-	if (strlen(id) != 16 || strspn(id, "0123456789abcdef") != 16)
+	if (!session_id_valid(id))
 		return error_set(err, errlen, -EINVAL, "%s: a session id is 16 hex digits", id);
 	int n = db_sessions_remove_id(id, err, errlen);
 	if (n == 0)

@@ -11,6 +11,7 @@
 #define KEEL_HOSTD_SESSION_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define SESSION_IDLE_S	    (30 * 60)
@@ -40,10 +41,20 @@ int session_login(const char *user, const char *password, const char *source, ch
 /* Ends the session whose token has the hash `token_hash`. */
 void session_logout(const char *token_hash);
 
-/* A user's own password change: -EACCES when `current` is wrong, else as
- * authz_user_update. */
+/* A user's own password change, from the session of token hash
+ * `token_hash` at address `source`. The check of `current` is a login's:
+ * it is refused with -EAGAIN (*retry_after_s) while `source` is blocked,
+ * and a wrong `current` (-EACCES) counts as a failed login of the address
+ * and of the account (lock-out policy). Then as authz_user_update: the
+ * user's other sessions end, `token_hash`'s stays. */
 int session_change_password(const char *user, const char *current, const char *new_password,
+			    const char *source, const char *token_hash, long *retry_after_s,
 			    char *err, size_t errlen);
+
+/* A session id, as the sessions list shows it: 16 lowercase hex digits
+ * (the start of the SHA-256 of its token). */
+#define SESSION_ID_LEN 16
+bool session_id_valid(const char *id);
 
 /* The live sessions: [{id, user, source, created, last_used}]. */
 json_t *session_list(void);

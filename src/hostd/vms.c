@@ -459,6 +459,27 @@ char *vms_console_tail(const char *name, size_t max, size_t *len)
 	return buf;
 }
 
+const char *vms_file_user(const char *dspath, bool running_only, char *who, size_t wholen)
+{
+	size_t n;
+	struct vm_config *all = db_vm_list(&n);
+	const char *found = NULL;
+	for (size_t i = 0; i < n && !found; i++) {
+		int uses = vmconf_uses(&all[i], dspath);
+		if (uses && running_only) {
+			vms_lock();
+			uses = vms_running_locked(all[i].name);
+			vms_unlock();
+		}
+		if (uses) {
+			str_copy(who, wholen, all[i].name);
+			found = who;
+		}
+	}
+	free(all);
+	return found;
+}
+
 void vms_forget(const char *name)
 {
 	const char *files[] = {"vmm.json", "control.sock", "pid", "console.log", "vmm.log"};

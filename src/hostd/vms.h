@@ -15,6 +15,7 @@
 #include "hostd/vmconf.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 void vms_init(const char *vmm_path, const char *rundir, const char *logdir,
@@ -54,6 +55,11 @@ json_t *vms_stats(const char *name, char *err, size_t errlen);
 /* The last `max` bytes of the VM's console log (malloc'ed; "" if none). */
 char *vms_console_tail(const char *name, size_t max, size_t *len);
 
+/* The first VM (by inventory order) whose configuration uses "DS/PATH" as
+ * its kernel, initrd or a disk (vmconf_uses), among the running VMs only
+ * when `running_only`: its name copied to `who`, which is returned; NULL
+ * when none does. */
+const char *vms_file_user(const char *dspath, bool running_only, char *who, size_t wholen);
 /* Removes the VM's run and log folders (after it is deleted). */
 void vms_forget(const char *name);
 

@@ -1,13 +1,19 @@
 """keel-hostd's API where the appliance adds nothing, so hostd runs on this
-machine (native.py): a 1 GiB upload with hostd's memory flat. One hostd for
-the module."""
+machine (native.py): a 1 GiB upload with hostd's memory flat; URL captures
+checked against their grammars before anything else. One hostd for the
+module."""
+import json
 import os
 import re
+import socket
+import ssl
 import threading
 
 import pytest
 
-from api import connect
+from api import Api, connect
+
+PW = "Correct-Horse-7"  # meets the default policy
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +65,222 @@ def test_1gib_upload_memory_flat(api, native_host):
     assert len(samples) >= 3
     assert peak - before < 16 * 1024, (before, samples)
     api.call("DELETE", "/datastores/local/files/big/one.bin")
+
+
+def make_user(root, name, grants=()):
+    """A user with a role on each entity of `grants` [(entity, role)]."""
+    root.call("POST", "/users", {"name": name, "password": PW})
+    for entity, role in grants:
+        root.call("PUT", "/permissions", {"user": name, "entity": entity, "role": role})
+    return Api(root.port, root.fingerprint, address=root.address).login(name, PW)
+
+
+def raw_reply(api, request_line):
+    """(status, body) of a request sent byte for byte (http.client refuses
+    control characters in a path); status None when there is no HTTP reply."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    with socket.create_connection((api.address, api.port), timeout=30) as s:
+        with ctx.wrap_socket(s) as t:
+            t.sendall(request_line + b" HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                      api.token.encode() + b"\r\nConnection: close\r\n\r\n")
+            reply = b""
+            while chunk := t.recv(4096):
+                reply += chunk
+    if not reply.startswith(b"HTTP/"):
+        return None, b""
+    return int(reply.split(b" ", 2)[1]), reply.split(b"\r\n\r\n", 1)[-1]
+
+
+# Spellings of the VM "42" (and of nothing) that must not reach another VM,
+# nor VM 42 past its permission: percent-encodings, NUL, trailing slash,
+# dot segments, double slashes, overlong names. `same` marks those that are
+# VM 42 itself (its permission applies: 403 for the user it denies).
+SPELLINGS = [
+    ("%0142", False), ("42%00", False), ("42%00x", False), ("%00", False), ("%00/42", False),
+    ("%2e%2e", False), ("..", False), (".", False), ("%2e", False), ("42%2F", False),
+    ("42%2f", False),
+    ("42%2f..", False), ("%2F42", False), ("42%20", False), ("%2042", False), ("42%0a", False),
+    ("42%E2%80%8B", False), ("x%2F..%2F42", False), ("./42", False), ("../vms/42", False),
+    ("/42", False), ("42" + "2" * 70, False), ("%34%32%ff", False), ("-42", False),
+    ("42/", True), ("4%32", True), ("%34%32", True),
+]
+
+
+@pytest.fixture(scope="module")
+def vms(api):
+    """VMs "42" and "x42" (no guest: they are never started)."""
+    api.call("PUT", "/datastores/local/files/k/vmlinuz", b"not a kernel")
+    for name in ("42", "x42"):
+        api.call("POST", "/vms", {"name": name, "memory_mib": 64,
+                                  "kernel": "local/k/vmlinuz"})
+    return ["42", "x42"]
+
+
+def test_captures_checked_before_authorization(api, vms):
+    """A capture that fails its entity's grammar is refused (404; 400 for an
+    encoded NUL) before authentication's result matters, before the
+    privilege check and before any handler: no spelling of a name reaches
+    another entity or gets past a permission, and nothing changes."""
+    denied = make_user(api, "denied42", [("host", "Administrator"), ("vm/42", "NoAccess")])
+    nobody = make_user(api, "nobody42")  # no permission anywhere
+    before = api.call("GET", "/vms")
+    assert denied.error("GET", "/vms/42") == (403, "forbidden")
+    requests = [("GET", ""), ("GET", "/stats"), ("GET", "/console"), ("PATCH", ""),
+                ("POST", "/power/on"), ("DELETE", "")]
+    for spelling, same in SPELLINGS:
+        for method, tail in requests:
+            path = f"/vms/{spelling}{tail}"
+            body = {"vcpus": 2} if method == "PATCH" else None
+            # VM 42 itself under another spelling: its permission applies
+            # (root could change it: only the users who may not are tried)
+            for who in (denied, nobody) if same else (api, denied, nobody):
+                status, _, data = who.raw(method, "/api/v1" + path, body)
+                if same:
+                    assert status == 403 or (status == 404 and tail), (path, method, status)
+                else:
+                    assert status in (400, 404), (who is api, method, path, status, data)
+        assert api.call("GET", "/vms") == before, spelling
+
+
+def test_raw_nul_and_other_entities(api, vms):
+    """A NUL byte sent as is, and bad names of the other entities: users,
+    roles, sessions, switches, port groups, datastores, datastore paths."""
+    # libmicrohttpd (0.9.75) reads a request line only up to a raw NUL: the
+    # name is then what precedes it, checked and acted on as one string
+    denied = make_user(api, "denied43", [("host", "Administrator"), ("vm/42", "NoAccess")])
+    for line in (b"GET /api/v1/vms/42\x00x", b"DELETE /api/v1/vms/42\x00",
+                 b"PATCH /api/v1/vms/42\x00/", b"GET /api/v1/vms/%0142\x00"):
+        status, _ = raw_reply(denied, line)
+        assert status in (None, 400, 403, 404), (line, status)
+    for line in (b"GET /api/v1/vms/%0142\x00", b"GET /api/v1/vms/4\x002",
+                 b"GET /api/v1/vms/x\x0042"):
+        status, body = raw_reply(api, line)
+        assert status in (None, 400, 404), (line, status, body)
+    status, body = raw_reply(api, b"GET /api/v1/vms/x42\x00junk")
+    assert status is None or status >= 400 or json.loads(body)["name"] == "x42"
+    assert api.call("GET", "/vms/42")["name"] == "42"
+    assert api.call("GET", "/vms/x42")["name"] == "x42"
+    nobody = make_user(api, "nobody43")
+    users = api.call("GET", "/users")
+    for path in ("/users/root%00", "/users/%2e%2e", "/users/root%0a", "/users/.root",
+                 "/users/" + "u" * 65, "/roles/Administrator%00x", "/roles/%2e",
+                 "/sessions/" + "0" * 15 + "%00", "/sessions/ABCDEF0123456789",
+                 "/sessions/%2e%2e", "/network/switches/vSwitch0%00", "/network/switches/..",
+                 "/network/portgroups/VM%20Network%00", "/network/portgroups/%2e%2e",
+                 "/network/portgroups/VM%20Network%0a", "/datastores/local%00/files/k/vmlinuz",
+                 "/datastores/..%2Flocal/files/k/vmlinuz", "/datastores/local/files/%2e%2e/x",
+                 "/datastores/local/files/k/%2e%2e/k/vmlinuz", "/datastores/local/files/k//vmlinuz",
+                 "/datastores/local/files/k/vmlinuz%00", "/datastores/local/files/k%5Cvmlinuz",
+                 "/datastores/local/browse/%2e%2e"):
+            for method in ("GET", "DELETE", "PATCH"):
+                for who in (api, nobody):
+                    status, _, data = who.raw(method, "/api/v1" + path,
+                                              {} if method == "PATCH" else None)
+                    assert status in (400, 404), (method, path, status, data)
+    assert api.call("GET", "/users") == users
+    assert api.call("GET", "/datastores/local/browse/k/vmlinuz")["size"] == len(b"not a kernel")
+    assert api.call("GET", "/network/portgroups/VM%20Network")["name"] == "VM Network"
+    # the audit log names what was refused as it was asked for
+    entries = api.call("GET", "/audit?lines=10000")["entries"]
+    assert not [e for e in entries if e["result"] == "ok" and "%00" in e["action"]]
+
+
+def files(api, folder):
+    return sorted(e["name"] for e in
+                  api.call("GET", f"/datastores/local/browse/{folder}").get("entries", []))
+
+
+def test_vm_privileges_stop_at_the_vm(api, vms):
+    """VirtualMachine.Config on one VM gives no datastore file and no port
+    group: attaching another VM's disk (or any file) needs Datastore.Browse,
+    creating a disk Datastore.AllocateSpace, choosing a port group
+    Network.Assign; a refusal changes nothing. delete_disks=true leaves a
+    disk another VM uses."""
+    for name in ("vma", "vmb"):
+        api.call("POST", "/vms", {"name": name, "memory_mib": 64, "kernel": "local/k/vmlinuz",
+                                  "disks": [{"path": f"local/{name}/disk0.img", "size_mib": 1}]})
+    api.call("POST", "/roles", {"name": "VmConfig", "privileges": [
+        "System.View", "VirtualMachine.Config", "VirtualMachine.Inventory"]})
+    cfg = make_user(api, "cfg", [("vm/vma", "VmConfig")])
+    before = api.call("GET", "/vms/vma")
+    before_files = {f: files(api, f) for f in ("vma", "vmb", "k")}
+    own = {"path": "local/vma/disk0.img", "readonly": False}
+    for change in ({"disks": [own, {"path": "local/vmb/disk0.img"}]},
+                   {"disks": [{"path": "local/vmb/disk0.img"}]},
+                   {"kernel": "local/vmb/disk0.img"},
+                   {"initrd": "local/vmb/disk0.img"},
+                   {"disks": [own, {"path": "local/vma/disk1.img", "size_mib": 1}]},
+                   {"disks": [own, {"path": "local/vmb/big.img", "size_mib": 64 << 20}]},
+                   {"nics": [{}]},
+                   {"nics": [{"portgroup": "VM Network"}]}):
+        assert cfg.error("PATCH", "/vms/vma", change) == (403, "forbidden"), change
+    assert api.call("GET", "/vms/vma") == before
+    assert {f: files(api, f) for f in ("vma", "vmb", "k")} == before_files
+    # what the VM already uses needs nothing more
+    assert cfg.call("PATCH", "/vms/vma", {"vcpus": 2, "disks": [own]})["vcpus"] == 2
+    # with the privileges on the host, the same changes are made
+    api.call("POST", "/roles", {"name": "VmBuilder", "privileges": [
+        "Datastore.Browse", "Datastore.AllocateSpace", "Network.Assign"]})
+    api.call("PUT", "/permissions", {"user": "cfg", "entity": "host", "role": "VmBuilder"})
+    vm = cfg.call("PATCH", "/vms/vma", {"nics": [{}], "disks": [
+        own, {"path": "local/vmb/disk0.img"}, {"path": "local/vma/disk1.img", "size_mib": 1}]})
+    assert [d["path"] for d in vm["disks"]] == ["local/vma/disk0.img", "local/vmb/disk0.img",
+                                                "local/vma/disk1.img"]
+    assert vm["nics"][0]["portgroup"] == "VM Network"
+    # deleting vma with its disks leaves vmb's, which vmb uses
+    cfg.call("DELETE", "/vms/vma?delete_disks=true")
+    assert files(api, "vma") == []
+    assert files(api, "vmb") == ["disk0.img"]
+    api.call("DELETE", "/vms/vmb?delete_disks=true")
+    assert files(api, "vmb") == []
+
+
+def test_password_change_ends_other_sessions(api):
+    """A new password ends the user's other sessions: their own change keeps
+    the session that made it; an administrator's change ends them all."""
+    one = make_user(api, "pwuser", [("host", "ReadOnly")])
+    two = Api(api.port, api.fingerprint, address=api.address).login("pwuser", PW)
+    new = PW + "x"
+    one.call("POST", "/session/password", {"current_password": PW, "new_password": new})
+    assert one.call("GET", "/host")["hostname"]
+    assert two.error("GET", "/host") == (401, "unauthorized")
+    two.login("pwuser", new)
+    api.call("PATCH", "/users/pwuser", {"password": PW})
+    assert one.error("GET", "/host") == (401, "unauthorized")
+    assert two.error("GET", "/host") == (401, "unauthorized")
+    # an administrator changing their own password keeps that session only
+    admin = make_user(api, "admin6", [("host", "Administrator")])
+    other = Api(api.port, api.fingerprint, address=api.address).login("admin6", PW)
+    kept = make_user(api, "bystander6", [("host", "ReadOnly")])
+    admin.call("PATCH", "/users/admin6", {"password": new})
+    assert admin.call("GET", "/host")["hostname"]
+    assert other.error("GET", "/host") == (401, "unauthorized")
+    assert kept.call("GET", "/host")["hostname"]  # nobody else's
+
+
+def test_current_password_failures_are_failed_logins(api):
+    """Wrong current_password answers count as failed logins: of the account
+    (lock-out policy) and of the address (429 after SESSION_MAX_FAILS, for
+    logins too). Last in the module: the address stays blocked a minute."""
+    policy = api.call("GET", "/security/policy")
+    api.call("PUT", "/security/policy", {"lockout_failures": 3, "lockout_seconds": 900})
+    guesser = make_user(api, "guesser", [("host", "ReadOnly")])
+    body = {"current_password": "wrong-guess-1A", "new_password": PW + "y"}
+    for _ in range(3):
+        assert guesser.error("POST", "/session/password", body) == (403, "forbidden")
+    assert api.call("GET", "/users/guesser")["locked"] is True
+    # the right password waits too, as a login would
+    right = {"current_password": PW, "new_password": PW + "y"}
+    assert guesser.error("POST", "/session/password", right) == (403, "forbidden")
+    api.call("PUT", "/security/policy", {"lockout_failures": 0})
+    api.call("PATCH", "/users/guesser", {"locked": False})
+    statuses = [guesser.raw("POST", "/api/v1/session/password", body)[0] for _ in range(8)]
+    assert statuses[-1] == 429, statuses  # 10 failures from this address (SESSION_MAX_FAILS)
+    status, headers, _ = guesser.raw("POST", "/api/v1/session/password", right)
+    assert status == 429 and int(headers["Retry-After"]) > 0
+    anon = Api(api.port, api.fingerprint, address=api.address)
+    assert anon.error("POST", "/session", {"user": "guesser", "password": PW}) == \
+        (429, "too_many_attempts")
+    api.call("PUT", "/security/policy", {k: policy[k] for k in ("lockout_failures",
+                                                                 "lockout_seconds")})

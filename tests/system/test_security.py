@@ -94,6 +94,33 @@ def test_permission_on_one_vm_and_custom_role(root, vms, host):
     assert audit(root, user="operator", action="PATCH /api/v1/vms/a1", result="denied")
 
 
+def test_captures_checked_against_their_grammars(root, vms):
+    """Every spelling of a VM name in the URL other than its own is refused
+    (404, or 400 for %00 and an encoded '/') before the privilege check:
+    none reaches another VM or gets past a NoAccess, and nothing changes.
+    (test_hostd_native.py tries many more, on every kind of name.)"""
+    fenced = user(root, "fenced", "Administrator")
+    root.call("PUT", "/permissions", {"user": "fenced", "entity": "vm/a1", "role": "NoAccess"})
+    before = root.call("GET", "/vms")
+    assert fenced.error("GET", "/vms/a1") == (403, "forbidden")
+    for spelling in ("%01a1", "a1%00", "a1%00x", "%00", "%2e%2e", "..", "a1%2F", "%2Fa1",
+                     "a1%20", "%E2%80%8Ba1", "a" + "1" * 70, "./a1", "x/../a1"):
+        for method, tail in (("GET", ""), ("PATCH", ""), ("DELETE", ""),
+                             ("POST", "/power/on")):
+            for who in (root, fenced):
+                status, _, _ = who.raw(method, f"/api/v1/vms/{spelling}{tail}",
+                                       {"vcpus": 2} if method == "PATCH" else None)
+                assert status in (400, 404), (spelling, method, status)
+    for spelling in ("a1/", "%61%31", "a%31"):  # a1 itself: its NoAccess holds
+        assert fenced.raw("PATCH", f"/api/v1/vms/{spelling}", {"vcpus": 2})[0] == 403
+        assert fenced.raw("DELETE", f"/api/v1/vms/{spelling}")[0] == 403
+    assert root.call("GET", "/vms") == before
+    for path in ("/datastores/local/files/%2e%2e/etc/passwd", "/datastores/local%00/browse",
+                 "/users/root%00", "/roles/%2e%2e", "/network/portgroups/VM%20Network%0a"):
+        assert fenced.raw("GET", "/api/v1" + path)[0] in (400, 404), path
+    root.call("DELETE", "/users/fenced")
+
+
 def test_failed_logins_lock_the_account(root, host):
     root.call("PUT", "/security/policy", {"lockout_failures": 3, "lockout_seconds": 8})
     user(root, "clumsy", "ReadOnly")
