@@ -346,33 +346,45 @@ static void common_write(struct vpci_dev *d, unsigned off, unsigned size, uint64
 
 /* --- BAR accesses */
 
+/* Whether [off, off + len) lies inside [start, start + size): written so
+ * that no sum can wrap, whatever off and len are. */
+static bool in_region(uint32_t off, unsigned len, uint32_t start, uint32_t size)
+{
+	return off >= start && off - start <= size && len <= size - (off - start);
+}
+
+/* One access of len (1..8) bytes at offset off of d's BAR; d->lock held.
+ * Every region check stands on its own (it does not rely on the caller
+ * having bounded off), and reads of what is not there return zeros. */
 static void bar_access(struct vpci_dev *d, uint32_t off, unsigned len, bool is_write, uint8_t *data)
 {
 	uint64_t v = 0;
+	if (len == 0 || len > sizeof(v))
+		return;
 	if (is_write)
 		memcpy(&v, data, len);
 	else
 		memset(data, 0, len);
-	if (off + len <= R_COMMON + R_COMMON_LEN) { /* R_COMMON is 0 */
+	if (in_region(off, len, R_COMMON, R_COMMON_LEN)) {
 		if (is_write) {
 			common_write(d, off, len, v);
 		} else {
 			uint8_t c[R_COMMON_LEN];
 			common_snapshot(d, c);
-			memcpy(data, c + off, len);
+			memcpy(data, c + (off - R_COMMON), len);
 		}
 	} else if (off == R_ISR && !is_write) {
 		data[0] = d->isr; /* reading acknowledges */
 		d->isr = 0;
-	} else if (off >= R_DEVICE && off + len <= R_DEVICE + d->devcfg_len) {
+	} else if (in_region(off, len, R_DEVICE, d->devcfg_len)) {
 		if (!is_write)
 			memcpy(data, (const uint8_t *)d->devcfg + (off - R_DEVICE), len);
-	} else if (off >= R_NOTIFY && off < R_NOTIFY + NOTIFY_MULT * d->nqueues) {
+	} else if (off >= R_NOTIFY && off - R_NOTIFY < NOTIFY_MULT * d->nqueues) {
 		unsigned q = (off - R_NOTIFY) / NOTIFY_MULT;
 		uint64_t one = 1;
 		if (is_write && write(d->kick[q], &one, sizeof(one)) < 0)
 			log_errno("eventfd");
-	} else if (off >= R_MSIX && off + len <= R_MSIX + 16 * VPCI_VECTORS &&
+	} else if (in_region(off, len, R_MSIX, (uint32_t)sizeof(d->msix)) &&
 		   (len == 4 || len == 8)) {
 		uint8_t *e = (uint8_t *)&d->msix[0] + (off - R_MSIX);
 		if (is_write) {
@@ -388,20 +400,28 @@ static void bar_access(struct vpci_dev *d, uint32_t off, unsigned len, bool is_w
 	}
 }
 
-bool pci_mmio(struct pci_bus *bus, uint64_t addr, unsigned len, bool write, uint8_t *data)
+bool vpci_mmio(struct vpci_dev *d, uint64_t addr, unsigned len, bool write, uint8_t *data)
 {
 	if (len == 0 || len > 8)
 		return false;
-	for (unsigned i = 0; i < bus->ndev; i++) {
-		struct vpci_dev *d = bus->dev[i];
-		if (!(get16(d->cfg + CFG_COMMAND) & CMD_MEM) || addr < d->bar ||
-		    addr - d->bar >= VPCI_BAR_SIZE || addr - d->bar + len > VPCI_BAR_SIZE)
-			continue;
-		pthread_mutex_lock(&d->lock);
-		bar_access(d, (uint32_t)(addr - d->bar), len, write, data);
-		pthread_mutex_unlock(&d->lock);
-		return true;
-	}
+	/* The guest moves the BAR and turns decoding on and off with
+	 * configuration writes, which take this lock too: the lookup, the
+	 * offset and the access see one BAR. */
+	pthread_mutex_lock(&d->lock);
+	const uint64_t bar = d->bar;
+	const bool hit = (get16(d->cfg + CFG_COMMAND) & CMD_MEM) && addr >= bar &&
+			 addr - bar < VPCI_BAR_SIZE && len <= VPCI_BAR_SIZE - (addr - bar);
+	if (hit)
+		bar_access(d, (uint32_t)(addr - bar), len, write, data);
+	pthread_mutex_unlock(&d->lock);
+	return hit;
+}
+
+bool pci_mmio(struct pci_bus *bus, uint64_t addr, unsigned len, bool write, uint8_t *data)
+{
+	for (unsigned i = 0; i < bus->ndev; i++)
+		if (vpci_mmio(bus->dev[i], addr, len, write, data))
+			return true;
 	return false;
 }
 
@@ -427,8 +447,13 @@ bool pci_port_io(struct pci_bus *bus, uint16_t port, unsigned size, bool write, 
 			put32(data, bus->addr);
 		return true;
 	}
-	if (port < PCI_CONFIG_DATA || port + size > PCI_CONFIG_DATA + 4)
-		return port >= PCI_CONFIG_ADDR && port < PCI_CONFIG_DATA + 4; /* swallowed */
+	if (port < PCI_CONFIG_DATA || size > 4 || (unsigned)(port - PCI_CONFIG_DATA) > 4 - size) {
+		if (port < PCI_CONFIG_ADDR || port >= PCI_CONFIG_DATA + 4)
+			return false;
+		if (!write) /* swallowed: a read sees nothing there */
+			memset(data, 0xff, size);
+		return true;
+	}
 	unsigned bus_nr = (bus->addr >> 16) & 0xff, slot = (bus->addr >> 11) & 0x1f,
 		 fn = (bus->addr >> 8) & 7;
 	unsigned off = (bus->addr & 0xfc) + (port - PCI_CONFIG_DATA);
@@ -501,7 +526,7 @@ static void *io_thread(void *arg)
 	}
 }
 
-int vpci_add(struct pci_bus *bus, struct vpci_dev *d, const struct gmem *mem, int vmfd)
+int vpci_setup(struct pci_bus *bus, struct vpci_dev *d, const struct gmem *mem, int vmfd)
 {
 	if (bus->ndev + 1 >= PCI_MAX_SLOTS || d->nqueues > VPCI_MAX_QUEUES)
 		return -1;
@@ -512,13 +537,21 @@ int vpci_add(struct pci_bus *bus, struct vpci_dev *d, const struct gmem *mem, in
 	d->features |= VIRTIO_F_VERSION_1 | VIRTIO_F_RING_EVENT_IDX;
 	pthread_mutex_init(&d->lock, NULL);
 	build_config_space(d);
-	d->stop_fd = eventfd(0, EFD_CLOEXEC);
-	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	d->bus = bus;
 	if (!bus->route_lock_ready) {
 		pthread_mutex_init(&bus->route_lock, NULL);
 		bus->route_lock_ready = true;
 	}
+	reset_device(d);
+	return 0;
+}
+
+int vpci_add(struct pci_bus *bus, struct vpci_dev *d, const struct gmem *mem, int vmfd)
+{
+	if (vpci_setup(bus, d, mem, vmfd) < 0)
+		return -1;
+	d->stop_fd = eventfd(0, EFD_CLOEXEC);
+	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	for (unsigned v = 0; v < VPCI_VECTORS; v++) {
 		d->irqfd[v] = eventfd(0, EFD_CLOEXEC);
 		struct kvm_irqfd irqfd = {.fd = (uint32_t)d->irqfd[v], .gsi = msi_gsi(d, v)};
@@ -529,7 +562,6 @@ int vpci_add(struct pci_bus *bus, struct vpci_dev *d, const struct gmem *mem, in
 	}
 	for (unsigned q = 0; q < d->nqueues; q++)
 		d->kick[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	reset_device(d);
 	for (unsigned q = 0; q < d->nqueues; q++)
 		if (d->kick[q] < 0)
 			return -1;

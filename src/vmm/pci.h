@@ -8,9 +8,11 @@
  * queue with the device lock held, and interrupts go to the guest as MSI
  * through irqfds: each MSI-X vector has an eventfd bound to a GSI whose
  * route KVM takes from the vector's table entry (KVM_SET_GSI_ROUTING,
- * rebuilt when the guest rewrites the table). Configuration accesses come
- * from vCPU threads and take the same lock. Everything the guest writes is
- * checked. */
+ * rebuilt when the guest rewrites the table). Configuration and MMIO
+ * accesses come from vCPU threads and take the same lock; an MMIO access
+ * finds its BAR under it, since another vCPU may be moving that BAR.
+ * Everything the guest writes is checked, and no bounds check has a sum
+ * that can wrap. */
 #ifndef KEEL_VMM_PCI_H
 #define KEEL_VMM_PCI_H
 
@@ -92,13 +94,33 @@ struct pci_bus {
 
 /* Puts dev in the next free slot, gives it its BAR, starts its thread. */
 int vpci_add(struct pci_bus *bus, struct vpci_dev *dev, const struct gmem *mem, int vmfd);
+/* The part of vpci_add that makes no descriptor, thread or KVM call: gives
+ * dev the slot after the bus's last device and that slot's BAR (memory
+ * decoding off), builds its configuration space, initialises its lock and
+ * resets it. It does not put dev on the bus. vpci_add goes on to make dev's
+ * eventfds and I/O thread; the unit tests and fuzzers use it alone, setting
+ * dev->kick[] and dev->irqfd[] themselves. -1 if the bus is full or dev
+ * has more than VPCI_MAX_QUEUES queues. */
+int vpci_setup(struct pci_bus *bus, struct vpci_dev *dev, const struct gmem *mem, int vmfd);
 /* Stops the I/O threads and frees what vpci_add made. */
 void pci_bus_free(struct pci_bus *bus);
 
-/* Port I/O at 0xCF8..0xCFF; returns false if the port is not PCI's. */
+/* Port I/O at 0xCF8..0xCFF; returns false if the port is not PCI's. data
+ * holds `size` bytes (1, 2 or 4); a read PCI swallows (anything but a
+ * 4-byte access of 0xCF8 and an access within 0xCFC..0xCFF) returns all
+ * ones. bus->addr has no lock of its own: the caller serialises port I/O
+ * (keel-vmm holds the VM lock). Configuration space is read and written
+ * under the device's lock. */
 bool pci_port_io(struct pci_bus *bus, uint16_t port, unsigned size, bool write, uint8_t *data);
-/* An MMIO access; returns false if no BAR holds addr. */
+/* An MMIO access of len bytes at guest-physical addr, from any vCPU
+ * thread; returns false if no enabled BAR holds all of it (the caller
+ * then makes a read return all ones). */
 bool pci_mmio(struct pci_bus *bus, uint64_t addr, unsigned len, bool write, uint8_t *data);
+/* The same for one device: under dev->lock, the one lock that guards its
+ * BAR address, its command register and everything an access touches, it
+ * checks that decoding is on and that [addr, addr + len) lies in the BAR
+ * (len 1..8, no sum that can wrap), then does the access. */
+bool vpci_mmio(struct vpci_dev *dev, uint64_t addr, unsigned len, bool write, uint8_t *data);
 
 /* Signals the used buffers of queue q to the guest, unless it asked not
  * to be told. Called with dev->lock held. */

@@ -56,8 +56,15 @@ static int vblk_init(struct vblk *b, const char *path, bool readonly, const char
 	memset(b, 0, sizeof(*b));
 	b->disk.fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	struct stat st;
-	if (b->disk.fd < 0 || fstat(b->disk.fd, &st) < 0)
+	if (b->disk.fd < 0)
 		return -1;
+	if (fstat(b->disk.fd, &st) < 0) {
+		int err = errno;
+		close(b->disk.fd);
+		b->disk.fd = -1;
+		errno = err;
+		return -1;
+	}
 	if (!S_ISREG(st.st_mode) || st.st_size % BLK_SECTOR) {
 		close(b->disk.fd);
 		b->disk.fd = -1;

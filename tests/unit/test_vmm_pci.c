@@ -1,0 +1,253 @@
+/* pci.c's configuration and MMIO paths, driven as a hostile guest would:
+ * BARs moved by configuration writes (from another vCPU, while an MMIO
+ * access is on its way), memory decoding toggled, BARs at the top of the
+ * address space, and accesses to the swallowed ports of 0xCF8..0xCFF.
+ * A device is built with vpci_setup (no KVM, no thread); its eventfds are
+ * -1, so nothing here may kick a queue or raise an interrupt. ASan catches
+ * any access outside the device's state. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmm/bytes.h"
+#include "vmm/pci.h"
+
+#define CFG_COMMAND 0x04
+#define CFG_BAR0    0x10
+#define CFG_BAR1    0x14
+#define CMD_MEM	    0x0002
+#define R_DEVICE    0x2000
+
+static struct pci_bus bus;
+static struct vpci_dev dev;
+static const uint8_t devcfg[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+static struct gmem mem;
+
+static void process(struct vpci_dev *d, unsigned q)
+{
+	(void)d;
+	(void)q;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&bus, 0, sizeof(bus));
+	memset(&dev, 0, sizeof(dev));
+	dev.type = 4;
+	dev.class_code = 0xff0000;
+	dev.nqueues = 1;
+	dev.max_queue_size = 64;
+	dev.devcfg = devcfg;
+	dev.devcfg_len = sizeof(devcfg);
+	dev.process = process;
+	dev.backend_fd = -1;
+	for (unsigned q = 0; q < VPCI_MAX_QUEUES; q++)
+		dev.kick[q] = -1;
+	for (unsigned v = 0; v < VPCI_VECTORS; v++)
+		dev.irqfd[v] = -1;
+	if (vpci_setup(&bus, &dev, &mem, -1) < 0)
+		return -1;
+	bus.dev[bus.ndev++] = &dev;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	pthread_mutex_destroy(&dev.lock);
+	pthread_mutex_destroy(&bus.route_lock);
+	return 0;
+}
+
+/* A configuration access of dev's register reg through 0xCF8/0xCFC. */
+static void config(unsigned reg, unsigned size, bool write, uint8_t *data)
+{
+	uint8_t addr[4];
+	put32(addr, 0x80000000u | (uint32_t)dev.slot << 11 | (reg & 0xfc));
+	assert_true(pci_port_io(&bus, PCI_CONFIG_ADDR, 4, true, addr));
+	assert_true(pci_port_io(&bus, (uint16_t)(PCI_CONFIG_DATA + (reg & 3)), size, write, data));
+}
+
+static void config_write(unsigned reg, unsigned size, uint32_t v)
+{
+	uint8_t data[4];
+	put32(data, v);
+	config(reg, size, true, data);
+}
+
+static void move_bar(uint64_t bar)
+{
+	config_write(CFG_BAR0, 4, (uint32_t)bar);
+	config_write(CFG_BAR1, 4, (uint32_t)(bar >> 32));
+}
+
+/* Reads len bytes at addr as a vCPU exit would: all ones if nothing is there. */
+static uint64_t mmio_read(uint64_t addr, unsigned len, bool *hit)
+{
+	uint8_t data[8];
+	memset(data, 0xff, sizeof(data));
+	*hit = pci_mmio(&bus, addr, len, false, data);
+	uint64_t v = 0;
+	memcpy(&v, data, len);
+	return v;
+}
+
+static void test_bar_follows_config_writes(void **state)
+{
+	(void)state;
+	const uint64_t bar = dev.bar;
+	bool hit;
+	mmio_read(bar + R_DEVICE, 4, &hit);
+	assert_false(hit); /* decoding is off after reset */
+	config_write(CFG_COMMAND, 2, CMD_MEM);
+	assert_int_equal(mmio_read(bar + R_DEVICE, 4, &hit), 0x04030201);
+	assert_true(hit);
+	move_bar(0x200000000ull);
+	mmio_read(bar + R_DEVICE, 4, &hit);
+	assert_false(hit);
+	assert_int_equal(mmio_read(0x200000000ull + R_DEVICE + 4, 4, &hit), 0x08070605);
+	assert_true(hit);
+	config_write(CFG_COMMAND, 2, 0);
+	mmio_read(0x200000000ull + R_DEVICE, 4, &hit);
+	assert_false(hit);
+}
+
+/* A BAR at the very top of the address space: addr - bar + len and
+ * bar + size would wrap; accesses that run past the end are refused. */
+static void test_bar_at_the_top(void **state)
+{
+	(void)state;
+	const uint64_t top = 0ull - VPCI_BAR_SIZE;
+	config_write(CFG_COMMAND, 2, CMD_MEM);
+	move_bar(top);
+	assert_true(dev.bar == top);
+	bool hit;
+	mmio_read(top + VPCI_BAR_SIZE - 4, 8, &hit);
+	assert_false(hit);
+	mmio_read(0, 4, &hit);
+	assert_false(hit);
+	mmio_read(top + VPCI_BAR_SIZE - 4, 4, &hit);
+	assert_true(hit);
+	uint8_t wide[16] = {0};
+	assert_false(pci_mmio(&bus, top, 9, false, wide)); /* wider than any access */
+	assert_false(pci_mmio(&bus, top, 0, false, wide));
+}
+
+/* Device-specific region: an access that starts inside and runs past its
+ * end reads zeros, not what follows devcfg. */
+static void test_device_region_bounds(void **state)
+{
+	(void)state;
+	config_write(CFG_COMMAND, 2, CMD_MEM);
+	bool hit;
+	assert_int_equal(mmio_read(dev.bar + R_DEVICE + 4, 8, &hit), 0);
+	assert_true(hit);
+	assert_int_equal(mmio_read(dev.bar + R_DEVICE + 7, 1, &hit), 8);
+	assert_int_equal(mmio_read(dev.bar + R_DEVICE + 7, 2, &hit), 0);
+}
+
+/* The race of finding 5: an 8-byte access at the last 8 bytes of the BAR,
+ * in the BAR when the vCPU looked, while another vCPU moves the BAR one
+ * BAR size up (a BAR0 write). The mover holds the device lock as
+ * config_write does. Against the new BAR the offset is 2^32 - 8, and
+ * offset + 8 wraps to 0 in 32 bits: the access must see the BAR as it is
+ * once it has the lock (addr is below it: nothing there), never an offset
+ * computed against one BAR and checked against another. */
+struct access {
+	uint64_t addr;
+	uint8_t data[8];
+	bool hit;
+};
+
+static void *access_thread(void *arg)
+{
+	struct access *a = arg;
+	a->hit = pci_mmio(&bus, a->addr, 8, false, a->data);
+	return NULL;
+}
+
+static void test_bar_moved_during_access(void **state)
+{
+	(void)state;
+	config_write(CFG_COMMAND, 2, CMD_MEM);
+	const uint64_t old = dev.bar;
+	struct access a = {.addr = old + VPCI_BAR_SIZE - 8};
+	memset(a.data, 0xff, sizeof(a.data));
+	pthread_mutex_lock(&dev.lock);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, access_thread, &a), 0);
+	usleep(100 * 1000); /* the access is waiting for the lock */
+	/* what config_write does for a BAR0 write of old + VPCI_BAR_SIZE */
+	dev.bar = old + VPCI_BAR_SIZE;
+	put32(dev.cfg + CFG_BAR0, (uint32_t)dev.bar | 0x4);
+	pthread_mutex_unlock(&dev.lock);
+	pthread_join(t, NULL);
+	assert_false(a.hit);
+	for (unsigned i = 0; i < sizeof(a.data); i++)
+		assert_int_equal(a.data[i], 0xff);
+}
+
+/* The same race with memory decoding turned off meanwhile. */
+static void test_decoding_off_during_access(void **state)
+{
+	(void)state;
+	config_write(CFG_COMMAND, 2, CMD_MEM);
+	struct access a = {.addr = dev.bar + R_DEVICE};
+	memset(a.data, 0xff, sizeof(a.data));
+	pthread_mutex_lock(&dev.lock);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, access_thread, &a), 0);
+	usleep(100 * 1000);
+	put16(dev.cfg + CFG_COMMAND, 0);
+	pthread_mutex_unlock(&dev.lock);
+	pthread_join(t, NULL);
+	assert_false(a.hit);
+}
+
+/* Reads of 0xCF8..0xCFF that PCI swallows return all ones. */
+static void test_swallowed_reads(void **state)
+{
+	(void)state;
+	const struct {
+		uint16_t port;
+		unsigned size;
+	} swallowed[] = {{0xcf9, 1}, {0xcf8, 1}, {0xcf8, 2}, {0xcfa, 2},
+			 {0xcfb, 1}, {0xcfe, 4}, {0xcfd, 4}, {0xcff, 2}};
+	for (size_t i = 0; i < sizeof(swallowed) / sizeof(swallowed[0]); i++) {
+		uint8_t data[4] = {0};
+		assert_true(pci_port_io(&bus, swallowed[i].port, swallowed[i].size, false, data));
+		for (unsigned b = 0; b < swallowed[i].size; b++)
+			assert_int_equal(data[b], 0xff);
+		for (unsigned b = swallowed[i].size; b < 4; b++)
+			assert_int_equal(data[b], 0); /* and nothing past the access */
+	}
+	uint8_t data[4] = {0};
+	assert_false(pci_port_io(&bus, 0xcf7, 1, false, data));
+	assert_false(pci_port_io(&bus, 0xd00, 1, false, data));
+	/* the data port still works at every byte */
+	uint8_t id[4];
+	config(0x00, 4, false, id);
+	assert_int_equal(get32(id), 0x10441af4);
+	config(0x03, 1, false, id);
+	assert_int_equal(id[0], 0x10);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_bar_follows_config_writes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bar_at_the_top, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_device_region_bounds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_swallowed_reads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_decoding_off_during_access, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bar_moved_during_access, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
