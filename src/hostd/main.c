@@ -91,11 +91,13 @@ int main(int argc, char **argv)
 		log_msg("****************************************************************");
 		explicit_bzero(pw, sizeof(pw));
 	}
-	char *key = NULL, *cert = NULL;
+	char *key = NULL, *cert = NULL, tls_warning[512];
 	int created = 0;
 	if (secret_tls_identity(CONFIG_DIR "/tls", host.hostname, &key, &cert, host.fingerprint,
-				&created, err, sizeof(err)) < 0)
+				&created, tls_warning, sizeof(tls_warning), err, sizeof(err)) < 0)
 		die("TLS identity", err);
+	if (tls_warning[0])
+		log_msg("WARNING: TLS identity: %s", tls_warning);
 	log_msg("TLS certificate SHA-256 %s%s", host.fingerprint, created ? " (new)" : "");
 	if (datastores_open(err, sizeof(err)) < 0)
 		die("datastore", err);
