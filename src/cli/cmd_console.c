@@ -1,4 +1,7 @@
-/* keel vm console NAME [--bytes N] [--follow]
+/* keel vm console NAME [--bytes N] [--follow] [--raw]
+ *
+ * The guest's output is hostile: it goes through termfilter (escape
+ * sequences removed, other control characters shown as '?') unless --raw.
  *
  * The API gives the tail of the console log, not an offset in it, so
  * --follow fetches a window of the tail every second and prints what lies
@@ -14,6 +17,7 @@
 #include "cli/cmd.h"
 #include "cli/interrupt.h"
 #include "cli/output.h"
+#include "cli/termfilter.h"
 
 #define DEFAULT_BYTES 65536   /* the API's default */
 #define MAX_BYTES     1048576 /* the API's maximum */
@@ -30,26 +34,47 @@ static size_t overlap(const char *prev, size_t plen, const char *cur, size_t cle
 	return 0;
 }
 
-static int put(const char *p, size_t n)
+/* Writes console text: through the filter, or as it is when filter is NULL
+ * (--raw). */
+static int put(struct termfilter *filter, const char *p, size_t n)
 {
-	fwrite(p, 1, n, stdout);
+	if (!filter) {
+		fwrite(p, 1, n, stdout);
+		return finish_stdout();
+	}
+	char buf[4096 + 4];
+	while (n > 0) {
+		size_t k = n < 4096 ? n : 4096;
+		fwrite(buf, 1, termfilter_run(filter, p, k, buf), stdout);
+		p += k;
+		n -= k;
+	}
 	return finish_stdout();
 }
 
-static int follow(struct cli *cli, const char *path, long long bytes)
+/* The end of the text: what the filter held back. */
+static int put_end(struct termfilter *filter)
+{
+	char buf[4];
+	if (filter)
+		fwrite(buf, 1, termfilter_end(filter, buf), stdout);
+	return finish_stdout();
+}
+
+static int follow(struct cli *cli, const char *path, long long bytes, struct termfilter *filter)
 {
 	char *prev = NULL, *cur = NULL;
 	size_t plen = 0, clen = 0;
 	int rc = api_text(cli->api, path, &prev, &plen);
 	if (rc == 0)
-		rc = put(prev + (plen > (size_t)bytes ? plen - (size_t)bytes : 0),
+		rc = put(filter, prev + (plen > (size_t)bytes ? plen - (size_t)bytes : 0),
 			 plen > (size_t)bytes ? (size_t)bytes : plen);
 	while (rc == 0 && interrupt_sleep(FOLLOW_S)) {
 		rc = api_text(cli->api, path, &cur, &clen);
 		if (rc)
 			break;
 		size_t seen = overlap(prev, plen, cur, clen);
-		rc = put(cur + seen, clen - seen);
+		rc = put(filter, cur + seen, clen - seen);
 		free(prev);
 		prev = cur;
 		plen = clen;
@@ -57,6 +82,8 @@ static int follow(struct cli *cli, const char *path, long long bytes)
 	}
 	free(prev);
 	free(cur);
+	if (rc == 0 || interrupted())
+		put_end(filter);
 	return rc && interrupted() ? 0 : rc; /* Ctrl-C is how --follow ends */
 }
 
@@ -64,15 +91,18 @@ int cmd_vm_console(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"bytes", required_argument, NULL, 'b'},
 					     {"follow", no_argument, NULL, 'f'},
+					     {"raw", no_argument, NULL, 'r'},
 					     {"help", no_argument, NULL, 'h'},
 					     {0}};
 	long long bytes = 0;
-	bool follow_it = false;
+	bool follow_it = false, raw = false;
 	int c;
 	args_begin();
 	while ((c = args_next(argc, argv, "fh", opts)) != -1) {
 		if (c == 'f')
 			follow_it = true;
+		else if (c == 'r')
+			raw = true;
 		else if (c != 'b' || arg_uint("--bytes", optarg, 1, MAX_BYTES, &bytes) < 0)
 			return c == 'h' ? EXIT_HELP : EXIT_USAGE;
 	}
@@ -87,14 +117,19 @@ int cmd_vm_console(struct cli *cli, int argc, char **argv)
 	snprintf(n, sizeof(n), "%lld", window);
 	char *path = api_pathf(
 	    window ? "/api/v1/vms/%s/console?bytes=%s" : "/api/v1/vms/%s/console", name, n);
+	struct termfilter tf;
+	termfilter_init(&tf);
+	struct termfilter *filter = raw ? NULL : &tf;
 	if (follow_it) {
-		rc = follow(cli, path, bytes ? bytes : DEFAULT_BYTES);
+		rc = follow(cli, path, bytes ? bytes : DEFAULT_BYTES, filter);
 	} else {
 		char *text = NULL;
 		size_t len = 0;
 		rc = api_text(cli->api, path, &text, &len);
 		if (rc == 0)
-			rc = put(text, len);
+			rc = put(filter, text, len);
+		if (rc == 0)
+			rc = put_end(filter);
 		free(text);
 	}
 	free(path);

@@ -43,7 +43,7 @@ static const struct command commands[] = {
     {"vm", "reset", "NAME", cmd_vm_reset},
     {"vm", "kill", "NAME", cmd_vm_kill},
     {"vm", "delete", "NAME [--delete-disks]", cmd_vm_delete},
-    {"vm", "console", "NAME [--bytes N] [--follow]", cmd_vm_console},
+    {"vm", "console", "NAME [--bytes N] [--follow] [--raw]", cmd_vm_console},
     {"datastore", "ls", "[DS[/PATH]]", cmd_ds_ls},
     {"datastore", "upload", "LOCALFILE DS/PATH [--overwrite]", cmd_ds_upload},
     {"datastore", "download", "DS/PATH LOCALFILE", cmd_ds_download},

@@ -565,6 +565,91 @@ static int make_temp(int dirfd, char *name, const char *suffix)
 	return -EEXIST;
 }
 
+/* 1 when `name` is one make_temp makes: TMP_PREFIX, 16 lowercase hex
+ * digits, then "" or TMP_REPLACE. */
+static int is_temp_name(const char *name)
+{
+	size_t pl = strlen(TMP_PREFIX);
+	if (strncmp(name, TMP_PREFIX, pl) != 0)
+		return 0;
+	const char *p = name + pl;
+	for (int i = 0; i < 16; i++, p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return 0;
+	return *p == '\0' || strcmp(p, TMP_REPLACE) == 0;
+}
+
+/* the deepest folder a datastore path can name ("a/b/.../x") */
+#define SWEEP_DEPTH_MAX (DS_PATH_MAX / 2)
+
+/* ds_remove_temporaries in the folder dirfd (closed here), `path` its
+ * datastore path (DS_PATH_MAX + 1 bytes, restored on return) for
+ * messages; *first keeps the first error. Returns the number removed. */
+static int sweep(const struct datastore *ds, int folder, char *path, int depth, int *first,
+		 char *err, size_t errlen)
+{
+	DIR *d = fdopendir(folder);
+	if (!d) {
+		int e = errno;
+		close(folder);
+		if (!*first)
+			*first = fail(ds, path, e, NULL, err, errlen);
+		return 0;
+	}
+	int removed = 0;
+	size_t plen = strlen(path);
+	for (;;) {
+		errno = 0;
+		struct dirent *de = readdir(d);
+		if (!de) {
+			if (errno && !*first)
+				*first = fail(ds, path, errno, NULL, err, errlen);
+			break;
+		}
+		const char *name = de->d_name;
+		struct stat st;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+		    fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode) && is_temp_name(name)) {
+			if (unlinkat(dirfd(d), name, 0) == 0)
+				removed++;
+			else if (errno != ENOENT && !*first)
+				*first = fail(ds, path, errno, "cannot remove a temporary file",
+					      err, errlen);
+			continue;
+		}
+		/* folders the API can name, never a symlink */
+		if (!S_ISDIR(st.st_mode) || name[0] == '.' || depth >= SWEEP_DEPTH_MAX ||
+		    plen + 1 + strlen(name) > DS_PATH_MAX)
+			continue;
+		int sub = open_beneath(dirfd(d), name, O_RDONLY | O_DIRECTORY, 0);
+		if (plen)
+			path[plen] = '/';
+		strcpy(path + plen + (plen ? 1 : 0), name);
+		if (sub < 0) {
+			if (!*first)
+				*first = fail(ds, path, -sub, NULL, err, errlen);
+		} else {
+			removed += sweep(ds, sub, path, depth + 1, first, err, errlen);
+		}
+		path[plen] = '\0';
+	}
+	closedir(d);
+	return removed;
+}
+
+int ds_remove_temporaries(const struct datastore *ds, char *err, size_t errlen)
+{
+	char path[DS_PATH_MAX + 1] = "";
+	int fd = open_beneath(ds->fd, ".", O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return fail(ds, "", -fd, NULL, err, errlen);
+	int first = 0;
+	int removed = sweep(ds, fd, path, 0, &first, err, errlen);
+	return first < 0 ? first : removed;
+}
+
 /* Puts a complete temporary file in place: fsync, close, rename (without
  * replacing unless `replace`), fsync of the folder. Closes fd in every case
  * and removes the temporary file on failure. Errors are about `lbl`. */

@@ -130,6 +130,18 @@ int ds_upload_write(struct ds_upload *u, const void *buf, size_t len, char *err,
 int ds_upload_commit(struct ds_upload *u, char *err, size_t errlen);
 void ds_upload_abort(struct ds_upload *u);
 
+/* Removes the temporary files a power cut or a crash left behind (an
+ * upload, disk or copy that never finished): every regular file, in the
+ * root or any folder beneath it, whose name is exactly a temporary name as
+ * this module makes them (".keel-tmp-" + 16 lowercase hex digits, then
+ * nothing or ".replace"). Nothing else is removed: not another name, not a
+ * folder, fifo or symlink of that name; hidden folders and symlinks are not
+ * entered, and nothing deeper than DS_PATH_MAX allows is visited. Call it
+ * only when no operation can be under way (keel-hostd's start: it is the
+ * only writer). Returns the number of files removed, or a negative errno
+ * (the first failure; the walk goes on past it) with a message. */
+int ds_remove_temporaries(const struct datastore *ds, char *err, size_t errlen);
+
 /* Absolute host path of a checked datastore path, for keel-vmm's config:
  * root + "/" + path. The path must pass ds_path_check and must not reach a
  * symlink (checked with ds_stat). */

@@ -91,14 +91,26 @@ int main(int argc, char **argv)
 		log_msg("****************************************************************");
 		explicit_bzero(pw, sizeof(pw));
 	}
-	char *key = NULL, *cert = NULL;
+	char *key = NULL, *cert = NULL, tls_warning[512];
 	int created = 0;
 	if (secret_tls_identity(CONFIG_DIR "/tls", host.hostname, &key, &cert, host.fingerprint,
-				&created, err, sizeof(err)) < 0)
+				&created, tls_warning, sizeof(tls_warning), err, sizeof(err)) < 0)
 		die("TLS identity", err);
+	if (tls_warning[0])
+		log_msg("WARNING: TLS identity: %s", tls_warning);
 	log_msg("TLS certificate SHA-256 %s%s", host.fingerprint, created ? " (new)" : "");
 	if (datastores_open(err, sizeof(err)) < 0)
 		die("datastore", err);
+	/* uploads, disks and copies a power cut interrupted (nothing is under
+	 * way yet: hostd is the datastores' only writer) */
+	for (size_t i = 0; datastore_at(i); i++) {
+		int removed = ds_remove_temporaries(datastore_at(i), err, sizeof(err));
+		if (removed < 0)
+			log_msg("datastore: not every stale temporary file was removed: %s", err);
+		else if (removed > 0)
+			log_msg("datastore %s: removed %d stale temporary file%s",
+				datastore_at(i)->name, removed, removed == 1 ? "" : "s");
+	}
 
 	mkdir(RUN_DIR, 0755);
 	vms_init("/sbin/keel-vmm", RUN_DIR "/vms", "/scratch/vms", datastore_resolve);

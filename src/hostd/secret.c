@@ -298,10 +298,10 @@ static int key_matches(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key)
 }
 
 /* Parses a PEM certificate and key into crt and key; NULL when they are a
- * usable pair (both parse, the key is the certificate's, and the certificate
- * is valid now), else what is wrong. */
-static const char *pair_problem(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key,
-				const gnutls_datum_t *cd, const gnutls_datum_t *kd)
+ * pair the TLS server can use (both parse, the key is the certificate's),
+ * whatever the certificate's dates; else what is wrong. */
+static const char *pair_unusable(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key,
+				 const gnutls_datum_t *cd, const gnutls_datum_t *kd)
 {
 	if (gnutls_x509_crt_import(crt, cd, GNUTLS_X509_FMT_PEM) < 0)
 		return "the certificate is not a PEM X.509 certificate";
@@ -309,11 +309,6 @@ static const char *pair_problem(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key
 		return "the key is not a PEM private key";
 	if (!key_matches(crt, key))
 		return "the key is not the certificate's";
-	time_t now = time(NULL), exp = gnutls_x509_crt_get_expiration_time(crt);
-	if (exp == (time_t)-1 || exp <= now)
-		return "the certificate has expired";
-	if (gnutls_x509_crt_get_activation_time(crt) > now + 300) /* 5 min of clock skew */
-		return "the certificate is not valid yet";
 	/* and what the TLS server will do with them */
 	gnutls_certificate_credentials_t cred;
 	if (gnutls_certificate_allocate_credentials(&cred) < 0)
@@ -321,6 +316,61 @@ static const char *pair_problem(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key
 	int rc = gnutls_certificate_set_x509_key_mem(cred, cd, kd, GNUTLS_X509_FMT_PEM);
 	gnutls_certificate_free_credentials(cred);
 	return rc < 0 ? "GnuTLS cannot use this certificate and key as a server's" : NULL;
+}
+
+/* NULL when the certificate is valid at `now` (5 minutes of clock skew
+ * allowed for its start), else why not. */
+static const char *date_problem(gnutls_x509_crt_t crt, time_t now)
+{
+	time_t exp = gnutls_x509_crt_get_expiration_time(crt);
+	if (exp == (time_t)-1 || exp <= now)
+		return "the certificate has expired";
+	if (gnutls_x509_crt_get_activation_time(crt) > now + 300)
+		return "the certificate is not valid yet";
+	return NULL;
+}
+
+/* pair_unusable, and the certificate valid now */
+static const char *pair_problem(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key,
+				const gnutls_datum_t *cd, const gnutls_datum_t *kd)
+{
+	const char *why = pair_unusable(crt, key, cd, kd);
+	return why ? why : date_problem(crt, time(NULL));
+}
+
+enum secret_tls_verdict secret_tls_judge(const char *key_pem, const char *cert_pem, time_t now,
+					 char *why, size_t whylen)
+{
+	snprintf(why, whylen, "%s", "");
+	if (!key_pem && !cert_pem)
+		return SECRET_TLS_CREATE;
+	if (!key_pem || !cert_pem) {
+		snprintf(why, whylen, "%s",
+			 key_pem ? "host.crt is missing" : "host.key is missing");
+		return SECRET_TLS_REPLACE;
+	}
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_x509_privkey_t key = NULL;
+	gnutls_datum_t kd = {(unsigned char *)key_pem, (unsigned)strnlen(key_pem, PEM_MAX)};
+	gnutls_datum_t cd = {(unsigned char *)cert_pem, (unsigned)strnlen(cert_pem, PEM_MAX)};
+	enum secret_tls_verdict v = SECRET_TLS_KEEP;
+	const char *problem = "out of memory";
+	if (kd.size >= PEM_MAX || cd.size >= PEM_MAX)
+		problem = "the key or the certificate is over 64 KiB";
+	else if (gnutls_x509_crt_init(&crt) >= 0 && gnutls_x509_privkey_init(&key) >= 0)
+		problem = pair_unusable(crt, key, &cd, &kd);
+	if (problem) {
+		v = SECRET_TLS_REPLACE;
+	} else if ((problem = date_problem(crt, now))) {
+		v = SECRET_TLS_KEEP_WARN;
+	}
+	if (problem)
+		snprintf(why, whylen, "%s", problem);
+	if (key)
+		gnutls_x509_privkey_deinit(key);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	return v;
 }
 
 int secret_tls_install(const char *dir, const char *key_pem, const char *cert_pem,
@@ -352,62 +402,62 @@ int secret_tls_install(const char *dir, const char *key_pem, const char *cert_pe
 	return ret;
 }
 
-/* Loads an existing pair. Returns 0 when usable (outputs filled), 1 when
- * missing or unusable (to be replaced), -1 on an I/O error that must not
- * lead to replacing the files (err filled). */
-static int load_identity(const char *kpath, const char *cpath, char **key_pem, char **cert_pem,
-			 char fingerprint[96], char *err, size_t errlen)
+/* Reads dir/name (at most PEM_MAX bytes) into *out (NULL when it does not
+ * exist). A file too big is read as "" (present, and not PEM). Returns 0,
+ * or -1 with err filled on any other error. */
+static int read_pem(const char *path, char **out, char *err, size_t errlen)
 {
-	size_t klen = 0, clen = 0;
-	char *kbuf = read_file(kpath, PEM_MAX, &klen);
-	if (!kbuf) {
-		if (errno == ENOENT || errno == EFBIG)
-			return 1;
-		return errorf(err, errlen, "%s: %s", kpath, strerror(errno));
+	size_t len = 0;
+	*out = read_file(path, PEM_MAX, &len);
+	if (*out)
+		return 0;
+	if (errno == ENOENT)
+		return 0;
+	if (errno == EFBIG) {
+		*out = strdup("");
+		return *out ? 0 : errorf(err, errlen, "TLS identity: out of memory");
 	}
-	char *cbuf = read_file(cpath, PEM_MAX, &clen);
-	if (!cbuf) {
-		int e = errno;
-		explicit_bzero(kbuf, klen);
-		free(kbuf);
-		if (e == ENOENT || e == EFBIG)
-			return 1;
-		return errorf(err, errlen, "%s: %s", cpath, strerror(e));
-	}
+	return errorf(err, errlen, "%s: %s", path, strerror(errno));
+}
 
-	int ret = 1;
-	gnutls_x509_crt_t crt = NULL;
-	gnutls_x509_privkey_t key = NULL;
-	gnutls_datum_t kd = {(unsigned char *)kbuf, (unsigned)klen};
-	gnutls_datum_t cd = {(unsigned char *)cbuf, (unsigned)clen};
-	if (gnutls_x509_crt_init(&crt) < 0 || gnutls_x509_privkey_init(&key) < 0) {
-		ret = errorf(err, errlen, "TLS identity: out of memory");
-		goto out;
+static void free_pem(char **pem)
+{
+	if (*pem) {
+		explicit_bzero(*pem, strlen(*pem));
+		free(*pem);
+		*pem = NULL;
 	}
-	if (pair_problem(crt, key, &cd, &kd) || fingerprint_of(crt, fingerprint) < 0)
-		goto out;
-	/* The files as they are: a key re-exported by GnuTLS from PKCS#8 can
-	 * lose its curve (then nothing reads it back); pair_problem() checked
-	 * them with the same call as the TLS server. */
-	*key_pem = strdup(kbuf);
-	*cert_pem = strdup(cbuf);
-	if (!*key_pem || !*cert_pem) {
-		free(*key_pem);
-		free(*cert_pem);
-		*key_pem = *cert_pem = NULL;
-		ret = errorf(err, errlen, "TLS identity: out of memory");
-		goto out;
+}
+
+/* Renames dir/name, if it exists, to dir/name.unusable-SECONDS[-N] (never
+ * over another file). Returns 0, or -1 with errno set. */
+static int set_aside(const char *dir, const char *name, time_t now, char *kept, size_t keptlen)
+{
+	char from[4096], to[4096];
+	kept[0] = '\0';
+	if ((size_t)snprintf(from, sizeof(from), "%s/%s", dir, name) >= sizeof(from)) {
+		errno = ENAMETOOLONG;
+		return -1;
 	}
-	ret = 0;
-out:
-	if (key)
-		gnutls_x509_privkey_deinit(key);
-	if (crt)
-		gnutls_x509_crt_deinit(crt);
-	explicit_bzero(kbuf, klen);
-	free(kbuf);
-	free(cbuf);
-	return ret;
+	for (int n = 0; n < 100; n++) {
+		int len =
+		    n ? snprintf(to, sizeof(to), "%s.unusable-%lld-%d", from, (long long)now, n)
+		      : snprintf(to, sizeof(to), "%s.unusable-%lld", from, (long long)now);
+		if (len < 0 || (size_t)len >= sizeof(to)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) {
+			snprintf(kept, keptlen, "%s", strrchr(to, '/') + 1);
+			return 0;
+		}
+		if (errno == ENOENT)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	errno = EEXIST;
+	return -1;
 }
 
 #define GT(call, what)                                                                             \
@@ -493,11 +543,13 @@ out:
 }
 
 int secret_tls_identity(const char *dir, const char *hostname, char **key_pem, char **cert_pem,
-			char fingerprint[96], int *created, char *err, size_t errlen)
+			char fingerprint[96], int *created, char *warning, size_t warnlen,
+			char *err, size_t errlen)
 {
 	*key_pem = *cert_pem = NULL;
 	fingerprint[0] = '\0';
 	*created = 0;
+	snprintf(warning, warnlen, "%s", "");
 	if (!dir || !*dir)
 		return errorf(err, errlen, "TLS identity: no directory");
 	if (!hostname_ok(hostname))
@@ -516,25 +568,60 @@ int secret_tls_identity(const char *dir, const char *hostname, char **key_pem, c
 	    (size_t)snprintf(cpath, sizeof(cpath), "%s/host.crt", dir) >= sizeof(cpath))
 		return errorf(err, errlen, "%s: path too long", dir);
 
-	int r = load_identity(kpath, cpath, key_pem, cert_pem, fingerprint, err, errlen);
-	if (r <= 0)
-		return r;
+	char *kbuf = NULL, *cbuf = NULL;
+	if (read_pem(kpath, &kbuf, err, errlen) < 0 || read_pem(cpath, &cbuf, err, errlen) < 0) {
+		free_pem(&kbuf);
+		return -1;
+	}
+	char why[128];
+	time_t now = time(NULL);
+	enum secret_tls_verdict v = secret_tls_judge(kbuf, cbuf, now, why, sizeof(why));
+	if (v == SECRET_TLS_KEEP || v == SECRET_TLS_KEEP_WARN) {
+		if (secret_cert_fingerprint(cbuf, fingerprint, err, errlen) < 0) {
+			free_pem(&kbuf);
+			free_pem(&cbuf);
+			return -1;
+		}
+		/* The files as they are: a key re-exported by GnuTLS from PKCS#8
+		 * can lose its curve (then nothing reads it back); the judge
+		 * checked them with the same call as the TLS server. */
+		*key_pem = kbuf;
+		*cert_pem = cbuf;
+		if (v == SECRET_TLS_KEEP_WARN)
+			snprintf(warning, warnlen,
+				 "%s: %s; served as it is until a new one is installed", cpath,
+				 why);
+		return 0;
+	}
+	free_pem(&kbuf);
+	free_pem(&cbuf);
 
+	/* Something is there but cannot be served: kept under another name,
+	 * never overwritten (an installed key is never destroyed). */
+	char kept_key[300] = "", kept_crt[300] = "";
+	if (v == SECRET_TLS_REPLACE &&
+	    (set_aside(dir, "host.key", now, kept_key, sizeof(kept_key)) < 0 ||
+	     set_aside(dir, "host.crt", now, kept_crt, sizeof(kept_crt)) < 0))
+		return errorf(err, errlen, "%s: %s, and it cannot be set aside: %s", dir, why,
+			      strerror(errno));
 	if (generate_identity(hostname, key_pem, cert_pem, fingerprint, err, errlen) < 0)
 		return -1;
 	/* The key first: a crash between the two renames leaves a new key with
-	 * the old certificate, which do not match, so the pair is made again. */
+	 * the old certificate, which do not match, so the pair is made again
+	 * (the new key set aside). */
 	if (write_atomic(dir, "host.key", *key_pem, 0600) < 0 ||
 	    write_atomic(dir, "host.crt", *cert_pem, 0644) < 0) {
 		int e = errno;
-		explicit_bzero(*key_pem, strlen(*key_pem));
-		free(*key_pem);
-		free(*cert_pem);
-		*key_pem = *cert_pem = NULL;
+		free_pem(key_pem);
+		free_pem(cert_pem);
 		fingerprint[0] = '\0';
 		return errorf(err, errlen, "%s: cannot write the TLS identity: %s", dir,
 			      strerror(e));
 	}
+	if (v == SECRET_TLS_REPLACE)
+		snprintf(warning, warnlen, "%s: %s; a new pair was made, the old kept as %s%s%s",
+			 dir, why, kept_key[0] ? kept_key : "",
+			 kept_key[0] && kept_crt[0] ? " and " : "", kept_crt);
 	*created = 1;
 	return 0;
 }

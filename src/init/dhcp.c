@@ -203,6 +203,60 @@ static int parse_option(struct dhcp_reply *r, uint8_t code, const uint8_t *d, si
 	return DHCP_OK;
 }
 
+static uint32_t host_order(struct in_addr a)
+{
+	return get_be32((const uint8_t *)&a.s_addr);
+}
+
+/* not 0.0.0.0/8, loopback, multicast, reserved or the limited broadcast */
+static bool unicast_address(uint32_t a)
+{
+	uint8_t first = (uint8_t)(a >> 24);
+	return first != 0 && first != 127 && first < 224;
+}
+
+/* a unicast address that is neither the network nor the broadcast address
+ * of its subnet (a /31 or /32 has neither: RFC 3021) */
+static bool usable_address(struct in_addr addr, uint8_t prefix)
+{
+	uint32_t a = host_order(addr);
+	if (!unicast_address(a))
+		return false;
+	if (prefix > 30)
+		return true;
+	uint32_t host_mask = prefix == 0 ? 0xffffffffu : 0xffffffffu >> prefix;
+	return (a & host_mask) != 0 && (a & host_mask) != host_mask;
+}
+
+/* a usable address in the subnet of addr/prefix, other than addr */
+static bool usable_router(struct in_addr router, struct in_addr addr, uint8_t prefix)
+{
+	uint32_t r = host_order(router), a = host_order(addr);
+	uint32_t net_mask = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+	return usable_address(router, prefix) && r != a && (r & net_mask) == (a & net_mask);
+}
+
+/* The lease at least DHCP_MIN_LEASE_S; T2 the server's when 0 < T2 <
+ * lease, else 7/8 of the lease; T1 the server's when 0 < T1 <= T2, else
+ * half the lease, or T2 if that is earlier (RFC 2131's defaults). */
+static void clamp_times(struct dhcp_reply *r, bool has_t1, bool has_t2)
+{
+	if (r->lease_s == LEASE_INFINITE) {
+		r->t1_s = r->t2_s = LEASE_INFINITE;
+		return;
+	}
+	if (r->lease_s < DHCP_MIN_LEASE_S)
+		r->lease_s = DHCP_MIN_LEASE_S;
+	uint64_t lease = r->lease_s;
+	if (!has_t2 || r->t2_s == 0 || r->t2_s >= r->lease_s)
+		r->t2_s = (uint32_t)(lease * 7 / 8);
+	if (!has_t1 || r->t1_s == 0 || r->t1_s > r->t2_s) {
+		r->t1_s = (uint32_t)(lease / 2);
+		if (r->t1_s > r->t2_s) /* the server's T2 is early */
+			r->t1_s = r->t2_s;
+	}
+}
+
 int dhcp_parse(const uint8_t *pkt, size_t len, uint32_t xid, const uint8_t mac[6],
 	       struct dhcp_reply *out)
 {
@@ -241,18 +295,16 @@ int dhcp_parse(const uint8_t *pkt, size_t len, uint32_t xid, const uint8_t mac[6
 		return DHCP_E_NOTYPE;
 	if (!out->has_mask)
 		out->prefix = classful_prefix(out->yiaddr);
-	if (out->has_lease) {
-		uint64_t lease = out->lease_s;
-		if (!has_t2 || out->t2_s > out->lease_s)
-			out->t2_s = (uint32_t)(lease * 7 / 8);
-		if (!has_t1 || out->t1_s > out->t2_s) {
-			out->t1_s = (uint32_t)(lease / 2);
-			if (out->t1_s > out->t2_s)
-				out->t1_s = out->t2_s;
-		}
-		if (out->lease_s == LEASE_INFINITE)
-			out->t1_s = out->t2_s = LEASE_INFINITE;
+	if (out->type != DHCPOFFER && out->type != DHCPACK)
+		return DHCP_OK;
+	if (!usable_address(out->yiaddr, out->prefix))
+		return DHCP_E_ADDR;
+	if (out->has_router && !usable_router(out->router, out->yiaddr, out->prefix)) {
+		out->has_router = false;
+		out->router_refused = true;
 	}
+	if (out->has_lease)
+		clamp_times(out, has_t1, has_t2);
 	return DHCP_OK;
 }
 
@@ -283,6 +335,8 @@ const char *dhcp_strerror(int err)
 		return "buffer too small";
 	case DHCP_E_ARG:
 		return "invalid argument";
+	case DHCP_E_ADDR:
+		return "unusable address offered";
 	default:
 		return "unknown error";
 	}

@@ -59,7 +59,12 @@ enum dhcp_err {
 	DHCP_E_NOTYPE = -9,   /* no message type option */
 	DHCP_E_NOSPACE = -10, /* build: caller buffer too small */
 	DHCP_E_ARG = -11,     /* build: invalid argument (host name too long) */
+	DHCP_E_ADDR = -12,    /* an OFFER or ACK of an address no host may use */
 };
+
+/* The shortest lease keel-dhcpc accepts: a shorter one (0 included) is
+ * taken as this long, so a server cannot make it renew in a tight loop. */
+#define DHCP_MIN_LEASE_S 60
 
 struct dhcp_reply {
 	uint8_t type; /* enum dhcp_msg_type */
@@ -71,12 +76,17 @@ struct dhcp_reply {
 	uint8_t prefix;
 	bool has_router;
 	struct in_addr router; /* first router listed */
+	/* the router was sent but is unusable (see dhcp_parse): has_router is
+	 * false and `router` holds the refused address, for the log */
+	bool router_refused;
 	unsigned n_dns;
 	struct in_addr dns[DHCP_MAX_DNS];
 	bool has_lease;
-	uint32_t lease_s; /* 0xffffffff means infinite */
-	uint32_t t1_s;	  /* renewal time; 0.5 * lease if absent */
-	uint32_t t2_s;	  /* rebinding time; 0.875 * lease if absent */
+	/* 0xffffffff means infinite (then T1 and T2 are too); otherwise at
+	 * least DHCP_MIN_LEASE_S, and 0 < t1_s <= t2_s < lease_s */
+	uint32_t lease_s;
+	uint32_t t1_s; /* renewal time; 0.5 * lease if absent or out of range */
+	uint32_t t2_s; /* rebinding time; 0.875 * lease if absent or out of range */
 };
 
 /* Both builders write the message into buf (cap bytes; DHCP_MAX_SEND is
@@ -95,7 +105,18 @@ int dhcp_build_release(uint8_t *buf, size_t cap, uint32_t xid, const uint8_t mac
 		       struct in_addr addr, struct in_addr server);
 
 /* Parses a server reply of len bytes for transaction xid and hardware
- * address mac. Returns DHCP_OK with *out filled, or a negative DHCP_E_*. */
+ * address mac. Returns DHCP_OK with *out filled, or a negative DHCP_E_*.
+ *
+ * An OFFER or ACK is also checked as a lease (a NAK carries none):
+ *  - its address (yiaddr) must be one a host may use: not in 0.0.0.0/8,
+ *    loopback (127.0.0.0/8), multicast or reserved (224.0.0.0 and up,
+ *    the limited broadcast included), nor the network or broadcast address
+ *    of the offered subnet (for prefixes up to /30; a /31 or /32 has
+ *    none). Otherwise DHCP_E_ADDR: the reply is to be ignored.
+ *  - its router must be a usable address inside the offered subnet, other
+ *    than the offered address itself; otherwise it is refused
+ *    (router_refused; has_router false) and the lease kept without it.
+ *  - the lease, T1 and T2 are clamped as struct dhcp_reply says. */
 int dhcp_parse(const uint8_t *pkt, size_t len, uint32_t xid, const uint8_t mac[6],
 	       struct dhcp_reply *out);
 

@@ -13,7 +13,10 @@
  * DISCOVER/OFFER/REQUEST/ACK go over a UDP socket bound to IFNAME (replies
  * are broadcast: we set the broadcast flag); address, netmask, default route
  * and resolv.conf are set with ioctls; the lease is renewed at T1 and given
- * up when it expires or is refused. Every transition is written to
+ * up when it expires or is refused. Replies are checked by dhcp_parse (an
+ * unusable address is ignored, an unusable router left out, the lease and
+ * T1 clamped), and every failed attempt is followed by a growing pause
+ * (retry_pause). Every transition is written to
  * DHCPC_STATE_FILE (common/runstate.h): "idle" (once the lease is removed), "discovering",
  * or "bound ADDR/PREFIX gw GW lease SECONDS".
  *
@@ -21,6 +24,7 @@
  * there; SIGHUP sets `reload`, which makes every wait return at once and
  * the state machine go back to the mode file. Bad usage exits 2; set-up
  * failures exit 1 (the supervisor restarts us). */
+#include "init/backoff.h"
 #include "init/dhcp.h"
 #include "init/net.h"
 
@@ -50,14 +54,18 @@
 #define RETRY_MIN_MS 1000
 #define RETRY_MAX_MS 32000
 /* a REQUEST after an OFFER is sent this many times before starting over */
-#define REQUEST_TRIES 4
-/* pause after a NAK, so a confused server cannot make us loop hot */
-#define NAK_PAUSE_MS   2000
+#define REQUEST_TRIES  4
 #define MAX_BAD_LOGS   10
 #define LEASE_INFINITE 0xffffffffu
 
 static volatile sig_atomic_t stop, reload;
 static sigset_t wait_mask; /* signal mask while waiting: ours unblocked */
+
+/* pause before starting over after a failed attempt (no ACK, a NAK, an
+ * address that could not be set): 1 s doubling to 60 s (init/backoff.h),
+ * back to none once a lease is configured, so neither a confused nor a
+ * hostile server can make us loop hot */
+static long retry_pause_ms;
 
 static const char *ifname;
 static uint8_t mac[6];
@@ -175,6 +183,15 @@ static void sleep_until(int64_t deadline)
 			(void)n;
 		}
 	}
+}
+
+/* Pauses before the next attempt, longer each time since the last lease
+ * was configured (or until a SIGHUP). */
+static void retry_pause(void)
+{
+	retry_pause_ms = backoff_next(retry_pause_ms, 0);
+	log_msg("%s: next attempt in %ld s", ifname, retry_pause_ms / 1000);
+	sleep_until(now_ms() + retry_pause_ms);
 }
 
 /* Broadcasts pkt to the servers, retransmitting with back-off 1, 2, 4 ...
@@ -325,7 +342,7 @@ static void unconfigure(bool release)
  * reports it. Returns 0, or -1 if the address could not be set. */
 static int configure(const struct dhcp_reply *r, int64_t start)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 	held.addr = r->yiaddr; /* may be set even on failure (the netmask failed) */
 	held.server = r->server_id;
 	held.end = r->lease_s == LEASE_INFINITE ? INT64_MAX : start + (int64_t)r->lease_s * 1000;
@@ -336,6 +353,9 @@ static int configure(const struct dhcp_reply *r, int64_t start)
 	held.gw.s_addr = 0;
 	if (r->has_router && net_default_route(ifname, r->router, 1) == 0)
 		held.gw = r->router;
+	if (r->router_refused)
+		log_msg("%s: ignoring router %s: not a usable address in %s/%u", ifname,
+			ntoa(r->router, a), ntoa(r->yiaddr, b), r->prefix);
 	if (r->n_dns > 0 && resolvconf_write(RESOLV_CONF_FILE, r->dns, (int)r->n_dns) < 0)
 		log_errno("%s: cannot write " RESOLV_CONF_FILE, ifname);
 
@@ -351,6 +371,7 @@ static int configure(const struct dhcp_reply *r, int64_t start)
 	log_msg("lease %s %s/%u gw %s dns %s for %us", ifname, addr, r->prefix, gw, dns,
 		r->lease_s);
 	write_state(DHCPC_BOUND, r);
+	retry_pause_ms = 0;
 	return 0;
 }
 
@@ -365,7 +386,7 @@ static void bound(struct dhcp_reply *ack)
 		int64_t start = now_ms();
 		if (configure(ack, start) < 0) {
 			unconfigure(false);
-			sleep_until(now_ms() + NAK_PAUSE_MS);
+			retry_pause();
 			return;
 		}
 		sleep_until(ack->lease_s == LEASE_INFINITE ? INT64_MAX
@@ -426,15 +447,17 @@ static void dhcp_mode(void)
 					     offer.server_id),
 			  "request");
 		if (!exchange(pkt, n, xid, false, deadline, REQUEST_TRIES, &ack)) {
-			if (!reload)
+			if (!reload) {
 				log_msg("%s: no answer to request for %s, starting over", ifname,
 					ntoa(offer.yiaddr, a));
+				retry_pause();
+			}
 			continue;
 		}
 		if (ack.type == DHCPNAK) {
 			log_msg("%s: request for %s refused (NAK), starting over", ifname,
 				ntoa(offer.yiaddr, a));
-			sleep_until(now_ms() + NAK_PAUSE_MS);
+			retry_pause();
 			continue;
 		}
 		if (!ack.has_server_id)

@@ -269,6 +269,188 @@ static void test_parse_no_mask_is_classful(void **state)
 	assert_int_equal(r.n_dns, 0);
 }
 
+/* An OFFER or ACK built from text: addresses as dotted quads (router NULL:
+ * none), lease_s/t1_s/t2_s of -1 leave the option out. */
+struct hostile {
+	const char *what;
+	uint8_t type;
+	const char *yiaddr, *mask, *router;
+	long lease_s, t1_s, t2_s;
+	/* expected: DHCP_OK or DHCP_E_ADDR; then the router kept or refused
+	 * and the times after clamping */
+	int rc;
+	bool router_kept;
+	uint32_t lease, t1, t2;
+};
+
+static size_t make_reply(uint8_t *p, size_t cap, const struct hostile *h)
+{
+	memset(p, 0, cap);
+	const uint8_t head[8] = {2, 1, 6, 0, 0xde, 0xad, 0xbe, 0xef};
+	memcpy(p, head, sizeof(head));
+	in_addr_t y = inet_addr(h->yiaddr);
+	memcpy(p + 16, &y, 4);
+	memcpy(p + 28, mac, 6);
+	const uint8_t cookie[4] = {99, 130, 83, 99};
+	memcpy(p + 236, cookie, 4);
+	size_t i = 240;
+	p[i++] = 53;
+	p[i++] = 1;
+	p[i++] = h->type;
+	in_addr_t a = inet_addr("10.0.2.2");
+	p[i++] = 54;
+	p[i++] = 4;
+	memcpy(p + i, &a, 4);
+	i += 4;
+	if (h->mask) {
+		a = inet_addr(h->mask);
+		p[i++] = 1;
+		p[i++] = 4;
+		memcpy(p + i, &a, 4);
+		i += 4;
+	}
+	if (h->router) {
+		a = inet_addr(h->router);
+		p[i++] = 3;
+		p[i++] = 4;
+		memcpy(p + i, &a, 4);
+		i += 4;
+	}
+	const long times[3] = {h->lease_s, h->t1_s, h->t2_s};
+	const uint8_t codes[3] = {51, 58, 59};
+	for (int k = 0; k < 3; k++) {
+		if (times[k] < 0)
+			continue;
+		uint32_t v = (uint32_t)times[k];
+		p[i++] = codes[k];
+		p[i++] = 4;
+		p[i++] = (uint8_t)(v >> 24);
+		p[i++] = (uint8_t)(v >> 16);
+		p[i++] = (uint8_t)(v >> 8);
+		p[i++] = (uint8_t)v;
+	}
+	p[i++] = 255;
+	assert_true(i <= cap);
+	return i < 300 ? 300 : i;
+}
+
+#define MASK24 "255.255.255.0"
+static const struct hostile hostile[] = {
+    {"sane", DHCPACK, "10.0.2.15", MASK24, "10.0.2.2", 86400, -1, -1, DHCP_OK, true, 86400, 43200,
+     75600},
+    {"sane offer", DHCPOFFER, "10.0.2.15", MASK24, "10.0.2.2", -1, -1, -1, DHCP_OK, true, 0, 0, 0},
+    /* addresses no host may use */
+    {"yiaddr 0.0.0.0", DHCPACK, "0.0.0.0", MASK24, NULL, 86400, -1, -1, DHCP_E_ADDR, false, 0, 0,
+     0},
+    {"yiaddr 0.1.2.3", DHCPACK, "0.1.2.3", MASK24, NULL, 86400, -1, -1, DHCP_E_ADDR, false, 0, 0,
+     0},
+    {"yiaddr loopback", DHCPACK, "127.0.0.1", "255.0.0.0", NULL, 86400, -1, -1, DHCP_E_ADDR, false,
+     0, 0, 0},
+    {"offer loopback", DHCPOFFER, "127.1.2.3", MASK24, NULL, -1, -1, -1, DHCP_E_ADDR, false, 0, 0,
+     0},
+    {"yiaddr multicast", DHCPACK, "224.0.0.1", MASK24, NULL, 86400, -1, -1, DHCP_E_ADDR, false, 0,
+     0, 0},
+    {"yiaddr class E", DHCPACK, "240.1.2.3", MASK24, NULL, 86400, -1, -1, DHCP_E_ADDR, false, 0, 0,
+     0},
+    {"yiaddr broadcast", DHCPOFFER, "255.255.255.255", MASK24, NULL, 86400, -1, -1, DHCP_E_ADDR,
+     false, 0, 0, 0},
+    {"yiaddr network", DHCPACK, "10.0.2.0", MASK24, NULL, 86400, -1, -1, DHCP_E_ADDR, false, 0, 0,
+     0},
+    {"yiaddr subnet broadcast", DHCPACK, "10.0.2.255", MASK24, NULL, 86400, -1, -1, DHCP_E_ADDR,
+     false, 0, 0, 0},
+    {"yiaddr subnet broadcast /30", DHCPACK, "10.0.2.7", "255.255.255.252", NULL, 86400, -1, -1,
+     DHCP_E_ADDR, false, 0, 0, 0},
+    {"classful network", DHCPOFFER, "192.168.1.0", NULL, NULL, -1, -1, -1, DHCP_E_ADDR, false, 0, 0,
+     0},
+    /* a /31 has no network or broadcast address (RFC 3021) */
+    {"/31", DHCPACK, "10.0.2.0", "255.255.255.254", "10.0.2.1", 86400, -1, -1, DHCP_OK, true, 86400,
+     43200, 75600},
+    /* routers that are refused, the lease kept */
+    {"router loopback", DHCPACK, "10.0.2.15", MASK24, "127.0.0.1", 86400, -1, -1, DHCP_OK, false,
+     86400, 43200, 75600},
+    {"router multicast", DHCPACK, "10.0.2.15", MASK24, "224.0.0.5", 86400, -1, -1, DHCP_OK, false,
+     86400, 43200, 75600},
+    {"router broadcast", DHCPACK, "10.0.2.15", MASK24, "255.255.255.255", 86400, -1, -1, DHCP_OK,
+     false, 86400, 43200, 75600},
+    {"router 0.0.0.0", DHCPACK, "10.0.2.15", MASK24, "0.0.0.0", 86400, -1, -1, DHCP_OK, false,
+     86400, 43200, 75600},
+    {"router off subnet", DHCPACK, "10.0.2.15", MASK24, "10.0.3.1", 86400, -1, -1, DHCP_OK, false,
+     86400, 43200, 75600},
+    {"router elsewhere", DHCPACK, "10.0.2.15", MASK24, "8.8.8.8", 86400, -1, -1, DHCP_OK, false,
+     86400, 43200, 75600},
+    {"router subnet broadcast", DHCPACK, "10.0.2.15", MASK24, "10.0.2.255", 86400, -1, -1, DHCP_OK,
+     false, 86400, 43200, 75600},
+    {"router network", DHCPACK, "10.0.2.15", MASK24, "10.0.2.0", 86400, -1, -1, DHCP_OK, false,
+     86400, 43200, 75600},
+    {"router is us", DHCPACK, "10.0.2.15", MASK24, "10.0.2.15", 86400, -1, -1, DHCP_OK, false,
+     86400, 43200, 75600},
+    /* times: a lease of 0 (the busy loop) and its kin */
+    {"lease 0", DHCPACK, "10.0.2.15", MASK24, "10.0.2.2", 0, -1, -1, DHCP_OK, true,
+     DHCP_MIN_LEASE_S, 30, 52},
+    {"lease 1", DHCPACK, "10.0.2.15", MASK24, "10.0.2.2", 1, -1, -1, DHCP_OK, true,
+     DHCP_MIN_LEASE_S, 30, 52},
+    {"lease 0, T1 0, T2 0", DHCPACK, "10.0.2.15", MASK24, "10.0.2.2", 0, 0, 0, DHCP_OK, true,
+     DHCP_MIN_LEASE_S, 30, 52},
+    {"T1 0", DHCPACK, "10.0.2.15", MASK24, "10.0.2.2", 3600, 0, -1, DHCP_OK, true, 3600, 1800,
+     3150},
+    {"T1 = lease", DHCPACK, "10.0.2.15", MASK24, "10.0.2.2", 3600, 3600, -1, DHCP_OK, true, 3600,
+     1800, 3150},
+    {"T1 past lease", DHCPACK, "10.0.2.15", MASK24, "10.0.2.2", 3600, 100000, 100000, DHCP_OK, true,
+     3600, 1800, 3150},
+    {"T2 = lease", DHCPACK, "10.0.2.15", MASK24, "10.0.2.2", 3600, 600, 3600, DHCP_OK, true, 3600,
+     600, 3150},
+    {"early T2, no T1", DHCPACK, "10.0.2.15", MASK24, "10.0.2.2", 3600, -1, 100, DHCP_OK, true,
+     3600, 100, 100},
+    {"server's T1, T2", DHCPACK, "10.0.2.15", MASK24, "10.0.2.2", 3600, 60, 120, DHCP_OK, true,
+     3600, 60, 120},
+    {"infinite", DHCPACK, "10.0.2.15", MASK24, "10.0.2.2", 0xffffffffL, 5, 0, DHCP_OK, true,
+     0xffffffffu, 0xffffffffu, 0xffffffffu},
+};
+
+static void test_hostile_replies(void **state)
+{
+	(void)state;
+	for (size_t k = 0; k < sizeof(hostile) / sizeof(hostile[0]); k++) {
+		const struct hostile *h = &hostile[k];
+		uint8_t p[400];
+		size_t n = make_reply(p, sizeof(p), h);
+		struct dhcp_reply r;
+		print_message("%s\n", h->what);
+		assert_int_equal(dhcp_parse(p, n, XID, mac, &r), h->rc);
+		if (h->rc != DHCP_OK)
+			continue;
+		assert_int_equal(r.yiaddr.s_addr, inet_addr(h->yiaddr));
+		if (h->router) {
+			assert_int_equal(r.has_router, h->router_kept);
+			assert_int_equal(r.router_refused, !h->router_kept);
+			assert_int_equal(r.router.s_addr, inet_addr(h->router));
+		}
+		assert_int_equal(r.has_lease, h->lease_s >= 0);
+		if (h->lease_s < 0)
+			continue;
+		assert_int_equal(r.lease_s, h->lease);
+		assert_int_equal(r.t1_s, h->t1);
+		assert_int_equal(r.t2_s, h->t2);
+		if (r.lease_s != 0xffffffffu) {
+			assert_true(r.lease_s >= DHCP_MIN_LEASE_S);
+			assert_true(r.t1_s > 0 && r.t1_s <= r.t2_s && r.t2_s < r.lease_s);
+		}
+	}
+}
+
+/* a NAK carries no lease: its yiaddr (0.0.0.0) is not checked */
+static void test_nak_not_checked(void **state)
+{
+	(void)state;
+	const struct hostile nak = {"nak", DHCPNAK, "0.0.0.0", NULL, NULL, -1, -1,
+				    -1,	   DHCP_OK, false,     0,    0,	   0};
+	uint8_t p[400];
+	size_t n = make_reply(p, sizeof(p), &nak);
+	struct dhcp_reply r;
+	assert_int_equal(dhcp_parse(p, n, XID, mac, &r), DHCP_OK);
+	assert_int_equal(r.type, DHCPNAK);
+}
+
 static void test_reject_short(void **state)
 {
 	(void)state;
@@ -394,6 +576,8 @@ int main(void)
 	    cmocka_unit_test(test_parse_ack),
 	    cmocka_unit_test(test_parse_t1_t2),
 	    cmocka_unit_test(test_parse_no_mask_is_classful),
+	    cmocka_unit_test(test_hostile_replies),
+	    cmocka_unit_test(test_nak_not_checked),
 	    cmocka_unit_test(test_reject_short),
 	    cmocka_unit_test(test_reject_xid),
 	    cmocka_unit_test(test_reject_op),

@@ -171,6 +171,42 @@ static void assert_no_tmp(const struct fixture *f)
 	assert_int_equal(tmp_found, 0);
 }
 
+/* the temporaries the sweep must remove are gone (the kept look-alikes are
+ * checked by name) */
+static void assert_no_tmp_files(const struct fixture *f)
+{
+	const char *gone[] = {".keel-tmp-0123456789abcdef", "a/b/.keel-tmp-0123456789abcdef",
+			      "a/.keel-tmp-fedcba9876543210.replace"};
+	char p[512];
+	struct stat st;
+	for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++) {
+		host(f, gone[i], p, sizeof p);
+		assert_int_equal(lstat(p, &st), -1);
+	}
+	/* the interrupted uploads' temporaries: vm1 and the root hold no
+	 * regular file with a temporary name but the look-alikes */
+	const char *dirs[] = {"", "vm1"};
+	for (size_t i = 0; i < 2; i++) {
+		host(f, dirs[i], p, sizeof p);
+		DIR *d = opendir(p);
+		assert_non_null(d);
+		struct dirent *de;
+		char left[300] = "";
+		while ((de = readdir(d))) {
+			const char *n = de->d_name;
+			size_t hex =
+			    strncmp(n, ".keel-tmp-", 10) ? 0 : strspn(n + 10, "0123456789abcdef");
+			if (hex == 16 && (!n[26] || !strcmp(n + 26, ".replace")) &&
+			    strcmp(n, ".keel-tmp-1111111111111111") != 0 &&
+			    strcmp(n, ".keel-tmp-2222222222222222") != 0)
+				snprintf(left, sizeof left, "%s/%s", dirs[i], n);
+		}
+		closedir(d);
+		if (left[0])
+			fail_msg("%s left", left);
+	}
+}
+
 static void fill_pattern(char *buf, size_t len, unsigned seed)
 {
 	uint32_t x = seed * 2654435761u + 1;
@@ -963,6 +999,79 @@ static void test_upload_abort(void **state)
 	assert_no_tmp(f);
 }
 
+/* A power cut during uploads, a disk and a copy leaves their temporary
+ * files: they are removed at the next start, and nothing else is. */
+static void test_remove_temporaries(void **state)
+{
+	struct fixture *f = *state;
+	struct datastore *ds = &f->ds;
+	char *err = f->err;
+	size_t el = sizeof f->err;
+	const char *t1 = ".keel-tmp-0123456789abcdef";
+	const char *t2 = ".keel-tmp-fedcba9876543210.replace";
+	char p[512], q[512];
+
+	/* an upload interrupted: its descriptors die with the process */
+	struct ds_upload u, v;
+	assert_int_equal(ds_upload_begin(ds, "vm1/up.img", 0, &u, err, el), 0);
+	assert_int_equal(ds_upload_write(&u, "half", 4, err, el), 0);
+	assert_int_equal(ds_upload_begin(ds, "top.iso", 1, &v, err, el), 0);
+	close(u.fd);
+	close(u.dirfd);
+	close(v.fd);
+	close(v.dirfd);
+	/* left by a disk or copy, anywhere beneath the root */
+	put(f, t1, "x", 1);
+	put_dir(f, "a");
+	put_dir(f, "a/b");
+	snprintf(p, sizeof p, "a/b/%s", t1);
+	put(f, p, "x", 1);
+	snprintf(p, sizeof p, "a/%s", t2);
+	put(f, p, "x", 1);
+
+	/* what must stay: other names, a folder or symlink of a temporary
+	 * name, anything in a hidden folder or behind a symlink */
+	const char *kept[] = {
+	    "disk.img",
+	    "vm1/.keel-tmp-",
+	    "vm1/.keel-tmp-0123456789abcde",
+	    "vm1/.keel-tmp-0123456789abcdef0",
+	    "vm1/.keel-tmp-0123456789ABCDEF",
+	    "vm1/.keel-tmp-0123456789abcdeg",
+	    "vm1/.keel-tmp-0123456789abcdef.replaced",
+	    "vm1/.keel-tmp-0123456789abcdef.other",
+	    "vm1/keel-tmp-0123456789abcdef",
+	    "vm1/x.keel-tmp-0123456789abcdef",
+	    ".hidden/.keel-tmp-0123456789abcdef",
+	};
+	put_dir(f, "vm1/.keel-tmp-1111111111111111");
+	put_dir(f, ".hidden");
+	for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+		put(f, kept[i], "keep", 4);
+	/* a symlink named like a temporary file, pointing at one outside */
+	snprintf(q, sizeof q, "%s/%s", f->outside, t1);
+	assert_int_equal(write_file(q, "out", 3, 0644), 0);
+	put_link(f, "vm1/.keel-tmp-2222222222222222", q);
+	put_link(f, "vm1/outlink", f->outside);
+
+	assert_int_equal(ds_remove_temporaries(ds, err, el), 5);
+	assert_no_tmp_files(f);
+	for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+		assert_content(f, kept[i], "keep");
+	struct stat st;
+	host(f, "vm1/.keel-tmp-1111111111111111", p, sizeof p);
+	assert_int_equal(lstat(p, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	host(f, "vm1/.keel-tmp-2222222222222222", p, sizeof p);
+	assert_int_equal(lstat(p, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(lstat(q, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+
+	/* nothing left to do */
+	assert_int_equal(ds_remove_temporaries(ds, err, el), 0);
+}
+
 static void test_upload_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -1263,6 +1372,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upload, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upload_abort, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remove_temporaries, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upload_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upload_race, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_symlinks_refused, setup, teardown),

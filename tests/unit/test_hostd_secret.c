@@ -136,6 +136,7 @@ struct ident {
 	char *key, *cert;
 	char fp[96];
 	int created;
+	char warning[512];
 };
 
 static int ident_get(const char *dir, const char *host, struct ident *id)
@@ -143,8 +144,9 @@ static int ident_get(const char *dir, const char *host, struct ident *id)
 	char err[256] = "";
 	memset(id->fp, 'x', sizeof(id->fp));
 	id->created = -1;
-	int r = secret_tls_identity(dir, host, &id->key, &id->cert, id->fp, &id->created, err,
-				    sizeof(err));
+	memset(id->warning, 'x', sizeof(id->warning));
+	int r = secret_tls_identity(dir, host, &id->key, &id->cert, id->fp, &id->created,
+				    id->warning, sizeof(id->warning), err, sizeof(err));
 	if (r == 0) {
 		assert_non_null(id->key);
 		assert_non_null(id->cert);
@@ -156,6 +158,19 @@ static int ident_get(const char *dir, const char *host, struct ident *id)
 		assert_null(id->cert);
 	}
 	return r;
+}
+
+/* The number of files in dir whose name starts with `prefix`. */
+static int count_files(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	closedir(d);
+	return n;
 }
 
 static void ident_free(struct ident *id)
@@ -500,6 +515,7 @@ static void test_tls_corrupt_key_regenerates(void **state)
 	put(t.dir, "host.key", "-----BEGIN EC PRIVATE KEY-----\ngarbage\n");
 	assert_int_equal(ident_get(t.dir, "h", &b), 0);
 	assert_int_equal(b.created, 1);
+	assert_int_equal(count_files(t.dir, "host.key.unusable-"), 1);
 	assert_string_not_equal(b.fp, a.fp);
 	assert_true(pair_matches(b.key, b.cert));
 	assert_int_equal(mode_of(t.dir, "host.key"), 0600);
@@ -557,6 +573,10 @@ static void test_tls_mismatched_key_regenerates(void **state)
 	assert_string_not_equal(b.fp, a.fp);
 	assert_string_not_equal(b.fp, other.fp);
 	assert_true(pair_matches(b.key, b.cert));
+	/* the installed key is kept aside, not destroyed */
+	assert_int_equal(count_files(t.dir, "host.key.unusable-"), 1);
+	assert_int_equal(count_files(t.dir, "host.crt.unusable-"), 1);
+	assert_non_null(strstr(b.warning, "the key is not the certificate's"));
 	char *k = slurp(t.dir, "host.key"), *c = slurp(t.dir, "host.crt");
 	assert_string_equal(k, b.key);
 	assert_string_equal(c, b.cert);
@@ -569,8 +589,9 @@ static void test_tls_mismatched_key_regenerates(void **state)
 	tmp_free(&u);
 }
 
-/* A certificate for the stored key, made here, that expired yesterday. */
-static char *expired_cert(const char *key_pem)
+/* A certificate for the stored key, made here, valid from now + from_s to
+ * now + to_s (yesterday, for one that has expired). */
+static char *expired_cert(const char *key_pem, long from_s, long to_s)
 {
 	gnutls_x509_privkey_t key;
 	assert_int_equal(gnutls_x509_privkey_init(&key), 0);
@@ -585,8 +606,8 @@ static char *expired_cert(const char *key_pem)
 	assert_int_equal(gnutls_x509_crt_set_key(crt, key), 0);
 	assert_int_equal(gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "h", 1),
 			 0);
-	assert_int_equal(gnutls_x509_crt_set_activation_time(crt, now - 10 * 86400), 0);
-	assert_int_equal(gnutls_x509_crt_set_expiration_time(crt, now - 86400), 0);
+	assert_int_equal(gnutls_x509_crt_set_activation_time(crt, now + from_s), 0);
+	assert_int_equal(gnutls_x509_crt_set_expiration_time(crt, now + to_s), 0);
 	assert_int_equal(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0), 0);
 	gnutls_datum_t out;
 	assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &out), 0);
@@ -600,23 +621,97 @@ static char *expired_cert(const char *key_pem)
 	return s;
 }
 
-static void test_tls_expired_cert_regenerates(void **state)
+/* An expired certificate is served as it is, with a warning: the key (and
+ * the fingerprint clients pinned) stays. */
+static void test_tls_expired_cert_kept(void **state)
 {
 	(void)state;
 	struct tmp t;
 	tmp_make(&t);
 	struct ident a, b;
 	assert_int_equal(ident_get(t.dir, "h", &a), 0);
-	char *c = expired_cert(a.key);
+	assert_string_equal(a.warning, "");
+	char *c = expired_cert(a.key, -10 * 86400, -86400);
 	assert_true(pair_matches(a.key, c));
 	put(t.dir, "host.crt", c);
-	free(c);
 	assert_int_equal(ident_get(t.dir, "h", &b), 0);
-	assert_int_equal(b.created, 1);
-	assert_string_not_equal(b.key, a.key);
-	ident_free(&a);
+	assert_int_equal(b.created, 0);
+	assert_string_equal(b.key, a.key);
+	assert_string_equal(b.cert, c);
+	assert_non_null(strstr(b.warning, "expired"));
+	char *k = slurp(t.dir, "host.key");
+	assert_string_equal(k, a.key);
+	free(k);
 	ident_free(&b);
+	free(c);
+
+	/* not valid for another day: the same */
+	c = expired_cert(a.key, 86400, 10 * 86400);
+	put(t.dir, "host.crt", c);
+	assert_int_equal(ident_get(t.dir, "h", &b), 0);
+	assert_int_equal(b.created, 0);
+	assert_string_equal(b.key, a.key);
+	assert_string_equal(b.cert, c);
+	assert_non_null(strstr(b.warning, "not valid yet"));
+	ident_free(&b);
+	free(c);
+	assert_int_equal(count_files(t.dir, "host."), 2);
+	ident_free(&a);
 	tmp_free(&t);
+}
+
+/* The decision alone, at a given time. */
+static void test_tls_judge(void **state)
+{
+	(void)state;
+	struct tmp t;
+	tmp_make(&t);
+	struct ident a, other;
+	assert_int_equal(ident_get(t.dir, "h", &a), 0);
+	struct tmp u;
+	tmp_make(&u);
+	assert_int_equal(ident_get(u.dir, "h", &other), 0);
+	char why[128];
+	time_t now = time(NULL);
+	char *expired = expired_cert(a.key, -10 * 86400, -86400);
+	char *future = expired_cert(a.key, 86400, 10 * 86400);
+	char *skewed = expired_cert(a.key, 200, 86400); /* within 5 min of skew */
+
+	assert_int_equal(secret_tls_judge(a.key, a.cert, now, why, sizeof why), SECRET_TLS_KEEP);
+	assert_string_equal(why, "");
+	assert_int_equal(secret_tls_judge(a.key, skewed, now, why, sizeof why), SECRET_TLS_KEEP);
+	assert_int_equal(secret_tls_judge(a.key, expired, now, why, sizeof why),
+			 SECRET_TLS_KEEP_WARN);
+	assert_string_equal(why, "the certificate has expired");
+	assert_int_equal(secret_tls_judge(a.key, future, now, why, sizeof why),
+			 SECRET_TLS_KEEP_WARN);
+	assert_string_equal(why, "the certificate is not valid yet");
+	/* the good one, 11 years on, has expired; the future one, two days on,
+	 * is fine */
+	assert_int_equal(secret_tls_judge(a.key, a.cert, now + 11 * 366 * 86400, why, sizeof why),
+			 SECRET_TLS_KEEP_WARN);
+	assert_int_equal(secret_tls_judge(a.key, future, now + 2 * 86400, why, sizeof why),
+			 SECRET_TLS_KEEP);
+
+	assert_int_equal(secret_tls_judge(NULL, NULL, now, why, sizeof why), SECRET_TLS_CREATE);
+	assert_int_equal(secret_tls_judge(a.key, NULL, now, why, sizeof why), SECRET_TLS_REPLACE);
+	assert_int_equal(secret_tls_judge(NULL, a.cert, now, why, sizeof why), SECRET_TLS_REPLACE);
+	assert_int_equal(secret_tls_judge("", a.cert, now, why, sizeof why), SECRET_TLS_REPLACE);
+	assert_int_equal(secret_tls_judge(a.key, "garbage", now, why, sizeof why),
+			 SECRET_TLS_REPLACE);
+	assert_int_equal(secret_tls_judge(other.key, a.cert, now, why, sizeof why),
+			 SECRET_TLS_REPLACE);
+	assert_string_equal(why, "the key is not the certificate's");
+	/* an expired certificate of another key: unusable, not merely expired */
+	assert_int_equal(secret_tls_judge(other.key, expired, now, why, sizeof why),
+			 SECRET_TLS_REPLACE);
+	free(expired);
+	free(future);
+	free(skewed);
+	ident_free(&a);
+	ident_free(&other);
+	tmp_free(&t);
+	tmp_free(&u);
 }
 
 static void test_tls_errors(void **state)
@@ -1179,7 +1274,8 @@ int main(void)
 	    cmocka_unit_test(test_tls_corrupt_key_regenerates),
 	    cmocka_unit_test(test_tls_corrupt_or_missing_cert_regenerates),
 	    cmocka_unit_test(test_tls_mismatched_key_regenerates),
-	    cmocka_unit_test(test_tls_expired_cert_regenerates),
+	    cmocka_unit_test(test_tls_expired_cert_kept),
+	    cmocka_unit_test(test_tls_judge),
 	    cmocka_unit_test(test_tls_errors),
 	    cmocka_unit_test(test_cert_fingerprint),
 	    cmocka_unit_test(test_tls_pkcs8_key_loaded),
