@@ -1,5 +1,7 @@
 #include "common/log.h"
 
+#include "common/util.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,37 +22,6 @@ double log_uptime(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Length of the valid UTF-8 sequence at s (avail bytes), or 0: no overlong
- * forms, no surrogates, nothing above U+10FFFF. *cp gets the code point. */
-static size_t utf8_seq(const unsigned char *s, size_t avail, unsigned *cp)
-{
-	unsigned c = s[0], min;
-	size_t n;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2, min = 0x80, *cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3, min = 0x800, *cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4, min = 0x10000, *cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (avail < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		*cp = (*cp << 6) | (s[i] & 0x3f);
-	}
-	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
-		return 0;
-	return n;
 }
 
 size_t log_escape(char *out, size_t cap, const char *in, size_t len)

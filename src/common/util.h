@@ -36,4 +36,9 @@ char *str_trim(char *s);
  * did not fit. */
 int str_copy(char *dst, size_t n, const char *src);
 
+/* Length of the valid UTF-8 sequence at s (at most `avail` >= 1 bytes), or
+ * 0: no overlong forms, no surrogates, nothing above U+10FFFF (jansson's
+ * rules). *cp (if not NULL) gets the code point. */
+size_t utf8_seq(const unsigned char *s, size_t avail, unsigned *cp);
+
 #endif

@@ -81,40 +81,6 @@ static void log_name(char *buf, size_t n, int i)
 
 /* --- one entry ------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at s (of n bytes), or 0 if there is
- * none. Same rules as jansson: no overlong forms, no surrogates, nothing
- * above U+10FFFF. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t need;
-	unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		need = 2;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		need = 3;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		need = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	} else
-		return 0;
-	if (n < need || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < need; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return need;
-}
-
 /* A copy of s (NULL counts as "") that jansson accepts: bytes that are not
  * UTF-8 become U+FFFD, and it is cut (at a character boundary) to at most
  * FIELD_MAX bytes, so that a line always stays well below TAIL_LINE_MAX
@@ -126,7 +92,7 @@ static json_t *clean_string(const char *s)
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	size_t n = strlen((const char *)p);
 	while (n > 0) {
-		size_t k = utf8_len(p, n);
+		size_t k = utf8_seq(p, n, NULL);
 		const void *src = p;
 		size_t w = k;
 		if (k == 0) {

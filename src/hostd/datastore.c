@@ -31,36 +31,6 @@
 
 /* --- messages ------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at s (at most `avail` bytes), or 0:
- * no overlong forms, no surrogates, nothing above U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s, size_t avail)
-{
-	unsigned c = s[0];
-	size_t n;
-	unsigned min, cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2, min = 0x80, cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3, min = 0x800, cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4, min = 0x10000, cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (avail < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* Appends `s` to buf (size n, holding *len bytes) for a message: control
  * characters and bytes that are not UTF-8 become '?', and a string that does
  * not fit is cut (on a character boundary) and ends with "...". */
@@ -69,7 +39,7 @@ static void label_append(char *buf, size_t n, size_t *len, const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t avail = strlen(s);
 	while (avail > 0) {
-		size_t k = utf8_seq(p, avail);
+		size_t k = utf8_seq(p, avail, NULL);
 		int bad = k == 0 || p[0] < 0x20 || p[0] == 0x7f;
 		size_t out = bad ? 1 : k;
 		if (*len + out + 4 > n) {
@@ -179,7 +149,7 @@ static const char *name_problem(const char *s, size_t len, int *e)
 			return "control characters are not allowed";
 		if (p[i] == '\\')
 			return "backslashes are not allowed";
-		size_t k = utf8_seq(p + i, len - i);
+		size_t k = utf8_seq(p + i, len - i, NULL);
 		if (k == 0)
 			return "not valid UTF-8";
 		i += k;
