@@ -6,6 +6,7 @@
 #include "hostd/db.h"
 #include "hostd/error.h"
 #include "hostd/secret.h"
+#include "hostd/throttle.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -334,12 +335,15 @@ int authz_password_ok(const char *pw, char *err, size_t errlen)
 
 static json_t *user_json(json_t *row, int64_t now)
 {
-	json_int_t until = json_integer_value(json_object_get(row, "locked_until"));
-	return json_pack("{s:O,s:b,s:b,s:o,s:O}", "name", json_object_get(row, "name"), "disabled",
+	/* locked: some source must wait before trying this user again */
+	long failed;
+	int64_t until;
+	throttle_status(json_string_value(json_object_get(row, "name")), now, &failed, &until);
+	return json_pack("{s:O,s:b,s:b,s:o,s:I}", "name", json_object_get(row, "name"), "disabled",
 			 json_integer_value(json_object_get(row, "disabled")) != 0, "locked",
 			 until > now, "locked_until",
 			 until > now ? json_integer(until) : json_null(), "failed_logins",
-			 json_object_get(row, "failed"));
+			 (json_int_t)failed);
 }
 
 /* One user's row (with its hash), or every user's (without) */
@@ -433,8 +437,10 @@ int authz_user_update(const char *name, const json_t *body, const char *keep_ses
 		if (json_is_true(dis))
 			db_sessions_remove_user(name, NULL, 0);
 	}
-	if (rc == 0 && locked)
-		db_user_unlock(name, err, errlen);
+	if (rc == 0 && locked) {
+		db_user_unlock(name, err, errlen); /* a lock an older version set */
+		throttle_clear(name, NULL);
+	}
 	return rc;
 }
 
@@ -473,9 +479,10 @@ json_t *authz_lockdown(void)
 	return l;
 }
 
-int authz_login_check(const char *user, const char *password, int64_t now, const char **why,
-		      char *err, size_t errlen)
+int authz_login_check(const char *user, const char *password, const char *source, int64_t now,
+		      long *retry_after_s, const char **why, char *err, size_t errlen)
 {
+	*retry_after_s = 0;
 	json_t *l = authz_lockdown();
 	int lockdown = strcmp(lockdown_mode(l), "off") != 0 && !is_exception(l, user);
 	char mode[16];
@@ -486,41 +493,42 @@ int authz_login_check(const char *user, const char *password, int64_t now, const
 		return error_set(err, errlen, -EPERM,
 				 "the host is in %s lockdown mode: logins are refused", mode);
 	}
+	/* Per (name, source), whether or not the name is a user's: a wait
+	 * tells nothing about who exists. */
+	*retry_after_s = throttle_wait(user, source, now);
+	if (*retry_after_s > 0) {
+		*why = "throttled";
+		return error_set(err, errlen, -EAGAIN,
+				 "too many failed logins of this user name from this address: "
+				 "try again in %ld s",
+				 *retry_after_s);
+	}
 	json_t *rows = user_rows(user);
 	json_t *row = json_array_get(rows, 0);
-	int rc = -EACCES;
-	*why = "failed";
-	json_int_t until = json_integer_value(json_object_get(row, "locked_until"));
-	if (!row) {
-		rc = error_set(err, errlen, -EACCES, "wrong user name or password");
-	} else if (until > now) {
-		*why = "locked";
-		rc = error_set(err, errlen, -EACCES, "%s: the account is locked for %lld s more",
-			       user, (long long)(until - now));
-	} else if (!secret_check_password(password,
-					  json_string_value(json_object_get(row, "hash")))) {
+	int ok;
+	if (row) {
+		ok = secret_check_password(password,
+					   json_string_value(json_object_get(row, "hash")));
+	} else {
+		secret_check_dummy(password); /* the same time as for a user */
+		ok = 0;
+	}
+	int rc;
+	if (!ok) {
+		/* The same answer for an unknown user and a wrong password; the
+		 * audit says which. */
+		*why = row ? "failed" : "unknown user";
 		struct policy p;
 		authz_policy(&p);
-		json_int_t failed = json_integer_value(json_object_get(row, "failed")) + 1;
-		if (p.lockout_failures && failed >= p.lockout_failures) {
-			*why = "locked";
-			rc = error_set(
-			    err, errlen, -EACCES,
-			    "wrong user name or password; %s is now locked for %d s after %lld "
-			    "failures",
-			    user, p.lockout_seconds, (long long)failed);
-			db_user_lock(user, now + p.lockout_seconds);
-		} else {
-			rc = error_set(err, errlen, -EACCES, "wrong user name or password");
-			db_user_set_failed(user, failed);
-		}
+		throttle_fail(user, source, now, p.lockout_failures, p.lockout_seconds);
+		rc = error_set(err, errlen, -EACCES, "wrong user name or password");
 	} else if (json_integer_value(json_object_get(row, "disabled"))) {
 		*why = "disabled";
 		rc = error_set(err, errlen, -EACCES, "%s: the account is disabled", user);
 	} else {
 		rc = 0;
 		*why = "ok";
-		db_user_set_failed(user, 0);
+		throttle_clear(user, source);
 	}
 	json_decref(rows);
 	return rc;

@@ -35,7 +35,9 @@ int authz_permission_put(const char *user, const char *entity, const char *role,
 			 size_t errlen);
 int authz_permission_remove(const char *user, const char *entity, char *err, size_t errlen);
 
-/* The password and lock-out policy. */
+/* The password and lock-out policy. lockout_failures: failed logins of a
+ * (user name, source address) before that pair must wait (0: never);
+ * lockout_seconds: the longest wait (throttle.h). */
 struct policy {
 	int min_length, classes, lockout_failures, lockout_seconds;
 };
@@ -45,24 +47,32 @@ int authz_policy_put(const json_t *body, char *err, size_t errlen);
 /* 0 when `password` meets the policy, else -EINVAL with the reason. */
 int authz_password_ok(const char *password, char *err, size_t errlen);
 
-/* Users: JSON {name, disabled, locked, locked_until, failed_logins}. */
+/* Users: JSON {name, disabled, locked, locked_until, failed_logins}: locked
+ * while some source must wait before trying the user again (until the
+ * latest locked_until); failed_logins counted over all sources. */
 json_t *authz_users(int64_t now);
 json_t *authz_user(const char *name, int64_t now);
 int authz_user_add(const char *name, const char *password, char *err, size_t errlen);
-/* body: any of password, disabled, locked (false unlocks). A new password
+/* body: any of password, disabled, locked (false ends every source's
+ * wait for this user). A new password
  * ends the user's sessions but `keep_session` (the token hash of the
  * session making the change, when it is the user's own; NULL: none). */
 int authz_user_update(const char *name, const json_t *body, const char *keep_session, char *err,
 		      size_t errlen);
 int authz_user_remove(const char *name, char *err, size_t errlen);
 
-/* Logins. authz_login_check: 0 and the user may log in, or -EACCES (wrong
- * or unknown user or password, disabled, locked) or -EPERM (lockdown)
- * with a message, and in *why a short word for the audit log ("failed",
- * "locked", "disabled", "lockdown"). Counts failures and locks the
- * account per the policy. */
-int authz_login_check(const char *user, const char *password, int64_t now, const char **why,
-		      char *err, size_t errlen);
+/* Logins. authz_login_check: 0 and the user may log in from `source`, or
+ * -EACCES with the same message "wrong user name or password" for an
+ * unknown user and a wrong password (an unknown user costs one password
+ * hash too, against a dummy: the time tells nothing), -EACCES "disabled"
+ * for a disabled account with the right password, -EAGAIN with
+ * *retry_after_s while the pair (user, source) must wait (throttle.h:
+ * after lockout_failures failures, waits growing up to lockout_seconds;
+ * the same for names that are no user's), or -EPERM (lockdown). *why is a
+ * short word for the audit log, which says what happened ("ok", "failed",
+ * "unknown user", "throttled", "disabled", "lockdown"). */
+int authz_login_check(const char *user, const char *password, const char *source, int64_t now,
+		      long *retry_after_s, const char **why, char *err, size_t errlen);
 
 /* Lockdown mode: JSON {mode, exceptions}. */
 json_t *authz_lockdown(void);

@@ -83,6 +83,8 @@ int main(int argc, char **argv)
 		die("inventory", err);
 	if (audit_init("/scratch/log", err, sizeof(err)) < 0)
 		die("audit log", err);
+	if (secret_dummy_init() < 0) /* unknown users' logins cost a hash too */
+		die("password hash", "cannot make the dummy hash");
 	if (session_init_root(pw, sizeof(pw), err, sizeof(err)) < 0)
 		die("root account", err);
 	if (*pw) {

@@ -18,6 +18,17 @@ int secret_hash_password(const char *password, char *out, size_t outlen, char *e
  * malformed or non-yescrypt hash). Compares in constant time. */
 int secret_check_password(const char *password, const char *hash);
 
+/* How many times secret_check_password ran (one yescrypt each), ever. */
+unsigned long secret_password_checks(void);
+
+/* Makes, once, a dummy yescrypt hash (of a random password, with the
+ * parameters of secret_hash_password): -1 when it cannot. Call it at start
+ * (else the first use makes it). secret_check_dummy costs what a check of
+ * a real password costs and matches nothing: for an unknown user, so that
+ * the time taken does not tell whether a user exists. */
+int secret_dummy_init(void);
+void secret_check_dummy(const char *password);
+
 /* A random password of `len` characters (len < outlen) from an alphabet
  * with no look-alikes (no 0/O, 1/l/I), for the first-boot root password. */
 int secret_random_password(char *out, size_t outlen, size_t len);

@@ -94,8 +94,10 @@ int session_login(const char *user, const char *password, const char *source, ch
 				 "too many failed logins from %s: try again in %ld s", source,
 				 *retry_after_s);
 	const char *refused;
-	int rc = authz_login_check(user, password, now, &refused, err, errlen);
-	record_result(source, now, rc == 0);
+	int rc =
+	    authz_login_check(user, password, source, now, retry_after_s, &refused, err, errlen);
+	if (rc != -EAGAIN && rc != -EPERM)
+		record_result(source, now, rc == 0);
 	if (rc < 0) {
 		log_msg("login of '%.64s' from %s refused (%s)", user, source, refused);
 		if (rc == -EACCES)
@@ -140,10 +142,14 @@ int session_change_password(const char *user, const char *current, const char *n
 				 *retry_after_s);
 	const char *refused;
 	char why[256];
-	int rc = authz_login_check(user, current, now, &refused, why, sizeof(why));
-	record_result(source, now, rc == 0);
+	int rc = authz_login_check(user, current, source, now, retry_after_s, &refused, why,
+				   sizeof(why));
+	if (rc != -EAGAIN && rc != -EPERM)
+		record_result(source, now, rc == 0);
 	if (rc < 0) {
 		log_msg("password change of '%.64s' from %s refused (%s)", user, source, refused);
+		if (rc == -EAGAIN)
+			return error_set(err, errlen, rc, "%s", why);
 		if (rc == -EACCES)
 			sleep(1); /* as a failed login */
 		return error_set(err, errlen, rc, "current_password: %s", why);

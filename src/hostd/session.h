@@ -32,10 +32,11 @@ int session_authenticate(const char *authorization, char *user, size_t userlen, 
 /* A login of `user` from the address `source`. 0 with a new session's
  * token (SESSION_TOKEN_LEN + 1 bytes) on success; else a negative errno and
  * a message: -EAGAIN when `source` must wait *retry_after_s seconds (too
- * many failures), -EACCES for a wrong or unknown user or password or a
- * disabled or locked account, -EPERM in lockdown, -EIO otherwise. *why is
- * the audit log's word for a refusal by the account checks ("failed",
- * "locked", "disabled", "lockdown"), else NULL. */
+ * many failures from that address, or of that user name from that
+ * address: authz_login_check), -EACCES for a wrong or unknown user or
+ * password (one message for both) or a disabled account, -EPERM in
+ * lockdown, -EIO otherwise. *why is the audit log's word for a refusal by
+ * the account checks (authz_login_check), else NULL. */
 int session_login(const char *user, const char *password, const char *source, char *token,
 		  long *retry_after_s, const char **why, char *err, size_t errlen);
 /* Ends the session whose token has the hash `token_hash`. */
@@ -43,9 +44,9 @@ void session_logout(const char *token_hash);
 
 /* A user's own password change, from the session of token hash
  * `token_hash` at address `source`. The check of `current` is a login's:
- * it is refused with -EAGAIN (*retry_after_s) while `source` is blocked,
- * and a wrong `current` (-EACCES) counts as a failed login of the address
- * and of the account (lock-out policy). Then as authz_user_update: the
+ * it is refused with -EAGAIN (*retry_after_s) while `source`, or the pair
+ * (user, source), must wait, and a wrong `current` (-EACCES) counts as a
+ * failed login of the address and of the pair (lock-out policy). Then as authz_user_update: the
  * user's other sessions end, `token_hash`'s stays. */
 int session_change_password(const char *user, const char *current, const char *new_password,
 			    const char *source, const char *token_hash, long *retry_after_s,

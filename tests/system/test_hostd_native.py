@@ -7,6 +7,8 @@ import os
 import re
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -259,9 +261,75 @@ def test_password_change_ends_other_sessions(api):
     assert kept.call("GET", "/host")["hostname"]  # nobody else's
 
 
+LOGIN_SCRIPT = """
+import http.client, json, ssl, sys
+ctx = ssl._create_unverified_context()
+c = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[1]), context=ctx, timeout=30)
+c.request("POST", "/api/v1/session", json.dumps({"user": sys.argv[2], "password": sys.argv[3]}),
+          {"Content-Type": "application/json"})
+r = c.getresponse()
+print(r.status)
+print(r.read().decode())
+"""
+
+
+def login_from_netns(host, port, user, password):
+    """(status, body) of a login from inside hostd's network namespace (its
+    loopback: a source address other than the test's)."""
+    out = subprocess.run(["ip", "netns", "exec", host.netns, sys.executable, "-c",
+                          LOGIN_SCRIPT, str(port), user, password],
+                         check=True, capture_output=True, text=True).stdout
+    status, body = out.split("\n", 1)
+    return int(status), body
+
+
+def test_unknown_user_answered_as_wrong_password(api):
+    """An unknown user and a wrong password get the same status and body;
+    the audit still tells them apart."""
+    make_user(api, "known7", [("host", "ReadOnly")])
+    anon = Api(api.port, api.fingerprint, address=api.address)
+    unknown = anon.raw("POST", "/api/v1/session", {"user": "nosuch7", "password": "x-Wrong-1"})
+    wrong = anon.raw("POST", "/api/v1/session", {"user": "known7", "password": "x-Wrong-1"})
+    assert unknown[0] == wrong[0] == 401
+    assert unknown[2] == wrong[2]
+    assert b"locked" not in wrong[2] and b"known7" not in wrong[2]
+
+
+def test_failures_from_one_address_do_not_lock_out_another(api, native_host):
+    """Failed logins of root from address A make A wait (429), for root and
+    for an unknown name alike; root still logs in from address B (the
+    namespace's own loopback: a second source on the same hostd)."""
+    policy = api.call("GET", "/security/policy")
+    api.call("PUT", "/security/policy", {"lockout_failures": 3, "lockout_seconds": 900})
+    anon = Api(api.port, api.fingerprint, address=api.address)
+    try:
+        for name in ("root", "nosuch8"):
+            for _ in range(3):
+                assert anon.raw("POST", "/api/v1/session",
+                                {"user": name, "password": "x-Wrong-1"})[0] == 401
+        waits = [anon.raw("POST", "/api/v1/session", {"user": name, "password": "x-Wrong-1"})
+                 for name in ("root", "nosuch8")]
+        assert [w[0] for w in waits] == [429, 429]
+        assert int(waits[0][1]["Retry-After"]) > 0
+        # a wait does not tell who exists (but for the seconds left)
+        assert re.sub(rb"\d+ s", b"N s", waits[0][2]) == re.sub(rb"\d+ s", b"N s", waits[1][2])
+        assert api.call("GET", "/users/root")["locked"] is True
+        # root's right password from A waits too ...
+        assert anon.raw("POST", "/api/v1/session",
+                        {"user": "root", "password": api.password})[0] == 429
+        # ... but not from B
+        status, body = login_from_netns(native_host, api.port, "root", api.password)
+        assert status == 201, body
+        assert len(json.loads(body)["token"]) == 64
+    finally:
+        api.call("PATCH", "/users/root", {"locked": False})
+        api.call("PUT", "/security/policy", {k: policy[k] for k in ("lockout_failures",
+                                                                     "lockout_seconds")})
+
+
 def test_current_password_failures_are_failed_logins(api):
     """Wrong current_password answers count as failed logins: of the account
-    (lock-out policy) and of the address (429 after SESSION_MAX_FAILS, for
+    and this address (lock-out policy) and of the address (429 after SESSION_MAX_FAILS, for
     logins too). Last in the module: the address stays blocked a minute."""
     policy = api.call("GET", "/security/policy")
     api.call("PUT", "/security/policy", {"lockout_failures": 3, "lockout_seconds": 900})
@@ -270,9 +338,9 @@ def test_current_password_failures_are_failed_logins(api):
     for _ in range(3):
         assert guesser.error("POST", "/session/password", body) == (403, "forbidden")
     assert api.call("GET", "/users/guesser")["locked"] is True
-    # the right password waits too, as a login would
+    # the right password waits too, as a login would (this user from this address)
     right = {"current_password": PW, "new_password": PW + "y"}
-    assert guesser.error("POST", "/session/password", right) == (403, "forbidden")
+    assert guesser.error("POST", "/session/password", right) == (429, "too_many_attempts")
     api.call("PUT", "/security/policy", {"lockout_failures": 0})
     api.call("PATCH", "/users/guesser", {"locked": False})
     statuses = [guesser.raw("POST", "/api/v1/session/password", body)[0] for _ in range(8)]
