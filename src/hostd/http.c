@@ -8,10 +8,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* TLS 1.2 and 1.3, forward-secret key exchange and AEAD ciphers only */
@@ -23,6 +25,32 @@
 /* room for an audit record's action and target: a datastore path
  * (DS_PATH_MAX, datastore.h) and more */
 #define AUDIT_FIELD_MAX (1024 + 80)
+
+/* Connections: event-driven (epoll) on a pool of worker threads, so an idle
+ * connection costs a socket and a little memory, not a thread. Until its
+ * first request has arrived whole (TLS handshake and headers), a connection
+ * may be idle for CONN_TIMEOUT_FIRST seconds; from then on, while a body
+ * streams or a reply is read, CONN_TIMEOUT seconds. */
+#define CONN_POOL_THREADS  8
+#define CONN_LIMIT	   4000U
+#define CONN_PER_SOURCE	   64U /* per IPv4 address, per IPv6 /64 */
+#define CONN_TIMEOUT_FIRST 10U
+#define CONN_TIMEOUT	   120U
+#define CONN_FDS_SPARE	   256 /* descriptors kept for all but connections */
+
+/* Connections per source (an IPv4 address, or an IPv6 /64), in an open
+ * addressing table with linear probing; a source leaves it when its last
+ * connection closes. Filled at MHD_CONNECTION_NOTIFY_STARTED, emptied at
+ * _CLOSED; the accept policy refuses a source at its limit (the pool's
+ * workers accept concurrently, so a source may briefly hold a few more). */
+#define SOURCE_SLOTS 8192 /* a power of two, over twice CONN_LIMIT */
+struct source {
+	unsigned char key[16];
+	unsigned count; /* 0: a free slot */
+};
+static struct source sources[SOURCE_SLOTS];
+static pthread_mutex_t sources_lock = PTHREAD_MUTEX_INITIALIZER;
+static char counted; /* a connection's socket context once counted */
 
 static struct MHD_Daemon *daemon_;
 static const struct route *routes;
@@ -291,6 +319,92 @@ void req_local_addr(struct req *r, char *out, size_t n)
 		str_copy(out, n, "unknown");
 }
 
+/* The source a connection counts for: an IPv4 address (also when it comes
+ * IPv4-mapped on the dual-stack socket) or an IPv6 /64, in 16 bytes; -1
+ * for another family. */
+static int source_key(const struct sockaddr *sa, socklen_t len, unsigned char key[16])
+{
+	memset(key, 0, 16);
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		key[0] = 4;
+		memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family != AF_INET6 || len < sizeof(struct sockaddr_in6))
+		return -1;
+	const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (IN6_IS_ADDR_V4MAPPED(a)) {
+		key[0] = 4;
+		memcpy(key + 1, a->s6_addr + 12, 4);
+	} else {
+		key[0] = 6;
+		memcpy(key + 1, a->s6_addr, 8);
+	}
+	return 0;
+}
+
+/* The slot of `key`, or the free slot where it would go; with
+ * sources_lock held. The table never fills: it has twice as many slots as
+ * there can be connections. */
+static size_t source_slot(const unsigned char key[16])
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (int i = 0; i < 16; i++)
+		h = (h ^ key[i]) * 16777619u;
+	size_t i = h & (SOURCE_SLOTS - 1);
+	while (sources[i].count && memcmp(sources[i].key, key, 16) != 0)
+		i = (i + 1) & (SOURCE_SLOTS - 1);
+	return i;
+}
+
+/* Empties slot i, moving back the entries after it whose probe passed it. */
+static void source_remove(size_t i)
+{
+	sources[i].count = 0;
+	for (size_t j = (i + 1) & (SOURCE_SLOTS - 1); sources[j].count;
+	     j = (j + 1) & (SOURCE_SLOTS - 1)) {
+		struct source s = sources[j];
+		sources[j].count = 0;
+		sources[source_slot(s.key)] = s;
+	}
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	(void)cls;
+	unsigned char key[16];
+	if (source_key(sa, len, key) < 0)
+		return MHD_YES;
+	pthread_mutex_lock(&sources_lock);
+	unsigned n = sources[source_slot(key)].count;
+	pthread_mutex_unlock(&sources_lock);
+	return n < CONN_PER_SOURCE ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode what)
+{
+	(void)cls;
+	unsigned char key[16];
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!ci || !ci->client_addr ||
+	    source_key(ci->client_addr, sizeof(struct sockaddr_in6), key) < 0)
+		return;
+	pthread_mutex_lock(&sources_lock);
+	size_t i = source_slot(key);
+	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+		memcpy(sources[i].key, key, 16);
+		sources[i].count++;
+		*socket_ctx = &counted;
+	} else if (what == MHD_CONNECTION_NOTIFY_CLOSED && *socket_ctx == &counted) {
+		if (sources[i].count && --sources[i].count == 0)
+			source_remove(i);
+		*socket_ctx = NULL;
+	}
+	pthread_mutex_unlock(&sources_lock);
+}
+
 /* The first call for a request: route, authenticate, open an upload. */
 static void begin(struct req *r, const char *url)
 {
@@ -423,6 +537,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		r->bad_escape = *ctx == &bad_escape;
 		r->conn = c;
 		r->method = method;
+		/* the request has arrived whole: the longer timeout from now on */
+		MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, CONN_TIMEOUT);
 		r->url = strdup(url);
 		*ctx = r;
 		if (!r->url)
@@ -485,14 +601,26 @@ int http_start(unsigned port, const char *key_pem, const char *cert_pem, const s
 	}
 	routes = table;
 	checks = request_checks;
-	unsigned flags = MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION |
-			 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_DUAL_STACK | MHD_USE_ERROR_LOG;
+	/* as many connections as there are descriptors for (main.c raises the
+	 * limit) */
+	unsigned limit = CONN_LIMIT;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)CONN_LIMIT + CONN_FDS_SPARE) {
+		limit = rl.rlim_cur > 2 * CONN_FDS_SPARE ? (unsigned)rl.rlim_cur - CONN_FDS_SPARE
+							 : CONN_FDS_SPARE;
+		log_msg("http: at most %u connections (RLIMIT_NOFILE %llu)", limit,
+			(unsigned long long)rl.rlim_cur);
+	}
+	unsigned flags =
+	    MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_DUAL_STACK | MHD_USE_ERROR_LOG;
 	daemon_ = MHD_start_daemon(
-	    flags, (uint16_t)port, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER,
+	    flags, (uint16_t)port, on_accept, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER,
 	    mhd_log, NULL, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
 	    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-	    NULL, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_CONNECTION_LIMIT, 64U,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16U, MHD_OPTION_CONNECTION_TIMEOUT, 120U,
+	    NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL, MHD_OPTION_URI_LOG_CALLBACK,
+	    on_uri, NULL, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)CONN_POOL_THREADS,
+	    MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT_FIRST,
 	    MHD_OPTION_END);
 	if (!daemon_) {
 		return error_set(err, errlen, -EIO, "cannot serve HTTPS on port %u", port);

@@ -1,8 +1,12 @@
 /* Layer: transport. Includes: nothing of hostd (http.c: audit.h and
  * error.h only); knows no domain module and no handler.
  *
- * keel-hostd's HTTPS server: libmicrohttpd with GnuTLS, one thread per
- * connection, and a table of routes (api.c). This module owns the request
+ * keel-hostd's HTTPS server: libmicrohttpd with GnuTLS, event-driven (epoll)
+ * on a pool of 8 worker threads, and a table of routes (api.c). Up to 4000
+ * connections, 64 per IPv4 address or IPv6 /64; a connection may be idle
+ * 10 s until its first request has arrived, 120 s from then on. Handlers
+ * run on the workers: while one blocks (a VM power action waits), the
+ * other connections of its worker wait too. This module owns the request
  * life cycle: routing, authentication and authorization of every route
  * that asks for them (through the checks the caller gives http_start), JSON
  * bodies (at most HTTP_BODY_MAX bytes, parsed strictly), streamed uploads,

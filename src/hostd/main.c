@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -67,6 +68,14 @@ int main(int argc, char **argv)
 	}
 	log_init("keel-hostd", 1);
 	umask(077);
+	/* room for the API's thousands of connections (http.c): the soft limit
+	 * up to 8192 (VMs and other children inherit it), or to the hard one */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 8192 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < 8192 ? rl.rlim_max : 8192;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_msg("cannot raise the limit of open files: %s", strerror(errno));
+	}
 	signal(SIGPIPE, SIG_IGN);
 	sigset_t mask;
 	sigemptyset(&mask);

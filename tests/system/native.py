@@ -30,7 +30,7 @@ class NativeHost:
         self.root = os.path.join(workdir, "root")
         self.log = os.path.join(workdir, "hostd-console.log")
         self.api_port = API_PORT
-        self.netns = self.address = self.proc = self.pid = None
+        self.netns = self.address = self.proc = self.pid = self.x = None
 
     def _claim_network(self):
         """Makes a network namespace keel-native-X, for the first X (from this
@@ -67,7 +67,7 @@ class NativeHost:
 
     def start(self):
         """Starts hostd in new namespaces; returns once its API is ready."""
-        x = self._claim_network()
+        x = self.x = self._claim_network()
         self.address = f"10.231.{x}.2"
         veth, ns = f"keel-n{x}", ["ip", "-n", self.netns]
         for cmd in (["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0",
@@ -94,6 +94,18 @@ class NativeHost:
             assert f.read().strip() == "keel-hostd", "not hostd's own pid"
         self.pid = self.proc.pid
         return self
+
+    def add_sources(self, n):
+        """n more addresses of this side, 10.232.X.1 to .n, each a client
+        address of its own to hostd (routed there through the veth pair);
+        they go with the veth pair."""
+        subprocess.run(["ip", "-n", self.netns, "route", "add", f"10.232.{self.x}.0/24",
+                        "via", f"10.231.{self.x}.1"], check=True, capture_output=True)
+        sources = [f"10.232.{self.x}.{k}" for k in range(1, n + 1)]
+        for a in sources:
+            subprocess.run(["ip", "addr", "add", f"{a}/32", "dev", f"keel-n{self.x}"],
+                           check=True, capture_output=True)
+        return sources
 
     def console(self):
         """hostd's output (it logs to stdout), as the appliance's console."""

@@ -5,11 +5,13 @@ module."""
 import json
 import os
 import re
+import resource
 import socket
 import ssl
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -188,6 +190,82 @@ def test_raw_nul_and_other_entities(api, vms):
     assert not [e for e in entries if e["result"] == "ok" and "%00" in e["action"]]
 
 
+# idle clients from IDLE_SOURCES addresses, IDLE_PER_SOURCE each (hostd
+# allows 64 connections per address)
+IDLE_SOURCES, IDLE_PER_SOURCE = 16, 63
+# the first bytes of a TLS ClientHello whose rest never comes
+HALF_HELLO = bytes.fromhex("1603010200010001fc0303") + bytes(16)
+# hostd closes a connection idle before its first request after 10 s (and
+# after 120 s once a request has arrived): a bound well over the one, under
+# the other
+CLOSE_BOUND = 80
+
+
+def closed_by_peer(s, timeout):
+    """Whether the peer closes `s` (end of stream or reset) within
+    `timeout` seconds (a TLS alert may come first)."""
+    deadline = time.monotonic() + timeout
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            s.settimeout(left)
+            if s.recv(4096) == b"":
+                return True
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        pass
+    return False
+
+
+def still_open(s):
+    """Whether the peer has neither closed `s` nor sent anything."""
+    s.settimeout(0)
+    try:
+        return s.recv(1, socket.MSG_PEEK) == b"x"  # (never: it sends nothing)
+    except BlockingIOError:
+        return True
+    except ConnectionResetError:
+        return False
+
+
+def test_idle_connections_lock_nobody_out(api, native_host, vms):
+    """About a thousand connections that send nothing, or half a TLS hello,
+    from 16 addresses: while they are held, a client logs in and lists the
+    VMs; then hostd closes every one of them (their first request never
+    came)."""
+    count = IDLE_SOURCES * IDLE_PER_SOURCE
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < count + 256:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(count + 256, hard), hard))
+    held = []
+    try:
+        for src in native_host.add_sources(IDLE_SOURCES):
+            for i in range(IDLE_PER_SOURCE):
+                s = socket.socket()
+                held.append(s)
+                s.settimeout(30)
+                s.bind((src, 0))
+                s.connect((api.address, api.port))
+                if i % 2:
+                    s.sendall(HALF_HELLO)
+        assert len([s for s in held if still_open(s)]) == count
+        user = make_user(api, "idle44", [("host", "Administrator")])
+        assert "42" in [vm["name"] for vm in user.call("GET", "/vms")["vms"]]
+        print(f"{count} idle connections held while a client logged in and listed VMs")
+        left = [s for s in held if not closed_by_peer(s, CLOSE_BOUND)]
+        assert not left, f"{len(left)} of {count} idle connections not closed by hostd"
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_silent_connection_closed(api):
+    """A connection that never sends a byte is closed by hostd before the
+    long timeout a request in progress gets."""
+    with socket.create_connection((api.address, api.port), timeout=30) as s:
+        assert closed_by_peer(s, CLOSE_BOUND)
+
+
 def files(api, folder):
     return sorted(e["name"] for e in
                   api.call("GET", f"/datastores/local/browse/{folder}").get("entries", []))
@@ -352,3 +430,4 @@ def test_current_password_failures_are_failed_logins(api):
         (429, "too_many_attempts")
     api.call("PUT", "/security/policy", {k: policy[k] for k in ("lockout_failures",
                                                                  "lockout_seconds")})
+
