@@ -14,7 +14,7 @@
 #define CREDS_MAX 65536
 
 /* the whole file, from the descriptor that was checked */
-static char *read_fd(int fd, const char *path)
+static char *read_secret(int fd, const char *path)
 {
 	char *buf = xmalloc(CREDS_MAX + 1);
 	size_t len = 0;
@@ -124,7 +124,7 @@ int creds_load(const char *path, struct creds *c)
 	int fd = open_checked(path);
 	if (fd < 0)
 		return -1;
-	char *text = read_fd(fd, path);
+	char *text = read_secret(fd, path);
 	close(fd);
 	if (!text)
 		return -1;

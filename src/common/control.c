@@ -7,6 +7,7 @@
 static const char *const names[CONTROL_CMDS] = {
     [CONTROL_STATE] = "state", [CONTROL_PAUSE] = "pause",	[CONTROL_RESUME] = "resume",
     [CONTROL_STOP] = "stop",   [CONTROL_SHUTDOWN] = "shutdown", [CONTROL_STATS] = "stats",
+    [CONTROL_PROBE] = "probe",
 };
 
 const char *control_cmd_name(enum control_cmd cmd)

@@ -14,7 +14,13 @@
  *   resume    runs them again; "state"
  *   stop      ends the VM now (as pulling the plug); "state"
  *   shutdown  presses the ACPI power button; "state"
- *   stats     "vcpus": [{"id", "exits": {KIND: count}, "run_ns", "cpu_ns"}] */
+ *   stats     "vcpus": [{"id", "exits": {KIND: count}, "run_ns", "cpu_ns"}]
+ *   probe     tries, from inside keel-vmm, what its jail and filter must
+ *             stop (open the inventory, a datastore, /proc/1; make a
+ *             socket; signal every process it can see; map more memory
+ *             than its limit), undoing whatever succeeds; "attempts":
+ *             {WHAT: "refused (ERRNO)" | "SUCCEEDED"}. For the tests and
+ *             for an operator who wants to see the jail hold. */
 #ifndef KEEL_CONTROL_H
 #define KEEL_CONTROL_H
 
@@ -30,6 +36,7 @@ enum control_cmd {
 	CONTROL_STOP,
 	CONTROL_SHUTDOWN,
 	CONTROL_STATS,
+	CONTROL_PROBE,
 	CONTROL_CMDS /* how many */
 };
 

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -10,22 +11,17 @@
 #include <string.h>
 #include <unistd.h>
 
-char *read_file(const char *path, size_t max, size_t *len_out)
+/* Reads fd to its end, with read() or (at_start) with pread() from offset 0. */
+static char *read_all(int fd, size_t max, size_t *len_out, bool at_start)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
 	size_t cap = 4096, len = 0;
 	char *buf = malloc(cap + 1);
-	if (!buf) {
-		close(fd);
+	if (!buf)
 		return NULL;
-	}
 	for (;;) {
 		if (len == cap) {
 			if (cap >= max) {
 				free(buf);
-				close(fd);
 				errno = EFBIG;
 				return NULL;
 			}
@@ -33,18 +29,17 @@ char *read_file(const char *path, size_t max, size_t *len_out)
 			char *nb = realloc(buf, cap + 1);
 			if (!nb) {
 				free(buf);
-				close(fd);
 				return NULL;
 			}
 			buf = nb;
 		}
-		ssize_t n = read(fd, buf + len, cap - len);
+		ssize_t n = at_start ? pread(fd, buf + len, cap - len, (off_t)len)
+				     : read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			int e = errno;
 			free(buf);
-			close(fd);
 			errno = e;
 			return NULL;
 		}
@@ -52,11 +47,27 @@ char *read_file(const char *path, size_t max, size_t *len_out)
 			break;
 		len += (size_t)n;
 	}
-	close(fd);
 	buf[len] = '\0';
 	if (len_out)
 		*len_out = len;
 	return buf;
+}
+
+char *read_file(const char *path, size_t max, size_t *len_out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	char *buf = read_all(fd, max, len_out, false);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return buf;
+}
+
+char *read_fd(int fd, size_t max, size_t *len_out)
+{
+	return read_all(fd, max, len_out, true);
 }
 
 int write_file(const char *path, const void *data, size_t len, mode_t mode)

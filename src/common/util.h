@@ -10,6 +10,9 @@
 /* Reads a whole (small) file into a NUL-terminated malloc'd buffer of at most
  * `max` bytes. Returns NULL with errno set on failure (EFBIG if larger). */
 char *read_file(const char *path, size_t max, size_t *len_out);
+/* The same for an open file, read from its start (pread: the file offset
+ * is neither used nor moved, so it can be read again). */
+char *read_fd(int fd, size_t max, size_t *len_out);
 
 /* Writes `len` bytes to `path` (created with `mode`, truncated), fsyncs the
  * file. Returns 0 or -1 with errno set. */

@@ -179,11 +179,111 @@ static int parse_devices(json_t *root, struct vmm_config *c, char *err, size_t e
 	return 0;
 }
 
+/* One descriptor: VMM_FD_MIN..VMM_FD_MAX and not yet taken (`used`). */
+static int get_fd(json_t *v, const char *what, bool used[], int *out, char *err, size_t errlen)
+{
+	json_int_t n = json_integer_value(v);
+	if (!json_is_integer(v) || n < VMM_FD_MIN || n > VMM_FD_MAX || used[n])
+		return errorf(err, errlen, "fds.%s: must be a descriptor from %d to %d, used once",
+			      what, VMM_FD_MIN, VMM_FD_MAX);
+	used[n] = true;
+	*out = (int)n;
+	return 0;
+}
+
+/* A list of descriptors, one for each of `count` devices. */
+static int get_fd_list(json_t *fds, const char *key, unsigned count, bool used[], int out[],
+		       char *err, size_t errlen)
+{
+	json_t *list = json_object_get(fds, key);
+	if (count == 0 && !list)
+		return 0;
+	if (!json_is_array(list) || json_array_size(list) != count)
+		return errorf(err, errlen, "fds.%s: must be a list of %u descriptors, one per %s",
+			      key, count, key);
+	for (unsigned i = 0; i < count; i++) {
+		char what[32];
+		snprintf(what, sizeof(what), "%s[%u]", key, i);
+		if (get_fd(json_array_get(list, i), what, used, &out[i], err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* "fds": after the rest, since which descriptors it must hold depends on it. */
+static int parse_fds(json_t *fds, struct vmm_config *c, char *err, size_t errlen)
+{
+	if (!json_is_object(fds))
+		return errorf(err, errlen, "fds: must be an object");
+	struct {
+		const char *key;
+		bool wanted;
+		int *fd;
+	} single[] = {
+	    {"kvm", true, &c->fd.kvm},
+	    {"kernel", true, &c->fd.kernel},
+	    {"initrd", c->initrd != NULL, &c->fd.initrd},
+	    {"console", c->console == CONSOLE_FILE || c->console == CONSOLE_SOCKET, &c->fd.console},
+	    {"control", c->control != NULL, &c->fd.control},
+	};
+	const char *key;
+	json_t *val;
+	json_object_foreach(fds, key, val)
+	{
+		bool known = strcmp(key, "disks") == 0 || strcmp(key, "nics") == 0;
+		for (size_t i = 0; i < ARRAY_SIZE(single); i++)
+			known |= strcmp(key, single[i].key) == 0 && single[i].wanted;
+		if (!known)
+			return errorf(err, errlen, "fds.%s: not a resource of this configuration",
+				      key);
+	}
+	bool used[VMM_FD_MAX + 1] = {false};
+	for (size_t i = 0; i < ARRAY_SIZE(single); i++) {
+		json_t *v = json_object_get(fds, single[i].key);
+		if (single[i].wanted && !v)
+			return errorf(err, errlen, "fds.%s: missing", single[i].key);
+		if (v && get_fd(v, single[i].key, used, single[i].fd, err, errlen) < 0)
+			return -1;
+	}
+	if (get_fd_list(fds, "disks", c->ndisks, used, c->fd.disks, err, errlen) < 0 ||
+	    get_fd_list(fds, "nics", c->nnics, used, c->fd.nics, err, errlen) < 0)
+		return -1;
+	c->has_fds = true;
+	return 0;
+}
+
+static int parse_jail(json_t *jail, struct vmm_config *c, char *err, size_t errlen)
+{
+	if (!c->has_fds)
+		return errorf(err, errlen, "jail: needs fds (a jailed keel-vmm opens no path)");
+	if (!json_is_object(jail))
+		return errorf(err, errlen, "jail: must be an object");
+	const char *key;
+	json_t *val;
+	json_object_foreach(
+	    jail, key, val) if (strcmp(key, "uid") != 0 && strcmp(key, "gid") != 0 &&
+				strcmp(key, "root") !=
+				    0) return errorf(err, errlen, "jail.%s: unknown field", key);
+	uint64_t uid, gid;
+	char why[128];
+	if (get_uint(jail, "uid", 1, VMM_JAIL_ID_MAX, &uid, why, sizeof(why)) < 0 ||
+	    get_uint(jail, "gid", 1, VMM_JAIL_ID_MAX, &gid, why, sizeof(why)) < 0 ||
+	    get_string(jail, "root", true, VMM_PATH_MAX, &c->jail.root, why, sizeof(why)) < 0)
+		return errorf(err, errlen, "jail.%s", why);
+	if (c->jail.root[0] != '/')
+		return errorf(err, errlen, "jail.root: must be an absolute path");
+	c->jail.uid = (unsigned)uid;
+	c->jail.gid = (unsigned)gid;
+	c->jailed = true;
+	return 0;
+}
+
 static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 {
-	static const char *const known[] = {
-	    "name",    "vcpus",	    "memory_mib", "kernel", "initrd", "cmdline", "console",
-	    "control", "on_reboot", "boot_timer", "disks",  "rng",    "nics"};
+	static const char *const known[] = {"name",	 "vcpus",      "memory_mib", "kernel",
+					    "initrd",	 "cmdline",    "console",    "control",
+					    "on_reboot", "boot_timer", "disks",	     "rng",
+					    "nics",	 "fds",	       "jail"};
 	if (!json_is_object(root))
 		return errorf(err, errlen, "the configuration must be a JSON object");
 	const char *key;
@@ -238,12 +338,27 @@ static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 			return errorf(err, errlen, "boot_timer: must be true or false");
 		c->boot_timer = json_is_true(timer);
 	}
-	return parse_devices(root, c, err, errlen);
+	if (parse_devices(root, c, err, errlen) < 0)
+		return -1;
+	json_t *fds = json_object_get(root, "fds"), *jail = json_object_get(root, "jail");
+	if (fds && parse_fds(fds, c, err, errlen) < 0)
+		return -1;
+	return jail ? parse_jail(jail, c, err, errlen) : 0;
+}
+
+static void no_fds(struct vmm_fds *f)
+{
+	f->kvm = f->kernel = f->initrd = f->console = f->control = -1;
+	for (unsigned i = 0; i < VM_MAX_DISKS; i++)
+		f->disks[i] = -1;
+	for (unsigned i = 0; i < VM_MAX_NICS; i++)
+		f->nics[i] = -1;
 }
 
 int vmmconf_parse(const char *text, struct vmm_config *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
+	no_fds(&c->fd);
 	json_error_t jerr;
 	json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
@@ -256,12 +371,16 @@ int vmmconf_parse(const char *text, struct vmm_config *c, char *err, size_t errl
 	return r;
 }
 
-int vmmconf_load(const char *path, struct vmm_config *c, char *err, size_t errlen)
+int vmmconf_load(const char *path, int fd, struct vmm_config *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
-	char *text = read_file(path, VMM_CONFIG_MAX, NULL);
-	if (!text)
+	no_fds(&c->fd);
+	char *text =
+	    path ? read_file(path, VMM_CONFIG_MAX, NULL) : read_fd(fd, VMM_CONFIG_MAX, NULL);
+	if (!text && path)
 		return errorf(err, errlen, "%s: %s", path, strerror(errno));
+	if (!text)
+		return errorf(err, errlen, "descriptor %d: %s", fd, strerror(errno));
 	int r = vmmconf_parse(text, c, err, errlen);
 	free(text);
 	return r;
@@ -276,7 +395,48 @@ void vmmconf_free(struct vmm_config *c)
 	free(c->control);
 	for (unsigned i = 0; i < c->ndisks; i++)
 		free(c->disks[i].path);
+	free(c->jail.root);
 	memset(c, 0, sizeof(*c));
+	no_fds(&c->fd);
+}
+
+/* Appends `key: fd` to o when fd is one. */
+static void put_fd(json_t *o, const char *key, int fd)
+{
+	if (fd >= 0)
+		json_object_set_new(o, key, json_integer(fd));
+}
+
+static json_t *fds_json(const struct vmm_config *c)
+{
+	json_t *o = json_object(), *disks = json_array(), *nics = json_array();
+	put_fd(o, "kvm", c->fd.kvm);
+	put_fd(o, "kernel", c->fd.kernel);
+	put_fd(o, "initrd", c->fd.initrd);
+	put_fd(o, "console", c->fd.console);
+	put_fd(o, "control", c->fd.control);
+	for (unsigned i = 0; i < c->ndisks; i++)
+		json_array_append_new(disks, json_integer(c->fd.disks[i]));
+	for (unsigned i = 0; i < c->nnics; i++)
+		json_array_append_new(nics, json_integer(c->fd.nics[i]));
+	json_object_set_new(o, "disks", disks);
+	json_object_set_new(o, "nics", nics);
+	return o;
+}
+
+uint64_t vmm_memory_limit_mib(uint64_t mem_mib, unsigned vcpus)
+{
+	return mem_mib + 64 + 4 * (uint64_t)vcpus + mem_mib / 64;
+}
+
+unsigned vmm_pids_limit(unsigned vcpus)
+{
+	return vcpus + 32;
+}
+
+uint64_t vmm_address_space_limit(uint64_t mem_mib, unsigned vcpus)
+{
+	return (mem_mib + 2048 + 80 * (uint64_t)vcpus) << 20;
 }
 
 /* Builds the JSON object of c; NULL if out of memory. */
@@ -303,6 +463,13 @@ static json_t *to_json(const struct vmm_config *c)
 				      json_pack("{s:s, s:b, s:s}", "path", c->disks[i].path ?: "",
 						"readonly", c->disks[i].readonly, "serial",
 						c->disks[i].serial));
+	if (c->has_fds)
+		json_object_set_new(o, "fds", fds_json(c));
+	if (c->jailed)
+		json_object_set_new(o, "jail",
+				    json_pack("{s:I, s:I, s:s}", "uid", (json_int_t)c->jail.uid,
+					      "gid", (json_int_t)c->jail.gid, "root",
+					      c->jail.root ? c->jail.root : ""));
 	for (unsigned i = 0; i < c->nnics; i++) {
 		char mac[MAC_TEXT_LEN];
 		mac_format(c->nics[i].mac, mac);

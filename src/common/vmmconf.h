@@ -24,7 +24,29 @@
  *               "mtu": 9000}]              virtio-net, at most VM_MAX_NICS;
  *                                         mac: mac_parse, default mac_default;
  *                                         mtu optional, VM_MIN_MTU..VM_MAX_MTU
+ *     "fds": {"kvm": 4, "kernel": 5, "initrd": 6, "console": 7,
+ *             "control": 8, "disks": [9], "nics": [10]},
+ *     "jail": {"uid": 100042, "gid": 100042, "root": "/run/keel/jail"}
  *   }
+ *
+ * "fds" (optional): the descriptors keel-vmm inherits for what the other
+ * fields name, which it then uses instead of opening those paths (the
+ * paths stay, for its messages): /dev/kvm; the kernel and initrd, read
+ * again at each guest reboot; the console file or, for a socket console,
+ * the listening socket; the control socket's listening socket; each disk
+ * image, opened read-only or read-write as its "readonly" says; each TAP,
+ * already attached to its interface (TUNSETIFF). There must be one for
+ * each of them the configuration uses and none else, each VMM_FD_MIN..
+ * VMM_FD_MAX and all different. A stdio or pty console takes none.
+ *
+ * "jail" (optional, needs "fds"): once set up, keel-vmm mounts an empty
+ * read-only root on the directory "root" (which must exist) and moves into
+ * it (pivot_root), drops every capability, switches to uid/gid (not 0)
+ * with no supplementary groups and sets no_new_privs, before it runs the
+ * guest; its address space is limited to vmm_address_space_limit(). It
+ * expects to have been started in namespaces of its own (mount, PID, IPC,
+ * network, UTS) and in a cgroup limited to vmm_memory_limit_mib() and
+ * vmm_pids_limit() by whoever started it (keel-hostd; docs/vmm.md).
  *
  * Unknown fields are refused, so that a misspelt option never passes
  * silently. Errors name the field. */
@@ -41,6 +63,9 @@
 #define VMM_SOCKET_MAX	     107       /* console and control sockets: sun_path */
 #define VMM_CONFIG_MAX	     (1 << 20) /* bytes of a configuration file */
 #define VMM_CONSOLE_FILE_MAX (8 << 20) /* bytes of a file console */
+#define VMM_FD_MIN	     3
+#define VMM_FD_MAX	     1023
+#define VMM_CONFIG_FD	     3 /* keel-vmm --config-fd: where keel-hostd puts the configuration */
 
 enum console_type { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_PTY, CONSOLE_SOCKET };
 
@@ -49,6 +74,20 @@ struct vmm_disk {
 	bool readonly;
 	char serial[VM_DISK_SERIAL_MAX + 1]; /* default "diskN" */
 };
+
+/* Descriptors of the resources a configuration names; -1: none. */
+struct vmm_fds {
+	int kvm, kernel, initrd, console, control;
+	int disks[VM_MAX_DISKS];
+	int nics[VM_MAX_NICS];
+};
+
+struct vmm_jail {
+	unsigned uid, gid; /* 1..VMM_JAIL_ID_MAX */
+	char *root;	   /* an existing directory to mount the empty root on */
+};
+
+#define VMM_JAIL_ID_MAX 0x7fffffffu
 
 struct vmm_config {
 	char name[VM_NAME_MAX + 1];
@@ -71,13 +110,28 @@ struct vmm_config {
 		uint8_t mac[6];
 		unsigned mtu; /* offered to the guest; 0: none */
 	} nics[VM_MAX_NICS];
+	bool has_fds; /* "fds" was given: fd holds them */
+	struct vmm_fds fd;
+	bool jailed; /* "jail" was given */
+	struct vmm_jail jail;
 };
+
+/* The limits of a jailed keel-vmm for a guest of mem_mib MiB and `vcpus`
+ * vCPUs: the memory of its cgroup (guest RAM, keel-vmm itself, what KVM
+ * allocates for it, and the page cache of its disks) in MiB, its tasks
+ * (vCPU and I/O threads), and its address space in bytes (guest RAM, the
+ * threads' stacks and malloc's arenas: generous, so that only a runaway
+ * allocation meets it, and fails there rather than in the OOM killer). */
+uint64_t vmm_memory_limit_mib(uint64_t mem_mib, unsigned vcpus);
+unsigned vmm_pids_limit(unsigned vcpus);
+uint64_t vmm_address_space_limit(uint64_t mem_mib, unsigned vcpus);
 
 /* Parses a configuration text. On error returns -1 with a message naming
  * the field in err; the config is then left empty (nothing to free). */
 int vmmconf_parse(const char *text, struct vmm_config *c, char *err, size_t errlen);
-/* Reads and parses a configuration file. */
-int vmmconf_load(const char *path, struct vmm_config *c, char *err, size_t errlen);
+/* Reads and parses a configuration file, or (path NULL) what can be read
+ * from descriptor fd. */
+int vmmconf_load(const char *path, int fd, struct vmm_config *c, char *err, size_t errlen);
 void vmmconf_free(struct vmm_config *c);
 /* The configuration as JSON text (malloc'ed) that vmmconf_parse reads back
  * into the same settings; NULL with a message if c holds a value that it

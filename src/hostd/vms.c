@@ -6,6 +6,7 @@
 #include "hostd/db.h"
 #include "hostd/error.h"
 #include "hostd/network.h"
+#include "hostd/vmmjail.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +65,7 @@ void vms_init(const char *vmm, const char *run, const char *log, vmconf_resolve_
 	resolve = fn;
 	mkdir(run, 0700);
 	mkdir(log, 0750);
+	vmmjail_init(run);
 }
 
 void vms_lock(void)
@@ -162,7 +164,10 @@ static void gone(struct vmrt *v, const char *how)
 	char path[512];
 	log_msg("vm %s: keel-vmm pid %d %s", v->name, (int)v->pid, how);
 	network_ports_down(v->id);
+	vmmjail_cleanup(v->id);
 	vm_file(path, sizeof(path), rundir, v->name, "pid");
+	unlink(path);
+	vm_file(path, sizeof(path), rundir, v->name, "control.sock");
 	unlink(path);
 	memset(v, 0, sizeof(*v));
 }
@@ -220,32 +225,13 @@ static int power_on(const char *name, char *err, size_t errlen)
 		network_ports_down(id);
 		return -EBUSY; /* a file of the VM is gone: err says which */
 	}
-	if (write_file(cfgpath, text, strlen(text), 0600) < 0) {
-		free(text);
-		return error_set(err, errlen, -EIO, "%s: cannot write %s", name, cfgpath);
-	}
+	const struct vmmjail_files files = {.config_path = cfgpath, .log_path = vmmlog};
+	pid_t pid = vmmjail_spawn(vmm_path, text, id, &files, err, errlen);
 	free(text);
-	unlink(ctl);
-	int logfd = open(vmmlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	pid_t pid = fork();
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setsid(); /* its own session: it outlives keel-hostd */
-		int null = open("/dev/null", O_RDONLY);
-		dup2(null, 0);
-		dup2(logfd >= 0 ? logfd : null, 1);
-		dup2(logfd >= 0 ? logfd : null, 2);
-		closefrom(3);
-		execl(vmm_path, "keel-vmm", cfgpath, (char *)NULL);
-		dprintf(2, "keel-hostd: cannot run %s: %s\n", vmm_path, strerror(errno));
-		_exit(127);
+	if (pid < 0) {
+		network_ports_down(id);
+		return pid;
 	}
-	if (logfd >= 0)
-		close(logfd);
-	if (pid < 0)
-		return error_set(err, errlen, -EIO, "%s: fork: %s", name, strerror(errno));
 	memset(v, 0, sizeof(*v));
 	str_copy(v->name, sizeof(v->name), name);
 	v->id = id;

@@ -1,4 +1,4 @@
-/* Layer: domain. Includes: db.h, network.h, vmconf.h, error.h; never
+/* Layer: domain. Includes: db.h, network.h, vmconf.h, vmmjail.h, error.h; never
  * http.h or api.h.
  *
  * VM supervision: each running VM is one keel-vmm process, started in its

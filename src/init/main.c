@@ -84,6 +84,8 @@ static void mount_kernel_fs(void)
 	const unsigned long nosuid = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	mount_at("proc", "/proc", "proc", nosuid, NULL);
 	mount_at("sysfs", "/sys", "sysfs", nosuid, NULL);
+	/* keel-hostd gives each keel-vmm a group of its own (memory, tasks) */
+	mount_at("cgroup2", "/sys/fs/cgroup", "cgroup2", nosuid, "nsdelegate");
 	mount_at("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
 	mount_at("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666");
 	mount_at("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64m");

@@ -1,6 +1,7 @@
 /* keel-vmm: the per-VM monitor. One process runs one VM on KVM.
  *
  *   keel-vmm CONFIG.json
+ *   keel-vmm --config-fd FD     the configuration is open on FD (keel-hostd)
  *
  * Exit status: 0 the guest powered off or was stopped (control socket
  * "stop", SIGTERM); 1 the guest crashed (triple fault, KVM error) or the
@@ -27,6 +28,7 @@
 #include "common/util.h"
 #include "common/vmmconf.h"
 #include "vmm/conlog.h"
+#include "vmm/jail.h"
 #include "vmm/sandbox.h"
 #include "vmm/vm.h"
 
@@ -113,6 +115,16 @@ static int listen_unix(const char *path)
 	return fd;
 }
 
+/* A listening socket keel-hostd passed: made non-blocking and ours. */
+static int listening(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return -1;
+	return fd;
+}
+
 static int open_pty(void)
 {
 	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
@@ -137,7 +149,9 @@ static int open_console(void)
 		g.con_out = 1;
 		return 0;
 	case CONSOLE_FILE: {
-		int fd = open(c->console_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+		int fd = c->fd.console >= 0
+			     ? c->fd.console
+			     : open(c->console_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
 		if (fd < 0 || conlog_init(&g.con_file, fd, VMM_CONSOLE_FILE_MAX) < 0) {
 			log_errno("console.path: %s", c->console_path);
 			return -1;
@@ -153,7 +167,8 @@ static int open_console(void)
 		log_msg("console on %s", g.pty);
 		return 0;
 	case CONSOLE_SOCKET:
-		g.con_listen = listen_unix(c->console_path);
+		g.con_listen =
+		    c->fd.console >= 0 ? listening(c->fd.console) : listen_unix(c->console_path);
 		if (g.con_listen < 0) {
 			log_errno("console.path: %s", c->console_path);
 			return -1;
@@ -215,7 +230,8 @@ static json_t *request(const char *line)
 	enum control_cmd cmd;
 	json_t *reply;
 	if (control_request_parse(line, &cmd) < 0)
-		return error("a request is {\"cmd\": \"state|pause|resume|stop|shutdown|stats\"}");
+		return error(
+		    "a request is {\"cmd\": \"state|pause|resume|stop|shutdown|stats|probe\"}");
 	switch (cmd) {
 	case CONTROL_STATE:
 		reply =
@@ -249,6 +265,10 @@ static json_t *request(const char *line)
 		break;
 	case CONTROL_STATS:
 		reply = stats();
+		break;
+	case CONTROL_PROBE:
+		reply = json_pack("{s:b, s:b, s:o}", "ok", 1, "jailed", g.cfg.jailed, "attempts",
+				  jail_probe(&g.cfg));
 		break;
 	default:
 		reply = error("unknown cmd");
@@ -398,7 +418,8 @@ static int setup(void)
 	if (open_console() < 0)
 		return EXIT_CONFIG;
 	if (g.cfg.control) {
-		g.ctl_listen = listen_unix(g.cfg.control);
+		g.ctl_listen = g.cfg.fd.control >= 0 ? listening(g.cfg.fd.control)
+						     : listen_unix(g.cfg.control);
 		if (g.ctl_listen < 0) {
 			log_errno("control: %s", g.cfg.control);
 			return EXIT_CONFIG;
@@ -414,8 +435,13 @@ static int setup(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* vCPU threads unblock SIGUSR1 */
 	sigdelset(&set, SIGUSR1);
 	g.sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	/* handlers, though the signals are read from sigfd: a PID namespace's
+	 * first process (a jailed keel-vmm) is sent no signal it has none for */
 	struct sigaction sa = {.sa_handler = noop};
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (g.epoll < 0 || g.sigfd < 0) {
 		log_errno("epoll/signalfd");
@@ -446,30 +472,35 @@ int main(int argc, char **argv)
 	/* --seccomp-test: once the VM runs, try a forbidden system call; the
 	 * filter must kill the process (for the tests; see docs/vmm.md) */
 	bool seccomp_test = argc == 3 && strcmp(argv[1], "--seccomp-test") == 0;
-	if ((argc != 2 && !seccomp_test) || argv[argc - 1][0] == '-') {
-		fprintf(stderr, "usage: keel-vmm CONFIG.json\n");
+	bool by_fd = argc == 3 && strcmp(argv[1], "--config-fd") == 0;
+	char *end = NULL;
+	long cfg_fd = by_fd ? strtol(argv[2], &end, 10) : -1;
+	if ((argc != 2 && !seccomp_test && !by_fd) || (!by_fd && argv[argc - 1][0] == '-') ||
+	    (by_fd && (*end || cfg_fd < 0 || cfg_fd > VMM_FD_MAX))) {
+		fprintf(stderr, "usage: keel-vmm CONFIG.json | keel-vmm --config-fd FD\n");
 		return EXIT_CONFIG;
 	}
-	const char *path = argv[argc - 1];
+	const char *path = by_fd ? NULL : argv[argc - 1];
 	char err[256];
-	if (vmmconf_load(path, &g.cfg, err, sizeof(err)) < 0) {
-		log_msg("%s: %s", path, err);
+	if (vmmconf_load(path, (int)cfg_fd, &g.cfg, err, sizeof(err)) < 0) {
+		log_msg("%s: %s", path ? path : "--config-fd", err);
 		return EXIT_CONFIG;
 	}
+	if (by_fd)
+		close((int)cfg_fd);
 	snprintf(tag, sizeof(tag), "keel-vmm[%s]", g.cfg.name);
 	log_init(tag, 2);
+	if (jail_open(&g.cfg) < 0)
+		return EXIT_CONFIG;
 	int rc = setup();
 	if (rc)
 		return rc;
-	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (kvm < 0) {
-		log_errno("/dev/kvm");
+	if (g.cfg.jailed && jail_enter(&g.cfg) < 0)
 		return EXIT_CRASH;
-	}
 	if (sandbox_enter(SANDBOX_MAIN) < 0)
 		return EXIT_CRASH;
 	for (;;) {
-		rc = vm_create(&g.vm, &g.cfg, kvm);
+		rc = vm_create(&g.vm, &g.cfg, g.cfg.fd.kvm);
 		if (rc == 0) {
 			g.vm.console_out = console_out;
 			log_msg("starting: %u vCPU, %llu MiB, kernel %s", g.cfg.vcpus,
@@ -501,10 +532,8 @@ int main(int argc, char **argv)
 		rc = codes[why];
 		break;
 	}
-	if (g.cfg.control)
-		unlink(g.cfg.control);
-	if (g.cfg.console == CONSOLE_SOCKET)
-		unlink(g.cfg.console_path);
+	/* the sockets' files stay (the filter allows no unlink): whoever made
+	 * them removes them; keel-vmm run by hand replaces them when it starts */
 	vmmconf_free(&g.cfg);
 	return rc;
 }

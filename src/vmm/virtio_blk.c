@@ -48,29 +48,20 @@ static void vblk_process(struct vpci_dev *d, unsigned qi)
 		vpci_notify_queue(d, qi);
 }
 
-/* Opens the image and describes the disk; -1 with errno set (and
- * b->disk.fd -1) if the image cannot be opened or is not a whole number of
- * sectors. */
-static int vblk_init(struct vblk *b, const char *path, bool readonly, const char *serial)
+/* Describes the disk of image fd (which stays the VM's: the device uses
+ * it, never closes it); -1 with errno set if the image is not a whole
+ * number of sectors. */
+static int vblk_init(struct vblk *b, int fd, bool readonly, const char *serial)
 {
 	memset(b, 0, sizeof(*b));
-	b->disk.fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	struct stat st;
-	if (b->disk.fd < 0)
+	if (fstat(fd, &st) < 0)
 		return -1;
-	if (fstat(b->disk.fd, &st) < 0) {
-		int err = errno;
-		close(b->disk.fd);
-		b->disk.fd = -1;
-		errno = err;
-		return -1;
-	}
 	if (!S_ISREG(st.st_mode) || st.st_size % BLK_SECTOR) {
-		close(b->disk.fd);
-		b->disk.fd = -1;
 		errno = S_ISREG(st.st_mode) ? EINVAL : EISDIR;
 		return -1;
 	}
+	b->disk.fd = fd;
 	b->disk.sectors = (uint64_t)st.st_size / BLK_SECTOR;
 	b->disk.readonly = readonly;
 	memcpy(b->disk.id, serial, strnlen(serial, sizeof(b->disk.id)));
@@ -100,16 +91,6 @@ static unsigned vblk_count(const struct vmm_config *cfg)
 	return cfg->ndisks;
 }
 
-/* Two VMs never write one image: a writable image is locked exclusively, a
- * read-only one shared (open file description locks, which any other
- * process's lock on the image conflicts with, released when the descriptor
- * closes: when the VM ends or reboots). */
-static int vblk_lock(int fd, bool readonly)
-{
-	struct flock fl = {.l_type = readonly ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET};
-	return fcntl(fd, F_OFD_SETLK, &fl);
-}
-
 static int vblk_create(const struct vmm_config *cfg, unsigned index, const struct vdev_host *host,
 		       struct vpci_dev **dev)
 {
@@ -117,16 +98,9 @@ static int vblk_create(const struct vmm_config *cfg, unsigned index, const struc
 	struct vblk *b = calloc(1, sizeof(*b));
 	if (!b)
 		return 1;
-	b->disk.fd = -1;
 	*dev = &b->pci;
-	if (vblk_init(b, disk->path, disk->readonly, disk->serial) < 0) {
-		b->disk.fd = -1;
+	if (vblk_init(b, cfg->fd.disks[index], disk->readonly, disk->serial) < 0) {
 		log_errno("disks[%u].path: %s", index, disk->path);
-		return 2;
-	}
-	if (vblk_lock(b->disk.fd, disk->readonly) < 0) {
-		log_msg("disks[%u].path: %s: in use by another VM (%s)", index, disk->path,
-			strerror(errno));
 		return 2;
 	}
 	if (vpci_add(host->pci, &b->pci, host->mem, host->vmfd) < 0)
@@ -138,10 +112,7 @@ static int vblk_create(const struct vmm_config *cfg, unsigned index, const struc
 
 static void vblk_destroy(struct vpci_dev *dev)
 {
-	struct vblk *b = (struct vblk *)dev;
-	if (b->disk.fd >= 0)
-		close(b->disk.fd);
-	free(b);
+	free(dev);
 }
 
 const struct vdev_type virtio_blk_type = {

@@ -241,23 +241,13 @@ void vnet_attach(struct vnet *n, int fd, const char *name, const uint8_t mac[6],
 	d->backend_fd = n->tap;
 }
 
-/* Attaches to the TAP interface `tap` (created if it does not exist);
- * -1 with errno set on failure. */
-static int vnet_init(struct vnet *n, const char *tap, const uint8_t mac[6], unsigned mtu)
+/* Uses fd, attached to the TAP interface `tap` (vmm_tap_open), which stays
+ * the VM's: the device never closes it; -1 with errno set on failure. */
+static int vnet_init(struct vnet *n, int fd, const char *tap, const uint8_t mac[6], unsigned mtu)
 {
-	n->tap = -1;
-	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR};
-	memcpy(ifr.ifr_name, tap, strnlen(tap, IFNAMSIZ - 1));
 	int hdr = VNET_HDR;
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0)
 		return -1;
-	}
 	vnet_attach(n, fd, tap, mac, mtu);
 	/* offered if the TAP can do them all; none until the guest says (a
 	 * TAP that outlives its VM keeps the last one's) */
@@ -265,13 +255,6 @@ static int vnet_init(struct vnet *n, const char *tap, const uint8_t mac[6], unsi
 		n->pci.features |= NET_OFFLOADS;
 	vnet_tap_offloads(fd, 0);
 	return 0;
-}
-
-void vnet_close(struct vnet *n)
-{
-	if (n->tap >= 0)
-		close(n->tap);
-	n->tap = -1;
 }
 
 static unsigned vnet_count(const struct vmm_config *cfg)
@@ -286,9 +269,8 @@ static int vnet_create(const struct vmm_config *cfg, unsigned index, const struc
 	struct vnet *n = calloc(1, sizeof(*n));
 	if (!n)
 		return 1;
-	n->tap = -1;
 	*dev = &n->pci;
-	if (vnet_init(n, nic->tap, nic->mac, nic->mtu) < 0) {
+	if (vnet_init(n, cfg->fd.nics[index], nic->tap, nic->mac, nic->mtu) < 0) {
 		log_errno("nics[%u].tap: %s", index, nic->tap);
 		return 2;
 	}
@@ -301,9 +283,7 @@ static int vnet_create(const struct vmm_config *cfg, unsigned index, const struc
 
 static void vnet_destroy(struct vpci_dev *dev)
 {
-	struct vnet *n = (struct vnet *)dev;
-	vnet_close(n);
-	free(n);
+	free(dev);
 }
 
 const struct vdev_type virtio_net_type = {

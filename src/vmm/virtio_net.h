@@ -38,7 +38,5 @@ extern const struct vdev_type virtio_net_type;
  * pass a socket). mtu (68..65535) is offered to the guest
  * (VIRTIO_NET_F_MTU); 0 offers none. */
 void vnet_attach(struct vnet *n, int fd, const char *name, const uint8_t mac[6], unsigned mtu);
-/* Closes the descriptor. */
-void vnet_close(struct vnet *n);
 
 #endif

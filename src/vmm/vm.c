@@ -69,6 +69,9 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	char name[16];
+	snprintf(name, sizeof(name), "vcpu%u", c->id);
+	pthread_setname_np(pthread_self(), name); /* prctl: no /proc needed */
 	if (sandbox_enter(SANDBOX_VCPU) < 0) {
 		vm_end(vm, END_CRASH);
 		return NULL;
@@ -95,9 +98,11 @@ static void *vcpu_thread(void *arg)
 
 /* --- creation */
 
-static int load_file(const char *field, const char *path, size_t max, uint8_t **data, size_t *len)
+/* Reads a file the VM holds open (again at each guest reboot). */
+static int load_file(const char *field, const char *path, int fd, size_t max, uint8_t **data,
+		     size_t *len)
 {
-	*data = (uint8_t *)read_file(path, max, len);
+	*data = (uint8_t *)read_fd(fd, max, len);
 	if (!*data) {
 		if (errno == EFBIG)
 			log_msg("%s: %s: larger than %zu MiB", field, path, max >> 20);
@@ -192,13 +197,14 @@ static int load_guest(struct vm *vm, uint64_t *entry)
 	uint64_t low = boot_low_size(vm->mem_size);
 	int rc = 2;
 	char err[256];
-	if (load_file("kernel", cfg->kernel, KERNEL_MAX, &kernel, &klen) < 0)
+	if (load_file("kernel", cfg->kernel, cfg->fd.kernel, KERNEL_MAX, &kernel, &klen) < 0)
 		goto out;
 	if (kernel_probe(kernel, klen, err, sizeof(err)) < 0) {
 		log_msg("kernel: %s: %s", cfg->kernel, err);
 		goto out;
 	}
-	if (cfg->initrd && load_file("initrd", cfg->initrd, low, &initrd, &ilen) < 0)
+	if (cfg->initrd &&
+	    load_file("initrd", cfg->initrd, cfg->fd.initrd, low, &initrd, &ilen) < 0)
 		goto out;
 	size_t acpi = acpi_build(vm->mem + BOOT_ACPI, BOOT_HIGH - BOOT_ACPI, BOOT_ACPI, cfg->vcpus);
 	struct boot_result br;
@@ -314,9 +320,6 @@ int vm_start(struct vm *vm)
 			vm_end(vm, END_CRASH);
 			return -1;
 		}
-		char name[16];
-		snprintf(name, sizeof(name), "vcpu%u", i);
-		pthread_setname_np(c->thread, name);
 		c->started = 1;
 	}
 	return 0;

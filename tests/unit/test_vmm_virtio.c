@@ -530,7 +530,7 @@ static int net_setup(void **state)
 
 static int net_teardown(void **state)
 {
-	vnet_close(net);
+	close(net->tap);
 	close(peer);
 	free(net);
 	return teardown(state);

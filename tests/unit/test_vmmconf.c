@@ -16,7 +16,8 @@
 #define BASE "\"name\":\"a\",\"vcpus\":1,\"memory_mib\":64,\"kernel\":\"/k\""
 
 static struct vmm_config c;
-static const struct vmm_config zero;
+/* an empty configuration: no strings, no descriptors (-1) */
+static struct vmm_config zero;
 static char err[256];
 
 /* config_parse must zero the struct before it starts: garbage in it is
@@ -466,7 +467,7 @@ static void test_load(void **state)
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
 	memset(&c, 0x5a, sizeof(c));
-	assert_int_equal(vmmconf_load(path, &c, err, sizeof(err)), 0);
+	assert_int_equal(vmmconf_load(path, -1, &c, err, sizeof(err)), 0);
 	assert_string_equal(c.name, "a");
 	assert_string_equal(c.cmdline, "from a file");
 	vmmconf_free(&c);
@@ -476,7 +477,7 @@ static void test_load(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "{\"bogus\":1}", 11), 11);
 	close(fd);
-	assert_int_equal(vmmconf_load(path, &c, err, sizeof(err)), -1);
+	assert_int_equal(vmmconf_load(path, -1, &c, err, sizeof(err)), -1);
 	assert_string_equal(err, "bogus: unknown field");
 	assert_memory_equal(&c, &zero, sizeof(c));
 
@@ -487,17 +488,126 @@ static void test_load(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, big, sizeof(big)), (ssize_t)sizeof(big));
 	close(fd);
-	assert_int_equal(vmmconf_load(path, &c, err, sizeof(err)), -1);
+	assert_int_equal(vmmconf_load(path, -1, &c, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, path));
 	assert_non_null(strstr(err, "too large"));
 	unlink(path);
+}
+
+/* "fds": one descriptor for each resource the configuration uses, none
+ * else, each in range and used once; and it round-trips */
+static void test_fds(void **state)
+{
+	(void)state;
+	const char *disk_nic = ",\"disks\":[{\"path\":\"/d\"}],\"nics\":[{\"tap\":\"t0\"}]";
+	char field[512];
+	snprintf(field, sizeof(field),
+		 "\"fds\":{\"kvm\":4,\"kernel\":5,\"disks\":[6],\"nics\":[1023]}%s", disk_nic);
+	expect_ok(field);
+	assert_true(c.has_fds);
+	assert_int_equal(c.fd.kvm, 4);
+	assert_int_equal(c.fd.kernel, 5);
+	assert_int_equal(c.fd.initrd, -1);
+	assert_int_equal(c.fd.console, -1);
+	assert_int_equal(c.fd.control, -1);
+	assert_int_equal(c.fd.disks[0], 6);
+	assert_int_equal(c.fd.nics[0], 1023);
+	char *text = vmmconf_format(&c, err, sizeof(err));
+	assert_non_null(text);
+	struct vmm_config back;
+	assert_int_equal(vmmconf_parse(text, &back, err, sizeof(err)), 0);
+	assert_memory_equal(&back.fd, &c.fd, sizeof(c.fd));
+	vmmconf_free(&back);
+	free(text);
+	vmmconf_free(&c);
+	expect_ok("");
+	assert_false(c.has_fds);
+	assert_int_equal(c.fd.kvm, -1);
+	vmmconf_free(&c);
+
+	static const struct {
+		const char *fds, *error;
+	} bad[] = {
+	    {"\"kernel\":5", "fds.kvm: missing"},
+	    {"\"kvm\":4", "fds.kernel: missing"},
+	    {"\"kvm\":4,\"kernel\":4",
+	     "fds.kernel: must be a descriptor from 3 to 1023, used once"},
+	    {"\"kvm\":2,\"kernel\":5", "fds.kvm: must be a descriptor"},
+	    {"\"kvm\":1024,\"kernel\":5", "fds.kvm: must be a descriptor"},
+	    {"\"kvm\":\"4\",\"kernel\":5", "fds.kvm: must be a descriptor"},
+	    {"\"kvm\":4,\"kernel\":5,\"initrd\":6", "fds.initrd: not a resource"},
+	    {"\"kvm\":4,\"kernel\":5,\"control\":6", "fds.control: not a resource"},
+	    {"\"kvm\":4,\"kernel\":5,\"tty\":6", "fds.tty: not a resource"},
+	    {"\"kvm\":4,\"kernel\":5,\"disks\":[6,7]", "fds.disks: must be a list of 0"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(field, sizeof(field), "\"fds\":{%s}", bad[i].fds);
+		expect_error(field, bad[i].error);
+	}
+	snprintf(field, sizeof(field), "\"fds\":{\"kvm\":4,\"kernel\":5,\"nics\":[6]}%s", disk_nic);
+	expect_error(field, "fds.disks: must be a list of 1");
+	snprintf(field, sizeof(field),
+		 "\"fds\":{\"kvm\":4,\"kernel\":5,\"disks\":[6],\"nics\":[6]}%s", disk_nic);
+	expect_error(field, "fds.nics[0]: must be a descriptor");
+	expect_error("\"fds\":[4]", "fds: must be an object");
+}
+
+static void test_jail(void **state)
+{
+	(void)state;
+	const char *fds = "\"fds\":{\"kvm\":4,\"kernel\":5}";
+	char field[256];
+	snprintf(field, sizeof(field),
+		 "%s,\"jail\":{\"uid\":100001,\"gid\":100002,\"root\":\"/r\"}", fds);
+	expect_ok(field);
+	assert_true(c.jailed);
+	assert_int_equal(c.jail.uid, 100001);
+	assert_int_equal(c.jail.gid, 100002);
+	assert_string_equal(c.jail.root, "/r");
+	char *text = vmmconf_format(&c, err, sizeof(err));
+	assert_non_null(strstr(text, "\"jail\""));
+	free(text);
+	vmmconf_free(&c);
+	expect_error("\"jail\":{\"uid\":1,\"gid\":1,\"root\":\"/r\"}", "jail: needs fds");
+	static const struct {
+		const char *jail, *error;
+	} bad[] = {
+	    {"\"uid\":0,\"gid\":1,\"root\":\"/r\"", "jail.uid: must be an integer from 1"},
+	    {"\"uid\":1,\"gid\":2147483648,\"root\":\"/r\"", "jail.gid: must be an integer"},
+	    {"\"uid\":1,\"gid\":1", "jail.root: missing"},
+	    {"\"uid\":1,\"gid\":1,\"root\":\"r\"", "jail.root: must be an absolute path"},
+	    {"\"uid\":1,\"gid\":1,\"root\":\"/r\",\"caps\":1", "jail.caps: unknown field"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(field, sizeof(field), "%s,\"jail\":{%s}", fds, bad[i].jail);
+		expect_error(field, bad[i].error);
+	}
+}
+
+/* keel-hostd's way: the configuration on a descriptor, read from its start */
+static void test_load_fd(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/keel-test-vm-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	const char *text = "{" BASE ",\"cmdline\":\"from a descriptor\"}";
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(vmmconf_load(NULL, fd, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.cmdline, "from a descriptor");
+	vmmconf_free(&c);
+	close(fd);
+	assert_int_equal(vmmconf_load(NULL, fd, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "Bad file descriptor"));
+	assert_memory_equal(&c, &zero, sizeof(c));
 }
 
 static void test_load_missing_file(void **state)
 {
 	(void)state;
 	memset(&c, 0x5a, sizeof(c));
-	assert_int_equal(vmmconf_load("/nonexistent/vm.json", &c, err, sizeof(err)), -1);
+	assert_int_equal(vmmconf_load("/nonexistent/vm.json", -1, &c, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "/nonexistent/vm.json"));
 	assert_non_null(strstr(err, "No such file"));
 	assert_memory_equal(&c, &zero, sizeof(c));
@@ -525,6 +635,10 @@ int main(void)
 	    cmocka_unit_test(test_bad_devices),
 	    cmocka_unit_test(test_load),
 	    cmocka_unit_test(test_load_missing_file),
+	    cmocka_unit_test(test_fds),
+	    cmocka_unit_test(test_jail),
+	    cmocka_unit_test(test_load_fd),
 	};
+	vmmconf_free(&zero); /* sets its descriptors to none */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
