@@ -4,6 +4,8 @@
  * 7000, then the reply, then the connection closes.
  *
  *   cat PATH          the file's bytes
+ *   ls PATH           the directory's entries (not . and ..), one per line
+ *   readlink PATH     the symbolic link's target
  *   write PATH        the rest of the stream is written to PATH; "OK"
  *   kill NAME SIGNO   signal the supervised service NAME (or the process
  *                     whose id NAME is); "OK PID"
@@ -31,6 +33,7 @@
 #include "common/util.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -377,6 +380,22 @@ static void handle(int fd)
 		else if (write(fd, data, len) < 0)
 			log_errno("write");
 		free(data);
+	} else if (strncmp(line, "ls ", 3) == 0) {
+		DIR *d = opendir(line + 3);
+		if (!d)
+			reply(fd, "ERR %m\n");
+		for (struct dirent *e; d && (e = readdir(d));)
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				reply(fd, "%s\n", e->d_name);
+		if (d)
+			closedir(d);
+	} else if (strncmp(line, "readlink ", 9) == 0) {
+		char target[4096];
+		ssize_t n = readlink(line + 9, target, sizeof(target) - 1);
+		if (n < 0)
+			reply(fd, "ERR %m\n");
+		else
+			reply(fd, "%.*s\n", (int)n, target);
 	} else if (strncmp(line, "write ", 6) == 0) {
 		do_write(fd, line + 6);
 	} else if (strncmp(line, "kill ", 5) == 0) {

@@ -89,7 +89,10 @@ static int fail(const char *what)
 }
 
 /* An empty, read-only root: a tmpfs on jail.root, made the root with
- * pivot_root, the old root detached. */
+ * pivot_root and the old root detached; where the host's root is the
+ * initramfs itself (rootfs, which pivot_root cannot move: the appliance),
+ * moved over "/" and entered with chroot, switch_root's way, the old root
+ * then hidden under it (with no capability left, nothing gets back out). */
 static int empty_root(const char *dir)
 {
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -97,11 +100,16 @@ static int empty_root(const char *dir)
 	if (mount("keel-jail", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  "size=4k,nr_inodes=2,mode=0555") < 0)
 		return fail("mount the empty root");
-	if (chdir(dir) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
-		return fail("pivot_root");
-	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
-		return fail("detach the host's root");
-	if (mount(NULL, "/", NULL,
+	if (chdir(dir) < 0)
+		return fail("enter the empty root");
+	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+		if (umount2(".", MNT_DETACH) < 0)
+			return fail("detach the host's root");
+	} else if (errno != EINVAL || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0) {
+		return fail("make the empty root its root");
+	}
+	if (chdir("/") < 0 ||
+	    mount(NULL, "/", NULL,
 		  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return fail("make the root read-only");
 	return 0;

@@ -2,6 +2,7 @@
 datastore files, VMs created, started, shut down and supervised across
 restarts of hostd and of the host; bad input refused with nothing changed.
 One appliance for the module (test_hostd_native.py: hostd without it)."""
+import json
 import os
 import re
 import time
@@ -146,6 +147,66 @@ def test_hostd_restart_keeps_vms(api, guest_files, host):
     assert api.call("POST", "/vms/steady/power/off")["state"] == "poweredOff"
     assert not alive(host, pid)
     api.call("DELETE", "/vms/steady")
+
+
+def test_keel_vmm_runs_jailed(api, guest_files, host):
+    """Each keel-vmm runs in a jail (docs/operations.md, "Security model"):
+    seen from outside, its own uid and gid, no capabilities, no_new_privs,
+    seccomp, the first process of its own PID namespace, mount, IPC,
+    network and UTS namespaces of its own, an empty root, a cgroup that
+    limits its memory and tasks, and only the descriptors of its own VM.
+    From inside (the control socket's probe), every way out fails: the
+    inventory, the datastores, /proc/1, a socket, a signal to any other
+    process, memory beyond its limit; and the guest runs on."""
+    api.call("POST", "/vms", vm_spec("jailed", guest_files, "wait", vcpus=1, disks=[
+        {"path": "local/jailed/disk0.img", "size_mib": 8}]))
+    pid = api.call("POST", "/vms/jailed/power/on")["pid"]
+    wait_console(api, "jailed", r"KEEL-GUEST-WAITING")
+
+    cgroup = host.hook(f"cat /proc/{pid}/cgroup").decode().strip()
+    m = re.fullmatch(r"0::/keel-vms/vm-(\d+)", cgroup)
+    assert m, cgroup
+    vmid = int(m.group(1))
+    status = dict(line.split(":", 1) for line in
+                  host.hook(f"cat /proc/{pid}/status").decode().splitlines())
+    status = {k: v.split() for k, v in status.items()}
+    assert status["Uid"] == [str(100000 + vmid)] * 4
+    assert status["Gid"] == [str(100000 + vmid)] * 4
+    assert status["Groups"] == []
+    for caps in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        assert int(status[caps][0], 16) == 0, (caps, status[caps])
+    assert status["NoNewPrivs"] == ["1"] and status["Seccomp"] == ["2"]
+    assert status["NSpid"] == [str(pid), "1"]  # pid 1 of a PID namespace of its own
+    for ns in ("mnt", "pid", "ipc", "net", "uts"):
+        mine = host.hook(f"readlink /proc/{pid}/ns/{ns}").decode()
+        assert mine.startswith(ns + ":[") and mine != host.hook(f"readlink /proc/1/ns/{ns}").decode()
+    assert host.hook(f"ls /proc/{pid}/root/") == b""  # nothing of the host's files
+    group = f"/sys/fs/cgroup/keel-vms/vm-{vmid}"
+    assert int(host.hook(f"cat {group}/memory.max")) == (256 + 64 + 4 + 256 // 64) << 20
+    assert int(host.hook(f"cat {group}/pids.max")) == 1 + 32
+    # its descriptors: its own VM's files, sockets, anonymous ones; no path
+    # of anything else (the inventory, another VM's folder)
+    targets = [host.hook(f"readlink /proc/{pid}/fd/{fd}").decode().strip()
+               for fd in host.hook(f"ls /proc/{pid}/fd").decode().split()]
+    paths = [t for t in targets if t.startswith("/")]
+    assert "/dev/kvm" in paths and any(p.endswith("/jailed/disk0.img") for p in paths)
+    assert all(p in ("/dev/kvm", "/dev/null", "/dev/net/tun") or "/jailed/" in p or
+               "/guest/" in p for p in paths), paths
+
+    probe = json.loads(host.hook("unix /run/keel/vms/jailed/control.sock",
+                                 b'{"cmd": "probe"}\n'))
+    assert probe["ok"] and probe["jailed"]
+    attempts = probe["attempts"]
+    assert len(attempts) == 7 and all(a.startswith("refused") for a in attempts.values()), attempts
+
+    # the guest ran on: it still answers the power button
+    assert api.call("GET", "/vms/jailed")["state"] == "running" and alive(host, pid)
+    api.call("POST", "/vms/jailed/power/shutdown", {"timeout_s": 120})
+    wait_console(api, "jailed", r"KEEL-GUEST-POWER-BUTTON")
+    wait_state(api, "jailed", "poweredOff")
+    assert f"vm-{vmid}" not in host.hook("ls /sys/fs/cgroup/keel-vms").decode().split()
+    assert host.hook("ls /run/keel/vms/jailed").decode().split().count("control.sock") == 0
+    api.call("DELETE", "/vms/jailed?delete_disks=true")
 
 
 def snapshot(api):
