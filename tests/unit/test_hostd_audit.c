@@ -165,7 +165,7 @@ static void test_not_initialised(void **state)
 {
 	(void)state;
 	assert_int_equal(audit_write("u", "s", "a", "t", "ok", 0), -1);
-	json_t *arr = audit_tail(10);
+	json_t *arr = audit_tail(10, AUDIT_ALL);
 	assert_non_null(arr);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
@@ -232,7 +232,7 @@ static void test_roundtrip(void **state)
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0640);
 
-	json_t *arr = audit_tail(100);
+	json_t *arr = audit_tail(100, AUDIT_ALL);
 	assert_non_null(arr);
 	assert_int_equal(json_array_size(arr), 1);
 	json_t *e = json_array_get(arr, 0);
@@ -263,7 +263,7 @@ static void test_status_zero_and_empty_strings(void **state)
 	assert_int_equal(audit_write("", "10.0.2.2", "POST /api/v1/login", "", "failed", 0), 0);
 	assert_int_equal(audit_write(NULL, "local", "lockdown-on", NULL, "ok", 0), 0);
 	assert_int_equal(audit_write("bob", "10.0.2.2", "GET /x", "t", "failed", -1), 0);
-	json_t *arr = audit_tail(10);
+	json_t *arr = audit_tail(10, AUDIT_ALL);
 	assert_int_equal(json_array_size(arr), 3);
 	for (size_t i = 0; i < 2; i++) {
 		json_t *e = json_array_get(arr, i);
@@ -299,7 +299,7 @@ static void test_escaping(void **state)
 			assert_true((unsigned char)c[i] >= 0x20);
 	free(c);
 
-	json_t *arr = audit_tail(10);
+	json_t *arr = audit_tail(10, AUDIT_ALL);
 	assert_int_equal(json_array_size(arr), 2);
 	json_t *e = json_array_get(arr, 0);
 	assert_string_equal(str_of(e, "user"), evil);
@@ -325,7 +325,7 @@ static void test_utf8_and_long_fields(void **state)
 				     "b\xC0\xAF\xED\xA0\x80",
 				     big, edge, 0),
 			 0);
-	json_t *arr = audit_tail(1);
+	json_t *arr = audit_tail(1, AUDIT_ALL);
 	assert_int_equal(json_array_size(arr), 1);
 	json_t *e = json_array_get(arr, 0);
 	assert_string_equal(str_of(e, "user"), "J\xC3\xBCrgen \xE5\x90\x8D \xF0\x9F\x98\x80");
@@ -343,7 +343,7 @@ static void test_utf8_and_long_fields(void **state)
 	memset(ctl, '\x01', sizeof(ctl) - 1);
 	ctl[sizeof(ctl) - 1] = '\0';
 	assert_int_equal(audit_write(ctl, ctl, ctl, ctl, ctl, 1), 0);
-	arr = audit_tail(1);
+	arr = audit_tail(1, AUDIT_ALL);
 	assert_int_equal(json_array_size(arr), 1);
 	assert_int_equal(strlen(str_of(json_array_get(arr, 0), "user")), 1024);
 	json_decref(arr);
@@ -352,19 +352,19 @@ static void test_utf8_and_long_fields(void **state)
 static void test_tail_empty(void **state)
 {
 	struct tmp *t = *state;
-	json_t *arr = audit_tail(100); /* no file at all */
+	json_t *arr = audit_tail(100, AUDIT_ALL); /* no file at all */
 	assert_non_null(arr);
 	assert_true(json_is_array(arr));
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 
 	put_file(t, 0, "", 0);
-	arr = audit_tail(100);
+	arr = audit_tail(100, AUDIT_ALL);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 
 	put_file(t, 0, "\n\n\n", 3);
-	arr = audit_tail(1);
+	arr = audit_tail(1, AUDIT_ALL);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 }
@@ -379,21 +379,21 @@ static void test_tail_limits(void **state)
 	put_file(t, 0, b.p, b.len);
 	free(b.p);
 
-	json_t *arr = audit_tail(0);
+	json_t *arr = audit_tail(0, AUDIT_ALL);
 	assert_non_null(arr);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 
-	arr = audit_tail(20000);
+	arr = audit_tail(20000, AUDIT_ALL);
 	expect_seqs(arr, 5, 10004);
 	json_decref(arr);
-	arr = audit_tail(SIZE_MAX);
+	arr = audit_tail(SIZE_MAX, AUDIT_ALL);
 	expect_seqs(arr, 5, 10004);
 	json_decref(arr);
-	arr = audit_tail(10000);
+	arr = audit_tail(10000, AUDIT_ALL);
 	expect_seqs(arr, 5, 10004);
 	json_decref(arr);
-	arr = audit_tail(1);
+	arr = audit_tail(1, AUDIT_ALL);
 	expect_seqs(arr, 10004, 10004);
 	json_decref(arr);
 }
@@ -433,16 +433,16 @@ static void test_tail_skips_bad_lines(void **state)
 	put_file(t, 0, b.p, b.len);
 	free(b.p);
 
-	json_t *arr = audit_tail(10000);
+	json_t *arr = audit_tail(10000, AUDIT_ALL);
 	expect_seqs(arr, 0, seq - 1);
 	json_decref(arr);
-	arr = audit_tail(1);
+	arr = audit_tail(1, AUDIT_ALL);
 	expect_seqs(arr, seq - 1, seq - 1);
 	json_decref(arr);
-	arr = audit_tail(602);
+	arr = audit_tail(602, AUDIT_ALL);
 	expect_seqs(arr, seq - 602, seq - 1);
 	json_decref(arr);
-	arr = audit_tail(603);
+	arr = audit_tail(603, AUDIT_ALL);
 	expect_seqs(arr, seq - 603, seq - 1);
 	json_decref(arr);
 }
@@ -459,7 +459,7 @@ static void test_write_after_torn_line(void **state)
 	assert_int_equal(audit_write("u", "s", "seq=1", "t", "ok", 0), 0);
 	assert_int_equal(audit_write("u", "s", "seq=2", "t", "ok", 0), 0);
 
-	json_t *arr = audit_tail(10);
+	json_t *arr = audit_tail(10, AUDIT_ALL);
 	expect_seqs(arr, 0, 2);
 	json_decref(arr);
 	size_t len;
@@ -503,7 +503,7 @@ static void test_short_write(void **state)
 	free(after);
 
 	assert_int_equal(audit_write("u", "s", "seq=1", "t", "ok", 0), 0);
-	json_t *arr = audit_tail(10);
+	json_t *arr = audit_tail(10, AUDIT_ALL);
 	expect_seqs(arr, 0, 1);
 	json_decref(arr);
 }
@@ -568,18 +568,18 @@ static void test_rotation(void **state)
 	/* tail across the files: exactly the newest N, oldest first */
 	long ns[] = {1, 2, 29, 30, 31, 64, 100, 150, kept - 1, kept};
 	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
-		json_t *arr = audit_tail((size_t)ns[i]);
+		json_t *arr = audit_tail((size_t)ns[i], AUDIT_ALL);
 		expect_seqs(arr, total - ns[i], total - 1);
 		json_decref(arr);
 	}
-	json_t *arr = audit_tail(10000); /* more than there are: all of them */
+	json_t *arr = audit_tail(10000, AUDIT_ALL); /* more than there are: all of them */
 	expect_seqs(arr, total - kept, total - 1);
 	json_decref(arr);
 
 	/* a missing rotated file in the middle is skipped */
 	path_of(p, sizeof(p), t, 2);
 	assert_int_equal(unlink(p), 0);
-	arr = audit_tail(10000);
+	arr = audit_tail(10000, AUDIT_ALL);
 	assert_true(json_array_size(arr) < (size_t)kept);
 	assert_int_equal(seq_of(json_array_get(arr, json_array_size(arr) - 1)), total - 1);
 	json_decref(arr);
@@ -604,7 +604,7 @@ static void test_rotation_failure(void **state)
 	char action[64];
 	snprintf(action, sizeof(action), "seq=%ld", seq);
 	assert_int_equal(audit_write("u", "s", action, "t", "ok", 0), 0);
-	json_t *arr = audit_tail(3);
+	json_t *arr = audit_tail(3, AUDIT_ALL);
 	expect_seqs(arr, seq - 2, seq);
 	json_decref(arr);
 }
@@ -655,7 +655,7 @@ static void *reader_main(void *arg)
 {
 	int *bad = arg;
 	for (int r = 0; r < TAIL_ROUNDS; r++) {
-		json_t *arr = audit_tail(200);
+		json_t *arr = audit_tail(200, AUDIT_ALL);
 		if (!arr || json_array_size(arr) > 200)
 			(*bad)++;
 		else
@@ -708,7 +708,7 @@ static void test_concurrent_writers(void **state)
 	assert_true(files >= 2);
 	assert_int_equal(lines, THREADS * PER_THREAD);
 
-	json_t *arr = audit_tail(10000);
+	json_t *arr = audit_tail(10000, AUDIT_ALL);
 	assert_int_equal(json_array_size(arr), THREADS * PER_THREAD);
 	int count[THREADS] = {0};
 	check_order(arr, count);
