@@ -8,13 +8,14 @@
  *   - audit.log: the trail. What an authenticated user asked for (changes,
  *     refusals of privilege), successful logins, console actions, the
  *     management network's rollbacks. AUDIT_ROTATE_BYTES x (1 +
- *     AUDIT_KEEP) = 10 MiB, about 50,000 entries of ~200 bytes (a change
- *     takes two: "started" and its outcome, so about 25,000 changes).
- *   - audit-denied.log: failed logins (one entry each: they name an
- *     account) and requests made without a known user (no or an invalid
+ *     AUDIT_KEEP) = 10 MiB: about 60,000 entries of ~160 bytes (a change
+ *     takes two, "started" and its outcome: some 30,000 changes).
+ *   - audit-denied.log: logins until they succeed (each is written on
+ *     its own, as it names an account: "started" and, if it fails, its
+ *     outcome) and requests made without a known user (no or an invalid
  *     token, a refused URL: counted per source, below).
- *     AUDIT_ROTATE_BYTES x (1 + AUDIT_DENIED_KEEP) = 4 MiB, about 20,000
- *     entries.
+ *     AUDIT_ROTATE_BYTES x (1 + AUDIT_DENIED_KEEP) = 4 MiB: about 25,000
+ *     entries (130 to 220 bytes; some 12,000 failed logins).
  * Each entry is appended with O_APPEND and fdatasync'ed before the call
  * returns, so that it survives a crash of hostd or of the host. When a
  * file would grow past AUDIT_ROTATE_BYTES it is rotated first:
@@ -35,8 +36,8 @@
  *   {"time": ..., "user": "", "source": "10.0.2.2",
  *    "action": "unauthenticated requests", "target": "", "result": "denied",
  *    "status": 401, "count": 1234, "first": "2026-...Z", "last": "2026-...Z"}
- * So each source writes at most two entries per interval, and the counts
- * of a source add up to its requests. At most AUDIT_ANON_SOURCES
+ * So a (source, status) writes at most two entries per interval, and the
+ * counts of a source add up to its requests. At most AUDIT_ANON_SOURCES
  * (source, status) pairs are counted at a time; past that, the requests
  * of further pairs are counted together, with no entry of their own, in
  * one entry of source "other sources" (no status). The counts are in
