@@ -343,8 +343,9 @@ def test_password_change_ends_other_sessions(api):
 
 
 def anonymous_flood(api, source, n, path):
-    """n requests without a token from `source`, on one kept-alive
-    connection; the statuses they got, counted."""
+    """n requests without a token from `source`, one after the other (a new
+    connection for each: hostd closes it after a 401); the statuses they
+    got, counted."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
     conn = http.client.HTTPSConnection(api.address, api.port, context=ctx, timeout=30,
