@@ -277,20 +277,30 @@ static const char *audit_time(char buf[32], const char *iso)
 
 int cmd_audit(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"lines", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'}, {0}};
-	long long lines = 0;
+	static const struct option opts[] = {{"lines", required_argument, NULL, 'n'},
+					     {"log", required_argument, NULL, 'l'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	long long lines = 100;
+	const char *log = "all";
 	int c;
 	args_begin();
 	while ((c = args_next(argc, argv, "h", opts)) != -1) {
-		if (c != 'n' || arg_uint("--lines", optarg, 1, AUDIT_LINES, &lines) < 0)
-			return c == 'h' ? EXIT_HELP : EXIT_USAGE;
+		if (c == 'n' && arg_uint("--lines", optarg, 1, AUDIT_LINES, &lines) == 0)
+			continue;
+		if (c == 'l' && (strcmp(optarg, "all") == 0 || strcmp(optarg, "trail") == 0 ||
+				 strcmp(optarg, "denied") == 0)) {
+			log = optarg;
+			continue;
+		}
+		if (c == 'l')
+			error_msg("--log: all, trail or denied");
+		return c == 'h' ? EXIT_HELP : EXIT_USAGE;
 	}
 	int rc = args_count(argc, argv, 0, 0);
 	if (rc)
 		return rc;
-	char *path =
-	    lines ? xasprintf("/api/v1/audit?lines=%lld", lines) : xstrdup("/api/v1/audit");
+	char *path = xasprintf("/api/v1/audit?lines=%lld&log=%s", lines, log);
 	json_t *r = NULL;
 	rc = api_json(cli->api, "GET", path, NULL, &r);
 	free(path);
@@ -309,8 +319,14 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 		char time[32], status[24] = "";
 		if (json_is_number(json_object_get(e, "status")))
 			snprintf(status, sizeof(status), "%lld", jint(e, "status"));
+		/* requests without a user, counted: "ACTION (N times)" */
+		char *action =
+		    json_is_integer(json_object_get(e, "count"))
+			? xasprintf("%s (%lld times)", jstr(e, "action"), jint(e, "count"))
+			: xstrdup(jstr(e, "action"));
 		table_add(t, audit_time(time, jstr(e, "time")), jstr(e, "user"), jstr(e, "source"),
-			  jstr(e, "result"), status, jstr(e, "action"), jstr(e, "target"));
+			  jstr(e, "result"), status, action, jstr(e, "target"));
+		free(action);
 	}
 	table_print(t);
 	json_decref(r);

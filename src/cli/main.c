@@ -80,7 +80,7 @@ static const struct command commands[] = {
      cmd_policy_set},
     {"session", "list", "", cmd_session_list},
     {"session", "revoke", "ID", cmd_session_revoke},
-    {"audit", NULL, "[--lines N]", cmd_audit},
+    {"audit", NULL, "[--lines N] [--log all|trail|denied]", cmd_audit},
     {"network switch", "list", "", cmd_net_switch_list},
     {"network switch", "show", "NAME", cmd_net_switch_show},
     {"network switch", "add", "NAME [--mtu N] [--uplink NIC]...", cmd_net_switch_add},

@@ -213,5 +213,14 @@ void api_audit(struct req *r)
 		reply_error(r, 400, "lines: an integer from 1 to 10000");
 		return;
 	}
-	reply_json(r, 200, json_pack("{s:o}", "entries", audit_tail((size_t)lines)));
+	const char *log = req_query(r, "log");
+	unsigned sets = !log || strcmp(log, "all") == 0 ? AUDIT_ALL
+			: strcmp(log, "trail") == 0	? AUDIT_TRAIL
+			: strcmp(log, "denied") == 0	? AUDIT_DENIED
+							: 0;
+	if (!sets) {
+		reply_error(r, 400, "log: all, trail or denied");
+		return;
+	}
+	reply_json(r, 200, json_pack("{s:o}", "entries", audit_tail((size_t)lines, sets)));
 }

@@ -25,6 +25,8 @@ void api_session_login(struct req *r)
 		goto out;
 	}
 	str_copy(r->user, sizeof(r->user), user); /* for the audit log */
+	if (req_audit_attempt(r) < 0)
+		goto out;
 	char err[256], token[SESSION_TOKEN_LEN + 1];
 	const char *why;
 	long retry_after_s = 0;

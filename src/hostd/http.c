@@ -75,6 +75,8 @@ static const char *status_code(unsigned status)
 		return "too_large";
 	case 429:
 		return "too_many_attempts";
+	case 503:
+		return "audit_unavailable";
 	case 507:
 		return "no_space";
 	default:
@@ -259,6 +261,44 @@ static const struct capture *bad_capture(const struct req *r, const struct route
 	return NULL;
 }
 
+/* --- the audit trail ------------------------------------------------------ */
+
+/* The action ("POST /api/v1/vms/web1/power/on") and target ("vm/web1") of
+ * the request's audit record; each AUDIT_FIELD_MAX bytes. */
+static void audit_fields(const struct req *r, char *action, char *target)
+{
+	const char *ent = r->route && r->route->captures[0] ? r->route->captures[0]->entity : NULL;
+	int ds = ent && strcmp(ent, "datastore") == 0;
+	if (ent && r->param[0])
+		snprintf(target, AUDIT_FIELD_MAX, "%s%s%s%s%s", ds ? "" : ent, ds ? "" : "/",
+			 r->param[0], r->param[1] ? "/" : "", r->param[1] ? r->param[1] : "");
+	else
+		str_copy(target, AUDIT_FIELD_MAX, "host");
+	snprintf(action, AUDIT_FIELD_MAX, "%s %s", r->method, r->url);
+}
+
+int req_audit_attempt(struct req *r)
+{
+	char target[AUDIT_FIELD_MAX], action[AUDIT_FIELD_MAX];
+	audit_fields(r, action, target);
+	int login = r->route->flags & ROUTE_LOGIN;
+	if ((login ? audit_write_denied(r->user, r->source, "login", target, "started", 0)
+		   : audit_write(r->user, r->source, action, target, "started", 0)) == 0)
+		return 0;
+	log_errno("audit: cannot record %s by %s: refused", login ? "a login" : action, r->user);
+	reply_error(r, 503, "the audit trail cannot be written: nothing was changed");
+	return -1;
+}
+
+/* Whether the handler may run: a GET changes nothing; a login puts itself
+ * on record once it knows the user (api_session.c); any other request
+ * only once its attempt is on record (else it is answered 503). */
+static int on_record(struct req *r)
+{
+	return strcmp(r->method, "GET") == 0 || (r->route->flags & ROUTE_LOGIN) ||
+	       req_audit_attempt(r) == 0;
+}
+
 /* Finds the route of `url` and checks its captures: a route whose capture
  * fails its grammar does not match. */
 static void route_request(struct req *r, const char *url)
@@ -419,6 +459,7 @@ static void begin(struct req *r, const char *url)
 	if (!(r->route->flags & ROUTE_PUBLIC) &&
 	    checks->authenticate(req_header(r, MHD_HTTP_HEADER_AUTHORIZATION), r->user,
 				 sizeof(r->user), r->token_hash) < 0) {
+		r->user[0] = '\0'; /* nobody known: counted, not recorded (audit.h) */
 		reply_error(r, 401, "a valid session token is needed (POST /api/v1/session)");
 		return;
 	}
@@ -430,7 +471,7 @@ static void begin(struct req *r, const char *url)
 			    vm ? "vm/" : "the host", vm ? vm : "");
 		return;
 	}
-	if (r->route->flags & ROUTE_UPLOAD) {
+	if ((r->route->flags & ROUTE_UPLOAD) && on_record(r)) {
 		r->route->handler(r); /* opens its sink, or replies */
 		r->uploading = !r->resp && r->upload && r->upload_write && r->upload_abort;
 		if (!r->resp && !r->uploading)
@@ -472,34 +513,39 @@ static void finish(struct req *r)
 		r->uploading = 0;
 	} else if (r->body_too_large) {
 		reply_error(r, 413, "the request body is over %d bytes", HTTP_BODY_MAX);
-	} else {
+	} else if (on_record(r)) {
 		r->route->handler(r);
 	}
 	if (!r->resp)
 		reply_error(r, 500, "no reply");
 }
 
-/* Every state-changing request, every login and every refusal of
- * authentication or authorization goes to the audit log. */
+/* The outcome of every state-changing request, every login and every
+ * refusal of authentication or authorization: in the trail when a user is
+ * known (a failed login in audit-denied.log), counted per source when not
+ * (audit.h). */
 static void audit_request(struct req *r)
 {
 	int login = r->route && (r->route->flags & ROUTE_LOGIN);
 	if (strcmp(r->method, "GET") == 0 && !login && r->status != 401 && r->status != 403)
 		return;
-	char target[AUDIT_FIELD_MAX] = "host", action[AUDIT_FIELD_MAX];
-	const char *ent = r->route && r->route->captures[0] ? r->route->captures[0]->entity : NULL;
-	if (ent && r->param[0])
-		snprintf(target, sizeof(target), "%s%s%s%s%s", strcmp(ent, "datastore") ? ent : "",
-			 strcmp(ent, "datastore") ? "/" : "", r->param[0], r->param[1] ? "/" : "",
-			 r->param[1] ? r->param[1] : "");
-	snprintf(action, sizeof(action), "%s %s", r->method, r->url);
+	char target[AUDIT_FIELD_MAX], action[AUDIT_FIELD_MAX];
+	audit_fields(r, action, target);
 	const char *result = r->audit_result   ? r->audit_result
 			     : r->status < 400 ? "ok"
 			     : r->status == 401 || r->status == 403 || r->status == 429 ? "denied"
 											: "failed";
-	if (audit_write(r->user, r->source, login ? "login" : action, target, result,
-			(int)r->status) < 0)
-		log_msg("audit: cannot write an entry (%s %s by %s)", action, result, r->user);
+	int rc;
+	if (!r->user[0])
+		rc = audit_anonymous(r->source, action, target, result, (int)r->status);
+	else if (login && r->status >= 400)
+		rc =
+		    audit_write_denied(r->user, r->source, "login", target, result, (int)r->status);
+	else
+		rc = audit_write(r->user, r->source, login ? "login" : action, target, result,
+				 (int)r->status);
+	if (rc < 0)
+		log_errno("audit: cannot write an entry (%s %s by %s)", action, result, r->user);
 }
 
 /* The context MHD hands on_request for a request whose raw URL holds an

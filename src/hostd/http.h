@@ -12,7 +12,10 @@
  * bodies (at most HTTP_BODY_MAX bytes, parsed strictly), streamed uploads,
  * the audit record of every request, and the one error shape
  * {"error": {"code", "message"}}. A handler answers with exactly one
- * reply_*() call. */
+ * reply_*() call. The audit trail fails closed: a request that may change
+ * state (any but a GET) reaches its handler only once an audit record of
+ * the attempt (result "started") is written, and is answered 503 without
+ * it; its outcome is recorded after the handler. */
 #ifndef KEEL_HOSTD_HTTP_H
 #define KEEL_HOSTD_HTTP_H
 
@@ -65,7 +68,8 @@ struct req {
 enum route_flags {
 	ROUTE_PUBLIC = 1, /* no session needed */
 	ROUTE_UPLOAD = 2, /* the body is a file, streamed to the handler's sink */
-	ROUTE_LOGIN = 4,  /* a login: audited as "login", whatever its status */
+	ROUTE_LOGIN = 4,  /* a login: audited as "login", whatever its status; its
+			   * handler calls req_audit_attempt itself */
 };
 
 /* What a URL capture names, and the grammar of that name (the entity's own,
@@ -126,6 +130,11 @@ void http_stop(void);
 /* The request's JSON body as an object (an empty body is {}), or NULL
  * after replying 400/413. Owned by the caller. */
 json_t *req_json(struct req *r);
+/* Writes the audit record of the request's attempt (result "started"):
+ * 0, or -1 after replying 503 (then nothing may change). http.c calls it
+ * before the handler of every route but a GET or a ROUTE_LOGIN one, whose
+ * handler calls it once r->user holds the name that tries. */
+int req_audit_attempt(struct req *r);
 /* A query argument, or NULL. */
 const char *req_query(struct req *r, const char *name);
 /* The address the request came to (this host's end), as text. */

@@ -161,6 +161,7 @@ int main(int argc, char **argv)
 			}
 		}
 		vms_tick();
+		audit_tick(time(NULL));
 		if (atomic_load(&host.restart_requested)) {
 			usleep(500 * 1000); /* lets the reply go out */
 			log_msg("restarting the management agent (running VMs keep running)");
@@ -168,6 +169,7 @@ int main(int argc, char **argv)
 		}
 	}
 	http_stop();
+	audit_flush(); /* the counts of requests without a known user */
 	db_close();
 	return 0;
 }

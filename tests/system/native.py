@@ -95,13 +95,13 @@ class NativeHost:
         self.pid = self.proc.pid
         return self
 
-    def add_sources(self, n):
-        """n more addresses of this side, 10.232.X.1 to .n, each a client
-        address of its own to hostd (routed there through the veth pair);
-        they go with the veth pair."""
-        subprocess.run(["ip", "-n", self.netns, "route", "add", f"10.232.{self.x}.0/24",
+    def add_sources(self, n, first=1):
+        """n more addresses of this side, 10.232.X.first to .first+n-1, each a
+        client address of its own to hostd (routed there through the veth
+        pair); they go with the veth pair."""
+        subprocess.run(["ip", "-n", self.netns, "route", "replace", f"10.232.{self.x}.0/24",
                         "via", f"10.231.{self.x}.1"], check=True, capture_output=True)
-        sources = [f"10.232.{self.x}.{k}" for k in range(1, n + 1)]
+        sources = [f"10.232.{self.x}.{k}" for k in range(first, first + n)]
         for a in sources:
             subprocess.run(["ip", "addr", "add", f"{a}/32", "dev", f"keel-n{self.x}"],
                            check=True, capture_output=True)

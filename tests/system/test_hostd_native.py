@@ -2,6 +2,9 @@
 machine (native.py): a 1 GiB upload with hostd's memory flat; URL captures
 checked against their grammars before anything else. One hostd for the
 module."""
+import collections
+import concurrent.futures
+import http.client
 import json
 import os
 import re
@@ -337,6 +340,129 @@ def test_password_change_ends_other_sessions(api):
     assert admin.call("GET", "/host")["hostname"]
     assert other.error("GET", "/host") == (401, "unauthorized")
     assert kept.call("GET", "/host")["hostname"]  # nobody else's
+
+
+def anonymous_flood(api, source, n, path):
+    """n requests without a token from `source`, one after the other (a new
+    connection for each: hostd closes it after a 401); the statuses they
+    got, counted."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    conn = http.client.HTTPSConnection(api.address, api.port, context=ctx, timeout=30,
+                                       source_address=(source, 0))
+    statuses = collections.Counter()
+    try:
+        for _ in range(n):
+            conn.request("GET", path)
+            r = conn.getresponse()
+            r.read()
+            statuses[r.status] += 1
+    finally:
+        conn.close()
+    return statuses
+
+
+def has_entry(entries, **match):
+    return any(all(e.get(k) == v for k, v in match.items()) for e in entries)
+
+
+# requests without a token, from each of FLOOD_SOURCES addresses, for a
+# datastore path of about 1 KB (hostd closes the connection after each
+# 401): written line by line, as before audit-denied.log and the counting,
+# some 2.2 KB each (action and target), they would fill more than the 6 MiB
+# that audit.log and its five rotations then kept
+FLOOD_SOURCES, FLOOD_PER_SOURCE = 3, 1000
+FLOOD_PATH = "/api/v1/datastores/local/browse/" + "/".join(["f" * 250] * 4)
+
+
+def test_audit_trail_survives_anonymous_flood(api, native_host):
+    """Thousands of requests without a token leave the record of what root
+    did before them in place; they show as a few entries per source whose
+    counts add up to the requests."""
+    api.call("POST", "/roles", {"name": "BeforeFlood", "privileges": ["System.View"]})
+    sources = native_host.add_sources(FLOOD_SOURCES, first=201)
+    with concurrent.futures.ThreadPoolExecutor(FLOOD_SOURCES) as pool:
+        for statuses in pool.map(lambda src: anonymous_flood(api, src, FLOOD_PER_SOURCE,
+                                                             FLOOD_PATH), sources):
+            assert statuses == {401: FLOOD_PER_SOURCE}, statuses
+    entries = api.call("GET", "/audit?lines=10000")["entries"]
+    for result in ("started", "ok"):
+        assert has_entry(entries, user="root", action="POST /api/v1/roles", result=result)
+    for src in sources:
+        mine = [e for e in entries if e["source"] == src]
+        assert all(e["user"] == "" and e["status"] == 401 and e["result"] == "denied"
+                   for e in mine), mine
+        assert sum(e["count"] for e in mine) == FLOOD_PER_SOURCE, mine
+        # the first at once, with what it asked for; the rest counted (one
+        # more of each if a minute ended during the flood)
+        assert 2 <= len(mine) <= 4, mine
+        assert ("GET " + FLOOD_PATH).startswith(mine[0]["action"]) and mine[0]["count"] == 1
+        assert any(e["action"] == "unauthenticated requests" and e["count"] > 1 and
+                   e["first"] <= e["last"] for e in mine), mine
+    trail = api.call("GET", "/audit?lines=10000&log=trail")["entries"]
+    assert has_entry(trail, user="root", action="POST /api/v1/roles", result="ok")
+    assert not [e for e in trail if e["source"] in sources]
+    denied = api.call("GET", "/audit?lines=10000&log=denied")["entries"]
+    assert sum(e.get("count", 0) for e in denied if e["source"] in sources) == \
+        FLOOD_SOURCES * FLOOD_PER_SOURCE
+    assert api.error("GET", "/audit?log=other") == (400, "bad_request")
+
+
+def test_audit_fails_closed(api, native_host):
+    """While audit.log cannot be written (a folder in its place), a change is
+    refused 503 and not made, an upload too; reading still works. While
+    audit-denied.log cannot be written either, a login is refused 503 too.
+    Once both are back, changes are made and recorded again."""
+    log = os.path.join(native_host.root, "scratch", "log")
+    trail, denied = os.path.join(log, "audit.log"), os.path.join(log, "audit-denied.log")
+    api.call("POST", "/roles", {"name": "Recorded", "privileges": ["System.View"]})
+    roles = api.call("GET", "/roles")
+
+    def recorded(**match):
+        """How many entries of the trail have every field of `match`."""
+        trail = api.call("GET", "/audit?lines=10000&log=trail")["entries"]
+        return len([e for e in trail if all(e.get(k) == v for k, v in match.items())])
+
+    created = {"user": "root", "action": "POST /api/v1/roles", "result": "ok"}
+    logins = {"user": "root", "action": "login", "result": "ok"}
+    before = recorded(**created), recorded(**logins)
+    sessions = [s["id"] for s in api.call("GET", "/sessions")["sessions"]]
+    held = []
+
+    def block(path):
+        """A folder in the place of the file (root ignores permissions)."""
+        if os.path.exists(path):
+            os.rename(path, path + ".held")
+            held.append(path)
+        os.mkdir(path)
+
+    block(trail)
+    try:
+        assert api.error("POST", "/roles", {"name": "Unrecorded", "privileges": []}) == \
+            (503, "audit_unavailable")
+        assert api.error("DELETE", "/roles/Recorded") == (503, "audit_unavailable")
+        assert api.error("PUT", "/datastores/local/files/unrecorded/x.bin", b"data") == \
+            (503, "audit_unavailable")
+        assert api.call("GET", "/roles") == roles
+        assert api.error("GET", "/datastores/local/browse/unrecorded") == \
+            (404, "not_found")
+        assert api.call("GET", "/audit?lines=10")["entries"]
+        block(denied)
+        anon = Api(api.port, api.fingerprint, address=api.address)
+        assert anon.error("POST", "/session", {"user": "root", "password": api.password}) == \
+            (503, "audit_unavailable")
+        assert [s["id"] for s in api.call("GET", "/sessions")["sessions"]] == sessions
+    finally:
+        for path in (trail, denied):
+            if os.path.isdir(path):
+                os.rmdir(path)
+            if path in held:
+                os.rename(path + ".held", path)
+    assert "audit: cannot record" in native_host.console()
+    api.call("POST", "/roles", {"name": "RecordedAgain", "privileges": []})
+    Api(api.port, api.fingerprint, address=api.address).login("root", api.password)
+    assert (recorded(**created), recorded(**logins)) == (before[0] + 1, before[1] + 1)
+    api.call("DELETE", "/roles/RecordedAgain")
 
 
 LOGIN_SCRIPT = """

@@ -58,6 +58,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct tmp *t = *state;
+	audit_flush(); /* no count left for the next test's folder */
 	rm_rf(t->root);
 	free(t);
 	return 0;
@@ -69,6 +70,15 @@ static void path_of(char *out, size_t n, const struct tmp *t, int i)
 		snprintf(out, n, "%s/audit.log", t->dir);
 	else
 		snprintf(out, n, "%s/audit.log.%d", t->dir, i);
+}
+
+/* audit-denied.log (0), audit-denied.log.1, ... */
+static void denied_path_of(char *out, size_t n, const struct tmp *t, int i)
+{
+	if (i == 0)
+		snprintf(out, n, "%s/audit-denied.log", t->dir);
+	else
+		snprintf(out, n, "%s/audit-denied.log.%d", t->dir, i);
 }
 
 /* The contents of file number i (audit.log, audit.log.1, ...) or NULL. */
@@ -165,7 +175,7 @@ static void test_not_initialised(void **state)
 {
 	(void)state;
 	assert_int_equal(audit_write("u", "s", "a", "t", "ok", 0), -1);
-	json_t *arr = audit_tail(10);
+	json_t *arr = audit_tail(10, AUDIT_ALL);
 	assert_non_null(arr);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
@@ -232,7 +242,7 @@ static void test_roundtrip(void **state)
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0640);
 
-	json_t *arr = audit_tail(100);
+	json_t *arr = audit_tail(100, AUDIT_ALL);
 	assert_non_null(arr);
 	assert_int_equal(json_array_size(arr), 1);
 	json_t *e = json_array_get(arr, 0);
@@ -263,7 +273,7 @@ static void test_status_zero_and_empty_strings(void **state)
 	assert_int_equal(audit_write("", "10.0.2.2", "POST /api/v1/login", "", "failed", 0), 0);
 	assert_int_equal(audit_write(NULL, "local", "lockdown-on", NULL, "ok", 0), 0);
 	assert_int_equal(audit_write("bob", "10.0.2.2", "GET /x", "t", "failed", -1), 0);
-	json_t *arr = audit_tail(10);
+	json_t *arr = audit_tail(10, AUDIT_ALL);
 	assert_int_equal(json_array_size(arr), 3);
 	for (size_t i = 0; i < 2; i++) {
 		json_t *e = json_array_get(arr, i);
@@ -299,7 +309,7 @@ static void test_escaping(void **state)
 			assert_true((unsigned char)c[i] >= 0x20);
 	free(c);
 
-	json_t *arr = audit_tail(10);
+	json_t *arr = audit_tail(10, AUDIT_ALL);
 	assert_int_equal(json_array_size(arr), 2);
 	json_t *e = json_array_get(arr, 0);
 	assert_string_equal(str_of(e, "user"), evil);
@@ -325,7 +335,7 @@ static void test_utf8_and_long_fields(void **state)
 				     "b\xC0\xAF\xED\xA0\x80",
 				     big, edge, 0),
 			 0);
-	json_t *arr = audit_tail(1);
+	json_t *arr = audit_tail(1, AUDIT_ALL);
 	assert_int_equal(json_array_size(arr), 1);
 	json_t *e = json_array_get(arr, 0);
 	assert_string_equal(str_of(e, "user"), "J\xC3\xBCrgen \xE5\x90\x8D \xF0\x9F\x98\x80");
@@ -343,7 +353,7 @@ static void test_utf8_and_long_fields(void **state)
 	memset(ctl, '\x01', sizeof(ctl) - 1);
 	ctl[sizeof(ctl) - 1] = '\0';
 	assert_int_equal(audit_write(ctl, ctl, ctl, ctl, ctl, 1), 0);
-	arr = audit_tail(1);
+	arr = audit_tail(1, AUDIT_ALL);
 	assert_int_equal(json_array_size(arr), 1);
 	assert_int_equal(strlen(str_of(json_array_get(arr, 0), "user")), 1024);
 	json_decref(arr);
@@ -352,19 +362,19 @@ static void test_utf8_and_long_fields(void **state)
 static void test_tail_empty(void **state)
 {
 	struct tmp *t = *state;
-	json_t *arr = audit_tail(100); /* no file at all */
+	json_t *arr = audit_tail(100, AUDIT_ALL); /* no file at all */
 	assert_non_null(arr);
 	assert_true(json_is_array(arr));
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 
 	put_file(t, 0, "", 0);
-	arr = audit_tail(100);
+	arr = audit_tail(100, AUDIT_ALL);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 
 	put_file(t, 0, "\n\n\n", 3);
-	arr = audit_tail(1);
+	arr = audit_tail(1, AUDIT_ALL);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 }
@@ -379,21 +389,21 @@ static void test_tail_limits(void **state)
 	put_file(t, 0, b.p, b.len);
 	free(b.p);
 
-	json_t *arr = audit_tail(0);
+	json_t *arr = audit_tail(0, AUDIT_ALL);
 	assert_non_null(arr);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 
-	arr = audit_tail(20000);
+	arr = audit_tail(20000, AUDIT_ALL);
 	expect_seqs(arr, 5, 10004);
 	json_decref(arr);
-	arr = audit_tail(SIZE_MAX);
+	arr = audit_tail(SIZE_MAX, AUDIT_ALL);
 	expect_seqs(arr, 5, 10004);
 	json_decref(arr);
-	arr = audit_tail(10000);
+	arr = audit_tail(10000, AUDIT_ALL);
 	expect_seqs(arr, 5, 10004);
 	json_decref(arr);
-	arr = audit_tail(1);
+	arr = audit_tail(1, AUDIT_ALL);
 	expect_seqs(arr, 10004, 10004);
 	json_decref(arr);
 }
@@ -433,16 +443,16 @@ static void test_tail_skips_bad_lines(void **state)
 	put_file(t, 0, b.p, b.len);
 	free(b.p);
 
-	json_t *arr = audit_tail(10000);
+	json_t *arr = audit_tail(10000, AUDIT_ALL);
 	expect_seqs(arr, 0, seq - 1);
 	json_decref(arr);
-	arr = audit_tail(1);
+	arr = audit_tail(1, AUDIT_ALL);
 	expect_seqs(arr, seq - 1, seq - 1);
 	json_decref(arr);
-	arr = audit_tail(602);
+	arr = audit_tail(602, AUDIT_ALL);
 	expect_seqs(arr, seq - 602, seq - 1);
 	json_decref(arr);
-	arr = audit_tail(603);
+	arr = audit_tail(603, AUDIT_ALL);
 	expect_seqs(arr, seq - 603, seq - 1);
 	json_decref(arr);
 }
@@ -459,7 +469,7 @@ static void test_write_after_torn_line(void **state)
 	assert_int_equal(audit_write("u", "s", "seq=1", "t", "ok", 0), 0);
 	assert_int_equal(audit_write("u", "s", "seq=2", "t", "ok", 0), 0);
 
-	json_t *arr = audit_tail(10);
+	json_t *arr = audit_tail(10, AUDIT_ALL);
 	expect_seqs(arr, 0, 2);
 	json_decref(arr);
 	size_t len;
@@ -503,7 +513,7 @@ static void test_short_write(void **state)
 	free(after);
 
 	assert_int_equal(audit_write("u", "s", "seq=1", "t", "ok", 0), 0);
-	json_t *arr = audit_tail(10);
+	json_t *arr = audit_tail(10, AUDIT_ALL);
 	expect_seqs(arr, 0, 1);
 	json_decref(arr);
 }
@@ -568,18 +578,18 @@ static void test_rotation(void **state)
 	/* tail across the files: exactly the newest N, oldest first */
 	long ns[] = {1, 2, 29, 30, 31, 64, 100, 150, kept - 1, kept};
 	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
-		json_t *arr = audit_tail((size_t)ns[i]);
+		json_t *arr = audit_tail((size_t)ns[i], AUDIT_ALL);
 		expect_seqs(arr, total - ns[i], total - 1);
 		json_decref(arr);
 	}
-	json_t *arr = audit_tail(10000); /* more than there are: all of them */
+	json_t *arr = audit_tail(10000, AUDIT_ALL); /* more than there are: all of them */
 	expect_seqs(arr, total - kept, total - 1);
 	json_decref(arr);
 
 	/* a missing rotated file in the middle is skipped */
 	path_of(p, sizeof(p), t, 2);
 	assert_int_equal(unlink(p), 0);
-	arr = audit_tail(10000);
+	arr = audit_tail(10000, AUDIT_ALL);
 	assert_true(json_array_size(arr) < (size_t)kept);
 	assert_int_equal(seq_of(json_array_get(arr, json_array_size(arr) - 1)), total - 1);
 	json_decref(arr);
@@ -604,7 +614,7 @@ static void test_rotation_failure(void **state)
 	char action[64];
 	snprintf(action, sizeof(action), "seq=%ld", seq);
 	assert_int_equal(audit_write("u", "s", action, "t", "ok", 0), 0);
-	json_t *arr = audit_tail(3);
+	json_t *arr = audit_tail(3, AUDIT_ALL);
 	expect_seqs(arr, seq - 2, seq);
 	json_decref(arr);
 }
@@ -655,7 +665,7 @@ static void *reader_main(void *arg)
 {
 	int *bad = arg;
 	for (int r = 0; r < TAIL_ROUNDS; r++) {
-		json_t *arr = audit_tail(200);
+		json_t *arr = audit_tail(200, AUDIT_ALL);
 		if (!arr || json_array_size(arr) > 200)
 			(*bad)++;
 		else
@@ -708,13 +718,291 @@ static void test_concurrent_writers(void **state)
 	assert_true(files >= 2);
 	assert_int_equal(lines, THREADS * PER_THREAD);
 
-	json_t *arr = audit_tail(10000);
+	json_t *arr = audit_tail(10000, AUDIT_ALL);
 	assert_int_equal(json_array_size(arr), THREADS * PER_THREAD);
 	int count[THREADS] = {0};
 	check_order(arr, count);
 	for (int i = 0; i < THREADS; i++)
 		assert_int_equal(count[i], PER_THREAD);
 	json_decref(arr);
+}
+
+/* --- the two sets and the counting of requests without a user ------------- */
+
+/* The entries of a file (one of the paths above) as a JSON array; lines
+ * that do not parse fail the test. */
+static json_t *entries_of(const char *path)
+{
+	json_t *arr = json_array();
+	char *c = read_file(path, FILE_MAX, NULL);
+	for (char *line = c, *nl; line && (nl = strchr(line, '\n')); line = nl + 1) {
+		json_t *e = json_loadb(line, (size_t)(nl - line), 0, NULL);
+		assert_true(json_is_object(e));
+		json_array_append_new(arr, e);
+	}
+	free(c);
+	return arr;
+}
+
+static json_t *denied_entries(const struct tmp *t)
+{
+	char p[256];
+	denied_path_of(p, sizeof(p), t, 0);
+	return entries_of(p);
+}
+
+static long int_of(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	assert_true(json_is_integer(v));
+	return (long)json_integer_value(v);
+}
+
+/* The entry of `source` and `status` with `action`, or NULL. */
+static json_t *find_entry(json_t *arr, const char *source, int status, const char *action)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(arr, i, e)
+	{
+		json_t *st = json_object_get(e, "status");
+		if (strcmp(str_of(e, "source"), source) == 0 &&
+		    (st ? json_integer_value(st) : 0) == status &&
+		    strcmp(str_of(e, "action"), action) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* The first request of a (source, status) is written at once, with its
+ * action; the others of the interval are one entry with their count,
+ * written when the interval ends (not before), in audit-denied.log only. */
+static void test_anonymous_counted(void **state)
+{
+	struct tmp *t = *state;
+	for (int i = 0; i < 5000; i++)
+		assert_int_equal(
+		    audit_anonymous("10.0.2.2", "GET /api/v1/vms", "host", "denied", 401), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(
+		    audit_anonymous("10.0.2.3", "POST /api/v1/users", "host", "denied", 401), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(
+		    audit_anonymous("10.0.2.2", "DELETE /api/v1/nowhere", "host", "failed", 404),
+		    0);
+	assert_int_equal(audit_anonymous("10.0.2.4", "GET /api/v1/host", "host", "denied", 401), 0);
+
+	json_t *arr = denied_entries(t);
+	assert_int_equal(json_array_size(arr), 4); /* the first of each */
+	json_t *e = find_entry(arr, "10.0.2.2", 401, "GET /api/v1/vms");
+	assert_non_null(e);
+	assert_int_equal(int_of(e, "count"), 1);
+	assert_string_equal(str_of(e, "user"), "");
+	assert_string_equal(str_of(e, "result"), "denied");
+	assert_null(json_object_get(e, "first"));
+	assert_non_null(find_entry(arr, "10.0.2.3", 401, "POST /api/v1/users"));
+	assert_non_null(find_entry(arr, "10.0.2.2", 404, "DELETE /api/v1/nowhere"));
+	json_decref(arr);
+	size_t len;
+	assert_null(slurp(t, 0, &len)); /* nothing in the trail */
+
+	time_t now = time(NULL);
+	audit_tick(now); /* the interval has not ended */
+	arr = denied_entries(t);
+	assert_int_equal(json_array_size(arr), 4);
+	json_decref(arr);
+
+	audit_tick(now + AUDIT_ANON_INTERVAL);
+	arr = denied_entries(t);
+	assert_int_equal(json_array_size(arr), 7); /* 10.0.2.4 sent one only */
+	e = find_entry(arr, "10.0.2.2", 401, "unauthenticated requests");
+	assert_non_null(e);
+	assert_int_equal(int_of(e, "count"), 4999);
+	assert_string_equal(str_of(e, "result"), "denied");
+	assert_string_equal(str_of(e, "user"), "");
+	assert_string_equal(str_of(e, "target"), "");
+	assert_int_equal(strlen(str_of(e, "first")), 20);
+	assert_true(strcmp(str_of(e, "first"), str_of(e, "last")) <= 0);
+	e = find_entry(arr, "10.0.2.2", 404, "unauthenticated requests");
+	assert_int_equal(int_of(e, "count"), 2);
+	assert_string_equal(str_of(e, "result"), "failed");
+	assert_int_equal(
+	    int_of(find_entry(arr, "10.0.2.3", 401, "unauthenticated requests"), "count"), 4);
+	json_decref(arr);
+
+	/* a new interval starts with an entry of its own; an empty count
+	 * writes nothing */
+	assert_int_equal(audit_anonymous("10.0.2.2", "GET /api/v1/x", "host", "denied", 401), 0);
+	audit_flush();
+	arr = denied_entries(t);
+	assert_int_equal(json_array_size(arr), 8);
+	assert_string_equal(str_of(json_array_get(arr, 7), "action"), "GET /api/v1/x");
+	json_decref(arr);
+
+	/* audit_tail writes the counts first */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(audit_anonymous("10.0.2.5", "GET /", "host", "denied", 401), 0);
+	arr = audit_tail(100, AUDIT_ALL);
+	assert_int_equal(json_array_size(arr), 10);
+	e = json_array_get(arr, 9);
+	assert_string_equal(str_of(e, "source"), "10.0.2.5");
+	assert_int_equal(int_of(e, "count"), 2);
+	json_decref(arr);
+	arr = audit_tail(100, AUDIT_TRAIL);
+	assert_int_equal(json_array_size(arr), 0);
+	json_decref(arr);
+}
+
+/* Past AUDIT_ANON_SOURCES pairs, the others are counted together, with no
+ * entry of their own, in one "other sources" entry. */
+static void test_anonymous_overflow(void **state)
+{
+	struct tmp *t = *state;
+	const int extra = 50, each = 3;
+	char src[32];
+	for (int k = 0; k < AUDIT_ANON_SOURCES + extra; k++) {
+		snprintf(src, sizeof(src), "10.1.%d.%d", k / 250, k % 250 + 1);
+		for (int i = 0; i < each; i++)
+			assert_int_equal(audit_anonymous(src, "GET /", "host", "denied", 401), 0);
+	}
+	json_t *arr = denied_entries(t);
+	assert_int_equal(json_array_size(arr), AUDIT_ANON_SOURCES);
+	json_decref(arr);
+
+	audit_flush();
+	arr = denied_entries(t);
+	assert_int_equal(json_array_size(arr), 2 * AUDIT_ANON_SOURCES + 1);
+	long total = 0, others = 0;
+	size_t i;
+	json_t *e;
+	json_array_foreach(arr, i, e)
+	{
+		total += int_of(e, "count");
+		if (strcmp(str_of(e, "source"), "other sources") == 0) {
+			others++;
+			assert_int_equal(int_of(e, "count"), extra * each);
+			assert_null(json_object_get(e, "status"));
+			assert_string_equal(str_of(e, "action"), "unauthenticated requests");
+		}
+	}
+	assert_int_equal(others, 1);
+	assert_int_equal(total, (AUDIT_ANON_SOURCES + extra) * each);
+	json_decref(arr);
+
+	/* the table is free again: a new source has an entry of its own */
+	assert_int_equal(audit_anonymous("10.2.0.1", "GET /", "host", "denied", 401), 0);
+	arr = denied_entries(t);
+	assert_string_equal(str_of(json_array_get(arr, json_array_size(arr) - 1), "source"),
+			    "10.2.0.1");
+	json_decref(arr);
+}
+
+/* However much is written to audit-denied.log (failed logins, counts), the
+ * trail keeps every entry: the sets rotate within budgets of their own. */
+static void test_denied_has_its_own_budget(void **state)
+{
+	struct tmp *t = *state;
+	for (long seq = 0; seq < 500; seq++) {
+		char action[64];
+		snprintf(action, sizeof(action), "seq=%ld POST /api/v1/users", seq);
+		assert_int_equal(audit_write("alice", "10.0.2.2", action, "user/bob", "ok", 201),
+				 0);
+	}
+	/* about 4 times the denied budget, in long failed logins ... */
+	char user[1100];
+	memset(user, '\x1f', 1024);
+	user[1024] = '\0';
+	for (int i = 0; i < 4 * (AUDIT_DENIED_KEEP + 1) * 180; i++)
+		assert_int_equal(
+		    audit_write_denied(user, "10.9.9.9", "login", "host", "failed", 401), 0);
+	/* ... and requests without a user from many sources */
+	char src[32];
+	for (int k = 0; k < 20000; k++) {
+		snprintf(src, sizeof(src), "10.3.%d.%d", k / 250 % 250, k % 250 + 1);
+		audit_anonymous(src, "GET /api/v1/vms", "host", "denied", 401);
+		if (k % 1000 == 0)
+			audit_flush();
+	}
+	char p[256];
+	denied_path_of(p, sizeof(p), t, AUDIT_DENIED_KEEP);
+	assert_int_equal(access(p, F_OK), 0); /* rotated all the way */
+	denied_path_of(p, sizeof(p), t, AUDIT_DENIED_KEEP + 1);
+	assert_int_equal(access(p, F_OK), -1);
+	path_of(p, sizeof(p), t, 1);
+	assert_int_equal(access(p, F_OK), -1); /* the trail never rotated */
+
+	json_t *arr = audit_tail(10000, AUDIT_TRAIL);
+	expect_seqs(arr, 0, 499);
+	json_decref(arr);
+	/* both merged: the trail's entries are all there, among the others */
+	arr = audit_tail(10000, AUDIT_ALL);
+	long next = 0;
+	size_t i;
+	json_t *e;
+	json_array_foreach(arr, i, e)
+	{
+		if (strcmp(str_of(e, "user"), "alice") == 0)
+			assert_int_equal(seq_of(e), next++);
+	}
+	assert_int_equal(next, 500);
+	assert_true(json_array_size(arr) > 500);
+	json_decref(arr);
+}
+
+/* audit_tail merges the sets by time, the newest N of both. */
+static void test_tail_merges_by_time(void **state)
+{
+	struct tmp *t = *state;
+	const char *fmt = "{\"time\":\"2026-01-01T00:00:%02dZ\",\"user\":\"\",\"source\":\"s\","
+			  "\"action\":\"seq=%d\",\"target\":\"\",\"result\":\"ok\"}\n";
+	struct text tr = {0}, dn = {0};
+	char line[256];
+	for (int s = 0; s < 10; s++) {
+		snprintf(line, sizeof(line), fmt, s, s);
+		text_str(s % 3 ? &tr : &dn, line);
+	}
+	put_file(t, 0, tr.p, tr.len);
+	char p[256];
+	denied_path_of(p, sizeof(p), t, 0);
+	assert_int_equal(write_file(p, dn.p, dn.len, 0640), 0);
+	free(tr.p);
+	free(dn.p);
+
+	json_t *arr = audit_tail(100, AUDIT_ALL);
+	expect_seqs(arr, 0, 9);
+	json_decref(arr);
+	arr = audit_tail(4, AUDIT_ALL);
+	expect_seqs(arr, 6, 9);
+	json_decref(arr);
+	arr = audit_tail(100, AUDIT_DENIED);
+	assert_int_equal(json_array_size(arr), 4); /* 0, 3, 6, 9 */
+	assert_int_equal(seq_of(json_array_get(arr, 1)), 3);
+	json_decref(arr);
+	arr = audit_tail(100, AUDIT_TRAIL);
+	assert_int_equal(json_array_size(arr), 6);
+	json_decref(arr);
+}
+
+/* When audit.log cannot be written (here a folder is in its place), a
+ * write to the trail fails (the caller refuses the change); the rest is
+ * still read and audit-denied.log still written. */
+static void test_trail_unwritable(void **state)
+{
+	struct tmp *t = *state;
+	assert_int_equal(audit_write("u", "s", "seq=0", "t", "ok", 0), 0);
+	char p[256], q[300];
+	path_of(p, sizeof(p), t, 0);
+	path_of(q, sizeof(q), t, 1);
+	assert_int_equal(rename(p, q), 0);
+	assert_int_equal(mkdir(p, 0700), 0);
+	assert_int_equal(audit_write("u", "s", "seq=1", "t", "started", 0), -1);
+	assert_int_equal(audit_write_denied("u", "s", "seq=2", "t", "failed", 401), 0);
+	json_t *arr = audit_tail(10, AUDIT_ALL);
+	assert_int_equal(json_array_size(arr), 2); /* of one second: in either order */
+	assert_int_equal(seq_of(json_array_get(arr, 0)) + seq_of(json_array_get(arr, 1)), 2);
+	json_decref(arr);
+	assert_int_equal(rmdir(p), 0);
+	assert_int_equal(audit_write("u", "s", "seq=3", "t", "ok", 0), 0);
 }
 
 int main(void)
@@ -735,6 +1023,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rotation_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_anonymous_counted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_anonymous_overflow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_denied_has_its_own_budget, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tail_merges_by_time, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trail_unwritable, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
