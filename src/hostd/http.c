@@ -29,8 +29,12 @@
  * (DS_PATH_MAX, datastore.h) and more */
 #define AUDIT_FIELD_MAX (1024 + 80)
 
-/* Connections: event-driven (epoll) on a pool of worker threads, so an idle
- * connection costs a socket and a little memory, not a thread. A connection
+/* Connections: event-driven (poll) on a pool of worker threads, so an idle
+ * connection costs a socket and some 45 KiB, not a thread. Not epoll: in
+ * MHD 0.9.75's epoll mode, a worker tries every TLS handshake it holds
+ * again on each pass of its loop, so 500 clients that sent half a
+ * ClientHello kept hostd busy on more than a core (bench/conn.py); poll
+ * wakes a worker only for sockets with something to read. A connection
  * whose first request has not arrived whole (TLS handshake and headers)
  * CONN_FIRST_DEADLINE seconds after it was accepted is closed, however
  * much it trickles; from then on it may be idle CONN_TIMEOUT seconds
@@ -703,7 +707,7 @@ int http_start(unsigned port, const char *key_pem, const char *cert_pem, const s
 		return error_set(err, errlen, -EIO, "cannot start the connection sweeper");
 	sweeper_running = 1;
 	unsigned flags =
-	    MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_DUAL_STACK | MHD_USE_ERROR_LOG;
+	    MHD_USE_TLS | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_DUAL_STACK | MHD_USE_ERROR_LOG;
 	daemon_ = MHD_start_daemon(
 	    flags, (uint16_t)port, on_accept, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER,
 	    mhd_log, NULL, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,

@@ -1,7 +1,7 @@
 /* Layer: transport. Includes: nothing of hostd (http.c: audit.h, error.h
  * and source.h only); knows no domain module and no handler.
  *
- * keel-hostd's HTTPS server: libmicrohttpd with GnuTLS, event-driven (epoll)
+ * keel-hostd's HTTPS server: libmicrohttpd with GnuTLS, event-driven (poll)
  * on a pool of 8 worker threads, and a table of routes (api.c). Up to 4000
  * connections, 64 per source (source.h: an IPv4 address, an IPv6 /64); a
  * connection whose first request has not arrived whole 10 s after it was
