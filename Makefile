@@ -7,7 +7,7 @@ OUT       ?= out
 DISK      ?= $(OUT)/keel-disk.img
 DISK_GIB  ?= 16
 
-.PHONY: all deps build unit fuzz image image-test disk run guest check system platform-check bench bench-smoke clean
+.PHONY: all deps build unit fuzz image image-test disk run guest check system platform-check bench bench-smoke bench-conn clean
 
 all: build
 
@@ -86,6 +86,15 @@ bench: deps build image
 bench-smoke: deps build image
 	image/mkimage.sh $(BUILD) $(OUT) bench
 	/usr/bin/python3 bench/run.py --smoke
+
+# keel-hostd's idle connections and a fresh client's latency meanwhile, with
+# the native host of the system tests (bench/conn.py; root): a row for each
+# number of IDLE connections, CONN_SECONDS of requests each; results in
+# bench/results/conn-*
+IDLE ?= 0,1000,3000,3900
+CONN_SECONDS ?= 30
+bench-conn: deps build
+	/usr/bin/python3 bench/conn.py --idle $(IDLE) --seconds $(CONN_SECONDS)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ) $(OUT)

@@ -20,11 +20,12 @@ import sys
 SRC = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "src")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/([A-Za-z0-9_]+)\.h"', re.M)
 # keel-hostd's transport; the modules every layer may use (the audit trail,
-# written by the transport, and the error convention); the program's entry
+# written by the transport, the error convention, and the rule of what a
+# client's source is); the program's entry
 # point (which wires the layers together and may include them all). Every
 # api*.c is a handler, the rest is the domain (with the inventory, db*.c).
 TRANSPORT = {"http"}
-SHARED = {"audit", "error"}
+SHARED = {"audit", "error", "source"}
 WIRING = {"main"}
 HTTP_USE = re.compile(r'^\s*#\s*include\s+<microhttpd\.h>|\breply_[a-z]+\(', re.M)
 

@@ -4,6 +4,7 @@
 #include "common/util.h"
 #include "hostd/audit.h"
 #include "hostd/error.h"
+#include "hostd/source.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* TLS 1.2 and 1.3, forward-secret key exchange and AEAD ciphers only */
@@ -26,31 +29,50 @@
  * (DS_PATH_MAX, datastore.h) and more */
 #define AUDIT_FIELD_MAX (1024 + 80)
 
-/* Connections: event-driven (epoll) on a pool of worker threads, so an idle
- * connection costs a socket and a little memory, not a thread. Until its
- * first request has arrived whole (TLS handshake and headers), a connection
- * may be idle for CONN_TIMEOUT_FIRST seconds; from then on, while a body
- * streams or a reply is read, CONN_TIMEOUT seconds. */
-#define CONN_POOL_THREADS  8
-#define CONN_LIMIT	   4000U
-#define CONN_PER_SOURCE	   64U /* per IPv4 address, per IPv6 /64 */
-#define CONN_TIMEOUT_FIRST 10U
-#define CONN_TIMEOUT	   120U
-#define CONN_FDS_SPARE	   256 /* descriptors kept for all but connections */
+/* Connections: event-driven (poll) on a pool of worker threads, so an idle
+ * connection costs a socket and some 45 KiB, not a thread. Not epoll: in
+ * MHD 0.9.75's epoll mode, a worker tries every TLS handshake it holds
+ * again on each pass of its loop, so 500 clients that sent half a
+ * ClientHello kept hostd busy on more than a core (bench/conn.py); poll
+ * wakes a worker only for sockets with something to read. A connection
+ * whose first request has not arrived whole (TLS handshake and headers)
+ * CONN_FIRST_DEADLINE seconds after it was accepted is closed, however
+ * much it trickles; from then on it may be idle CONN_TIMEOUT seconds
+ * (while a body streams or a reply is read). */
+#define CONN_POOL_THREADS   8
+#define CONN_LIMIT	    4000U
+#define CONN_PER_SOURCE	    64U /* per source (source.h): IPv4 address, IPv6 /64 */
+#define CONN_FIRST_DEADLINE 10	/* seconds from accept to the first request */
+#define CONN_SWEEP_MS	    250 /* how often the deadlines are checked */
+#define CONN_TIMEOUT	    120U
+#define CONN_FDS_SPARE	    256 /* descriptors kept for all but connections */
 
-/* Connections per source (an IPv4 address, or an IPv6 /64), in an open
- * addressing table with linear probing; a source leaves it when its last
- * connection closes. Filled at MHD_CONNECTION_NOTIFY_STARTED, emptied at
- * _CLOSED; the accept policy refuses a source at its limit (the pool's
- * workers accept concurrently, so a source may briefly hold a few more). */
+/* Connections per source (source.h), in an open addressing table with
+ * linear probing; a source leaves it when its last connection closes. */
 #define SOURCE_SLOTS 8192 /* a power of two, over twice CONN_LIMIT */
 struct source {
-	unsigned char key[16];
+	unsigned char key[SOURCE_KEY_SIZE];
 	unsigned count; /* 0: a free slot */
 };
 static struct source sources[SOURCE_SLOTS];
-static pthread_mutex_t sources_lock = PTHREAD_MUTEX_INITIALIZER;
-static char counted; /* a connection's socket context once counted */
+
+/* Every connection, from MHD_CONNECTION_NOTIFY_STARTED to _CLOSED (its
+ * socket context): its socket, its source, and its deadline for the first
+ * request. MHD closes the socket only after the _CLOSED notification, so
+ * under conns_lock a socket in this table is still its connection's: the
+ * sweeper may shut it down (and MHD, seeing the end, closes it). */
+struct conn {
+	int fd;		     /* -1: a free slot */
+	int counted;	     /* counted for its source (key) */
+	int64_t deadline_ms; /* now_ms(); 0 once the first request came */
+	unsigned char key[SOURCE_KEY_SIZE];
+};
+static struct conn conns[CONN_LIMIT];
+static size_t conns_next; /* where the search for a free slot starts */
+static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER; /* and sources */
+static pthread_cond_t sweeper_wake;
+static pthread_t sweeper;
+static int sweeper_running, sweeper_stop; /* _stop with conns_lock */
 
 static struct MHD_Daemon *daemon_;
 static const struct route *routes;
@@ -359,40 +381,16 @@ void req_local_addr(struct req *r, char *out, size_t n)
 		str_copy(out, n, "unknown");
 }
 
-/* The source a connection counts for: an IPv4 address (also when it comes
- * IPv4-mapped on the dual-stack socket) or an IPv6 /64, in 16 bytes; -1
- * for another family. */
-static int source_key(const struct sockaddr *sa, socklen_t len, unsigned char key[16])
-{
-	memset(key, 0, 16);
-	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-		key[0] = 4;
-		memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-		return 0;
-	}
-	if (sa->sa_family != AF_INET6 || len < sizeof(struct sockaddr_in6))
-		return -1;
-	const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-	if (IN6_IS_ADDR_V4MAPPED(a)) {
-		key[0] = 4;
-		memcpy(key + 1, a->s6_addr + 12, 4);
-	} else {
-		key[0] = 6;
-		memcpy(key + 1, a->s6_addr, 8);
-	}
-	return 0;
-}
-
 /* The slot of `key`, or the free slot where it would go; with
- * sources_lock held. The table never fills: it has twice as many slots as
+ * conns_lock held. The table never fills: it has twice as many slots as
  * there can be connections. */
-static size_t source_slot(const unsigned char key[16])
+static size_t source_slot(const unsigned char key[SOURCE_KEY_SIZE])
 {
 	uint32_t h = 2166136261u; /* FNV-1a */
-	for (int i = 0; i < 16; i++)
+	for (int i = 0; i < SOURCE_KEY_SIZE; i++)
 		h = (h ^ key[i]) * 16777619u;
 	size_t i = h & (SOURCE_SLOTS - 1);
-	while (sources[i].count && memcmp(sources[i].key, key, 16) != 0)
+	while (sources[i].count && memcmp(sources[i].key, key, SOURCE_KEY_SIZE) != 0)
 		i = (i + 1) & (SOURCE_SLOTS - 1);
 	return i;
 }
@@ -409,40 +407,126 @@ static void source_remove(size_t i)
 	}
 }
 
+/* CLOCK_MONOTONIC in milliseconds */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Refuses a source at its limit early, before MHD sets the connection up
+ * (conn_start counts exactly). */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
 {
 	(void)cls;
-	unsigned char key[16];
+	unsigned char key[SOURCE_KEY_SIZE];
 	if (source_key(sa, len, key) < 0)
 		return MHD_YES;
-	pthread_mutex_lock(&sources_lock);
+	pthread_mutex_lock(&conns_lock);
 	unsigned n = sources[source_slot(key)].count;
-	pthread_mutex_unlock(&sources_lock);
+	pthread_mutex_unlock(&conns_lock);
 	return n < CONN_PER_SOURCE ? MHD_YES : MHD_NO;
+}
+
+/* A free slot of conns (there are as many as connections may be); NULL if
+ * none. With conns_lock held. */
+static struct conn *conn_slot(void)
+{
+	for (size_t n = 0; n < CONN_LIMIT; n++) {
+		struct conn *k = &conns[conns_next];
+		conns_next = (conns_next + 1) % CONN_LIMIT;
+		if (k->fd < 0)
+			return k;
+	}
+	return NULL;
+}
+
+/* A new connection's slot, counted for its source. NULL, with its socket
+ * shut down so that MHD closes it, when its source is at its limit (the
+ * pool's workers accept concurrently: on_accept lets a few too many
+ * through). With conns_lock held. */
+static struct conn *conn_start(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *fd =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	const union MHD_ConnectionInfo *ca =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	struct conn *k = fd ? conn_slot() : NULL;
+	if (!k)
+		return NULL;
+	k->counted = ca && ca->client_addr &&
+		     source_key(ca->client_addr, sizeof(struct sockaddr_in6), k->key) == 0;
+	if (k->counted) {
+		struct source *src = &sources[source_slot(k->key)];
+		if (src->count >= CONN_PER_SOURCE) {
+			shutdown(fd->connect_fd, SHUT_RDWR);
+			return NULL;
+		}
+		memcpy(src->key, k->key, SOURCE_KEY_SIZE);
+		src->count++;
+	}
+	k->fd = fd->connect_fd;
+	k->deadline_ms = now_ms() + CONN_FIRST_DEADLINE * 1000;
+	return k;
+}
+
+/* With conns_lock held. */
+static void conn_end(struct conn *k)
+{
+	if (k->counted) {
+		size_t i = source_slot(k->key);
+		if (sources[i].count && --sources[i].count == 0)
+			source_remove(i);
+	}
+	k->fd = -1;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
 			  enum MHD_ConnectionNotificationCode what)
 {
 	(void)cls;
-	unsigned char key[16];
-	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (!ci || !ci->client_addr ||
-	    source_key(ci->client_addr, sizeof(struct sockaddr_in6), key) < 0)
-		return;
-	pthread_mutex_lock(&sources_lock);
-	size_t i = source_slot(key);
+	pthread_mutex_lock(&conns_lock);
 	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
-		memcpy(sources[i].key, key, 16);
-		sources[i].count++;
-		*socket_ctx = &counted;
-	} else if (what == MHD_CONNECTION_NOTIFY_CLOSED && *socket_ctx == &counted) {
-		if (sources[i].count && --sources[i].count == 0)
-			source_remove(i);
+		*socket_ctx = conn_start(c);
+	} else if (what == MHD_CONNECTION_NOTIFY_CLOSED && *socket_ctx) {
+		conn_end(*socket_ctx);
 		*socket_ctx = NULL;
 	}
-	pthread_mutex_unlock(&sources_lock);
+	pthread_mutex_unlock(&conns_lock);
+}
+
+/* The first request of connection `c` has arrived whole: no deadline. */
+static void conn_requested(struct MHD_Connection *c)
+{
+	pthread_mutex_lock(&conns_lock);
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci && ci->socket_context)
+		((struct conn *)ci->socket_context)->deadline_ms = 0;
+	pthread_mutex_unlock(&conns_lock);
+}
+
+/* Every CONN_SWEEP_MS, shuts down the sockets of the connections past
+ * their deadline for a first request; MHD, seeing the end, closes them. */
+static void *sweep(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&conns_lock);
+	while (!sweeper_stop) {
+		int64_t now = now_ms();
+		for (size_t i = 0; i < CONN_LIMIT; i++)
+			if (conns[i].fd >= 0 && conns[i].deadline_ms &&
+			    now >= conns[i].deadline_ms) {
+				shutdown(conns[i].fd, SHUT_RDWR);
+				conns[i].deadline_ms = 0;
+			}
+		now += CONN_SWEEP_MS;
+		struct timespec wake = {.tv_sec = now / 1000, .tv_nsec = now % 1000 * 1000000};
+		pthread_cond_timedwait(&sweeper_wake, &conns_lock, &wake);
+	}
+	pthread_mutex_unlock(&conns_lock);
+	return NULL;
 }
 
 /* The first call for a request: route, authenticate, open an upload. */
@@ -583,8 +667,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		r->bad_escape = *ctx == &bad_escape;
 		r->conn = c;
 		r->method = method;
-		/* the request has arrived whole: the longer timeout from now on */
-		MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, CONN_TIMEOUT);
+		conn_requested(c); /* it has arrived whole: no more deadline */
 		r->url = strdup(url);
 		*ctx = r;
 		if (!r->url)
@@ -658,17 +741,29 @@ int http_start(unsigned port, const char *key_pem, const char *cert_pem, const s
 		log_msg("http: at most %u connections (RLIMIT_NOFILE %llu)", limit,
 			(unsigned long long)rl.rlim_cur);
 	}
+	for (size_t i = 0; i < CONN_LIMIT; i++)
+		conns[i].fd = -1;
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&sweeper_wake, &ca);
+	pthread_condattr_destroy(&ca);
+	sweeper_stop = 0;
+	if (pthread_create(&sweeper, NULL, sweep, NULL) != 0)
+		return error_set(err, errlen, -EIO, "cannot start the connection sweeper");
+	sweeper_running = 1;
 	unsigned flags =
-	    MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_DUAL_STACK | MHD_USE_ERROR_LOG;
+	    MHD_USE_TLS | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_DUAL_STACK | MHD_USE_ERROR_LOG;
 	daemon_ = MHD_start_daemon(
 	    flags, (uint16_t)port, on_accept, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER,
 	    mhd_log, NULL, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
 	    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
 	    NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL, MHD_OPTION_URI_LOG_CALLBACK,
 	    on_uri, NULL, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)CONN_POOL_THREADS,
-	    MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT_FIRST,
+	    MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT,
 	    MHD_OPTION_END);
 	if (!daemon_) {
+		http_stop();
 		return error_set(err, errlen, -EIO, "cannot serve HTTPS on port %u", port);
 	}
 	return 0;
@@ -676,6 +771,14 @@ int http_start(unsigned port, const char *key_pem, const char *cert_pem, const s
 
 void http_stop(void)
 {
+	if (sweeper_running) {
+		pthread_mutex_lock(&conns_lock);
+		sweeper_stop = 1;
+		pthread_cond_signal(&sweeper_wake);
+		pthread_mutex_unlock(&conns_lock);
+		pthread_join(sweeper, NULL);
+		sweeper_running = 0;
+	}
 	if (daemon_)
 		MHD_stop_daemon(daemon_);
 	daemon_ = NULL;

@@ -1,10 +1,12 @@
-/* Layer: transport. Includes: nothing of hostd (http.c: audit.h and
- * error.h only); knows no domain module and no handler.
+/* Layer: transport. Includes: nothing of hostd (http.c: audit.h, error.h
+ * and source.h only); knows no domain module and no handler.
  *
- * keel-hostd's HTTPS server: libmicrohttpd with GnuTLS, event-driven (epoll)
+ * keel-hostd's HTTPS server: libmicrohttpd with GnuTLS, event-driven (poll)
  * on a pool of 8 worker threads, and a table of routes (api.c). Up to 4000
- * connections, 64 per IPv4 address or IPv6 /64; a connection may be idle
- * 10 s until its first request has arrived, 120 s from then on. Handlers
+ * connections, 64 per source (source.h: an IPv4 address, an IPv6 /64); a
+ * connection whose first request has not arrived whole 10 s after it was
+ * accepted is closed, however much it trickles; from then on it may be
+ * idle 120 s. Handlers
  * run on the workers: while one blocks (a VM power action waits), the
  * other connections of its worker wait too. This module owns the request
  * life cycle: routing, authentication and authorization of every route

@@ -6,6 +6,7 @@
 #include "hostd/db.h"
 #include "hostd/error.h"
 #include "hostd/secret.h"
+#include "hostd/source.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -16,9 +17,9 @@
 
 #define MAX_SOURCES 256
 
-/* failed logins per client address */
+/* failed logins per source (source.h: an IPv4 address, an IPv6 /64) */
 static struct fails {
-	char source[64];
+	char source[SOURCE_NAME_MAX]; /* source_name */
 	int count;
 	time_t last;
 } fails[MAX_SOURCES];
@@ -41,9 +42,12 @@ int session_init_root(char *shown, size_t shownlen, char *err, size_t errlen)
 	return str_copy(shown, shownlen, pw) < 0 ? -ENAMETOOLONG : 0;
 }
 
-/* The entry of `source`, made or recycled (the oldest) if needed. */
-static struct fails *fails_entry(const char *source)
+/* The entry of the source of `addr`, made or recycled (the oldest) if
+ * needed. */
+static struct fails *fails_entry(const char *addr)
 {
+	char source[SOURCE_NAME_MAX];
+	source_name(addr, source, sizeof(source));
 	struct fails *oldest = &fails[0];
 	for (int i = 0; i < MAX_SOURCES; i++) {
 		if (strcmp(fails[i].source, source) == 0)

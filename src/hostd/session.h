@@ -1,12 +1,12 @@
-/* Layer: domain. Includes: authz.h, db.h, secret.h, error.h; never http.h
- * or api.h.
+/* Layer: domain. Includes: authz.h, db.h, secret.h, source.h, error.h;
+ * never http.h or api.h.
  *
  * Sessions and logins: logging in and out, the token check that the
  * transport runs for every authenticated route, the root account's
  * first-boot password, the sessions list, and the rate limit on failed
- * logins (per client address: SESSION_MAX_FAILS failures within
- * SESSION_FAIL_WINDOW seconds block that address until SESSION_FAIL_WINDOW
- * seconds after its last failure). Errors follow error.h. */
+ * logins (per source, source.h: an IPv4 address, an IPv6 /64;
+ * SESSION_MAX_FAILS failures within SESSION_FAIL_WINDOW seconds block that
+ * source until SESSION_FAIL_WINDOW seconds after its last failure). Errors follow error.h. */
 #ifndef KEEL_HOSTD_SESSION_H
 #define KEEL_HOSTD_SESSION_H
 

@@ -1,40 +1,27 @@
 #include "hostd/throttle.h"
 
 #include "common/util.h"
+#include "hostd/source.h"
 
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 static struct pair {
 	char name[65];
-	char source[64];
-	long count;	   /* failures counted */
-	int64_t last;	   /* time of the last failure */
-	int64_t until;	   /* end of the wait it started (last when none) */
-	int64_t forget_at; /* when the failures are forgotten */
+	char source[SOURCE_NAME_MAX]; /* source_name */
+	long count;		      /* failures counted */
+	int64_t last;		      /* time of the last failure */
+	int64_t until;		      /* end of the wait it started (last when none) */
+	int64_t forget_at;	      /* when the failures are forgotten */
 } pairs[THROTTLE_ENTRIES];
 static pthread_mutex_t pairs_lock = PTHREAD_MUTEX_INITIALIZER;
-
-void throttle_source_key(const char *source, char *out, size_t outlen)
-{
-	struct in6_addr a;
-	char text[INET6_ADDRSTRLEN];
-	if (inet_pton(AF_INET6, source, &a) == 1 && !IN6_IS_ADDR_V4MAPPED(&a)) {
-		memset(&a.s6_addr[8], 0, 8);
-		inet_ntop(AF_INET6, &a, text, sizeof(text));
-		snprintf(out, outlen, "%s/64", text);
-	} else {
-		snprintf(out, outlen, "%s", source);
-	}
-}
 
 /* The pair's entry; with `make`, made (recycling the oldest) if needed. */
 static struct pair *find(const char *name, const char *source, int make)
 {
 	char key[sizeof(pairs[0].source)];
-	throttle_source_key(source, key, sizeof(key));
+	source_name(source, key, sizeof(key));
 	struct pair *oldest = &pairs[0];
 	for (size_t i = 0; i < ARRAY_SIZE(pairs); i++) {
 		if (pairs[i].name[0] && strcmp(pairs[i].name, name) == 0 &&

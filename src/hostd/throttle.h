@@ -1,8 +1,8 @@
-/* Layer: domain. Includes: nothing of hostd; never http.h or api.h.
+/* Layer: domain. Includes: source.h; never http.h or api.h.
  *
  * The slowing of password guesses per (user name, source): failed logins
- * are counted per name and per source address (an IPv6 address by its
- * /64, as one host may hold a whole /64). After `max_failures` failures of
+ * are counted per name and per source (source.h: an IPv4 address, an IPv6
+ * /64; `source` is the client's address as text). After `max_failures` failures of
  * a pair, each further failure makes that pair wait, THROTTLE_FIRST_WAIT s
  * at first and twice as long each time, up to `max_wait` s. A pair's
  * failures are forgotten `max_wait` s after its last failure (or after
@@ -14,15 +14,10 @@
 #ifndef KEEL_HOSTD_THROTTLE_H
 #define KEEL_HOSTD_THROTTLE_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 #define THROTTLE_ENTRIES    1024
 #define THROTTLE_FIRST_WAIT 30
-
-/* The key of `source` (an address as text): an IPv4 address as it is, an
- * IPv6 one as its /64 ("2001:db8:1:2::/64"), anything else as it is. */
-void throttle_source_key(const char *source, char *out, size_t outlen);
 
 /* Seconds the pair must wait before its next try, or 0. */
 long throttle_wait(const char *name, const char *source, int64_t now);

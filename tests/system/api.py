@@ -20,8 +20,9 @@ class ApiError(Exception):
 
 
 class Api:
-    def __init__(self, port, fingerprint, token=None, address="127.0.0.1"):
+    def __init__(self, port, fingerprint, token=None, address="127.0.0.1", source=None):
         self.address = address
+        self.source = source  # the client's address (None: the system's choice)
         self.port = port
         self.fingerprint = fingerprint.replace(":", "").lower()
         self.token = token
@@ -31,7 +32,8 @@ class Api:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE  # pinned below instead
         conn = http.client.HTTPSConnection(self.address, self.port, context=ctx,
-                                           timeout=timeout)
+                                           timeout=timeout,
+                                           source_address=self.source and (self.source, 0))
         conn.connect()
         der = conn.sock.getpeercert(binary_form=True)
         if hashlib.sha256(der).hexdigest() != self.fingerprint:

@@ -2,7 +2,8 @@
 that only need its API: no QEMU, no emulated TLS and network, native speed.
 
 hostd gets namespaces of its own: a network namespace, reached from here
-through a veth pair (10.231.X.1/30 on this side, 10.231.X.2/30 on its eth0),
+through a veth pair (10.231.X.1/30 on this side, 10.231.X.2/30 on its eth0;
+and fd00:X::1/64, fd00:X::2/64 in IPv6, X in hex),
 and a mount and UTS namespace in which it is chrooted into a fake root under
 the test's folder. There /usr and /etc are this machine's, read-only (bin,
 lib, lib64 as here: links into usr on a merged /usr); /dev, /proc and /sys are
@@ -30,7 +31,7 @@ class NativeHost:
         self.root = os.path.join(workdir, "root")
         self.log = os.path.join(workdir, "hostd-console.log")
         self.api_port = API_PORT
-        self.netns = self.address = self.proc = self.pid = self.x = None
+        self.netns = self.address = self.address6 = self.proc = self.pid = self.x = None
 
     def _claim_network(self):
         """Makes a network namespace keel-native-X, for the first X (from this
@@ -69,12 +70,16 @@ class NativeHost:
         """Starts hostd in new namespaces; returns once its API is ready."""
         x = self.x = self._claim_network()
         self.address = f"10.231.{x}.2"
+        self.address6 = f"fd00:{x:x}::2"
         veth, ns = f"keel-n{x}", ["ip", "-n", self.netns]
         for cmd in (["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0",
                      "netns", self.netns],
                     ["ip", "addr", "add", f"10.231.{x}.1/30", "dev", veth],
+                    # nodad: usable at once, without duplicate address detection
+                    ["ip", "addr", "add", f"fd00:{x:x}::1/64", "dev", veth, "nodad"],
                     ["ip", "link", "set", veth, "up"],
                     ns + ["addr", "add", f"{self.address}/30", "dev", "eth0"],
+                    ns + ["addr", "add", f"{self.address6}/64", "dev", "eth0", "nodad"],
                     ns + ["link", "set", "eth0", "up"],
                     ns + ["link", "set", "lo", "up"]):
             subprocess.run(cmd, check=True, capture_output=True)
@@ -105,6 +110,19 @@ class NativeHost:
         for a in sources:
             subprocess.run(["ip", "addr", "add", f"{a}/32", "dev", f"keel-n{self.x}"],
                            check=True, capture_output=True)
+        return sources
+
+    def add_sources6(self, subnet, n):
+        """n more IPv6 addresses of this side, all in the /64
+        fd00:X:SUBNET::/64 (SUBNET 1 to ffff), fd00:X:SUBNET::1 to ::n (in
+        hex), routed there through the veth pair; they go with it."""
+        prefix = f"fd00:{self.x:x}:{subnet:x}::"
+        subprocess.run(["ip", "-n", self.netns, "route", "add", prefix + "/64",
+                        "via", f"fd00:{self.x:x}::1"], check=True, capture_output=True)
+        sources = [f"{prefix}{k:x}" for k in range(1, n + 1)]
+        for a in sources:
+            subprocess.run(["ip", "addr", "add", f"{a}/128", "dev", f"keel-n{self.x}",
+                            "nodad"], check=True, capture_output=True)
         return sources
 
     def console(self):

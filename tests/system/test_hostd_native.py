@@ -198,10 +198,14 @@ def test_raw_nul_and_other_entities(api, vms):
 IDLE_SOURCES, IDLE_PER_SOURCE = 16, 63
 # the first bytes of a TLS ClientHello whose rest never comes
 HALF_HELLO = bytes.fromhex("1603010200010001fc0303") + bytes(16)
-# hostd closes a connection idle before its first request after 10 s (and
-# after 120 s once a request has arrived): a bound well over the one, under
-# the other
-CLOSE_BOUND = 80
+# hostd closes a connection whose first request has not arrived whole
+# FIRST_DEADLINE s after it accepted it (http.c, CONN_FIRST_DEADLINE),
+# however much it trickles, and one idle 120 s once a request has arrived:
+# CLOSE_BOUND is well over the one, under the other
+FIRST_DEADLINE, CLOSE_BOUND = 10, 80
+# a client that sends a byte every TRICKLE s is never idle long enough for
+# an idle timeout; DEADLINE_SLACK: how late past the deadline it may close
+TRICKLE, DEADLINE_SLACK = 2, 3
 
 
 def closed_by_peer(s, timeout):
@@ -213,10 +217,10 @@ def closed_by_peer(s, timeout):
             s.settimeout(left)
             if s.recv(4096) == b"":
                 return True
-    except ConnectionResetError:
-        return True
     except TimeoutError:
         pass
+    except (ConnectionResetError, ssl.SSLError):
+        return True
     return False
 
 
@@ -260,6 +264,118 @@ def test_idle_connections_lock_nobody_out(api, native_host, vms):
     finally:
         for s in held:
             s.close()
+
+
+# hostd's connections per source (an IPv4 address or an IPv6 /64)
+PER_SOURCE = 64
+
+
+def test_connections_counted_per_ipv6_64(api, native_host):
+    """hostd listens on IPv6 too; 72 idle connections from 12 addresses of
+    one /64 are one source's: 64 are held, the rest refused; a client from
+    another /64 is still served (its own limit)."""
+    one = native_host.add_sources6(1, 12)
+    other = native_host.add_sources6(2, 1)[0]
+    held = []
+    try:
+        for src in one:
+            for _ in range(6):
+                s = socket.socket(socket.AF_INET6)
+                held.append(s)
+                s.settimeout(5)
+                s.bind((src, 0))
+                s.connect((native_host.address6, api.port))
+        time.sleep(1)  # hostd refuses (closes) those past the limit
+        assert len([s for s in held if still_open(s)]) == PER_SOURCE
+        v6 = Api(api.port, api.fingerprint, api.token, address=native_host.address6,
+                 source=other)
+        assert v6.call("GET", "/host")["hostname"]
+        with pytest.raises(OSError):  # closed at once, from the full /64
+            Api(api.port, api.fingerprint, api.token, address=native_host.address6,
+                source=one[0]).raw("GET", "/api/v1/host", timeout=5)
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_failed_logins_counted_per_ipv6_64(api, native_host):
+    """Failed logins from many addresses of one /64 count as one source's:
+    for a user's lock-out (per user and source) and for the limit of
+    failures per source (SESSION_MAX_FAILS); another /64 is not affected."""
+    one = native_host.add_sources6(3, 11)
+    other = native_host.add_sources6(4, 1)[0]
+    policy = api.call("GET", "/security/policy")
+    api.call("PUT", "/security/policy", {"lockout_failures": 3, "lockout_seconds": 900})
+    make_user(api, "guess6", [("host", "ReadOnly")])
+
+    def login(src, user, password):
+        return Api(api.port, api.fingerprint, address=native_host.address6,
+                   source=src).raw("POST", "/api/v1/session",
+                                   {"user": user, "password": password})[0]
+    try:
+        # 3 failures of guess6 from three addresses: guess6 waits in that /64
+        assert [login(src, "guess6", "x-Wrong-1") for src in one[:3]] == [401] * 3
+        assert login(one[3], "guess6", PW) == 429
+        assert login(other, "guess6", PW) == 201
+        # 7 more failures (of other names, not throttled as pairs) from 7
+        # more addresses: 10 failures from the /64, which now waits
+        assert [login(src, f"nosuch6{i}", "x-Wrong-1") for i, src in
+                enumerate(one[4:10])] == [401] * 6
+        assert login(one[10], "nosuch6x", "x-Wrong-1") == 401
+        assert login(one[0], "root", api.password) == 429
+        assert login(other, "root", api.password) == 201
+    finally:
+        api.call("PATCH", "/users/guess6", {"locked": False})
+        api.call("PUT", "/security/policy", {k: policy[k] for k in ("lockout_failures",
+                                                                     "lockout_seconds")})
+
+
+def trickle(s, data, start):
+    """Sends `data` on `s` a byte every TRICKLE s until the peer closes `s`:
+    the seconds from `start` to the close, or None if `s` is still open
+    past the deadline and its slack."""
+    for byte in data:
+        try:
+            s.send(bytes([byte]))
+        except OSError:
+            return time.monotonic() - start
+        if closed_by_peer(s, TRICKLE):
+            return time.monotonic() - start
+        if time.monotonic() - start > FIRST_DEADLINE + DEADLINE_SLACK:
+            return None
+    raise AssertionError("trickled all of the data")
+
+
+def test_trickling_clients_closed_at_the_deadline(api):
+    """Clients that trickle a byte every 2 s, one in the TLS handshake (its
+    ClientHello), one inside its request's headers, are never idle, yet
+    hostd closes each FIRST_DEADLINE s after it accepted it."""
+    closed = {}
+
+    def hello():
+        start = time.monotonic()
+        with socket.create_connection((api.address, api.port), timeout=30) as s:
+            closed["hello"] = trickle(s, HALF_HELLO + bytes(64), start)
+
+    def headers():
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        start = time.monotonic()
+        with socket.create_connection((api.address, api.port), timeout=30) as s:
+            with ctx.wrap_socket(s) as t:
+                closed["headers"] = trickle(t, b"GET /api/v1/host HTTP/1.1\r\nHost: x\r\n"
+                                            b"X-Slow: " + b"x" * 64, start)
+
+    threads = [threading.Thread(target=f) for f in (hello, headers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(f"trickling clients closed after {closed} s")
+    for what in ("hello", "headers"):
+        assert closed[what] is not None, f"{what}: still open after " \
+            f"{FIRST_DEADLINE + DEADLINE_SLACK} s"
+        assert FIRST_DEADLINE - 1 <= closed[what] <= FIRST_DEADLINE + DEADLINE_SLACK, closed
 
 
 def test_silent_connection_closed(api):
