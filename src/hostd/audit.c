@@ -19,7 +19,6 @@
 #define AUDIT_MODE    0640
 #define KEEP_MAX      (AUDIT_KEEP > AUDIT_DENIED_KEEP ? AUDIT_KEEP : AUDIT_DENIED_KEEP)
 #define TAIL_MAX      10000	     /* audit_tail clamps `lines` to this */
-#define FIELD_MAX     1024	     /* bytes of one string field, after cleaning */
 #define TAIL_BLOCK    (64 * 1024)    /* audit_tail reads backwards in blocks of this */
 #define TAIL_LINE_MAX (64 * 1024)    /* longer lines are skipped by audit_tail */
 #define REPLACEMENT   "\xEF\xBF\xBD" /* U+FFFD, for bytes that are not UTF-8 */
@@ -94,11 +93,11 @@ static void log_name(const struct set *s, char *buf, size_t n, int i)
 
 /* A copy of s (NULL counts as "") that jansson accepts: bytes that are not
  * UTF-8 become U+FFFD, and it is cut (at a character boundary) to at most
- * FIELD_MAX bytes, so that a line always stays well below TAIL_LINE_MAX
+ * AUDIT_FIELD_MAX bytes, so that a line always stays well below TAIL_LINE_MAX
  * even when every byte is a control character escaped as \u00XX. */
 static json_t *clean_string(const char *s)
 {
-	char out[FIELD_MAX + 1];
+	char out[AUDIT_FIELD_MAX + 1];
 	size_t o = 0;
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	size_t n = strlen((const char *)p);
@@ -111,7 +110,7 @@ static json_t *clean_string(const char *s)
 			w = sizeof(REPLACEMENT) - 1;
 			k = 1;
 		}
-		if (o + w > FIELD_MAX)
+		if (o + w > AUDIT_FIELD_MAX)
 			break;
 		memcpy(out + o, src, w);
 		o += w;

@@ -57,6 +57,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#define AUDIT_FIELD_MAX	    1024 /* bytes a record keeps of one string */
 #define AUDIT_ROTATE_BYTES  (1024 * 1024)
 #define AUDIT_KEEP	    9 /* audit.log.1 .. .9 */
 #define AUDIT_DENIED_KEEP   3 /* audit-denied.log.1 .. .3 */

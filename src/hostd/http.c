@@ -25,10 +25,6 @@
 	"+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"          \
 	"%SERVER_PRECEDENCE"
 
-/* room for an audit record's action and target: a datastore path
- * (DS_PATH_MAX, datastore.h) and more */
-#define AUDIT_FIELD_MAX (1024 + 80)
-
 /* Connections: event-driven (poll) on a pool of worker threads, so an idle
  * connection costs a socket and some 45 KiB, not a thread. Not epoll: in
  * MHD 0.9.75's epoll mode, a worker tries every TLS handshake it holds
@@ -286,22 +282,23 @@ static const struct capture *bad_capture(const struct req *r, const struct route
 /* --- the audit trail ------------------------------------------------------ */
 
 /* The action ("POST /api/v1/vms/web1/power/on") and target ("vm/web1") of
- * the request's audit record; each AUDIT_FIELD_MAX bytes. */
+ * the request's audit record; each AUDIT_FIELD_MAX + 1 bytes (what a
+ * record keeps of a string). */
 static void audit_fields(const struct req *r, char *action, char *target)
 {
 	const char *ent = r->route && r->route->captures[0] ? r->route->captures[0]->entity : NULL;
 	int ds = ent && strcmp(ent, "datastore") == 0;
 	if (ent && r->param[0])
-		snprintf(target, AUDIT_FIELD_MAX, "%s%s%s%s%s", ds ? "" : ent, ds ? "" : "/",
+		snprintf(target, AUDIT_FIELD_MAX + 1, "%s%s%s%s%s", ds ? "" : ent, ds ? "" : "/",
 			 r->param[0], r->param[1] ? "/" : "", r->param[1] ? r->param[1] : "");
 	else
-		str_copy(target, AUDIT_FIELD_MAX, "host");
-	snprintf(action, AUDIT_FIELD_MAX, "%s %s", r->method, r->url);
+		str_copy(target, AUDIT_FIELD_MAX + 1, "host");
+	snprintf(action, AUDIT_FIELD_MAX + 1, "%s %s", r->method, r->url);
 }
 
 int req_audit_attempt(struct req *r)
 {
-	char target[AUDIT_FIELD_MAX], action[AUDIT_FIELD_MAX];
+	char target[AUDIT_FIELD_MAX + 1], action[AUDIT_FIELD_MAX + 1];
 	audit_fields(r, action, target);
 	int login = r->route->flags & ROUTE_LOGIN;
 	if ((login ? audit_write_denied(r->user, r->source, "login", target, "started", 0)
@@ -613,7 +610,7 @@ static void audit_request(struct req *r)
 	int login = r->route && (r->route->flags & ROUTE_LOGIN);
 	if (strcmp(r->method, "GET") == 0 && !login && r->status != 401 && r->status != 403)
 		return;
-	char target[AUDIT_FIELD_MAX], action[AUDIT_FIELD_MAX];
+	char target[AUDIT_FIELD_MAX + 1], action[AUDIT_FIELD_MAX + 1];
 	audit_fields(r, action, target);
 	const char *result = r->audit_result   ? r->audit_result
 			     : r->status < 400 ? "ok"

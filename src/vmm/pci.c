@@ -175,17 +175,50 @@ static void build_config_space(struct vpci_dev *d)
 		add_cap(c, device, 0, 4, R_DEVICE, d->devcfg_len, 16);
 }
 
+/* Registers queue q's notify address with KVM where the BAR decodes it now
+ * (a ready queue, memory decoding on), or nowhere; an address registered
+ * before (the BAR since moved or turned off) is released first, so that no
+ * ioeventfd is left catching writes at a place the guest gave to another
+ * device. */
+static void place_ioeventfd(struct vpci_dev *d, unsigned q)
+{
+	bool decoded = get16(d->cfg + CFG_COMMAND) & CMD_MEM;
+	uint64_t want = d->queues[q].ready && decoded ? d->bar + R_NOTIFY + NOTIFY_MULT * q : 0;
+	if (want == d->ioeventfd[q])
+		return;
+	if (d->ioeventfd[q]) {
+		struct kvm_ioeventfd io = {.addr = d->ioeventfd[q],
+					   .len = 2,
+					   .fd = d->kick[q],
+					   .flags = KVM_IOEVENTFD_FLAG_DEASSIGN};
+		ioctl(d->vmfd, KVM_IOEVENTFD, &io);
+		d->ioeventfd[q] = 0;
+	}
+	struct kvm_ioeventfd io = {.addr = want, .len = 2, .fd = d->kick[q]};
+	if (want && ioctl(d->vmfd, KVM_IOEVENTFD, &io) == 0)
+		d->ioeventfd[q] = want; /* else its writes come as MMIO exits */
+}
+
+static void place_ioeventfds(struct vpci_dev *d)
+{
+	for (unsigned q = 0; q < d->nqueues; q++)
+		place_ioeventfd(d, q);
+}
+
 static void config_write(struct vpci_dev *d, unsigned off, unsigned size, uint32_t v)
 {
 	if (off == CFG_COMMAND && size >= 2) {
 		put16(d->cfg + CFG_COMMAND, (uint16_t)(v & 0x0406)); /* mem, master, INTx off */
+		place_ioeventfds(d);
 	} else if (off == CFG_BAR0 && size == 4) {
 		/* sizing writes all ones and reads back the size mask */
 		d->bar = (d->bar & ~0xffffffffull) | (v & ~(VPCI_BAR_SIZE - 1));
 		put32(d->cfg + CFG_BAR0, (uint32_t)d->bar | 0x4);
+		place_ioeventfds(d);
 	} else if (off == CFG_BAR1 && size == 4) {
 		d->bar = (d->bar & 0xffffffffull) | ((uint64_t)v << 32);
 		put32(d->cfg + CFG_BAR1, v);
+		place_ioeventfds(d);
 	} else if (off == CFG_INT_LINE && size == 1) {
 		d->cfg[CFG_INT_LINE] = (uint8_t)v;
 	} else if (off == CAP_MSIX + 2 && size == 2) {
@@ -204,16 +237,9 @@ static void config_write(struct vpci_dev *d, unsigned off, unsigned size, uint32
 static void reset_device(struct vpci_dev *d)
 {
 	for (unsigned q = 0; q < d->nqueues; q++) {
-		if (d->ioeventfd[q]) {
-			struct kvm_ioeventfd io = {.addr = d->bar + R_NOTIFY + NOTIFY_MULT * q,
-						   .len = 2,
-						   .fd = d->kick[q],
-						   .flags = KVM_IOEVENTFD_FLAG_DEASSIGN};
-			ioctl(d->vmfd, KVM_IOEVENTFD, &io);
-			d->ioeventfd[q] = false;
-		}
 		virtq_reset(&d->queues[q]);
 		d->queues[q].size = d->max_queue_size; /* the driver may lower it */
+		place_ioeventfd(d, q);		       /* not ready: released */
 	}
 	d->dfsel = d->gfsel = 0;
 	if (d->set_features && (d->status & S_FEATURES_OK))
@@ -262,9 +288,7 @@ static void enable_queue(struct vpci_dev *d, unsigned qi)
 		raise_vector(d, d->msix_config);
 		return;
 	}
-	struct kvm_ioeventfd io = {
-	    .addr = d->bar + R_NOTIFY + NOTIFY_MULT * qi, .len = 2, .fd = d->kick[qi]};
-	d->ioeventfd[qi] = ioctl(d->vmfd, KVM_IOEVENTFD, &io) == 0;
+	place_ioeventfd(d, qi);
 }
 
 static void common_write(struct vpci_dev *d, unsigned off, unsigned size, uint64_t v)
@@ -385,10 +409,14 @@ static void bar_access(struct vpci_dev *d, uint32_t off, unsigned len, bool is_w
 		if (is_write && write(d->kick[q], &one, sizeof(one)) < 0)
 			log_errno("eventfd");
 	} else if (in_region(off, len, R_MSIX, (uint32_t)sizeof(d->msix)) &&
-		   (len == 4 || len == 8)) {
-		uint8_t *e = (uint8_t *)&d->msix[0] + (off - R_MSIX);
+		   (len == 4 || len == 8) && (off - R_MSIX) % len == 0) {
+		/* aligned dwords or qwords, as PCI allows; stored a dword at a
+		 * time, atomically: update_routes reads every device's table
+		 * without this device's lock */
+		uint32_t *e = (uint32_t *)&d->msix[0] + (off - R_MSIX) / 4;
 		if (is_write) {
-			memcpy(e, data, len);
+			for (unsigned i = 0; i < len / 4; i++)
+				__atomic_store_n(&e[i], get32(data + 4 * i), __ATOMIC_RELAXED);
 			if ((off - R_MSIX) % 16 < 12) /* address or data: a new route */
 				update_routes(d->bus, d->vmfd);
 			deliver_pending(d);

@@ -70,8 +70,8 @@ struct vpci_dev {
 	uint8_t status, config_gen, isr;
 	uint16_t msix_config, queue_sel;
 	struct virtq queues[VPCI_MAX_QUEUES];
-	int kick[VPCI_MAX_QUEUES];	 /* eventfds the I/O thread waits on */
-	bool ioeventfd[VPCI_MAX_QUEUES]; /* registered with KVM */
+	int kick[VPCI_MAX_QUEUES];	     /* eventfds the I/O thread waits on */
+	uint64_t ioeventfd[VPCI_MAX_QUEUES]; /* where registered with KVM; 0: not */
 	struct {
 		uint32_t addr_lo, addr_hi, data, ctrl;
 	} msix[VPCI_VECTORS];

@@ -11,8 +11,12 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "vmm/bytes.h"
@@ -35,6 +39,8 @@ static void process(struct vpci_dev *d, unsigned q)
 	(void)q;
 }
 
+static uint8_t ram[0x4000] __attribute__((aligned(4096)));
+
 static int setup(void **state)
 {
 	(void)state;
@@ -52,6 +58,7 @@ static int setup(void **state)
 		dev.kick[q] = -1;
 	for (unsigned v = 0; v < VPCI_VECTORS; v++)
 		dev.irqfd[v] = -1;
+	mem = (struct gmem){.host = ram, .size = sizeof(ram), .low = sizeof(ram)};
 	if (vpci_setup(&bus, &dev, &mem, -1) < 0)
 		return -1;
 	bus.dev[bus.ndev++] = &dev;
@@ -239,6 +246,72 @@ static void test_swallowed_reads(void **state)
 	assert_int_equal(id[0], 0x10);
 }
 
+static void mmio_write(uint64_t addr, unsigned len, uint64_t v)
+{
+	uint8_t data[8];
+	memcpy(data, &v, len);
+	assert_true(pci_mmio(&bus, addr, len, true, data));
+}
+
+/* Whether KVM has an ioeventfd for (addr, 2 bytes, fd): assigning one
+ * again is refused (EEXIST) exactly then; one that was not is taken back. */
+static bool ioeventfd_at(int vmfd, uint64_t addr, int fd)
+{
+	struct kvm_ioeventfd io = {.addr = addr, .len = 2, .fd = fd};
+	if (ioctl(vmfd, KVM_IOEVENTFD, &io) < 0)
+		return true;
+	io.flags = KVM_IOEVENTFD_FLAG_DEASSIGN;
+	assert_int_equal(ioctl(vmfd, KVM_IOEVENTFD, &io), 0);
+	return false;
+}
+
+/* A ready queue's notify address is KVM's ioeventfd where the BAR decodes
+ * it now: it moves with the BAR, goes when decoding is turned off or the
+ * device is reset, so that no stale one catches writes meant for whatever
+ * the guest puts there next. Needs /dev/kvm (skipped without). */
+static void test_ioeventfd_follows_the_bar(void **state)
+{
+	(void)state;
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int vmfd = kvm < 0 ? -1 : ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vmfd < 0) {
+		if (kvm >= 0)
+			close(kvm);
+		skip();
+	}
+	int kick = eventfd(0, EFD_CLOEXEC);
+	dev.vmfd = vmfd;
+	dev.kick[0] = kick;
+	const uint64_t bar = dev.bar, moved = 0x200000000ull, notify = 0x3000;
+	config_write(CFG_COMMAND, 2, CMD_MEM);
+	mmio_write(bar + 0x16, 2, 0);	   /* queue_select */
+	mmio_write(bar + 0x18, 2, 16);	   /* queue_size */
+	mmio_write(bar + 0x20, 8, 0x0);	   /* descriptors */
+	mmio_write(bar + 0x28, 8, 0x1000); /* available ring */
+	mmio_write(bar + 0x30, 8, 0x2000); /* used ring */
+	mmio_write(bar + 0x1c, 2, 1);	   /* queue_enable */
+	assert_int_equal(dev.ioeventfd[0], bar + notify);
+	assert_true(ioeventfd_at(vmfd, bar + notify, kick));
+
+	move_bar(moved);
+	assert_int_equal(dev.ioeventfd[0], moved + notify);
+	assert_true(ioeventfd_at(vmfd, moved + notify, kick));
+	assert_false(ioeventfd_at(vmfd, bar + notify, kick)); /* released */
+
+	config_write(CFG_COMMAND, 2, 0); /* decoding off: nowhere */
+	assert_int_equal(dev.ioeventfd[0], 0);
+	assert_false(ioeventfd_at(vmfd, moved + notify, kick));
+	config_write(CFG_COMMAND, 2, CMD_MEM);
+	assert_true(ioeventfd_at(vmfd, moved + notify, kick));
+
+	mmio_write(moved + 0x14, 1, 0); /* device reset: the queue is off */
+	assert_int_equal(dev.ioeventfd[0], 0);
+	assert_false(ioeventfd_at(vmfd, moved + notify, kick));
+	close(kick);
+	close(vmfd);
+	close(kvm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +321,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_swallowed_reads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_decoding_off_during_access, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bar_moved_during_access, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ioeventfd_follows_the_bar, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
