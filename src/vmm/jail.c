@@ -29,8 +29,12 @@ static int check_fd(int fd, mode_t type, const char *field, const char *path)
 		return -1;
 	}
 	if (type && (st.st_mode & S_IFMT) != type) {
-		log_msg("%s: %s: descriptor %d is not a %s", field, path, fd,
-			type == S_IFREG ? "regular file" : "device");
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		if (errno == EISDIR)
+			log_errno("%s: %s", field, path);
+		else
+			log_msg("%s: %s: not a %s", field, path,
+				type == S_IFREG ? "regular file" : "device");
 		return -1;
 	}
 	return 0;
