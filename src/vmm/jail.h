@@ -21,7 +21,8 @@
 /* Opens what c names that it has no descriptor for (setting c->fd), checks
  * each descriptor is what it should be, and locks the disk images (a
  * writable one exclusively, a read-only one shared: two VMs never write
- * one image). Returns 0, or -1 (logged, naming the field). */
+ * one image). Returns 0, or (logged, naming the field) -1 for what the
+ * configuration names, -2 when /dev/kvm cannot be had. */
 int jail_open(struct vmm_config *c);
 
 /* Enters the jail of c->jail (c->jailed); 0 or -1 (logged). */

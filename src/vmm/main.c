@@ -467,6 +467,7 @@ static int setup(void)
 int main(int argc, char **argv)
 {
 	static char tag[80];
+	int rc;
 	clock_gettime(CLOCK_MONOTONIC, &g.vm.started); /* the boot timer counts from here */
 	log_init("keel-vmm", 2);
 	/* --seccomp-test: once the VM runs, try a forbidden system call; the
@@ -476,7 +477,7 @@ int main(int argc, char **argv)
 	char *end = NULL;
 	long cfg_fd = by_fd ? strtol(argv[2], &end, 10) : -1;
 	if ((argc != 2 && !seccomp_test && !by_fd) || (!by_fd && argv[argc - 1][0] == '-') ||
-	    (by_fd && (*end || cfg_fd < 0 || cfg_fd > VMM_FD_MAX))) {
+	    (by_fd && (end == argv[2] || *end || cfg_fd < 0 || cfg_fd > VMM_FD_MAX))) {
 		fprintf(stderr, "usage: keel-vmm CONFIG.json | keel-vmm --config-fd FD\n");
 		return EXIT_CONFIG;
 	}
@@ -490,9 +491,10 @@ int main(int argc, char **argv)
 		close((int)cfg_fd);
 	snprintf(tag, sizeof(tag), "keel-vmm[%s]", g.cfg.name);
 	log_init(tag, 2);
-	if (jail_open(&g.cfg) < 0)
-		return EXIT_CONFIG;
-	int rc = setup();
+	rc = jail_open(&g.cfg);
+	if (rc < 0)
+		return rc == -2 ? EXIT_CRASH : EXIT_CONFIG;
+	rc = setup();
 	if (rc)
 		return rc;
 	if (g.cfg.jailed && jail_enter(&g.cfg) < 0)
