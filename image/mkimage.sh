@@ -31,7 +31,7 @@ mkdir -p "$ST"/{sbin,etc/keel,proc,sys,dev,run,tmp,config,scratch,datastores}
 
 # --- binaries and the shared libraries they use
 bins=("$BUILD/src/init/keel-init" "$BUILD/src/init/keel-dhcpc" "$BUILD/src/vmm/keel-vmm"
-	"$BUILD/src/hostd/keel-hostd")
+	"$BUILD/src/hostd/keel-hostd" /usr/sbin/chronyd /usr/bin/chronyc)
 [ "$VARIANT" != product ] && bins+=("$BUILD/src/testhook/keel-testhook")
 [ "$VARIANT" = bench ] && bins+=(/usr/bin/qemu-system-x86_64 /usr/bin/iperf3)
 for b in "${bins[@]}"; do
@@ -42,6 +42,9 @@ for b in "${bins[@]}"; do
 		cp -L "$lib" "$ST$lib"
 	done
 done
+# chronyd's user (common/chrony.h); root for getpwnam("root")
+printf 'root:x:0:0:root:/:/nonexistent\n_chrony:x:64:64:chronyd:/nonexistent:/nonexistent\n' >"$ST/etc/passwd"
+printf 'root:x:0:\n_chrony:x:64:\n' >"$ST/etc/group"
 # the kernel starts /init
 ln -s sbin/keel-init "$ST/init"
 # glibc's loader lives in /lib64 on amd64; Debian's /lib64 is a real directory

@@ -12,6 +12,8 @@ PACKAGES=(
 	libcmocka-dev clang libclang-rt-14-dev
 	# image and disk
 	cpio zstd kmod fdisk dosfstools mtools e2fsprogs
+	# NTP: chronyd and chronyc go into the image; the time test serves with chronyd
+	chrony
 	# system tests and `make run`
 	qemu-system-x86 qemu-utils python3 python3-pytest python3-pytest-xdist openssl
 	# the systemd test guest (Debian from its packages)

@@ -64,10 +64,13 @@ def free_port(preferred=0):
 
 
 def qemu_args(kernel, initrd, disk=None, forwards=None, serial="mon:stdio",
-              qmp=None, mem_mib=2048, cpus=None, no_reboot=False, append="", spare_nics=0):
+              qmp=None, mem_mib=2048, cpus=None, no_reboot=False, append="", spare_nics=0,
+              rtc_base=None):
     """forwards: {guest_port: host_port} on 127.0.0.1; a guest port may be
     "ADDRESS:PORT" (another address of the host than the DHCP one).
-    spare_nics: more NICs (on networks of their own), e.g. for uplinks."""
+    spare_nics: more NICs (on networks of their own), e.g. for uplinks.
+    rtc_base: what the RTC starts at (QEMU's -rtc base=: "utc", or a UTC
+    time "2026-12-03T10:00:00"), e.g. a wrong clock for the NTP test."""
     args = ["qemu-system-x86_64", "-machine", "q35", "-m", str(mem_mib),
             "-smp", str(cpus or default_cpus()), *accel_args(), "-nodefaults", "-display", "none",
             "-serial", serial, "-kernel", kernel, "-initrd", initrd,
@@ -86,6 +89,8 @@ def qemu_args(kernel, initrd, disk=None, forwards=None, serial="mon:stdio",
         args += ["-qmp", f"unix:{qmp},server=on,wait=off"]
     if no_reboot:
         args += ["-no-reboot"]
+    if rtc_base:
+        args += ["-rtc", f"base={rtc_base}"]
     return args
 
 
@@ -148,13 +153,16 @@ def main():
     ap.add_argument("--initrd", required=True)
     ap.add_argument("--disk")
     ap.add_argument("--api-port", type=int, default=8443)
+    ap.add_argument("--rtc-base", help="QEMU's -rtc base=: utc (default) or a UTC time "
+                    "such as 2026-12-03T10:00:00, to start with a wrong clock")
     a = ap.parse_args()
     port = free_port(a.api_port)
     base = os.path.splitext(a.disk)[0] if a.disk else os.path.join(
         os.path.dirname(a.initrd), "keel-ram")
     log, creds = base + "-console.log", base + ".credentials"
     # the console on stdio (with QEMU's monitor: Ctrl-a c), also logged
-    args = qemu_args(a.kernel, a.initrd, a.disk, forwards={443: port}, serial="chardev:con0")
+    args = qemu_args(a.kernel, a.initrd, a.disk, forwards={443: port}, serial="chardev:con0",
+                     rtc_base=a.rtc_base)
     args[1:1] = ["-chardev", f"stdio,id=con0,mux=on,signal=off,logfile={log},logappend=off",
                  "-mon", "chardev=con0"]
     accel = "KVM" if "kvm" in args else "TCG (software emulation; KVM runs inside)"

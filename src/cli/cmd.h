@@ -30,6 +30,8 @@ struct cli {
 int cmd_host_info(struct cli *cli, int argc, char **argv);
 int cmd_host_restart(struct cli *cli, int argc, char **argv);
 int cmd_host_certificate(struct cli *cli, int argc, char **argv);
+int cmd_host_time(struct cli *cli, int argc, char **argv);
+int cmd_host_time_set(struct cli *cli, int argc, char **argv);
 
 int cmd_vm_list(struct cli *cli, int argc, char **argv);
 int cmd_vm_show(struct cli *cli, int argc, char **argv);

@@ -1,5 +1,6 @@
-/* keel host info | restart-agents */
+/* keel host info | restart-agents | certificate | time [set] */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/api.h"
 #include "cli/args.h"
@@ -76,4 +77,89 @@ int cmd_host_restart(struct cli *cli, int argc, char **argv)
 	}
 	json_decref(r);
 	return rc;
+}
+
+/* keel host time [set --ntp SERVER[,SERVER...] | --ntp-off | --time ISO8601] */
+static void time_print(json_t *t)
+{
+	struct table *tab = table_new(2);
+	char buf[4][256] = {""};
+	table_add(tab, "time", jstr(t, "time"));
+	json_t *servers = json_object_get(t, "servers"), *s;
+	size_t i;
+	json_array_foreach(servers, i, s)
+	    snprintf(buf[0] + strlen(buf[0]), sizeof(buf[0]) - strlen(buf[0]), "%s%s",
+		     i ? ", " : "", json_string_value(s));
+	table_add(tab, "ntp", jbool(t, "ntp") ? buf[0] : "off");
+	table_add(tab, "synchronized", jbool(t, "synchronized") ? "yes" : "no");
+	json_t *tr = json_object_get(t, "tracking");
+	if (json_is_object(tr)) {
+		snprintf(buf[1], sizeof(buf[1]), "%s, stratum %lld", jstr(tr, "reference"),
+			 jint(tr, "stratum"));
+		table_add(tab, "reference", buf[1]);
+		snprintf(buf[2], sizeof(buf[2]), "%+.6f s (NTP time minus the clock)",
+			 jnum(tr, "offset_s"));
+		table_add(tab, "offset", buf[2]);
+		table_add(tab, "leap", jstr(tr, "leap"));
+	}
+	table_print(tab);
+	json_t *sources = json_object_get(t, "sources");
+	if (json_array_size(sources) == 0)
+		return;
+	struct table *st = table_new(5);
+	table_add(st, "SOURCE", "STATE", "STRATUM", "REACH", "OFFSET");
+	json_array_foreach(sources, i, s)
+	{
+		char stratum[16], reach[16], off[32];
+		snprintf(stratum, sizeof(stratum), "%lld", jint(s, "stratum"));
+		snprintf(reach, sizeof(reach), "%03llo", jint(s, "reach"));
+		snprintf(off, sizeof(off), "%+.6f", jnum(s, "offset_s"));
+		table_add(st, jstr(s, "name"), jstr(s, "state"), stratum, reach, off);
+	}
+	printf("\n");
+	table_print(st);
+}
+
+int cmd_host_time(struct cli *cli, int argc, char **argv)
+{
+	int rc = args_simple(argc, argv, 0, 0);
+	json_t *t = NULL;
+	if (rc == 0)
+		rc = api_json(cli->api, "GET", "/api/v1/host/time", NULL, &t);
+	return print_answer(cli->json, rc, t, time_print);
+}
+
+enum { OPT_NTP = 256, OPT_NTP_OFF, OPT_TIME };
+
+int cmd_host_time_set(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"ntp", required_argument, NULL, OPT_NTP},
+					     {"ntp-off", no_argument, NULL, OPT_NTP_OFF},
+					     {"time", required_argument, NULL, OPT_TIME},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	json_t *body = json_object(), *list;
+	int c, rc = 0;
+	args_begin();
+	while (rc == 0 && (c = args_next(argc, argv, "h", opts)) != -1) {
+		if (c == OPT_NTP && (list = arg_list("--ntp", optarg)))
+			json_object_set_new(body, "ntp_servers", list);
+		else if (c == OPT_NTP_OFF)
+			json_object_set_new(body, "ntp_servers", json_array());
+		else if (c == OPT_TIME)
+			rc = arg_text(body, "time", optarg) < 0 ? EXIT_USAGE : 0;
+		else
+			rc = c == 'h' ? EXIT_HELP : EXIT_USAGE;
+	}
+	if (rc == 0)
+		rc = args_count(argc, argv, 0, 0);
+	if (rc == 0 && json_object_size(body) == 0) {
+		error_msg("nothing to set: --ntp SERVER[,SERVER...], --ntp-off or --time ISO8601");
+		rc = EXIT_USAGE;
+	}
+	json_t *r = NULL;
+	if (rc == 0)
+		rc = api_json(cli->api, "PUT", "/api/v1/host/time", body, &r);
+	json_decref(body);
+	return print_answer(cli->json, rc, r, time_print);
 }

@@ -48,6 +48,32 @@ int valid_ipv4(const char *s)
 	return strlen(s) < 16 && inet_pton(AF_INET, s, &a) == 1;
 }
 
+int valid_ntp_server(const char *s)
+{
+	struct in6_addr a6;
+	if (valid_ipv4(s) || (strlen(s) < HOSTCONF_NTP_LEN && inet_pton(AF_INET6, s, &a6) == 1))
+		return 1;
+	const char *last = strrchr(s, '.');
+	last = last ? last + 1 : s;
+	return valid_hostname(s) && strspn(last, "0123456789") < strlen(last);
+}
+
+/* a comma-separated list of up to `max` words, each `valid`, into
+ * out[max][len] ("" after the last); out is changed only when all are */
+static int set_list(char *out, size_t max, size_t len, char *val, int (*valid)(const char *))
+{
+	char tmp[HOSTCONF_NTP_MAX * HOSTCONF_NTP_LEN] = {0};
+	size_t n = 0;
+	char *save = NULL;
+	for (char *w = strtok_r(val, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) {
+		if (n == max || !valid(w) || str_copy(tmp + n * len, len, w) < 0)
+			return -1;
+		n++;
+	}
+	memcpy(out, tmp, max * len);
+	return 0;
+}
+
 static int set_value(struct hostconf *hc, const char *key, char *val)
 {
 	if (strcmp(key, "hostname") == 0) {
@@ -89,17 +115,11 @@ static int set_value(struct hostconf *hc, const char *key, char *val)
 	}
 	if (strcmp(key, "mgmt.dns") == 0) {
 		/* up to three, comma-separated */
-		char tmp[3][16] = {{0}};
-		int n = 0;
-		char *save = NULL;
-		for (char *w = strtok_r(val, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) {
-			if (n == 3 || !valid_ipv4(w))
-				return -1;
-			str_copy(tmp[n++], sizeof(tmp[0]), w);
-		}
-		memcpy(hc->dns, tmp, sizeof(tmp));
-		return 0;
+		return set_list(hc->dns[0], 3, sizeof(hc->dns[0]), val, valid_ipv4);
 	}
+	if (strcmp(key, "ntp.servers") == 0)
+		return set_list(hc->ntp[0], HOSTCONF_NTP_MAX, HOSTCONF_NTP_LEN, val,
+				valid_ntp_server);
 	return -2;
 }
 
@@ -109,7 +129,7 @@ int hostconf_parse(struct hostconf *hc, const char *text, char *errs, size_t err
 	size_t used = 0;
 	if (errs && errs_len)
 		errs[0] = '\0';
-	char line[256];
+	char line[512];
 	int got;
 	while ((got = next_config_line(&text, line, sizeof(line))) != 0) {
 		lineno++;
@@ -175,6 +195,8 @@ static int same(const struct hostconf *a, const struct hostconf *b)
 		 a->prefix == b->prefix && strcmp(a->gateway, b->gateway) == 0;
 	for (int i = 0; i < 3; i++)
 		eq = eq && strcmp(a->dns[i], b->dns[i]) == 0;
+	for (int i = 0; i < HOSTCONF_NTP_MAX; i++)
+		eq = eq && strcmp(a->ntp[i], b->ntp[i]) == 0;
 	return eq;
 }
 
@@ -192,6 +214,10 @@ int hostconf_format(const struct hostconf *hc, char *buf, size_t n)
 	for (int i = 0; i < 3 && hc->dns[i][0]; i++)
 		append(buf, n, &used, "%s%s", i ? ", " : "mgmt.dns = ", hc->dns[i]);
 	if (hc->dns[0][0])
+		append(buf, n, &used, "\n");
+	for (int i = 0; i < HOSTCONF_NTP_MAX && hc->ntp[i][0]; i++)
+		append(buf, n, &used, "%s%s", i ? ", " : "ntp.servers = ", hc->ntp[i]);
+	if (hc->ntp[0][0])
 		append(buf, n, &used, "\n");
 	if (used >= n)
 		return -1;

@@ -11,6 +11,9 @@
 
 enum net_mode { NET_DHCP, NET_STATIC };
 
+#define HOSTCONF_NTP_MAX 4
+#define HOSTCONF_NTP_LEN 64 /* a server's name: up to 63 characters */
+
 struct hostconf {
 	char hostname[64];
 	char mgmt_if[16]; /* empty: the first physical Ethernet NIC */
@@ -19,6 +22,9 @@ struct hostconf {
 	int prefix;	  /* static: 0..32 */
 	char gateway[16]; /* static, optional */
 	char dns[3][16];  /* static, optional */
+	/* ntp.servers: up to HOSTCONF_NTP_MAX (valid_ntp_server), "" after the
+	 * last; none: NTP is off */
+	char ntp[HOSTCONF_NTP_MAX][HOSTCONF_NTP_LEN];
 };
 
 void hostconf_defaults(struct hostconf *hc);
@@ -40,5 +46,8 @@ int hostconf_find_nic(char *ifname, size_t n);
 
 int valid_hostname(const char *s);
 int valid_ipv4(const char *s);
+/* An NTP server: an IPv4 or IPv6 address, or a host name (valid_hostname)
+ * whose last label is not all digits. */
+int valid_ntp_server(const char *s);
 
 #endif

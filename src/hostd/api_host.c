@@ -1,11 +1,12 @@
 /* The host routes: the API's root, the host summary, restarting the
- * management agents, and the TLS certificate. */
+ * management agents, the TLS certificate, and the clock (hosttime.c). */
 #include "hostd/api.h"
 
 #include "hostd/vms.h"
 
 #include "common/util.h"
 #include "hostd/db.h"
+#include "hostd/hosttime.h"
 #include "hostd/secret.h"
 
 #include <fcntl.h>
@@ -83,6 +84,27 @@ void api_host_certificate(struct req *r)
 	}
 	atomic_store(&host->restart_requested, true); /* to serve the new certificate */
 	reply_json(r, 202, json_pack("{s:s}", "certificate_sha256", fp));
+out:
+	json_decref(body);
+}
+
+void api_host_time(struct req *r)
+{
+	reply_json(r, 200, hosttime_describe());
+}
+
+void api_host_time_set(struct req *r)
+{
+	json_t *body = req_json(r);
+	char err[256];
+	if (!body ||
+	    req_only_fields(r, body, (const char *const[]){"ntp_servers", "time", NULL}) < 0)
+		goto out;
+	int rc = hosttime_change(body, err, sizeof(err));
+	if (rc < 0)
+		reply_errno(r, rc, err);
+	else
+		reply_json(r, 200, hosttime_describe());
 out:
 	json_decref(body);
 }

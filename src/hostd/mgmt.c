@@ -410,6 +410,29 @@ int mgmt_change(const json_t *body, const char *user, const char *source, json_t
 	return rc;
 }
 
+void mgmt_ntp(char servers[HOSTCONF_NTP_MAX][HOSTCONF_NTP_LEN])
+{
+	pthread_mutex_lock(&lock);
+	memcpy(servers, saved.ntp, sizeof(saved.ntp));
+	pthread_mutex_unlock(&lock);
+}
+
+int mgmt_set_ntp(const char servers[HOSTCONF_NTP_MAX][HOSTCONF_NTP_LEN], char *err, size_t errlen)
+{
+	int rc = 0;
+	pthread_mutex_lock(&lock);
+	struct hostconf next = saved;
+	memcpy(next.ntp, servers, sizeof(next.ntp));
+	if (save(&next) < 0)
+		rc = error_set(err, errlen, -EIO, "cannot write " HOSTCONF_FILE);
+	else /* a change waiting for confirmation keeps them too */
+		memcpy(active.ntp, servers, sizeof(active.ntp));
+	pthread_mutex_unlock(&lock);
+	if (rc == 0 && kill(1, SIGHUP) < 0)
+		log_errno("mgmt: cannot tell keel-init that the NTP servers changed");
+	return rc;
+}
+
 int mgmt_confirm(const char *local_addr, const char *user, json_t **out, char *err, size_t errlen)
 {
 	int rc = 0;

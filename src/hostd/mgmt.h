@@ -3,7 +3,8 @@
  *
  * The management network: the management interface's IPv4 settings (DHCP,
  * or a static address, gateway and DNS servers) and the host name, as kept
- * in /config/host.conf (read by keel-init at boot; see common/hostconf.h).
+ * in /config/host.conf (read by keel-init at boot; see common/hostconf.h),
+ * which also keeps the NTP servers (mgmt_set_ntp).
  *
  * A change of the IP settings is applied a second after the API has
  * answered, and must then be confirmed over the new settings within a
@@ -13,6 +14,8 @@
  * go through keel-dhcpc's mode file (/run/keel/mgmt.mode) and SIGHUP. */
 #ifndef KEEL_HOSTD_MGMT_H
 #define KEEL_HOSTD_MGMT_H
+
+#include "common/hostconf.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -38,6 +41,12 @@ int mgmt_change(const json_t *body, const char *user, const char *source, json_t
  * came to, which must be the new one. 0 with *out = {management}, or
  * -EBUSY / -EIO with a message. */
 int mgmt_confirm(const char *local_addr, const char *user, json_t **out, char *err, size_t errlen);
+/* The NTP servers of host.conf ("" after the last). */
+void mgmt_ntp(char servers[HOSTCONF_NTP_MAX][HOSTCONF_NTP_LEN]);
+/* Writes them (valid_ntp_server each) to host.conf and sends SIGHUP to
+ * keel-init, which starts, restarts or stops chronyd (common/chrony.h).
+ * 0, or -EIO with a message. */
+int mgmt_set_ntp(const char servers[HOSTCONF_NTP_MAX][HOSTCONF_NTP_LEN], char *err, size_t errlen);
 /* Rolls the waiting change back now: 0 with *out = {management}, or
  * -EBUSY when none waits. */
 int mgmt_rollback(json_t **out, char *err, size_t errlen);

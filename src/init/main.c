@@ -3,15 +3,16 @@
  * Boot: mount the kernel filesystems, load the curated kernel modules, report
  * KVM, mount the Keel disk's partitions (or RAM scratch), set the host name,
  * bring up the network (write /run/keel/mgmt.mode, apply a static address;
- * keel-dhcpc is a service in both modes), start the services and print
- * "ready". Then supervise the services until a poweroff or reboot is asked
- * for (ACPI power button, Ctrl-Alt-Del, or a signal: SIGUSR2 powers off,
- * SIGTERM reboots), and shut down cleanly: stop services, kill what is left,
- * sync, unmount, power off.
- * Every step is logged to the console; no recoverable error stops the boot. */
+ * keel-dhcpc is a service in both modes), start the services (chronyd too
+ * when host.conf names NTP servers) and print "ready". SIGHUP: host.conf's
+ * NTP servers changed (common/chrony.h). Then supervise the services until a poweroff or reboot is
+ * asked for (ACPI power button, Ctrl-Alt-Del, or a signal: SIGUSR2 powers off, SIGTERM reboots),
+ * and shut down cleanly: stop services, kill what is left, sync, unmount, power off. Every step is
+ * logged to the console; no recoverable error stops the boot. */
 #include "common/log.h"
 #include "common/util.h"
 #include "init/disk.h"
+#include "common/chrony.h"
 #include "common/hostconf.h"
 #include "common/runstate.h"
 #include "init/modlist.h"
@@ -23,6 +24,7 @@
 #include <fcntl.h>
 #include <linux/input.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,7 +291,7 @@ static void setup_network(const struct hostconf *hc)
 	svctab_add(&services, "dhcpc", argv);
 }
 
-static void load_hostconf(struct hostconf *hc)
+static void read_hostconf(struct hostconf *hc)
 {
 	hostconf_defaults(hc);
 	char *text = read_file(HOSTCONF_FILE, 65536, NULL);
@@ -301,10 +303,52 @@ static void load_hostconf(struct hostconf *hc)
 	} else if (errno != ENOENT) {
 		log_errno("config: cannot read %s", HOSTCONF_FILE);
 	}
+}
+
+static void load_hostconf(struct hostconf *hc)
+{
+	read_hostconf(hc);
 	if (sethostname(hc->hostname, strlen(hc->hostname)) < 0)
 		log_errno("cannot set host name");
 	else
 		log_msg("host name: %s", hc->hostname);
+}
+
+/* chronyd runs while host.conf names NTP servers (common/chrony.h): at
+ * boot, and again on keel-hostd's SIGHUP after it changed them. */
+static void apply_ntp(const struct hostconf *hc)
+{
+	struct service *s = svctab_find(&services, CHRONY_SERVICE);
+	char conf[2048];
+	int n = chrony_conf_format(hc, conf, sizeof(conf));
+	if (n < 0) {
+		if (s && !s->off) {
+			svc_stop(s);
+			log_msg("ntp: off");
+		}
+		return;
+	}
+	struct passwd *pw = getpwnam(CHRONY_USER);
+	mkdir_p(CHRONY_DRIFT_DIR);
+	if (!pw || chown(CHRONY_DRIFT_DIR, pw->pw_uid, pw->pw_gid) < 0)
+		log_errno("ntp: cannot give %s to %s", CHRONY_DRIFT_DIR, CHRONY_USER);
+	if (write_file_atomic(CHRONY_CONF_FILE, conf, (size_t)n, 0644) < 0) {
+		log_errno("ntp: cannot write %s", CHRONY_CONF_FILE);
+		return;
+	}
+	char *argv[] = CHRONYD_ARGV;
+	if (!s && svctab_add(&services, CHRONY_SERVICE, argv) == 0)
+		s = &services.svc[services.n - 1];
+	if (!s) {
+		log_msg("ntp: no room for the %s service", CHRONY_SERVICE);
+		return;
+	}
+	char list[HOSTCONF_NTP_MAX * (HOSTCONF_NTP_LEN + 2)] = "";
+	for (int i = 0; i < HOSTCONF_NTP_MAX && hc->ntp[i][0]; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 hc->ntp[i]);
+	log_msg("ntp: servers %s", list);
+	svc_restart(s);
 }
 
 static int open_power_buttons(int *fds)
@@ -396,6 +440,7 @@ int main(void)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGUSR2);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 
@@ -415,6 +460,7 @@ int main(void)
 	}
 	for (int i = 0; i < services.n; i++)
 		svc_start(&services.svc[i]);
+	apply_ntp(&hc);
 
 	int inputs[MAX_INPUTS];
 	int ninputs = open_power_buttons(inputs);
@@ -453,6 +499,10 @@ int main(void)
 				svctab_reaped(&services, pid, status, 0);
 			break;
 		}
+		case SIGHUP: /* keel-hostd changed the NTP servers */
+			read_hostconf(&hc);
+			apply_ntp(&hc);
+			break;
 		case SIGUSR2:
 			log_msg("poweroff requested (pid %u)", si.ssi_pid);
 			shutdown_host(RB_POWER_OFF);

@@ -146,6 +146,38 @@ void svc_start(struct service *s)
 	log_msg("service %s: started, pid %d", s->name, (int)pid);
 }
 
+struct service *svctab_find(struct svctab *t, const char *name)
+{
+	for (int i = 0; i < t->n; i++)
+		if (strcmp(t->svc[i].name, name) == 0)
+			return &t->svc[i];
+	return NULL;
+}
+
+void svc_stop(struct service *s)
+{
+	s->off = 1;
+	s->restart_now = 0;
+	s->restart_at = 0;
+	if (s->pid) {
+		log_msg("service %s: stopping", s->name);
+		kill(s->pid, SIGTERM);
+	}
+}
+
+void svc_restart(struct service *s)
+{
+	s->off = 0;
+	s->backoff_ms = 0;
+	if (s->pid) {
+		log_msg("service %s: restarting", s->name);
+		s->restart_now = 1;
+		kill(s->pid, SIGTERM);
+	} else {
+		svc_start(s);
+	}
+}
+
 int svctab_reaped(struct svctab *t, pid_t pid, int status, int stopping)
 {
 	for (int i = 0; i < t->n; i++) {
@@ -161,8 +193,11 @@ int svctab_reaped(struct svctab *t, pid_t pid, int status, int stopping)
 				(int)pid, WEXITSTATUS(status), ran);
 		s->pid = 0;
 		write_pidfile(s);
-		if (!stopping)
+		if (s->restart_now && !stopping)
+			s->restart_at = log_uptime();
+		else if (!stopping && !s->off)
 			schedule_restart(s, ran);
+		s->restart_now = 0;
 		return 1;
 	}
 	return 0;

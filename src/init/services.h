@@ -21,6 +21,8 @@ struct service {
 	double started;	   /* uptime at last start */
 	double restart_at; /* uptime at which to restart; 0 if none scheduled */
 	long backoff_ms;
+	int off;	 /* stopped on purpose: not restarted (svc_stop) */
+	int restart_now; /* started again at once when it exits (svc_restart) */
 };
 
 struct svctab {
@@ -35,8 +37,16 @@ void svctab_free(struct svctab *t);
 /* Adds one service by hand (e.g. the DHCP client). Returns 0 or -1. */
 int svctab_add(struct svctab *t, const char *name, char *const argv[]);
 
+/* The service of that name, or NULL. */
+struct service *svctab_find(struct svctab *t, const char *name);
+
 /* Starts a service now; on failure to exec, logs why and schedules a retry. */
 void svc_start(struct service *s);
+/* Stops it (SIGTERM) and keeps it stopped until svc_restart. */
+void svc_stop(struct service *s);
+/* Starts it, or stops it and starts it again at once, with a fresh
+ * back-off (e.g. after its configuration changed). */
+void svc_restart(struct service *s);
 /* A child exited: if it is a service, logs it and schedules a restart
  * (unless `stopping`). Returns 1 if pid belonged to a service. */
 int svctab_reaped(struct svctab *t, pid_t pid, int status, int stopping);

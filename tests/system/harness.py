@@ -85,6 +85,7 @@ class Appliance:
         self.guest_ip = self.alt_ip = None
         self.alt_api_port = self.alt_hook_port = None
         self.spare_nics = 0
+        self.rtc_base = None  # QEMU's -rtc base= (appliance.qemu_args)
 
     @property
     def initrd(self):
@@ -112,7 +113,7 @@ class Appliance:
         args = appliance.qemu_args(
             os.path.join(OUT, "vmlinuz"), self.initrd, self.disk,
             forwards=forwards, serial=f"file:{self.log}.boot", qmp=self.qmp_path,
-            no_reboot=True, spare_nics=self.spare_nics)
+            no_reboot=True, spare_nics=self.spare_nics, rtc_base=self.rtc_base)
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.boots += 1

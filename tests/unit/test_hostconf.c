@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/chrony.h"
 #include "common/hostconf.h"
+#include "common/util.h"
 
 static void assert_defaults(const struct hostconf *hc)
 {
@@ -196,7 +198,7 @@ static void test_long_line(void **state)
 	(void)state;
 	struct hostconf hc;
 	hostconf_defaults(&hc);
-	char text[400];
+	char text[600]; /* over the 512 of a line */
 	memset(text, 'x', sizeof(text));
 	memcpy(text, "hostname = ", 11);
 	text[sizeof(text) - 2] = '\n';
@@ -346,6 +348,89 @@ static void test_format_invalid(void **state)
 	assert_int_equal(hostconf_format(&hc, buf, sizeof(buf)), -1);
 }
 
+static void test_valid_ntp_server(void **state)
+{
+	(void)state;
+	const char *good[] = {
+	    "10.0.2.2",	       "pool.ntp.org",	       "ntp1", "2001:db8::1", "::1",
+	    "a-b.example.com", "0.debian.pool.ntp.org"};
+	const char *bad[] = {"",
+			     "bad name",
+			     "-lead.example",
+			     "trail-.example",
+			     "a..b",
+			     "1.2.3.999",
+			     "1.2.3",
+			     "x.example;rm",
+			     "[::1]",
+			     "10.0.2.2:123",
+			     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(valid_ntp_server(good[i]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(valid_ntp_server(bad[i]));
+}
+
+static void test_ntp_servers(void **state)
+{
+	(void)state;
+	struct hostconf hc;
+	hostconf_defaults(&hc);
+	assert_string_equal(hc.ntp[0], "");
+	assert_int_equal(
+	    hostconf_parse(&hc, "ntp.servers = 10.0.2.2, pool.ntp.org,2001:db8::1\n", NULL, 0), 0);
+	assert_string_equal(hc.ntp[0], "10.0.2.2");
+	assert_string_equal(hc.ntp[1], "pool.ntp.org");
+	assert_string_equal(hc.ntp[2], "2001:db8::1");
+	assert_string_equal(hc.ntp[3], "");
+	/* five, or one bad name: the line is refused and the servers stay */
+	assert_int_equal(hostconf_parse(&hc, "ntp.servers = a, b, c, d, e\n", NULL, 0), 1);
+	assert_int_equal(hostconf_parse(&hc, "ntp.servers = a, b c!\n", NULL, 0), 1);
+	assert_string_equal(hc.ntp[1], "pool.ntp.org");
+	/* four long names fit on one line and come back */
+	char out[1024];
+	struct hostconf four;
+	hostconf_defaults(&four);
+	for (int i = 0; i < HOSTCONF_NTP_MAX; i++) {
+		memset(four.ntp[i], 'a' + i, HOSTCONF_NTP_LEN - 1);
+		four.ntp[i][HOSTCONF_NTP_LEN - 1] = '\0';
+	}
+	int n = hostconf_format(&four, out, sizeof(out));
+	assert_true(n > 0);
+	struct hostconf back;
+	hostconf_defaults(&back);
+	assert_int_equal(hostconf_parse(&back, out, NULL, 0), 0);
+	for (int i = 0; i < HOSTCONF_NTP_MAX; i++)
+		assert_string_equal(back.ntp[i], four.ntp[i]);
+	/* none: no line, and an empty line clears them */
+	hostconf_defaults(&back);
+	assert_true(hostconf_format(&back, out, sizeof(out)) > 0);
+	assert_null(strstr(out, "ntp"));
+	assert_int_equal(hostconf_parse(&hc, "ntp.servers =\n", NULL, 0), 0);
+	assert_string_equal(hc.ntp[0], "");
+	/* a name that is not one cannot be written */
+	str_copy(four.ntp[1], HOSTCONF_NTP_LEN, "bad name");
+	assert_int_equal(hostconf_format(&four, out, sizeof(out)), -1);
+}
+
+static void test_chrony_conf(void **state)
+{
+	(void)state;
+	struct hostconf hc;
+	hostconf_defaults(&hc);
+	char buf[1024];
+	assert_int_equal(chrony_conf_format(&hc, buf, sizeof(buf)), -1); /* NTP off */
+	str_copy(hc.ntp[0], HOSTCONF_NTP_LEN, "10.0.2.2");
+	str_copy(hc.ntp[1], HOSTCONF_NTP_LEN, "pool.ntp.org");
+	int n = chrony_conf_format(&hc, buf, sizeof(buf));
+	assert_int_equal(n, (int)strlen(buf));
+	assert_non_null(strstr(buf, "\nserver 10.0.2.2 iburst\nserver pool.ntp.org iburst\n"));
+	assert_non_null(strstr(buf, "\nmakestep 1 3\n"));
+	assert_non_null(strstr(buf, "\nrtcsync\n"));
+	assert_non_null(strstr(buf, "\nbindcmdaddress " CHRONY_SOCKET "\n"));
+	assert_int_equal(chrony_conf_format(&hc, buf, (size_t)n), -1); /* no room for the NUL */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +449,9 @@ int main(void)
 	    cmocka_unit_test(test_format_round_trip),
 	    cmocka_unit_test(test_format_small_buffer),
 	    cmocka_unit_test(test_format_invalid),
+	    cmocka_unit_test(test_valid_ntp_server),
+	    cmocka_unit_test(test_ntp_servers),
+	    cmocka_unit_test(test_chrony_conf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
