@@ -235,6 +235,13 @@ int db_session_add(const char *token_hash, const char *user, const char *source,
 	return n < 0 ? n : 0;
 }
 
+int db_sessions_shift(int64_t delta)
+{
+	return db_run("UPDATE sessions SET created = created + ?1, last_used = last_used + ?1,"
+		      " expires = expires + ?1",
+		      DB_ARGS(db_int64(delta)), NULL, NULL, 0);
+}
+
 int db_session_check(const char *token_hash, int64_t now, int64_t idle, char *user, size_t userlen)
 {
 	sqlite3_stmt *st =

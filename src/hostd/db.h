@@ -62,6 +62,8 @@ int db_session_remove(const char *token_hash);
 /* The sessions not expired at `now`: [{id (the hash's first 16 hex digits),
  * user, source, created, last_used}], oldest first. */
 json_t *db_sessions_list(int64_t now);
+/* Moves every session's times by delta seconds (the wall clock was set). */
+int db_sessions_shift(int64_t delta);
 /* Removes the sessions whose id (the first 16 hex digits of the hash) is
  * `id`: the number removed. */
 int db_sessions_remove_id(const char *id, char *err, size_t errlen);

@@ -161,6 +161,7 @@ int main(int argc, char **argv)
 			}
 		}
 		vms_tick();
+		session_follow_clock();
 		audit_tick(time(NULL));
 		if (atomic_load(&host.restart_requested)) {
 			usleep(500 * 1000); /* lets the reply go out */

@@ -164,6 +164,23 @@ int session_change_password(const char *user, const char *current, const char *n
 	return rc;
 }
 
+void session_follow_clock(void)
+{
+	static int64_t offset; /* the wall clock minus the time since boot */
+	static bool known;
+	struct timespec wall, boot;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	int64_t now = (int64_t)wall.tv_sec - (int64_t)boot.tv_sec;
+	if (known && (now - offset > 2 || offset - now > 2)) {
+		log_msg("the clock was set (%+lld s): sessions keep their remaining time",
+			(long long)(now - offset));
+		db_sessions_shift(now - offset);
+	}
+	offset = now;
+	known = true;
+}
+
 json_t *session_list(void)
 {
 	return db_sessions_list(time(NULL));

@@ -331,6 +331,23 @@ static void test_session_idle(void **state)
 	assert_int_equal(db_session_check("b", T0 + 1000, 2000, user, sizeof(user)), 0);
 }
 
+/* a step of the wall clock moves every session with it: after +3600 s a
+ * session used just before the step is good, and still expires at its
+ * remaining time */
+static void test_sessions_shift(void **state)
+{
+	(void)state;
+	char err[512] = "", user[64];
+	assert_int_equal(db_session_add("s", "root", "x", T0, T0 + 2000, err, sizeof(err)), 0);
+	assert_int_equal(db_session_check("s", T0 + 3600, IDLE, user, sizeof(user)), -ENOENT);
+	assert_int_equal(db_sessions_shift(3600), 1);
+	assert_int_equal(db_session_check("s", T0 + 3600 + 10, IDLE, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("s", T0 + 3600 + 2000, 100000, user, sizeof(user)),
+			 -ENOENT);
+	assert_int_equal(db_sessions_shift(-7200), 1); /* and back */
+	assert_int_equal(db_session_check("s", T0 - 3600 + 20, IDLE, user, sizeof(user)), 0);
+}
+
 static void test_session_idle_clock(void **state)
 {
 	struct fx *f = *state;
@@ -876,6 +893,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_session_expires, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_idle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_idle_clock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sessions_shift, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vm_add_get, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vm_list, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vm_update, setup, teardown),
