@@ -130,6 +130,7 @@ int session_authenticate(const char *authorization, char *user, size_t userlen, 
 	if (strlen(token) != SESSION_TOKEN_LEN)
 		return -EACCES;
 	secret_sha256_hex(token, SESSION_TOKEN_LEN, token_hash);
+	session_follow_clock(); /* a step since the last tick moves no session out */
 	return db_session_check(token_hash, time(NULL), SESSION_IDLE_S, user, userlen) < 0 ? -EACCES
 											   : 0;
 }
@@ -166,9 +167,11 @@ int session_change_password(const char *user, const char *current, const char *n
 
 void session_follow_clock(void)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	static int64_t offset; /* the wall clock minus the time since boot */
 	static bool known;
 	struct timespec wall, boot;
+	pthread_mutex_lock(&lock);
 	clock_gettime(CLOCK_REALTIME, &wall);
 	clock_gettime(CLOCK_BOOTTIME, &boot);
 	int64_t now = (int64_t)wall.tv_sec - (int64_t)boot.tv_sec;
@@ -179,6 +182,7 @@ void session_follow_clock(void)
 	}
 	offset = now;
 	known = true;
+	pthread_mutex_unlock(&lock);
 }
 
 json_t *session_list(void)

@@ -60,7 +60,8 @@ bool session_id_valid(const char *id);
 /* The live sessions: [{id, user, source, created, last_used}]. */
 json_t *session_list(void);
 
-/* Called about every 200 ms: when the wall clock was stepped (NTP's first
+/* Called about every 200 ms and before each session check: when the wall
+ * clock was stepped (NTP's first
  * synchronization, a manual time), moves every session's times with it, so
  * that a step ends no session early nor keeps one longer. */
 void session_follow_clock(void);
