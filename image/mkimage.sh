@@ -30,7 +30,7 @@ trap 'rm -rf "$ST"' EXIT
 mkdir -p "$ST"/{sbin,etc/keel,proc,sys,dev,run,tmp,config,scratch,datastores}
 
 # --- binaries and the shared libraries they use
-bins=("$BUILD/src/init/keel-init" "$BUILD/src/init/keel-dhcpc" "$BUILD/src/vmm/keel-vmm"
+bins=("$BUILD/src/init/keel-init" "$BUILD/src/init/keel-dhcpc" "$BUILD/src/syslogd/keel-syslogd" "$BUILD/src/vmm/keel-vmm"
 	"$BUILD/src/hostd/keel-hostd" /usr/sbin/chronyd /usr/bin/chronyc)
 [ "$VARIANT" != product ] && bins+=("$BUILD/src/testhook/keel-testhook")
 [ "$VARIANT" = bench ] && bins+=(/usr/bin/qemu-system-x86_64 /usr/bin/iperf3)

@@ -1,5 +1,6 @@
 #include "common/hostconf.h"
 
+#include "common/logfiles.h"
 #include "common/util.h"
 
 #include <arpa/inet.h>
@@ -17,6 +18,19 @@ void hostconf_defaults(struct hostconf *hc)
 	str_copy(hc->hostname, sizeof(hc->hostname), "keel");
 	hc->mode = NET_DHCP;
 	hc->prefix = -1;
+	hc->log_size_kib = LOG_SIZE_KIB_DEFAULT;
+	hc->log_keep = LOG_KEEP_DEFAULT;
+}
+
+/* a decimal integer in [min, max] into *out */
+static int set_int(int *out, const char *val, long min, long max)
+{
+	char *end;
+	long v = strtol(val, &end, 10);
+	if (!*val || *end || !isdigit((unsigned char)*val) || v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
 }
 
 int valid_hostname(const char *s)
@@ -120,6 +134,10 @@ static int set_value(struct hostconf *hc, const char *key, char *val)
 	if (strcmp(key, "ntp.servers") == 0)
 		return set_list(hc->ntp[0], HOSTCONF_NTP_MAX, HOSTCONF_NTP_LEN, val,
 				valid_ntp_server);
+	if (strcmp(key, "log.size_kib") == 0)
+		return set_int(&hc->log_size_kib, val, LOG_SIZE_KIB_MIN, LOG_SIZE_KIB_MAX);
+	if (strcmp(key, "log.keep") == 0)
+		return set_int(&hc->log_keep, val, LOG_KEEP_MIN, LOG_KEEP_MAX);
 	return -2;
 }
 
@@ -192,7 +210,8 @@ static int same(const struct hostconf *a, const struct hostconf *b)
 {
 	int eq = strcmp(a->hostname, b->hostname) == 0 && strcmp(a->mgmt_if, b->mgmt_if) == 0 &&
 		 a->mode == b->mode && strcmp(a->address, b->address) == 0 &&
-		 a->prefix == b->prefix && strcmp(a->gateway, b->gateway) == 0;
+		 a->prefix == b->prefix && strcmp(a->gateway, b->gateway) == 0 &&
+		 a->log_size_kib == b->log_size_kib && a->log_keep == b->log_keep;
 	for (int i = 0; i < 3; i++)
 		eq = eq && strcmp(a->dns[i], b->dns[i]) == 0;
 	for (int i = 0; i < HOSTCONF_NTP_MAX; i++)
@@ -219,6 +238,10 @@ int hostconf_format(const struct hostconf *hc, char *buf, size_t n)
 		append(buf, n, &used, "%s%s", i ? ", " : "ntp.servers = ", hc->ntp[i]);
 	if (hc->ntp[0][0])
 		append(buf, n, &used, "\n");
+	if (hc->log_size_kib != LOG_SIZE_KIB_DEFAULT)
+		append(buf, n, &used, "log.size_kib = %d\n", hc->log_size_kib);
+	if (hc->log_keep != LOG_KEEP_DEFAULT)
+		append(buf, n, &used, "log.keep = %d\n", hc->log_keep);
 	if (used >= n)
 		return -1;
 	struct hostconf back;

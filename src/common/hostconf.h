@@ -25,6 +25,10 @@ struct hostconf {
 	/* ntp.servers: up to HOSTCONF_NTP_MAX (valid_ntp_server), "" after the
 	 * last; none: NTP is off */
 	char ntp[HOSTCONF_NTP_MAX][HOSTCONF_NTP_LEN];
+	/* log.size_kib, log.keep: the rotation of keel-syslogd's files
+	 * (common/logfiles.h: defaults and ranges) */
+	int log_size_kib;
+	int log_keep;
 };
 
 void hostconf_defaults(struct hostconf *hc);

@@ -5,16 +5,22 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 static const char *log_tag = "keel";
 static int log_fd = 2;
+static bool log_to_syslog;
 
-void log_init(const char *tag, int fd)
+void log_init(const char *tag, int fd, bool use_syslog)
 {
 	log_tag = tag;
 	log_fd = fd;
+	log_to_syslog = use_syslog;
+	/* glibc connects to /dev/log at the first message (close-on-exec) */
+	if (use_syslog)
+		openlog(tag, LOG_PID, LOG_DAEMON);
 }
 
 double log_uptime(void)
@@ -54,7 +60,7 @@ size_t log_escape(char *out, size_t cap, const char *in, size_t len)
 	return o;
 }
 
-static void log_emit(const char *fmt, va_list ap, const char *suffix)
+static void log_emit(int severity, const char *fmt, va_list ap, const char *suffix)
 {
 	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX];
 	int m = vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -72,6 +78,8 @@ static void log_emit(const char *fmt, va_list ap, const char *suffix)
 		return;
 	/* room is kept for the newline */
 	size_t len = (size_t)n + log_escape(line + n, sizeof(line) - 1 - (size_t)n, msg, mlen);
+	if (log_to_syslog)
+		syslog(severity, "%s", line + n);
 	line[len++] = '\n';
 	/* one write per line, so lines from several processes do not mix */
 	ssize_t w = write(log_fd, line, len);
@@ -82,7 +90,7 @@ void log_msg(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	log_emit(fmt, ap, NULL);
+	log_emit(LOG_INFO, fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -91,7 +99,7 @@ void log_errno(const char *fmt, ...)
 	int e = errno;
 	va_list ap;
 	va_start(ap, fmt);
-	log_emit(fmt, ap, strerror(e));
+	log_emit(LOG_ERR, fmt, ap, strerror(e));
 	va_end(ap);
 	errno = e;
 }

@@ -3,7 +3,8 @@
  * Every line is "[ seconds.millis] tag: message", the seconds being the
  * time since boot (CLOCK_BOOTTIME), so that lines line up with the kernel's
  * own messages on the console. The module keeps one output descriptor and
- * one tag; both are set once at start-up.
+ * one tag; both are set once at start-up (log_init). Lines may also go to
+ * syslog (log_init's use_syslog).
  *
  * Messages carry names that come from users and the network (login names,
  * VM and file names, DHCP servers' words), so every line is written through
@@ -14,6 +15,7 @@
 #define KEEL_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* a log line, newline included, is at most this long */
@@ -27,7 +29,13 @@
  * fit is left out. out is NUL-terminated; returns its length. */
 size_t log_escape(char *out, size_t cap, const char *in, size_t len);
 
-void log_init(const char *tag, int fd);
+/* The tag (kept, not copied) and descriptor of every line. With
+ * use_syslog, each message also goes to syslog(3) (LOG_DAEMON, the tag as
+ * ident, with the pid; log_msg as LOG_INFO, log_errno as LOG_ERR; the
+ * escaped message, without the uptime), which keel-syslogd writes to
+ * /scratch/log (common/logfiles.h). keel-vmm, jailed without /dev/log,
+ * turns it off, and so never opens a socket. */
+void log_init(const char *tag, int fd, bool use_syslog);
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* like log_msg, with ": strerror(errno)" appended */
 void log_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

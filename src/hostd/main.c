@@ -66,7 +66,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: keel-hostd [--port N | --routes]\n");
 		return 2;
 	}
-	log_init("keel-hostd", 1);
+	log_init("keel-hostd", 1, true);
 	umask(077);
 	/* room for the API's thousands of connections (http.c): the soft limit
 	 * up to 8192 (VMs and other children inherit it), or to the hard one */

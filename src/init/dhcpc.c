@@ -484,7 +484,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
 		sigdelset(&wait_mask, sigs[i]);
 
-	log_init("keel-dhcpc", 2);
+	log_init("keel-dhcpc", 2, true);
 	if (argc != 2 || argv[1][0] == '\0' || strlen(argv[1]) >= IFNAMSIZ) {
 		fprintf(stderr, "usage: keel-dhcpc IFNAME\n");
 		return 2;

@@ -4,16 +4,18 @@
  * KVM, mount the Keel disk's partitions (or RAM scratch), set the host name,
  * bring up the network (write /run/keel/mgmt.mode, apply a static address;
  * keel-dhcpc is a service in both modes), start the services (chronyd too
- * when host.conf names NTP servers) and print "ready". SIGHUP: host.conf's
- * NTP servers changed (common/chrony.h). Then supervise the services until a poweroff or reboot is
- * asked for (ACPI power button, Ctrl-Alt-Del, or a signal: SIGUSR2 powers off, SIGTERM reboots),
- * and shut down cleanly: stop services, kill what is left, sync, unmount, power off. Every step is
- * logged to the console; no recoverable error stops the boot. */
+ * when host.conf names NTP servers; keel-syslogd first) and print "ready".
+ * SIGHUP: host.conf changed: the NTP servers (common/chrony.h), and
+ * keel-syslogd gets the SIGHUP (log rotation). Then supervise the services until a poweroff or
+ * reboot is asked for (ACPI power button, Ctrl-Alt-Del, or a signal: SIGUSR2 powers off, SIGTERM
+ * reboots), and shut down cleanly: stop services, kill what is left, sync, unmount, power off.
+ * Every step is logged to the console; no recoverable error stops the boot. */
 #include "common/log.h"
 #include "common/util.h"
 #include "init/disk.h"
 #include "common/chrony.h"
 #include "common/hostconf.h"
+#include "common/logfiles.h"
 #include "common/runstate.h"
 #include "init/modlist.h"
 #include "init/net.h"
@@ -351,6 +353,19 @@ static void apply_ntp(const struct hostconf *hc)
 	svc_restart(s);
 }
 
+/* keel-syslogd first of all services, so that theirs reach the log files
+ * (what keel-init said before it runs is on the console only); a second
+ * at most for it to listen on /dev/log */
+static void start_syslogd(void)
+{
+	char *argv[] = {"/sbin/keel-syslogd", NULL};
+	if (svctab_add(&services, LOG_SERVICE, argv) < 0)
+		return;
+	svc_start(&services.svc[services.n - 1]);
+	for (int i = 0; i < 100 && access(LOG_SOCKET, F_OK) < 0; i++)
+		usleep(10 * 1000);
+}
+
 static int open_power_buttons(int *fds)
 {
 	int n = 0;
@@ -429,7 +444,7 @@ int main(void)
 	}
 	umask(022);
 	mount_kernel_fs();
-	log_init("keel-init", console_fd());
+	log_init("keel-init", console_fd(), true);
 	log_msg("Keel %s starting", KEEL_VERSION);
 	/* Ctrl-Alt-Del becomes SIGINT instead of an immediate reboot */
 	reboot(RB_DISABLE_CAD);
@@ -449,6 +464,7 @@ int main(void)
 	mount_disk();
 	struct hostconf hc;
 	load_hostconf(&hc);
+	start_syslogd();
 
 	setup_network(&hc);
 	char *svc = read_file(SERVICES_FILE, 65536, NULL);
@@ -459,7 +475,8 @@ int main(void)
 		log_errno("services: cannot read %s", SERVICES_FILE);
 	}
 	for (int i = 0; i < services.n; i++)
-		svc_start(&services.svc[i]);
+		if (!services.svc[i].pid && !services.svc[i].restart_at) /* not keel-syslogd */
+			svc_start(&services.svc[i]);
 	apply_ntp(&hc);
 
 	int inputs[MAX_INPUTS];
@@ -499,10 +516,14 @@ int main(void)
 				svctab_reaped(&services, pid, status, 0);
 			break;
 		}
-		case SIGHUP: /* keel-hostd changed the NTP servers */
+		case SIGHUP: { /* host.conf changed: the NTP servers, log rotation */
 			read_hostconf(&hc);
 			apply_ntp(&hc);
+			struct service *s = svctab_find(&services, LOG_SERVICE);
+			if (s && s->pid)
+				kill(s->pid, SIGHUP);
 			break;
+		}
 		case SIGUSR2:
 			log_msg("poweroff requested (pid %u)", si.ssi_pid);
 			shutdown_host(RB_POWER_OFF);

@@ -28,6 +28,8 @@
  *   fallocate PATH N  the same, with all N bytes allocated (zeros); "OK"
  *   chmod MODE PATH   set PATH's mode (octal), e.g. to run an uploaded
  *                     diagnostic tool; "OK"
+ *   syslog            the rest of the stream (up to 16 KiB) is sent as one
+ *                     datagram to /dev/log (any bytes: a hostile sender); "OK"
  *   poweroff|reboot   ask keel-init to power off or reboot; "OK" */
 #include "common/log.h"
 #include "common/util.h"
@@ -367,6 +369,23 @@ static void do_run(int fd, char *args)
 	reply(fd, "EXIT %d\n", exit_code(status));
 }
 
+static void do_syslog(int fd)
+{
+	static char buf[16 << 10];
+	size_t len = 0;
+	ssize_t r;
+	while (len < sizeof(buf) && (r = read(fd, buf + len, sizeof(buf) - len)) > 0)
+		len += (size_t)r;
+	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
+	if (s < 0 || sendto(s, buf, len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		reply(fd, "ERR %m\n");
+	else
+		reply(fd, "OK\n");
+	if (s >= 0)
+		close(s);
+}
+
 static void handle(int fd)
 {
 	char line[1024];
@@ -449,6 +468,8 @@ static void handle(int fd)
 		do_spawn(fd, line + 6);
 	} else if (strncmp(line, "unix ", 5) == 0) {
 		do_unix(fd, line + 5);
+	} else if (strcmp(line, "syslog") == 0) {
+		do_syslog(fd);
 	} else if (strcmp(line, "poweroff") == 0 || strcmp(line, "reboot") == 0) {
 		reply(fd, "OK\n");
 		kill(1, line[0] == 'p' ? SIGUSR2 : SIGTERM);
@@ -459,7 +480,7 @@ static void handle(int fd)
 
 int main(void)
 {
-	log_init("keel-testhook", 2);
+	log_init("keel-testhook", 2, false);
 	signal(SIGCHLD, SIG_IGN); /* connection handlers are reaped by the kernel */
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int one = 1;

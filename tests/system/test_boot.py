@@ -43,6 +43,10 @@ def test_no_disk_runs_on_ram_scratch(boot):
     con = host.console()
     assert "no Keel disk found: running on RAM scratch" in con
     assert "mounted on /config" not in con
+    # keel-syslogd keeps its files within a fixed total, and says so once
+    host.wait_for(r"keel-syslogd: /scratch is in RAM: the logs in /scratch/log are kept "
+                  r"within 8192 KiB in total")
+    assert host.console().count("keel-syslogd: /scratch is in RAM") == 1
 
 
 def test_config_survives_reboot_and_poweroff_is_clean(boot, disk):

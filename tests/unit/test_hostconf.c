@@ -10,6 +10,7 @@
 
 #include "common/chrony.h"
 #include "common/hostconf.h"
+#include "common/logfiles.h"
 #include "common/util.h"
 
 static void assert_defaults(const struct hostconf *hc)
@@ -431,6 +432,37 @@ static void test_chrony_conf(void **state)
 	assert_int_equal(chrony_conf_format(&hc, buf, (size_t)n), -1); /* no room for the NUL */
 }
 
+/* log.size_kib and log.keep: ranges checked, written back only when set */
+static void test_log_rotation_keys(void **state)
+{
+	(void)state;
+	struct hostconf hc;
+	hostconf_defaults(&hc);
+	assert_int_equal(hc.log_size_kib, LOG_SIZE_KIB_DEFAULT);
+	assert_int_equal(hc.log_keep, LOG_KEEP_DEFAULT);
+	assert_int_equal(hostconf_parse(&hc, "log.size_kib = 256\nlog.keep = 3\n", NULL, 0), 0);
+	assert_int_equal(hc.log_size_kib, 256);
+	assert_int_equal(hc.log_keep, 3);
+	char buf[1024];
+	assert_true(hostconf_format(&hc, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "log.size_kib = 256\n"));
+	assert_non_null(strstr(buf, "log.keep = 3\n"));
+	static const char *const bad[] = {
+	    "log.size_kib = 63", "log.size_kib = 1048577", "log.size_kib = -1",
+	    "log.size_kib = 1k", "log.size_kib =",	   "log.size_kib = +100",
+	    "log.keep = 0",	 "log.keep = 21",	   "log.keep = 99999999999999999999",
+	    "log.keep =  2 3",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(hostconf_parse(&hc, bad[i], NULL, 0), 1);
+		assert_int_equal(hc.log_size_kib, 256);
+		assert_int_equal(hc.log_keep, 3);
+	}
+	hostconf_defaults(&hc);
+	assert_true(hostconf_format(&hc, buf, sizeof(buf)) > 0);
+	assert_null(strstr(buf, "log."));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +484,7 @@ int main(void)
 	    cmocka_unit_test(test_valid_ntp_server),
 	    cmocka_unit_test(test_ntp_servers),
 	    cmocka_unit_test(test_chrony_conf),
+	    cmocka_unit_test(test_log_rotation_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

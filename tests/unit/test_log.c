@@ -81,7 +81,7 @@ static size_t capture(char *buf, size_t cap, int mode, const char *user)
 {
 	int fds[2];
 	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
-	log_init("test", fds[1]);
+	log_init("test", fds[1], false);
 	errno = ENOENT;
 	if (mode == 2)
 		log_msg("%s", user);
@@ -96,7 +96,7 @@ static size_t capture(char *buf, size_t cap, int mode, const char *user)
 		len += (size_t)n;
 	close(fds[0]);
 	buf[len] = '\0';
-	log_init("keel", 2);
+	log_init("keel", 2, false);
 	return len;
 }
 
