@@ -24,6 +24,7 @@
 #include "hostd/vms.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -66,6 +67,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: keel-hostd [--port N | --routes]\n");
 		return 2;
 	}
+	/* two malloc arenas, not one per worker thread: what a burst of large
+	 * requests leaves free is shared, rather than kept by each thread */
+	mallopt(M_ARENA_MAX, 2);
 	log_init("keel-hostd", 1, true);
 	umask(077);
 	/* room for the API's thousands of connections (http.c): the soft limit
