@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Reads fd to its end, with read() or (at_start) with pread() from offset 0. */
@@ -140,6 +141,12 @@ char *str_trim(char *s)
 	while (n > 0 && isspace((unsigned char)s[n - 1]))
 		s[--n] = '\0';
 	return s;
+}
+
+int utc_iso_time(char when[32], time_t t)
+{
+	struct tm tm;
+	return gmtime_r(&t, &tm) && strftime(when, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) ? 0 : -1;
 }
 
 int str_copy(char *dst, size_t n, const char *src)

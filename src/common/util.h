@@ -3,6 +3,7 @@
 #define KEEL_UTIL_H
 
 #include <stddef.h>
+#include <time.h>
 #include <sys/types.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -34,6 +35,9 @@ int errorf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format
 
 /* Strips leading and trailing whitespace in place; returns the start. */
 char *str_trim(char *s);
+
+/* t as "2026-11-24T19:00:00Z" (UTC) into when[32]; -1 if it cannot be. */
+int utc_iso_time(char when[32], time_t t);
 
 /* Copies src into dst (size n), always NUL-terminated. Returns -1 if src
  * did not fit. */

@@ -129,20 +129,13 @@ struct entry {
 	time_t first, last;
 };
 
-/* t as "2026-11-24T19:00:00Z" into when[32]; -1 if it cannot be. */
-static int iso_time(char when[32], time_t t)
-{
-	struct tm tm;
-	return gmtime_r(&t, &tm) && strftime(when, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) ? 0 : -1;
-}
-
 /* The entry as one compact JSON line ending in '\n', preceded by another
  * '\n' (for append_locked), malloc'd; or NULL. *len_out counts both. */
 static char *format_line(const struct entry *e, size_t *len_out)
 {
 	char when[32], first[32], last[32];
-	if (iso_time(when, time(NULL)) < 0 || iso_time(first, e->first) < 0 ||
-	    iso_time(last, e->last) < 0)
+	if (utc_iso_time(when, time(NULL)) < 0 || utc_iso_time(first, e->first) < 0 ||
+	    utc_iso_time(last, e->last) < 0)
 		return NULL;
 	/* "o" steals the reference, and json_pack releases what it was given
 	 * when it fails (also for a NULL from clean_string). */

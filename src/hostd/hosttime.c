@@ -2,6 +2,7 @@
 
 #include "common/chrony.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "hostd/chronyc.h"
 #include "hostd/error.h"
 #include "hostd/mgmt.h"
@@ -89,9 +90,7 @@ json_t *hosttime_describe(void)
 	}
 	int synced = tracking && json_is_true(json_object_get(tracking, "synchronized"));
 	char now[32];
-	time_t sec = time(NULL);
-	struct tm tm;
-	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&sec, &tm));
+	utc_iso_time(now, time(NULL));
 	return json_pack("{s:s,s:b,s:o,s:b,s:o,s:o}", "time", now, "ntp", servers[0][0] != 0,
 			 "servers", list, "synchronized", synced, "tracking",
 			 tracking ? tracking : json_null(), "sources",
@@ -136,7 +135,7 @@ static int set_time(struct tm tm, char *err, size_t errlen)
 	if (clock_settime(CLOCK_REALTIME, &ts) < 0)
 		return error_set(err, errlen, -errno, "cannot set the clock: %s", strerror(errno));
 	char iso[32];
-	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	utc_iso_time(iso, ts.tv_sec);
 	log_msg("time: clock set to %s", iso);
 	int fd = open(RTC_DEVICE, O_RDONLY | O_CLOEXEC);
 	struct rtc_time rt = {.tm_sec = tm.tm_sec,
