@@ -87,7 +87,7 @@ static void init_once(void)
 	ram = calloc(1, RAM);
 	if (devnull < 0 || !ram || pthread_barrier_init(&start, NULL, 2))
 		abort();
-	log_init("fuzz_pci", devnull, false); /* KVM calls fail on fd -1, and say so */
+	log_init("fuzz_pci", devnull, NULL); /* KVM calls fail on fd -1, and say so */
 	mem = (struct gmem){.host = ram, .size = RAM, .low = RAM};
 	for (unsigned i = 0; i < sizeof(devcfg); i++)
 		devcfg[i] = (uint8_t)(0xa0 + i);

@@ -4,7 +4,7 @@
  * keel-hostd. keel-hostd then sends SIGHUP to keel-init (PID 1), which
  * reads host.conf again and, with servers, writes CHRONY_CONF_FILE
  * (chrony_conf_format) and (re)starts the service CHRONY_SERVICE
- * (CHRONYD_ARGV: in the foreground, its log on the console, as
+ * (CHRONYD_ARGV: in the foreground, its log to syslog (chrony.log), as
  * CHRONY_USER); without servers it stops it. chronyd creates
  * CHRONY_SOCKET_DIR itself (mode 0770, its user's) for its command socket
  * CHRONY_SOCKET, which keel-hostd (root) queries with chronyc. The drift
@@ -29,7 +29,7 @@
 #define CHRONY_DRIFT_DIR  "/scratch/chrony"
 #define CHRONYD_ARGV                                                                               \
 	{                                                                                          \
-		CHRONYD, "-d", "-u", CHRONY_USER, "-f", CHRONY_CONF_FILE, NULL                     \
+		CHRONYD, "-n", "-u", CHRONY_USER, "-f", CHRONY_CONF_FILE, NULL                     \
 	}
 
 /* chronyd's configuration for hc's NTP servers into buf (n bytes): its

@@ -3,24 +3,98 @@
 #include "common/util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 static const char *log_tag = "keel";
 static int log_fd = 2;
-static bool log_to_syslog;
 
-void log_init(const char *tag, int fd, bool use_syslog)
+/* the log service's socket: its address, our socket (-1 until connected),
+ * whether it was ever connected, the messages it did not take since (not
+ * those before it first ran: they are on fd only, as the service's own
+ * start says) */
+static struct {
+	pthread_mutex_t lock;
+	struct sockaddr_un addr;
+	int fd;
+	bool connected;
+	unsigned long dropped;
+} sl = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+
+void log_init(const char *tag, int fd, const char *syslog_socket)
 {
 	log_tag = tag;
 	log_fd = fd;
-	log_to_syslog = use_syslog;
-	/* glibc connects to /dev/log at the first message (close-on-exec) */
-	if (use_syslog)
+	pthread_mutex_lock(&sl.lock);
+	if (sl.fd >= 0)
+		close(sl.fd);
+	sl.fd = -1;
+	sl.connected = false;
+	sl.dropped = 0;
+	sl.addr = (struct sockaddr_un){.sun_family = AF_UNIX};
+	if (syslog_socket)
+		str_copy(sl.addr.sun_path, sizeof(sl.addr.sun_path), syslog_socket);
+	pthread_mutex_unlock(&sl.lock);
+	/* the libraries' own syslog(3) messages carry the tag too (glibc
+	 * connects at their first one) */
+	if (syslog_socket)
 		openlog(tag, LOG_PID, LOG_DAEMON);
+}
+
+/* one datagram, never waiting: "<PRI>TAG[PID]: text" */
+static int syslog_send(int pri, const char *text)
+{
+	char dgram[LOG_LINE_MAX + 128];
+	int n =
+	    snprintf(dgram, sizeof(dgram), "<%d>%s[%ld]: %s", pri, log_tag, (long)getpid(), text);
+	size_t len = n < 0 ? 0 : (size_t)n >= sizeof(dgram) ? sizeof(dgram) - 1 : (size_t)n;
+	for (int tries = 0; tries < 2; tries++) {
+		if (sl.fd < 0) {
+			sl.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+			if (sl.fd >= 0 &&
+			    connect(sl.fd, (struct sockaddr *)&sl.addr, sizeof(sl.addr)) < 0) {
+				close(sl.fd);
+				sl.fd = -1;
+			}
+			if (sl.fd < 0)
+				return -1;
+			sl.connected = true;
+		}
+		if (send(sl.fd, dgram, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+			return 0;
+		if (errno == EAGAIN)
+			return -1; /* the service is behind: not waited for */
+		close(sl.fd);	   /* it restarted: connect again, once */
+		sl.fd = -1;
+	}
+	return -1;
+}
+
+/* To the log service, if there is one: a sender never waits for it (a log
+ * service that is slow or gone must not stop keel-init or keel-hostd).
+ * What it did not take is counted and said with the next one it takes. */
+static void log_syslog(int severity, const char *text)
+{
+	pthread_mutex_lock(&sl.lock);
+	if (sl.addr.sun_path[0]) {
+		if (sl.dropped) {
+			char note[96];
+			snprintf(note, sizeof(note),
+				 "%lu messages not logged (the log service was busy or down)",
+				 sl.dropped);
+			if (syslog_send(LOG_DAEMON | LOG_WARNING, note) == 0)
+				sl.dropped = 0;
+		}
+		if ((sl.dropped || syslog_send(LOG_DAEMON | severity, text) < 0) && sl.connected)
+			sl.dropped++;
+	}
+	pthread_mutex_unlock(&sl.lock);
 }
 
 double log_uptime(void)
@@ -78,8 +152,7 @@ static void log_emit(int severity, const char *fmt, va_list ap, const char *suff
 		return;
 	/* room is kept for the newline */
 	size_t len = (size_t)n + log_escape(line + n, sizeof(line) - 1 - (size_t)n, msg, mlen);
-	if (log_to_syslog)
-		syslog(severity, "%s", line + n);
+	log_syslog(severity, line + n);
 	line[len++] = '\n';
 	/* one write per line, so lines from several processes do not mix */
 	ssize_t w = write(log_fd, line, len);

@@ -29,13 +29,16 @@
  * fit is left out. out is NUL-terminated; returns its length. */
 size_t log_escape(char *out, size_t cap, const char *in, size_t len);
 
-/* The tag (kept, not copied) and descriptor of every line. With
- * use_syslog, each message also goes to syslog(3) (LOG_DAEMON, the tag as
- * ident, with the pid; log_msg as LOG_INFO, log_errno as LOG_ERR; the
- * escaped message, without the uptime), which keel-syslogd writes to
- * /scratch/log (common/logfiles.h). keel-vmm, jailed without /dev/log,
- * turns it off, and so never opens a socket. */
-void log_init(const char *tag, int fd, bool use_syslog);
+/* The tag (kept, not copied) and descriptor of every line. With a
+ * syslog_socket (LOG_SOCKET, common/logfiles.h), each message also goes to
+ * the log service there as a syslog datagram ("<PRI>TAG[PID]: message":
+ * LOG_DAEMON; log_msg as LOG_INFO, log_errno as LOG_ERR; the escaped
+ * message, without the uptime), which keel-syslogd writes to /scratch/log.
+ * It is sent without waiting: while the service is down or its socket
+ * full, messages are counted, not sent, and the next one sent is preceded
+ * by how many were lost. keel-vmm, jailed without /dev/log, passes NULL,
+ * and so never opens a socket. */
+void log_init(const char *tag, int fd, const char *syslog_socket);
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* like log_msg, with ": strerror(errno)" appended */
 void log_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

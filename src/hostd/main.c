@@ -10,6 +10,7 @@
  * (keel-init starts it again).
  */
 #include "common/log.h"
+#include "common/logfiles.h"
 #include "common/util.h"
 #include "hostd/api.h"
 #include "hostd/audit.h"
@@ -70,7 +71,7 @@ int main(int argc, char **argv)
 	/* two malloc arenas, not one per worker thread: what a burst of large
 	 * requests leaves free is shared, rather than kept by each thread */
 	mallopt(M_ARENA_MAX, 2);
-	log_init("keel-hostd", 1, true);
+	log_init("keel-hostd", 1, LOG_SOCKET);
 	umask(077);
 	/* room for the API's thousands of connections (http.c): the soft limit
 	 * up to 8192 (VMs and other children inherit it), or to the hard one */

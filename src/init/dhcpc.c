@@ -29,6 +29,7 @@
 #include "init/net.h"
 
 #include "common/log.h"
+#include "common/logfiles.h"
 #include "common/resolvconf.h"
 #include "common/runstate.h"
 #include "common/util.h"
@@ -484,7 +485,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
 		sigdelset(&wait_mask, sigs[i]);
 
-	log_init("keel-dhcpc", 2, true);
+	log_init("keel-dhcpc", 2, LOG_SOCKET);
 	if (argc != 2 || argv[1][0] == '\0' || strlen(argv[1]) >= IFNAMSIZ) {
 		fprintf(stderr, "usage: keel-dhcpc IFNAME\n");
 		return 2;

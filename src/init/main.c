@@ -444,7 +444,7 @@ int main(void)
 	}
 	umask(022);
 	mount_kernel_fs();
-	log_init("keel-init", console_fd(), true);
+	log_init("keel-init", console_fd(), LOG_SOCKET);
 	log_msg("Keel %s starting", KEEL_VERSION);
 	/* Ctrl-Alt-Del becomes SIGINT instead of an immediate reboot */
 	reboot(RB_DISABLE_CAD);

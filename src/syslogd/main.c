@@ -248,7 +248,7 @@ static void read_kmsg(int fd)
 
 int main(void)
 {
-	log_init("keel-syslogd", 2, false);
+	log_init("keel-syslogd", 2, NULL);
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);

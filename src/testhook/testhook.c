@@ -480,7 +480,7 @@ static void handle(int fd)
 
 int main(void)
 {
-	log_init("keel-testhook", 2, false);
+	log_init("keel-testhook", 2, NULL);
 	signal(SIGCHLD, SIG_IGN); /* connection handlers are reaped by the kernel */
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int one = 1;

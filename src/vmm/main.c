@@ -469,7 +469,7 @@ int main(int argc, char **argv)
 	static char tag[80];
 	int rc;
 	clock_gettime(CLOCK_MONOTONIC, &g.vm.started); /* the boot timer counts from here */
-	log_init("keel-vmm", 2, false);
+	log_init("keel-vmm", 2, NULL);
 	/* --seccomp-test: once the VM runs, try a forbidden system call; the
 	 * filter must kill the process (for the tests; see docs/vmm.md) */
 	bool seccomp_test = argc == 3 && strcmp(argv[1], "--seccomp-test") == 0;
@@ -490,7 +490,7 @@ int main(int argc, char **argv)
 	if (by_fd)
 		close((int)cfg_fd);
 	snprintf(tag, sizeof(tag), "keel-vmm[%s]", g.cfg.name);
-	log_init(tag, 2, false);
+	log_init(tag, 2, NULL);
 	rc = jail_open(&g.cfg);
 	if (rc < 0)
 		return rc == -2 ? EXIT_CRASH : EXIT_CONFIG;

@@ -3,6 +3,7 @@ starting from an RTC an hour wrong; a time set by hand only while NTP is
 off; server names checked."""
 import datetime
 import os
+import re
 import subprocess
 import time
 
@@ -10,6 +11,8 @@ import pytest
 
 from api import connect
 from harness import module_host
+from test_cli import cli_for
+from test_hostd import wait_log
 
 WRONG_BY_S = 3600
 SERVER = "10.0.2.2"  # this machine, seen from the appliance (QEMU's user network)
@@ -61,14 +64,21 @@ def api(host):
     return connect(host)
 
 
-def test_ntp_sets_a_wrong_clock(api, host, ntp_server):
+@pytest.fixture(scope="module")
+def cli(host, tmp_path_factory):
+    return cli_for(host, tmp_path_factory.mktemp("creds"))
+
+
+def test_ntp_sets_a_wrong_clock(api, cli, host, ntp_server):
     t = api.call("GET", "/host/time")
     assert t["ntp"] is False and t["servers"] == [] and t["synchronized"] is False
     assert abs(utc(t["time"]) + WRONG_BY_S - time.time()) < 60, t  # the RTC's wrong time
+    r = cli("host", "time")
+    assert r.returncode == 0 and re.search(r"^ntp +off$", r.stdout, re.M), r
 
     start = time.monotonic()
-    t = api.call("PUT", "/host/time", {"ntp_servers": [SERVER]})
-    assert t["ntp"] is True and t["servers"] == [SERVER]
+    r = cli("host", "time", "set", "--ntp", SERVER)
+    assert r.returncode == 0 and re.search(rf"^ntp +{SERVER}$", r.stdout, re.M), r
     deadline = start + 300
     while True:
         t = get_time(api)
@@ -85,6 +95,14 @@ def test_ntp_sets_a_wrong_clock(api, host, ntp_server):
     assert tr["stratum"] == 9 and tr["reference"] == SERVER, tr
     assert [(s["name"], s["state"]) for s in t["sources"]] == [(SERVER, "selected")], t
     assert "keel-init: service chronyd: started" in host.console()
+    # the CLI's view of the same
+    r = cli("host", "time")
+    assert r.returncode == 0, r
+    assert re.search(r"^synchronized +yes$", r.stdout, re.M), r.stdout
+    assert re.search(rf"^reference +{SERVER}, stratum 9$", r.stdout, re.M), r.stdout
+    assert re.search(rf"^{SERVER} +selected +8 +\d+ +[-+]\d+\.\d{{6}}$", r.stdout, re.M), r.stdout
+    # chronyd logs through the log service, as itself
+    wait_log(host, "chrony.log", rf" chronyd\[\d+\] info: Selected source {SERVER}")
 
 
 def test_manual_time_only_with_ntp_off(api, host):

@@ -9,7 +9,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 /* --- log_escape ---------------------------------------------------------- */
@@ -81,7 +85,7 @@ static size_t capture(char *buf, size_t cap, int mode, const char *user)
 {
 	int fds[2];
 	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
-	log_init("test", fds[1], false);
+	log_init("test", fds[1], NULL);
 	errno = ENOENT;
 	if (mode == 2)
 		log_msg("%s", user);
@@ -96,7 +100,7 @@ static size_t capture(char *buf, size_t cap, int mode, const char *user)
 		len += (size_t)n;
 	close(fds[0]);
 	buf[len] = '\0';
-	log_init("keel", 2, false);
+	log_init("keel", 2, NULL);
 	return len;
 }
 
@@ -146,12 +150,89 @@ static void test_log_lines_escaped(void **state)
 	assert_true(len > LOG_LINE_MAX - 8);
 }
 
+/* --- to the log service --------------------------------------------------- */
+
+/* a log service's socket at path (made again if there), not read until asked */
+static int service(const char *path)
+{
+	unlink(path);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* the next datagram, NUL-terminated, or "" if none waits */
+static const char *next_dgram(int fd)
+{
+	static char buf[2 * LOG_LINE_MAX];
+	ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+static void test_syslog_never_waits(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/keel-test-log-XXXXXX", path[64], want[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/log", dir);
+	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	/* before the service first runs: on fd only, and not counted */
+	log_init("test", devnull, path);
+	log_msg("early");
+	int svc = service(path);
+	errno = EACCES;
+	log_errno("denied\n");
+	/* LOG_DAEMON | LOG_ERR, the pid, the escaped message */
+	snprintf(want, sizeof(want), "<27>test[%ld]: denied\\x0a: Permission denied",
+		 (long)getpid());
+	assert_string_equal(next_dgram(svc), want);
+	assert_string_equal(next_dgram(svc), "");
+
+	/* a service that does not read: the sender goes on, counting */
+	int sent = 0;
+	for (int i = 0; i < 500; i++)
+		log_msg("message %d", i);
+	while (next_dgram(svc)[0])
+		sent++;
+	assert_true(sent > 0 && sent < 500);
+	log_msg("after");
+	snprintf(want, sizeof(want),
+		 "<28>test[%ld]: %d messages not logged (the log service was busy or down)",
+		 (long)getpid(), 500 - sent);
+	assert_string_equal(next_dgram(svc), want);
+	snprintf(want, sizeof(want), "<30>test[%ld]: after", (long)getpid());
+	assert_string_equal(next_dgram(svc), want);
+
+	/* gone, then back (a restart): counted while gone, said once back */
+	close(svc);
+	unlink(path);
+	log_msg("while gone");
+	svc = service(path);
+	log_msg("back");
+	snprintf(want, sizeof(want),
+		 "<28>test[%ld]: 1 messages not logged (the log service was busy or down)",
+		 (long)getpid());
+	assert_string_equal(next_dgram(svc), want);
+	assert_non_null(strstr(next_dgram(svc), "]: back"));
+
+	log_init("keel", 2, NULL);
+	close(svc);
+	close(devnull);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_escape_table),
 	    cmocka_unit_test(test_escape_never_cuts),
 	    cmocka_unit_test(test_log_lines_escaped),
+	    cmocka_unit_test(test_syslog_never_waits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
