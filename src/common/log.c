@@ -14,6 +14,7 @@
 
 static const char *log_tag = "keel";
 static int log_fd = 2;
+static bool log_quiet; /* log_msg's lines to the log service only */
 
 /* the log service's socket: its address, our socket (-1 until connected),
  * whether it was ever connected, the messages it did not take since (not
@@ -31,6 +32,7 @@ void log_init(const char *tag, int fd, const char *syslog_socket)
 {
 	log_tag = tag;
 	log_fd = fd;
+	log_quiet = false;
 	pthread_mutex_lock(&sl.lock);
 	if (sl.fd >= 0)
 		close(sl.fd);
@@ -78,8 +80,9 @@ static int syslog_send(int pri, const char *text)
 
 /* To the log service, if there is one: a sender never waits for it (a log
  * service that is slow or gone must not stop keel-init or keel-hostd).
- * What it did not take is counted and said with the next one it takes. */
-static void log_syslog(int severity, const char *text)
+ * What it did not take is counted and said with the next one it takes.
+ * Returns whether it was ever reached (what it missed since is counted). */
+static bool log_syslog(int severity, const char *text)
 {
 	pthread_mutex_lock(&sl.lock);
 	if (sl.addr.sun_path[0]) {
@@ -94,7 +97,14 @@ static void log_syslog(int severity, const char *text)
 		if ((sl.dropped || syslog_send(LOG_DAEMON | severity, text) < 0) && sl.connected)
 			sl.dropped++;
 	}
+	bool reached = sl.connected;
 	pthread_mutex_unlock(&sl.lock);
+	return reached;
+}
+
+void log_console_quiet(void)
+{
+	log_quiet = true;
 }
 
 double log_uptime(void)
@@ -152,7 +162,9 @@ static void log_emit(int severity, const char *fmt, va_list ap, const char *suff
 		return;
 	/* room is kept for the newline */
 	size_t len = (size_t)n + log_escape(line + n, sizeof(line) - 1 - (size_t)n, msg, mlen);
-	log_syslog(severity, line + n);
+	bool kept = severity >= 0 && log_syslog(severity, line + n);
+	if (severity == LOG_INFO && log_quiet && kept)
+		return;
 	line[len++] = '\n';
 	/* one write per line, so lines from several processes do not mix */
 	ssize_t w = write(log_fd, line, len);
@@ -164,6 +176,22 @@ void log_msg(const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	log_emit(LOG_INFO, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void log_notice(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_emit(LOG_NOTICE, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void log_console(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_emit(-1, fmt, ap, NULL);
 	va_end(ap);
 }
 

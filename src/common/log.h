@@ -40,8 +40,18 @@ size_t log_escape(char *out, size_t cap, const char *in, size_t len);
  * and so never opens a socket. */
 void log_init(const char *tag, int fd, const char *syslog_socket);
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* like log_msg, as LOG_NOTICE: what an operator at the console needs */
+void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* like log_msg, with ": strerror(errno)" appended */
 void log_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* like log_msg, to the descriptor only, never to the log service (which
+ * keeps its lines, and forwards them): for a secret shown once */
+void log_console(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* From now on (until the next log_init), log_msg's lines go to the log
+ * service only, once it was reached (before, and with no syslog_socket,
+ * they go to the descriptor as before): the descriptor (the console)
+ * keeps log_notice's and log_errno's. */
+void log_console_quiet(void);
 /* seconds since boot */
 double log_uptime(void);
 

@@ -198,8 +198,8 @@ void api_lockdown_put(struct req *r)
 		return;
 	int rc = authz_lockdown_put(body, err, sizeof(err));
 	if (rc >= 0)
-		log_msg("lockdown: %s by %s from %s",
-			json_string_value(json_object_get(body, "mode")), r->user, r->source);
+		log_notice("lockdown: %s by %s from %s",
+			   json_string_value(json_object_get(body, "mode")), r->user, r->source);
 	reply_result(r, rc, 200, err, rc < 0 ? NULL : authz_lockdown());
 	json_decref(body);
 }

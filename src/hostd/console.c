@@ -54,7 +54,7 @@ static void serve(int fd)
 		audit_write("root", "console", "console lockdown-off", "host",
 			    rc < 0 ? "denied" : "ok", audit_status(rc));
 		if (rc >= 0)
-			log_msg("lockdown: off, from the local console");
+			log_notice("lockdown: off, from the local console");
 		answer(fd, rc >= 0 ? json_pack("{s:b}", "ok", 1)
 				   : json_pack("{s:b,s:s}", "ok", 0, "error", err));
 	}

@@ -43,7 +43,7 @@
 
 static void die(const char *what, const char *err)
 {
-	log_msg("cannot start: %s: %s", what, err);
+	log_notice("cannot start: %s: %s", what, err);
 	exit(1);
 }
 
@@ -72,6 +72,7 @@ int main(int argc, char **argv)
 	 * requests leaves free is shared, rather than kept by each thread */
 	mallopt(M_ARENA_MAX, 2);
 	log_init("keel-hostd", 1, LOG_SOCKET);
+	log_console_quiet(); /* the rest is in hostd.log */
 	umask(077);
 	/* room for the API's thousands of connections (http.c): the soft limit
 	 * up to 8192 (VMs and other children inherit it), or to the hard one */
@@ -102,9 +103,10 @@ int main(int argc, char **argv)
 	if (session_init_root(pw, sizeof(pw), err, sizeof(err)) < 0)
 		die("root account", err);
 	if (*pw) {
-		log_msg("****************************************************************");
-		log_msg("root password (first boot, shown once): %s", pw);
-		log_msg("****************************************************************");
+		/* on the console only: never in a log file */
+		log_console("****************************************************************");
+		log_console("root password (first boot, shown once): %s", pw);
+		log_console("****************************************************************");
 		explicit_bzero(pw, sizeof(pw));
 	}
 	char *key = NULL, *cert = NULL, tls_warning[512];
@@ -113,8 +115,8 @@ int main(int argc, char **argv)
 				&created, tls_warning, sizeof(tls_warning), err, sizeof(err)) < 0)
 		die("TLS identity", err);
 	if (tls_warning[0])
-		log_msg("WARNING: TLS identity: %s", tls_warning);
-	log_msg("TLS certificate SHA-256 %s%s", host.fingerprint, created ? " (new)" : "");
+		log_notice("WARNING: TLS identity: %s", tls_warning);
+	log_notice("TLS certificate SHA-256 %s%s", host.fingerprint, created ? " (new)" : "");
 	if (datastores_open(err, sizeof(err)) < 0)
 		die("datastore", err);
 	/* uploads, disks and copies a power cut interrupted (nothing is under
@@ -136,7 +138,7 @@ int main(int argc, char **argv)
 	mgmt_init();
 	network_prune(vm_running);
 	if (network_reconcile(err, sizeof(err)) < 0)
-		log_msg("network: not all of the virtual switches could be set up: %s", err);
+		log_notice("network: not all of the virtual switches could be set up: %s", err);
 	if (access(BOOT_MARK, F_OK) < 0) {
 		write_file(BOOT_MARK, "", 0, 0644);
 		vms_autostart();
@@ -153,15 +155,15 @@ int main(int argc, char **argv)
 	explicit_bzero(key, strlen(key));
 	free(key);
 	free(cert);
-	log_msg("API ready on port %u", port);
+	log_notice("API ready on port %u", port);
 
 	for (;;) {
 		struct pollfd p = {.fd = sfd, .events = POLLIN};
 		if (poll(&p, 1, 200) > 0) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				log_msg("signal %u: stopping (running VMs keep running)",
-					si.ssi_signo);
+				log_notice("signal %u: stopping (running VMs keep running)",
+					   si.ssi_signo);
 				break;
 			}
 		}
@@ -170,7 +172,7 @@ int main(int argc, char **argv)
 		audit_tick(time(NULL));
 		if (atomic_load(&host.restart_requested)) {
 			usleep(500 * 1000); /* lets the reply go out */
-			log_msg("restarting the management agent (running VMs keep running)");
+			log_notice("restarting the management agent (running VMs keep running)");
 			break;
 		}
 	}

@@ -90,8 +90,8 @@ static void apply_static(const struct hostconf *hc)
 			ndns++;
 	if (resolvconf_write(RESOLV_CONF_FILE, dns, ndns) < 0)
 		log_errno("mgmt: cannot write " RESOLV_CONF_FILE);
-	log_msg("mgmt: %s static %s/%d gw %s", ifname, hc->address, hc->prefix,
-		hc->gateway[0] ? hc->gateway : "none");
+	log_notice("mgmt: %s static %s/%d gw %s", ifname, hc->address, hc->prefix,
+		   hc->gateway[0] ? hc->gateway : "none");
 }
 
 /* Moves the interface from `from` (NULL: unknown, all is set again) to
@@ -109,7 +109,7 @@ static void apply(const struct hostconf *from, const struct hostconf *to)
 		log_msg("mgmt: %s", err);
 	if (to->mode == NET_DHCP) {
 		dhcpc_mode(NET_DHCP);
-		log_msg("mgmt: %s: DHCP", ifname);
+		log_notice("mgmt: %s: DHCP", ifname);
 		return;
 	}
 	if (!from || from->mode == NET_DHCP)
@@ -144,7 +144,7 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&lock);
 		time_t t = time(NULL);
 		if (confirm_by && t >= confirm_by) {
-			log_msg("mgmt: the change was not confirmed in time: rolling back");
+			log_notice("mgmt: the change was not confirmed in time: rolling back");
 			audit_write(changed_by, changed_from, "rollback", "network/management",
 				    "rolledback", 0);
 			active = saved;
@@ -178,7 +178,7 @@ int mgmt_init(void)
 	else if (hostconf_find_nic(ifname, sizeof(ifname)) < 0)
 		log_msg("mgmt: no management interface");
 	if (*ifname && access(PENDING, F_OK) == 0) {
-		log_msg("mgmt: hostd restarted during an unconfirmed change: rolling back");
+		log_notice("mgmt: hostd restarted during an unconfirmed change: rolling back");
 		apply(NULL, &saved);
 		unlink(PENDING);
 	}
@@ -401,7 +401,8 @@ int mgmt_change(const json_t *body, const char *user, const char *source, json_t
 		str_copy(changed_by, sizeof(changed_by), user);
 		str_copy(changed_from, sizeof(changed_from), source);
 		write_file(PENDING, "", 0, 0600);
-		log_msg("mgmt: new settings from %s, to be confirmed within %ld s", user, timeout);
+		log_notice("mgmt: new settings from %s, to be confirmed within %ld s", user,
+			   timeout);
 		*out = json_pack("{s:o,s:I,s:i}", "management", describe(), "confirm_by",
 				 (json_int_t)confirm_by, "confirm_timeout_s", (int)timeout);
 		rc = 1;
@@ -452,7 +453,7 @@ int mgmt_confirm(const char *local_addr, const char *user, json_t **out, char *e
 	else {
 		confirm_by = 0;
 		unlink(PENDING);
-		log_msg("mgmt: change confirmed by %s", user);
+		log_notice("mgmt: change confirmed by %s", user);
 		*out = json_pack("{s:o}", "management", describe());
 	}
 	pthread_mutex_unlock(&lock);

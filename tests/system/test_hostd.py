@@ -136,7 +136,8 @@ def test_hostd_restart_keeps_vms(api, guest_files, host):
             assert time.monotonic() < deadline, "keel-init did not restart hostd"
             time.sleep(0.5)
         hostd = int(new)
-        host.wait_for(rf"vm steady: re-attached to keel-vmm pid {pid}")
+        wait_log(host, "hostd.log", rf"keel-hostd\[{hostd}\] info: vm steady: re-attached to "
+                 rf"keel-vmm pid {pid}")
         vm = wait_state(api, "steady", "running")  # the same session still works
         assert vm["pid"] == pid and alive(host, pid)
         assert api.call("GET", "/vms/steady/stats")["state"] == "running"
@@ -381,6 +382,7 @@ def test_power_cut_keeps_inventory_and_autostarts(api, guest_files, host):
                                      autostart_order=2, autostart_delay_s=1))
     api.call("POST", "/vms", vm_spec("manual", guest_files, "idle"))
     before = api.call("GET", "/vms")["vms"]
+    logged = len(host.hook("cat /scratch/log/hostd.log"))
 
     # a power cut, not a clean shutdown: every API write was already on disk
     host.kill()
@@ -394,7 +396,9 @@ def test_power_cut_keeps_inventory_and_autostarts(api, guest_files, host):
     wait_state(again, "auto1", "running")
     wait_state(again, "auto2", "running")
     assert again.call("GET", "/vms/manual")["state"] == "poweredOff"
-    m = re.findall(r"vm (auto\d): powered on", host.console())
+    wait_log(host, "hostd.log", r" info: vm auto2: powered on")
+    m = re.findall(r" info: vm (auto\d): powered on",
+                   host.hook("cat /scratch/log/hostd.log")[logged:].decode())
     assert m == ["auto1", "auto2"]
     wait_console(again, "auto2", r"KEEL-GUEST-UP")
     for name in ("auto1", "auto2"):

@@ -226,6 +226,58 @@ static void test_syslog_never_waits(void **state)
 	rmdir(dir);
 }
 
+/* what the pipe holds now */
+static const char *drain(int fd)
+{
+	static char buf[4 * LOG_LINE_MAX];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+static void test_console_keeps_what_it_needs(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/keel-test-log-XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/log", dir);
+	int svc = service(path), fds[2];
+	assert_int_equal(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
+	log_init("test", fds[1], path);
+	log_console_quiet();
+
+	log_msg("vm x: powered on"); /* the log service only */
+	assert_non_null(strstr(next_dgram(svc), "<30>test["));
+	assert_string_equal(drain(fds[0]), "");
+	log_notice("API ready"); /* both */
+	assert_non_null(strstr(next_dgram(svc), "<29>test["));
+	assert_non_null(strstr(drain(fds[0]), "] test: API ready\n"));
+	errno = EIO;
+	log_errno("disk"); /* both */
+	assert_non_null(strstr(next_dgram(svc), "<27>test["));
+	assert_non_null(strstr(drain(fds[0]), "] test: disk: Input/output error\n"));
+	log_console("password: %s", "s3cret"); /* the console only, never kept */
+	assert_string_equal(next_dgram(svc), "");
+	assert_non_null(strstr(drain(fds[0]), "] test: password: s3cret\n"));
+
+	/* without a log service, quiet changes nothing: all on the console */
+	log_init("test", fds[1], NULL);
+	log_console_quiet();
+	log_msg("no service");
+	assert_non_null(strstr(drain(fds[0]), "] test: no service\n"));
+	close(svc);
+	unlink(path);
+	log_init("test", fds[1], path); /* one that never ran */
+	log_console_quiet();
+	log_msg("not yet");
+	assert_non_null(strstr(drain(fds[0]), "] test: not yet\n"));
+
+	log_init("keel", 2, NULL);
+	close(fds[0]);
+	close(fds[1]);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +285,7 @@ int main(void)
 	    cmocka_unit_test(test_escape_never_cuts),
 	    cmocka_unit_test(test_log_lines_escaped),
 	    cmocka_unit_test(test_syslog_never_waits),
+	    cmocka_unit_test(test_console_keeps_what_it_needs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
