@@ -386,6 +386,12 @@ int vmmconf_load(const char *path, int fd, struct vmm_config *c, char *err, size
 	return r;
 }
 
+void vmmconf_init(struct vmm_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	no_fds(&c->fd);
+}
+
 void vmmconf_free(struct vmm_config *c)
 {
 	free(c->kernel);
@@ -396,8 +402,7 @@ void vmmconf_free(struct vmm_config *c)
 	for (unsigned i = 0; i < c->ndisks; i++)
 		free(c->disks[i].path);
 	free(c->jail.root);
-	memset(c, 0, sizeof(*c));
-	no_fds(&c->fd);
+	vmmconf_init(c);
 }
 
 /* Appends `key: fd` to o when fd is one. */

@@ -132,6 +132,9 @@ int vmmconf_parse(const char *text, struct vmm_config *c, char *err, size_t errl
 /* Reads and parses a configuration file, or (path NULL) what can be read
  * from descriptor fd. */
 int vmmconf_load(const char *path, int fd, struct vmm_config *c, char *err, size_t errlen);
+/* An empty configuration (no descriptors) for a caller to fill, with
+ * malloc'ed strings that vmmconf_free frees. */
+void vmmconf_init(struct vmm_config *c);
 void vmmconf_free(struct vmm_config *c);
 /* The configuration as JSON text (malloc'ed) that vmmconf_parse reads back
  * into the same settings; NULL with a message if c holds a value that it

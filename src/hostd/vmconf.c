@@ -348,39 +348,41 @@ bool vmconf_uses(const struct vm_config *c, const char *dspath)
 	return false;
 }
 
-char *vmconf_vmm(const struct vm_config *c, const struct vmconf_host *host, char *err,
-		 size_t errlen)
+int vmconf_vmm(const struct vm_config *c, const struct vmconf_host *host, struct vmm_config *v,
+	       char *err, size_t errlen)
 {
-	struct vmm_config v = {
-	    .vcpus = c->vcpus,
-	    .memory_mib = c->memory_mib,
-	    .cmdline = (char *)c->cmdline,
-	    .console = CONSOLE_FILE,
-	    .console_path = (char *)host->console_path,
-	    .control = (char *)host->control_path,
-	    .rng = true,
-	    .ndisks = c->ndisks,
-	    .nnics = c->nnics,
-	};
-	str_copy(v.name, sizeof(v.name), c->name);
-	char kernel[DS_PATH_MAX + 64], initrd[DS_PATH_MAX + 64],
-	    disks[VM_MAX_DISKS][DS_PATH_MAX + 64];
-	if (host->resolve(c->kernel, kernel, sizeof(kernel), err, errlen) < 0 ||
-	    (*c->initrd && host->resolve(c->initrd, initrd, sizeof(initrd), err, errlen) < 0))
-		return NULL;
-	v.kernel = kernel;
-	v.initrd = *c->initrd ? initrd : NULL;
-	for (unsigned i = 0; i < c->ndisks; i++) {
-		if (host->resolve(c->disks[i].path, disks[i], sizeof(disks[i]), err, errlen) < 0)
-			return NULL;
-		v.disks[i].path = disks[i];
-		v.disks[i].readonly = c->disks[i].readonly;
-		snprintf(v.disks[i].serial, sizeof(v.disks[i].serial), "disk%u", i);
+	vmmconf_init(v);
+	str_copy(v->name, sizeof(v->name), c->name);
+	v->vcpus = c->vcpus;
+	v->memory_mib = c->memory_mib;
+	v->console = CONSOLE_FILE;
+	v->rng = true;
+	v->cmdline = strdup(c->cmdline);
+	v->console_path = strdup(host->console_path);
+	v->control = strdup(host->control_path);
+	char path[DS_PATH_MAX + 64];
+	int rc =
+	    v->cmdline && v->console_path && v->control ? 0 : errorf(err, errlen, "out of memory");
+	if (rc == 0 && (rc = host->resolve(c->kernel, path, sizeof(path), err, errlen)) == 0)
+		v->kernel = strdup(path);
+	if (rc == 0 && *c->initrd &&
+	    (rc = host->resolve(c->initrd, path, sizeof(path), err, errlen)) == 0)
+		v->initrd = strdup(path);
+	for (unsigned i = 0; rc == 0 && i < c->ndisks; i++) {
+		if ((rc = host->resolve(c->disks[i].path, path, sizeof(path), err, errlen)) < 0)
+			break;
+		v->disks[i].path = strdup(path);
+		v->disks[i].readonly = c->disks[i].readonly;
+		snprintf(v->disks[i].serial, sizeof(v->disks[i].serial), "disk%u", i);
+		v->ndisks = i + 1;
 	}
-	for (unsigned i = 0; i < c->nnics; i++) {
-		vm_tap_name(v.nics[i].tap, host->id, i);
-		memcpy(v.nics[i].mac, c->nics[i].mac, 6);
-		v.nics[i].mtu = host->mtu[i];
+	for (unsigned i = 0; rc == 0 && i < c->nnics; i++) {
+		vm_tap_name(v->nics[i].tap, host->id, i);
+		memcpy(v->nics[i].mac, c->nics[i].mac, 6);
+		v->nics[i].mtu = host->mtu[i];
 	}
-	return vmmconf_format(&v, err, errlen);
+	v->nnics = c->nnics;
+	if (rc < 0)
+		vmmconf_free(v);
+	return rc < 0 ? -1 : 0;
 }

@@ -82,9 +82,12 @@ struct vmconf_host {
 	vmconf_resolve_fn resolve;
 };
 
-/* keel-vmm's complete configuration (common/vmmconf.h, as text to write
- * to its file; malloc'ed), or NULL with a message (a file is gone). */
-char *vmconf_vmm(const struct vm_config *c, const struct vmconf_host *host, char *err,
-		 size_t errlen);
+struct vmm_config; /* common/vmmconf.h */
+
+/* Fills v with keel-vmm's configuration (common/vmmconf.h; the caller
+ * frees it with vmmconf_free). Returns 0, or -1 with a message (a file is
+ * gone) and nothing to free. */
+int vmconf_vmm(const struct vm_config *c, const struct vmconf_host *host, struct vmm_config *v,
+	       char *err, size_t errlen);
 
 #endif

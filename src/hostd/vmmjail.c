@@ -208,38 +208,33 @@ out:
 	return pid;
 }
 
-pid_t vmmjail_spawn(const char *vmm, const char *text, int64_t id,
+pid_t vmmjail_spawn(const char *vmm, struct vmm_config *c, int64_t id,
 		    const struct vmmjail_files *files, char *err, size_t errlen)
 {
-	struct vmm_config c;
-	if (vmmconf_parse(text, &c, err, errlen) < 0)
-		return -EINVAL;
-	if (id < 1 || (uint64_t)id > VMM_JAIL_ID_MAX - VMM_JAIL_ID_BASE) {
-		vmmconf_free(&c);
-		return error_set(err, errlen, -EINVAL, "%s: no uid for VM id %lld", c.name,
+	if (id < 1 || (uint64_t)id > VMM_JAIL_ID_MAX - VMM_JAIL_ID_BASE)
+		return error_set(err, errlen, -EINVAL, "%s: no uid for VM id %lld", c->name,
 				 (long long)id);
-	}
 	struct passing p = {.n = 1, .src = {-1}}; /* 0: the configuration, below */
 	int cfd = -1, cg = -1, logfd = -1;
 	char *out = NULL;
-	pid_t pid = open_all(&c, &p, err, errlen);
-	c.jailed = true;
-	c.jail.uid = c.jail.gid = VMM_JAIL_ID_BASE + (unsigned)id;
-	c.jail.root = strdup(jail_root);
-	if (pid == 0 && !(out = vmmconf_format(&c, err, errlen)))
+	pid_t pid = open_all(c, &p, err, errlen);
+	c->jailed = true;
+	c->jail.uid = c->jail.gid = VMM_JAIL_ID_BASE + (unsigned)id;
+	c->jail.root = strdup(jail_root);
+	if (pid == 0 && !(out = vmmconf_format(c, err, errlen)))
 		pid = -EINVAL;
 	if (pid == 0 && (write_file(files->config_path, out, strlen(out), 0600) < 0 ||
 			 (cfd = open(files->config_path, O_RDONLY | O_CLOEXEC)) < 0))
-		pid = error_set(err, errlen, -EIO, "%s: cannot write %s: %s", c.name,
+		pid = error_set(err, errlen, -EIO, "%s: cannot write %s: %s", c->name,
 				files->config_path, strerror(errno));
 	p.src[0] = cfd;
-	if (pid == 0 && (cg = cgroup_make(id, &c, err, errlen)) < 0)
+	if (pid == 0 && (cg = cgroup_make(id, c, err, errlen)) < 0)
 		pid = -EIO;
 	if (pid == 0) {
 		logfd = open(files->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 		pid = start(vmm, &p, cg, logfd);
 		if (pid < 0)
-			error_set(err, errlen, pid, "%s: cannot start keel-vmm: %s", c.name,
+			error_set(err, errlen, pid, "%s: cannot start keel-vmm: %s", c->name,
 				  strerror(-pid));
 	}
 	for (int i = 0; i < p.n; i++)
@@ -249,11 +244,10 @@ pid_t vmmjail_spawn(const char *vmm, const char *text, int64_t id,
 		close(cg);
 	if (logfd >= 0)
 		close(logfd);
-	if (pid < 0 && c.control)
-		unlink(c.control);
+	if (pid < 0 && c->control)
+		unlink(c->control);
 	if (pid < 0)
 		vmmjail_cleanup(id);
 	free(out);
-	vmmconf_free(&c);
 	return pid;
 }

@@ -30,12 +30,12 @@ struct vmmjail_files {
 	const char *config_path, *log_path;
 };
 
-/* Opens what the configuration `text` (paths resolved, as vmconf_vmm
- * writes it) names, writes the configuration
- * keel-vmm gets (with "fds" and "jail") to files->config_path and starts
- * `vmm` on it. Returns keel-vmm's pid, or a negative errno with a message
- * in err (nothing is left running). */
-pid_t vmmjail_spawn(const char *vmm, const char *text, int64_t id,
+/* Opens what the configuration c (paths resolved, as vmconf_vmm fills it)
+ * names, adds the descriptors and the jail to c, writes it to
+ * files->config_path (what keel-vmm gets) and starts `vmm` on it. Returns
+ * keel-vmm's pid, or a negative errno with a message in err (nothing is
+ * left running). */
+pid_t vmmjail_spawn(const char *vmm, struct vmm_config *c, int64_t id,
 		    const struct vmmjail_files *files, char *err, size_t errlen);
 
 /* After the VM with inventory id `id` ended: removes its cgroup. */

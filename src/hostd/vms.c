@@ -220,14 +220,14 @@ static int power_on(const char *name, char *err, size_t errlen)
 	}
 	const struct vmconf_host host = {
 	    .id = id, .mtu = mtu, .console_path = console, .control_path = ctl, .resolve = resolve};
-	char *text = vmconf_vmm(&c, &host, err, errlen);
-	if (!text) {
+	struct vmm_config vc;
+	if (vmconf_vmm(&c, &host, &vc, err, errlen) < 0) {
 		network_ports_down(id);
 		return -EBUSY; /* a file of the VM is gone: err says which */
 	}
 	const struct vmmjail_files files = {.config_path = cfgpath, .log_path = vmmlog};
-	pid_t pid = vmmjail_spawn(vmm_path, text, id, &files, err, errlen);
-	free(text);
+	pid_t pid = vmmjail_spawn(vmm_path, &vc, id, &files, err, errlen);
+	vmmconf_free(&vc);
 	if (pid < 0) {
 		network_ports_down(id);
 		return pid;

@@ -15,6 +15,7 @@
 #include "common/util.h"
 #include "hostd/datastore.h"
 #include "common/vmspec.h"
+#include "common/vmmconf.h"
 #include "hostd/vmconf.h"
 
 #define HOST_MEM 4096
@@ -821,7 +822,11 @@ static json_t *vmm_json(const json_t *conf, int64_t id, const char *console, con
 					 .console_path = console,
 					 .control_path = control,
 					 .resolve = fake_resolve};
-	char *text = vmconf_vmm(&c, &host, err, errlen);
+	struct vmm_config vc;
+	if (vmconf_vmm(&c, &host, &vc, err, errlen) < 0)
+		return NULL;
+	char *text = vmmconf_format(&vc, err, errlen);
+	vmmconf_free(&vc);
 	json_t *v = text ? J(text) : NULL;
 	free(text);
 	return v;
