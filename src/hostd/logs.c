@@ -223,17 +223,19 @@ int logs_parse_time(const char *s, int64_t *us, char *err, size_t errlen)
 
 int logs_parse_cursor(const char *s, struct logs_cursor *c, char *err, size_t errlen)
 {
-	const char *dash = s ? strchr(s, '-') : NULL;
-	if (!dash || parse_u64(s, (size_t)(dash - s), &c->ino) < 0 ||
-	    parse_u64(dash + 1, strlen(dash + 1), &c->off) < 0)
+	const char *d1 = s ? strchr(s, '-') : NULL, *d2 = d1 ? strchr(d1 + 1, '-') : NULL;
+	if (!d2 || parse_u64(s, (size_t)(d1 - s), &c->ino) < 0 ||
+	    parse_u64(d1 + 1, (size_t)(d2 - d1 - 1), &c->off) < 0 ||
+	    parse_u64(d2 + 1, strlen(d2 + 1), &c->check) < 0)
 		return error_set(err, errlen, -EINVAL,
-				 "after: a cursor INODE-OFFSET, as X-Keel-Log-Next gave it");
+				 "after: a cursor INODE-OFFSET-CHECK, as X-Keel-Log-Next gave it");
 	return 0;
 }
 
 void logs_format_cursor(const struct logs_cursor *c, char *buf, size_t n)
 {
-	snprintf(buf, n, "%llu-%llu", (unsigned long long)c->ino, (unsigned long long)c->off);
+	snprintf(buf, n, "%llu-%llu-%llu", (unsigned long long)c->ino, (unsigned long long)c->off,
+		 (unsigned long long)c->check);
 }
 
 int logs_line_time(const char *line, size_t len, int64_t *us)
@@ -328,6 +330,29 @@ static int64_t whole_end(int fd, uint64_t size)
 	return 0;
 }
 
+/* The check of a cursor at `off` in an open file (struct logs_cursor). */
+static uint64_t file_check(int fd, uint64_t off)
+{
+	unsigned char buf[64];
+	size_t n = off < sizeof(buf) ? (size_t)off : sizeof(buf);
+	uint32_t h = 2166136261u;
+	if (n && read_at(fd, (char *)buf, n, 0) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ buf[i]) * 16777619u;
+	return h;
+}
+
+/* The file of the set that `c` is in, or -1. */
+static int cursor_file(const struct fileset *s, const struct logs_cursor *c)
+{
+	for (int k = 0; k < s->n; k++)
+		if (s->ino[k] == c->ino && c->off <= s->size[k] &&
+		    (c->off == 0 || file_check(s->fd[k], c->off) == c->check))
+			return k;
+	return -1;
+}
+
 static int tail(struct fileset *s, unsigned lines, size_t max, struct logs_answer *a)
 {
 	char *buf = malloc(max);
@@ -337,13 +362,13 @@ static int tail(struct fileset *s, unsigned lines, size_t max, struct logs_answe
 	size_t from = max;  /* where the answer begins */
 	unsigned seen = 0;  /* '\n' seen, from the end */
 	int done = 0;
-	a->next = (struct logs_cursor){0, 0};
+	a->next = (struct logs_cursor){0, 0, 0};
 	for (int j = 0; j < s->n && !done && start > 0; j++) {
 		int64_t end = j == 0 ? whole_end(s->fd[0], s->size[0]) : (int64_t)s->size[j];
 		if (end < 0)
 			break;
 		if (j == 0)
-			a->next = (struct logs_cursor){s->ino[0], (uint64_t)end};
+			a->next = (struct logs_cursor){s->ino[0], (uint64_t)end, 0};
 		size_t n = (uint64_t)end < start ? (size_t)end : start;
 		if (n == 0)
 			continue;
@@ -385,12 +410,12 @@ static int forward(struct fileset *s, int j, uint64_t off, size_t max, struct lo
 	if (!a->text)
 		return -ENOMEM;
 	a->len = 0;
-	a->next = (struct logs_cursor){s->n ? s->ino[j] : 0, s->n ? off : 0};
+	a->next = (struct logs_cursor){s->n ? s->ino[j] : 0, s->n ? off : 0, 0};
 	for (; j >= 0 && j < s->n; j--, off = 0) {
 		int64_t end = j == 0 ? whole_end(s->fd[0], s->size[0]) : (int64_t)s->size[j];
 		if (end < 0)
 			return -EIO;
-		a->next = (struct logs_cursor){s->ino[j], off};
+		a->next = (struct logs_cursor){s->ino[j], off, 0};
 		if ((uint64_t)end <= off)
 			continue;
 		size_t room = max - a->len;
@@ -414,11 +439,11 @@ static int forward(struct fileset *s, int j, uint64_t off, size_t max, struct lo
 		if (j > 0 && (uint64_t)end == s->size[j] && a->len == max) {
 			a->more = true;
 			/* continues at the start of the next file */
-			a->next = (struct logs_cursor){s->ino[j - 1], 0};
+			a->next = (struct logs_cursor){s->ino[j - 1], 0, 0};
 			return 0;
 		}
 		if (j > 0) /* continue in the newer file, from its start */
-			a->next = (struct logs_cursor){s->ino[j - 1], 0};
+			a->next = (struct logs_cursor){s->ino[j - 1], 0, 0};
 	}
 	return 0;
 }
@@ -493,23 +518,20 @@ int logs_read(const char *dir, size_t i, const struct logs_query *q, struct logs
 		if (rc == 0)
 			rc = forward(&s, j, off, max, a);
 	} else {
-		int j = -1;
-		for (int k = 0; k < s.n && j < 0; k++)
-			if (s.ino[k] == q->after.ino)
-				j = k;
+		int j = cursor_file(&s, &q->after);
 		uint64_t off = q->after.off;
-		if (j < 0) { /* gone (or "0-0"): from the oldest file there is */
+		if (j < 0) { /* gone (or "0-0-0"): from the oldest file there is */
 			a->gap = q->after.ino != 0 && s.n > 0;
 			j = s.n - 1;
-			off = 0;
-		} else if (off > s.size[j]) { /* not the file the cursor was in */
-			a->gap = true;
 			off = 0;
 		}
 		rc = forward(&s, j, off, max, a);
 		if (s.n == 0)
-			a->next = q->after.ino ? q->after : (struct logs_cursor){0, 0};
+			a->next = q->after.ino ? q->after : (struct logs_cursor){0, 0, 0};
 	}
+	for (int k = 0; rc == 0 && k < s.n; k++)
+		if (s.ino[k] == a->next.ino)
+			a->next.check = file_check(s.fd[k], a->next.off);
 	set_close(&s);
 	if (rc < 0) {
 		free(a->text);

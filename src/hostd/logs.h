@@ -15,14 +15,16 @@
  *   - since: the lines from the first one stamped at or after T (lines
  *     begin with an ISO 8601 UTC time; audit lines with {"time": ...});
  *   - after: the lines that follow a cursor.
- * A cursor is "INODE-OFFSET": the file it is in (its inode, which a
- * rotation's rename keeps) and the byte after the last line given. So
+ * A cursor is "INODE-OFFSET-CHECK": the file it is in (its inode, which a
+ * rotation's rename keeps), the byte after the last line given, and a
+ * check of the file's first bytes (so that a new file that got the inode
+ * of a deleted one is not taken for it). So
  * following a log by asking for what follows the last cursor misses and
  * repeats nothing across rotations: the file is found again under its new
  * name (NAME.log.1, ...), read to its end, and the newer files after it.
  * Only if the file was rotated out of existence (more than log.keep
  * rotations between two reads) are lines lost: the answer then starts at
- * the oldest file there is and says so (gap). "0-0" is the beginning. */
+ * the oldest file there is and says so (gap). "0-0-0" is the beginning. */
 #ifndef KEEL_HOSTD_LOGS_H
 #define KEEL_HOSTD_LOGS_H
 
@@ -58,6 +60,7 @@ enum logs_mode { LOGS_TAIL, LOGS_SINCE, LOGS_AFTER };
 
 struct logs_cursor {
 	uint64_t ino, off;
+	uint64_t check; /* FNV-1a (32 bits) of the file's first min(off, 64) bytes */
 };
 
 struct logs_query {
@@ -82,7 +85,7 @@ int logs_parse_lines(const char *s, unsigned *lines, char *err, size_t errlen);
 /* "2026-12-03T17:24:32Z", with an optional fraction of up to 9 digits */
 int logs_parse_time(const char *s, int64_t *us, char *err, size_t errlen);
 int logs_parse_cursor(const char *s, struct logs_cursor *c, char *err, size_t errlen);
-/* "INODE-OFFSET" into buf (at least 48 bytes) */
+/* "INODE-OFFSET-CHECK" into buf (at least 48 bytes) */
 void logs_format_cursor(const struct logs_cursor *c, char *buf, size_t n);
 /* The time a line begins with (microseconds), or -1 if it has none. */
 int logs_line_time(const char *line, size_t len, int64_t *us);
