@@ -901,6 +901,57 @@ def test_support_bundle_without_audit(api, native_host):
     assert "logs/hostd.log" in names and b"for: diag2" in readme
 
 
+def test_cli_logs_follow_and_bundle(api, native_host, tmp_path):
+    """keel host logs (the list, the last lines, --follow across rotations:
+    every line once, in order) and keel host support-bundle -o FILE."""
+    import signal
+    import tarfile
+    keel = os.path.join(os.path.dirname(__file__), "..", "..", "build", "src", "cli", "keel")
+    fp = ":".join(api.fingerprint.upper()[i:i + 2] for i in range(0, 64, 2))
+    creds = tmp_path / "creds"
+    creds.write_text(f"host={api.address}:{api.port}\nuser=root\npassword={api.password}\n"
+                     f"fingerprint={fp}\n")
+    creds.chmod(0o600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
+
+    def run(*args):
+        return subprocess.run([keel, "--credentials", str(creds), *args], capture_output=True,
+                              text=True, env=env, timeout=300)
+
+    write_hostd_logs(native_host)
+    r = run("host", "logs")
+    assert r.returncode == 0 and re.search(r"^hostd\s", r.stdout, re.M), r
+    r = run("host", "logs", "hostd", "--lines", "2")
+    assert r.returncode == 0 and r.stdout == log_line(23) + log_line(24), r
+    assert run("host", "logs", "hostd", "--lines", "0").returncode == 2
+    r = run("host", "logs", "nope")
+    assert r.returncode == 1 and "404" in r.stderr, r
+    follower = subprocess.Popen([keel, "--credentials", str(creds), "host", "logs", "hostd",
+                                 "--lines", "1", "-f"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        got = [follower.stdout.readline()]
+        assert got == [log_line(24)]
+        append_hostd(native_host, "ne\n")
+        for n in range(25, 40):  # rotations while it follows, whenever it asks
+            append_hostd(native_host, log_line(n))
+            if n % 5 == 0:
+                rotate_hostd(native_host)
+        got += [follower.stdout.readline() for _ in range(16)]
+        assert got == [log_line(24), "2026-12-03T00:00:00.000Z half a line\n"] + \
+            [log_line(n) for n in range(25, 40)]
+    finally:
+        follower.send_signal(signal.SIGINT)
+        out, err = follower.communicate(timeout=60)
+    assert follower.returncode == 0 and out == "", (out, err)
+    bundle = tmp_path / "b.tgz"
+    r = run("host", "support-bundle", "-o", str(bundle))
+    assert r.returncode == 0 and "support bundle written to" in r.stdout, r
+    with tarfile.open(bundle, "r:gz") as tar:
+        assert any(m.name.endswith("/README.txt") for m in tar.getmembers())
+    assert [p.name for p in tmp_path.iterdir() if ".keel-" in p.name] == []
+
+
 def test_current_password_failures_are_failed_logins(api):
     """Wrong current_password answers count as failed logins: of the account
     and this address (lock-out policy) and of the address (429 after SESSION_MAX_FAILS, for
