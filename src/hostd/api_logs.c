@@ -8,6 +8,7 @@
 #include "hostd/logs.h"
 #include "hostd/mgmt.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,10 @@ void api_log_read(struct req *r)
 	reply_header(r, "X-Keel-Log-Gap", a.gap ? "1" : "0");
 }
 
+/* bundles being made at a time (each holds a worker a moment per chunk) */
+#define BUNDLES_MAX 2
+static atomic_int bundles;
+
 static long bundle_reader(void *ctx, char *buf, size_t max)
 {
 	return bundle_read(ctx, buf, max);
@@ -69,6 +74,7 @@ static long bundle_reader(void *ctx, char *buf, size_t max)
 static void bundle_done(void *ctx)
 {
 	bundle_free(ctx);
+	atomic_fetch_sub(&bundles, 1);
 }
 
 void api_support_bundle(struct req *r)
@@ -85,8 +91,15 @@ void api_support_bundle(struct req *r)
 	    .config_dir = CONFIG_DIR,
 	    .root = "",
 	};
+	if (atomic_fetch_add(&bundles, 1) >= BUNDLES_MAX) {
+		atomic_fetch_sub(&bundles, 1);
+		reply_error(r, 429, "%d support bundles are being made: try again when one is done",
+			    BUNDLES_MAX);
+		return;
+	}
 	struct bundle *b = bundle_new(&o);
 	if (!b) {
+		atomic_fetch_sub(&bundles, 1);
 		reply_error(r, 500, "out of memory");
 		return;
 	}

@@ -20,10 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RAW_BUF	   (64 * 1024)
-#define SMALL_MAX  (4 * 1024 * 1024) /* a /proc or /sys file, or a made member */
-#define MEMBER_MAX 4096		     /* members in the plan */
-#define NAME_MAX_  256
+#define RAW_BUF	  (64 * 1024)
+#define SMALL_MAX (4 * 1024 * 1024) /* a /proc or /sys file, or a made member */
+#define NAME_MAX_ 256
 
 enum kind {
 	M_STREAM, /* a file read while the archive is made (a log) */
@@ -49,8 +48,8 @@ struct bundle {
 	char top[128];
 	char filename[160];
 	time_t when;
-	struct member *plan;
-	size_t n, next;
+	struct member *plan; /* grown as it is made */
+	size_t n, cap, next;
 	/* the member being written */
 	enum phase phase;
 	unsigned char hdr[TAR_BLOCK];
@@ -67,8 +66,7 @@ struct bundle {
 	struct gz gz;
 	int gz_ok;
 	int failed;
-	/* what could not be read (README.txt is made last... no: first; it
-	 * lists what was planned; failures are counted in the trailer file) */
+	/* what could not be read (skipped.txt, the last member) */
 	FILE *skipped;
 	char *skipped_text;
 	size_t skipped_len;
@@ -81,8 +79,14 @@ static void rooted(const struct bundle *b, char *out, size_t n, const char *path
 
 static struct member *add(struct bundle *b, const char *name, enum kind kind, const char *path)
 {
-	if (b->n == MEMBER_MAX)
-		return NULL;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 64;
+		struct member *p = realloc(b->plan, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		b->plan = p;
+		b->cap = cap;
+	}
 	struct member *m = &b->plan[b->n];
 	memset(m, 0, sizeof(*m));
 	if (str_copy(m->name, sizeof(m->name), name) < 0 ||
@@ -489,10 +493,9 @@ struct bundle *bundle_new(const struct bundle_opts *o)
 	b->o = *o;
 	b->fd = -1;
 	b->when = time(NULL);
-	b->plan = calloc(MEMBER_MAX, sizeof(*b->plan));
 	b->skipped = open_memstream(&b->skipped_text, &b->skipped_len);
 	b->gz_ok = gz_init(&b->gz) == 0;
-	if (!b->plan || !b->skipped || !b->gz_ok) {
+	if (!b->skipped || !b->gz_ok) {
 		bundle_free(b);
 		return NULL;
 	}
