@@ -78,7 +78,7 @@ static void log_emit(int severity, const char *fmt, va_list ap, const char *suff
 		return;
 	/* room is kept for the newline */
 	size_t len = (size_t)n + log_escape(line + n, sizeof(line) - 1 - (size_t)n, msg, mlen);
-	if (log_to_syslog)
+	if (log_to_syslog && severity >= 0)
 		syslog(severity, "%s", line + n);
 	line[len++] = '\n';
 	/* one write per line, so lines from several processes do not mix */
@@ -91,6 +91,14 @@ void log_msg(const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	log_emit(LOG_INFO, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void log_console(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_emit(-1, fmt, ap, NULL);
 	va_end(ap);
 }
 

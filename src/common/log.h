@@ -37,6 +37,9 @@ size_t log_escape(char *out, size_t cap, const char *in, size_t len);
  * turns it off, and so never opens a socket. */
 void log_init(const char *tag, int fd, bool use_syslog);
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* like log_msg, but to the descriptor only, never to syslog: for what
+ * must not reach a file on disk (the first-boot root password) */
+void log_console(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* like log_msg, with ": strerror(errno)" appended */
 void log_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* seconds since boot */

@@ -424,7 +424,7 @@ def test_logs_follow_and_support_bundle(api, host, tmp_path):
     assert b"hostd /sbin/keel-hostd" in files["etc/keel/services"]
     assert re.search(rb"^eth0:\n  ifindex", files["network/links.txt"], re.M)
     assert b"Iface" in files["network/proc/route"] and b"eth0" in files["network/proc/dev"]
-    assert b"Name:\tkeel-init" in files["processes.txt"]
+    assert b"Name:\tkeel-hostd" in files["processes.txt"]
     assert b"/scratch" in files["disks.txt"] and b"/config" in files["proc/mounts"]
     for name, content in files.items():
         for secret in (api.password.encode(), api.token.encode()):
