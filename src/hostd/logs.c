@@ -206,7 +206,9 @@ static int parse_iso(const char *s, size_t len, int64_t *us)
 			.tm_min = mi,
 			.tm_sec = sec};
 	time_t t = timegm(&tm);
-	if (t == (time_t)-1)
+	struct tm back;
+	/* no 31 February (timegm would make it 3 March) */
+	if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != d || back.tm_mon != mo - 1)
 		return -1;
 	*us = (int64_t)t * 1000000 + frac;
 	return (int)p + 1;

@@ -167,6 +167,7 @@ static void test_query_values(void **state)
 	assert_int_equal(logs_parse_time("2026-12-03T17:24:32.123456789Z", &us, err, sizeof(err)),
 			 0);
 	assert_int_equal(us % 1000000, 123456);
+	assert_int_equal(logs_parse_time("2028-02-29T00:00:00Z", &us, err, sizeof(err)), 0);
 	const char *bad_times[] = {"",
 				   "2026-12-03",
 				   "2026-12-03T17:24:32",
@@ -179,7 +180,9 @@ static void test_query_values(void **state)
 				   "2026-12-03T17:24:32Zjunk",
 				   "1969-12-31T23:59:59Z",
 				   "-026-12-03T17:24:32Z",
-				   "2026-12-03T17:24:3aZ"};
+				   "2026-12-03T17:24:3aZ",
+				   "2026-02-31T00:00:00Z",
+				   "2026-02-29T00:00:00Z"};
 	for (size_t i = 0; i < sizeof(bad_times) / sizeof(bad_times[0]); i++)
 		assert_int_equal(logs_parse_time(bad_times[i], &us, err, sizeof(err)), -EINVAL);
 	struct logs_cursor c;
