@@ -314,8 +314,9 @@ static int read_at(int fd, char *buf, size_t n, uint64_t off)
 	return 0;
 }
 
-/* The end of file j's whole lines within its first `size` bytes: after its
- * last '\n' (a line being written is not given yet). */
+/* The end of a file's whole lines within its first `size` bytes: after its
+ * last '\n'. A line being written is not given yet; a rotated file that
+ * does not end its last line (a write cut short) has that piece left out. */
 static int64_t whole_end(int fd, uint64_t size)
 {
 	char buf[4096];
@@ -366,7 +367,7 @@ static int tail(struct fileset *s, unsigned lines, size_t max, struct logs_answe
 	int done = 0;
 	a->next = (struct logs_cursor){0, 0, 0};
 	for (int j = 0; j < s->n && !done && start > 0; j++) {
-		int64_t end = j == 0 ? whole_end(s->fd[0], s->size[0]) : (int64_t)s->size[j];
+		int64_t end = whole_end(s->fd[j], s->size[j]);
 		if (end < 0)
 			break;
 		if (j == 0)
@@ -414,7 +415,7 @@ static int forward(struct fileset *s, int j, uint64_t off, size_t max, struct lo
 	a->len = 0;
 	a->next = (struct logs_cursor){s->n ? s->ino[j] : 0, s->n ? off : 0, 0};
 	for (; j >= 0 && j < s->n; j--, off = 0) {
-		int64_t end = j == 0 ? whole_end(s->fd[0], s->size[0]) : (int64_t)s->size[j];
+		int64_t end = whole_end(s->fd[j], s->size[j]);
 		if (end < 0)
 			return -EIO;
 		a->next = (struct logs_cursor){s->ino[j], off, 0};
@@ -438,7 +439,7 @@ static int forward(struct fileset *s, int j, uint64_t off, size_t max, struct lo
 		}
 		a->len += n;
 		a->next.off = (uint64_t)end;
-		if (j > 0 && (uint64_t)end == s->size[j] && a->len == max) {
+		if (j > 0 && a->len == max) {
 			a->more = true;
 			/* continues at the start of the next file */
 			a->next = (struct logs_cursor){s->ino[j - 1], 0, 0};
