@@ -952,6 +952,34 @@ def test_cli_logs_follow_and_bundle(api, native_host, tmp_path):
     assert [p.name for p in tmp_path.iterdir() if ".keel-" in p.name] == []
 
 
+def test_support_bundles_at_a_time(api, native_host):
+    """Two bundles at a time: a third is refused (429) while two clients
+    hold theirs unread, and is given once they have gone."""
+    # larger than any socket buffers could hold: hostd waits on the readers
+    with open(os.path.join(log_dir(native_host), "vmm.log.2"), "w") as f:
+        for _ in range(32):
+            f.write(os.urandom(512 * 1024).hex() + "\n")
+    held = []
+    for _ in range(2):
+        conn = api._connect(120)
+        conn.request("GET", "/api/v1/host/support-bundle",
+                     headers={"Authorization": "Bearer " + api.token})
+        resp = conn.getresponse()
+        assert resp.status == 200
+        held.append((conn, resp))
+    assert api.error("GET", "/host/support-bundle") == (429, "too_many_attempts")
+    for conn, _ in held:
+        conn.sock.shutdown(socket.SHUT_RDWR)
+        conn.close()
+    for _ in range(600):  # hostd sees the connections end: a bundle again
+        status, _, data = api.raw("GET", "/api/v1/host/support-bundle")
+        if status == 200:
+            break
+        assert status == 429
+        time.sleep(0.1)
+    assert status == 200 and data[:2] == b"\x1f\x8b"
+
+
 def test_current_password_failures_are_failed_logins(api):
     """Wrong current_password answers count as failed logins: of the account
     and this address (lock-out policy) and of the address (429 after SESSION_MAX_FAILS, for
