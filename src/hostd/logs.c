@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +28,10 @@ static struct log_def defs[LOGFILE_COUNT + 2];
 static size_t ndefs;
 
 /* The catalogue, made once from the names common/logfiles.h and audit.h
- * give (so that the files and the names cannot disagree). */
-static void catalogue(void)
+ * give (so that the files and the names cannot disagree); pthread_once,
+ * as the API's workers may all ask first at the same time. */
+static void make_catalogue(void)
 {
-	static int done;
-	if (done)
-		return;
 	for (int id = 0; id < LOGFILE_COUNT; id++) {
 		struct log_def *d = &defs[ndefs++];
 		str_copy(d->file, sizeof(d->file), logfile_name((enum logfile_id)id));
@@ -43,7 +42,12 @@ static void catalogue(void)
 	defs[ndefs++] = (struct log_def){"audit", AUDIT_TRAIL_FILE, AUDIT_KEEP, true};
 	defs[ndefs++] =
 	    (struct log_def){"audit-denied", AUDIT_DENIED_FILE, AUDIT_DENIED_KEEP, true};
-	done = 1;
+}
+
+static void catalogue(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, make_catalogue);
 }
 
 size_t logs_count(void)
