@@ -45,6 +45,8 @@ enum phase { NEXT, HEADER, DATA, PAD, TRAILER, DONE };
 
 struct bundle {
 	struct bundle_opts o;
+	/* copies: the request that gave them ends before the bundle does */
+	char user[64], mgmt_if[64];
 	char top[128];
 	char filename[160];
 	time_t when;
@@ -491,6 +493,12 @@ struct bundle *bundle_new(const struct bundle_opts *o)
 	if (!b)
 		return NULL;
 	b->o = *o;
+	str_copy(b->user, sizeof(b->user), o->user ? o->user : "");
+	b->o.user = b->user;
+	if (o->mgmt_if) {
+		str_copy(b->mgmt_if, sizeof(b->mgmt_if), o->mgmt_if);
+		b->o.mgmt_if = b->mgmt_if;
+	}
 	b->fd = -1;
 	b->when = time(NULL);
 	b->skipped = open_memstream(&b->skipped_text, &b->skipped_len);

@@ -48,6 +48,7 @@ struct bundle_opts {
 };
 
 struct bundle;
+/* user and mgmt_if are copied; the other strings must outlive the bundle */
 struct bundle *bundle_new(const struct bundle_opts *o);
 /* The next bytes of the tar.gz: > 0, 0 at its end, -1 on failure. */
 long bundle_read(struct bundle *b, char *buf, size_t max);
