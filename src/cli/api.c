@@ -194,6 +194,29 @@ int api_text(struct api *a, const char *path, char **text, size_t *len)
 	return 0;
 }
 
+int api_text_headers(struct api *a, const char *path, char **text, size_t *len,
+		     const char *const *names, char (*values)[128])
+{
+	*text = NULL;
+	*len = 0;
+	int rc = session(a);
+	if (rc)
+		return rc;
+	struct request r = {.method = "GET", .path = path};
+	for (int i = 0; i < HTTP_HEADERS_WANTED && names[i]; i++)
+		r.header_names[i] = names[i];
+	rc = http_perform(&a->h, &r);
+	for (int i = 0; i < HTTP_HEADERS_WANTED && names[i]; i++)
+		memcpy(values[i], r.header_values[i], sizeof(r.header_values[i]));
+	if (rc) {
+		free(r.body);
+		return rc;
+	}
+	*text = r.body ? r.body : xstrdup("");
+	*len = r.len;
+	return 0;
+}
+
 int api_upload(struct api *a, const char *path, FILE *src, off_t size, bool progress, json_t **resp)
 {
 	*resp = NULL;

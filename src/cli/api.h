@@ -46,6 +46,10 @@ int api_json(struct api *a, const char *method, const char *path, json_t *body, 
 /* A GET whose answer is text (a console log): *text is malloc'd and
  * NUL-terminated, *len its length. */
 int api_text(struct api *a, const char *path, char **text, size_t *len);
+/* api_text, and the values of up to 3 response headers (names NULL-
+ * terminated; values[i] of 128 bytes, "" when absent). */
+int api_text_headers(struct api *a, const char *path, char **text, size_t *len,
+		     const char *const *names, char (*values)[128]);
 /* PUT of `size` bytes read from src, streamed; progress on stderr if asked. */
 int api_upload(struct api *a, const char *path, FILE *src, off_t size, bool progress,
 	       json_t **resp);

@@ -32,6 +32,8 @@ int cmd_host_restart(struct cli *cli, int argc, char **argv);
 int cmd_host_certificate(struct cli *cli, int argc, char **argv);
 int cmd_host_time(struct cli *cli, int argc, char **argv);
 int cmd_host_time_set(struct cli *cli, int argc, char **argv);
+int cmd_host_logs(struct cli *cli, int argc, char **argv);
+int cmd_host_support_bundle(struct cli *cli, int argc, char **argv);
 
 int cmd_vm_list(struct cli *cli, int argc, char **argv);
 int cmd_vm_show(struct cli *cli, int argc, char **argv);

@@ -168,3 +168,46 @@ int cmd_ds_download(struct cli *cli, int argc, char **argv)
 	free(dest);
 	return rc;
 }
+
+/* keel host support-bundle -o FILE: GET /api/v1/host/support-bundle,
+ * streamed into a temporary file beside FILE, renamed when whole */
+int cmd_host_support_bundle(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {0}};
+	const char *out = NULL;
+	int c;
+	args_begin();
+	while ((c = args_next(argc, argv, "ho:", opts)) != -1) {
+		if (c != 'o')
+			return c == 'h' ? EXIT_HELP : EXIT_USAGE;
+		out = optarg;
+	}
+	int rc = args_count(argc, argv, 0, 0);
+	if (rc)
+		return rc;
+	if (!out) {
+		error_msg("-o FILE: where the bundle goes (a .tgz)");
+		return EXIT_USAGE;
+	}
+	char *tmp = NULL;
+	FILE *f = open_temp(out, &tmp);
+	if (!f)
+		return EXIT_SETUP;
+	struct sink s = {f, 0};
+	rc = api_download(cli->api, "/api/v1/host/support-bundle", sink_write, &s,
+			  show_progress(cli));
+	if (rc == 0)
+		rc = commit(&s, tmp, out);
+	else
+		fclose(f);
+	if (rc)
+		unlink(tmp);
+	char sz[SIZE_LEN];
+	if (rc == 0 && !cli->json) {
+		printf("support bundle written to %s (%s)\n", out, fmt_size(sz, s.size));
+		rc = finish_stdout();
+	}
+	free(tmp);
+	return rc;
+}

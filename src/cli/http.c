@@ -242,6 +242,13 @@ int http_perform(struct http *h, struct request *r)
 	CURLcode rc = curl_easy_perform(h->curl);
 	curl_slist_free_all(hdrs);
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status);
+	for (int i = 0; i < HTTP_HEADERS_WANTED && r->header_names[i]; i++) {
+		struct curl_header *hv = NULL;
+		r->header_values[i][0] = '\0';
+		if (rc == CURLE_OK && curl_easy_header(h->curl, r->header_names[i], 0, CURLH_HEADER,
+						       -1, &hv) == CURLHE_OK)
+			snprintf(r->header_values[i], sizeof(r->header_values[i]), "%s", hv->value);
+	}
 	if (x.shown) {
 		curl_off_t done = 0;
 		if (rc == CURLE_OK && r->src)

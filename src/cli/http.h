@@ -20,6 +20,8 @@ struct http {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
+#define HTTP_HEADERS_WANTED 3
+
 struct request {
 	const char *method, *path;
 	const char *json; /* the body, serialized */
@@ -29,6 +31,9 @@ struct request {
 	void *sink_ctx;
 	bool anonymous, quiet, progress;
 	bool uninterruptible; /* the logout still runs after Ctrl-C */
+	/* response headers wanted: their values (or "") after the request */
+	const char *header_names[HTTP_HEADERS_WANTED];
+	char header_values[HTTP_HEADERS_WANTED][128];
 	/* results */
 	long status;
 	char *body; /* NUL-terminated */

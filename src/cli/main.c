@@ -30,6 +30,8 @@ static const struct command commands[] = {
     {"host", "info", "", cmd_host_info},
     {"host", "restart-agents", "", cmd_host_restart},
     {"host", "certificate", "--cert FILE --key FILE", cmd_host_certificate},
+    {"host", "logs", "[NAME [--lines N | --since YYYY-MM-DDTHH:MM:SSZ] [--follow]]", cmd_host_logs},
+    {"host", "support-bundle", "-o FILE.tgz", cmd_host_support_bundle},
     {"host time", "set", "--ntp SERVER[,SERVER...] | --ntp-off | --time YYYY-MM-DDTHH:MM:SSZ",
      cmd_host_time_set},
     {"host time", NULL, "", cmd_host_time},

@@ -4,6 +4,7 @@
 #include "common/names.h"
 #include "common/vmspec.h"
 #include "hostd/datastore.h"
+#include "hostd/logs.h"
 #include "hostd/network.h"
 #include "hostd/session.h"
 
@@ -38,6 +39,9 @@ static const struct capture DATASTORE_PATH = {"path", datastore_path_valid};
 static const struct capture SWITCH = {"switch", network_switch_name_valid};
 static const struct capture PORTGROUP = {"portgroup", network_portgroup_name_valid};
 static const struct capture SESSION = {"session", session_id_valid};
+/* a log of the catalogue (logs.h): the audit trail's, or another */
+static const struct capture AUDIT_LOG = {"log", logs_audit_name_valid};
+static const struct capture HOST_LOG = {"log", logs_host_name_valid};
 
 /* Every route, the privilege it needs and what it acts on. docs/api.md
  * lists this table (keel-hostd --routes; scripts/api-docs.sh). The
@@ -261,10 +265,32 @@ const struct route api_routes[] = {
      .handler = api_session_revoke,
      .privilege = PRIV_SECURITY,
      .captures = {&SESSION}},
+    {.method = "GET", .pattern = API_V1 "/audit", .handler = api_audit, .privilege = PRIV_AUDIT},
+    /* lists the logs the caller may read (Host.Diagnostics, System.Audit) */
     {.method = "GET",
-     .pattern = API_V1 "/audit",
-     .handler = api_audit,
-     .privilege = "System.Audit"},
+     .pattern = API_V1 "/logs",
+     .handler = api_logs_list,
+     .doc_note = " (lists the logs the caller may read: Host.Diagnostics, System.Audit)"},
+    /* the same pattern twice: a name matches one capture or the other */
+    {.method = "GET",
+     .pattern = API_V1 "/logs/{}",
+     .handler = api_log_read,
+     .privilege = PRIV_AUDIT,
+     .captures = {&AUDIT_LOG},
+     .doc_note = " (audit, audit-denied)"},
+    {.method = "GET",
+     .pattern = API_V1 "/logs/{}",
+     .handler = api_log_read,
+     .privilege = PRIV_DIAGNOSTICS,
+     .captures = {&HOST_LOG},
+     .doc_note = " (init, hostd, vmm, dcui, kernel, chrony, other)"},
+    /* on record (who took a copy of the host's state) before it is made */
+    {.method = "GET",
+     .pattern = API_V1 "/host/support-bundle",
+     .handler = api_support_bundle,
+     .flags = ROUTE_AUDITED,
+     .privilege = PRIV_DIAGNOSTICS,
+     .doc_note = " (the audit trail in it with System.Audit)"},
     {.method = "GET",
      .pattern = NETWORK_ROUTE "/switches",
      .handler = api_switch_list,

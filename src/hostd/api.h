@@ -3,7 +3,8 @@
  * module includes this header.
  *
  * The API's handlers (one file per area: api_host.c, api_session.c,
- * api_security.c, api_datastore.c, api_vm.c, api_network.c, api_mgmt.c)
+ * api_security.c, api_datastore.c, api_vm.c, api_network.c, api_mgmt.c,
+ * api_logs.c)
  * and their route table (api.c). A handler parses and validates the
  * request, calls the domain, and maps its errors (error.h) to statuses
  * with reply_errno. docs/api.md describes every route. */
@@ -15,6 +16,10 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+
+/* privileges the handlers check themselves (authz.h lists them all) */
+#define PRIV_AUDIT	 "System.Audit"
+#define PRIV_DIAGNOSTICS "Host.Diagnostics"
 
 extern const struct route api_routes[];
 /* The route table as a markdown table, for docs/api.md. */
@@ -30,6 +35,7 @@ struct host_info {
 	atomic_bool restart_requested;
 };
 void api_host_init(struct host_info *info, const char *tls_dir);
+const struct host_info *api_host_info(void);
 void api_root(struct req *r);
 void api_host(struct req *r);
 void api_host_restart(struct req *r);
@@ -90,6 +96,11 @@ void api_portgroup_delete(struct req *r);
 void api_net_nics(struct req *r);
 void api_net_connections(struct req *r);
 void api_net_neighbours(struct req *r);
+
+/* api_logs.c: the host's logs (logs.h), the support bundle (bundle.h) */
+void api_logs_list(struct req *r);
+void api_log_read(struct req *r);
+void api_support_bundle(struct req *r);
 
 /* api_mgmt.c: the management network (mgmt.h) */
 void api_mgmt_get(struct req *r);

@@ -24,6 +24,11 @@ void api_host_init(struct host_info *info, const char *dir)
 	tls_dir = dir;
 }
 
+const struct host_info *api_host_info(void)
+{
+	return host;
+}
+
 void api_root(struct req *r)
 {
 	reply_json(

@@ -30,8 +30,8 @@ struct set {
 	int keep;
 	pthread_mutex_t lock;
 };
-static struct set trail = {"audit.log", AUDIT_KEEP, PTHREAD_MUTEX_INITIALIZER};
-static struct set denied = {"audit-denied.log", AUDIT_DENIED_KEEP, PTHREAD_MUTEX_INITIALIZER};
+static struct set trail = {AUDIT_TRAIL_FILE, AUDIT_KEEP, PTHREAD_MUTEX_INITIALIZER};
+static struct set denied = {AUDIT_DENIED_FILE, AUDIT_DENIED_KEEP, PTHREAD_MUTEX_INITIALIZER};
 
 /* The folder, as an open descriptor (for openat, renameat and fsync):
  * changed with both sets' mutexes held, read with either. */

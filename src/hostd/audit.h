@@ -57,6 +57,9 @@
 #include <stddef.h>
 #include <time.h>
 
+/* the files in LOGDIR (rotated as NAME.1 ...) */
+#define AUDIT_TRAIL_FILE    "audit.log"
+#define AUDIT_DENIED_FILE   "audit-denied.log"
 #define AUDIT_FIELD_MAX	    1024 /* bytes a record keeps of one string */
 #define AUDIT_ROTATE_BYTES  (1024 * 1024)
 #define AUDIT_KEEP	    9 /* audit.log.1 .. .9 */

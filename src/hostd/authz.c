@@ -32,6 +32,8 @@ const struct privilege authz_privileges[] = {
     {"Host.Config.Security",
      "manage users, roles, permissions, policy, lockdown, sessions and the certificate"},
     {"Host.Config.Maintenance", "restart the management agents"},
+    {"Host.Diagnostics",
+     "read the host's logs (not the audit trail) and download the support bundle"},
     {NULL, NULL},
 };
 

@@ -7,7 +7,8 @@
  * and may be used from any thread; each function is one statement unless it
  * says otherwise. All SQL of keel-hostd is here (db.c: the schema, users,
  * sessions, VMs; db_access.c: roles, permissions, settings, users' state;
- * db_network.c: switches, uplinks, port groups), each argument bound by its
+ * db_network.c: switches, uplinks, port groups; db_dump.c: the allow-listed
+ * dump of the support bundle), each argument bound by its
  * declared type. Errors follow error.h: a negative errno (-EIO for a
  * database error, -ENOENT where a function says "not found") with the
  * reason in err. Functions that return JSON return a new reference. */
@@ -144,5 +145,13 @@ struct vm_config *db_vm_list(size_t *n);
 int db_vm_add(const struct vm_config *c, int64_t *id, char *err, size_t errlen);
 int db_vm_update(const struct vm_config *c, char *err, size_t errlen);
 int db_vm_remove(const char *name, char *err, size_t errlen);
+
+/* --- the support bundle (db_dump.c) --- */
+
+/* {tables: {TABLE: [rows]}, omitted: ["TABLE" | "TABLE.COLUMN"]}: the
+ * tables and columns of an allow-list (no password or token hash, no
+ * setting outside the list); what else the database holds is named in
+ * `omitted`, never given. */
+json_t *db_dump_json(void);
 
 #endif

@@ -180,6 +180,47 @@ void reply_file(struct req *r, int fd, uint64_t size)
 	set_reply(r, 200, resp, "application/octet-stream");
 }
 
+struct stream {
+	long (*read)(void *ctx, char *buf, size_t max);
+	void (*done)(void *ctx);
+	void *ctx;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	struct stream *s = cls;
+	long n = s->read(s->ctx, buf, max);
+	return n > 0	? (ssize_t)n
+	       : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM
+			: MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *s = cls;
+	s->done(s->ctx);
+	free(s);
+}
+
+void reply_stream(struct req *r, const char *ctype, long (*read)(void *ctx, char *buf, size_t max),
+		  void (*done)(void *ctx), void *ctx)
+{
+	struct stream *s = malloc(sizeof(*s));
+	struct MHD_Response *resp =
+	    s ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, s,
+						  stream_free)
+	      : NULL;
+	if (!resp) {
+		free(s);
+		done(ctx);
+		reply_error(r, 500, "cannot stream the reply");
+		return;
+	}
+	*s = (struct stream){read, done, ctx};
+	set_reply(r, 200, resp, ctype);
+}
+
 json_t *req_json(struct req *r)
 {
 	if (r->body_len == 0)
@@ -314,8 +355,8 @@ int req_audit_attempt(struct req *r)
  * only once its attempt is on record (else it is answered 503). */
 static int on_record(struct req *r)
 {
-	return strcmp(r->method, "GET") == 0 || (r->route->flags & ROUTE_LOGIN) ||
-	       req_audit_attempt(r) == 0;
+	return (strcmp(r->method, "GET") == 0 && !(r->route->flags & ROUTE_AUDITED)) ||
+	       (r->route->flags & ROUTE_LOGIN) || req_audit_attempt(r) == 0;
 }
 
 /* Finds the route of `url` and checks its captures: a route whose capture
@@ -608,7 +649,9 @@ static void finish(struct req *r)
 static void audit_request(struct req *r)
 {
 	int login = r->route && (r->route->flags & ROUTE_LOGIN);
-	if (strcmp(r->method, "GET") == 0 && !login && r->status != 401 && r->status != 403)
+	int audited = r->route && (r->route->flags & ROUTE_AUDITED);
+	if (strcmp(r->method, "GET") == 0 && !login && !audited && r->status != 401 &&
+	    r->status != 403)
 		return;
 	char target[AUDIT_FIELD_MAX + 1], action[AUDIT_FIELD_MAX + 1];
 	audit_fields(r, action, target);

@@ -68,10 +68,13 @@ struct req {
 };
 
 enum route_flags {
-	ROUTE_PUBLIC = 1, /* no session needed */
-	ROUTE_UPLOAD = 2, /* the body is a file, streamed to the handler's sink */
-	ROUTE_LOGIN = 4,  /* a login: audited as "login", whatever its status; its
-			   * handler calls req_audit_attempt itself */
+	ROUTE_PUBLIC = 1,  /* no session needed */
+	ROUTE_UPLOAD = 2,  /* the body is a file, streamed to the handler's sink */
+	ROUTE_LOGIN = 4,   /* a login: audited as "login", whatever its status; its
+			    * handler calls req_audit_attempt itself */
+	ROUTE_AUDITED = 8, /* a GET put on record as a change is: its attempt
+			    * before the handler (503 without it), its outcome
+			    * after (a download of what the host holds) */
 };
 
 /* What a URL capture names, and the grammar of that name (the entity's own,
@@ -158,6 +161,12 @@ void reply_empty(struct req *r, unsigned status);
 void reply_text(struct req *r, unsigned status, char *buf, size_t len);
 /* streams `size` bytes of `fd` (taken) */
 void reply_file(struct req *r, int fd, uint64_t size);
+/* Streams what `read` makes, of a length not known in advance, as
+ * `ctype`: read(ctx, buf, max) returns > 0 bytes, 0 at the end, -1 to
+ * abort (the client sees the connection end early). `done(ctx)` is called
+ * once, when the reply is over or was never sent (ctx is taken). */
+void reply_stream(struct req *r, const char *ctype, long (*read)(void *ctx, char *buf, size_t max),
+		  void (*done)(void *ctx), void *ctx);
 
 /* Checks that `obj` has only the fields in `allowed` (NULL-terminated);
  * replies 400 naming the first other one and returns -1. */

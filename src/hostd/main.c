@@ -103,10 +103,12 @@ int main(int argc, char **argv)
 	if (session_init_root(pw, sizeof(pw), err, sizeof(err)) < 0)
 		die("root account", err);
 	if (*pw) {
-		/* on the console only: never in a log file */
+		/* on the console only: never in hostd.log (keel-syslogd), where
+		 * Host.Diagnostics and the support bundle would show it */
 		log_console("****************************************************************");
 		log_console("root password (first boot, shown once): %s", pw);
 		log_console("****************************************************************");
+		log_msg("root password (first boot): made, and shown on the console only");
 		explicit_bzero(pw, sizeof(pw));
 	}
 	char *key = NULL, *cert = NULL, tls_warning[512];

@@ -376,6 +376,62 @@ def test_syslog_files(api, host):
     assert {"hostd.log", "init.log", "kernel.log", "other.log", "audit.log"} <= set(names)
 
 
+def test_logs_follow_and_support_bundle(api, host, tmp_path):
+    """On a real host: `keel host logs hostd -f` through the CLI prints what
+    keel-syslogd writes to hostd.log, each line once and in order; the
+    support bundle holds the kernel's log, the logs, the network and the
+    processes of the host, and not root's password nor the session token."""
+    import signal
+    import subprocess
+    import tarfile
+    from api import FINGERPRINT_RX
+    keel = os.path.join(os.path.dirname(__file__), "..", "..", "build", "src", "cli", "keel")
+    creds = tmp_path / "creds"
+    creds.write_text(f"host=127.0.0.1:{host.api_port}\nuser=root\npassword={api.password}\n"
+                     f"fingerprint={host.wait_for(FINGERPRINT_RX).group(1)}\n")
+    creds.chmod(0o600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
+    follower = subprocess.Popen([keel, "--credentials", str(creds), "host", "logs", "hostd",
+                                 "--lines", "1", "-f"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        follower.stdout.readline()  # the tail: it follows from there
+        for n in range(5):
+            assert host.hook("syslog", f"<14>keel-hostd[77]: follow probe {n}\n".encode()) \
+                == b"OK\n"
+        seen = []
+        while len(seen) < 5:
+            line = follower.stdout.readline()
+            assert line, follower.stderr.read()
+            if "follow probe" in line:
+                seen.append(line)
+        assert [re.search(r"keel-hostd\[77\] info: follow probe (\d)$", s).group(1)
+                for s in seen] == ["0", "1", "2", "3", "4"], seen
+    finally:
+        follower.send_signal(signal.SIGINT)
+        out, err = follower.communicate(timeout=60)
+    assert follower.returncode == 0 and "follow probe" not in out, (out, err)
+    # the bundle
+    status, headers, data = api.raw("GET", "/api/v1/host/support-bundle", timeout=600)
+    assert status == 200 and headers["Content-Type"] == "application/gzip"
+    path = tmp_path / "bundle.tgz"
+    path.write_bytes(data)
+    with tarfile.open(path, "r:gz") as tar:
+        files = {m.name.split("/", 1)[1]: tar.extractfile(m).read()
+                 for m in tar.getmembers() if m.isfile()}
+    assert b"Linux version" in files["kernel/dmesg.txt"]
+    assert b"kernel" in files["logs/kernel.log"] and b"follow probe 4" in files["logs/hostd.log"]
+    assert b"keel-init" in files["logs/init.log"]
+    assert b"hostd /sbin/keel-hostd" in files["etc/keel/services"]
+    assert re.search(rb"^eth0:\n  ifindex", files["network/links.txt"], re.M)
+    assert b"Iface" in files["network/proc/route"] and b"eth0" in files["network/proc/dev"]
+    assert b"Name:\tkeel-hostd" in files["processes.txt"]
+    assert b"/scratch" in files["disks.txt"] and b"/config" in files["proc/mounts"]
+    for name, content in files.items():
+        for secret in (api.password.encode(), api.token.encode()):
+            assert secret not in content, name
+
+
 def test_power_cut_keeps_inventory_and_autostarts(api, guest_files, host):
     api.call("POST", "/vms", vm_spec("auto1", guest_files, "idle", autostart=True))
     api.call("POST", "/vms", vm_spec("auto2", guest_files, "idle", autostart=True,

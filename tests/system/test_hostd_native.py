@@ -4,7 +4,9 @@ checked against their grammars before anything else. One hostd for the
 module."""
 import collections
 import concurrent.futures
+import hashlib
 import http.client
+import io
 import json
 import os
 import re
@@ -645,6 +647,337 @@ def test_failures_from_one_address_do_not_lock_out_another(api, native_host):
         api.call("PATCH", "/users/root", {"locked": False})
         api.call("PUT", "/security/policy", {k: policy[k] for k in ("lockout_failures",
                                                                      "lockout_seconds")})
+
+
+# --- the host's logs and the support bundle ------------------------------------
+
+LOG_T0 = 1796300000  # 2026-12-03T...Z: the fake lines' times, a second apart
+
+
+def log_line(n):
+    t = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(LOG_T0 + n))
+    return f"{t}.000Z keel keel-hostd[7] info: line {n}\n"
+
+
+def log_dir(native_host):
+    return os.path.join(native_host.root, "scratch", "log")
+
+
+def write_hostd_logs(native_host):
+    """hostd.log.2 (lines 0-9), .1 (10-19) and hostd.log (20-24) as
+    keel-syslogd rotates them; the current file's last line is half written."""
+    d = log_dir(native_host)
+    for name, lines in (("hostd.log.2", range(0, 10)), ("hostd.log.1", range(10, 20)),
+                        ("hostd.log", range(20, 25))):
+        with open(os.path.join(d, name), "w") as f:
+            f.write("".join(log_line(n) for n in lines))
+    with open(os.path.join(d, "hostd.log"), "a") as f:
+        f.write("2026-12-03T00:00:00.000Z half a li")  # no '\n' yet: not given
+
+
+def rotate_hostd(native_host):
+    d = log_dir(native_host)
+    for k in (2, 1):
+        os.replace(os.path.join(d, f"hostd.log.{k}"), os.path.join(d, f"hostd.log.{k + 1}"))
+    os.replace(os.path.join(d, "hostd.log"), os.path.join(d, "hostd.log.1"))
+    open(os.path.join(d, "hostd.log"), "w").close()
+
+
+def append_hostd(native_host, text):
+    with open(os.path.join(log_dir(native_host), "hostd.log"), "a") as f:
+        f.write(text)
+
+
+def read_log(api, query):
+    status, headers, data = api.raw("GET", "/api/v1/logs/" + query)
+    assert status == 200, (query, status, data)
+    assert headers["Content-Type"].startswith("text/plain")
+    return data.decode(), headers
+
+
+def diag_role(api):
+    api.call("POST", "/roles", {"name": "Diagnostics", "privileges": ["Host.Diagnostics"]})
+
+
+def test_logs_list_and_read(api, native_host):
+    """The list, the last N lines and the lines since a time across the
+    rotated files, and a cursor followed across two rotations: nothing is
+    missed, nothing repeated."""
+    write_hostd_logs(native_host)
+    logs = {e["name"]: e for e in api.call("GET", "/logs")["logs"]}
+    assert set(logs) == {"init", "hostd", "vmm", "dcui", "kernel", "chrony", "other", "audit",
+                         "audit-denied"}
+    hostd = logs["hostd"]
+    assert hostd["rotated"] == 2 and hostd["size"] > 0 and hostd["modified"].endswith("Z")
+    assert hostd["rotated_bytes"] == sum(len(log_line(n)) for n in range(20))
+    assert logs["init"] == {"name": "init", "size": 0, "modified": None, "rotated": 0,
+                            "rotated_bytes": 0}
+    text, headers = read_log(api, "hostd?lines=8")  # 3 of hostd.log.1, 5 of hostd.log
+    assert text == "".join(log_line(n) for n in range(17, 25))
+    assert headers["X-Keel-Log-More"] == "0" and headers["X-Keel-Log-Gap"] == "0"
+    text, _ = read_log(api, "hostd")  # the default: 100 lines, all 25 here
+    assert text == "".join(log_line(n) for n in range(25))
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(LOG_T0 + 5))
+    text, _ = read_log(api, "hostd?since=" + since)
+    assert text == "".join(log_line(n) for n in range(5, 25))
+    text, _ = read_log(api, "hostd?since=" + since.replace("Z", ".5Z"))
+    assert text.startswith(log_line(6))
+    # follow: the cursor of the tail, then what follows it
+    _, headers = read_log(api, "hostd?lines=1")
+    cursor = headers["X-Keel-Log-Next"]
+    text, headers = read_log(api, "hostd?after=" + cursor)
+    assert text == "" and headers["X-Keel-Log-Next"] == cursor
+    append_hostd(native_host, "ne\n" + log_line(25))  # the half line ends
+    text, headers = read_log(api, "hostd?after=" + cursor)
+    assert text == "2026-12-03T00:00:00.000Z half a line\n" + log_line(25)
+    cursor = headers["X-Keel-Log-Next"]
+    append_hostd(native_host, log_line(26))
+    rotate_hostd(native_host)
+    append_hostd(native_host, log_line(27))
+    rotate_hostd(native_host)
+    append_hostd(native_host, log_line(28) + log_line(29))
+    text, headers = read_log(api, "hostd?after=" + cursor)
+    assert text == "".join(log_line(n) for n in range(26, 30))
+    assert headers["X-Keel-Log-Gap"] == "0"
+    cursor = headers["X-Keel-Log-Next"]
+    # rotated away entirely (more rotations than files kept): the gap is said
+    for _ in range(4):
+        rotate_hostd(native_host)
+        append_hostd(native_host, log_line(30))
+    for k in range(3, 6):
+        path = os.path.join(log_dir(native_host), f"hostd.log.{k}")
+        if os.path.exists(path):
+            os.remove(path)
+    text, headers = read_log(api, "hostd?after=" + cursor)
+    assert headers["X-Keel-Log-Gap"] == "1" and text == log_line(30) * 3
+    # the audit trail is a log too (System.Audit)
+    text, _ = read_log(api, "audit?lines=1")
+    assert len(text.splitlines()) == 1 and json.loads(text)["action"]
+    text, _ = read_log(api, "audit?since=2026-01-01T00:00:00Z")
+    assert json.loads(text.splitlines()[0])["action"] == "login"
+    assert read_log(api, "audit?since=2099-01-01T00:00:00Z")[0] == ""
+
+
+def test_logs_refused(api, native_host):
+    """Host.Diagnostics for the host's logs, System.Audit for the audit
+    trail; bad names and query values refused; nothing changes."""
+    write_hostd_logs(native_host)
+    diag_role(api)
+    plain = make_user(api, "nodiag", [("host", "ReadOnly")])
+    diag = make_user(api, "diag", [("host", "Diagnostics")])
+    before = {n: open(os.path.join(log_dir(native_host), n), "rb").read()
+              for n in ("hostd.log", "hostd.log.1", "hostd.log.2")}
+    users = api.call("GET", "/users")
+    for path in ("/logs", "/logs/hostd", "/logs/audit", "/logs/kernel?lines=5",
+                 "/host/support-bundle"):
+        assert plain.error("GET", path) == (403, "forbidden"), path
+    assert [e["name"] for e in diag.call("GET", "/logs")["logs"]] == \
+        ["init", "hostd", "vmm", "dcui", "kernel", "chrony", "other"]
+    assert read_log(diag, "hostd?lines=1")[0] == log_line(24)
+    for name in ("audit", "audit-denied"):
+        assert diag.error("GET", "/logs/" + name) == (403, "forbidden")
+    for name in ("..%2Fx", "%2e%2e", "..", "hostd.log", "HOSTD", "hostd%00", "audit.log",
+                 "..%2F..%2Fconfig%2Fkeel.db", "%2e%2e%2fconfig", "x" * 300):
+        status, _, data = api.raw("GET", "/api/v1/logs/" + name)
+        assert status in (400, 404), (name, status, data)
+    status, _ = raw_reply(api, b"GET /api/v1/logs/../../config/keel.db")
+    assert status in (400, 404)
+    for query in ("lines=0", "lines=-1", "lines=10001", "lines=1e3", "lines=%205", "lines=5x",
+                  "lines=", "lines=99999999999999999999999", "lines=0x10",
+                  "since=yesterday", "since=2026-13-01T00:00:00Z", "since=2026-12-03",
+                  "since=2026-12-03T17:00:00", "since=2026-12-03T17:00:00%2B01:00",
+                  "after=x", "after=1-2-", "after=-1-2", "after=1-2", "after=1-2-3-4",
+                  "after=18446744073709551616-0-0", "after=1-%2B2-3",
+                  "lines=5&since=2026-12-03T17:00:00Z", "lines=5&after=0-0-0"):
+        status, _, data = api.raw("GET", "/api/v1/logs/hostd?" + query)
+        assert status == 400, (query, status, data)
+        assert json.loads(data)["error"]["code"] == "bad_request"
+    assert api.call("GET", "/users") == users
+    assert {n: open(os.path.join(log_dir(native_host), n), "rb").read()
+            for n in before} == before
+
+
+def test_support_bundle(api, native_host, vms, tmp_path):
+    """The bundle: streamed, in bounded memory, with what it should hold and
+    none of the host's secrets in any member (the password, its hash, the
+    TLS key, a live session's token and its hash); on record."""
+    import sqlite3
+    import tarfile
+    write_hostd_logs(native_host)
+    # a large rotated log: the bundle streams it (hostd's memory stays flat)
+    big = os.path.join(log_dir(native_host), "vmm.log.1")
+    with open(big, "w") as f:
+        for i in range(48):
+            f.write("".join(log_line(i * 10000 + n) for n in range(10000)) +
+                    os.urandom(256 * 1024).hex() + "\n")
+    os.makedirs(os.path.join(native_host.root, "scratch", "vms", "42"), exist_ok=True)
+    with open(os.path.join(native_host.root, "scratch", "vms", "42", "console.log"), "wb") as f:
+        f.write(b"x" * (3 << 20) + b"console tail\n")
+    db = sqlite3.connect(f"file:{native_host.root}/config/keel.db?mode=ro", uri=True)
+    root_hash = db.execute("SELECT hash FROM users WHERE name = 'root'").fetchone()[0]
+    token_hashes = [h for (h,) in db.execute("SELECT token_hash FROM sessions")]
+    db.close()
+    with open(os.path.join(native_host.root, "config", "tls", "host.key")) as f:
+        key = f.read()
+    body = [ln for ln in key.splitlines() if ln and not ln.startswith("-----")]
+    secrets = {"password": api.password.encode(), "hash": root_hash.encode(),
+               "token": api.token.encode(),
+               "token hash": hashlib.sha256(api.token.encode()).hexdigest().encode(),
+               "key body": "".join(body).encode(), "key line": body[1].encode(),
+               "key chunk": body[-2][8:40].encode()}
+    assert secrets["token hash"].decode() in token_hashes
+    for i, h in enumerate(token_hashes):
+        secrets[f"session {i} hash"] = h.encode()
+    before = hostd_rss_kib(native_host.pid)
+    out = tmp_path / "bundle.tgz"
+    conn = api._connect(300)
+    conn.request("GET", "/api/v1/host/support-bundle",
+                 headers={"Authorization": "Bearer " + api.token})
+    resp = conn.getresponse()
+    assert resp.status == 200 and resp.getheader("Content-Type") == "application/gzip"
+    assert re.match(r'attachment; filename="keel-support-.*\.tgz"',
+                    resp.getheader("Content-Disposition"))
+    peak = before
+    with open(out, "wb") as f:
+        while chunk := resp.read(1 << 20):
+            f.write(chunk)
+            peak = max(peak, hostd_rss_kib(native_host.pid))
+    conn.close()
+    print(f"support bundle: {out.stat().st_size} bytes; hostd RSS {before} KiB before, "
+          f"{peak} KiB at most while it streamed")
+    assert peak - before < 16 * 1024, (before, peak)
+    with tarfile.open(out, "r:gz") as tar:
+        members = {m.name.split("/", 1)[1]: m for m in tar.getmembers()}
+        top = {m.name.split("/", 1)[0] for m in tar.getmembers()}
+        assert len(top) == 1 and top.pop().startswith("keel-support-")
+        for name in ("README.txt", "version.txt", "proc/version", "proc/cmdline",
+                     "proc/mounts", "disks.txt", "logs/hostd.log", "logs/hostd.log.1",
+                     "logs/hostd.log.2", "logs/vmm.log.1", "logs/audit.log",
+                     "kernel/dmesg.txt", "config/files.txt", "config/tls/host.crt",
+                     "inventory.json", "network/links.txt", "network/api.json",
+                     "network/proc/route", "network/proc/tcp", "network/proc/dev",
+                     "processes.txt", "vms/42/config.json", "vms/42/console.log",
+                     "vms/x42/config.json", "skipped.txt"):
+            assert name in members, (name, sorted(members))
+        data = {n: tar.extractfile(m).read() for n, m in members.items() if m.isfile()}
+    # no secret in any member, whatever its name
+    for name, content in data.items():
+        for what, secret in secrets.items():
+            assert secret not in content, (what, name)
+    assert data["logs/hostd.log.1"] == "".join(log_line(n) for n in range(10, 20)).encode()
+    assert os.path.getsize(big) == len(data["logs/vmm.log.1"])
+    console = data["vms/42/console.log"]
+    assert len(console) == 1 << 20 and console.endswith(b"console tail\n")
+    assert b"keel-version: " in data["version.txt"]
+    assert b"eth0" in data["network/links.txt"]
+    assert b"keel-hostd" in data["processes.txt"]
+    inv = json.loads(data["inventory.json"])
+    assert {u["name"] for u in inv["tables"]["users"]} >= {"root"}
+    assert all(set(u) == {"name", "disabled", "failed", "locked_until"}
+               for u in inv["tables"]["users"])
+    assert "users.hash" in inv["omitted"] and "sessions.token_hash" in inv["omitted"]
+    assert json.loads(data["vms/42/config.json"])["name"] == "42"
+    assert b"GET /api/v1/host/support-bundle" in data["logs/audit.log"]  # its "started"
+    # on record: who took it
+    trail = api.call("GET", "/audit?log=trail&lines=50")["entries"]
+    took = [e for e in trail if e["action"] == "GET /api/v1/host/support-bundle"]
+    assert [e["result"] for e in took[-2:]] == ["started", "ok"] and took[-1]["user"] == "root"
+
+
+def test_support_bundle_without_audit(api, native_host):
+    """A user with Host.Diagnostics but not System.Audit gets a bundle
+    without the audit trail."""
+    import tarfile
+    if not any(r["name"] == "Diagnostics" for r in api.call("GET", "/roles")["roles"]):
+        diag_role(api)
+    diag = make_user(api, "diag2", [("host", "Diagnostics")])
+    status, _, data = diag.raw("GET", "/api/v1/host/support-bundle", timeout=300)
+    assert status == 200
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        names = [m.name.split("/", 1)[1] for m in tar.getmembers()]
+        readme = tar.extractfile([m for m in tar.getmembers()
+                                  if m.name.endswith("/README.txt")][0]).read()
+    assert not [n for n in names if n.startswith("logs/audit")], names
+    assert "logs/hostd.log" in names and b"for: diag2" in readme
+
+
+def test_cli_logs_follow_and_bundle(api, native_host, tmp_path):
+    """keel host logs (the list, the last lines, --follow across rotations:
+    every line once, in order) and keel host support-bundle -o FILE."""
+    import signal
+    import tarfile
+    keel = os.path.join(os.path.dirname(__file__), "..", "..", "build", "src", "cli", "keel")
+    fp = ":".join(api.fingerprint.upper()[i:i + 2] for i in range(0, 64, 2))
+    creds = tmp_path / "creds"
+    creds.write_text(f"host={api.address}:{api.port}\nuser=root\npassword={api.password}\n"
+                     f"fingerprint={fp}\n")
+    creds.chmod(0o600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
+
+    def run(*args):
+        return subprocess.run([keel, "--credentials", str(creds), *args], capture_output=True,
+                              text=True, env=env, timeout=300)
+
+    write_hostd_logs(native_host)
+    r = run("host", "logs")
+    assert r.returncode == 0 and re.search(r"^hostd\s", r.stdout, re.M), r
+    r = run("host", "logs", "hostd", "--lines", "2")
+    assert r.returncode == 0 and r.stdout == log_line(23) + log_line(24), r
+    assert run("host", "logs", "hostd", "--lines", "0").returncode == 2
+    r = run("host", "logs", "nope")
+    assert r.returncode == 1 and "404" in r.stderr, r
+    follower = subprocess.Popen([keel, "--credentials", str(creds), "host", "logs", "hostd",
+                                 "--lines", "1", "-f"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        got = [follower.stdout.readline()]
+        assert got == [log_line(24)]
+        append_hostd(native_host, "ne\n")
+        for n in range(25, 40):  # rotations while it follows, whenever it asks
+            append_hostd(native_host, log_line(n))
+            if n % 5 == 0:
+                rotate_hostd(native_host)
+        got += [follower.stdout.readline() for _ in range(16)]
+        assert got == [log_line(24), "2026-12-03T00:00:00.000Z half a line\n"] + \
+            [log_line(n) for n in range(25, 40)]
+    finally:
+        follower.send_signal(signal.SIGINT)
+        out, err = follower.communicate(timeout=60)
+    assert follower.returncode == 0 and out == "", (out, err)
+    bundle = tmp_path / "b.tgz"
+    r = run("host", "support-bundle", "-o", str(bundle))
+    assert r.returncode == 0 and "support bundle written to" in r.stdout, r
+    with tarfile.open(bundle, "r:gz") as tar:
+        assert any(m.name.endswith("/README.txt") for m in tar.getmembers())
+    assert [p.name for p in tmp_path.iterdir() if ".keel-" in p.name] == []
+
+
+def test_support_bundles_at_a_time(api, native_host):
+    """Two bundles at a time: a third is refused (429) while two clients
+    hold theirs unread, and is given once they have gone."""
+    # larger than any socket buffers could hold: hostd waits on the readers
+    with open(os.path.join(log_dir(native_host), "vmm.log.2"), "w") as f:
+        for _ in range(32):
+            f.write(os.urandom(512 * 1024).hex() + "\n")
+    held = []
+    for _ in range(2):
+        conn = api._connect(120)
+        conn.request("GET", "/api/v1/host/support-bundle",
+                     headers={"Authorization": "Bearer " + api.token})
+        resp = conn.getresponse()
+        assert resp.status == 200
+        held.append((conn, resp))
+    assert api.error("GET", "/host/support-bundle") == (429, "too_many_attempts")
+    for conn, _ in held:
+        conn.sock.shutdown(socket.SHUT_RDWR)
+        conn.close()
+    for _ in range(600):  # hostd sees the connections end: a bundle again
+        status, _, data = api.raw("GET", "/api/v1/host/support-bundle")
+        if status == 200:
+            break
+        assert status == 429
+        time.sleep(0.1)
+    assert status == 200 and data[:2] == b"\x1f\x8b"
 
 
 def test_current_password_failures_are_failed_logins(api):
