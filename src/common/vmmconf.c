@@ -221,7 +221,8 @@ static int parse_fds(json_t *fds, struct vmm_config *c, char *err, size_t errlen
 		int *fd;
 	} single[] = {
 	    {"kvm", true, &c->fd.kvm},
-	    {"kernel", true, &c->fd.kernel},
+	    {"kernel", c->kernel != NULL, &c->fd.kernel},
+	    {"firmware", c->firmware != NULL, &c->fd.firmware},
 	    {"initrd", c->initrd != NULL, &c->fd.initrd},
 	    {"console", c->console == CONSOLE_FILE || c->console == CONSOLE_SOCKET, &c->fd.console},
 	    {"control", c->control != NULL, &c->fd.control},
@@ -283,7 +284,7 @@ static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 	static const char *const known[] = {"name",	 "vcpus",      "memory_mib", "kernel",
 					    "initrd",	 "cmdline",    "console",    "control",
 					    "on_reboot", "boot_timer", "disks",	     "rng",
-					    "nics",	 "fds",	       "jail"};
+					    "nics",	 "fds",	       "jail",	     "firmware"};
 	if (!json_is_object(root))
 		return errorf(err, errlen, "the configuration must be a JSON object");
 	const char *key;
@@ -310,7 +311,15 @@ static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 	if (get_uint(root, "memory_mib", VM_MIN_MEM_MIB, VM_MAX_MEM_MIB, &c->memory_mib, err,
 		     errlen) < 0)
 		return -1;
-	if (get_string(root, "kernel", true, VMM_PATH_MAX, &c->kernel, err, errlen) < 0 ||
+	if (get_string(root, "firmware", false, VMM_PATH_MAX, &c->firmware, err, errlen) < 0)
+		return -1;
+	if (c->firmware && json_object_get(root, "kernel"))
+		return errorf(err, errlen,
+			      "kernel: not with firmware (the firmware boots the disks)");
+	if (c->firmware && json_object_get(root, "initrd"))
+		return errorf(err, errlen,
+			      "initrd: not with firmware (the firmware boots the disks)");
+	if (get_string(root, "kernel", !c->firmware, VMM_PATH_MAX, &c->kernel, err, errlen) < 0 ||
 	    get_string(root, "initrd", false, VMM_PATH_MAX, &c->initrd, err, errlen) < 0 ||
 	    get_string(root, "control", false, VMM_SOCKET_MAX, &c->control, err, errlen) < 0)
 		return -1;
@@ -348,7 +357,7 @@ static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 
 static void no_fds(struct vmm_fds *f)
 {
-	f->kvm = f->kernel = f->initrd = f->console = f->control = -1;
+	f->kvm = f->kernel = f->firmware = f->initrd = f->console = f->control = -1;
 	for (unsigned i = 0; i < VM_MAX_DISKS; i++)
 		f->disks[i] = -1;
 	for (unsigned i = 0; i < VM_MAX_NICS; i++)
@@ -395,6 +404,7 @@ void vmmconf_init(struct vmm_config *c)
 void vmmconf_free(struct vmm_config *c)
 {
 	free(c->kernel);
+	free(c->firmware);
 	free(c->initrd);
 	free(c->cmdline);
 	free(c->console_path);
@@ -417,6 +427,7 @@ static json_t *fds_json(const struct vmm_config *c)
 	json_t *o = json_object(), *disks = json_array(), *nics = json_array();
 	put_fd(o, "kvm", c->fd.kvm);
 	put_fd(o, "kernel", c->fd.kernel);
+	put_fd(o, "firmware", c->fd.firmware);
 	put_fd(o, "initrd", c->fd.initrd);
 	put_fd(o, "console", c->fd.console);
 	put_fd(o, "control", c->fd.control);
@@ -447,12 +458,11 @@ uint64_t vmm_address_space_limit(uint64_t mem_mib, unsigned vcpus)
 /* Builds the JSON object of c; NULL if out of memory. */
 static json_t *to_json(const struct vmm_config *c)
 {
-	json_t *o =
-	    json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:b, s:b, s:[], s:[]}", "name", c->name,
-		      "vcpus", (int)c->vcpus, "memory_mib", (json_int_t)c->memory_mib, "kernel",
-		      c->kernel ? c->kernel : "", "cmdline", c->cmdline ? c->cmdline : "",
-		      "on_reboot", c->reboot_exits ? "exit" : "restart", "boot_timer",
-		      c->boot_timer, "rng", c->rng, "disks", "nics");
+	json_t *o = json_pack("{s:s, s:i, s:I, s:s, s:s, s:b, s:b, s:[], s:[]}", "name", c->name,
+			      "vcpus", (int)c->vcpus, "memory_mib", (json_int_t)c->memory_mib,
+			      "cmdline", c->cmdline ? c->cmdline : "", "on_reboot",
+			      c->reboot_exits ? "exit" : "restart", "boot_timer", c->boot_timer,
+			      "rng", c->rng, "disks", "nics");
 	if (!o)
 		return NULL;
 	json_t *con = json_pack("{s:s}", "type", console_types[c->console]);
@@ -461,6 +471,10 @@ static json_t *to_json(const struct vmm_config *c)
 	json_object_set_new(o, "console", con);
 	if (c->initrd)
 		json_object_set_new(o, "initrd", json_string(c->initrd));
+	if (c->firmware)
+		json_object_set_new(o, "firmware", json_string(c->firmware));
+	if (c->kernel || !c->firmware)
+		json_object_set_new(o, "kernel", json_string(c->kernel ? c->kernel : ""));
 	if (c->control)
 		json_object_set_new(o, "control", json_string(c->control));
 	for (unsigned i = 0; i < c->ndisks; i++)

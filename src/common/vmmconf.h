@@ -77,7 +77,7 @@ struct vmm_disk {
 
 /* Descriptors of the resources a configuration names; -1: none. */
 struct vmm_fds {
-	int kvm, kernel, initrd, console, control;
+	int kvm, kernel, firmware, initrd, console, control;
 	int disks[VM_MAX_DISKS];
 	int nics[VM_MAX_NICS];
 };
@@ -93,9 +93,10 @@ struct vmm_config {
 	char name[VM_NAME_MAX + 1];
 	unsigned vcpus;
 	uint64_t memory_mib;
-	char *kernel;
-	char *initrd;  /* NULL: none */
-	char *cmdline; /* never NULL */
+	char *kernel;	/* NULL: boots the firmware */
+	char *firmware; /* a BIOS image, mapped below 4 GiB; NULL: direct kernel boot */
+	char *initrd;	/* NULL: none */
+	char *cmdline;	/* never NULL */
 	enum console_type console;
 	char *console_path; /* file or socket path */
 	char *control;	    /* NULL: no control socket */

@@ -54,7 +54,8 @@ int jail_open(struct vmm_config *c)
 {
 	if (get(&c->fd.kvm, "/dev/kvm", O_RDWR, S_IFCHR, "kvm") < 0)
 		return -2;
-	if (get(&c->fd.kernel, c->kernel, O_RDONLY, S_IFREG, "kernel") < 0 ||
+	if ((c->kernel && get(&c->fd.kernel, c->kernel, O_RDONLY, S_IFREG, "kernel") < 0) ||
+	    (c->firmware && get(&c->fd.firmware, c->firmware, O_RDONLY, S_IFREG, "firmware") < 0) ||
 	    (c->initrd && get(&c->fd.initrd, c->initrd, O_RDONLY, S_IFREG, "initrd") < 0))
 		return -1;
 	for (unsigned i = 0; i < c->ndisks; i++) {

@@ -497,6 +497,9 @@ int main(int argc, char **argv)
 	rc = setup();
 	if (rc)
 		return rc;
+	/* glibc reads the time zone at the first time conversion (the CMOS
+	 * clock's): now, while files can still be opened */
+	tzset();
 	if (g.cfg.jailed && jail_enter(&g.cfg) < 0)
 		return EXIT_CRASH;
 	if (sandbox_enter(SANDBOX_MAIN) < 0)
@@ -505,8 +508,10 @@ int main(int argc, char **argv)
 		rc = vm_create(&g.vm, &g.cfg, g.cfg.fd.kvm);
 		if (rc == 0) {
 			g.vm.console_out = console_out;
-			log_msg("starting: %u vCPU, %llu MiB, kernel %s", g.cfg.vcpus,
-				(unsigned long long)g.cfg.memory_mib, g.cfg.kernel);
+			log_msg("starting: %u vCPU, %llu MiB, %s %s", g.cfg.vcpus,
+				(unsigned long long)g.cfg.memory_mib,
+				g.cfg.firmware ? "firmware" : "kernel",
+				g.cfg.firmware ? g.cfg.firmware : g.cfg.kernel);
 			if (vm_start(&g.vm) < 0)
 				rc = EXIT_CRASH;
 		}

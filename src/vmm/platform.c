@@ -93,6 +93,29 @@ static void boot_timer_io(void *opaque, uint16_t port, unsigned size, bool write
 	log_msg("boot timer: guest signalled after %.1f ms", vm->boot_ms);
 }
 
+/* The firmware's debug port (SeaBIOS and OVMF write their messages here
+ * when it reads back FIRMWARE_DEBUG_ID): into keel-vmm's log, a line at a
+ * time. */
+static void debug_io(void *opaque, uint16_t port, unsigned size, bool write, uint8_t *data)
+{
+	struct vm *vm = opaque;
+	(void)port;
+	if (!write) {
+		memset(data, 0, size);
+		data[0] = FIRMWARE_DEBUG_ID;
+		return;
+	}
+	for (unsigned i = 0; i < size; i++) {
+		bool full = vm->debug_len == sizeof(vm->debug_line) - 1;
+		if (data[i] != '\n' && !full) {
+			vm->debug_line[vm->debug_len++] = (char)data[i];
+			continue;
+		}
+		log_msg("firmware: %.*s", (int)vm->debug_len, vm->debug_line);
+		vm->debug_len = 0;
+	}
+}
+
 static void pci_config_io(void *opaque, uint16_t port, unsigned size, bool write, uint8_t *data)
 {
 	struct vm *vm = opaque;
@@ -120,6 +143,13 @@ int platform_init(struct vm *vm)
 	    portio_register(ports, PCI_CONFIG_ADDR, PCI_CONFIG_DATA + 4 - PCI_CONFIG_ADDR,
 			    pci_config_io, vm) < 0) {
 		log_msg("the platform's port ranges overlap");
+		return -1;
+	}
+	if (vm->cfg->firmware &&
+	    (portio_register(ports, CMOS_PORT_INDEX, 2, cmos_io, &vm->cmos) < 0 ||
+	     portio_register(ports, FWCFG_PORT_SEL, FWCFG_PORTS, fwcfg_io, &vm->fwcfg) < 0 ||
+	     portio_register(ports, FIRMWARE_DEBUG_PORT, 1, debug_io, vm) < 0)) {
+		log_msg("the firmware's port ranges overlap");
 		return -1;
 	}
 	return 0;

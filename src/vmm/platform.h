@@ -7,8 +7,10 @@
 #ifndef KEEL_VMM_PLATFORM_H
 #define KEEL_VMM_PLATFORM_H
 
-#define BOOT_TIMER_PORT	 0x440
-#define BOOT_TIMER_MAGIC 0x4b /* 'K' */
+#define BOOT_TIMER_PORT	    0x440
+#define BOOT_TIMER_MAGIC    0x4b /* 'K' */
+#define FIRMWARE_DEBUG_PORT 0x402
+#define FIRMWARE_DEBUG_ID   0xe9
 
 struct vm;
 

@@ -261,7 +261,11 @@ int vcpu_create(struct vcpu *c, const struct kvm_cpuid2 *base, uint64_t entry)
 		log_errno("vcpu%u: KVM_SET_CPUID2", c->id);
 		return -1;
 	}
-	if (set_msrs(c) < 0 || set_lapic(c) < 0 || (c->id == 0 && set_boot_regs(c, entry) < 0)) {
+	/* with firmware, the vCPUs keep their reset state (the boot one at
+	 * the reset vector, the others waiting for INIT and SIPI) */
+	bool direct = !vm->cfg->firmware;
+	if ((direct && set_msrs(c) < 0) || set_lapic(c) < 0 ||
+	    (direct && c->id == 0 && set_boot_regs(c, entry) < 0)) {
 		log_errno("vcpu%u: cannot set the initial state", c->id);
 		return -1;
 	}

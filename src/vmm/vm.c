@@ -19,9 +19,13 @@
 #include "vmm/platform.h"
 #include "vmm/sandbox.h"
 
-#define TSS_ADDR	  0xfffbd000ull
-#define IDENTITY_MAP_ADDR 0xfffbc000ull
+/* below the firmware's flash (up to FIRMWARE_MAX under 4 GiB), above the
+ * local APIC */
+#define TSS_ADDR	  0xfeffd000ull
+#define IDENTITY_MAP_ADDR 0xfeffc000ull
 #define KERNEL_MAX	  (256u << 20)
+#define FIRMWARE_MAX	  (16u << 20)
+#define ISA_BIOS_MAX	  (256u << 10) /* its end, seen again below 1 MiB */
 
 static void kick(struct vm *vm);
 
@@ -222,6 +226,63 @@ out:
 	return rc;
 }
 
+/* The firmware image: read-only at the top of the first 4 GiB, where the
+ * vCPU's reset vector is, and its last 128 KiB copied below 1 MiB, as the
+ * PC's chipset shows them; the firmware configuration device and the CMOS
+ * describe the machine to it. 2 if the image is not one. */
+static int load_firmware(struct vm *vm)
+{
+	const struct vmm_config *cfg = vm->cfg;
+	uint8_t *image = NULL;
+	size_t len = 0;
+	if (load_file("firmware", cfg->firmware, cfg->fd.firmware, FIRMWARE_MAX, &image, &len) < 0)
+		return 2;
+	if (len == 0 || len % 65536) {
+		log_msg("firmware: %s: not a firmware image (its size is not a multiple of 64 KiB)",
+			cfg->firmware);
+		free(image);
+		return 2;
+	}
+	vm->rom = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (vm->rom == MAP_FAILED) {
+		vm->rom = NULL;
+		free(image);
+		return 1;
+	}
+	vm->rom_size = len;
+	memcpy(vm->rom, image, len);
+	size_t isa = len < ISA_BIOS_MAX ? len : ISA_BIOS_MAX;
+	memcpy(vm->mem + BOOT_HIGH - isa, image + len - isa, isa);
+	free(image);
+	struct kvm_userspace_memory_region rom = {.slot = 2,
+						  .flags = KVM_MEM_READONLY,
+						  .guest_phys_addr = BOOT_4G - len,
+						  .memory_size = len,
+						  .userspace_addr = (uintptr_t)vm->rom};
+	if (vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, (unsigned long)&rom,
+		     "KVM_SET_USER_MEMORY_REGION (firmware)") < 0)
+		return 1;
+	uint64_t low = boot_low_size(vm->mem_size), high = vm->mem_size - low;
+	cmos_init(&vm->cmos);
+	cmos_set_memory(&vm->cmos, low, high, cfg->vcpus);
+	struct {
+		uint64_t addr, len;
+		uint32_t type;
+	} __attribute__((packed)) e820[2] = {{0, low, 1}, {BOOT_4G, high, 1}};
+	uint16_t ncpus = (uint16_t)cfg->vcpus, sercon = 0x3f8;
+	uint64_t ram = vm->mem_size;
+	if (fwcfg_init(&vm->fwcfg, &vm->gmem) < 0 ||
+	    fwcfg_add(&vm->fwcfg, FWCFG_NB_CPUS, &ncpus, 2) < 0 ||
+	    fwcfg_add(&vm->fwcfg, FWCFG_MAX_CPUS, &ncpus, 2) < 0 ||
+	    fwcfg_add(&vm->fwcfg, FWCFG_RAM_SIZE, &ram, 8) < 0 ||
+	    fwcfg_add_file(&vm->fwcfg, "etc/e820", e820, high ? sizeof(e820) : sizeof(e820[0])) <
+		0 ||
+	    fwcfg_add_file(&vm->fwcfg, "etc/sercon-port", &sercon, 2) < 0)
+		return 1;
+	vm->has_fwcfg = true;
+	return 0;
+}
+
 /* The virtio devices, type by type in the table's order; 2 if the
  * configuration of one cannot be used on this host. */
 static int add_devices(struct vm *vm)
@@ -291,10 +352,10 @@ int vm_create(struct vm *vm, const struct vmm_config *cfg, int kvm)
 	    vm_ioctl(vm, KVM_CREATE_PIT2, (unsigned long)&pit, "KVM_CREATE_PIT2") < 0 ||
 	    set_memory(vm) < 0)
 		return 1;
-	uint64_t entry;
-	rc = load_guest(vm, &entry);
+	uint64_t entry = 0;
+	rc = add_devices(vm);
 	if (rc == 0)
-		rc = add_devices(vm);
+		rc = cfg->firmware ? load_firmware(vm) : load_guest(vm, &entry);
 	if (rc)
 		return rc;
 	if (platform_init(vm) < 0)
@@ -347,6 +408,12 @@ void vm_destroy(struct vm *vm)
 	if (vm->mem)
 		munmap(vm->mem, vm->mem_size);
 	vm->mem = NULL;
+	if (vm->rom)
+		munmap(vm->rom, vm->rom_size);
+	vm->rom = NULL;
+	if (vm->has_fwcfg)
+		fwcfg_free(&vm->fwcfg);
+	vm->has_fwcfg = false;
 	if (vm->fd >= 0)
 		close(vm->fd);
 	if (vm->end_fd >= 0)

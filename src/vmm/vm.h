@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "vmm/acpi.h"
+#include "vmm/cmos.h"
+#include "vmm/fwcfg.h"
 #include "common/vmmconf.h"
 #include "vmm/pci.h"
 #include "vmm/portio.h"
@@ -29,6 +31,8 @@ struct vm {
 	int kvm, fd;
 	uint8_t *mem;
 	uint64_t mem_size;
+	uint8_t *rom; /* the firmware image (cfg->firmware), read-only to the guest */
+	size_t rom_size;
 	struct vcpu *vcpus;
 
 	pthread_mutex_t lock; /* the state below and the devices */
@@ -41,6 +45,11 @@ struct vm {
 	struct portio_table ports; /* filled by platform_init(), then read-only */
 	struct uart uart;
 	struct acpi_pm pm;
+	struct cmos cmos;   /* with firmware */
+	struct fwcfg fwcfg; /* with firmware (has_fwcfg) */
+	bool has_fwcfg;
+	char debug_line[160]; /* the firmware's debug port: a line being written */
+	size_t debug_len;
 	struct gmem gmem;
 	struct pci_bus pci;
 	struct vm_device {

@@ -552,6 +552,48 @@ static void test_fds(void **state)
 	expect_error("\"fds\":[4]", "fds: must be an object");
 }
 
+static void test_firmware(void **state)
+{
+	(void)state;
+	const char *fw = "{\"name\":\"a\",\"vcpus\":1,\"memory_mib\":64,\"firmware\":\"/fw.bin\"";
+	char text[512];
+	snprintf(text, sizeof(text), "%s}", fw);
+	assert_int_equal(parse(text), 0);
+	assert_string_equal(c.firmware, "/fw.bin");
+	assert_null(c.kernel);
+	char *back = vmmconf_format(&c, err, sizeof(err));
+	assert_non_null(back);
+	assert_null(strstr(back, "\"kernel\""));
+	struct vmm_config again;
+	assert_int_equal(vmmconf_parse(back, &again, err, sizeof(err)), 0);
+	assert_string_equal(again.firmware, "/fw.bin");
+	assert_null(again.kernel);
+	vmmconf_free(&again);
+	free(back);
+	vmmconf_free(&c);
+	/* with its descriptor, and no kernel's */
+	snprintf(text, sizeof(text), "%s,\"fds\":{\"kvm\":4,\"firmware\":5}}", fw);
+	assert_int_equal(parse(text), 0);
+	assert_int_equal(c.fd.firmware, 5);
+	vmmconf_free(&c);
+	static const struct {
+		const char *more, *error;
+	} bad[] = {
+	    {",\"kernel\":\"/k\"", "kernel: not with firmware"},
+	    {",\"initrd\":\"/i\"", "initrd: not with firmware"},
+	    {",\"fds\":{\"kvm\":4}", "fds.firmware: missing"},
+	    {",\"fds\":{\"kvm\":4,\"firmware\":5,\"kernel\":6}", "fds.kernel: not a resource"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s}", fw, bad[i].more);
+		expect_whole_error(text, bad[i].error);
+	}
+	expect_whole_error("{\"name\":\"a\",\"vcpus\":1,\"memory_mib\":64,\"firmware\":\"\"}",
+			   "firmware");
+	expect_whole_error("{\"name\":\"a\",\"vcpus\":1,\"memory_mib\":64,\"firmware\":7}",
+			   "firmware");
+}
+
 static void test_jail(void **state)
 {
 	(void)state;
@@ -636,6 +678,7 @@ int main(void)
 	    cmocka_unit_test(test_load),
 	    cmocka_unit_test(test_load_missing_file),
 	    cmocka_unit_test(test_fds),
+	    cmocka_unit_test(test_firmware),
 	    cmocka_unit_test(test_jail),
 	    cmocka_unit_test(test_load_fd),
 	};
