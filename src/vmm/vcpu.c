@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -85,8 +86,18 @@ static int handle_exit(struct vcpu *c)
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
 		count(c, EXIT_OTHER);
-		log_msg("vcpu%u: KVM internal error, suberror %u", c->id, r->internal.suberror);
-		break;
+		{
+			/* what KVM adds (for an instruction it could not emulate: flags,
+			 * the instruction's length and bytes) */
+			char words[160] = "";
+			unsigned n = r->internal.ndata < 8 ? r->internal.ndata : 8;
+			for (unsigned i = 0; i < n; i++)
+				snprintf(words + strlen(words), sizeof(words) - strlen(words),
+					 " %llx", (unsigned long long)r->internal.data[i]);
+			log_msg("vcpu%u: KVM internal error, suberror %u; data%s", c->id,
+				r->internal.suberror, n ? words : " none");
+			break;
+		}
 	case KVM_EXIT_FAIL_ENTRY:
 		count(c, EXIT_OTHER);
 		log_msg("vcpu%u: VM entry failed, reason %#llx", c->id,
