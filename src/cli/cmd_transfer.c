@@ -135,6 +135,27 @@ static int commit(struct sink *s, const char *tmp, const char *dest)
 	return err ? EXIT_FAIL : 0;
 }
 
+/* GET path into a temporary file beside dest, moved into place when
+ * whole; *size: its bytes */
+static int download_to(struct cli *cli, const char *path, const char *dest, off_t *size)
+{
+	char *tmp = NULL;
+	FILE *f = open_temp(dest, &tmp);
+	if (!f)
+		return EXIT_SETUP;
+	struct sink s = {f, 0};
+	int rc = api_download(cli->api, path, sink_write, &s, show_progress(cli));
+	if (rc == 0)
+		rc = commit(&s, tmp, dest);
+	else
+		fclose(f);
+	if (rc)
+		unlink(tmp);
+	free(tmp);
+	*size = s.size;
+	return rc;
+}
+
 int cmd_ds_download(struct cli *cli, int argc, char **argv)
 {
 	struct dspath d;
@@ -143,28 +164,16 @@ int cmd_ds_download(struct cli *cli, int argc, char **argv)
 		rc = EXIT_USAGE;
 	if (rc)
 		return rc;
-	char *dest = destination(argv[optind + 1], d.path), *tmp = NULL;
-	FILE *f = open_temp(dest, &tmp);
-	if (!f) {
-		free(dest);
-		return EXIT_SETUP;
-	}
+	char *dest = destination(argv[optind + 1], d.path);
 	char *path = api_pathf("/api/v1/datastores/%s/files/%p", d.ds, d.path);
-	struct sink s = {f, 0};
-	rc = api_download(cli->api, path, sink_write, &s, show_progress(cli));
+	off_t size = 0;
+	rc = download_to(cli, path, dest, &size);
 	free(path);
-	if (rc == 0)
-		rc = commit(&s, tmp, dest);
-	else
-		fclose(f);
-	if (rc)
-		unlink(tmp);
 	char sz[SIZE_LEN];
 	if (rc == 0 && !cli->json) {
-		printf("%s/%s downloaded to %s (%s)\n", d.ds, d.path, dest, fmt_size(sz, s.size));
+		printf("%s/%s downloaded to %s (%s)\n", d.ds, d.path, dest, fmt_size(sz, size));
 		rc = finish_stdout();
 	}
-	free(tmp);
 	free(dest);
 	return rc;
 }
@@ -190,24 +199,12 @@ int cmd_host_support_bundle(struct cli *cli, int argc, char **argv)
 		error_msg("-o FILE: where the bundle goes (a .tgz)");
 		return EXIT_USAGE;
 	}
-	char *tmp = NULL;
-	FILE *f = open_temp(out, &tmp);
-	if (!f)
-		return EXIT_SETUP;
-	struct sink s = {f, 0};
-	rc = api_download(cli->api, "/api/v1/host/support-bundle", sink_write, &s,
-			  show_progress(cli));
-	if (rc == 0)
-		rc = commit(&s, tmp, out);
-	else
-		fclose(f);
-	if (rc)
-		unlink(tmp);
+	off_t size = 0;
+	rc = download_to(cli, "/api/v1/host/support-bundle", out, &size);
 	char sz[SIZE_LEN];
 	if (rc == 0 && !cli->json) {
-		printf("support bundle written to %s (%s)\n", out, fmt_size(sz, s.size));
+		printf("support bundle written to %s (%s)\n", out, fmt_size(sz, size));
 		rc = finish_stdout();
 	}
-	free(tmp);
 	return rc;
 }
