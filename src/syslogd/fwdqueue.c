@@ -61,8 +61,8 @@ int fwd_queue_push(struct fwd_queue *q, const char *msg, size_t len)
 	int dropped = 0;
 	unsigned long lost = 0;
 	while (q->count && (q->count == q->max_count || q->bytes + len > q->max_bytes)) {
-		/* what it said was lost before it is still lost, with it */
-		lost += q->ring[q->head].lost + 1;
+		/* the count it carried, if not written with it, goes on */
+		lost += 1 + (q->head_seq >= q->next_seq ? q->ring[q->head].lost : 0);
 		pop(q);
 		dropped++;
 	}
