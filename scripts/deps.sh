@@ -14,6 +14,8 @@ PACKAGES=(
 	cpio zstd kmod fdisk dosfstools mtools e2fsprogs
 	# NTP: chronyd and chronyc go into the image; the time test serves with chronyd
 	chrony
+	# the syslog test's receiver (rsyslogd with its TLS driver; certtool)
+	rsyslog rsyslog-gnutls gnutls-bin
 	# system tests and `make run`
 	qemu-system-x86 qemu-utils python3 python3-pytest python3-pytest-xdist openssl
 	# the systemd test guest (Debian from its packages)
