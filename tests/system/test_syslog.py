@@ -219,17 +219,18 @@ def test_forwarded_over_udp_tcp_and_tls(api, host, receiver):
     hostd_pid = host.hook("cat /run/keel/hostd.pid").decode().strip()
     # keel-hostd logs the change (and the audit trail records it)
     api.call("PUT", "/host/syslog", {"targets": urls})
-    # the kernel: a record through its ring buffer and /dev/kmsg
-    assert host.hook("write /dev/kmsg", b"<4>keel-test: a kernel line\n") == b"OK\n"
+    # the kernel's own: SysRq's help (printed whatever kernel.sysrq allows)
+    assert host.hook("write /proc/sysrq-trigger", b"h") == b"OK\n"
     for kind in ("udp", "tcp", "tls"):
         f = fields(wait_lines(receiver, kind, lambda l: "syslog: forwarding to 3 targets" in l)[-1])
         assert (f["pri"], f["host"], f["app"], f["pid"], f["msgid"], f["sd"]) == (
             3 * 8 + 6, name, "keel-hostd", hostd_pid, "-", "-"), f  # daemon.info
         check_time(f["time"])
 
-        f = fields(wait_lines(receiver, kind, lambda l: "keel-test: a kernel line" in l)[-1])
-        assert (f["pri"], f["host"], f["app"], f["pid"], f["msgid"], f["msg"]) == (
-            4, name, "kernel", "-", "-", "keel-test: a kernel line"), f
+        f = fields(wait_lines(receiver, kind, lambda l: "sysrq: HELP" in l)[-1])
+        assert (f["pri"] >> 3, f["host"], f["app"], f["pid"], f["msgid"]) == (
+            0, name, "kernel", "-", "-"), f  # facility kern
+        assert f["msg"].startswith("sysrq: HELP"), f
         check_time(f["time"])
 
         audit = [fields(l) for l in wait_lines(
@@ -282,6 +283,7 @@ def test_receiver_down_30s_loses_nothing(api, host, receiver):
         assert set(audit) == want, (kind, sorted(want - set(audit)))
         print(f"{kind}: {len(got)} messages for {n} and {len(audit)} audit records for {n} "
               f"after {DOWN_S} s down (duplicates: {len(got) - n + len(audit) - n})")
+    print("".join(l + "\n" for l in host.console().splitlines() if "keel-syslogd: forward" in l))
 
 
 def test_rfc3164_and_a_pinned_fingerprint(api, host, receiver):
