@@ -69,6 +69,13 @@ static time_t now_s(void)
 	return ts.tv_sec;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void fwd_submit(const struct timespec *when, const char *host, const struct logmsg *m,
 		const char *msgid)
 {
@@ -366,7 +373,7 @@ static int send_some(struct target *t)
 		pthread_mutex_lock(&fw.lock);
 		fwd_queue_sent(&t->q, t->out_seq, t->out_lost, t->wire);
 		if (t->t.proto == SYSLOG_UDP)
-			fwd_queue_delivered(&t->q, t->wire);
+			fwd_queue_delivered(&t->q, t->wire, now_ms(), 0);
 		pthread_mutex_unlock(&fw.lock);
 	}
 }
@@ -378,7 +385,7 @@ static void acknowledged(struct target *t)
 	if (t->t.proto == SYSLOG_UDP || ioctl(t->fd, SIOCOUTQ, &unacked) < 0 || unacked < 0)
 		return;
 	pthread_mutex_lock(&fw.lock);
-	fwd_queue_delivered(&t->q, t->wire - (uint64_t)unacked);
+	fwd_queue_delivered(&t->q, t->wire - (uint64_t)unacked, now_ms(), FWD_HOLD_MS);
 	pthread_mutex_unlock(&fw.lock);
 }
 
@@ -563,9 +570,9 @@ static void *sender(void *arg)
 			if (wait_ms >= 0 && (timeout < 0 || wait_ms < timeout))
 				timeout = wait_ms;
 		}
-		/* acknowledgements come without an event */
-		if (in_flight && (timeout < 0 || timeout > 200))
-			timeout = 200;
+		/* acknowledgements, and the end of a hold, come without an event */
+		if (in_flight && (timeout < 0 || timeout > 250))
+			timeout = 250;
 		if (poll(p, 1 + SYSLOG_TARGETS_MAX, timeout) < 0)
 			continue;
 		if (p[0].revents & POLLIN) {

@@ -7,12 +7,16 @@
  *
  * Delivery on TCP and TLS: a message stays queued until the peer's TCP
  * has acknowledged every byte up to its end (the connection's byte count
- * less SIOCOUTQ's unacknowledged bytes). A connection is dropped when the
+ * less SIOCOUTQ's unacknowledged bytes), and FWD_HOLD_MS more: a receiver
+ * being stopped, or a proxy in between (QEMU's user network is one),
+ * acknowledges bytes that its program never reads, and the connection is
+ * seen to end only a moment later. A connection is dropped when the
  * peer closes it or it fails (poll: POLLRDHUP, POLLHUP, POLLERR; a syslog
  * receiver never sends, so readable data other than TLS's own records
  * and end of file mean that it went away), and the next connection starts
- * again from the oldest message not acknowledged: a receiver that
- * restarts may see a few messages twice, never a gap. Connections are
+ * again from the oldest message still queued: a receiver that restarts
+ * gets again what was sent in its last FWD_HOLD_MS (duplicates), and
+ * misses nothing. Connections are
  * tried again after 1 s, doubling to FWD_BACKOFF_MAX_S. UDP is sent and
  * forgotten. */
 #ifndef KEEL_SYSLOGD_FORWARD_H
@@ -27,6 +31,7 @@
 #define FWD_QUEUE_BYTES	  (4 << 20)
 #define FWD_BACKOFF_MAX_S 16
 #define FWD_CONNECT_S	  10 /* to connect and finish the TLS handshake */
+#define FWD_HOLD_MS	  5000
 
 /* Starts the sender thread. 0, or -1. */
 int fwd_start(void);

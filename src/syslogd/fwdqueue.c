@@ -58,19 +58,22 @@ int fwd_queue_push(struct fwd_queue *q, const char *msg, size_t len)
 		return -1;
 	}
 	memcpy(copy, msg, len);
-	int dropped = 0;
-	unsigned long lost = 0;
+	int dropped = 0; /* lost or not */
+	unsigned long lost = 0, carried = 0;
 	while (q->count && (q->count == q->max_count || q->bytes + len > q->max_bytes)) {
-		/* the count it carried, if not written with it, goes on */
-		lost += 1 + (q->head_seq >= q->next_seq ? q->ring[q->head].lost : 0);
+		/* delivered: not lost; the count it carried, if not written
+		 * with it, goes on */
+		const struct fwd_entry *e = &q->ring[q->head];
+		lost += e->acked_ms ? 0 : 1;
+		carried += q->head_seq >= q->next_seq ? e->lost : 0;
 		pop(q);
 		dropped++;
 	}
 	q->ring[(q->head + q->count) % q->max_count] = (struct fwd_entry){.msg = copy, .len = len};
 	q->count++;
 	q->bytes += len;
-	q->dropped += (unsigned long)dropped;
-	lost += q->lost_unplaced;
+	q->dropped += lost;
+	lost += carried + q->lost_unplaced;
 	q->lost_unplaced = 0;
 	if (lost)
 		add_lost(q, lost);
@@ -100,14 +103,26 @@ void fwd_queue_sent(struct fwd_queue *q, uint64_t seq, unsigned long lost, uint6
 		q->next_seq = seq + 1;
 }
 
-void fwd_queue_delivered(struct fwd_queue *q, uint64_t wire)
+void fwd_queue_delivered(struct fwd_queue *q, uint64_t wire, int64_t now_ms, int64_t hold_ms)
 {
-	while (q->count && q->head_seq < q->next_seq && q->ring[q->head].wire_end <= wire)
+	if (now_ms <= 0)
+		now_ms = 1; /* 0 means "not yet" */
+	for (uint64_t seq = q->head_seq; seq < q->next_seq; seq++) {
+		struct fwd_entry *e = at(q, seq);
+		if (e->wire_end > wire)
+			break;
+		if (!e->acked_ms)
+			e->acked_ms = now_ms;
+	}
+	while (q->count && q->head_seq < q->next_seq && q->ring[q->head].acked_ms &&
+	       now_ms - q->ring[q->head].acked_ms >= hold_ms)
 		pop(q);
 }
 
 void fwd_queue_rewind(struct fwd_queue *q)
 {
+	for (uint64_t seq = q->head_seq; seq < q->next_seq; seq++)
+		at(q, seq)->acked_ms = 0;
 	q->next_seq = q->head_seq;
 }
 

@@ -275,12 +275,12 @@ static void test_queue_drop_oldest(void **state)
 	uint64_t seq;
 	/* the connection died before anything was acknowledged: all again,
 	 * the lost count too */
-	fwd_queue_delivered(&q, 0);
+	fwd_queue_delivered(&q, 0, 1000, 0);
 	assert_int_equal(q.count, 4);
 	fwd_queue_rewind(&q);
 	expect_send(&q, "m3", 3, 10);
 	/* delivered up to byte 10: m3 leaves; m4 is not written yet */
-	fwd_queue_delivered(&q, 15);
+	fwd_queue_delivered(&q, 15, 1000, 0);
 	assert_int_equal(q.count, 3);
 	expect_send(&q, "m4", 0, 20);
 	expect_send(&q, "m5", 0, 30);
@@ -292,12 +292,12 @@ static void test_queue_drop_oldest(void **state)
 	assert_int_equal(q.count, 4);
 	expect_send(&q, "m6", 2, 40);
 	expect_send(&q, "m7", 0, 50);
-	fwd_queue_delivered(&q, 1000);
+	fwd_queue_delivered(&q, 1000, 1000, 0);
 	assert_int_equal(q.count, 2); /* m8, m9: not written */
 	expect_send(&q, "m8", 0, 60);
 	expect_send(&q, "m9", 0, 70);
 	assert_null(fwd_queue_next(&q, &seq));
-	fwd_queue_delivered(&q, 70);
+	fwd_queue_delivered(&q, 70, 1000, 0);
 	assert_int_equal(q.count, 0);
 	assert_int_equal(q.bytes, 0);
 	fwd_queue_free(&q);
@@ -343,6 +343,43 @@ static void test_queue_bytes(void **state)
 	fwd_queue_free(&q);
 }
 
+static void test_queue_hold(void **state)
+{
+	(void)state;
+	struct fwd_queue q;
+	uint64_t seq;
+	assert_int_equal(fwd_queue_init(&q, 2, 1000), 0);
+	push(&q, 0);
+	push(&q, 1);
+	expect_send(&q, "m0", 0, 10);
+	expect_send(&q, "m1", 0, 20);
+	/* acknowledged, and held: a connection found dead soon after sends
+	 * them again */
+	fwd_queue_delivered(&q, 20, 1000, 5000);
+	fwd_queue_delivered(&q, 20, 5999, 5000);
+	assert_int_equal(q.count, 2);
+	fwd_queue_rewind(&q);
+	expect_send(&q, "m0", 0, 10);
+	fwd_queue_delivered(&q, 10, 7000, 5000); /* the new connection */
+	fwd_queue_delivered(&q, 10, 11999, 5000);
+	assert_int_equal(q.count, 2);
+	fwd_queue_delivered(&q, 10, 12000, 5000);
+	assert_int_equal(q.count, 1);
+	/* a held one dropped for room was delivered: not lost */
+	expect_send(&q, "m1", 0, 20);
+	fwd_queue_delivered(&q, 20, 13000, 5000);
+	push(&q, 2);
+	push(&q, 3); /* drops m1, delivered */
+	assert_int_equal(q.dropped, 0);
+	expect_send(&q, "m2", 0, 30);
+	push(&q, 4); /* drops m2, in flight: lost */
+	assert_int_equal(q.dropped, 1);
+	expect_send(&q, "m3", 1, 40);
+	expect_send(&q, "m4", 0, 50);
+	assert_null(fwd_queue_next(&q, &seq));
+	fwd_queue_free(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,7 +387,7 @@ int main(void)
 	    cmocka_unit_test(test_fingerprint), cmocka_unit_test(test_hostconf_keys),
 	    cmocka_unit_test(test_format_5424), cmocka_unit_test(test_format_3164),
 	    cmocka_unit_test(test_format_long), cmocka_unit_test(test_queue_drop_oldest),
-	    cmocka_unit_test(test_queue_bytes),
+	    cmocka_unit_test(test_queue_bytes), cmocka_unit_test(test_queue_hold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
