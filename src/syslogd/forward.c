@@ -129,8 +129,8 @@ static void failed(struct target *t, const char *why)
 	in_flight = fwd_queue_in_flight(&t->q);
 	pthread_mutex_unlock(&fw.lock);
 	if (t->state == UP)
-		log_msg("forward %s: connection lost (%s); %zu messages not acknowledged are "
-			"sent again",
+		log_msg("forward %s: connection lost (%s); the %zu messages written in its last "
+			"moments are sent again",
 			t->url, why, in_flight);
 	else if (!t->said_failing)
 		log_msg("forward %s: cannot connect (%s); trying again (said once)", t->url, why);
@@ -432,10 +432,15 @@ static int load_tls(const struct hostconf *hc)
 		fw.cred = NULL;
 		return 1;
 	}
+	int tls = 0;
+	for (int i = 0; i < SYSLOG_TARGETS_MAX; i++)
+		tls |= strncmp(hc->syslog_targets[i], "tls://", 6) == 0;
 	if (!fw.fingerprint[0]) {
 		gnutls_datum_t pem = {.data = (unsigned char *)ca, .size = (unsigned)len};
-		if (!ca ||
-		    gnutls_certificate_set_x509_trust_mem(fw.cred, &pem, GNUTLS_X509_FMT_PEM) <= 0)
+		int certs =
+		    ca ? gnutls_certificate_set_x509_trust_mem(fw.cred, &pem, GNUTLS_X509_FMT_PEM)
+		       : 0;
+		if (certs <= 0 && tls)
 			log_msg("forward: no CA certificate in %s: TLS targets cannot be checked",
 				SYSLOG_CA_FILE);
 	}
