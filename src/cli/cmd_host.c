@@ -168,11 +168,8 @@ int cmd_host_time_set(struct cli *cli, int argc, char **argv)
 static void syslog_print(json_t *t)
 {
 	struct table *tab = table_new(2);
-	json_t *targets = json_object_get(t, "targets"), *s;
+	json_t *status = json_object_get(t, "status"), *s;
 	size_t i;
-	if (json_array_size(targets) == 0)
-		table_add(tab, "targets", "none (nothing is forwarded)");
-	json_array_foreach(targets, i, s) table_add(tab, i ? "" : "targets", json_string_value(s));
 	table_add(tab, "format", jstr(t, "format"));
 	const char *fp = json_string_value(json_object_get(t, "fingerprint"));
 	const char *ca = json_string_value(json_object_get(t, "ca"));
@@ -186,7 +183,25 @@ static void syslog_print(json_t *t)
 	table_add(tab, "tls check", fp ? "pinned fingerprint" : ca ? certs : "none");
 	if (fp)
 		table_add(tab, "fingerprint", fp);
+	if (json_array_size(status) == 0)
+		table_add(tab, "targets", "none (nothing is forwarded)");
 	table_print(tab);
+	if (json_array_size(status) == 0)
+		return;
+	struct table *st = table_new(5);
+	table_add(st, "TARGET", "STATE", "QUEUED", "LOST", "LAST ERROR");
+	json_array_foreach(status, i, s)
+	{
+		char queued[24] = "-", lost[24] = "-";
+		if (json_is_integer(json_object_get(s, "queued")))
+			snprintf(queued, sizeof(queued), "%lld", jint(s, "queued"));
+		if (json_is_integer(json_object_get(s, "lost")))
+			snprintf(lost, sizeof(lost), "%lld", jint(s, "lost"));
+		const char *err = json_string_value(json_object_get(s, "error"));
+		table_add(st, jstr(s, "target"), jstr(s, "state"), queued, lost, err ? err : "-");
+	}
+	printf("\n");
+	table_print(st);
 }
 
 int cmd_host_syslog(struct cli *cli, int argc, char **argv)

@@ -3,6 +3,7 @@
 #include "common/hostconf.h"
 
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const protos[] = {
@@ -135,5 +136,58 @@ int syslog_fingerprint_parse(const char *s, char *out)
 	}
 	fp[n] = '\0';
 	memcpy(out, fp, sizeof(fp));
+	return 0;
+}
+
+const char *syslog_state_name(enum syslog_state s)
+{
+	return s == SYSLOG_CONNECTED ? "connected" : s == SYSLOG_CONNECTING ? "connecting" : "down";
+}
+
+/* a decimal count of 1 to 19 digits at *p, then a space or the end */
+static int count(const char **p, unsigned long *out)
+{
+	const char *s = *p;
+	unsigned long v = 0;
+	int n = 0;
+	while (*s >= '0' && *s <= '9' && n < 19)
+		v = v * 10 + (unsigned long)(*s++ - '0'), n++;
+	if (n == 0 || (*s && *s != ' '))
+		return -1;
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+int syslog_status_parse(const char *line, struct syslog_status *st)
+{
+	struct syslog_status out = {0};
+	const char *sp = strchr(line, ' ');
+	if (!sp || (size_t)(sp - line) >= SYSLOG_URL_MAX)
+		return -1;
+	memcpy(out.url, line, (size_t)(sp - line));
+	struct syslog_target t;
+	if (syslog_url_parse(out.url, &t) < 0)
+		return -1;
+	const char *p = sp + 1;
+	int found = 0;
+	for (int i = SYSLOG_DOWN; i <= SYSLOG_CONNECTED && !found; i++) {
+		const char *name = syslog_state_name((enum syslog_state)i);
+		size_t n = strlen(name);
+		if (strncmp(p, name, n) == 0 && p[n] == ' ') {
+			out.state = (enum syslog_state)i;
+			p += n + 1;
+			found = 1;
+		}
+	}
+	if (!found || count(&p, &out.queued) < 0 || *p++ != ' ' || count(&p, &out.lost) < 0)
+		return -1;
+	if (*p == ' ') {
+		p++;
+		size_t n = strnlen(p, SYSLOG_WHY_MAX - 1);
+		memcpy(out.why, p, n);
+		out.why[n] = '\0';
+	}
+	*st = out;
 	return 0;
 }

@@ -31,6 +31,29 @@
  * syslog(3)'s format, root only */
 #define SYSLOG_AUDIT_SOCKET "/run/keel/syslog-audit.sock"
 
+/* keel-syslogd's view of its targets, for keel-hostd to show: a line per
+ * target, "URL STATE QUEUED LOST[ WHY]\n", STATE one of syslog_state_name,
+ * QUEUED the messages in its queue, LOST those dropped since keel-syslogd
+ * started, WHY the last failure (free text, to the end of the line).
+ * Written whole (renamed into place) when a state changes, and at most
+ * every second while the counts do. */
+#define SYSLOG_STATE_FILE "/run/keel/syslog-forward.state"
+#define SYSLOG_WHY_MAX	  160
+
+enum syslog_state { SYSLOG_DOWN, SYSLOG_CONNECTING, SYSLOG_CONNECTED };
+
+struct syslog_status {
+	char url[SYSLOG_URL_MAX];
+	enum syslog_state state;
+	unsigned long queued, lost;
+	char why[SYSLOG_WHY_MAX]; /* "" if none */
+};
+
+/* "down", "connecting", "connected" */
+const char *syslog_state_name(enum syslog_state s);
+/* One line of SYSLOG_STATE_FILE (without its newline) into *st: 0, or -1. */
+int syslog_status_parse(const char *line, struct syslog_status *st);
+
 enum syslog_proto { SYSLOG_UDP, SYSLOG_TCP, SYSLOG_TLS };
 enum syslog_format { SYSLOG_RFC5424, SYSLOG_RFC3164 };
 

@@ -13,13 +13,41 @@
 #include <string.h>
 #include <unistd.h>
 
+/* keel-syslogd's state of `url` (SYSLOG_STATE_FILE, `state` its text) */
+static json_t *status_of(const char *url, const char *state)
+{
+	char line[SYSLOG_URL_MAX + SYSLOG_WHY_MAX + 64];
+	for (const char *p = state, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		if (n >= sizeof(line))
+			continue;
+		memcpy(line, p, n);
+		line[n] = '\0';
+		struct syslog_status st;
+		if (syslog_status_parse(line, &st) < 0 || strcmp(st.url, url) != 0)
+			continue;
+		json_t *why = st.why[0] ? json_string(st.why) : NULL;
+		return json_pack("{s:s,s:s,s:I,s:I,s:o}", "target", url, "state",
+				 syslog_state_name(st.state), "queued", (json_int_t)st.queued,
+				 "lost", (json_int_t)st.lost, "error", why ? why : json_null());
+	}
+	/* not (yet) taken by keel-syslogd */
+	return json_pack("{s:s,s:s,s:n,s:n,s:n}", "target", url, "state", "unknown", "queued",
+			 "lost", "error");
+}
+
 json_t *hostsyslog_describe(void)
 {
 	struct hostconf hc;
 	mgmt_syslog(&hc);
-	json_t *list = json_array();
-	for (int i = 0; i < SYSLOG_TARGETS_MAX && hc.syslog_targets[i][0]; i++)
+	json_t *list = json_array(), *status = json_array();
+	char *state = read_file(SYSLOG_STATE_FILE, 4096, NULL);
+	for (int i = 0; i < SYSLOG_TARGETS_MAX && hc.syslog_targets[i][0]; i++) {
 		json_array_append_new(list, json_string(hc.syslog_targets[i]));
+		json_array_append_new(status, status_of(hc.syslog_targets[i], state));
+	}
+	free(state);
 	char *ca = read_file(SYSLOG_CA_FILE, SYSLOG_CA_MAX, NULL);
 	json_t *out =
 	    json_pack("{s:o,s:s,s:o,s:o}", "targets", list, "format",

@@ -41,6 +41,7 @@ struct target {
 	time_t retry_at, since;
 	int backoff_s;
 	int said_failing;
+	char why[SYSLOG_WHY_MAX];    /* the last failure */
 	char out[2 * FWD_FRAME_MAX]; /* what is being written */
 	size_t out_len, out_off;
 	uint64_t out_seq;
@@ -124,6 +125,10 @@ static void disconnect(struct target *t)
 /* a connection failed or ended: try again after the back-off */
 static void failed(struct target *t, const char *why)
 {
+	size_t i = 0;
+	for (; why[i] && i < sizeof(t->why) - 1; i++) /* one line of ASCII */
+		t->why[i] = why[i] >= 0x20 && why[i] < 0x7f ? why[i] : ' ';
+	t->why[i] = '\0';
 	size_t in_flight = 0;
 	pthread_mutex_lock(&fw.lock);
 	in_flight = fwd_queue_in_flight(&t->q);
@@ -143,6 +148,7 @@ static void failed(struct target *t, const char *why)
 static void up(struct target *t)
 {
 	t->state = UP;
+	t->why[0] = '\0';
 	t->backoff_s = 1;
 	t->said_failing = 0;
 	log_msg("forward %s: connected", t->url);
@@ -506,6 +512,47 @@ static void apply(void)
 	pthread_mutex_unlock(&fw.lock);
 }
 
+/* --- the state file ------------------------------------------------------------ */
+
+static const enum syslog_state shown[] = {[DOWN] = SYSLOG_DOWN,
+					  [CONNECTING] = SYSLOG_CONNECTING,
+					  [HANDSHAKE] = SYSLOG_CONNECTING,
+					  [UP] = SYSLOG_CONNECTED};
+
+/* SYSLOG_STATE_FILE, when it changed: at once for a state, at most each
+ * second for the counts. Returns 1 if a change waits to be written. */
+static int write_state(void)
+{
+	static char last[SYSLOG_TARGETS_MAX * 320], last_states[SYSLOG_TARGETS_MAX + 1];
+	static int64_t last_ms;
+	char text[sizeof(last)], states[SYSLOG_TARGETS_MAX + 1] = "";
+	size_t len = 0;
+	text[0] = '\0';
+	pthread_mutex_lock(&fw.lock);
+	for (int i = 0; i < SYSLOG_TARGETS_MAX && fw.targets[i]; i++) {
+		struct target *t = fw.targets[i];
+		int n = snprintf(text + len, sizeof(text) - len, "%s %s %zu %lu%s%s\n", t->url,
+				 syslog_state_name(shown[t->state]), t->q.count, t->q.dropped,
+				 t->why[0] ? " " : "", t->why);
+		if (n > 0 && (size_t)n < sizeof(text) - len)
+			len += (size_t)n;
+		states[i] = (char)('0' + t->state);
+		states[i + 1] = '\0';
+	}
+	pthread_mutex_unlock(&fw.lock);
+	if (strcmp(text, last) == 0)
+		return 0;
+	int64_t now = now_ms();
+	if (strcmp(states, last_states) == 0 && now - last_ms < 1000)
+		return 1;
+	if (write_file_atomic(SYSLOG_STATE_FILE, text, len, 0644) < 0)
+		return 0; /* no /run/keel: nobody to tell */
+	memcpy(last, text, sizeof(last));
+	memcpy(last_states, states, sizeof(states));
+	last_ms = now;
+	return 0;
+}
+
 /* --- the sender --------------------------------------------------------------- */
 
 static int has_work(struct target *t)
@@ -575,6 +622,8 @@ static void *sender(void *arg)
 			if (wait_ms >= 0 && (timeout < 0 || wait_ms < timeout))
 				timeout = wait_ms;
 		}
+		if (write_state() && (timeout < 0 || timeout > 1000))
+			timeout = 1000;
 		/* acknowledgements, and the end of a hold, come without an event */
 		if (in_flight && (timeout < 0 || timeout > 250))
 			timeout = 250;
@@ -612,6 +661,7 @@ static void *sender(void *arg)
 
 int fwd_start(void)
 {
+	unlink(SYSLOG_STATE_FILE); /* an earlier instance's */
 	if (pipe2(fw.wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
 	pthread_t tid;

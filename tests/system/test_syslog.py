@@ -133,6 +133,25 @@ def api(host):
     return connect(host)
 
 
+def settings(api):
+    """GET /host/syslog without keel-syslogd's status, which moves."""
+    s = api.call("GET", "/host/syslog")
+    s.pop("status")
+    return s
+
+
+def status(api):
+    return {st["target"]: st for st in api.call("GET", "/host/syslog")["status"]}
+
+
+def wait_state(api, url, state):
+    deadline = time.monotonic() + 120
+    while (st := status(api)[url])["state"] != state:
+        assert time.monotonic() < deadline, st
+        time.sleep(0.5)
+    return st
+
+
 def wait_lines(receiver, kind, match, want=1, timeout=180):
     """The lines of `kind` for which match(line) is true, once there are
     `want` of them (a wait, not a timed assertion: the deadline only ends
@@ -187,10 +206,10 @@ BAD = [
 def test_bad_config_changes_nothing(api, host, receiver, body):
     if body.get("ca") == "see test":
         body = dict(body, ca=(receiver.d / "ca.pem").read_text())
-    before = api.call("GET", "/host/syslog")
+    before = settings(api)
     conf = host.hook("cat /config/host.conf")
     assert api.error("PUT", "/host/syslog", body) == (400, "bad_request"), body
-    assert api.call("GET", "/host/syslog") == before
+    assert settings(api) == before
     assert host.hook("cat /config/host.conf") == conf
 
 
@@ -198,22 +217,26 @@ def test_needs_the_privilege(api, receiver):
     api.call("POST", "/users", {"name": "viewer", "password": PW})
     api.call("PUT", "/permissions", {"user": "viewer", "entity": "host", "role": "ReadOnly"})
     ro = Api(api.port, api.fingerprint).login("viewer", PW)
-    before = api.call("GET", "/host/syslog")
-    assert ro.call("GET", "/host/syslog") == before
+    before = settings(api)
+    assert ro.call("GET", "/host/syslog")["targets"] == before["targets"]
     assert ro.error("PUT", "/host/syslog", {"targets": [receiver.url("udp")]}) == (
         403, "forbidden")
-    assert api.call("GET", "/host/syslog") == before
+    assert settings(api) == before
 
 
 def test_forwarded_over_udp_tcp_and_tls(api, host, receiver):
     ca = (receiver.d / "ca.pem").read_text()
     urls = [receiver.url(k) for k in ("udp", "tcp", "tls")]
     s = api.call("PUT", "/host/syslog", {"targets": urls, "ca": ca})
+    assert [st["target"] for st in s.pop("status")] == urls
     assert s == {"targets": urls, "format": "rfc5424", "fingerprint": None, "ca": ca}
     conf = host.hook("cat /config/host.conf").decode()
     assert f"syslog.targets = {', '.join(urls)}\n" in conf  # kept for the next boot
     for u in urls[1:]:
         host.wait_for(re.escape(f"keel-syslogd: forward {u}: connected"))
+    for u in urls:
+        st = wait_state(api, u, "connected")
+        assert (st["lost"], st["error"]) == (0, None), st
 
     name = api.call("GET", "/host")["hostname"]
     hostd_pid = host.hook("cat /run/keel/hostd.pid").decode().strip()
@@ -271,10 +294,14 @@ def test_receiver_down_30s_loses_nothing(api, host, receiver):
             time.sleep(DOWN_S / 2)  # half of them after the connections were seen dead
     for kind in ("tcp", "tls"):
         host.wait_for(re.escape(f"forward {receiver.url(kind)}: connection lost"))
+        st = status(api)[receiver.url(kind)]
+        assert st["state"] in ("down", "connecting") and st["queued"] >= n, st
     time.sleep(max(0, DOWN_S - (time.monotonic() - start)))
     receiver.start()
     want = {str(i) for i in range(n)}
     for kind in ("tcp", "tls"):
+        st = wait_state(api, receiver.url(kind), "connected")
+        assert st["lost"] == 0, st
         wait_lines(receiver, kind, lambda l: f"while-down-{n - 1}" in l)
         wait_lines(receiver, kind, lambda l: f"DELETE /api/v1/vms/down{n - 1}" in l)
         got = markers(receiver, kind, "while-down-")
@@ -285,6 +312,23 @@ def test_receiver_down_30s_loses_nothing(api, host, receiver):
         print(f"{kind}: {len(got)} messages for {n} and {len(audit)} audit records for "
               f"{2 * n} after {DOWN_S} s down")
     print("".join(l + "\n" for l in host.console().splitlines() if "keel-syslogd: forward" in l))
+
+
+def test_targets_read_at_start(host, receiver):
+    """keel-syslogd restarted (killed: keel-init starts it again) reads its
+    targets from host.conf, as at boot."""
+    def connected():
+        text = host.console()
+        return [text.count(f"forward {receiver.url(k)}: connected") for k in ("tcp", "tls")]
+    before = connected()
+    assert host.hook("kill syslogd 9").startswith(b"OK")
+    deadline = time.monotonic() + 120
+    while not all(a > b for a, b in zip(connected(), before)):
+        assert time.monotonic() < deadline, host.console()[-2000:]
+        time.sleep(0.5)
+    syslog(host, "after-a-restart")
+    for kind in ("udp", "tcp", "tls"):
+        wait_lines(receiver, kind, lambda l: "after-a-restart" in l)
 
 
 def test_rfc3164_and_a_pinned_fingerprint(api, host, receiver):

@@ -177,6 +177,43 @@ static void test_hostconf_keys(void **state)
 	assert_int_equal(hc.syslog_format, SYSLOG_RFC3164);
 }
 
+static void test_status_line(void **state)
+{
+	(void)state;
+	struct syslog_status st;
+	assert_int_equal(syslog_status_parse("tcp://10.0.2.2:1514 connected 12 3", &st), 0);
+	assert_string_equal(st.url, "tcp://10.0.2.2:1514");
+	assert_int_equal(st.state, SYSLOG_CONNECTED);
+	assert_int_equal(st.queued, 12);
+	assert_int_equal(st.lost, 3);
+	assert_string_equal(st.why, "");
+	assert_int_equal(
+	    syslog_status_parse("tls://h down 0 0 cannot connect (Connection refused)", &st), 0);
+	assert_int_equal(st.state, SYSLOG_DOWN);
+	assert_string_equal(st.why, "cannot connect (Connection refused)");
+	static const char *const bad[] = {"",
+					  "tcp://h",
+					  "tcp://h connected",
+					  "tcp://h connected 1",
+					  "tcp://h up 1 2",
+					  "tcp://h connected 1x 2",
+					  "tcp://h connected 1 2x",
+					  "ftp://h connected 1 2",
+					  "tcp://h connected -1 2",
+					  "tcp://h connected 99999999999999999999 2",
+					  "tcp://h  connected 1 2"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (syslog_status_parse(bad[i], &st) != -1)
+			fail_msg("accepted \"%s\"", bad[i]);
+	/* the state names round-trip */
+	for (int i = SYSLOG_DOWN; i <= SYSLOG_CONNECTED; i++) {
+		char line[128];
+		snprintf(line, sizeof(line), "udp://h %s 1 2", syslog_state_name(i));
+		assert_int_equal(syslog_status_parse(line, &st), 0);
+		assert_int_equal(st.state, i);
+	}
+}
+
 static const struct timespec WHEN = {.tv_sec = 1796292000, .tv_nsec = 123456789};
 
 static void test_format_5424(void **state)
@@ -387,7 +424,8 @@ int main(void)
 	    cmocka_unit_test(test_fingerprint), cmocka_unit_test(test_hostconf_keys),
 	    cmocka_unit_test(test_format_5424), cmocka_unit_test(test_format_3164),
 	    cmocka_unit_test(test_format_long), cmocka_unit_test(test_queue_drop_oldest),
-	    cmocka_unit_test(test_queue_bytes), cmocka_unit_test(test_queue_hold),
+	    cmocka_unit_test(test_status_line), cmocka_unit_test(test_queue_bytes),
+	    cmocka_unit_test(test_queue_hold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
