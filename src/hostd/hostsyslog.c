@@ -50,7 +50,7 @@ json_t *hostsyslog_describe(void)
 	free(state);
 	char *ca = read_file(SYSLOG_CA_FILE, SYSLOG_CA_MAX, NULL);
 	json_t *out =
-	    json_pack("{s:o,s:s,s:o,s:o}", "targets", list, "format",
+	    json_pack("{s:o,s:o,s:s,s:o,s:o}", "targets", list, "status", status, "format",
 		      syslog_format_name(hc.syslog_format), "fingerprint",
 		      hc.syslog_fingerprint[0] ? json_string(hc.syslog_fingerprint) : json_null(),
 		      "ca", ca ? json_string(ca) : json_null());

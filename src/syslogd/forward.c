@@ -664,6 +664,10 @@ int fwd_start(void)
 	unlink(SYSLOG_STATE_FILE); /* an earlier instance's */
 	if (pipe2(fw.wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
+	/* the targets of host.conf before the first message: the kernel's
+	 * lines of the boot are forwarded too */
+	if (fw.reconfigure)
+		apply();
 	pthread_t tid;
 	if (pthread_create(&tid, NULL, sender, NULL) != 0)
 		return -1;

@@ -33,7 +33,9 @@
 #define FWD_CONNECT_S	  10 /* to connect and finish the TLS handshake */
 #define FWD_HOLD_MS	  5000
 
-/* Starts the sender thread. 0, or -1. */
+/* Takes the settings fwd_configure gave (at once: messages submitted from
+ * now on are queued for those targets), then starts the sender thread.
+ * 0, or -1. */
 int fwd_start(void);
 /* Takes host.conf's syslog settings (and SYSLOG_CA_FILE, read by the
  * sender): targets kept by URL keep their queue and connection. */

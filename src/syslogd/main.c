@@ -285,9 +285,9 @@ int main(void)
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (mkdir(LOG_DIR, 0755) < 0 && errno != EEXIST)
 		log_errno("cannot make %s", LOG_DIR);
+	read_limits(1);
 	if (fwd_start() < 0)
 		log_msg("cannot start the forwarding thread: nothing is forwarded");
-	read_limits(1);
 	int lfd = open_socket(LOG_SOCKET, 0666, 1);
 	if (mkdir(KEEL_RUN_DIR, 0755) < 0 && errno != EEXIST)
 		log_errno("cannot make %s", KEEL_RUN_DIR);
