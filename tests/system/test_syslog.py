@@ -329,6 +329,11 @@ def test_targets_read_at_start(host, receiver):
     syslog(host, "after-a-restart")
     for kind in ("udp", "tcp", "tls"):
         wait_lines(receiver, kind, lambda l: "after-a-restart" in l)
+    # it reads the kernel's buffer from its start, and forwards it too: the
+    # boot's first line
+    for kind in ("tcp", "tls"):
+        f = fields(wait_lines(receiver, kind, lambda l: " kernel - - - Linux version " in l)[0])
+        assert f["pri"] >> 3 == 0, f
 
 
 def test_rfc3164_and_a_pinned_fingerprint(api, host, receiver):
