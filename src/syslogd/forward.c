@@ -209,6 +209,8 @@ static int start_tls(struct target *t)
 	return 0;
 }
 
+static void connected(struct target *t);
+
 static void connect_target(struct target *t)
 {
 	char port[8];
@@ -243,10 +245,8 @@ static void connect_target(struct target *t)
 		return;
 	}
 	t->state = CONNECTING;
-	if (rc == 0 || t->t.proto == SYSLOG_UDP) {
-		if (t->t.proto == SYSLOG_TLS ? start_tls(t) < 0 : (up(t), 0))
-			failed(t, "cannot start TLS");
-	}
+	if (rc == 0) /* at once (UDP, or a local peer) */
+		connected(t);
 }
 
 static void connected(struct target *t)
