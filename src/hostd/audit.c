@@ -264,11 +264,18 @@ fail:;
  * authpriv.info from keel-hostd: a datagram that is dropped, never waited
  * for, when keel-syslogd is not there or its socket is full. Called with
  * the set's lock held, so that the records go in the order of the file. */
+static pthread_once_t forward_once = PTHREAD_ONCE_INIT;
+static int forward_fd = -1;
+
+static void forward_open(void)
+{
+	forward_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
 static void forward_locked(const char *line, size_t len)
 {
-	static int fd = -1;
-	if (fd < 0)
-		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	pthread_once(&forward_once, forward_open); /* the two sets' locks are not one */
+	int fd = forward_fd;
 	if (fd < 0)
 		return;
 	char msg[AUDIT_FORWARD_MAX];
