@@ -336,6 +336,20 @@ def test_targets_read_at_start(host, receiver):
         assert f["pri"] >> 3 == 0, f
 
 
+def test_an_untrusted_server_is_not_used(api, host, receiver, tmp_path):
+    """A CA bundle that did not sign the server's certificate: the TLS
+    target is not connected, and says why."""
+    certtool("--generate-privkey", "--key-type", "ecdsa", "--outfile", str(tmp_path / "k"))
+    certtool("--generate-self-signed", "--load-privkey", str(tmp_path / "k"), "--template",
+             str(receiver.d / "ca.tmpl"), "--outfile", str(tmp_path / "other.pem"))
+    api.call("PUT", "/host/syslog", {"ca": (tmp_path / "other.pem").read_text()})
+    url = receiver.url("tls")
+    host.wait_for(re.escape(f"forward {url}: cannot connect (TLS: ") + r".*[Nn][Oo][Tt] trusted")
+    st = wait_state(api, url, "down")
+    assert "not trusted" in st["error"].lower(), st
+    assert status(api)[receiver.url("tcp")]["state"] == "connected"
+
+
 def test_rfc3164_and_a_pinned_fingerprint(api, host, receiver):
     pem = (receiver.d / "server.pem").read_text()
     der = subprocess.run(["openssl", "x509", "-outform", "DER"], input=pem.encode(),
