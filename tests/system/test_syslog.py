@@ -271,6 +271,17 @@ def test_forwarded_over_udp_tcp_and_tls(api, host, receiver):
         assert '"action":' not in text, f
 
 
+def test_an_8_kib_message(host, receiver):
+    """A datagram of 8 KiB (LOG_MSG_MAX, header included) arrives whole
+    over UDP, TCP and TLS (one message: octet-counted on the streams)."""
+    head = "<14>Dec  3 10:00:00 keel-test[4242]: "
+    text = "big-" + "".join(chr(ord("a") + i % 26) for i in range(8192 - len(head) - 4))
+    assert host.hook("syslog", (head + text).encode()) == b"OK\n"
+    for kind in ("udp", "tcp", "tls"):
+        f = fields(wait_lines(receiver, kind, lambda l: "keel-test 4242 - - big-" in l)[-1])
+        assert f["msg"] == text, (kind, len(f["msg"]), len(text))
+
+
 def markers(receiver, kind, prefix):
     return [m.group(1) for line in receiver.lines(kind)
             for m in [re.search(prefix + r"(\d+)", line)] if m]
