@@ -42,6 +42,7 @@ struct target {
 	int backoff_s;
 	int said_failing;
 	char why[SYSLOG_WHY_MAX];    /* the last failure */
+	int online;		     /* under fw.lock: connected (for fwd_drain) */
 	char out[2 * FWD_FRAME_MAX]; /* what is being written */
 	size_t out_len, out_off;
 	uint64_t out_seq;
@@ -118,6 +119,7 @@ static void disconnect(struct target *t)
 	t->state = DOWN;
 	t->out_busy = 0;
 	pthread_mutex_lock(&fw.lock);
+	t->online = 0;
 	fwd_queue_rewind(&t->q);
 	pthread_mutex_unlock(&fw.lock);
 }
@@ -147,6 +149,9 @@ static void failed(struct target *t, const char *why)
 
 static void up(struct target *t)
 {
+	pthread_mutex_lock(&fw.lock);
+	t->online = 1;
+	pthread_mutex_unlock(&fw.lock);
 	t->state = UP;
 	t->why[0] = '\0';
 	t->backoff_s = 1;
@@ -673,4 +678,19 @@ int fwd_start(void)
 		return -1;
 	pthread_detach(tid);
 	return 0;
+}
+
+void fwd_drain(int timeout_ms)
+{
+	for (int waited = 0; waited < timeout_ms; waited += 50) {
+		int pending = 0;
+		pthread_mutex_lock(&fw.lock);
+		for (int i = 0; i < SYSLOG_TARGETS_MAX && fw.targets[i]; i++)
+			pending |= fw.targets[i]->online && !fwd_queue_settled(&fw.targets[i]->q);
+		pthread_mutex_unlock(&fw.lock);
+		if (!pending)
+			return;
+		struct timespec ts = {.tv_nsec = 50 * 1000000};
+		nanosleep(&ts, NULL);
+	}
 }

@@ -32,11 +32,15 @@
 #define FWD_BACKOFF_MAX_S 16
 #define FWD_CONNECT_S	  10 /* to connect and finish the TLS handshake */
 #define FWD_HOLD_MS	  5000
+#define FWD_DRAIN_MS	  2000 /* at shutdown, for connected targets */
 
 /* Takes the settings fwd_configure gave (at once: messages submitted from
  * now on are queued for those targets), then starts the sender thread.
  * 0, or -1. */
 int fwd_start(void);
+/* At shutdown: waits, up to timeout_ms, until every connected target has
+ * been sent (and acknowledged) what is queued for it. */
+void fwd_drain(int timeout_ms);
 /* Takes host.conf's syslog settings (and SYSLOG_CA_FILE, read by the
  * sender): targets kept by URL keep their queue and connection. */
 void fwd_configure(const struct hostconf *hc);

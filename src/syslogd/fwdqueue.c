@@ -130,3 +130,11 @@ size_t fwd_queue_in_flight(const struct fwd_queue *q)
 {
 	return (size_t)(q->next_seq - q->head_seq);
 }
+
+int fwd_queue_settled(const struct fwd_queue *q)
+{
+	if (q->next_seq - q->head_seq < q->count)
+		return 0; /* some not written */
+	/* delivery is in order: the newest delivered means all are */
+	return q->count == 0 || q->ring[(q->head + q->count - 1) % q->max_count].acked_ms != 0;
+}

@@ -61,6 +61,8 @@ void fwd_queue_sent(struct fwd_queue *q, uint64_t seq, unsigned long lost, uint6
 void fwd_queue_delivered(struct fwd_queue *q, uint64_t wire, int64_t now_ms, int64_t hold_ms);
 /* A new connection: everything still queued is to be written again. */
 void fwd_queue_rewind(struct fwd_queue *q);
+/* 1 if every entry is written and known delivered (held ones included) */
+int fwd_queue_settled(const struct fwd_queue *q);
 /* written and not yet released (in flight or held) */
 size_t fwd_queue_in_flight(const struct fwd_queue *q);
 

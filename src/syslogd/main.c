@@ -326,6 +326,7 @@ int main(void)
 	g.stop = 1;
 	pthread_cond_signal(&g.cond);
 	pthread_mutex_unlock(&g.lock);
+	fwd_drain(FWD_DRAIN_MS); /* meanwhile the writer empties its queue */
 	pthread_join(tid, NULL);
 	return 0;
 }

@@ -386,16 +386,21 @@ static void test_queue_hold(void **state)
 	struct fwd_queue q;
 	uint64_t seq;
 	assert_int_equal(fwd_queue_init(&q, 2, 1000), 0);
+	assert_true(fwd_queue_settled(&q));
 	push(&q, 0);
 	push(&q, 1);
+	assert_false(fwd_queue_settled(&q)); /* not written */
 	expect_send(&q, "m0", 0, 10);
 	expect_send(&q, "m1", 0, 20);
 	/* acknowledged, and held: a connection found dead soon after sends
 	 * them again */
+	assert_false(fwd_queue_settled(&q)); /* written, not known delivered */
 	fwd_queue_delivered(&q, 20, 1000, 5000);
 	fwd_queue_delivered(&q, 20, 5999, 5000);
 	assert_int_equal(q.count, 2);
+	assert_true(fwd_queue_settled(&q)); /* held, delivered */
 	fwd_queue_rewind(&q);
+	assert_false(fwd_queue_settled(&q));
 	expect_send(&q, "m0", 0, 10);
 	fwd_queue_delivered(&q, 10, 7000, 5000); /* the new connection */
 	fwd_queue_delivered(&q, 10, 11999, 5000);
