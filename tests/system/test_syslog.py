@@ -397,3 +397,16 @@ def test_cli(host, receiver, tmp_path):
     assert cli("host", "syslog", "set", "--none", "--target", "udp://x").returncode == 2
     assert cli("host", "syslog", "set", "--none").returncode == 0
     assert "none (nothing is forwarded)" in cli("host", "syslog", "show").stdout
+
+
+def test_shutdown_lines_are_sent(api, host, receiver):
+    """At power-off keel-syslogd sends what it has before it ends: the
+    host's last lines reach the receiver. (Last: the appliance is off.)"""
+    urls = [receiver.url("tcp"), receiver.url("tls")]
+    api.call("PUT", "/host/syslog", {"targets": urls})
+    for u in urls:
+        wait_state(api, u, "connected")
+    host.powerdown()
+    for kind in ("tcp", "tls"):
+        f = fields(wait_lines(receiver, kind, lambda l: "poweroff: stopping services" in l)[-1])
+        assert f["app"] == "keel-init", f
