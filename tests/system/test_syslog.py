@@ -406,10 +406,16 @@ def test_shutdown_lines_are_sent(api, host, receiver):
     """At power-off keel-syslogd sends what it has before it ends: the
     host's last lines reach the receiver. (Last: the appliance is off.)"""
     urls = [receiver.url("tcp"), receiver.url("tls")]
-    api.call("PUT", "/host/syslog", {"targets": urls})
+    api.call("PUT", "/host/syslog", {"targets": urls, "fingerprint": None,
+                                     "ca": (receiver.d / "ca.pem").read_text()})
     for u in urls:
         wait_state(api, u, "connected")
-    host.powerdown()
+    con = host.powerdown()
     for kind in ("tcp", "tls"):
-        f = fields(wait_lines(receiver, kind, lambda l: "poweroff: stopping services" in l)[-1])
-        assert f["app"] == "keel-init", f
+        try:
+            got = wait_lines(receiver, kind, lambda l: "poweroff: stopping services" in l,
+                             timeout=60)
+        except AssertionError as e:
+            raise AssertionError((e, [l for l in con.splitlines() if "syslog" in l
+                                      or "poweroff" in l][-20:])) from None
+        assert fields(got[-1])["app"] == "keel-init", got
