@@ -465,13 +465,15 @@ static void apply(void)
 	fw.reconfigure = 0;
 	pthread_mutex_unlock(&fw.lock);
 	int tls_changed = load_tls(&hc);
-	struct target *next[SYSLOG_TARGETS_MAX] = {0};
+	/* fw.targets changes only at the end, under the lock: fwd_submit
+	 * reads it meanwhile (and only this thread writes it) */
+	struct target *old[SYSLOG_TARGETS_MAX], *next[SYSLOG_TARGETS_MAX] = {0};
+	memcpy(old, fw.targets, sizeof(old));
 	for (int i = 0; i < SYSLOG_TARGETS_MAX && hc.syslog_targets[i][0]; i++) {
 		for (int j = 0; j < SYSLOG_TARGETS_MAX && !next[i]; j++) {
-			struct target *o = fw.targets[j];
-			if (o && strcmp(o->url, hc.syslog_targets[i]) == 0) {
-				next[i] = o;
-				fw.targets[j] = NULL;
+			if (old[j] && strcmp(old[j]->url, hc.syslog_targets[i]) == 0) {
+				next[i] = old[j];
+				old[j] = NULL;
 			}
 		}
 		if (next[i]) {
@@ -494,17 +496,6 @@ static void apply(void)
 		next[i] = t;
 		log_msg("forward: to %s (%s)", t->url, syslog_format_name(hc.syslog_format));
 	}
-	for (int j = 0; j < SYSLOG_TARGETS_MAX; j++) {
-		struct target *o = fw.targets[j];
-		if (!o)
-			continue;
-		disconnect(o);
-		log_msg("forward: no longer to %s", o->url);
-		pthread_mutex_lock(&fw.lock);
-		fwd_queue_free(&o->q);
-		pthread_mutex_unlock(&fw.lock);
-		free(o);
-	}
 	pthread_mutex_lock(&fw.lock);
 	/* keep them together, in the order configured */
 	int n = 0;
@@ -515,6 +506,15 @@ static void apply(void)
 		fw.targets[n] = NULL;
 	fw.format = hc.syslog_format;
 	pthread_mutex_unlock(&fw.lock);
+	/* no longer reachable by anyone else */
+	for (int j = 0; j < SYSLOG_TARGETS_MAX; j++) {
+		if (!old[j])
+			continue;
+		disconnect(old[j]);
+		log_msg("forward: no longer to %s", old[j]->url);
+		fwd_queue_free(&old[j]->q);
+		free(old[j]);
+	}
 }
 
 /* --- the state file ------------------------------------------------------------ */

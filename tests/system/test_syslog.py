@@ -400,6 +400,10 @@ def test_cli(host, receiver, tmp_path):
     assert cli("host", "syslog", "set", "--none", "--target", "udp://x").returncode == 2
     assert cli("host", "syslog", "set", "--none").returncode == 0
     assert "none (nothing is forwarded)" in cli("host", "syslog", "show").stdout
+    # keel-syslogd took every change without a crash (the 9 is
+    # test_targets_read_at_start's kill)
+    ends = re.findall(r"service syslogd: pid \d+ (.*)", host.console())
+    assert all(e.startswith("killed by signal 9 ") for e in ends), ends
 
 
 def test_shutdown_lines_are_sent(api, host, receiver):
