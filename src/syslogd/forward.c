@@ -56,6 +56,7 @@ static struct {
 	enum syslog_format format;
 	/* the settings asked for, taken by the sender */
 	int reconfigure;
+	unsigned long asked, applied; /* configurations given, taken */
 	struct hostconf next;
 	int wake[2];
 	/* the sender's own */
@@ -99,6 +100,7 @@ void fwd_configure(const struct hostconf *hc)
 	pthread_mutex_lock(&fw.lock);
 	fw.next = *hc;
 	fw.reconfigure = 1;
+	fw.asked++;
 	pthread_mutex_unlock(&fw.lock);
 	if (fw.wake[1] >= 0 && write(fw.wake[1], "", 1) < 0) {
 		/* full: the sender is awake already */
@@ -462,6 +464,7 @@ static void apply(void)
 {
 	pthread_mutex_lock(&fw.lock);
 	struct hostconf hc = fw.next;
+	unsigned long taking = fw.asked;
 	fw.reconfigure = 0;
 	pthread_mutex_unlock(&fw.lock);
 	int tls_changed = load_tls(&hc);
@@ -505,6 +508,7 @@ static void apply(void)
 	for (; n < SYSLOG_TARGETS_MAX; n++)
 		fw.targets[n] = NULL;
 	fw.format = hc.syslog_format;
+	fw.applied = taking;
 	pthread_mutex_unlock(&fw.lock);
 	/* no longer reachable by anyone else */
 	for (int j = 0; j < SYSLOG_TARGETS_MAX; j++) {
@@ -693,4 +697,12 @@ void fwd_drain(int timeout_ms)
 		struct timespec ts = {.tv_nsec = 50 * 1000000};
 		nanosleep(&ts, NULL);
 	}
+}
+
+int fwd_configured(void)
+{
+	pthread_mutex_lock(&fw.lock);
+	int done = fw.applied == fw.asked;
+	pthread_mutex_unlock(&fw.lock);
+	return done;
 }

@@ -44,6 +44,8 @@ void fwd_drain(int timeout_ms);
 /* Takes host.conf's syslog settings (and SYSLOG_CA_FILE, read by the
  * sender): targets kept by URL keep their queue and connection. */
 void fwd_configure(const struct hostconf *hc);
+/* 1 once the last fwd_configure's targets are the ones fwd_submit uses. */
+int fwd_configured(void);
 /* Queues m, received at `when` on `host`, for every target; `msgid` may
  * be NULL. Never blocks on the network. */
 void fwd_submit(const struct timespec *when, const char *host, const struct logmsg *m,
