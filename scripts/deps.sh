@@ -16,6 +16,8 @@ PACKAGES=(
 	chrony
 	# guest firmware: SeaBIOS (a VM's BIOS)
 	seabios
+	# the syslog test's receiver (rsyslogd with its TLS driver; certtool)
+	rsyslog rsyslog-gnutls gnutls-bin
 	# system tests and `make run`
 	qemu-system-x86 qemu-utils python3 python3-pytest python3-pytest-xdist openssl
 	# the systemd test guest (Debian from its packages)

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #define EXIT_FAIL  1
 #define EXIT_USAGE 2
@@ -34,6 +35,11 @@ int cmd_host_time(struct cli *cli, int argc, char **argv);
 int cmd_host_time_set(struct cli *cli, int argc, char **argv);
 int cmd_host_logs(struct cli *cli, int argc, char **argv);
 int cmd_host_support_bundle(struct cli *cli, int argc, char **argv);
+int cmd_host_syslog(struct cli *cli, int argc, char **argv);
+int cmd_host_syslog_set(struct cli *cli, int argc, char **argv);
+/* A PEM file of at most 64 KiB, whole (malloc'd, NUL-terminated); NULL
+ * with a message. */
+char *cmd_read_pem(const char *path, size_t *len);
 
 int cmd_vm_list(struct cli *cli, int argc, char **argv);
 int cmd_vm_show(struct cli *cli, int argc, char **argv);

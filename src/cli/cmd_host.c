@@ -1,4 +1,4 @@
-/* keel host info | restart-agents | certificate | time [set] */
+/* keel host info | restart-agents | certificate | time [set] | syslog show|set */
 #include <stdio.h>
 #include <string.h>
 
@@ -162,4 +162,122 @@ int cmd_host_time_set(struct cli *cli, int argc, char **argv)
 		rc = api_json(cli->api, "PUT", "/api/v1/host/time", body, &r);
 	json_decref(body);
 	return print_answer(cli->json, rc, r, time_print);
+}
+
+/* keel host syslog show | set ... */
+static void syslog_print(json_t *t)
+{
+	struct table *tab = table_new(2);
+	json_t *status = json_object_get(t, "status"), *s;
+	size_t i;
+	table_add(tab, "format", jstr(t, "format"));
+	const char *fp = json_string_value(json_object_get(t, "fingerprint"));
+	const char *ca = json_string_value(json_object_get(t, "ca"));
+	char certs[64] = "";
+	if (ca) {
+		int n = 0;
+		for (const char *p = ca; (p = strstr(p, "-----BEGIN CERTIFICATE-----")); p++)
+			n++;
+		snprintf(certs, sizeof(certs), "CA bundle (%d certificates)", n);
+	}
+	table_add(tab, "tls check", fp ? "pinned fingerprint" : ca ? certs : "none");
+	if (fp)
+		table_add(tab, "fingerprint", fp);
+	if (json_array_size(status) == 0)
+		table_add(tab, "targets", "none (nothing is forwarded)");
+	table_print(tab);
+	if (json_array_size(status) == 0)
+		return;
+	struct table *st = table_new(5);
+	table_add(st, "TARGET", "STATE", "QUEUED", "LOST", "LAST ERROR");
+	json_array_foreach(status, i, s)
+	{
+		char queued[24] = "-", lost[24] = "-";
+		if (json_is_integer(json_object_get(s, "queued")))
+			snprintf(queued, sizeof(queued), "%lld", jint(s, "queued"));
+		if (json_is_integer(json_object_get(s, "lost")))
+			snprintf(lost, sizeof(lost), "%lld", jint(s, "lost"));
+		const char *err = json_string_value(json_object_get(s, "error"));
+		table_add(st, jstr(s, "target"), jstr(s, "state"), queued, lost, err ? err : "-");
+	}
+	printf("\n");
+	table_print(st);
+}
+
+int cmd_host_syslog(struct cli *cli, int argc, char **argv)
+{
+	int rc = args_simple(argc, argv, 0, 0);
+	json_t *t = NULL;
+	if (rc == 0)
+		rc = api_json(cli->api, "GET", "/api/v1/host/syslog", NULL, &t);
+	return print_answer(cli->json, rc, t, syslog_print);
+}
+
+enum { OPT_TARGET = 256, OPT_NONE, OPT_FORMAT, OPT_CA, OPT_FINGERPRINT };
+
+int cmd_host_syslog_set(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"target", required_argument, NULL, OPT_TARGET},
+	    {"none", no_argument, NULL, OPT_NONE},
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"ca", required_argument, NULL, OPT_CA},
+	    {"fingerprint", required_argument, NULL, OPT_FINGERPRINT},
+	    {"help", no_argument, NULL, 'h'},
+	    {0}};
+	json_t *body = json_object(), *targets = json_array();
+	int c, rc = 0, none = 0;
+	args_begin();
+	while (rc == 0 && (c = args_next(argc, argv, "h", opts)) != -1) {
+		if (c == OPT_TARGET) {
+			json_t *u = json_string(optarg);
+			rc = u ? 0 : EXIT_USAGE;
+			if (u)
+				json_array_append_new(targets, u);
+			else
+				error_msg("--target: not UTF-8");
+		} else if (c == OPT_NONE) {
+			none = 1;
+		} else if (c == OPT_FORMAT) {
+			rc = arg_text(body, "format", optarg) < 0 ? EXIT_USAGE : 0;
+		} else if (c == OPT_FINGERPRINT) {
+			rc = arg_text(body, "fingerprint", optarg) < 0 ? EXIT_USAGE : 0;
+			json_object_set_new(body, "ca", json_null());
+		} else if (c == OPT_CA) {
+			size_t len;
+			char *pem = cmd_read_pem(optarg, &len);
+			if (!pem) {
+				rc = EXIT_SETUP;
+			} else {
+				rc = arg_text(body, "ca", pem) < 0 ? EXIT_USAGE : 0;
+				json_object_set_new(body, "fingerprint", json_null());
+				free(pem);
+			}
+		} else {
+			rc = c == 'h' ? EXIT_HELP : EXIT_USAGE;
+		}
+	}
+	if (rc == 0)
+		rc = args_count(argc, argv, 0, 0);
+	if (rc == 0 && none && json_array_size(targets)) {
+		error_msg("--none or --target, not both");
+		rc = EXIT_USAGE;
+	}
+	if (rc == 0 && json_is_string(json_object_get(body, "ca")) &&
+	    json_is_string(json_object_get(body, "fingerprint"))) {
+		error_msg("--ca or --fingerprint, not both");
+		rc = EXIT_USAGE;
+	}
+	if (none || json_array_size(targets))
+		json_object_set(body, "targets", targets);
+	if (rc == 0 && json_object_size(body) == 0) {
+		error_msg("nothing to set: --target URL, --none, --format, --ca or --fingerprint");
+		rc = EXIT_USAGE;
+	}
+	json_decref(targets);
+	json_t *r = NULL;
+	if (rc == 0)
+		rc = api_json(cli->api, "PUT", "/api/v1/host/syslog", body, &r);
+	json_decref(body);
+	return print_answer(cli->json, rc, r, syslog_print);
 }

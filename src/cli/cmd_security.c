@@ -336,7 +336,7 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 /* --- the host's certificate ---------------------------------------------- */
 
 /* A PEM file, whole (malloc'd, NUL-terminated); NULL with a message. */
-static char *read_pem(const char *path, size_t *len)
+char *cmd_read_pem(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rbe");
 	struct stat st;
@@ -390,8 +390,8 @@ int cmd_host_certificate(struct cli *cli, int argc, char **argv)
 	if (rc)
 		return rc;
 	size_t cert_len = 0, key_len = 0;
-	char *cert = read_pem(cert_path, &cert_len);
-	char *key = cert ? read_pem(key_path, &key_len) : NULL;
+	char *cert = cmd_read_pem(cert_path, &cert_len);
+	char *key = cert ? cmd_read_pem(key_path, &key_len) : NULL;
 	json_t *body =
 	    key ? json_pack("{s:s%, s:s%}", "certificate", cert, cert_len, "key", key, key_len)
 		: NULL;

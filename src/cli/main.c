@@ -35,6 +35,11 @@ static const struct command commands[] = {
     {"host time", "set", "--ntp SERVER[,SERVER...] | --ntp-off | --time YYYY-MM-DDTHH:MM:SSZ",
      cmd_host_time_set},
     {"host time", NULL, "", cmd_host_time},
+    {"host syslog", "show", "", cmd_host_syslog},
+    {"host syslog", "set",
+     "--target URL [--target URL]... | --none\n"
+     "        [--format rfc5424|rfc3164] [--ca FILE | --fingerprint SHA256]",
+     cmd_host_syslog_set},
     {"vm", "list", "", cmd_vm_list},
     {"vm", "show", "NAME", cmd_vm_show},
     {"vm", "create",

@@ -72,12 +72,20 @@ int valid_ntp_server(const char *s)
 	return valid_hostname(s) && strspn(last, "0123456789") < strlen(last);
 }
 
+static int valid_syslog_url(const char *s)
+{
+	struct syslog_target t;
+	return syslog_url_parse(s, &t) == 0;
+}
+
 /* a comma-separated list of up to `max` words, each `valid`, into
  * out[max][len] ("" after the last); out is changed only when all are */
 static int set_list(char *out, size_t max, size_t len, char *val, int (*valid)(const char *))
 {
-	char tmp[HOSTCONF_NTP_MAX * HOSTCONF_NTP_LEN] = {0};
+	char tmp[512] = {0};
 	size_t n = 0;
+	if (max * len > sizeof(tmp))
+		return -1;
 	char *save = NULL;
 	for (char *w = strtok_r(val, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) {
 		if (n == max || !valid(w) || str_copy(tmp + n * len, len, w) < 0)
@@ -134,6 +142,13 @@ static int set_value(struct hostconf *hc, const char *key, char *val)
 	if (strcmp(key, "ntp.servers") == 0)
 		return set_list(hc->ntp[0], HOSTCONF_NTP_MAX, HOSTCONF_NTP_LEN, val,
 				valid_ntp_server);
+	if (strcmp(key, "syslog.targets") == 0)
+		return set_list(hc->syslog_targets[0], SYSLOG_TARGETS_MAX, SYSLOG_URL_MAX, val,
+				valid_syslog_url);
+	if (strcmp(key, "syslog.format") == 0)
+		return syslog_format_parse(val, &hc->syslog_format);
+	if (strcmp(key, "syslog.fingerprint") == 0)
+		return syslog_fingerprint_parse(val, hc->syslog_fingerprint);
 	if (strcmp(key, "log.size_kib") == 0)
 		return set_int(&hc->log_size_kib, val, LOG_SIZE_KIB_MIN, LOG_SIZE_KIB_MAX);
 	if (strcmp(key, "log.keep") == 0)
@@ -211,7 +226,11 @@ static int same(const struct hostconf *a, const struct hostconf *b)
 	int eq = strcmp(a->hostname, b->hostname) == 0 && strcmp(a->mgmt_if, b->mgmt_if) == 0 &&
 		 a->mode == b->mode && strcmp(a->address, b->address) == 0 &&
 		 a->prefix == b->prefix && strcmp(a->gateway, b->gateway) == 0 &&
-		 a->log_size_kib == b->log_size_kib && a->log_keep == b->log_keep;
+		 a->log_size_kib == b->log_size_kib && a->log_keep == b->log_keep &&
+		 a->syslog_format == b->syslog_format &&
+		 strcmp(a->syslog_fingerprint, b->syslog_fingerprint) == 0;
+	for (int i = 0; i < SYSLOG_TARGETS_MAX; i++)
+		eq = eq && strcmp(a->syslog_targets[i], b->syslog_targets[i]) == 0;
 	for (int i = 0; i < 3; i++)
 		eq = eq && strcmp(a->dns[i], b->dns[i]) == 0;
 	for (int i = 0; i < HOSTCONF_NTP_MAX; i++)
@@ -242,6 +261,16 @@ int hostconf_format(const struct hostconf *hc, char *buf, size_t n)
 		append(buf, n, &used, "log.size_kib = %d\n", hc->log_size_kib);
 	if (hc->log_keep != LOG_KEEP_DEFAULT)
 		append(buf, n, &used, "log.keep = %d\n", hc->log_keep);
+	for (int i = 0; i < SYSLOG_TARGETS_MAX && hc->syslog_targets[i][0]; i++)
+		append(buf, n, &used, "%s%s",
+		       i ? ", " : "syslog.targets = ", hc->syslog_targets[i]);
+	if (hc->syslog_targets[0][0])
+		append(buf, n, &used, "\n");
+	if (hc->syslog_format != SYSLOG_RFC5424)
+		append(buf, n, &used, "syslog.format = %s\n",
+		       syslog_format_name(hc->syslog_format));
+	if (hc->syslog_fingerprint[0])
+		append(buf, n, &used, "syslog.fingerprint = %s\n", hc->syslog_fingerprint);
 	if (used >= n)
 		return -1;
 	struct hostconf back;

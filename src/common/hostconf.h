@@ -5,6 +5,8 @@
 #ifndef KEEL_HOSTCONF_H
 #define KEEL_HOSTCONF_H
 
+#include "common/syslogfwd.h"
+
 #include <stddef.h>
 
 #define HOSTCONF_FILE "/config/host.conf"
@@ -29,6 +31,12 @@ struct hostconf {
 	 * (common/logfiles.h: defaults and ranges) */
 	int log_size_kib;
 	int log_keep;
+	/* syslog.targets: up to SYSLOG_TARGETS_MAX URLs (common/syslogfwd.h),
+	 * "" after the last; syslog.format; syslog.fingerprint ("" for none:
+	 * TLS targets are checked against SYSLOG_CA_FILE) */
+	char syslog_targets[SYSLOG_TARGETS_MAX][SYSLOG_URL_MAX];
+	enum syslog_format syslog_format;
+	char syslog_fingerprint[SYSLOG_FP_LEN + 1];
 };
 
 void hostconf_defaults(struct hostconf *hc);

@@ -42,6 +42,8 @@ void api_host_restart(struct req *r);
 void api_host_certificate(struct req *r);
 void api_host_time(struct req *r);
 void api_host_time_set(struct req *r);
+void api_host_syslog(struct req *r);
+void api_host_syslog_set(struct req *r);
 
 /* api_session.c */
 void api_session_login(struct req *r);

@@ -6,6 +6,7 @@
 
 #include "common/util.h"
 #include "hostd/db.h"
+#include "hostd/hostsyslog.h"
 #include "hostd/hosttime.h"
 #include "hostd/secret.h"
 
@@ -110,6 +111,28 @@ void api_host_time_set(struct req *r)
 		reply_errno(r, rc, err);
 	else
 		reply_json(r, 200, hosttime_describe());
+out:
+	json_decref(body);
+}
+
+void api_host_syslog(struct req *r)
+{
+	reply_json(r, 200, hostsyslog_describe());
+}
+
+void api_host_syslog_set(struct req *r)
+{
+	json_t *body = req_json(r);
+	char err[256];
+	if (!body ||
+	    req_only_fields(
+		r, body, (const char *const[]){"targets", "format", "fingerprint", "ca", NULL}) < 0)
+		goto out;
+	int rc = hostsyslog_change(body, err, sizeof(err));
+	if (rc < 0)
+		reply_errno(r, rc, err);
+	else
+		reply_json(r, 200, hostsyslog_describe());
 out:
 	json_decref(body);
 }

@@ -9,11 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/syslogfwd.h"
 #include "common/util.h"
 
 #define AUDIT_MODE    0640
@@ -36,6 +40,7 @@ static struct set denied = {AUDIT_DENIED_FILE, AUDIT_DENIED_KEEP, PTHREAD_MUTEX_
 /* The folder, as an open descriptor (for openat, renameat and fsync):
  * changed with both sets' mutexes held, read with either. */
 static int audit_dirfd = -1;
+#define AUDIT_FORWARD_MAX 8192 /* bytes of a forwarded record, with its header */
 static char audit_dir[PATH_MAX];
 
 /* --- folder --------------------------------------------------------------- */
@@ -255,6 +260,35 @@ fail:;
 	return -1;
 }
 
+/* The record, to keel-syslogd for forwarding (common/syslogfwd.h), as
+ * authpriv.info from keel-hostd: a datagram that is dropped, never waited
+ * for, when keel-syslogd is not there or its socket is full. Called with
+ * the set's lock held, so that the records go in the order of the file. */
+static pthread_once_t forward_once = PTHREAD_ONCE_INIT;
+static int forward_fd = -1;
+
+static void forward_open(void)
+{
+	forward_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
+static void forward_locked(const char *line, size_t len)
+{
+	pthread_once(&forward_once, forward_open); /* the two sets' locks are not one */
+	int fd = forward_fd;
+	if (fd < 0)
+		return;
+	char msg[AUDIT_FORWARD_MAX];
+	int n = snprintf(msg, sizeof(msg), "<%d>keel-hostd[%ld]: ", LOG_AUTHPRIV | LOG_INFO,
+			 (long)getpid());
+	if (n < 0 || len > sizeof(msg) - (size_t)n)
+		len = sizeof(msg) - (size_t)n; /* cut: LOG_MSG_MAX is the limit anyway */
+	memcpy(msg + n, line, len);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = SYSLOG_AUDIT_SOCKET};
+	sendto(fd, msg, (size_t)n + len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	       sizeof(sa));
+}
+
 static int write_entry(struct set *s, const struct entry *e)
 {
 	pthread_mutex_lock(&s->lock);
@@ -262,6 +296,8 @@ static int write_entry(struct set *s, const struct entry *e)
 	size_t len = 0;
 	char *line = format_line(e, &len);
 	int rc = line ? append_locked(s, line, len) : -1;
+	if (line)
+		forward_locked(line + 1, len - 2); /* without the newlines */
 	pthread_mutex_unlock(&s->lock);
 	free(line);
 	return rc;

@@ -49,7 +49,10 @@
  * (at a character boundary) to 1024 bytes, so that every line stays far
  * below the 64 KiB that audit_tail reads. A line is a single write() of
  * the whole line including its '\n' (a partial write is truncated away).
- * If a rotation fails, the entry is still appended to the current file. */
+ * If a rotation fails, the entry is still appended to the current file.
+ * Each entry is also sent to keel-syslogd for remote forwarding (a
+ * datagram to SYSLOG_AUDIT_SOCKET, common/syslogfwd.h, as authpriv.info:
+ * dropped, never waited for, when keel-syslogd cannot take it). */
 #ifndef KEEL_HOSTD_AUDIT_H
 #define KEEL_HOSTD_AUDIT_H
 

@@ -434,6 +434,35 @@ int mgmt_set_ntp(const char servers[HOSTCONF_NTP_MAX][HOSTCONF_NTP_LEN], char *e
 	return rc;
 }
 
+void mgmt_syslog(struct hostconf *out)
+{
+	pthread_mutex_lock(&lock);
+	*out = saved;
+	pthread_mutex_unlock(&lock);
+}
+
+int mgmt_set_syslog(const struct hostconf *want, char *err, size_t errlen)
+{
+	int rc = 0;
+	pthread_mutex_lock(&lock);
+	struct hostconf next = saved;
+	memcpy(next.syslog_targets, want->syslog_targets, sizeof(next.syslog_targets));
+	next.syslog_format = want->syslog_format;
+	memcpy(next.syslog_fingerprint, want->syslog_fingerprint, sizeof(next.syslog_fingerprint));
+	if (save(&next) < 0) {
+		rc = error_set(err, errlen, -EIO, "cannot write " HOSTCONF_FILE);
+	} else { /* a change waiting for confirmation keeps them too */
+		memcpy(active.syslog_targets, next.syslog_targets, sizeof(next.syslog_targets));
+		active.syslog_format = next.syslog_format;
+		memcpy(active.syslog_fingerprint, next.syslog_fingerprint,
+		       sizeof(next.syslog_fingerprint));
+	}
+	pthread_mutex_unlock(&lock);
+	if (rc == 0 && kill(1, SIGHUP) < 0)
+		log_errno("mgmt: cannot tell keel-init that the syslog targets changed");
+	return rc;
+}
+
 int mgmt_confirm(const char *local_addr, const char *user, json_t **out, char *err, size_t errlen)
 {
 	int rc = 0;

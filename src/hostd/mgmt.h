@@ -47,6 +47,12 @@ void mgmt_ntp(char servers[HOSTCONF_NTP_MAX][HOSTCONF_NTP_LEN]);
  * keel-init, which starts, restarts or stops chronyd (common/chrony.h).
  * 0, or -EIO with a message. */
 int mgmt_set_ntp(const char servers[HOSTCONF_NTP_MAX][HOSTCONF_NTP_LEN], char *err, size_t errlen);
+/* host.conf as saved (for its syslog.* settings). */
+void mgmt_syslog(struct hostconf *out);
+/* Writes want's syslog.* settings (valid ones: common/syslogfwd.h) to
+ * host.conf and sends SIGHUP to keel-init, which passes it on to
+ * keel-syslogd. 0, or -EIO with a message. */
+int mgmt_set_syslog(const struct hostconf *want, char *err, size_t errlen);
 /* Rolls the waiting change back now: 0 with *out = {management}, or
  * -EBUSY when none waits. */
 int mgmt_rollback(json_t **out, char *err, size_t errlen);

@@ -10,13 +10,18 @@
  * queue; the writer empties the queue into the files. A sender is never
  * held up by the disk: when the queue is full, messages are dropped and
  * counted, and the writer puts a line saying how many were lost into the
- * file they were meant for. (Forwarding to remote servers will be another
- * consumer of the same formatted messages.) Its own messages go to the
- * console only. */
+ * file they were meant for. Every message is also queued for the remote
+ * targets of host.conf (forward.h; its sender is a third thread), and so
+ * are keel-hostd's audit records, which come on SYSLOG_AUDIT_SOCKET and go
+ * only there (they are in audit.log already), as authpriv with MSGID
+ * "audit". Its own messages go to the console only. */
 #include "common/hostconf.h"
 #include "common/log.h"
 #include "common/logfiles.h"
+#include "common/runstate.h"
+#include "common/syslogfwd.h"
 #include "common/util.h"
+#include "syslogd/forward.h"
 #include "syslogd/logfile.h"
 #include "syslogd/msg.h"
 
@@ -102,6 +107,7 @@ static void submit(const struct timespec *when, const struct logmsg *m)
 	host_name(host, sizeof(host));
 	size_t len = msg_format(line, sizeof(line), when, host, m);
 	enqueue(logfile_for_app(m->app), line, len);
+	fwd_submit(when, host, m, NULL);
 }
 
 static void *writer(void *arg)
@@ -165,7 +171,7 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-/* host.conf's rotation, or the RAM cap */
+/* host.conf's rotation, or the RAM cap; its forwarding */
 static void read_limits(int announce)
 {
 	struct hostconf hc;
@@ -188,22 +194,43 @@ static void read_limits(int announce)
 	g.max = max;
 	g.keep = keep;
 	pthread_mutex_unlock(&g.lock);
+	fwd_configure(&hc);
 }
 
-static int open_dev_log(void)
+static int open_socket(const char *path, mode_t mode, int must)
 {
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	str_copy(sa.sun_path, sizeof(sa.sun_path), LOG_SOCKET);
+	str_copy(sa.sun_path, sizeof(sa.sun_path), path);
 	int big = 1 << 20;
-	unlink(LOG_SOCKET); /* a stale one, from before a restart */
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(LOG_SOCKET, 0666) < 0) {
-		log_errno("cannot listen on %s", LOG_SOCKET);
-		exit(1);
+	unlink(path); /* a stale one, from before a restart */
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, mode) < 0) {
+		log_errno("cannot listen on %s", path);
+		if (must)
+			exit(1);
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
 	return fd;
+}
+
+/* keel-hostd's audit records: forwarded only, as authpriv */
+static void read_audit(int fd)
+{
+	static char buf[LOG_MSG_MAX + 1];
+	ssize_t n;
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		struct logmsg m;
+		msg_parse_syslog(buf, (size_t)n, &m);
+		m.pri = LOG_AUTHPRIV | (m.pri & 7);
+		char host[HOST_NAME_MAX + 1];
+		host_name(host, sizeof(host));
+		fwd_submit(&now, host, &m, "audit");
+	}
 }
 
 static void read_dev_log(int fd)
@@ -259,7 +286,12 @@ int main(void)
 	if (mkdir(LOG_DIR, 0755) < 0 && errno != EEXIST)
 		log_errno("cannot make %s", LOG_DIR);
 	read_limits(1);
-	int lfd = open_dev_log();
+	if (fwd_start() < 0)
+		log_msg("cannot start the forwarding thread: nothing is forwarded");
+	int lfd = open_socket(LOG_SOCKET, 0666, 1);
+	if (mkdir(KEEL_RUN_DIR, 0755) < 0 && errno != EEXIST)
+		log_errno("cannot make %s", KEEL_RUN_DIR);
+	int afd = open_socket(SYSLOG_AUDIT_SOCKET, 0600, 0);
 	int kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (kfd < 0)
 		log_errno("cannot read /dev/kmsg: no kernel messages");
@@ -269,14 +301,17 @@ int main(void)
 		return 1;
 	}
 	for (;;) {
-		struct pollfd p[3] = {{.fd = sfd, .events = POLLIN},
+		struct pollfd p[4] = {{.fd = sfd, .events = POLLIN},
 				      {.fd = lfd, .events = POLLIN},
+				      {.fd = afd, .events = POLLIN},
 				      {.fd = kfd, .events = POLLIN}};
-		if (poll(p, kfd >= 0 ? 3 : 2, -1) < 0)
+		if (poll(p, 4, -1) < 0)
 			continue;
+		if (p[2].revents & POLLIN)
+			read_audit(afd);
 		if (p[1].revents & POLLIN)
 			read_dev_log(lfd);
-		if (kfd >= 0 && (p[2].revents & POLLIN))
+		if (kfd >= 0 && (p[3].revents & POLLIN))
 			read_kmsg(kfd);
 		struct signalfd_siginfo si;
 		if ((p[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
@@ -291,6 +326,7 @@ int main(void)
 	g.stop = 1;
 	pthread_cond_signal(&g.cond);
 	pthread_mutex_unlock(&g.lock);
+	fwd_drain(FWD_DRAIN_MS); /* meanwhile the writer empties its queue */
 	pthread_join(tid, NULL);
 	return 0;
 }
