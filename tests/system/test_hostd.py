@@ -323,59 +323,7 @@ def test_logout_ends_the_session(api, host):
     assert other.call("GET", "/host")["hostname"]  # other sessions live on
 
 
-def test_failed_logins_rate_limited(api, host):
-    # unknown users, one failure each (so no (name, address) pair is slowed
-    # down): no account to lock, only the address to slow down
-    anon = Api(api.port, api.fingerprint)
-    statuses = [anon.raw("POST", "/api/v1/session",
-                         {"user": f"mallory{i}", "password": "guess"})[0] for i in range(11)]
-    assert statuses[:10] == [401] * 10 and statuses[10] == 429, statuses
-    # even the right password waits now; the block is hostd's memory only
-    status, headers, _ = anon.raw("POST", "/api/v1/session",
-                                  {"user": "root", "password": "x"})
-    assert status == 429 and int(headers["Retry-After"]) > 0
-
-
-def wait_log(host, name, pattern, timeout=20):
-    """The first match of pattern in /scratch/log/NAME (keel-syslogd writes
-    it a moment after the message was sent)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        text = host.hook(f"cat /scratch/log/{name}").decode(errors="replace")
-        m = re.search(pattern, text, re.M)
-        if m or time.monotonic() > deadline:
-            assert m, f"{name}: no {pattern!r} in:\n{text[-3000:]}"
-            return m
-
-
-def test_syslog_files(api, host):
-    """keel-syslogd: hostd's messages (the failed logins of the test
-    before; run alone, one of its own), keel-init's, the kernel's since
-    boot, and a hostile datagram, each in its file with an RFC 3339 time."""
-    hostname = host.hook("cat /proc/sys/kernel/hostname").decode().strip()
-    hostd = int(host.hook("cat /run/keel/hostd.pid").decode())
-    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
-    if b"mallory0" not in host.hook("cat /scratch/log/hostd.log"):
-        Api(api.port, api.fingerprint).raw("POST", "/api/v1/session",
-                                            {"user": "mallory0", "password": "guess"})
-    wait_log(host, "hostd.log", rf"^{stamp} {re.escape(hostname)} keel-hostd\[{hostd}\] info: "
-             r"login of 'mallory0' from 10\.0\.2\.2 refused \(.*\)$")
-    # keel-init's, once keel-syslogd runs (it started hostd after it)
-    wait_log(host, "init.log", rf"^{stamp} {re.escape(hostname)} keel-init\[1\] info: "
-             r"service hostd: started, pid \d+$")
-    # the kernel's from the start of its ring buffer
-    wait_log(host, "kernel.log", rf"^{stamp} {re.escape(hostname)} kernel \w+: Linux version ")
-    # any bytes: one line, escaped, in other.log for an unknown app
-    assert host.hook("syslog", b"<13>keel-probe[77]: a\nforged\x1b[2J\x00\xff\rend\n") == b"OK\n"
-    wait_log(host, "other.log", rf"^{stamp} {re.escape(hostname)} keel-probe\[77\] notice: "
-             r"a\\x0aforged\\x1b\[2J\\x00\\xff\\x0dend$")
-    assert host.hook("syslog", b"no pri at all") == b"OK\n"
-    wait_log(host, "other.log", rf"^{stamp} \S+ - notice: no pri at all$")
-    # not the audit trail's: those stay hostd's own
-    names = host.hook("ls /scratch/log").decode().split()
-    assert {"hostd.log", "init.log", "kernel.log", "other.log", "audit.log"} <= set(names)
-
-
+# (before the rate limit test: its CLI logs in from the address that one blocks)
 def test_logs_follow_and_support_bundle(api, host, tmp_path):
     """On a real host: `keel host logs hostd -f` through the CLI prints what
     keel-syslogd writes to hostd.log, each line once and in order; the
@@ -430,6 +378,59 @@ def test_logs_follow_and_support_bundle(api, host, tmp_path):
     for name, content in files.items():
         for secret in (api.password.encode(), api.token.encode()):
             assert secret not in content, name
+
+
+def test_failed_logins_rate_limited(api, host):
+    # unknown users, one failure each (so no (name, address) pair is slowed
+    # down): no account to lock, only the address to slow down
+    anon = Api(api.port, api.fingerprint)
+    statuses = [anon.raw("POST", "/api/v1/session",
+                         {"user": f"mallory{i}", "password": "guess"})[0] for i in range(11)]
+    assert statuses[:10] == [401] * 10 and statuses[10] == 429, statuses
+    # even the right password waits now; the block is hostd's memory only
+    status, headers, _ = anon.raw("POST", "/api/v1/session",
+                                  {"user": "root", "password": "x"})
+    assert status == 429 and int(headers["Retry-After"]) > 0
+
+
+def wait_log(host, name, pattern, timeout=20):
+    """The first match of pattern in /scratch/log/NAME (keel-syslogd writes
+    it a moment after the message was sent)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = host.hook(f"cat /scratch/log/{name}").decode(errors="replace")
+        m = re.search(pattern, text, re.M)
+        if m or time.monotonic() > deadline:
+            assert m, f"{name}: no {pattern!r} in:\n{text[-3000:]}"
+            return m
+
+
+def test_syslog_files(api, host):
+    """keel-syslogd: hostd's messages (the failed logins of the test
+    before; run alone, one of its own), keel-init's, the kernel's since
+    boot, and a hostile datagram, each in its file with an RFC 3339 time."""
+    hostname = host.hook("cat /proc/sys/kernel/hostname").decode().strip()
+    hostd = int(host.hook("cat /run/keel/hostd.pid").decode())
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+    if b"mallory0" not in host.hook("cat /scratch/log/hostd.log"):
+        Api(api.port, api.fingerprint).raw("POST", "/api/v1/session",
+                                            {"user": "mallory0", "password": "guess"})
+    wait_log(host, "hostd.log", rf"^{stamp} {re.escape(hostname)} keel-hostd\[{hostd}\] info: "
+             r"login of 'mallory0' from 10\.0\.2\.2 refused \(.*\)$")
+    # keel-init's, once keel-syslogd runs (it started hostd after it)
+    wait_log(host, "init.log", rf"^{stamp} {re.escape(hostname)} keel-init\[1\] info: "
+             r"service hostd: started, pid \d+$")
+    # the kernel's from the start of its ring buffer
+    wait_log(host, "kernel.log", rf"^{stamp} {re.escape(hostname)} kernel \w+: Linux version ")
+    # any bytes: one line, escaped, in other.log for an unknown app
+    assert host.hook("syslog", b"<13>keel-probe[77]: a\nforged\x1b[2J\x00\xff\rend\n") == b"OK\n"
+    wait_log(host, "other.log", rf"^{stamp} {re.escape(hostname)} keel-probe\[77\] notice: "
+             r"a\\x0aforged\\x1b\[2J\\x00\\xff\\x0dend$")
+    assert host.hook("syslog", b"no pri at all") == b"OK\n"
+    wait_log(host, "other.log", rf"^{stamp} \S+ - notice: no pri at all$")
+    # not the audit trail's: those stay hostd's own
+    names = host.hook("ls /scratch/log").decode().split()
+    assert {"hostd.log", "init.log", "kernel.log", "other.log", "audit.log"} <= set(names)
 
 
 def test_power_cut_keeps_inventory_and_autostarts(api, guest_files, host):
