@@ -99,6 +99,17 @@ SVC
 	suffix=
 fi
 
+# what this image is, for the support bundle (the manifest beside the image
+# adds the files' hashes, which cannot be inside them)
+{
+	echo "keel-version: $(sed -n "s/.*version : '\(.*\)'.*/\1/p" "$SRC/meson.build" | head -1)"
+	echo "keel-commit: $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	echo "kernel-package: $KPKG"
+	echo "kernel-package-version: $KPKGVER"
+	echo "kernel-release: $KVER"
+	echo "variant: $VARIANT"
+} >"$ST/etc/keel/build"
+
 # --- pack (the product as small as zstd makes it; the test and bench
 # variants, which only this machine boots, fast to make)
 IMG=$OUT/initramfs$suffix.img
@@ -112,11 +123,7 @@ cp "$KROOT/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
 
 if [ "$VARIANT" = product ]; then
 	{
-		echo "keel-version: $(sed -n "s/.*version : '\(.*\)'.*/\1/p" "$SRC/meson.build" | head -1)"
-		echo "keel-commit: $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-		echo "kernel-package: $KPKG"
-		echo "kernel-package-version: $KPKGVER"
-		echo "kernel-release: $KVER"
+		grep -v '^variant: ' "$ST/etc/keel/build"
 		(cd "$OUT" && sha256sum vmlinuz "initramfs.img" | awk '{ print "sha256 " $2 ": " $1 }')
 	} >"$OUT/manifest.txt"
 fi

@@ -454,6 +454,7 @@ static void plan(struct bundle *b)
 	add_made(b, "version.txt", make_version, "");
 	add_small(b, "proc/version", "/proc/version");
 	add_small(b, "proc/cmdline", "/proc/cmdline");
+	add_small(b, "etc/keel/build", "/etc/keel/build");
 	add_small(b, "etc/keel/services", "/etc/keel/services");
 	add_small(b, "etc/keel/modules", "/etc/keel/modules");
 	add_small(b, "proc/uptime", "/proc/uptime");

@@ -371,6 +371,8 @@ def test_logs_follow_and_support_bundle(api, host, tmp_path):
     assert b"kernel" in files["logs/kernel.log"] and b"follow probe 4" in files["logs/hostd.log"]
     assert b"keel-init" in files["logs/init.log"]
     assert b"hostd /sbin/keel-hostd" in files["etc/keel/services"]
+    assert re.search(rb"^keel-version: \S+\nkeel-commit: \S+\nkernel-package: linux-image-",
+                     files["etc/keel/build"]), files["etc/keel/build"]
     assert re.search(rb"^eth0:\n  ifindex", files["network/links.txt"], re.M)
     assert b"Iface" in files["network/proc/route"] and b"eth0" in files["network/proc/dev"]
     assert b"Name:\tkeel-hostd" in files["processes.txt"]
