@@ -37,6 +37,10 @@ int cmd_host_logs(struct cli *cli, int argc, char **argv);
 int cmd_host_support_bundle(struct cli *cli, int argc, char **argv);
 int cmd_host_syslog(struct cli *cli, int argc, char **argv);
 int cmd_host_syslog_set(struct cli *cli, int argc, char **argv);
+/* A command without arguments that GETs path: the API's JSON (--json), or
+ * print(answer). */
+int cmd_show(struct cli *cli, int argc, char **argv, const char *path,
+	     void (*print)(json_t *answer));
 /* A PEM file of at most 64 KiB, whole (malloc'd, NUL-terminated); NULL
  * with a message. */
 char *cmd_read_pem(const char *path, size_t *len);

@@ -122,11 +122,7 @@ static void time_print(json_t *t)
 
 int cmd_host_time(struct cli *cli, int argc, char **argv)
 {
-	int rc = args_simple(argc, argv, 0, 0);
-	json_t *t = NULL;
-	if (rc == 0)
-		rc = api_json(cli->api, "GET", "/api/v1/host/time", NULL, &t);
-	return print_answer(cli->json, rc, t, time_print);
+	return cmd_show(cli, argc, argv, "/api/v1/host/time", time_print);
 }
 
 enum { OPT_NTP = 256, OPT_NTP_OFF, OPT_TIME };
@@ -206,11 +202,7 @@ static void syslog_print(json_t *t)
 
 int cmd_host_syslog(struct cli *cli, int argc, char **argv)
 {
-	int rc = args_simple(argc, argv, 0, 0);
-	json_t *t = NULL;
-	if (rc == 0)
-		rc = api_json(cli->api, "GET", "/api/v1/host/syslog", NULL, &t);
-	return print_answer(cli->json, rc, t, syslog_print);
+	return cmd_show(cli, argc, argv, "/api/v1/host/syslog", syslog_print);
 }
 
 enum { OPT_TARGET = 256, OPT_NONE, OPT_FORMAT, OPT_CA, OPT_FINGERPRINT };

@@ -17,9 +17,8 @@
 #define PEM_MAX	    (64 << 10) /* the API's largest body */
 #define AUDIT_LINES 10000      /* the API's most */
 
-/* GET of a path that takes no argument: the API's JSON, or print(answer) */
-static int show(struct cli *cli, int argc, char **argv, const char *path,
-		void (*print)(json_t *answer))
+int cmd_show(struct cli *cli, int argc, char **argv, const char *path,
+	     void (*print)(json_t *answer))
 {
 	int rc = args_simple(argc, argv, 0, 0);
 	json_t *r = NULL;
@@ -42,7 +41,7 @@ static void lockdown_print(json_t *l)
 
 int cmd_lockdown_show(struct cli *cli, int argc, char **argv)
 {
-	return show(cli, argc, argv, "/api/v1/security/lockdown", lockdown_print);
+	return cmd_show(cli, argc, argv, "/api/v1/security/lockdown", lockdown_print);
 }
 
 static bool listed(json_t *names, const char *name)
@@ -157,7 +156,7 @@ static void policy_print(json_t *p)
 
 int cmd_policy_show(struct cli *cli, int argc, char **argv)
 {
-	return show(cli, argc, argv, "/api/v1/security/policy", policy_print);
+	return cmd_show(cli, argc, argv, "/api/v1/security/policy", policy_print);
 }
 
 int cmd_policy_set(struct cli *cli, int argc, char **argv)

@@ -1,6 +1,7 @@
 #include "common/syslogfwd.h"
 
 #include "common/hostconf.h"
+#include "common/util.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -104,17 +105,6 @@ const char *syslog_format_name(enum syslog_format f)
 	return f == SYSLOG_RFC3164 ? "rfc3164" : "rfc5424";
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int syslog_fingerprint_parse(const char *s, char *out)
 {
 	size_t len = strnlen(s, 3 * SYSLOG_FP_LEN);
@@ -129,7 +119,7 @@ int syslog_fingerprint_parse(const char *s, char *out)
 				return -1;
 			continue;
 		}
-		int v = hex_value(s[i]);
+		int v = hex_digit(s[i]);
 		if (v < 0)
 			return -1;
 		fp[n++] = "0123456789abcdef"[v];

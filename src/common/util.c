@@ -202,3 +202,14 @@ size_t utf8_seq(const unsigned char *s, size_t avail, unsigned *cp)
 		return 0;
 	return n;
 }
+
+int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -43,6 +43,9 @@ int utc_iso_time(char when[32], time_t t);
  * did not fit. */
 int str_copy(char *dst, size_t n, const char *src);
 
+/* The value of a hexadecimal digit (either case), or -1. */
+int hex_digit(char c);
+
 /* Length of the valid UTF-8 sequence at s (at most `avail` >= 1 bytes), or
  * 0: no overlong forms, no surrogates, nothing above U+10FFFF (jansson's
  * rules). *cp (if not NULL) gets the code point. */

@@ -1,5 +1,7 @@
 #include "common/vmspec.h"
 
+#include "common/util.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -18,17 +20,6 @@ bool vm_name_valid(const char *name)
 		if (!name_char(name[i]))
 			return false;
 	return true;
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int mac_parse(const char *text, uint8_t mac[6])

@@ -216,8 +216,9 @@ static int open_socket(const char *path, mode_t mode, int must)
 	return fd;
 }
 
-/* keel-hostd's audit records: forwarded only, as authpriv */
-static void read_audit(int fd)
+/* The datagrams waiting on fd: /dev/log's, or (audit) keel-hostd's audit
+ * records, which are forwarded only (audit.log has them), as authpriv. */
+static void read_datagrams(int fd, bool audit)
 {
 	static char buf[LOG_MSG_MAX + 1];
 	ssize_t n;
@@ -226,23 +227,14 @@ static void read_audit(int fd)
 		clock_gettime(CLOCK_REALTIME, &now);
 		struct logmsg m;
 		msg_parse_syslog(buf, (size_t)n, &m);
+		if (!audit) {
+			submit(&now, &m);
+			continue;
+		}
 		m.pri = LOG_AUTHPRIV | (m.pri & 7);
 		char host[HOST_NAME_MAX + 1];
 		host_name(host, sizeof(host));
 		fwd_submit(&now, host, &m, "audit");
-	}
-}
-
-static void read_dev_log(int fd)
-{
-	static char buf[LOG_MSG_MAX + 1];
-	ssize_t n;
-	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
-		struct timespec now;
-		clock_gettime(CLOCK_REALTIME, &now);
-		struct logmsg m;
-		msg_parse_syslog(buf, (size_t)n, &m);
-		submit(&now, &m);
 	}
 }
 
@@ -308,9 +300,9 @@ int main(void)
 		if (poll(p, 4, -1) < 0)
 			continue;
 		if (p[2].revents & POLLIN)
-			read_audit(afd);
+			read_datagrams(afd, true);
 		if (p[1].revents & POLLIN)
-			read_dev_log(lfd);
+			read_datagrams(lfd, false);
 		if (kfd >= 0 && (p[3].revents & POLLIN))
 			read_kmsg(kfd);
 		struct signalfd_siginfo si;
