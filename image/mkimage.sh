@@ -67,6 +67,12 @@ depmod -b "$ST" "$KVER"
 find "$ST/$MODDIR" -maxdepth 1 -type f ! -name modules.dep -delete
 cp "$SRC/image/modules.list" "$ST/etc/keel/modules"
 
+# the VMs' firmware (hostd/vmfiles.h names these files): Debian's SeaBIOS,
+# and OVMF's code and empty variable store
+mkdir -p "$ST/usr/share/keel/firmware"
+cp -L /usr/share/seabios/bios-256k.bin /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_VARS_4M.fd \
+	"$ST/usr/share/keel/firmware/"
+
 # QEMU's firmware for the bench: qboot (microvm), SeaBIOS (q35), and the
 # option ROM that boots a kernel given with -kernel
 if [ "$VARIANT" = bench ]; then

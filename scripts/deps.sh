@@ -14,8 +14,8 @@ PACKAGES=(
 	cpio zstd kmod fdisk dosfstools mtools e2fsprogs
 	# NTP: chronyd and chronyc go into the image; the time test serves with chronyd
 	chrony
-	# guest firmware: SeaBIOS (a VM's BIOS)
-	seabios
+	# guest firmware (into the image): SeaBIOS (a VM's BIOS), OVMF (its UEFI)
+	seabios ovmf
 	# the syslog test's receiver (rsyslogd with its TLS driver; certtool)
 	rsyslog rsyslog-gnutls gnutls-bin
 	# system tests and `make run`

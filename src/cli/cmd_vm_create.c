@@ -1,4 +1,4 @@
-/* keel vm create NAME --memory SIZE --kernel DS/PATH [...]: the options
+/* keel vm create NAME --memory SIZE [--kernel DS/PATH | --firmware F] [...]: the options
  * become the JSON of POST /api/v1/vms. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,10 +88,30 @@ static json_t *parse_nic(int argc, char **argv)
 	return NULL;
 }
 
-enum { OPT_ORDER = 256, OPT_DELAY };
+/* --boot-order 1,0: disk indexes */
+static json_t *parse_boot_order(const char *arg)
+{
+	json_t *order = json_array();
+	char *copy = xstrdup(arg), *save = NULL;
+	for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		long long v;
+		if (arg_uint("--boot-order", o, 0, VM_MAX_DISKS - 1, &v) < 0) {
+			json_decref(order);
+			order = NULL;
+			break;
+		}
+		json_array_append_new(order, json_integer(v));
+	}
+	free(copy);
+	return order;
+}
+
+enum { OPT_ORDER = 256, OPT_DELAY, OPT_BOOT };
 
 static const struct option opts[] = {{"memory", required_argument, NULL, 'm'},
 				     {"kernel", required_argument, NULL, 'k'},
+				     {"firmware", required_argument, NULL, 'f'},
+				     {"boot-order", required_argument, NULL, OPT_BOOT},
 				     {"vcpus", required_argument, NULL, 'c'},
 				     {"initrd", required_argument, NULL, 'i'},
 				     {"cmdline", required_argument, NULL, 'l'},
@@ -122,13 +142,20 @@ static int take_option(int c, int argc, char **argv, json_t *vm)
 	case 'k':
 	case 'i':
 	case 'l':
+	case 'f':
 		return arg_text(vm,
 				c == 'k'   ? "kernel"
 				: c == 'i' ? "initrd"
+				: c == 'f' ? "firmware"
 					   : "cmdline",
 				optarg) < 0
 			   ? EXIT_USAGE
 			   : 0;
+	case OPT_BOOT:
+		if (!(item = parse_boot_order(optarg)))
+			return EXIT_USAGE;
+		json_object_set_new(vm, "boot_order", item);
+		return 0;
 	case 'd':
 	case 'n':
 		item = c == 'd' ? parse_disk(optarg) : parse_nic(argc, argv);
@@ -167,8 +194,8 @@ static json_t *parse(int argc, char **argv, int *rc)
 		*rc = take_option(c, argc, argv, vm);
 	if (*rc == 0)
 		*rc = args_count(argc, argv, 1, 1);
-	if (*rc == 0 && (!json_object_get(vm, "memory_mib") || !json_object_get(vm, "kernel"))) {
-		error_msg("--memory and --kernel are required");
+	if (*rc == 0 && !json_object_get(vm, "memory_mib")) {
+		error_msg("--memory is required");
 		*rc = EXIT_USAGE;
 	}
 	if (*rc == 0 && !jbool(vm, "autostart") &&

@@ -223,6 +223,7 @@ static int parse_fds(json_t *fds, struct vmm_config *c, char *err, size_t errlen
 	    {"kvm", true, &c->fd.kvm},
 	    {"kernel", c->kernel != NULL, &c->fd.kernel},
 	    {"firmware", c->firmware != NULL, &c->fd.firmware},
+	    {"nvram", c->nvram != NULL, &c->fd.nvram},
 	    {"initrd", c->initrd != NULL, &c->fd.initrd},
 	    {"console", c->console == CONSOLE_FILE || c->console == CONSOLE_SOCKET, &c->fd.console},
 	    {"control", c->control != NULL, &c->fd.control},
@@ -279,12 +280,40 @@ static int parse_jail(json_t *jail, struct vmm_config *c, char *err, size_t errl
 	return 0;
 }
 
+/* "boot_order": after the disks, which it names by index. */
+static int parse_boot_order(json_t *root, struct vmm_config *c, char *err, size_t errlen)
+{
+	json_t *order = json_object_get(root, "boot_order");
+	if (!order)
+		return 0;
+	if (!c->firmware)
+		return errorf(err, errlen, "boot_order: only with firmware");
+	if (!json_is_array(order) || json_array_size(order) > c->ndisks)
+		return errorf(err, errlen, "boot_order: must be a list of disk indexes");
+	size_t i;
+	json_t *x;
+	json_array_foreach(order, i, x)
+	{
+		json_int_t d = json_integer_value(x);
+		if (!json_is_integer(x) || d < 0 || d >= (json_int_t)c->ndisks)
+			return errorf(err, errlen, "boot_order[%zu]: must be a disk index, 0 to %u",
+				      i, c->ndisks - 1);
+		for (size_t j = 0; j < i; j++)
+			if (c->boot_order[j] == (unsigned)d)
+				return errorf(err, errlen, "boot_order[%zu]: disk %u twice", i,
+					      (unsigned)d);
+		c->boot_order[c->nboot++] = (unsigned)d;
+	}
+	return 0;
+}
+
 static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 {
 	static const char *const known[] = {"name",	 "vcpus",      "memory_mib", "kernel",
 					    "initrd",	 "cmdline",    "console",    "control",
 					    "on_reboot", "boot_timer", "disks",	     "rng",
-					    "nics",	 "fds",	       "jail",	     "firmware"};
+					    "nics",	 "fds",	       "jail",	     "firmware",
+					    "nvram",	 "boot_order"};
 	if (!json_is_object(root))
 		return errorf(err, errlen, "the configuration must be a JSON object");
 	const char *key;
@@ -319,6 +348,10 @@ static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 	if (c->firmware && json_object_get(root, "initrd"))
 		return errorf(err, errlen,
 			      "initrd: not with firmware (the firmware boots the disks)");
+	if (get_string(root, "nvram", false, VMM_PATH_MAX, &c->nvram, err, errlen) < 0)
+		return -1;
+	if (c->nvram && !c->firmware)
+		return errorf(err, errlen, "nvram: only with firmware");
 	if (get_string(root, "kernel", !c->firmware, VMM_PATH_MAX, &c->kernel, err, errlen) < 0 ||
 	    get_string(root, "initrd", false, VMM_PATH_MAX, &c->initrd, err, errlen) < 0 ||
 	    get_string(root, "control", false, VMM_SOCKET_MAX, &c->control, err, errlen) < 0)
@@ -347,7 +380,7 @@ static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 			return errorf(err, errlen, "boot_timer: must be true or false");
 		c->boot_timer = json_is_true(timer);
 	}
-	if (parse_devices(root, c, err, errlen) < 0)
+	if (parse_devices(root, c, err, errlen) < 0 || parse_boot_order(root, c, err, errlen) < 0)
 		return -1;
 	json_t *fds = json_object_get(root, "fds"), *jail = json_object_get(root, "jail");
 	if (fds && parse_fds(fds, c, err, errlen) < 0)
@@ -357,7 +390,7 @@ static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 
 static void no_fds(struct vmm_fds *f)
 {
-	f->kvm = f->kernel = f->firmware = f->initrd = f->console = f->control = -1;
+	f->kvm = f->kernel = f->firmware = f->nvram = f->initrd = f->console = f->control = -1;
 	for (unsigned i = 0; i < VM_MAX_DISKS; i++)
 		f->disks[i] = -1;
 	for (unsigned i = 0; i < VM_MAX_NICS; i++)
@@ -405,6 +438,7 @@ void vmmconf_free(struct vmm_config *c)
 {
 	free(c->kernel);
 	free(c->firmware);
+	free(c->nvram);
 	free(c->initrd);
 	free(c->cmdline);
 	free(c->console_path);
@@ -428,6 +462,7 @@ static json_t *fds_json(const struct vmm_config *c)
 	put_fd(o, "kvm", c->fd.kvm);
 	put_fd(o, "kernel", c->fd.kernel);
 	put_fd(o, "firmware", c->fd.firmware);
+	put_fd(o, "nvram", c->fd.nvram);
 	put_fd(o, "initrd", c->fd.initrd);
 	put_fd(o, "console", c->fd.console);
 	put_fd(o, "control", c->fd.control);
@@ -473,6 +508,14 @@ static json_t *to_json(const struct vmm_config *c)
 		json_object_set_new(o, "initrd", json_string(c->initrd));
 	if (c->firmware)
 		json_object_set_new(o, "firmware", json_string(c->firmware));
+	if (c->nvram)
+		json_object_set_new(o, "nvram", json_string(c->nvram));
+	if (c->nboot) {
+		json_t *order = json_array();
+		for (unsigned i = 0; i < c->nboot; i++)
+			json_array_append_new(order, json_integer(c->boot_order[i]));
+		json_object_set_new(o, "boot_order", order);
+	}
 	if (c->kernel || !c->firmware)
 		json_object_set_new(o, "kernel", json_string(c->kernel ? c->kernel : ""));
 	if (c->control)

@@ -77,7 +77,7 @@ struct vmm_disk {
 
 /* Descriptors of the resources a configuration names; -1: none. */
 struct vmm_fds {
-	int kvm, kernel, firmware, initrd, console, control;
+	int kvm, kernel, firmware, nvram, initrd, console, control;
 	int disks[VM_MAX_DISKS];
 	int nics[VM_MAX_NICS];
 };
@@ -94,7 +94,10 @@ struct vmm_config {
 	unsigned vcpus;
 	uint64_t memory_mib;
 	char *kernel;	/* NULL: boots the firmware */
-	char *firmware; /* a BIOS image, mapped below 4 GiB; NULL: direct kernel boot */
+	char *firmware; /* a BIOS or UEFI image, mapped below 4 GiB; NULL: direct kernel boot */
+	char *nvram;	/* with firmware: a UEFI variable store, a flash below it; or NULL */
+	unsigned nboot;
+	unsigned boot_order[VM_MAX_DISKS]; /* with firmware: disk indexes, each once */
 	char *initrd;	/* NULL: none */
 	char *cmdline;	/* never NULL */
 	enum console_type console;

@@ -74,3 +74,19 @@ bool vm_tap_parse(const char *ifname, int64_t *vm_id, unsigned *nic)
 	*nic = n;
 	return true;
 }
+
+static const char *const firmware_names[] = {
+    [VM_FIRMWARE_NONE] = "none", [VM_FIRMWARE_BIOS] = "bios", [VM_FIRMWARE_UEFI] = "uefi"};
+
+const char *vm_firmware_name(enum vm_firmware f)
+{
+	return firmware_names[f];
+}
+
+int vm_firmware_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof(firmware_names) / sizeof(*firmware_names); i++)
+		if (strcmp(name, firmware_names[i]) == 0)
+			return (int)i;
+	return -1;
+}

@@ -21,6 +21,15 @@
 #define VM_MAX_MTU	   65535
 #define VM_DISK_SERIAL_MAX 20 /* virtio-blk's device id */
 
+/* How a VM boots (hostd's "firmware"): UEFI (Debian's OVMF, with a variable
+ * store of its own), BIOS (Debian's SeaBIOS), or none (keel-vmm loads the
+ * VM's kernel and initrd itself: the fastest). */
+enum vm_firmware { VM_FIRMWARE_NONE, VM_FIRMWARE_BIOS, VM_FIRMWARE_UEFI };
+#define VM_FIRMWARE_RULE "uefi, bios or none"
+/* The name ("none", "bios", "uefi") of f, and back: -1 for another name. */
+const char *vm_firmware_name(enum vm_firmware f);
+int vm_firmware_parse(const char *name);
+
 /* A VM name: 1..VM_NAME_MAX characters of A-Z a-z 0-9 . _ -, not starting
  * with . or - (so that it is a safe file and folder name). */
 #define VM_NAME_RULE "1 to 64 characters of A-Z a-z 0-9 . _ -, the first not . or -"

@@ -7,6 +7,7 @@
 #include "hostd/db.h"
 #include "hostd/network.h"
 #include "hostd/vmconf.h"
+#include "hostd/vmfiles.h"
 #include "hostd/vms.h"
 
 #include <errno.h>
@@ -87,7 +88,8 @@ static bool had_portgroup(const struct vm_config *old, const char *portgroup)
 static int check_privileges(struct req *r, const struct vm_config *c, const struct vm_config *old)
 {
 	const char *browse = "Datastore.Browse";
-	if (!(old && vmconf_uses(old, c->kernel)) && need(r, browse, "the file", c->kernel) < 0)
+	if (*c->kernel && !(old && vmconf_uses(old, c->kernel)) &&
+	    need(r, browse, "the file", c->kernel) < 0)
 		return -1;
 	if (*c->initrd && !(old && vmconf_uses(old, c->initrd)) &&
 	    need(r, browse, "the file", c->initrd) < 0)
@@ -112,7 +114,7 @@ static int check_privileges(struct req *r, const struct vm_config *c, const stru
 static int check_files(struct req *r, const struct vm_config *c, const struct vm_config *old)
 {
 	char err[512];
-	if (datastore_file_exists(c->kernel, err, sizeof(err)) < 0 ||
+	if ((*c->kernel && datastore_file_exists(c->kernel, err, sizeof(err)) < 0) ||
 	    (*c->initrd && datastore_file_exists(c->initrd, err, sizeof(err)) < 0)) {
 		reply_error(r, 400, "%s", err);
 		return -1;
@@ -244,6 +246,7 @@ void api_vm_delete(struct req *r)
 		char entity[80];
 		snprintf(entity, sizeof(entity), "vm/%s", r->param[0]);
 		db_permission_delete_entity(entity, NULL, 0);
+		vmfiles_remove(&c);
 		/* (the VM is out of the inventory: a user found is another VM) */
 		char who[VM_NAME_MAX + 1];
 		for (unsigned i = 0; delete_disks && i < c.ndisks; i++) {

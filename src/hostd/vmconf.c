@@ -180,10 +180,32 @@ static int set_field(json_t *conf, const char *key, const json_t *v, int64_t hos
 			      host_mem < VM_MAX_MEM_MIB ? host_mem : VM_MAX_MEM_MIB, err,
 			      errlen) < 0)
 			return -1;
+	} else if (strcmp(key, "firmware") == 0) {
+		if (!text_string(v) || vm_firmware_parse(json_string_value(v)) < 0)
+			return errorf(err, errlen, "firmware: " VM_FIRMWARE_RULE);
+	} else if (strcmp(key, "boot_order") == 0) {
+		if (!json_is_array(v) || json_array_size(v) > VM_MAX_DISKS)
+			return errorf(err, errlen,
+				      "boot_order: an array of at most %d disk indexes",
+				      VM_MAX_DISKS);
+		size_t i;
+		json_t *x;
+		json_array_foreach(v, i, x)
+		{
+			char f[40];
+			snprintf(f, sizeof(f), "boot_order[%zu]", i);
+			if (check_int(f, x, 0, VM_MAX_DISKS - 1, err, errlen) < 0)
+				return -1;
+			for (size_t j = 0; j < i; j++)
+				if (json_equal(json_array_get(v, j), x))
+					return errorf(err, errlen, "%s: disk %lld is already in it",
+						      f, (long long)json_integer_value(x));
+		}
 	} else if (strcmp(key, "kernel") == 0) {
 		if (!text_string(v))
-			return errorf(err, errlen, "kernel: a string is needed");
-		if (check_dspath(key, json_string_value(v), err, errlen) < 0)
+			return errorf(err, errlen, "kernel: a string is needed (\"\" for none)");
+		if (json_string_length(v) &&
+		    check_dspath(key, json_string_value(v), err, errlen) < 0)
 			return -1;
 	} else if (strcmp(key, "initrd") == 0) {
 		if (!text_string(v))
@@ -217,6 +239,42 @@ static int set_field(json_t *conf, const char *key, const json_t *v, int64_t hos
 	return 0;
 }
 
+/* What only "none" has (a kernel, an initrd, a command line) and what only
+ * firmware has (a boot order), checked once the fields are set; what the
+ * body did not give but the firmware rules out is cleared. */
+static int check_boot(json_t *conf, const json_t *body, char *err, size_t errlen)
+{
+	bool none = vm_firmware_parse(json_string_value(json_object_get(conf, "firmware"))) ==
+		    VM_FIRMWARE_NONE;
+	const char *direct[] = {"kernel", "initrd", "cmdline"};
+	for (size_t i = 0; i < sizeof(direct) / sizeof(*direct); i++) {
+		const char *k = direct[i];
+		if (none || !json_string_length(json_object_get(conf, k)))
+			continue;
+		if (json_object_get(body, k))
+			return errorf(err, errlen,
+				      "%s: only with firmware \"none\" (the firmware boots the "
+				      "disks)",
+				      k);
+		json_object_set_new(conf, k, json_string(""));
+	}
+	if (none && !json_string_length(json_object_get(conf, "kernel")))
+		return errorf(err, errlen, "kernel: firmware \"none\" boots a kernel: give one");
+	json_t *order = json_object_get(conf, "boot_order");
+	if (none && json_array_size(order)) {
+		if (json_object_get(body, "boot_order"))
+			return errorf(err, errlen,
+				      "boot_order: only with firmware \"uefi\" or \"bios\"");
+		json_array_clear(order);
+	}
+	size_t i, ndisks = json_array_size(json_object_get(conf, "disks"));
+	json_t *x;
+	json_array_foreach(order, i, x) if ((size_t)json_integer_value(x) >= ndisks) return errorf(
+	    err, errlen, "boot_order[%zu]: there is no disk %lld", i,
+	    (long long)json_integer_value(x));
+	return 0;
+}
+
 /* The API body checked, as the canonical JSON of the configuration (a new
  * reference; disks may carry "size_mib"), or NULL with a message. */
 static json_t *build_json(const json_t *body, const json_t *base, int64_t host_mem, char *err,
@@ -233,15 +291,14 @@ static json_t *build_json(const json_t *body, const json_t *base, int64_t host_m
 		const json_t *name = json_object_get(body, "name");
 		if (!text_string(name) || !vm_name_valid(json_string_value(name)))
 			return errorf(err, errlen, "name: " VM_NAME_RULE), NULL;
-		if (!json_object_get(body, "memory_mib") || !json_object_get(body, "kernel"))
-			return errorf(err, errlen, "%s: missing",
-				      json_object_get(body, "memory_mib") ? "kernel"
-									  : "memory_mib"),
-			       NULL;
-		conf = json_pack("{s:O,s:i,s:i,s:s,s:s,s:s,s:[],s:[],s:b,s:i,s:i}", "name", name,
-				 "vcpus", 1, "memory_mib", 0, "kernel", "", "initrd", "", "cmdline",
-				 "console=ttyS0", "disks", "nics", "autostart", 0,
-				 "autostart_order", 0, "autostart_delay_s", 0);
+		if (!json_object_get(body, "memory_mib"))
+			return errorf(err, errlen, "memory_mib: missing"), NULL;
+		const json_t *k = json_object_get(body, "kernel");
+		conf = json_pack("{s:O,s:i,s:i,s:s,s:s,s:s,s:s,s:[],s:[],s:[],s:b,s:i,s:i}", "name",
+				 name, "vcpus", 1, "memory_mib", 0, "firmware",
+				 json_string_length(k) ? "none" : "uefi", "kernel", "", "initrd",
+				 "", "cmdline", "console=ttyS0", "disks", "boot_order", "nics",
+				 "autostart", 0, "autostart_order", 0, "autostart_delay_s", 0);
 	}
 	const char *key;
 	json_t *v;
@@ -253,6 +310,10 @@ static json_t *build_json(const json_t *body, const json_t *base, int64_t host_m
 			json_decref(conf);
 			return NULL;
 		}
+	}
+	if (check_boot(conf, body, err, errlen) < 0) {
+		json_decref(conf);
+		return NULL;
 	}
 	return conf;
 }
@@ -269,6 +330,8 @@ static void from_canonical(const json_t *conf, struct vm_config *c)
 	copy_string(c->name, sizeof(c->name), conf, "name");
 	c->vcpus = (unsigned)json_integer_value(json_object_get(conf, "vcpus"));
 	c->memory_mib = (uint64_t)json_integer_value(json_object_get(conf, "memory_mib"));
+	c->firmware =
+	    (enum vm_firmware)vm_firmware_parse(json_string_value(json_object_get(conf, "firmware")));
 	copy_string(c->kernel, sizeof(c->kernel), conf, "kernel");
 	copy_string(c->initrd, sizeof(c->initrd), conf, "initrd");
 	copy_string(c->cmdline, sizeof(c->cmdline), conf, "cmdline");
@@ -281,6 +344,8 @@ static void from_canonical(const json_t *conf, struct vm_config *c)
 		d->readonly = json_is_true(json_object_get(x, "readonly"));
 		d->create_mib = (uint64_t)json_integer_value(json_object_get(x, "size_mib"));
 	}
+	json_array_foreach(json_object_get(conf, "boot_order"), i, x)
+		c->boot_order[c->nboot++] = (unsigned)json_integer_value(x);
 	json_array_foreach(json_object_get(conf, "nics"), i, x)
 	{
 		struct vm_nic *n = &c->nics[c->nnics++];
@@ -305,11 +370,16 @@ json_t *vmconf_json(const struct vm_config *c)
 		json_array_append_new(
 		    nics, json_pack("{s:s, s:s}", "mac", mac, "portgroup", c->nics[i].portgroup));
 	}
-	return json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:o, s:o, s:b, s:i, s:i}", "name", c->name,
-			 "vcpus", (int)c->vcpus, "memory_mib", (json_int_t)c->memory_mib, "kernel",
-			 c->kernel, "initrd", c->initrd, "cmdline", c->cmdline, "disks", disks,
-			 "nics", nics, "autostart", c->autostart, "autostart_order",
-			 (int)c->autostart_order, "autostart_delay_s", (int)c->autostart_delay_s);
+	json_t *order = json_array();
+	for (unsigned i = 0; i < c->nboot; i++)
+		json_array_append_new(order, json_integer(c->boot_order[i]));
+	return json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:i, s:i}",
+			 "name", c->name, "vcpus", (int)c->vcpus, "memory_mib",
+			 (json_int_t)c->memory_mib, "firmware", vm_firmware_name(c->firmware),
+			 "kernel", c->kernel, "initrd", c->initrd, "cmdline", c->cmdline, "disks",
+			 disks, "boot_order", order, "nics", nics, "autostart", c->autostart,
+			 "autostart_order", (int)c->autostart_order, "autostart_delay_s",
+			 (int)c->autostart_delay_s);
 }
 
 int vmconf_build(const json_t *body, const struct vm_config *base, int64_t host_memory_mib,
@@ -338,6 +408,16 @@ int vmconf_from_json(const json_t *stored, struct vm_config *out, char *err, siz
 	return 0;
 }
 
+int vmconf_home(const struct vm_config *c, char out[VM_DSPATH_MAX + 1])
+{
+	const char *on = c->ndisks ? c->disks[0].path : c->kernel;
+	size_t ds = strcspn(on, "/");
+	if (!on[ds])
+		return -1;
+	snprintf(out, VM_DSPATH_MAX + 1, "%.*s/%s", (int)ds, on, c->name);
+	return 0;
+}
+
 bool vmconf_uses(const struct vm_config *c, const char *dspath)
 {
 	if (strcmp(c->kernel, dspath) == 0 || strcmp(c->initrd, dspath) == 0)
@@ -363,7 +443,15 @@ int vmconf_vmm(const struct vm_config *c, const struct vmconf_host *host, struct
 	char path[DS_PATH_MAX + 64];
 	int rc =
 	    v->cmdline && v->console_path && v->control ? 0 : errorf(err, errlen, "out of memory");
-	if (rc == 0 && (rc = host->resolve(c->kernel, path, sizeof(path), err, errlen)) == 0)
+	if (rc == 0 && c->firmware != VM_FIRMWARE_NONE) {
+		v->firmware = strdup(host->firmware);
+		v->nvram = host->nvram ? strdup(host->nvram) : NULL;
+		if (!v->firmware || (host->nvram && !v->nvram))
+			rc = errorf(err, errlen, "out of memory");
+		memcpy(v->boot_order, c->boot_order, sizeof(v->boot_order));
+		v->nboot = c->nboot;
+	} else if (rc == 0 &&
+		   (rc = host->resolve(c->kernel, path, sizeof(path), err, errlen)) == 0)
 		v->kernel = strdup(path);
 	if (rc == 0 && *c->initrd &&
 	    (rc = host->resolve(c->initrd, path, sizeof(path), err, errlen)) == 0)

@@ -9,9 +9,16 @@
  * specification's (common/vmspec.h).
  *
  * The canonical JSON, as stored in the inventory and shown by the API:
- * name, vcpus, memory_mib, kernel, initrd ("" for none), cmdline,
- * disks [{path, readonly}], nics [{mac, portgroup}], autostart,
- * autostart_order, autostart_delay_s. Datastore paths are "DATASTORE/PATH". */
+ * name, vcpus, memory_mib, firmware, kernel, initrd ("" for none), cmdline,
+ * disks [{path, readonly}], boot_order [disk index...], nics [{mac,
+ * portgroup}], autostart, autostart_order, autostart_delay_s. Datastore
+ * paths are "DATASTORE/PATH".
+ *
+ * firmware (vmspec.h's names) is "none" when a kernel is given (keel-vmm
+ * boots it: the fastest), else "uefi" unless the body says "bios". Only
+ * "none" has a kernel, an initrd and a command line; boot_order (the
+ * firmware's, disks by index; [] for the firmware's own order) only the
+ * others. */
 #ifndef KEEL_HOSTD_VMCONF_H
 #define KEEL_HOSTD_VMCONF_H
 
@@ -44,11 +51,14 @@ struct vm_config {
 	char name[VM_NAME_MAX + 1];
 	unsigned vcpus;
 	uint64_t memory_mib;
-	char kernel[VM_DSPATH_MAX + 1];
+	enum vm_firmware firmware;
+	char kernel[VM_DSPATH_MAX + 1]; /* "": none (firmware boots the disks) */
 	char initrd[VM_DSPATH_MAX + 1]; /* "": none */
 	char cmdline[VM_CMDLINE_MAX + 1];
 	unsigned ndisks;
 	struct vm_disk disks[VM_MAX_DISKS];
+	unsigned nboot;
+	unsigned boot_order[VM_MAX_DISKS]; /* disk indexes */
 	unsigned nnics;
 	struct vm_nic nics[VM_MAX_NICS];
 	bool autostart;
@@ -69,6 +79,12 @@ int vmconf_from_json(const json_t *stored, struct vm_config *out, char *err, siz
 /* Whether the VM uses "DS/PATH" as its kernel, initrd or a disk. */
 bool vmconf_uses(const struct vm_config *c, const char *dspath);
 
+/* The VM's folder, "DATASTORE/NAME", on the datastore of its first disk
+ * (or of its kernel), where keel-hostd keeps the files it makes for the
+ * VM (its UEFI variable store, its cloud-init seed), each named after it.
+ * Returns -1 when it has neither. */
+int vmconf_home(const struct vm_config *c, char out[VM_DSPATH_MAX + 1]);
+
 /* Maps a datastore path to a file on the host; returns -1 with a message. */
 typedef int (*vmconf_resolve_fn)(const char *dspath, char *out, size_t outlen, char *err,
 				 size_t errlen);
@@ -78,6 +94,8 @@ struct vmconf_host {
 	int64_t id;		  /* the inventory's: names the TAPs (vm_tap_name) */
 	const unsigned *mtu;	  /* of each NIC's port group */
 	const char *console_path; /* the console log */
+	const char *firmware;	  /* the firmware image (not for "none") */
+	const char *nvram;	  /* "uefi": the VM's variable store */
 	const char *control_path; /* the control socket */
 	vmconf_resolve_fn resolve;
 };

@@ -18,7 +18,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* the configuration, /dev/kvm, kernel, initrd, console, control, disks, NICs */
+/* the configuration, /dev/kvm, kernel or firmware and nvram, initrd, console, control,
+ * disks, NICs */
 #define MAX_FDS (6 + VM_MAX_DISKS + VM_MAX_NICS)
 
 static char jail_root[512];
@@ -140,8 +141,14 @@ static int open_all(struct vmm_config *c, struct passing *p, char *err, size_t e
 	const int ro = O_RDONLY | O_CLOEXEC;
 	int r = opened(p, &c->fd.kvm, open("/dev/kvm", O_RDWR | O_CLOEXEC), "kvm", "/dev/kvm", err,
 		       errlen);
-	if (!r)
+	if (!r && c->kernel)
 		r = opened(p, &c->fd.kernel, open(c->kernel, ro), "kernel", c->kernel, err, errlen);
+	if (!r && c->firmware)
+		r = opened(p, &c->fd.firmware, open(c->firmware, ro), "firmware", c->firmware, err,
+			   errlen);
+	if (!r && c->nvram)
+		r = opened(p, &c->fd.nvram, open(c->nvram, O_RDWR | O_CLOEXEC), "nvram", c->nvram,
+			   err, errlen);
 	if (!r && c->initrd)
 		r = opened(p, &c->fd.initrd, open(c->initrd, ro), "initrd", c->initrd, err, errlen);
 	if (!r && c->console == CONSOLE_FILE)

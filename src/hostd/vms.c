@@ -6,6 +6,7 @@
 #include "hostd/db.h"
 #include "hostd/error.h"
 #include "hostd/network.h"
+#include "hostd/vmfiles.h"
 #include "hostd/vmmjail.h"
 
 #include <errno.h>
@@ -218,8 +219,20 @@ static int power_on(const char *name, char *err, size_t errlen)
 		network_ports_down(id);
 		return -EBUSY;
 	}
-	const struct vmconf_host host = {
+	struct vmconf_host host = {
 	    .id = id, .mtu = mtu, .console_path = console, .control_path = ctl, .resolve = resolve};
+	char nvram[VM_DSPATH_MAX + 1], nvram_path[512];
+	if (c.firmware == VM_FIRMWARE_BIOS)
+		host.firmware = FIRMWARE_BIOS_IMAGE;
+	if (c.firmware == VM_FIRMWARE_UEFI) {
+		host.firmware = FIRMWARE_UEFI_CODE;
+		host.nvram = nvram_path;
+		if (vmfiles_nvram(&c, FIRMWARE_UEFI_VARS, nvram, err, errlen) < 0 ||
+		    resolve(nvram, nvram_path, sizeof(nvram_path), err, errlen) < 0) {
+			network_ports_down(id);
+			return -EBUSY;
+		}
+	}
 	struct vmm_config vc;
 	if (vmconf_vmm(&c, &host, &vc, err, errlen) < 0) {
 		network_ports_down(id);

@@ -56,6 +56,7 @@ int jail_open(struct vmm_config *c)
 		return -2;
 	if ((c->kernel && get(&c->fd.kernel, c->kernel, O_RDONLY, S_IFREG, "kernel") < 0) ||
 	    (c->firmware && get(&c->fd.firmware, c->firmware, O_RDONLY, S_IFREG, "firmware") < 0) ||
+	    (c->nvram && get(&c->fd.nvram, c->nvram, O_RDWR, S_IFREG, "nvram") < 0) ||
 	    (c->initrd && get(&c->fd.initrd, c->initrd, O_RDONLY, S_IFREG, "initrd") < 0))
 		return -1;
 	for (unsigned i = 0; i < c->ndisks; i++) {

@@ -113,7 +113,8 @@ static json_t *vm_list_json(void)
 
 static json_t *vm_conf(const char *name, int vcpus)
 {
-	json_t *c = J("{\"memory_mib\":512,\"kernel\":\"local/vmlinuz\",\"initrd\":\"\","
+	json_t *c = J("{\"memory_mib\":512,\"firmware\":\"none\",\"boot_order\":[],"
+		      "\"kernel\":\"local/vmlinuz\",\"initrd\":\"\","
 		      "\"cmdline\":\"console=ttyS0\",\"disks\":[{\"path\":\"local/a.img\","
 		      "\"readonly\":false}],\"nics\":[{\"mac\":\"52:54:00:12:34:56\","
 		      "\"portgroup\":\"VM Network\"}],"

@@ -155,9 +155,9 @@ static void test_create_defaults(void **state)
 	json_t *c = build_ok("{\"name\":\"web1\",\"memory_mib\":512,\"kernel\":\"local/vmlinuz\"}",
 			     NULL, HOST_MEM);
 	json_t *want =
-	    J("{\"name\":\"web1\",\"vcpus\":1,\"memory_mib\":512,"
+	    J("{\"name\":\"web1\",\"vcpus\":1,\"memory_mib\":512,\"firmware\":\"none\","
 	      "\"kernel\":\"local/vmlinuz\",\"initrd\":\"\",\"cmdline\":\"console=ttyS0\","
-	      "\"disks\":[],\"nics\":[],\"autostart\":false,\"autostart_order\":0,"
+	      "\"disks\":[],\"boot_order\":[],\"nics\":[],\"autostart\":false,\"autostart_order\":0,"
 	      "\"autostart_delay_s\":0}");
 	if (!json_equal(c, want)) {
 		char *s = json_dumps(c, JSON_SORT_KEYS | JSON_COMPACT);
@@ -188,7 +188,7 @@ static void test_create_all_fields(void **state)
 	assert_true(json_is_true(json_object_get(c, "autostart")));
 	assert_int_equal(num(c, "autostart_order"), 3);
 	assert_int_equal(num(c, "autostart_delay_s"), 10);
-	assert_int_equal(json_object_size(c), 11);
+	assert_int_equal(json_object_size(c), 13);
 	json_decref(c);
 }
 
@@ -198,7 +198,8 @@ static void test_create_required(void **state)
 	build_err("{\"memory_mib\":512,\"kernel\":\"local/vmlinuz\"}", NULL, HOST_MEM, "name:");
 	build_err("{\"name\":\"web1\",\"kernel\":\"local/vmlinuz\"}", NULL, HOST_MEM,
 		  "memory_mib: missing");
-	build_err("{\"name\":\"web1\",\"memory_mib\":512}", NULL, HOST_MEM, "kernel: missing");
+	build_err("{\"name\":\"web1\",\"memory_mib\":512,\"firmware\":\"none\"}", NULL, HOST_MEM,
+		  "kernel: firmware \"none\" boots a kernel");
 	build_err("{\"name\":\"web1\"}", NULL, HOST_MEM, "memory_mib: missing");
 	build_err("{}", NULL, HOST_MEM, "name:");
 	/* the body itself */
@@ -274,7 +275,6 @@ static void test_kernel(void **state)
 {
 	(void)state;
 	const char *bad[] = {"5",
-			     "\"\"",
 			     "\"nods\"",
 			     "\"local\"",
 			     "\"/abs\"",
@@ -759,7 +759,7 @@ static void test_sizes_not_shown(void **state)
 			 "{\"path\":\"local/b\",\"readonly\":true},"
 			 "{\"path\":\"local/c\",\"readonly\":false}]");
 	assert_true(json_equal(json_object_get(shown, "disks"), want));
-	assert_int_equal(json_object_size(shown), 11);
+	assert_int_equal(json_object_size(shown), 13);
 	/* with a size in the stored text, nothing is to be created either */
 	assert_int_equal(vmconf_from_json(body, &back, err, sizeof(err)), 0);
 	for (unsigned i = 0; i < back.ndisks; i++)
@@ -817,11 +817,14 @@ static json_t *vmm_json(const json_t *conf, int64_t id, const char *console, con
 	struct vm_config c;
 	if (vmconf_from_json(conf, &c, err, errlen) < 0)
 		fail_msg("conf: %s", err);
-	const struct vmconf_host host = {.id = id,
-					 .mtu = mtu,
-					 .console_path = console,
-					 .control_path = control,
-					 .resolve = fake_resolve};
+	const struct vmconf_host host = {
+	    .id = id,
+	    .mtu = mtu,
+	    .console_path = console,
+	    .control_path = control,
+	    .firmware = c.firmware == VM_FIRMWARE_NONE ? NULL : "/fw/code.fd",
+	    .nvram = c.firmware == VM_FIRMWARE_UEFI ? "/datastores/local/a/a.nvram" : NULL,
+	    .resolve = fake_resolve};
 	struct vmm_config vc;
 	if (vmconf_vmm(&c, &host, &vc, err, errlen) < 0)
 		return NULL;
@@ -962,6 +965,94 @@ static void test_vmm_resolve_fails(void **state)
 	json_decref(conf);
 }
 
+/* --- firmware and boot order ------------------------------------------------ */
+
+static void test_firmware(void **state)
+{
+	(void)state;
+	const char *two = ",\"disks\":[{\"path\":\"local/a/a.img\"},{\"path\":\"local/b.iso\"}]";
+	char text[512];
+	/* no kernel: UEFI, with nothing of direct boot */
+	snprintf(text, sizeof(text), "{\"name\":\"a\",\"memory_mib\":64%s}", two);
+	json_t *c = build_ok(text, NULL, HOST_MEM);
+	assert_string_equal(str(c, "firmware"), "uefi");
+	assert_string_equal(str(c, "kernel"), "");
+	assert_string_equal(str(c, "cmdline"), "");
+	assert_int_equal(json_array_size(json_object_get(c, "boot_order")), 0);
+	struct vm_config vc;
+	char err[256], home[VM_DSPATH_MAX + 1];
+	assert_int_equal(vmconf_from_json(c, &vc, err, sizeof(err)), 0);
+	assert_int_equal(vmconf_home(&vc, home), 0);
+	assert_string_equal(home, "local/a");
+	/* keel-vmm gets the firmware, the store and the order; no kernel */
+	json_t *upd = build_ok("{\"boot_order\":[1,0]}", c, HOST_MEM);
+	json_t *v = vmm_json(upd, 7, "/c", "/s", err, sizeof(err));
+	if (!v)
+		fail_msg("vmconf_vmm: %s", err);
+	assert_string_equal(str(v, "firmware"), "/fw/code.fd");
+	assert_string_equal(str(v, "nvram"), "/datastores/local/a/a.nvram");
+	assert_null(json_object_get(v, "kernel"));
+	json_t *want = J("[1,0]");
+	assert_true(json_equal(json_object_get(v, "boot_order"), want));
+	json_decref(want);
+	json_decref(v);
+	/* a disk fewer: the order would name a disk that is not there */
+	build_err("{\"disks\":[{\"path\":\"local/a/a.img\"}]}", upd, HOST_MEM,
+		  "boot_order[0]: there is no disk 1");
+	/* back to a kernel: the order goes, unless the body gives it */
+	json_t *none = build_ok("{\"firmware\":\"none\",\"kernel\":\"local/vmlinuz\"}", upd,
+				HOST_MEM);
+	assert_int_equal(json_array_size(json_object_get(none, "boot_order")), 0);
+	build_err("{\"firmware\":\"none\",\"kernel\":\"local/k\",\"boot_order\":[0]}", upd,
+		  HOST_MEM, "boot_order: only with firmware");
+	build_err("{\"firmware\":\"none\"}", upd, HOST_MEM, "kernel: firmware \"none\" boots");
+	/* and to firmware again: the kernel and command line go, unless the
+	 * body gives them */
+	build_err("{\"firmware\":\"bios\",\"kernel\":\"local/k\"}", none, HOST_MEM,
+		  "kernel: only with firmware");
+	json_t *bios = build_ok("{\"firmware\":\"bios\"}", none, HOST_MEM);
+	assert_string_equal(str(bios, "kernel"), "");
+	assert_string_equal(str(bios, "cmdline"), "");
+	assert_int_equal(vmconf_from_json(bios, &vc, err, sizeof(err)), 0);
+	assert_int_equal(vc.firmware, VM_FIRMWARE_BIOS);
+	v = vmm_json(bios, 7, "/c", "/s", err, sizeof(err));
+	assert_null(json_object_get(v, "nvram")); /* SeaBIOS keeps none */
+	json_decref(v);
+	json_decref(bios);
+	json_decref(none);
+	json_decref(upd);
+	json_decref(c);
+	/* bad values */
+	field_err("firmware", "\"efi\"", "firmware: uefi, bios or none");
+	field_err("firmware", "1", "firmware: uefi, bios or none");
+	build_err("{\"name\":\"a\",\"memory_mib\":64,\"firmware\":\"uefi\",\"kernel\":\"local/k\"}",
+		  NULL, HOST_MEM, "kernel: only with firmware");
+	build_err("{\"name\":\"a\",\"memory_mib\":64,\"cmdline\":\"quiet\"}", NULL, HOST_MEM,
+		  "cmdline: only with firmware");
+	build_err("{\"name\":\"a\",\"memory_mib\":64,\"initrd\":\"local/i\"}", NULL, HOST_MEM,
+		  "initrd: only with firmware");
+	field_err("boot_order", "[0]", "boot_order: only with firmware");
+	const char *orders[][2] = {
+	    {"[2]", "boot_order[0]: there is no disk 2"},
+	    {"[0,0]", "boot_order[1]: disk 0 is already in it"},
+	    {"[\"0\"]", "boot_order[0]: must be an integer"},
+	    {"[-1]", "boot_order[0]: must be an integer"},
+	    {"{}", "boot_order: an array"},
+	    {"[0,1,2,3,4,5,6,7,0]", "boot_order: an array of at most 8"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(orders); i++) {
+		snprintf(text, sizeof(text),
+			 "{\"name\":\"a\",\"memory_mib\":64,\"boot_order\":%s%s}", orders[i][0],
+			 two);
+		build_err(text, NULL, HOST_MEM, orders[i][1]);
+	}
+	/* no disk and no kernel: no folder for its files */
+	c = build_ok("{\"name\":\"a\",\"memory_mib\":64}", NULL, HOST_MEM);
+	assert_int_equal(vmconf_from_json(c, &vc, err, sizeof(err)), 0);
+	assert_int_equal(vmconf_home(&vc, home), -1);
+	json_decref(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -991,6 +1082,7 @@ int main(void)
 	    cmocka_unit_test(test_vmm),
 	    cmocka_unit_test(test_vmm_initrd_and_empty),
 	    cmocka_unit_test(test_vmm_resolve_fails),
+	    cmocka_unit_test(test_firmware),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

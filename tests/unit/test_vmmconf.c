@@ -576,6 +576,27 @@ static void test_firmware(void **state)
 	assert_int_equal(parse(text), 0);
 	assert_int_equal(c.fd.firmware, 5);
 	vmmconf_free(&c);
+	/* a variable store and a boot order over two disks, and back */
+	snprintf(text, sizeof(text),
+		 "%s,\"nvram\":\"/a.nvram\",\"disks\":[{\"path\":\"/d0\"},{\"path\":\"/d1\"}],"
+		 "\"boot_order\":[1,0],\"fds\":{\"kvm\":4,\"firmware\":5,\"nvram\":6,"
+		 "\"disks\":[7,8]}}",
+		 fw);
+	assert_int_equal(parse(text), 0);
+	assert_string_equal(c.nvram, "/a.nvram");
+	assert_int_equal(c.fd.nvram, 6);
+	assert_int_equal(c.nboot, 2);
+	assert_int_equal(c.boot_order[0], 1);
+	assert_int_equal(c.boot_order[1], 0);
+	back = vmmconf_format(&c, err, sizeof(err));
+	assert_non_null(back);
+	assert_int_equal(vmmconf_parse(back, &again, err, sizeof(err)), 0);
+	assert_string_equal(again.nvram, "/a.nvram");
+	assert_int_equal(again.nboot, 2);
+	assert_int_equal(again.boot_order[0], 1);
+	vmmconf_free(&again);
+	free(back);
+	vmmconf_free(&c);
 	static const struct {
 		const char *more, *error;
 	} bad[] = {
@@ -583,6 +604,14 @@ static void test_firmware(void **state)
 	    {",\"initrd\":\"/i\"", "initrd: not with firmware"},
 	    {",\"fds\":{\"kvm\":4}", "fds.firmware: missing"},
 	    {",\"fds\":{\"kvm\":4,\"firmware\":5,\"kernel\":6}", "fds.kernel: not a resource"},
+	    {",\"nvram\":\"/n\",\"fds\":{\"kvm\":4,\"firmware\":5}", "fds.nvram: missing"},
+	    {",\"nvram\":5", "nvram"},
+	    {",\"boot_order\":[0]", "boot_order: must be a list"},
+	    {",\"disks\":[{\"path\":\"/d\"}],\"boot_order\":[0,0]", "boot_order: must be a list"},
+	    {",\"disks\":[{\"path\":\"/d\"},{\"path\":\"/e\"}],\"boot_order\":[1,1]",
+	     "boot_order[1]: disk 1 twice"},
+	    {",\"disks\":[{\"path\":\"/d\"}],\"boot_order\":[\"0\"]",
+	     "boot_order[0]: must be a disk index"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(text, sizeof(text), "%s%s}", fw, bad[i].more);
@@ -592,6 +621,12 @@ static void test_firmware(void **state)
 			   "firmware");
 	expect_whole_error("{\"name\":\"a\",\"vcpus\":1,\"memory_mib\":64,\"firmware\":7}",
 			   "firmware");
+	expect_whole_error("{\"name\":\"a\",\"vcpus\":1,\"memory_mib\":64,\"kernel\":\"/k\","
+			   "\"nvram\":\"/n\"}",
+			   "nvram: only with firmware");
+	expect_whole_error("{\"name\":\"a\",\"vcpus\":1,\"memory_mib\":64,\"kernel\":\"/k\","
+			   "\"boot_order\":[]}",
+			   "boot_order: only with firmware");
 }
 
 static void test_jail(void **state)
