@@ -330,8 +330,8 @@ static void from_canonical(const json_t *conf, struct vm_config *c)
 	copy_string(c->name, sizeof(c->name), conf, "name");
 	c->vcpus = (unsigned)json_integer_value(json_object_get(conf, "vcpus"));
 	c->memory_mib = (uint64_t)json_integer_value(json_object_get(conf, "memory_mib"));
-	c->firmware =
-	    (enum vm_firmware)vm_firmware_parse(json_string_value(json_object_get(conf, "firmware")));
+	c->firmware = (enum vm_firmware)vm_firmware_parse(
+	    json_string_value(json_object_get(conf, "firmware")));
 	copy_string(c->kernel, sizeof(c->kernel), conf, "kernel");
 	copy_string(c->initrd, sizeof(c->initrd), conf, "initrd");
 	copy_string(c->cmdline, sizeof(c->cmdline), conf, "cmdline");
@@ -344,8 +344,8 @@ static void from_canonical(const json_t *conf, struct vm_config *c)
 		d->readonly = json_is_true(json_object_get(x, "readonly"));
 		d->create_mib = (uint64_t)json_integer_value(json_object_get(x, "size_mib"));
 	}
-	json_array_foreach(json_object_get(conf, "boot_order"), i, x)
-		c->boot_order[c->nboot++] = (unsigned)json_integer_value(x);
+	json_array_foreach(json_object_get(conf, "boot_order"), i, x) c->boot_order[c->nboot++] =
+	    (unsigned)json_integer_value(x);
 	json_array_foreach(json_object_get(conf, "nics"), i, x)
 	{
 		struct vm_nic *n = &c->nics[c->nnics++];
@@ -450,8 +450,7 @@ int vmconf_vmm(const struct vm_config *c, const struct vmconf_host *host, struct
 			rc = errorf(err, errlen, "out of memory");
 		memcpy(v->boot_order, c->boot_order, sizeof(v->boot_order));
 		v->nboot = c->nboot;
-	} else if (rc == 0 &&
-		   (rc = host->resolve(c->kernel, path, sizeof(path), err, errlen)) == 0)
+	} else if (rc == 0 && (rc = host->resolve(c->kernel, path, sizeof(path), err, errlen)) == 0)
 		v->kernel = strdup(path);
 	if (rc == 0 && *c->initrd &&
 	    (rc = host->resolve(c->initrd, path, sizeof(path), err, errlen)) == 0)

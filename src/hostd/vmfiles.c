@@ -52,8 +52,9 @@ int vmfiles_nvram(const struct vm_config *c, const char *empty, char out[VM_DSPA
 		  char *err, size_t errlen)
 {
 	if (vmfiles_path(c, "nvram", out) < 0)
-		return errorf(err, errlen, "%s: a UEFI VM needs a disk (its folder holds its "
-					   "variable store)",
+		return errorf(err, errlen,
+			      "%s: a UEFI VM needs a disk (its folder holds its "
+			      "variable store)",
 			      c->name);
 	if (datastore_file_exists(out, NULL, 0) == 0)
 		return 0;
@@ -69,8 +70,7 @@ void vmfiles_remove(const struct vm_config *c)
 		char path[VM_DSPATH_MAX + 1], err[256];
 		const char *rel;
 		struct datastore *ds;
-		if (vmfiles_path(c, own[i], path) < 0 ||
-		    datastore_file_exists(path, NULL, 0) < 0 ||
+		if (vmfiles_path(c, own[i], path) < 0 || datastore_file_exists(path, NULL, 0) < 0 ||
 		    !(ds = datastore_split(path, &rel, NULL, 0)))
 			continue;
 		if (ds_remove(ds, rel, err, sizeof(err)) < 0)

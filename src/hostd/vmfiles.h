@@ -15,10 +15,10 @@
 
 /* Where the product image keeps the firmware (image/mkimage.sh installs
  * Debian's files under these names). */
-#define FIRMWARE_DIR	 "/usr/share/keel/firmware"
+#define FIRMWARE_DIR	    "/usr/share/keel/firmware"
 #define FIRMWARE_BIOS_IMAGE FIRMWARE_DIR "/bios-256k.bin"   /* seabios */
-#define FIRMWARE_UEFI_CODE FIRMWARE_DIR "/OVMF_CODE_4M.fd" /* ovmf */
-#define FIRMWARE_UEFI_VARS FIRMWARE_DIR "/OVMF_VARS_4M.fd" /* the empty store */
+#define FIRMWARE_UEFI_CODE  FIRMWARE_DIR "/OVMF_CODE_4M.fd" /* ovmf */
+#define FIRMWARE_UEFI_VARS  FIRMWARE_DIR "/OVMF_VARS_4M.fd" /* the empty store */
 
 /* "DATASTORE/NAME/NAME.suffix"; -1 when the VM has no folder. */
 int vmfiles_path(const struct vm_config *c, const char *suffix, char out[VM_DSPATH_MAX + 1]);

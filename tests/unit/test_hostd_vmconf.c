@@ -154,11 +154,11 @@ static void test_create_defaults(void **state)
 	(void)state;
 	json_t *c = build_ok("{\"name\":\"web1\",\"memory_mib\":512,\"kernel\":\"local/vmlinuz\"}",
 			     NULL, HOST_MEM);
-	json_t *want =
-	    J("{\"name\":\"web1\",\"vcpus\":1,\"memory_mib\":512,\"firmware\":\"none\","
-	      "\"kernel\":\"local/vmlinuz\",\"initrd\":\"\",\"cmdline\":\"console=ttyS0\","
-	      "\"disks\":[],\"boot_order\":[],\"nics\":[],\"autostart\":false,\"autostart_order\":0,"
-	      "\"autostart_delay_s\":0}");
+	json_t *want = J(
+	    "{\"name\":\"web1\",\"vcpus\":1,\"memory_mib\":512,\"firmware\":\"none\","
+	    "\"kernel\":\"local/vmlinuz\",\"initrd\":\"\",\"cmdline\":\"console=ttyS0\","
+	    "\"disks\":[],\"boot_order\":[],\"nics\":[],\"autostart\":false,\"autostart_order\":0,"
+	    "\"autostart_delay_s\":0}");
 	if (!json_equal(c, want)) {
 		char *s = json_dumps(c, JSON_SORT_KEYS | JSON_COMPACT);
 		fail_msg("defaults: %s", s);
@@ -1000,8 +1000,8 @@ static void test_firmware(void **state)
 	build_err("{\"disks\":[{\"path\":\"local/a/a.img\"}]}", upd, HOST_MEM,
 		  "boot_order[0]: there is no disk 1");
 	/* back to a kernel: the order goes, unless the body gives it */
-	json_t *none = build_ok("{\"firmware\":\"none\",\"kernel\":\"local/vmlinuz\"}", upd,
-				HOST_MEM);
+	json_t *none =
+	    build_ok("{\"firmware\":\"none\",\"kernel\":\"local/vmlinuz\"}", upd, HOST_MEM);
 	assert_int_equal(json_array_size(json_object_get(none, "boot_order")), 0);
 	build_err("{\"firmware\":\"none\",\"kernel\":\"local/k\",\"boot_order\":[0]}", upd,
 		  HOST_MEM, "boot_order: only with firmware");
