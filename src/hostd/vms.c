@@ -160,10 +160,70 @@ static void write_pidfile(const struct vmrt *v)
 	write_file(path, buf, (size_t)n, 0600);
 }
 
+/* Why each VM that did not end cleanly ended, until its next power-on:
+ * what the API shows as "last_error". */
+static struct ending {
+	char name[65];
+	char why[256];
+} endings[MAX_VMS];
+
+static struct ending *ending_of(const char *name, bool make)
+{
+	struct ending *free_one = NULL;
+	if (!*name)
+		return NULL;
+	for (int i = 0; i < MAX_VMS; i++) {
+		if (endings[i].name[0] && strcmp(endings[i].name, name) == 0)
+			return &endings[i];
+		if (!endings[i].name[0] && !free_one)
+			free_one = &endings[i];
+	}
+	if (make && free_one)
+		str_copy(free_one->name, sizeof(free_one->name), name);
+	return make ? free_one : NULL;
+}
+
+static void forget_ending(const char *name)
+{
+	struct ending *e = ending_of(name, false);
+	if (e)
+		memset(e, 0, sizeof(*e));
+}
+
+/* The last line keel-vmm logged (its own reason for ending), without its
+ * time and name. */
+static void last_vmm_line(const char *name, char *out, size_t outlen)
+{
+	char path[512], tail[1024] = "";
+	vm_file(path, sizeof(path), logdir, name, "vmm.log");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	ssize_t n = 0;
+	if (fd >= 0 && fstat(fd, &st) == 0)
+		n = pread(fd, tail, sizeof(tail) - 1, st.st_size > 1023 ? st.st_size - 1023 : 0);
+	if (fd >= 0)
+		close(fd);
+	tail[n > 0 ? n : 0] = 0;
+	size_t len = strlen(tail);
+	while (len && (tail[len - 1] == '\n' || tail[len - 1] == '\r'))
+		tail[--len] = 0;
+	char *line = strrchr(tail, '\n');
+	line = line ? line + 1 : tail;
+	char *msg = strstr(line, "]: ");
+	str_copy(out, outlen, msg ? msg + 3 : line);
+}
+
 static void gone(struct vmrt *v, const char *how)
 {
 	char path[512];
 	log_msg("vm %s: keel-vmm pid %d %s", v->name, (int)v->pid, how);
+	struct ending *e;
+	if (strcmp(how, "exited with status 0") != 0 && v->state != STOPPING &&
+	    (e = ending_of(v->name, true))) {
+		char line[200];
+		last_vmm_line(v->name, line, sizeof(line));
+		snprintf(e->why, sizeof(e->why), "keel-vmm %s: %s", how, line);
+	}
 	network_ports_down(v->id);
 	vmmjail_cleanup(v->id);
 	vm_file(path, sizeof(path), rundir, v->name, "pid");
@@ -202,6 +262,7 @@ static int power_on(const char *name, char *err, size_t errlen)
 		return error_set(err, errlen, -ENOENT, "%s: no such VM", name);
 	if (find(name))
 		return error_set(err, errlen, -EBUSY, "%s: already powered on", name);
+	forget_ending(name);
 	struct vmrt *v = free_slot();
 	if (!v)
 		return error_set(err, errlen, -EBUSY, "at most %d VMs can run", MAX_VMS);
@@ -390,10 +451,13 @@ void vms_describe(json_t *vm)
 	if (v && ended(v))
 		v = NULL;
 	json_object_set_new(vm, "state", json_string(state_name(v)));
+	struct ending *e;
 	if (v) {
 		json_object_set_new(vm, "pid", json_integer(v->pid));
 		if (v->since > 0)
 			json_object_set_new(vm, "uptime_s", json_real(now_s() - v->since));
+	} else if ((e = ending_of(json_string_value(json_object_get(vm, "name")) ?: "", false))) {
+		json_object_set_new(vm, "last_error", json_string(e->why));
 	}
 	pthread_mutex_unlock(&lock);
 }
@@ -481,6 +545,9 @@ const char *vms_file_user(const char *dspath, bool running_only, char *who, size
 
 void vms_forget(const char *name)
 {
+	pthread_mutex_lock(&lock);
+	forget_ending(name);
+	pthread_mutex_unlock(&lock);
 	const char *files[] = {"vmm.json", "control.sock", "pid", "console.log", "vmm.log"};
 	char path[512];
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {

@@ -130,7 +130,17 @@ def test_firmware_vms(api, host):
                                    "disks": [{"path": "local/fw1/mbr.img", "readonly": True}],
                                    "boot_order": [0]})
     assert (vm["firmware"], vm["kernel"], vm["cmdline"], vm["boot_order"]) == ("bios", "", "", [0])
+    # a firmware image that is not one: keel-vmm refuses it, and the API says why
+    image = "/usr/share/keel/firmware/bios-256k.bin"
+    assert host.hook(f"write {image}", b"not a BIOS") == b"OK\n"
     api.call("POST", "/vms/fw1/power/on")
+    vm = wait_state(api, "fw1", "poweredOff")
+    assert "exited with status 2: firmware: " + image + ": not a firmware image" in \
+        vm.get("last_error", ""), vm
+    with open("/usr/share/seabios/bios-256k.bin", "rb") as f:  # what the image holds
+        assert host.hook(f"write {image}", f.read()) == b"OK\n"
+    api.call("POST", "/vms/fw1/power/on")
+    assert "last_error" not in api.call("GET", "/vms/fw1")
     wait_console(api, "fw1", r"KEEL-BIOS-BOOT")
     log = host.hook("cat /scratch/vms/fw1/vmm.log").decode(errors="replace")
     assert "firmware /usr/share/keel/firmware/bios-256k.bin" in log, log
