@@ -221,18 +221,25 @@ def upload(api, workdir, programs=()):
     return "local/guest/vmlinuz", "local/guest/initrd.img"
 
 
-def boot_sector(text):
+def boot_sector(text, reset=False):
     """A disk whose MBR writes the boot timer port, prints text through the
     BIOS (int 10h, which SeaBIOS's serial console carries) and waits with
     interrupts on (the serial console sends its last characters from the
-    timer interrupt)."""
-    msg = 0x7c1a
+    timer interrupt); with `reset`, after half a second (the BIOS's tick
+    count), it resets the PC through the keyboard controller."""
+    msg = 0x7c40
     code = bytes([0xb0, 0x4b, 0xba, 0x40, 0x04, 0xee,  # out 0x440, 'K'
                   0xbe, msg & 0xff, msg >> 8,  # mov si, msg
                   0xb4, 0x0e, 0x31, 0xdb,  # mov ah, 0x0e; xor bx, bx
                   0xac, 0x08, 0xc0, 0x74, 0x04,  # lodsb; or al, al; jz halt
-                  0xcd, 0x10, 0xeb, 0xf7,  # int 0x10; jmp lodsb
-                  0xfb, 0xf4, 0xeb, 0xfc])  # halt: sti; hlt; jmp halt
+                  0xcd, 0x10, 0xeb, 0xf7])  # int 0x10; jmp lodsb
+    if reset:
+        code += bytes([0xfb, 0xa1, 0x6c, 0x04,  # sti; mov ax, [0x46c]: the BIOS's tick count
+                       0x05, 0x09, 0x00,  # add ax, 9: half a second of 18.2 Hz ticks
+                       0xf4, 0x39, 0x06, 0x6c, 0x04, 0x72, 0xf9,  # wait: hlt; cmp [0x46c], ax; jb wait
+                       0xb0, 0xfe, 0xe6, 0x64, 0xeb, 0xfe])  # out 0x64, 0xfe; jmp $
+    else:
+        code += bytes([0xfb, 0xf4, 0xeb, 0xfc])  # halt: sti; hlt; jmp halt
     sector = bytearray(512)
     sector[:len(code)] = code
     sector[msg - 0x7c00:msg - 0x7c00 + len(text) + 1] = text + b"\0"

@@ -170,6 +170,22 @@ def test_bios_boots_a_disk(host):
     assert vm.wait_exit() == 0
 
 
+def test_bios_guest_reset_comes_back_through_the_firmware(host):
+    """A guest that resets the PC (here through the keyboard controller, as
+    a boot loader's reboot does) starts again at the reset vector: SeaBIOS's
+    POST runs again and boots the disk again."""
+    with open(SEABIOS, "rb") as f:
+        assert host.hook("write /tmp/bios.bin", f.read()) == b"OK\n"
+    assert host.hook("write /tmp/reset.img",
+                     guest.boot_sector(b"KEEL-BIOS-RESET\r\n", reset=True)) == b"OK\n"
+    vm = start(host, "bios-reset", kernel=None, initrd=None, cmdline=None,
+               firmware="/tmp/bios.bin", disks=[{"path": "/tmp/reset.img", "readonly": True}])
+    vm.wait_console(r"(?s)SeaBIOS \(version.*KEEL-BIOS-RESET.*SeaBIOS \(version.*KEEL-BIOS-RESET")
+    assert "guest rebooted: restarting it" in vm.vmm_log(), vm.vmm_log()
+    vm.ctl("stop")
+    assert vm.wait_exit() == 0
+
+
 def test_elf_vmlinux_boots(host):
     assert host.hook("write /tmp/vmlinux", vmlinux_from_bzimage()) == b"OK\n"
     vm = start(host, "elf", kernel="/tmp/vmlinux")
