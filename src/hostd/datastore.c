@@ -918,6 +918,43 @@ int ds_upload_write(struct ds_upload *u, const void *buf, size_t len, char *err,
 	return 0;
 }
 
+int ds_upload_write_at(struct ds_upload *u, uint64_t offset, const void *buf, size_t len, char *err,
+		       size_t errlen)
+{
+	char lbl[LABEL_MAX];
+	if (u->fd < 0)
+		return fail(NULL, u->name, EBADF, "no upload in progress", err, errlen);
+	if (offset > DS_DISK_MAX || len > DS_DISK_MAX - offset)
+		return fail(NULL, u->name, EFBIG, NULL, err, errlen);
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = pwrite(u->fd, p, len, (off_t)offset);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			return fail_label(label(NULL, u->name, lbl, sizeof lbl), e, NULL, err,
+					  errlen);
+		}
+		p += n;
+		len -= (size_t)n;
+		offset += (uint64_t)n;
+		u->written += (uint64_t)n;
+	}
+	return 0;
+}
+
+int ds_upload_set_size(struct ds_upload *u, uint64_t size, char *err, size_t errlen)
+{
+	if (u->fd < 0)
+		return fail(NULL, u->name, EBADF, "no upload in progress", err, errlen);
+	if (size > DS_DISK_MAX)
+		return fail(NULL, u->name, EFBIG, NULL, err, errlen);
+	if (ftruncate(u->fd, (off_t)size) < 0)
+		return fail(NULL, u->name, errno, NULL, err, errlen);
+	return 0;
+}
+
 int ds_upload_commit(struct ds_upload *u, char *err, size_t errlen)
 {
 	char lbl[LABEL_MAX];
