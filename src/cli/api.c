@@ -224,9 +224,12 @@ int api_upload(struct api *a, const char *path, FILE *src, off_t size, const cha
 	int rc = session(a);
 	if (rc)
 		return rc;
-	struct request r = {
-	    .method = "PUT", .path = path, .src = src, .size = size, .type = type,
-	    .progress = progress};
+	struct request r = {.method = "PUT",
+			    .path = path,
+			    .src = src,
+			    .size = size,
+			    .type = type,
+			    .progress = progress};
 	rc = http_perform(&a->h, &r);
 	if (rc == 0)
 		rc = parse_answer(&r, resp);

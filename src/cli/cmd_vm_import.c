@@ -5,10 +5,10 @@
  * sparse file under $TMPDIR; raw input is read as it is) and uploaded as
  * the Keel sparse stream (common/sparse.h): only its allocated extents
  * travel. It becomes DS/NAME/NAME.img; with --memory, a VM NAME is also
- * created with it. An appliance's descriptor (ovf.h) gives the VM's
- * settings; its disks become DS/NAME/NAME-diskN.img (N from 0), then the VM
- * is created (POST /api/v1/vms). What the VM cannot have is reported on
- * stderr, one line each. Nothing is left in $TMPDIR. */
+ * created with it (firmware uefi unless --firmware bios). An appliance's descriptor (ovf.h) gives
+ * the VM's settings; its disks become DS/NAME/NAME-diskN.img (N from 0), then the VM is created
+ * (POST /api/v1/vms). What the VM cannot have is reported on stderr, one line each. Nothing is left
+ * in $TMPDIR. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -42,9 +42,9 @@ struct import {
 	char name[VM_NAME_MAX + 1];
 	bool quiet, progress;
 	long long memory_mib, vcpus; /* 0: not given */
-	const char *kernel, *initrd, *cmdline;
-	char tmpdir[PATH_MAX]; /* "" until made */
-	json_t *disks;	       /* what the VM gets: [{"path": ...} or {"path", "size_mib"}] */
+	int firmware;		     /* enum vm_firmware; -1: not given */
+	char tmpdir[PATH_MAX];	     /* "" until made */
+	json_t *disks;		     /* what the VM gets: [{"path": ...} or {"path", "size_mib"}] */
 };
 
 /* --- the local work folder ----------------------------------------------- */
@@ -112,8 +112,8 @@ static int upload_sparse(struct import *im, int fd, const char *label, const cha
 	fclose(src);
 	if (rc == 0 && !im->cli->json) {
 		char size[SIZE_LEN], data[SIZE_LEN];
-		printf("%s: %s, %s of data sent\n", jstr(r, "path"), fmt_size(size, jint(r, "size")),
-		       fmt_size(data, (long long)info.data));
+		printf("%s: %s, %s of data sent\n", jstr(r, "path"),
+		       fmt_size(size, jint(r, "size")), fmt_size(data, (long long)info.data));
 	}
 	if (rc == 0)
 		json_array_append_new(im->disks, json_pack("{s:s}", "path", jstr(r, "path")));
@@ -182,20 +182,14 @@ static const char *portgroup_for(json_t *portgroups, size_t nic, const char *net
 
 /* POST /api/v1/vms with the imported disks, and the NICs on `networks` */
 static int create_vm(struct import *im, long long vcpus, long long memory_mib,
-		     const char *firmware, char (*networks)[128], size_t nnics, json_t **vm)
+		     enum vm_firmware firmware, char (*networks)[128], size_t nnics, json_t **vm)
 {
-	json_t *req = json_pack("{s:s,s:I,s:I,s:O}", "name", im->name, "vcpus", (json_int_t)vcpus,
-				"memory_mib", (json_int_t)memory_mib, "disks", im->disks);
-	(void)firmware; /* TODO: the VM's "firmware" once the API has it */
-	if (im->kernel)
-		json_object_set_new(req, "kernel", json_string(im->kernel));
-	if (im->initrd)
-		json_object_set_new(req, "initrd", json_string(im->initrd));
-	if (im->cmdline)
-		json_object_set_new(req, "cmdline", json_string(im->cmdline));
+	json_t *req = json_pack("{s:s,s:I,s:I,s:s,s:O}", "name", im->name, "vcpus",
+				(json_int_t)vcpus, "memory_mib", (json_int_t)memory_mib, "firmware",
+				vm_firmware_name(firmware), "disks", im->disks);
 	json_t *pgs = NULL;
-	int rc = nnics ? api_json(im->cli->api, "GET", "/api/v1/network/portgroups", NULL, &pgs)
-		       : 0;
+	int rc =
+	    nnics ? api_json(im->cli->api, "GET", "/api/v1/network/portgroups", NULL, &pgs) : 0;
 	if (rc == 0 && nnics) {
 		json_t *nics = json_array();
 		for (size_t i = 0; i < nnics; i++)
@@ -364,6 +358,8 @@ static int import_appliance(struct import *im, const char *file, bool ova, json_
 			vm.vcpus = im->vcpus;
 		if (im->memory_mib)
 			vm.memory_mib = im->memory_mib;
+		if (im->firmware >= 0)
+			vm.firmware = im->firmware;
 		if (rc == 0 && vm.memory_mib == 0) {
 			error_msg("%s: the descriptor gives no memory size: give one with --memory",
 				  file);
@@ -456,18 +452,11 @@ static int pick_datastore(struct import *im, const char *given)
 	return rc;
 }
 
-enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE };
-
-static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
-				     {"datastore", required_argument, NULL, 'd'},
-				     {"memory", required_argument, NULL, 'm'},
-				     {"vcpus", required_argument, NULL, 'c'},
-				     {"kernel", required_argument, NULL, OPT_KERNEL},
-				     {"initrd", required_argument, NULL, OPT_INITRD},
-				     {"cmdline", required_argument, NULL, OPT_CMDLINE},
-				     {"quiet", no_argument, NULL, 'q'},
-				     {"help", no_argument, NULL, 'h'},
-				     {0}};
+static const struct option opts[] = {
+    {"name", required_argument, NULL, 'n'},	{"datastore", required_argument, NULL, 'd'},
+    {"memory", required_argument, NULL, 'm'},	{"vcpus", required_argument, NULL, 'c'},
+    {"firmware", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},		{0}};
 
 static int parse(struct import *im, int argc, char **argv, const char **name, const char **ds)
 {
@@ -489,14 +478,13 @@ static int parse(struct import *im, int argc, char **argv, const char **name, co
 			if (arg_uint("--vcpus", optarg, 1, VM_MAX_VCPUS, &im->vcpus) < 0)
 				return EXIT_USAGE;
 			break;
-		case OPT_KERNEL:
-			im->kernel = optarg;
-			break;
-		case OPT_INITRD:
-			im->initrd = optarg;
-			break;
-		case OPT_CMDLINE:
-			im->cmdline = optarg;
+		case 'f':
+			im->firmware = vm_firmware_parse(optarg);
+			if (im->firmware != VM_FIRMWARE_UEFI && im->firmware != VM_FIRMWARE_BIOS) {
+				error_msg("--firmware: uefi or bios (an imported disk boots "
+					  "through firmware)");
+				return EXIT_USAGE;
+			}
 			break;
 		case 'q':
 			im->quiet = true;
@@ -512,15 +500,15 @@ static int parse(struct import *im, int argc, char **argv, const char **name, co
 
 int cmd_vm_import(struct cli *cli, int argc, char **argv)
 {
-	struct import im = {.cli = cli};
+	struct import im = {.cli = cli, .firmware = -1};
 	const char *name = NULL, *ds = NULL;
 	int rc = parse(&im, argc, argv, &name, &ds);
 	if (rc)
 		return rc;
 	const char *file = argv[optind];
 	enum kind kind = kind_of(file);
-	if (kind == DISK && (im.vcpus || im.kernel || im.initrd || im.cmdline) && !im.memory_mib) {
-		error_msg("--vcpus, --kernel, --initrd and --cmdline go with --memory for a disk");
+	if (kind == DISK && (im.vcpus || im.firmware >= 0) && !im.memory_mib) {
+		error_msg("--vcpus and --firmware go with --memory for a disk");
 		return EXIT_USAGE;
 	}
 	if (access(file, R_OK) < 0) {
@@ -541,7 +529,8 @@ int cmd_vm_import(struct cli *cli, int argc, char **argv)
 		rc = import_image(&im, file, false, rel);
 		free(rel);
 		if (rc == 0 && im.memory_mib)
-			rc = create_vm(&im, im.vcpus ? im.vcpus : 1, im.memory_mib, "bios", NULL, 0,
+			rc = create_vm(&im, im.vcpus ? im.vcpus : 1, im.memory_mib,
+				       im.firmware >= 0 ? im.firmware : VM_FIRMWARE_UEFI, NULL, 0,
 				       &vm);
 	}
 	remove_tmpdir(&im);

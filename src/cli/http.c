@@ -153,8 +153,8 @@ static struct curl_slist *setup(struct http *h, struct xfer *x)
 		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(c, CURLOPT_READDATA, x);
 		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->size);
-		char *type = xasprintf("Content-Type: %s",
-				       r->type ? r->type : "application/octet-stream");
+		char *type =
+		    xasprintf("Content-Type: %s", r->type ? r->type : "application/octet-stream");
 		hdrs = header(hdrs, type);
 		free(type);
 	} else if (strcmp(r->method, "POST") == 0) { /* no body: Content-Length: 0 */

@@ -28,7 +28,7 @@ struct request {
 	FILE *src;	  /* an upload of size bytes */
 	off_t size;
 	const char *type; /* the upload's Content-Type (NULL: application/octet-stream) */
-	api_sink sink; /* where a 2xx answer goes, instead of body */
+	api_sink sink;	  /* where a 2xx answer goes, instead of body */
 	void *sink_ctx;
 	bool anonymous, quiet, progress;
 	bool uninterruptible; /* the logout still runs after Ctrl-C */

@@ -50,7 +50,7 @@ static const struct command commands[] = {
      cmd_vm_create},
     {"vm", "import",
      "FILE [--name NAME] [--datastore DS] [--quiet]\n"
-     "        [--memory SIZE [--vcpus N] [--kernel DS/PATH [--initrd DS/PATH] [--cmdline STR]]]",
+     "        [--memory SIZE] [--vcpus N] [--firmware uefi|bios]",
      cmd_vm_import},
     {"vm", "start", "NAME", cmd_vm_start},
     {"vm", "stop", "NAME [--hard] [--timeout S] [--no-wait]", cmd_vm_stop},

@@ -122,7 +122,8 @@ int ova_list(int fd, const char *label, struct ova_member **members, size_t *cou
 		if (read_at(fd, h, BLOCK, off) < 0) {
 			if (*count > 0 && errno == EIO)
 				return 0; /* no end-of-archive blocks: tolerated */
-			error_msg("%s: not an OVA (%s)", label, *count ? "cut short" : "no tar header");
+			error_msg("%s: not an OVA (%s)", label,
+				  *count ? "cut short" : "no tar header");
 			goto bad;
 		}
 		static const unsigned char zeros[BLOCK];
@@ -152,8 +153,8 @@ int ova_list(int fd, const char *label, struct ova_member **members, size_t *cou
 			if (r == 0 && type == 'L')
 				str_copy(next_name, sizeof(next_name), text);
 			else if (r == 0)
-				r = pax_records(text, size, next_name, sizeof(next_name), &next_size,
-						&has_next_size);
+				r = pax_records(text, size, next_name, sizeof(next_name),
+						&next_size, &has_next_size);
 			free(text);
 			if (r < 0) {
 				error_msg("%s: a tar extended header is damaged", label);
@@ -306,7 +307,8 @@ int ova_check_manifest(int fd, const struct ova_member *members, size_t n, const
 		const struct ova_member *m = ova_find(members, n, name);
 		char got[129];
 		if (!m) {
-			error_msg("%s: the manifest lists %s, which is not in the OVA", label, name);
+			error_msg("%s: the manifest lists %s, which is not in the OVA", label,
+				  name);
 			return -1;
 		}
 		if (member_digest(fd, m, algo, got) < 0) {

@@ -17,16 +17,26 @@
 static const char *resource_name(long type)
 {
 	static const char *const names[] = {
-	    [1] = "other device",	     [5] = "IDE controller",
-	    [6] = "SCSI controller",	     [7] = "Fibre Channel adapter",
-	    [8] = "iSCSI adapter",	     [9] = "InfiniBand adapter",
-	    [11] = "other network adapter", [12] = "I/O slot",
-	    [13] = "I/O device",	     [14] = "floppy drive",
-	    [15] = "CD drive",		     [16] = "DVD drive",
-	    [18] = "tape drive",	     [19] = "storage extent",
-	    [20] = "other storage device",  [21] = "serial port",
-	    [22] = "parallel port",	     [23] = "USB controller",
-	    [24] = "graphics controller",   [25] = "IEEE 1394 controller",
+	    [1] = "other device",
+	    [5] = "IDE controller",
+	    [6] = "SCSI controller",
+	    [7] = "Fibre Channel adapter",
+	    [8] = "iSCSI adapter",
+	    [9] = "InfiniBand adapter",
+	    [11] = "other network adapter",
+	    [12] = "I/O slot",
+	    [13] = "I/O device",
+	    [14] = "floppy drive",
+	    [15] = "CD drive",
+	    [16] = "DVD drive",
+	    [18] = "tape drive",
+	    [19] = "storage extent",
+	    [20] = "other storage device",
+	    [21] = "serial port",
+	    [22] = "parallel port",
+	    [23] = "USB controller",
+	    [24] = "graphics controller",
+	    [25] = "IEEE 1394 controller",
 	    [35] = "sound card",
 	};
 	if (type >= 0 && (size_t)type < ARRAY_SIZE(names) && names[type])
@@ -110,9 +120,9 @@ static int unit_bytes(const char *units, uint64_t none, uint64_t *out)
 	static const struct {
 		const char *name;
 		unsigned shift;
-	} words[] = {{"", 0},	       {"byte", 0},	{"bytes", 0},	 {"kilobytes", 10},
-		     {"kb", 10},       {"megabytes", 20}, {"mb", 20},	 {"gigabytes", 30},
-		     {"gb", 30},       {"terabytes", 40}, {"tb", 40}};
+	} words[] = {{"", 0},	 {"byte", 0},	    {"bytes", 0}, {"kilobytes", 10},
+		     {"kb", 10}, {"megabytes", 20}, {"mb", 20},	  {"gigabytes", 30},
+		     {"gb", 30}, {"terabytes", 40}, {"tb", 40}};
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
 		if (strcmp(u, words[i].name) == 0) {
 			*out = i == 0 ? none : 1ULL << words[i].shift;
@@ -199,8 +209,8 @@ static int take_disk(struct parse *p, const xmlNode *item, const char *label)
 	if (strncmp(r, "/disk/", 6) == 0) {
 		xmlNode *disk = by_id(p, "DiskSection", "Disk", "diskId", r + 6);
 		if (!disk)
-			return errorf(p->err, p->errlen, "%s: no Disk \"%s\" in DiskSection",
-				      label, r + 6);
+			return errorf(p->err, p->errlen, "%s: no Disk \"%s\" in DiskSection", label,
+				      r + 6);
 		if (scaled(attr(disk, "capacity", buf, sizeof(buf)),
 			   attr(disk, "capacityAllocationUnits", id, sizeof(id)), 1,
 			   &d.capacity) < 0)
@@ -248,8 +258,9 @@ static int take_item(struct parse *p, const xmlNode *item)
 		return 0;
 	case 4:
 		if (scaled(quantity, units, 1ULL << 20, &bytes) < 0)
-			return errorf(p->err, p->errlen, "%s: memory \"%s\" in \"%s\" is not understood",
-				      label, quantity, units);
+			return errorf(p->err, p->errlen,
+				      "%s: memory \"%s\" in \"%s\" is not understood", label,
+				      quantity, units);
 		p->vm->memory_mib = (long long)(bytes >> 20);
 		return 0;
 	case 17:
@@ -274,18 +285,18 @@ static int take_item(struct parse *p, const xmlNode *item)
 
 /* VMware: <vmw:Config vmw:key="firmware" vmw:value="efi"/> in the hardware
  * section; VirtualBox: <Firmware type="EFI"/> in its machine description */
-static const char *firmware(const xmlNode *system, const xmlNode *hardware)
+static enum vm_firmware firmware(const xmlNode *system, const xmlNode *hardware)
 {
 	char key[64], value[64];
 	for (xmlNode *c = hardware->children; c; c = c->next)
 		if (named(c, "Config") && strcmp(attr(c, "key", key, sizeof(key)), "firmware") == 0)
 			return strcasecmp(attr(c, "value", value, sizeof(value)), "efi") == 0
-				   ? "uefi"
-				   : "bios";
+				   ? VM_FIRMWARE_UEFI
+				   : VM_FIRMWARE_BIOS;
 	xmlNode *vbox = descendant(system, "Firmware");
 	if (vbox && strncasecmp(attr(vbox, "type", value, sizeof(value)), "efi", 3) == 0)
-		return "uefi";
-	return "bios";
+		return VM_FIRMWARE_UEFI;
+	return VM_FIRMWARE_BIOS;
 }
 
 static int read_system(struct parse *p, const xmlNode *system)
@@ -298,8 +309,7 @@ static int read_system(struct parse *p, const xmlNode *system)
 	if (!hw)
 		return errorf(p->err, p->errlen, "the VirtualSystem has no VirtualHardwareSection");
 	for (xmlNode *c = hw->children; c; c = c->next)
-		if ((named(c, "Item") || named(c, "StorageItem") ||
-		     named(c, "EthernetPortItem")) &&
+		if ((named(c, "Item") || named(c, "StorageItem") || named(c, "EthernetPortItem")) &&
 		    take_item(p, c) < 0)
 			return -1;
 	p->vm->firmware = firmware(system, hw);

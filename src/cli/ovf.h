@@ -31,7 +31,7 @@ struct ovf_vm {
 	char name[256]; /* VirtualSystem's Name, else its ovf:id ("" if none) */
 	long long vcpus;
 	long long memory_mib;
-	const char *firmware; /* "uefi" or "bios" */
+	enum vm_firmware firmware; /* VM_FIRMWARE_UEFI or VM_FIRMWARE_BIOS */
 	struct ovf_disk disks[VM_MAX_DISKS];
 	size_t ndisks;
 	char networks[VM_MAX_NICS][128]; /* each NIC's network ("" if none) */
@@ -41,7 +41,6 @@ struct ovf_vm {
 /* Returns 0, or -1 with err set (not XML, no VirtualSystem, a disk whose
  * file or capacity cannot be found, ...). */
 int ovf_parse(const char *xml, size_t len, struct ovf_vm *vm,
-	      void (*unmapped)(const char *what, void *ctx), void *ctx, char *err,
-	      size_t errlen);
+	      void (*unmapped)(const char *what, void *ctx), void *ctx, char *err, size_t errlen);
 
 #endif

@@ -100,8 +100,24 @@ static bool own_extents(json_t *info)
 	return true;
 }
 
+/* A fixed VHD is raw data and a 512-byte footer ("conectix"), which
+ * qemu-img's probe takes for raw: its footer would travel as data. */
+static bool fixed_vhd(const char *path)
+{
+	char footer[8];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	off_t end = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+	bool vhd = end >= 512 && pread(fd, footer, sizeof(footer), end - 512) == sizeof(footer) &&
+		   memcmp(footer, "conectix", sizeof(footer)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return vhd;
+}
+
 int image_probe(const char *path, const char *format, struct image_info *info)
 {
+	if (!format && fixed_vhd(path))
+		format = "vpc";
 	memset(info, 0, sizeof(*info));
 	char *argv[7] = {"qemu-img", "info", "--output=json"};
 	int n = 3;

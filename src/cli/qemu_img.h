@@ -11,14 +11,15 @@
 #include <stdint.h>
 
 struct image_info {
-	char format[16];      /* qemu-img's name: raw, qcow2, vmdk, vpc (VHD), vhdx, ... */
-	char subformat[32];   /* a VMDK's create type (streamOptimized, ...), else "" */
+	char format[16];    /* qemu-img's name: raw, qcow2, vmdk, vpc (VHD), vhdx, ... */
+	char subformat[32]; /* a VMDK's create type (streamOptimized, ...), else "" */
 	uint64_t virtual_size;
 	bool backing;	      /* it has a backing file */
 	bool foreign_extents; /* a VMDK whose data is in other files */
 };
 
-/* Probes `path` (format as given, or probed when NULL). Formats other than
+/* Probes `path` (format as given, or probed when NULL; a fixed VHD, which
+ * qemu-img would take for raw, is found by its footer). Formats other than
  * those `keel vm import` takes (raw, qcow2, vmdk, vpc, vhdx, vdi, qed) are
  * refused. */
 int image_probe(const char *path, const char *format, struct image_info *info);

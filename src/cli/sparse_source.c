@@ -19,7 +19,7 @@ struct source {
 	int fd;
 	uint64_t size;
 	struct extent *extents;
-	size_t count, next;		/* extents; the next one to send */
+	size_t count, next;		   /* extents; the next one to send */
 	uint8_t staged[SPARSE_HEADER_LEN]; /* a header or record waiting to be read */
 	size_t staged_len, staged_pos;
 	off_t data_pos, data_left; /* the extent being read */
@@ -70,8 +70,8 @@ static ssize_t source_read(void *cookie, char *buf, size_t n)
 			s->staged_pos += k;
 			done += k;
 		} else if (s->data_left > 0) {
-			size_t want = (size_t)s->data_left < n - done ? (size_t)s->data_left
-								       : n - done;
+			size_t want =
+			    (size_t)s->data_left < n - done ? (size_t)s->data_left : n - done;
 			ssize_t got = pread(s->fd, buf + done, want, s->data_pos);
 			if (got < 0 && errno == EINTR)
 				continue;
@@ -141,8 +141,8 @@ FILE *sparse_source_open(int fd, const char *label, struct sparse_source_info *i
 	uint8_t header[SPARSE_HEADER_LEN];
 	sparse_put_header(header, s->size);
 	stage(s, header, sizeof(header));
-	FILE *f = fopencookie(s, "r", (cookie_io_functions_t){.read = source_read,
-							       .close = source_close});
+	FILE *f = fopencookie(s, "r",
+			      (cookie_io_functions_t){.read = source_read, .close = source_close});
 	if (!f) {
 		error_msg("%s: %s", label, strerror(errno));
 		source_close(s);
