@@ -340,7 +340,9 @@ int ovf_parse(const char *xml, size_t len, struct ovf_vm *vm,
 	struct parse p = {xmlDocGetRootElement(doc), vm, unmapped, ctx, err, errlen};
 	int rc;
 	xmlNode *system = descendant(p.envelope, "VirtualSystem");
-	if (!named(p.envelope, "Envelope"))
+	if (doc->intSubset || doc->extSubset) /* no entities to expand, ever */
+		rc = errorf(err, errlen, "the OVF descriptor has a DOCTYPE, which OVF never has");
+	else if (!named(p.envelope, "Envelope"))
 		rc = errorf(err, errlen, "not an OVF descriptor (no Envelope)");
 	else if (!system)
 		rc = errorf(err, errlen, "the OVF descriptor has no VirtualSystem");

@@ -11,7 +11,8 @@
  * are reported).
  *
  * The descriptor is untrusted: parsed without network access, entity
- * substitution or DTD loading; file references must be plain names. */
+ * substitution or DTD loading, and refused if it has a DOCTYPE at all (so
+ * no entity can be declared); file references must be plain names. */
 #ifndef KEEL_CLI_OVF_H
 #define KEEL_CLI_OVF_H
 

@@ -55,6 +55,7 @@ def keel(api, native_host, tmp_path_factory):
         assert os.listdir(d) == ["creds"], "the CLI left files in TMPDIR"
         return r, sent
 
+    run.creds = str(creds)
     return run
 
 
@@ -393,3 +394,155 @@ def test_sparse_stream_good(api, native_host):
              header(10) + end(10), headers={"Content-Type": "application/x-keel-sparse"})
     assert os.path.getsize(stored(native_host, "local/hostile/good.img")) == 10
     api.call("DELETE", "/datastores/local/files/hostile/good.img")
+
+
+VBOX_OVF = """<?xml version="1.0"?>
+<Envelope ovf:version="1.0" xml:lang="en-US" xmlns="http://schemas.dmtf.org/ovf/envelope/1"
+ xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
+ xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"
+ xmlns:vssd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+ xmlns:vbox="http://www.virtualbox.org/ovf/machine">
+  <References>
+    <File ovf:id="file1" ovf:href="vbox1-disk001.vmdk"/>
+  </References>
+  <DiskSection>
+    <Info>List of the virtual disks used in the package</Info>
+    <Disk ovf:capacity="67108864" ovf:diskId="vmdisk1" ovf:fileRef="file1"
+     ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>
+  </DiskSection>
+  <NetworkSection>
+    <Info>Logical networks used in the package</Info>
+    <Network ovf:name="NAT"><Description>Logical network used by this appliance.</Description></Network>
+  </NetworkSection>
+  <VirtualSystem ovf:id="vbox1">
+    <Info>A virtual machine</Info>
+    <VirtualHardwareSection>
+      <Info>Virtual hardware requirements for a virtual machine</Info>
+      <System>
+        <vssd:ElementName>Virtual Hardware Family</vssd:ElementName>
+        <vssd:InstanceID>0</vssd:InstanceID>
+        <vssd:VirtualSystemIdentifier>vbox1</vssd:VirtualSystemIdentifier>
+        <vssd:VirtualSystemType>virtualbox-2.2</vssd:VirtualSystemType>
+      </System>
+      <Item>
+        <rasd:Caption>1 virtual CPU</rasd:Caption>
+        <rasd:Description>Number of virtual CPUs</rasd:Description>
+        <rasd:ElementName>1 virtual CPU</rasd:ElementName>
+        <rasd:InstanceID>1</rasd:InstanceID>
+        <rasd:ResourceType>3</rasd:ResourceType>
+        <rasd:VirtualQuantity>1</rasd:VirtualQuantity>
+      </Item>
+      <Item>
+        <rasd:AllocationUnits>MegaBytes</rasd:AllocationUnits>
+        <rasd:Caption>512 MB of memory</rasd:Caption>
+        <rasd:ElementName>512 MB of memory</rasd:ElementName>
+        <rasd:InstanceID>2</rasd:InstanceID>
+        <rasd:ResourceType>4</rasd:ResourceType>
+        <rasd:VirtualQuantity>512</rasd:VirtualQuantity>
+      </Item>
+      <Item>
+        <rasd:Caption>sataController0</rasd:Caption>
+        <rasd:ElementName>sataController0</rasd:ElementName>
+        <rasd:InstanceID>3</rasd:InstanceID>
+        <rasd:ResourceSubType>AHCI</rasd:ResourceSubType>
+        <rasd:ResourceType>20</rasd:ResourceType>
+      </Item>
+      <Item>
+        <rasd:AutomaticAllocation>true</rasd:AutomaticAllocation>
+        <rasd:Caption>Ethernet adapter on 'NAT'</rasd:Caption>
+        <rasd:Connection>NAT</rasd:Connection>
+        <rasd:ElementName>Ethernet adapter on 'NAT'</rasd:ElementName>
+        <rasd:InstanceID>4</rasd:InstanceID>
+        <rasd:ResourceSubType>E1000</rasd:ResourceSubType>
+        <rasd:ResourceType>10</rasd:ResourceType>
+      </Item>
+      <Item ovf:required="false">
+        <rasd:Caption>sound</rasd:Caption>
+        <rasd:ElementName>sound</rasd:ElementName>
+        <rasd:InstanceID>5</rasd:InstanceID>
+        <rasd:ResourceSubType>ensoniq1371</rasd:ResourceSubType>
+        <rasd:ResourceType>35</rasd:ResourceType>
+      </Item>
+      <Item>
+        <rasd:AddressOnParent>0</rasd:AddressOnParent>
+        <rasd:Caption>disk1</rasd:Caption>
+        <rasd:ElementName>disk1</rasd:ElementName>
+        <rasd:HostResource>/disk/vmdisk1</rasd:HostResource>
+        <rasd:InstanceID>6</rasd:InstanceID>
+        <rasd:Parent>3</rasd:Parent>
+        <rasd:ResourceType>17</rasd:ResourceType>
+      </Item>
+    </VirtualHardwareSection>
+    <vbox:Machine ovf:required="false" version="1.16-linux" name="vbox1">
+      <ovf:Info>Complete VirtualBox machine configuration in VirtualBox format</ovf:Info>
+      <Hardware>
+        <Firmware type="EFI"/>
+      </Hardware>
+    </vbox:Machine>
+  </VirtualSystem>
+</Envelope>
+"""
+
+
+def test_import_ovf_folder_virtualbox(raw, keel, api, native_host, tmp_path):
+    """An .ovf with its disk beside it, as VirtualBox exports one (memory in
+    MegaBytes, its Firmware element, no Name: the ovf:id)."""
+    subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "vmdk", "-o",
+                    "subformat=streamOptimized", raw[0], str(tmp_path / "vbox1-disk001.vmdk")],
+                   check=True)
+    (tmp_path / "vbox1.ovf").write_text(VBOX_OVF)
+    r, _ = keel("vm", "import", str(tmp_path / "vbox1.ovf"), "--vcpus", "2")
+    assert r.returncode == 0, r
+    vm = api.call("GET", "/vms/vbox1")
+    assert (vm["vcpus"], vm["memory_mib"], vm["firmware"]) == (2, 512, "uefi")
+    assert [d["path"] for d in vm["disks"]] == ["local/vbox1/vbox1-disk0.img"]
+    assert [n["portgroup"] for n in vm["nics"]] == ["VM Network"]
+    assert sha256(stored(native_host, "local/vbox1/vbox1-disk0.img")) == raw[1]
+    assert r.stderr.splitlines() == [
+        'keel: not imported: "sound" (ResourceType 35): sound card',
+        'keel: NIC 0: no port group "NAT" on the host: connected to "VM Network"'], r.stderr
+
+
+def test_import_ovf_hostile(raw, keel, api, tmp_path):
+    """A descriptor naming a file outside its folder, or declaring entities,
+    is refused before anything is sent."""
+    bad = VBOX_OVF.replace('ovf:href="vbox1-disk001.vmdk"', 'ovf:href="../../etc/passwd"')
+    (tmp_path / "escape.ovf").write_text(bad)
+    r, _ = keel("vm", "import", str(tmp_path / "escape.ovf"), "--name", "escape")
+    assert r.returncode == 1 and "is not the name of a file beside the OVF" in r.stderr, r
+    lol = VBOX_OVF.replace('<?xml version="1.0"?>', '<?xml version="1.0"?>\n'
+                           '<!DOCTYPE Envelope [<!ENTITY a "aaaaaaaaaa">]>')
+    (tmp_path / "lol.ovf").write_text(lol)
+    r, _ = keel("vm", "import", str(tmp_path / "lol.ovf"), "--name", "lol")
+    assert r.returncode == 1 and "DOCTYPE" in r.stderr, r
+    names = [v["name"] for v in api.call("GET", "/vms")["vms"]]
+    assert "escape" not in names and "lol" not in names
+
+
+def test_progress_on_a_terminal(raw, keel, api, tmp_path):
+    """stderr a terminal: the conversion's and upload's progress shows;
+    with --quiet it does not."""
+    import pty
+    qcow2 = str(tmp_path / "tty.qcow2")
+    subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw[0], qcow2],
+                   check=True)
+    outputs = {}
+    for name, extra in (("tty1", []), ("tty2", ["--quiet"])):
+        master, slave = pty.openpty()
+        env = dict(os.environ, TMPDIR=str(tmp_path))
+        r = subprocess.run([KEEL, "--credentials", keel.creds, "vm", "import", qcow2,
+                            "--name", name, *extra], stdout=subprocess.PIPE, stderr=slave,
+                           env=env, timeout=300)
+        os.close(slave)
+        out = b""
+        try:
+            while chunk := os.read(master, 4096):
+                out += chunk
+        except OSError:  # EIO: the terminal's other end is closed
+            pass
+        os.close(master)
+        assert r.returncode == 0, (r, out)
+        outputs[name] = out
+    assert b"100.00/100%" in outputs["tty1"], outputs
+    assert outputs["tty2"] == b"", outputs
