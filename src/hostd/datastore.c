@@ -896,28 +896,6 @@ int ds_upload_begin(const struct datastore *ds, const char *path, int overwrite,
 	return 0;
 }
 
-int ds_upload_write(struct ds_upload *u, const void *buf, size_t len, char *err, size_t errlen)
-{
-	char lbl[LABEL_MAX];
-	if (u->fd < 0)
-		return fail(NULL, u->name, EBADF, "no upload in progress", err, errlen);
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(u->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			return fail_label(label(NULL, u->name, lbl, sizeof lbl), e, NULL, err,
-					  errlen);
-		}
-		p += n;
-		len -= (size_t)n;
-		u->written += (uint64_t)n;
-	}
-	return 0;
-}
-
 int ds_upload_write_at(struct ds_upload *u, uint64_t offset, const void *buf, size_t len, char *err,
 		       size_t errlen)
 {
@@ -942,6 +920,11 @@ int ds_upload_write_at(struct ds_upload *u, uint64_t offset, const void *buf, si
 		u->written += (uint64_t)n;
 	}
 	return 0;
+}
+
+int ds_upload_write(struct ds_upload *u, const void *buf, size_t len, char *err, size_t errlen)
+{
+	return ds_upload_write_at(u, u->written, buf, len, err, errlen); /* (all written so far) */
 }
 
 int ds_upload_set_size(struct ds_upload *u, uint64_t size, char *err, size_t errlen)

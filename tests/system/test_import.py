@@ -36,11 +36,7 @@ def keel(api, native_host, tmp_path_factory):
     """Runs the CLI against the native hostd; returns (CompletedProcess,
     bytes sent toward hostd meanwhile)."""
     d = tmp_path_factory.mktemp("cli")
-    fp = ":".join(api.fingerprint.upper()[i:i + 2] for i in range(0, 64, 2))
-    creds = d / "creds"
-    creds.write_text(f"host={api.address}:{api.port}\nuser=root\npassword={api.password}\n"
-                     f"fingerprint={fp}\n")
-    creds.chmod(0o600)
+    creds = api.write_cli_credentials(d / "creds")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
     env["TMPDIR"] = str(d)
     counter = f"/sys/class/net/keel-n{native_host.x}/statistics/tx_bytes"
@@ -55,7 +51,7 @@ def keel(api, native_host, tmp_path_factory):
         assert os.listdir(d) == ["creds"], "the CLI left files in TMPDIR"
         return r, sent
 
-    run.creds = str(creds)
+    run.creds = creds
     return run
 
 
