@@ -7,6 +7,7 @@ ESXi's style creates the matching VM and reports what it cannot map; a
 manifest that does not match stops it; hostile sparse streams get 400 and
 leave nothing on the datastore. One hostd for the module."""
 import hashlib
+import json
 import os
 import random
 import re
@@ -130,6 +131,17 @@ def test_import_disk_creates_vm(raw, keel, api, native_host):
     assert sha256(stored(native_host, "local/withvm/withvm.img")) == raw[1]
 
 
+def test_import_json(raw, keel):
+    r, _ = keel("--json", "vm", "import", raw[0], "--name", "asjson")
+    assert r.returncode == 0, r
+    assert json.loads(r.stdout) == {"disks": [{"path": "local/asjson/asjson.img"}]}
+    r, _ = keel("--json", "vm", "import", raw[0], "--name", "asjson2", "--memory", "64",
+                "--firmware", "bios")
+    out = json.loads(r.stdout)
+    assert out["vm"]["firmware"] == "bios" and out["vm"]["disks"][0]["path"] == \
+        "local/asjson2/asjson2.img", out
+
+
 def test_import_refusals(raw, keel, api, tmp_path):
     empty = tmp_path / "empty.img"
     empty.write_bytes(b"")
@@ -139,8 +151,9 @@ def test_import_refusals(raw, keel, api, tmp_path):
     assert r.returncode == 2 and "--name" in r.stderr, r
     r, _ = keel("vm", "import", str(tmp_path / "missing.qcow2"))
     assert r.returncode == 2 and "No such file" in r.stderr, r
-    # the disk exists already (test_import_disk made it): 409, nothing replaced
-    r, _ = keel("vm", "import", raw[0], "--name", "withvm")
+    # the disk exists already: 409, nothing replaced
+    assert keel("vm", "import", raw[0], "--name", "twice")[0].returncode == 0
+    r, _ = keel("vm", "import", raw[0], "--name", "twice")
     assert r.returncode == 1 and "409" in r.stderr, r
 
 
