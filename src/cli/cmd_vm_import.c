@@ -206,18 +206,20 @@ static int create_vm(struct import *im, long long vcpus, long long memory_mib,
 	return rc;
 }
 
-/* whether the host already has a VM called im->name */
-static int vm_exists(struct import *im, bool *exists)
+/* 0 unless the host has a VM called im->name already (then EXIT_FAIL
+ * with a message), so that nothing is uploaded for a VM that cannot be */
+static int vm_name_free(struct import *im)
 {
 	json_t *r = NULL;
 	int rc = api_json(im->cli->api, "GET", "/api/v1/vms", NULL, &r);
 	size_t i;
 	json_t *vm;
-	*exists = false;
 	json_array_foreach(json_object_get(r, "vms"), i, vm)
 	{
-		if (strcmp(jstr(vm, "name"), im->name) == 0)
-			*exists = true;
+		if (rc == 0 && strcmp(jstr(vm, "name"), im->name) == 0) {
+			error_msg("a VM called %s exists already", im->name);
+			rc = EXIT_FAIL;
+		}
 	}
 	json_decref(r);
 	return rc;
@@ -366,11 +368,8 @@ static int import_appliance(struct import *im, const char *file, bool ova, json_
 			rc = EXIT_USAGE;
 		}
 	}
-	bool exists = false;
-	if (rc == 0 && (rc = vm_exists(im, &exists)) == 0 && exists) {
-		error_msg("a VM called %s exists already", im->name);
-		rc = EXIT_FAIL;
-	}
+	if (rc == 0)
+		rc = vm_name_free(im);
 	if (rc == 0)
 		rc = import_disks(im, &a, &vm);
 	if (rc == 0)
@@ -526,7 +525,10 @@ int cmd_vm_import(struct cli *cli, int argc, char **argv)
 		rc = import_appliance(&im, file, kind == OVA, &vm);
 	} else if (rc == 0) {
 		char *rel = xasprintf("%s/%s.img", im.name, im.name);
-		rc = import_image(&im, file, false, rel);
+		if (im.memory_mib)
+			rc = vm_name_free(&im);
+		if (rc == 0)
+			rc = import_image(&im, file, false, rel);
 		free(rel);
 		if (rc == 0 && im.memory_mib)
 			rc = create_vm(&im, im.vcpus ? im.vcpus : 1, im.memory_mib,

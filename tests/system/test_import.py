@@ -129,6 +129,10 @@ def test_import_disk_creates_vm(raw, keel, api, native_host):
     assert (vm["vcpus"], vm["memory_mib"], vm["firmware"]) == (2, 256, "uefi")
     assert [d["path"] for d in vm["disks"]] == ["local/withvm/withvm.img"]
     assert sha256(stored(native_host, "local/withvm/withvm.img")) == raw[1]
+    # a VM of that name exists: refused before anything is uploaded
+    r, _ = keel("vm", "import", raw[0], "--name", "withvm", "--memory", "256M",
+                "--datastore", "other")
+    assert r.returncode == 1 and "a VM called withvm exists already" in r.stderr, r
 
 
 def test_import_json(raw, keel):
