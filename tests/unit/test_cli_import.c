@@ -17,6 +17,7 @@
 
 #include "cli/ova.h"
 #include "cli/ovf.h"
+#include "rm_rf.h"
 
 /* --- OVF ------------------------------------------------------------------- */
 
@@ -208,9 +209,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[64];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	rm_rf(dir);
+	return 0;
 }
 
 /* a ustar header for `name` of `size` bytes (type '0' unless given) */
