@@ -26,29 +26,82 @@ struct source {
 	bool ended;		   /* the end record is staged or sent */
 };
 
-/* The allocated extents of fd (size bytes) into s; 0 or -1 (errno). */
+#define ZERO_BLOCK 4096	     /* the unit in which zeros are left out */
+#define SCAN_BUF   (1 << 20) /* read at a time while looking for them */
+
+/* [offset, offset + length) to send: merged with the last extent when
+ * they touch */
+static void add_extent(struct source *s, size_t *cap, off_t offset, off_t length)
+{
+	struct extent *last = s->count ? &s->extents[s->count - 1] : NULL;
+	if (last && last->offset + last->length == offset) {
+		last->length += length;
+		return;
+	}
+	if (s->count == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		s->extents = xrealloc(s->extents, *cap * sizeof(*s->extents));
+	}
+	s->extents[s->count++] = (struct extent){offset, length};
+}
+
+static bool all_zero(const char *p, size_t len)
+{
+	return p[0] == 0 && memcmp(p, p + 1, len - 1) == 0;
+}
+
+/* The blocks of the allocated range [data, hole) that are not all zeros:
+ * a raw image written in full has its empty space allocated. 0 or -1
+ * (errno). */
+static int scan_range(struct source *s, size_t *cap, off_t data, off_t hole, char *buf)
+{
+	for (off_t pos = data; pos < hole;) {
+		size_t n = hole - pos < SCAN_BUF ? (size_t)(hole - pos) : SCAN_BUF;
+		for (size_t got = 0; got < n;) {
+			ssize_t k = pread(s->fd, buf + got, n - got, pos + (off_t)got);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0) {
+				errno = k == 0 ? EIO : errno; /* (it shrank) */
+				return -1;
+			}
+			got += (size_t)k;
+		}
+		for (size_t at = 0; at < n; at += ZERO_BLOCK) {
+			size_t k = n - at < ZERO_BLOCK ? n - at : ZERO_BLOCK;
+			if (!all_zero(buf + at, k))
+				add_extent(s, cap, pos + (off_t)at, (off_t)k);
+		}
+		pos += (off_t)n;
+	}
+	return 0;
+}
+
+/* The extents of fd (size bytes) to send, into s: its allocated ranges
+ * (SEEK_DATA, SEEK_HOLE) without their blocks of zeros. 0 or -1 (errno). */
 static int find_extents(struct source *s, off_t size)
 {
 	size_t cap = 0;
-	for (off_t pos = 0; pos < size;) {
+	char *buf = xmalloc(SCAN_BUF);
+	int rc = 0;
+	for (off_t pos = 0; pos < size && rc == 0;) {
 		off_t data = lseek(s->fd, pos, SEEK_DATA);
 		if (data < 0 && errno == ENXIO)
 			break; /* only a hole is left */
 		off_t hole = data < 0 ? -1 : lseek(s->fd, data, SEEK_HOLE);
-		if (hole < 0)
-			return -1;
+		if (hole < 0) {
+			rc = -1;
+			break;
+		}
 		if (hole > size)
 			hole = size;
 		if (data >= hole)
 			break;
-		if (s->count == cap) {
-			cap = cap ? cap * 2 : 64;
-			s->extents = xrealloc(s->extents, cap * sizeof(*s->extents));
-		}
-		s->extents[s->count++] = (struct extent){data, hole - data};
+		rc = scan_range(s, &cap, data, hole, buf);
 		pos = hole;
 	}
-	return 0;
+	free(buf);
+	return rc;
 }
 
 static void stage(struct source *s, const uint8_t *bytes, size_t len)

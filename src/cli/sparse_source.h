@@ -1,7 +1,8 @@
 /* A local file sent as the Keel sparse stream (common/sparse.h): only its
- * allocated extents, found with SEEK_DATA/SEEK_HOLE before anything is
- * sent, so that the stream's length is known (the upload's Content-Length
- * and progress). The stream is a FILE (fopencookie) that api_upload reads
+ * allocated extents (SEEK_DATA/SEEK_HOLE), and of those only the 4 KiB
+ * blocks that are not all zeros, found before anything is sent (a pass
+ * over the data), so that the stream's length is known (the upload's
+ * Content-Length and progress). The stream is a FILE (fopencookie) that api_upload reads
  * like any other file. */
 #ifndef KEEL_CLI_SPARSE_SOURCE_H
 #define KEEL_CLI_SPARSE_SOURCE_H
