@@ -1,7 +1,8 @@
-/* The sparse stream (common/sparse.h): what the writer's helpers make, the
- * parser reads back into the same file, fed whole or a byte at a time; a
- * hostile stream (bad header, records out of order, overlapping, past the
- * size, wrapping around, truncated, bytes after the end) is refused. */
+/* The sparse stream (common/sparse.h): what the writer's helpers make, and
+ * what the CLI makes of a sparse file (cli/sparse_source.h), the parser
+ * reads back into the same file, fed whole or a byte at a time; a hostile
+ * stream (bad header, records out of order, overlapping, past the size,
+ * wrapping around, truncated, bytes after the end) is refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "cli/sparse_source.h"
 #include "common/sparse.h"
 
 #define FILE_MAX 4096
@@ -265,12 +270,73 @@ static void test_write_error_passed_on(void **state)
 	assert_int_equal(sparse_finish(&p, err, sizeof(err)), -ENOSPC);
 }
 
+/* a file of FILE_MAX * 4 bytes written back from a stream */
+struct big {
+	uint8_t bytes[FILE_MAX * 4];
+};
+
+static int put_big(void *ctx, uint64_t offset, const uint8_t *data, size_t len, char *err,
+		   size_t errlen)
+{
+	(void)err, (void)errlen;
+	struct big *b = ctx;
+	assert_true(offset + len <= sizeof(b->bytes));
+	memcpy(b->bytes + offset, data, len);
+	return 0;
+}
+
+static void test_cli_source_round_trip(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/keel-sparse-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	static struct big want, got;
+	memset(&want, 0, sizeof(want));
+	memset(&got, 0, sizeof(got));
+	/* data in the first block, zeros written in the second (allocated,
+	 * left out), data at the end of the third; a hole; a last byte */
+	memset(want.bytes + 10, 'a', 100);
+	memset(want.bytes + 3 * 4096 - 5, 'b', 5);
+	want.bytes[sizeof(want.bytes) - 1] = 'z';
+	assert_int_equal(pwrite(fd, want.bytes, 3 * 4096, 0), 3 * 4096);
+	assert_int_equal(pwrite(fd, want.bytes + sizeof(want.bytes) - 1, 1, sizeof(want.bytes) - 1),
+			 1);
+	struct sparse_source_info info;
+	FILE *src = sparse_source_open(fd, "test", &info);
+	assert_non_null(src);
+	assert_int_equal(info.size, sizeof(want.bytes));
+	/* blocks 0, 2 and 3 of 4: the block of zeros is not sent */
+	assert_int_equal(info.data, 3 * 4096);
+	static uint8_t stream[sizeof(want.bytes) + 1024];
+	size_t len = fread(stream, 1, sizeof(stream), src);
+	assert_int_equal(len, info.stream_len);
+	assert_int_equal(fclose(src), 0);
+	close(fd);
+	struct sparse_parser p;
+	char err[256] = "";
+	sparse_init(&p);
+	for (size_t at = 0; at < len; at += 7)
+		assert_int_equal(sparse_feed(&p, stream + at, len - at < 7 ? len - at : 7, put_big,
+					     &got, err, 256),
+				 0);
+	assert_int_equal(sparse_finish(&p, err, sizeof(err)), 0);
+	assert_int_equal(p.size, sizeof(want.bytes));
+	assert_int_equal(p.data_bytes, info.data);
+	assert_memory_equal(got.bytes, want.bytes, sizeof(want.bytes));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip),	cmocka_unit_test(test_empty_files),
-	    cmocka_unit_test(test_bad_headers), cmocka_unit_test(test_bad_records),
-	    cmocka_unit_test(test_truncated),	cmocka_unit_test(test_write_error_passed_on),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_empty_files),
+	    cmocka_unit_test(test_bad_headers),
+	    cmocka_unit_test(test_bad_records),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_write_error_passed_on),
+	    cmocka_unit_test(test_cli_source_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
