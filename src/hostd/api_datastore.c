@@ -208,15 +208,21 @@ void api_ds_upload(struct req *r)
 		return;
 	}
 	uint64_t written = up->file.written;
-	uint64_t size = up->sparse ? up->parser.size : written;
+	int sparse = up->sparse;
+	uint64_t size = sparse ? up->parser.size : written;
 	rc = ds_upload_commit(&up->file, err, sizeof(err));
 	free(up);
 	if (rc < 0) {
 		reply_errno(r, rc, err);
 		return;
 	}
-	log_msg("datastore: %s uploaded %s/%s (%llu bytes, %llu of them sent)", r->user, ds->name,
-		r->param[1], (unsigned long long)size, (unsigned long long)written);
+	if (sparse)
+		log_msg("datastore: %s uploaded %s/%s (%llu bytes, sparse: %llu of data)", r->user,
+			ds->name, r->param[1], (unsigned long long)size,
+			(unsigned long long)written);
+	else
+		log_msg("datastore: %s uploaded %s/%s (%llu bytes)", r->user, ds->name, r->param[1],
+			(unsigned long long)size);
 	reply_json(r, 201,
 		   json_pack("{s:s+++,s:I}", "path", ds->name, "/", r->param[1], "", "size",
 			     (json_int_t)size));

@@ -120,6 +120,9 @@ def test_import_disk(fmt, raw, keel, api, native_host, tmp_path):
     print(f"{fmt}: {sent} bytes sent for {allocated} bytes allocated in a {SIZE}-byte "
           f"image ({sent / allocated:.3f})")
     assert allocated <= sent <= allocated * 1.05 + 64 * 1024, (sent, allocated)
+    # and what hostd says it wrote: the data, never more than was allocated
+    m = native_host.wait_for(rf"uploaded {path} \({SIZE} bytes, sparse: (\d+) of data\)")
+    assert sum(n for _, n in REGIONS) <= int(m.group(1)) <= allocated, m.group(0)
     assert api.call("GET", f"/datastores/local/browse/{name}/{name}.img")["size"] == SIZE
 
 
