@@ -8,6 +8,8 @@ PACKAGES=(
 	gcc make meson ninja-build pkg-config
 	libjansson-dev libseccomp-dev libmnl-dev libmicrohttpd-dev libgnutls28-dev
 	libcurl4-gnutls-dev libsqlite3-dev libcrypt-dev
+	# the CLI only (keel vm import's OVF descriptors), never in the image
+	libxml2-dev
 	# unit tests (cmocka; ASan/UBSan come with gcc); fuzzing (clang's libFuzzer)
 	libcmocka-dev clang libclang-rt-14-dev
 	# image and disk

@@ -217,14 +217,19 @@ int api_text_headers(struct api *a, const char *path, char **text, size_t *len,
 	return 0;
 }
 
-int api_upload(struct api *a, const char *path, FILE *src, off_t size, bool progress, json_t **resp)
+int api_upload(struct api *a, const char *path, FILE *src, off_t size, const char *type,
+	       bool progress, json_t **resp)
 {
 	*resp = NULL;
 	int rc = session(a);
 	if (rc)
 		return rc;
-	struct request r = {
-	    .method = "PUT", .path = path, .src = src, .size = size, .progress = progress};
+	struct request r = {.method = "PUT",
+			    .path = path,
+			    .src = src,
+			    .size = size,
+			    .type = type,
+			    .progress = progress};
 	rc = http_perform(&a->h, &r);
 	if (rc == 0)
 		rc = parse_answer(&r, resp);

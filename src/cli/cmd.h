@@ -54,6 +54,7 @@ int cmd_vm_stop(struct cli *cli, int argc, char **argv);
 int cmd_vm_reset(struct cli *cli, int argc, char **argv);
 int cmd_vm_kill(struct cli *cli, int argc, char **argv);
 int cmd_vm_console(struct cli *cli, int argc, char **argv);
+int cmd_vm_import(struct cli *cli, int argc, char **argv);
 
 int cmd_ds_ls(struct cli *cli, int argc, char **argv);
 int cmd_ds_mkdisk(struct cli *cli, int argc, char **argv);
@@ -109,6 +110,10 @@ int cmd_net_mgmt_show(struct cli *cli, int argc, char **argv);
 int cmd_net_mgmt_set(struct cli *cli, int argc, char **argv);
 int cmd_net_mgmt_confirm(struct cli *cli, int argc, char **argv);
 int cmd_net_mgmt_rollback(struct cli *cli, int argc, char **argv);
+
+/* Whether a transfer shows its progress line: stderr is a terminal and the
+ * output is not --json. */
+bool cmd_progress(const struct cli *cli);
 
 /* Prints a VM (an API VM object) as "key  value" lines; shared by show,
  * create and the power commands. */

@@ -16,7 +16,7 @@
 #include "cli/mem.h"
 #include "cli/output.h"
 
-static bool show_progress(const struct cli *cli)
+bool cmd_progress(const struct cli *cli)
 {
 	return !cli->json && isatty(STDERR_FILENO);
 }
@@ -53,7 +53,7 @@ int cmd_ds_upload(struct cli *cli, int argc, char **argv)
 			       d.ds, d.path);
 	json_t *r = NULL;
 	char size[SIZE_LEN];
-	rc = api_upload(cli->api, path, f, st.st_size, show_progress(cli), &r);
+	rc = api_upload(cli->api, path, f, st.st_size, NULL, cmd_progress(cli), &r);
 	free(path);
 	fclose(f);
 	if (rc == 0 && cli->json)
@@ -144,7 +144,7 @@ static int download_to(struct cli *cli, const char *path, const char *dest, off_
 	if (!f)
 		return EXIT_SETUP;
 	struct sink s = {f, 0};
-	int rc = api_download(cli->api, path, sink_write, &s, show_progress(cli));
+	int rc = api_download(cli->api, path, sink_write, &s, cmd_progress(cli));
 	if (rc == 0)
 		rc = commit(&s, tmp, dest);
 	else

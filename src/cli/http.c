@@ -153,7 +153,10 @@ static struct curl_slist *setup(struct http *h, struct xfer *x)
 		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(c, CURLOPT_READDATA, x);
 		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->size);
-		hdrs = header(hdrs, "Content-Type: application/octet-stream");
+		char *type =
+		    xasprintf("Content-Type: %s", r->type ? r->type : "application/octet-stream");
+		hdrs = header(hdrs, type);
+		free(type);
 	} else if (strcmp(r->method, "POST") == 0) { /* no body: Content-Length: 0 */
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);

@@ -27,7 +27,8 @@ struct request {
 	const char *json; /* the body, serialized */
 	FILE *src;	  /* an upload of size bytes */
 	off_t size;
-	api_sink sink; /* where a 2xx answer goes, instead of body */
+	const char *type; /* the upload's Content-Type (NULL: application/octet-stream) */
+	api_sink sink;	  /* where a 2xx answer goes, instead of body */
 	void *sink_ctx;
 	bool anonymous, quiet, progress;
 	bool uninterruptible; /* the logout still runs after Ctrl-C */

@@ -48,6 +48,10 @@ static const struct command commands[] = {
      "        [--nic [portgroup=NAME][,mac=MAC]]...\n"
      "        [--autostart [--autostart-order N] [--autostart-delay S]]",
      cmd_vm_create},
+    {"vm", "import",
+     "FILE [--name NAME] [--datastore DS] [--quiet]\n"
+     "        [--memory SIZE] [--vcpus N] [--firmware uefi|bios]",
+     cmd_vm_import},
     {"vm", "start", "NAME", cmd_vm_start},
     {"vm", "stop", "NAME [--hard] [--timeout S] [--no-wait]", cmd_vm_stop},
     {"vm", "reset", "NAME", cmd_vm_reset},

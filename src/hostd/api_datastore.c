@@ -3,6 +3,7 @@
 #include "hostd/datastore_registry.h"
 
 #include "common/log.h"
+#include "common/sparse.h"
 #include "common/util.h"
 #include "hostd/vms.h"
 
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,16 +106,54 @@ void api_ds_download(struct req *r)
 	}
 }
 
-/* The upload sink (http.h): a struct ds_upload of its own. */
-static int upload_write(void *upload, const char *data, size_t len, char *err, size_t errlen)
+/* The upload sink (http.h): the file, and for a sparse body
+ * (common/sparse.h) its parser, which writes each record where it goes. */
+struct upload {
+	struct ds_upload file;
+	int sparse;
+	struct sparse_parser parser;
+};
+
+static int write_extent(void *file, uint64_t offset, const uint8_t *data, size_t len, char *err,
+			size_t errlen)
 {
-	return ds_upload_write(upload, data, len, err, errlen);
+	return ds_upload_write_at(file, offset, data, len, err, errlen);
 }
 
-static void upload_abort(void *upload)
+static int upload_write(void *sink, const char *data, size_t len, char *err, size_t errlen)
 {
-	ds_upload_abort(upload);
-	free(upload);
+	struct upload *up = sink;
+	if (up->sparse)
+		return sparse_feed(&up->parser, (const uint8_t *)data, len, write_extent, &up->file,
+				   err, errlen);
+	return ds_upload_write(&up->file, data, len, err, errlen);
+}
+
+static void upload_abort(void *sink)
+{
+	struct upload *up = sink;
+	ds_upload_abort(&up->file);
+	free(up);
+}
+
+/* 1 for a sparse body (its Content-Type), 0 for plain bytes */
+static int sparse_body(struct req *r)
+{
+	const char *type = req_header(r, "Content-Type");
+	size_t n = strlen(SPARSE_CONTENT_TYPE);
+	if (type && strncasecmp(type, SPARSE_CONTENT_TYPE, n) == 0 &&
+	    (type[n] == '\0' || type[n] == ';' || type[n] == ' '))
+		return 1;
+	return 0;
+}
+
+/* the end of the body: a sparse file's size set; 0 or a negative errno */
+static int upload_end(struct upload *up, char *err, size_t errlen)
+{
+	if (!up->sparse)
+		return 0;
+	int rc = sparse_finish(&up->parser, err, errlen);
+	return rc < 0 ? rc : ds_upload_set_size(&up->file, up->parser.size, err, errlen);
 }
 
 void api_ds_upload(struct req *r)
@@ -134,14 +174,16 @@ void api_ds_upload(struct req *r)
 				    who);
 			return;
 		}
-		struct ds_upload *up = calloc(1, sizeof(*up));
+		struct upload *up = calloc(1, sizeof(*up));
 		if (!up) {
 			reply_error(r, 500, "out of memory");
 			return;
 		}
-		up->fd = -1;
-		up->dirfd = -1;
-		int rc = ds_upload_begin(ds, r->param[1], overwrite, up, err, sizeof(err));
+		up->file.fd = -1;
+		up->file.dirfd = -1;
+		up->sparse = sparse_body(r);
+		sparse_init(&up->parser);
+		int rc = ds_upload_begin(ds, r->param[1], overwrite, &up->file, err, sizeof(err));
 		if (rc < 0) {
 			free(up);
 			reply_errno(r, rc, err);
@@ -152,7 +194,7 @@ void api_ds_upload(struct req *r)
 		r->upload_abort = upload_abort;
 		return;
 	}
-	struct ds_upload *up = r->upload;
+	struct upload *up = r->upload;
 	r->upload = NULL;
 	int rc = r->upload_error;
 	if (rc < 0) {
@@ -160,15 +202,27 @@ void api_ds_upload(struct req *r)
 		reply_errno(r, rc, r->upload_err);
 		return;
 	}
-	uint64_t size = up->written;
-	rc = ds_upload_commit(up, err, sizeof(err));
+	if ((rc = upload_end(up, err, sizeof(err))) < 0) {
+		upload_abort(up);
+		reply_errno(r, rc, err);
+		return;
+	}
+	uint64_t written = up->file.written;
+	int sparse = up->sparse;
+	uint64_t size = sparse ? up->parser.size : written;
+	rc = ds_upload_commit(&up->file, err, sizeof(err));
 	free(up);
 	if (rc < 0) {
 		reply_errno(r, rc, err);
 		return;
 	}
-	log_msg("datastore: %s uploaded %s/%s (%llu bytes)", r->user, ds->name, r->param[1],
-		(unsigned long long)size);
+	if (sparse)
+		log_msg("datastore: %s uploaded %s/%s (%llu bytes, sparse: %llu of data)", r->user,
+			ds->name, r->param[1], (unsigned long long)size,
+			(unsigned long long)written);
+	else
+		log_msg("datastore: %s uploaded %s/%s (%llu bytes)", r->user, ds->name, r->param[1],
+			(unsigned long long)size);
 	reply_json(r, 201,
 		   json_pack("{s:s+++,s:I}", "path", ds->name, "/", r->param[1], "", "size",
 			     (json_int_t)size));

@@ -896,14 +896,17 @@ int ds_upload_begin(const struct datastore *ds, const char *path, int overwrite,
 	return 0;
 }
 
-int ds_upload_write(struct ds_upload *u, const void *buf, size_t len, char *err, size_t errlen)
+int ds_upload_write_at(struct ds_upload *u, uint64_t offset, const void *buf, size_t len, char *err,
+		       size_t errlen)
 {
 	char lbl[LABEL_MAX];
 	if (u->fd < 0)
 		return fail(NULL, u->name, EBADF, "no upload in progress", err, errlen);
+	if (offset > DS_DISK_MAX || len > DS_DISK_MAX - offset)
+		return fail(NULL, u->name, EFBIG, NULL, err, errlen);
 	const char *p = buf;
 	while (len > 0) {
-		ssize_t n = write(u->fd, p, len);
+		ssize_t n = pwrite(u->fd, p, len, (off_t)offset);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -913,8 +916,25 @@ int ds_upload_write(struct ds_upload *u, const void *buf, size_t len, char *err,
 		}
 		p += n;
 		len -= (size_t)n;
+		offset += (uint64_t)n;
 		u->written += (uint64_t)n;
 	}
+	return 0;
+}
+
+int ds_upload_write(struct ds_upload *u, const void *buf, size_t len, char *err, size_t errlen)
+{
+	return ds_upload_write_at(u, u->written, buf, len, err, errlen); /* (all written so far) */
+}
+
+int ds_upload_set_size(struct ds_upload *u, uint64_t size, char *err, size_t errlen)
+{
+	if (u->fd < 0)
+		return fail(NULL, u->name, EBADF, "no upload in progress", err, errlen);
+	if (size > DS_DISK_MAX)
+		return fail(NULL, u->name, EFBIG, NULL, err, errlen);
+	if (ftruncate(u->fd, (off_t)size) < 0)
+		return fail(NULL, u->name, errno, NULL, err, errlen);
 	return 0;
 }
 

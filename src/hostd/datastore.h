@@ -127,6 +127,13 @@ struct ds_upload {
 int ds_upload_begin(const struct datastore *ds, const char *path, int overwrite,
 		    struct ds_upload *u, char *err, size_t errlen);
 int ds_upload_write(struct ds_upload *u, const void *buf, size_t len, char *err, size_t errlen);
+/* A sparse upload instead: data written at `offset` (holes stay where
+ * nothing is written; counted in u->written too), then the file's size set
+ * before the commit (a file that ends in a hole). Nothing is written past
+ * DS_DISK_MAX (-EFBIG), by either. */
+int ds_upload_write_at(struct ds_upload *u, uint64_t offset, const void *buf, size_t len, char *err,
+		       size_t errlen);
+int ds_upload_set_size(struct ds_upload *u, uint64_t size, char *err, size_t errlen);
 int ds_upload_commit(struct ds_upload *u, char *err, size_t errlen);
 void ds_upload_abort(struct ds_upload *u);
 

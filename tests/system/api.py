@@ -4,6 +4,7 @@ its SHA-256 fingerprint, as the console shows it, before sending anything."""
 import hashlib
 import http.client
 import json
+import os
 import re
 import ssl
 
@@ -73,6 +74,17 @@ class Api:
         doc = json.loads(data)
         assert set(doc) == {"error"} and set(doc["error"]) == {"code", "message"}, doc
         return status, doc["error"]["code"]
+
+    def write_cli_credentials(self, path, user="root"):
+        """A credentials file (docs/cli.md) with which the keel CLI logs in
+        as `user` (this session's password) and pins this host's
+        certificate; returns its path as a string."""
+        fp = ":".join(self.fingerprint.upper()[i:i + 2] for i in range(0, 64, 2))
+        with open(path, "w") as f:
+            f.write(f"host={self.address}:{self.port}\nuser={user}\npassword={self.password}\n"
+                    f"fingerprint={fp}\n")
+        os.chmod(path, 0o600)
+        return str(path)
 
     def login(self, user, password):
         self.token = None

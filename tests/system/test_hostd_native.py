@@ -907,11 +907,7 @@ def test_cli_logs_follow_and_bundle(api, native_host, tmp_path):
     import signal
     import tarfile
     keel = os.path.join(os.path.dirname(__file__), "..", "..", "build", "src", "cli", "keel")
-    fp = ":".join(api.fingerprint.upper()[i:i + 2] for i in range(0, 64, 2))
-    creds = tmp_path / "creds"
-    creds.write_text(f"host={api.address}:{api.port}\nuser=root\npassword={api.password}\n"
-                     f"fingerprint={fp}\n")
-    creds.chmod(0o600)
+    creds = api.write_cli_credentials(tmp_path / "creds")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
 
     def run(*args):
