@@ -1,12 +1,14 @@
 /* keel vm list | show | delete, and the human form of a VM */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/api.h"
 #include "cli/args.h"
 #include "cli/cmd.h"
 #include "cli/mem.h"
 #include "cli/output.h"
+#include "common/vmspec.h"
 
 static void add_disks_and_nics(struct table *t, json_t *vm)
 {
@@ -47,9 +49,22 @@ void vm_print(json_t *vm)
 	snprintf(n[1], sizeof(n[1]), "%lld", jint(vm, "vcpus"));
 	table_add(t, "vcpus", n[1]);
 	table_add(t, "memory", fmt_size(mem, jint(vm, "memory_mib") << 20));
-	table_add(t, "kernel", jstr(vm, "kernel"));
-	table_add(t, "initrd", json_string_value(json_object_get(vm, "initrd")));
-	table_add(t, "cmdline", jstr(vm, "cmdline"));
+	const char *fw = json_string_value(json_object_get(vm, "firmware"));
+	char order[VM_MAX_DISKS * 24] = "";
+	if (fw)
+		table_add(t, "firmware", fw);
+	if (!fw || strcmp(fw, "none") == 0) {
+		table_add(t, "kernel", jstr(vm, "kernel"));
+		table_add(t, "initrd", json_string_value(json_object_get(vm, "initrd")));
+		table_add(t, "cmdline", jstr(vm, "cmdline"));
+	} else {
+		size_t i, len = 0;
+		json_t *d;
+		json_array_foreach(json_object_get(vm, "boot_order"), i, d) len +=
+		    (size_t)snprintf(order + len, sizeof(order) - len, "%sdisk %lld", i ? ", " : "",
+				     (long long)json_integer_value(d));
+		table_add(t, "boot order", len ? order : "the firmware's");
+	}
 	add_disks_and_nics(t, vm);
 	if (jbool(vm, "autostart"))
 		snprintf(n[2], sizeof(n[2]), "yes (order %lld, delay %lld s)",
@@ -57,6 +72,8 @@ void vm_print(json_t *vm)
 	else
 		snprintf(n[2], sizeof(n[2]), "no");
 	table_add(t, "autostart", n[2]);
+	if (json_object_get(vm, "last_error"))
+		table_add(t, "last error", jstr(vm, "last_error"));
 	table_print(t);
 }
 

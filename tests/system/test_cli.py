@@ -75,6 +75,19 @@ def test_cli(cli, tmp_path):
     assert [(v["name"], v["state"], v["disks"]) for v in vms] == \
         [("v1", "poweredOff", [{"path": "local/cli/d.img", "readonly": False}])]
     assert cli("vm", "delete", "v1").returncode == 0
+    # firmware VMs: no kernel, a boot order over their disks
+    r = cli("vm", "create", "fw", "--memory", "64", "--firmware", "bios",
+            "--disk", "local/cli/d.img", "--disk", "local/cli/blob,ro", "--boot-order", "1,0")
+    assert r.returncode == 0, r
+    show = cli("vm", "show", "fw").stdout
+    assert re.search(r"firmware\s+bios", show) and re.search(r"boot order\s+disk 1, disk 0", show)
+    assert "kernel" not in show, show
+    assert cli("vm", "delete", "fw").returncode == 0
+    r = cli("vm", "create", "fw", "--memory", "64", "--firmware", "efi")
+    assert r.returncode == 1 and "firmware: uefi, bios or none" in r.stderr
+    r = cli("vm", "create", "fw", "--memory", "64", "--firmware", "uefi", "--kernel", "local/cli/blob")
+    assert r.returncode == 1 and "kernel: only with firmware" in r.stderr
+    assert cli("vm", "create", "fw", "--memory", "64", "--boot-order", "x").returncode == 2
 
     # usage errors: exit 2
     assert cli("vm", "frobnicate").returncode == 2
