@@ -16,7 +16,10 @@ in turn within each of RUNS rounds:
            bridge, both directions;
   density  128 MiB guests started one after another, each booted before the
            next, until a minute has passed or memory runs out: how many,
-           and the mean memory overhead per VM.
+           and the mean memory overhead per VM;
+  firmware VMM process start to a disk's boot sector through SeaBIOS (the
+           same Debian bios-256k.bin; keel-vmm and QEMU q35 only), by the
+           same timer: the sector writes its marker straight to COM1.
 Results: bench/results/<date>-<commit>.json and .md (median, min, max and
 the Keel/QEMU ratio), rewritten after every round. The bench asserts
 nothing: it measures. These are ratios on emulated hardware (KVM nested in
@@ -80,23 +83,28 @@ FROZEN = 30
 ATTEMPTS = 5
 
 
-def command(host, vmm, name, mem_mib, cmdline, initrd, disk=None, tap=None):
+def command(host, vmm, name, mem_mib, cmdline, initrd, disk=None, tap=None, bios=False):
     """The argv that starts `vmm` with this guest (keel-vmm's configuration
-    is written into the appliance)."""
+    is written into the appliance); with `bios`, SeaBIOS boots `disk`
+    instead of a kernel."""
     if vmm == "keel-vmm":
         cfg = {"name": name, "vcpus": 1, "memory_mib": mem_mib, "kernel": "/tmp/vmlinuz",
                "initrd": initrd, "cmdline": cmdline,
                "disks": [{"path": disk}] if disk else [],
                "nics": [{"tap": tap}] if tap else []}
+        if bios:
+            cfg = {"name": name, "vcpus": 1, "memory_mib": mem_mib, "firmware": SEABIOS,
+                   "disks": [{"path": disk, "readonly": True}]}
         host.hook(f"write /tmp/{name}.json", json.dumps(cfg).encode())
         return ["/sbin/keel-vmm", f"/tmp/{name}.json"]
     machine, bus = MACHINES[vmm]
     argv = [QEMU, "-M", machine, "-L", "/usr/share/qemu", "-L", "/usr/share/seabios",
             "-accel", "kvm", "-cpu", "host,kvm-pv-eoi=off", "-m", str(mem_mib), "-smp", "1",
-            "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio",
-            "-kernel", "/tmp/vmlinuz", "-initrd", initrd, "-append", cmdline]
+            "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio"]
+    if not bios:
+        argv += ["-kernel", "/tmp/vmlinuz", "-initrd", initrd, "-append", cmdline]
     if disk:
-        argv += ["-drive", f"file={disk},if=none,id=d0,format=raw",
+        argv += ["-drive", f"file={disk},if=none,id=d0,format=raw" + (",readonly=on" if bios else ""),
                  "-device", f"virtio-blk-{bus},drive=d0"]
     if tap:
         argv += ["-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no",
@@ -114,12 +122,13 @@ def cpu_seconds(host, pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def timed_boot(host, vmm, initrd, timeout, name="boot", mem_mib=256):
+def timed_boot(host, vmm, initrd, timeout, name="boot", mem_mib=256, marker="KEEL-GUEST-UP",
+               **devices):
     """Boots to the guest's marker under the hook's timer: (ms, pid), or
     None (the VMM is killed then)."""
-    argv = command(host, vmm, name, mem_mib, "console=ttyS0 keel.test=idle", initrd)
+    argv = command(host, vmm, name, mem_mib, "console=ttyS0 keel.test=idle", initrd, **devices)
     host.hook(f"write /tmp/{name}.args", "\n".join(argv).encode())
-    reply = host.hook(f"timed KEEL-GUEST-UP {timeout} /tmp/{name}.args",
+    reply = host.hook(f"timed {marker} {timeout} /tmp/{name}.args",
                       timeout=timeout + 30).decode().split()
     if len(reply) >= 2 and reply[0] == "TIMEOUT":
         host.hook(f"kill {reply[1]} 9")
@@ -233,6 +242,22 @@ def density(host, vmm, initrd, timeout):
     return {"density_vms": len(pids), "density_overhead_kib": statistics.mean(overheads)}
 
 
+SEABIOS = "/usr/share/keel/firmware/bios-256k.bin"  # the image's (hostd/vmfiles.h)
+BOOT_SECTOR = "/tmp/bench-mbr.img"
+BOOT_MARKER = "KEEL-BIOS-BOOT"
+
+
+def firmware(host, vmm, img, timeout):
+    """SeaBIOS from the reset vector to the disk's boot sector."""
+    booted = timed_boot(host, vmm, None, timeout, name="bios", marker=BOOT_MARKER,
+                        disk=img, bios=True)
+    if not booted:
+        return {}
+    host.hook(f"kill {booted[1]} 9")
+    time.sleep(1)
+    return {"firmware_bios_boot_ms": booted[0]}
+
+
 def measure(lost, what, fn, *args, wanted=None):
     """fn's figures, taken again when its guest was lost (counted in lost).
     With wanted (the figures fn can give), fn takes the list of those still
@@ -253,7 +278,8 @@ TOOLS = "/scratch/tools.img"
 PARTS = {"boot": (boot_and_memory, "/tmp/initrd", 1, None),
          "disk": (disk, TOOLS, 3, FIO_JOBS),
          "network": (network, TOOLS, 2, IPERF_DIRS),
-         "density": (density, "/tmp/initrd", 1, None)}
+         "density": (density, "/tmp/initrd", 1, None),
+         "firmware": (firmware, BOOT_SECTOR, 1, None)}
 
 
 def summary(values):
@@ -335,6 +361,8 @@ def main():
             return 0 if figure else 1
         with open(tools, "rb") as f:
             host.hook(f"write {TOOLS}", f.read())
+        host.hook(f"write {BOOT_SECTOR}", guest.boot_sector(BOOT_MARKER.encode() + b"\r\n",
+                                                            serial=True))
         # allocated, so that the VMM that runs first does not pay for the
         # pages its writes would otherwise add to the file
         assert host.hook(f"fallocate {DISK} {256 << 20}") == b"OK\n"
@@ -344,6 +372,8 @@ def main():
                 lost = lost_guests[name]
                 sample = {}
                 for part, (fn, img, waits, wanted) in PARTS.items():
+                    if part == "firmware" and name == "qemu-microvm":
+                        continue  # qboot boots kernels only
                     if part in parts and (part == "boot" or i < args.heavy_runs):
                         sample.update(measure(lost, part, fn, host, name, img,
                                               waits * args.timeout, wanted=wanted))

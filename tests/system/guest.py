@@ -221,18 +221,24 @@ def upload(api, workdir, programs=()):
     return "local/guest/vmlinuz", "local/guest/initrd.img"
 
 
-def boot_sector(text, reset=False):
+def boot_sector(text, reset=False, serial=False):
     """A disk whose MBR writes the boot timer port, prints text through the
-    BIOS (int 10h, which SeaBIOS's serial console carries) and waits with
-    interrupts on (the serial console sends its last characters from the
-    timer interrupt); with `reset`, after half a second (the BIOS's tick
-    count), it resets the PC through the keyboard controller."""
+    BIOS (int 10h, which SeaBIOS's serial console carries) or, with
+    `serial`, straight to COM1, and waits with interrupts on (the serial
+    console sends its last characters from the timer interrupt); with
+    `reset`, after half a second (the BIOS's tick count), it resets the PC
+    through the keyboard controller."""
     msg = 0x7c40
     code = bytes([0xb0, 0x4b, 0xba, 0x40, 0x04, 0xee,  # out 0x440, 'K'
-                  0xbe, msg & 0xff, msg >> 8,  # mov si, msg
-                  0xb4, 0x0e, 0x31, 0xdb,  # mov ah, 0x0e; xor bx, bx
-                  0xac, 0x08, 0xc0, 0x74, 0x04,  # lodsb; or al, al; jz halt
-                  0xcd, 0x10, 0xeb, 0xf7])  # int 0x10; jmp lodsb
+                  0xbe, msg & 0xff, msg >> 8])  # mov si, msg
+    if serial:
+        code += bytes([0xba, 0xf8, 0x03,  # mov dx, 0x3f8
+                       0xac, 0x08, 0xc0, 0x74, 0x03,  # lodsb; or al, al; jz halt
+                       0xee, 0xeb, 0xf8])  # out dx, al; jmp lodsb
+    else:
+        code += bytes([0xb4, 0x0e, 0x31, 0xdb,  # mov ah, 0x0e; xor bx, bx
+                       0xac, 0x08, 0xc0, 0x74, 0x04,  # lodsb; or al, al; jz halt
+                       0xcd, 0x10, 0xeb, 0xf7])  # int 0x10; jmp lodsb
     if reset:
         code += bytes([0xfb, 0xa1, 0x6c, 0x04,  # sti; mov ax, [0x46c]: the BIOS's tick count
                        0x05, 0x09, 0x00,  # add ax, 9: half a second of 18.2 Hz ticks

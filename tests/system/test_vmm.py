@@ -170,6 +170,25 @@ def test_bios_boots_a_disk(host):
     assert vm.wait_exit() == 0
 
 
+def test_bios_follows_the_boot_order(host):
+    """Two bootable disks: SeaBIOS boots the first, unless the boot order
+    (fw_cfg's bootorder, from boot_order) puts the second first."""
+    with open(SEABIOS, "rb") as f:
+        assert host.hook("write /tmp/bios.bin", f.read()) == b"OK\n"
+    for n in "AB":
+        sector = guest.boot_sector(f"KEEL-DISK-{n}\r\n".encode())
+        assert host.hook(f"write /tmp/disk{n}.img", sector) == b"OK\n"
+    disks = [{"path": "/tmp/diskA.img", "readonly": True},
+             {"path": "/tmp/diskB.img", "readonly": True}]
+    for name, order, want in (("order-none", None, "A"), ("order-ba", [1, 0], "B")):
+        vm = start(host, name, kernel=None, initrd=None, cmdline=None, firmware="/tmp/bios.bin",
+                   disks=disks, boot_order=order)
+        vm.wait_console(r"KEEL-DISK-[AB]")
+        assert f"KEEL-DISK-{want}" in vm.console(), vm.console()[-2000:]
+        vm.ctl("stop")
+        assert vm.wait_exit() == 0
+
+
 def test_bios_guest_reset_comes_back_through_the_firmware(host):
     """A guest that resets the PC (here through the keyboard controller, as
     a boot loader's reboot does) starts again at the reset vector: SeaBIOS's
