@@ -251,6 +251,7 @@ int isoimage_build(const char *label, const struct iso_file *files, size_t nfile
 				return errorf(err, errlen, "%s and %s: the same ISO 9660 name",
 					      files[j].name, files[i].name);
 	}
+	sectors += ISO_PADDING;
 	size_t len = (size_t)sectors * ISO_SECTOR;
 	uint8_t *img = calloc(1, len);
 	if (!img)

@@ -11,7 +11,10 @@
  * volume descriptor, 17 the Joliet supplementary one, 18 the terminator,
  * 19-22 the path tables (L and M, primary then Joliet), 23 the primary
  * root directory, 24 the Joliet one, then each file's data from a sector
- * boundary. Both trees point to the same data. The primary tree names a
+ * boundary, then ISO_PADDING zero sectors (part of the volume) as
+ * genisoimage and xorriso write them: some readers (busybox's findfs) look
+ * at the first 64 KiB and more, and CD readers at the end. Both trees
+ * point to the same data. The primary tree names a
  * file in ISO level 1 (upper case, 8.3, ";1"); names must stay distinct
  * there. The image is the same bytes for the same input and time.
  *
@@ -29,6 +32,7 @@
 #define ISO_NAME_MAX   32	  /* a file's name: bytes of a-z 0-9 . _ - */
 #define ISO_LABEL_MAX  16	  /* the volume label: bytes of A-Z a-z 0-9 _ - */
 #define ISO_FILE_MAX   (1u << 20) /* bytes in one file */
+#define ISO_PADDING    150	  /* sectors */
 #define ISO_FIRST_DATA 25	  /* the sector of the first file's data */
 
 struct iso_file {

@@ -205,7 +205,7 @@ static void test_image_parsed_back(void **state)
 	uint8_t *img;
 	size_t len;
 	build_ok(f, 3, &img, &len);
-	assert_int_equal(len, (ISO_FIRST_DATA + 3) * ISO_SECTOR);
+	assert_int_equal(len, (ISO_FIRST_DATA + 3 + ISO_PADDING) * ISO_SECTOR);
 	struct parsed p;
 	parse(img, len, &p);
 	assert_string_equal(p.label, "cidata");
@@ -241,7 +241,7 @@ static void test_image_sizes(void **state)
 	size_t len;
 	struct parsed p;
 	build_ok(NULL, 0, &img, &len);
-	assert_int_equal(len, ISO_FIRST_DATA * ISO_SECTOR);
+	assert_int_equal(len, (ISO_FIRST_DATA + ISO_PADDING) * ISO_SECTOR);
 	parse(img, len, &p);
 	assert_int_equal(p.nprimary, 2);
 	free(img);
@@ -254,7 +254,8 @@ static void test_image_sizes(void **state)
 	const struct iso_file f[] = {
 	    {"empty", "", 0}, {"a.b.txt", small, 2049}, {"big", big, ISO_FILE_MAX}};
 	build_ok(f, 3, &img, &len);
-	assert_int_equal(len, (ISO_FIRST_DATA + 2 + ISO_FILE_MAX / ISO_SECTOR) * ISO_SECTOR);
+	assert_int_equal(len, (ISO_FIRST_DATA + 2 + ISO_FILE_MAX / ISO_SECTOR + ISO_PADDING) *
+				  ISO_SECTOR);
 	parse(img, len, &p);
 	assert_string_equal(p.primary[2].name, "A_B.TXT;1");
 	assert_string_equal(p.primary[3].name, "BIG.;1");
