@@ -496,6 +496,21 @@ int vmconf_from_json(const json_t *stored, struct vm_config *out, char *err, siz
 	return 0;
 }
 
+void vmconf_redact(json_t *conf)
+{
+	json_t *ci = json_object_get(conf, "cloud_init"), *text;
+	const char *key;
+	if (!json_is_object(ci))
+		return;
+	json_object_foreach(ci, key, text)
+	{
+		if (json_is_string(text))
+			json_object_set_new(
+			    ci, key,
+			    json_sprintf("(%zu bytes, not included)", json_string_length(text)));
+	}
+}
+
 int vmconf_home(const struct vm_config *c, char out[VM_DSPATH_MAX + 1])
 {
 	const char *on = c->ndisks ? c->disks[0].path : c->kernel;

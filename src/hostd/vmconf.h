@@ -91,6 +91,10 @@ json_t *vmconf_json(const struct vm_config *c);
 /* The canonical JSON read back from the inventory, checked as a create is
  * (but for the host's memory). Returns 0 or -EINVAL with a message. */
 int vmconf_from_json(const json_t *stored, struct vm_config *out, char *err, size_t errlen);
+/* The canonical JSON `conf` made fit for the support bundle, in place:
+ * cloud_init's texts (user data carries passwords and keys) become
+ * "(N bytes, not included)". */
+void vmconf_redact(json_t *conf);
 /* Whether the VM uses "DS/PATH" as its kernel, initrd or a disk. */
 bool vmconf_uses(const struct vm_config *c, const char *dspath);
 

@@ -242,7 +242,7 @@ def test_cloud_init_seed(api, guest_files, host):
     assert vm["cloud_init"] == {"user_data": user, "meta_data": "", "network_config": net}
     size = api.call("GET", seed)["size"]
     print(f"seed: {size} bytes")
-    assert 0 < size <= 64 << 10 and size % 2048 == 0
+    assert 0 < size <= 400 << 10 and size % 2048 == 0
 
     api.call("POST", "/vms/ci1/power/on")
     files, dev, text = cidata_seen(api, "ci1", 1)

@@ -1120,6 +1120,27 @@ static void test_cloud_init_update_and_stored(void **state)
 	json_decref(base);
 }
 
+/* The support bundle's copy: cloud_init's texts by their sizes only. */
+static void test_cloud_init_redacted(void **state)
+{
+	(void)state;
+	json_t *c = field_ok("cloud_init", "{\"user_data\":\"password: hunter2\","
+					   "\"meta_data\":\"a: b\"}");
+	vmconf_redact(c);
+	json_t *want = J("{\"user_data\":\"(17 bytes, not included)\","
+			 "\"meta_data\":\"(4 bytes, not included)\","
+			 "\"network_config\":\"(0 bytes, not included)\"}");
+	assert_true(json_equal(json_object_get(c, "cloud_init"), want));
+	assert_string_equal(str(c, "name"), "web1"); /* the rest as it was */
+	json_decref(want);
+	json_decref(c);
+	c = field_ok("cloud_init", "null");
+	vmconf_redact(c);
+	assert_true(json_is_null(json_object_get(c, "cloud_init")));
+	json_decref(c);
+	vmconf_redact(NULL);
+}
+
 /* The seed goes to keel-vmm after the VM's own disks, read-only. */
 static void test_vmm_seed(void **state)
 {
@@ -1276,6 +1297,7 @@ int main(void)
 	    cmocka_unit_test(test_cloud_init),
 	    cmocka_unit_test(test_cloud_init_disks),
 	    cmocka_unit_test(test_cloud_init_update_and_stored),
+	    cmocka_unit_test(test_cloud_init_redacted),
 	    cmocka_unit_test(test_vmm_seed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
