@@ -309,11 +309,10 @@ static int parse_boot_order(json_t *root, struct vmm_config *c, char *err, size_
 
 static int parse(json_t *root, struct vmm_config *c, char *err, size_t errlen)
 {
-	static const char *const known[] = {"name",	 "vcpus",      "memory_mib", "kernel",
-					    "initrd",	 "cmdline",    "console",    "control",
-					    "on_reboot", "boot_timer", "disks",	     "rng",
-					    "nics",	 "fds",	       "jail",	     "firmware",
-					    "nvram",	 "boot_order"};
+	static const char *const known[] = {
+	    "name",    "vcpus",	  "memory_mib", "kernel",     "initrd", "cmdline",
+	    "console", "control", "on_reboot",	"boot_timer", "disks",	"rng",
+	    "nics",    "fds",	  "jail",	"firmware",   "nvram",	"boot_order"};
 	if (!json_is_object(root))
 		return errorf(err, errlen, "the configuration must be a JSON object");
 	const char *key;

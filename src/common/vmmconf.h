@@ -98,8 +98,8 @@ struct vmm_config {
 	char *nvram;	/* with firmware: a UEFI variable store, a flash below it; or NULL */
 	unsigned nboot;
 	unsigned boot_order[VM_MAX_DISKS]; /* with firmware: disk indexes, each once */
-	char *initrd;	/* NULL: none */
-	char *cmdline;	/* never NULL */
+	char *initrd;			   /* NULL: none */
+	char *cmdline;			   /* never NULL */
 	enum console_type console;
 	char *console_path; /* file or socket path */
 	char *control;	    /* NULL: no control socket */

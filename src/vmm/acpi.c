@@ -85,7 +85,28 @@ static const uint8_t dsdt_aml[] = {
 #define FADT_LEN 276
 #define FACS_LEN 64
 
-size_t acpi_build(uint8_t *buf, size_t cap, uint64_t gpa, unsigned ncpus)
+/* An address of `size` bytes at buf + off: gpa + target, remembered. */
+static void link(uint8_t *buf, struct acpi_links *l, size_t off, uint8_t size, uint64_t value)
+{
+	if (size == 8)
+		put64(buf + off, value);
+	else
+		put32(buf + off, (uint32_t)value);
+	if (l && l->npointers < ACPI_MAX_LINKS) {
+		l->pointers[l->npointers].off = (uint32_t)off;
+		l->pointers[l->npointers++].size = size;
+	}
+}
+
+static void table(struct acpi_links *l, size_t off, size_t len)
+{
+	if (l && l->ntables < ACPI_MAX_LINKS) {
+		l->tables[l->ntables].off = (uint32_t)off;
+		l->tables[l->ntables++].len = (uint32_t)len;
+	}
+}
+
+size_t acpi_build(uint8_t *buf, size_t cap, uint64_t gpa, unsigned ncpus, struct acpi_links *l)
 {
 	/* layout: RSDP 0, XSDT 64, FACS 128 (64-byte aligned), FADT 192,
 	 * DSDT after it, MADT after that */
@@ -98,22 +119,25 @@ size_t acpi_build(uint8_t *buf, size_t cap, uint64_t gpa, unsigned ncpus)
 	if (total > cap)
 		return 0;
 	memset(buf, 0, total);
+	if (l)
+		memset(l, 0, sizeof(*l));
 
 	uint8_t *p = buf + rsdp;
 	memcpy(p, "RSD PTR ", 8);
 	memcpy(p + 9, OEM_ID, 6);
 	p[15] = 2; /* ACPI 2.0+ */
 	put32(p + 20, 36);
-	put64(p + 24, gpa + xsdt);
+	link(buf, l, rsdp + 24, 8, gpa + xsdt);
 	p[8] = (uint8_t)-acpi_checksum(p, 20);
 	p[32] = (uint8_t)-acpi_checksum(p, 36);
 
 	const uint32_t xsdt_len = 36 + 2 * 8;
 	p = buf + xsdt;
 	header(p, "XSDT", xsdt_len, 1);
-	put64(p + 36, gpa + fadt);
-	put64(p + 44, gpa + madt);
+	link(buf, l, xsdt + 36, 8, gpa + fadt);
+	link(buf, l, xsdt + 44, 8, gpa + madt);
 	finish(p, xsdt_len);
+	table(l, xsdt, xsdt_len);
 
 	p = buf + facs;
 	memcpy(p, "FACS", 4);
@@ -122,30 +146,35 @@ size_t acpi_build(uint8_t *buf, size_t cap, uint64_t gpa, unsigned ncpus)
 
 	p = buf + fadt;
 	header(p, "FACP", FADT_LEN, 6);
-	put32(p + 36, (uint32_t)(gpa + facs));
-	put32(p + 40, (uint32_t)(gpa + dsdt));
+	link(buf, l, fadt + 36, 4, gpa + facs);
+	link(buf, l, fadt + 40, 4, gpa + dsdt);
 	put16(p + 46, ACPI_SCI_IRQ);
 	/* SMI_CMD 0: the platform is always in ACPI mode */
 	put32(p + 56, ACPI_PM1_EVT);
 	put32(p + 64, ACPI_PM1_CNT);
+	put32(p + 76, ACPI_PM_TMR);
 	p[88] = 4; /* PM1_EVT_LEN */
 	p[89] = 2; /* PM1_CNT_LEN */
+	p[91] = 4; /* PM_TMR_LEN (24 bits: flag TMR_VAL_EXT clear) */
 	/* IAPC_BOOT_ARCH: no VGA (bit 2), no CMOS RTC (bit 5); no 8042 */
 	put16(p + 109, (1 << 2) | (1 << 5));
 	/* flags: WBINVD (0), no sleep button (5); bit 4 clear: fixed power button */
 	put32(p + 112, (1 << 0) | (1 << 5));
 	p[131] = 3; /* FADT minor version: ACPI 6.3 */
-	put64(p + 132, gpa + facs);
-	put64(p + 140, gpa + dsdt);
+	link(buf, l, fadt + 132, 8, gpa + facs);
+	link(buf, l, fadt + 140, 8, gpa + dsdt);
 	gas_io(p + 148, 32, 2, ACPI_PM1_EVT);
 	gas_io(p + 172, 16, 2, ACPI_PM1_CNT);
+	gas_io(p + 208, 32, 3, ACPI_PM_TMR);
 	memcpy(p + 268, "KEELVMM\0", 8); /* hypervisor vendor identity */
 	finish(p, FADT_LEN);
+	table(l, fadt, FADT_LEN);
 
 	p = buf + dsdt;
 	header(p, "DSDT", (uint32_t)dsdt_len, 2);
 	memcpy(p + 36, dsdt_aml, sizeof(dsdt_aml));
 	finish(p, (uint32_t)dsdt_len);
+	table(l, dsdt, dsdt_len);
 
 	p = buf + madt;
 	header(p, "APIC", (uint32_t)madt_len, 5);
@@ -172,11 +201,76 @@ size_t acpi_build(uint8_t *buf, size_t cap, uint64_t gpa, unsigned ncpus)
 	put32(e + 4, ACPI_SCI_IRQ);
 	put16(e + 8, 0x000d);
 	finish(p, (uint32_t)madt_len);
+	table(l, madt, madt_len);
 	return total;
+}
+
+/* One table-loader command: its type and up to two file names, then the
+ * numbers (little-endian) at `at`. */
+static uint8_t *command(uint8_t *e, uint32_t type, const char *f1, const char *f2)
+{
+	memset(e, 0, ACPI_LOADER_ENTRY);
+	put32(e, type);
+	strcpy((char *)e + 4, f1);
+	if (f2)
+		strcpy((char *)e + 4 + 56, f2);
+	return e + (f2 ? 4 + 112 : 4 + 56);
+}
+
+static const char *blob_of(uint32_t off)
+{
+	return off < ACPI_RSDP_LEN ? ACPI_FWCFG_RSDP : ACPI_FWCFG_TABLES;
+}
+
+int acpi_loader(uint8_t *buf, size_t cap, size_t *len, unsigned ncpus,
+		uint8_t script[ACPI_LOADER_MAX * ACPI_LOADER_ENTRY], size_t *script_len)
+{
+	struct acpi_links l;
+	if (!(*len = acpi_build(buf, cap, 0, ncpus, &l)))
+		return -1;
+	uint8_t *e = script, *n;
+	n = command(e, 1, ACPI_FWCFG_RSDP, NULL); /* allocate, in the F segment */
+	put32(n, 16);
+	n[4] = 2;
+	e += ACPI_LOADER_ENTRY;
+	n = command(e, 1, ACPI_FWCFG_TABLES, NULL); /* allocate, anywhere */
+	put32(n, 64);
+	n[4] = 1;
+	e += ACPI_LOADER_ENTRY;
+	for (unsigned i = 0; i < l.npointers; i++, e += ACPI_LOADER_ENTRY) {
+		/* every address is one into the tables */
+		n = command(e, 2, blob_of(l.pointers[i].off), ACPI_FWCFG_TABLES);
+		put32(n, l.pointers[i].off); /* the RSDP is at the start of both */
+		n[4] = l.pointers[i].size;
+	}
+	/* checksums last, over what the pointers made; their bytes start at 0 */
+	for (unsigned i = 0; i < l.ntables; i++, e += ACPI_LOADER_ENTRY) {
+		buf[l.tables[i].off + 9] = 0;
+		n = command(e, 3, ACPI_FWCFG_TABLES, NULL);
+		put32(n, l.tables[i].off + 9);
+		put32(n + 4, l.tables[i].off);
+		put32(n + 8, l.tables[i].len);
+	}
+	static const uint32_t rsdp_sums[][2] = {{8, 20}, {32, ACPI_RSDP_LEN}};
+	for (unsigned i = 0; i < 2; i++, e += ACPI_LOADER_ENTRY) {
+		buf[rsdp_sums[i][0]] = 0;
+		n = command(e, 3, ACPI_FWCFG_RSDP, NULL);
+		put32(n, rsdp_sums[i][0]);
+		put32(n + 4, 0);
+		put32(n + 8, rsdp_sums[i][1]);
+	}
+	*script_len = (size_t)(e - script);
+	return 0;
+}
+
+static void monotonic(struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
 }
 
 void acpi_pm_init(struct acpi_pm *pm)
 {
+	pm->now = monotonic;
 	pm->sts = 0;
 	pm->en = 0;
 	pm->cnt = ACPI_SCI_EN;
@@ -195,12 +289,26 @@ static uint8_t get_byte(struct acpi_pm *pm, unsigned off)
 	return (uint8_t)(r >> (8 * (off & 1)));
 }
 
+/* The PM timer: 24 bits of the monotonic clock at ACPI_PM_HZ. */
+static uint32_t pm_timer(struct acpi_pm *pm)
+{
+	struct timespec t;
+	pm->now(&t);
+	uint64_t ticks =
+	    (uint64_t)t.tv_sec * ACPI_PM_HZ + (uint64_t)t.tv_nsec * ACPI_PM_HZ / 1000000000u;
+	return (uint32_t)(ticks & 0xffffff);
+}
+
 uint32_t acpi_pm_read(struct acpi_pm *pm, uint16_t port, unsigned size)
 {
-	uint32_t v = 0;
+	uint32_t v = 0, timer = port + size > ACPI_PM_TMR ? pm_timer(pm) : 0;
 	for (unsigned i = 0; i < size; i++) {
 		unsigned off = (unsigned)(port - ACPI_PM1_EVT) + i;
-		v |= (uint32_t)(off < 6 ? get_byte(pm, off) : 0xff) << (8 * i);
+		uint8_t b = off < 6 ? get_byte(pm, off)
+			    : off >= 8 && off < ACPI_PM_END - ACPI_PM1_EVT
+				? (uint8_t)(timer >> (8 * (off - 8)))
+				: 0xff;
+		v |= (uint32_t)b << (8 * i);
 	}
 	return v;
 }
@@ -221,7 +329,7 @@ void acpi_pm_write(struct acpi_pm *pm, uint16_t port, unsigned size, uint32_t va
 	if (pm->cnt & ACPI_SLP_EN) {
 		unsigned type = (pm->cnt >> 10) & 7;
 		pm->cnt &= (uint16_t)~ACPI_SLP_EN; /* SLP_EN reads as 0 */
-		if (type == ACPI_S5_TYPE && pm->poweroff)
+		if ((type == ACPI_S5_TYPE || type == 0) && pm->poweroff)
 			pm->poweroff(pm->opaque);
 	}
 	pm->cnt |= ACPI_SCI_EN;

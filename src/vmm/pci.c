@@ -485,6 +485,9 @@ bool pci_port_io(struct pci_bus *bus, uint16_t port, unsigned size, bool write, 
 	unsigned bus_nr = (bus->addr >> 16) & 0xff, slot = (bus->addr >> 11) & 0x1f,
 		 fn = (bus->addr >> 8) & 7;
 	unsigned off = (bus->addr & 0xfc) + (port - PCI_CONFIG_DATA);
+	if ((bus->addr & 0x80000000) && bus_nr == 0 && bus->chipset &&
+	    i440fx_config(bus->chipset, slot, fn, off, size, write, data))
+		return true;
 	struct vpci_dev *d = NULL;
 	for (unsigned i = 0; i < bus->ndev; i++)
 		if (bus->dev[i]->slot == slot)

@@ -1,5 +1,6 @@
 /* PCI bus 0 through configuration mechanism #1 (ports 0xCF8/0xCFC), a host
- * bridge at 00:00.0, and virtio 1.x devices on the modern PCI transport
+ * bridge at 00:00.0 (a generic one, or with firmware the PC chipset of
+ * i440fx.h), and virtio 1.x devices on the modern PCI transport
  * (virtio 1.2, section 4.1): one 64-bit memory BAR holding the common,
  * ISR, device-specific and notification regions, and an MSI-X table.
  *
@@ -21,6 +22,7 @@
 #include <stdint.h>
 
 #include "vmm/acpi.h"
+#include "vmm/i440fx.h"
 #include "vmm/virtq.h"
 
 #define PCI_CONFIG_ADDR 0xcf8
@@ -86,6 +88,7 @@ struct vpci_dev {
 
 struct pci_bus {
 	uint32_t addr;		    /* the 0xCF8 register */
+	struct i440fx *chipset;	    /* with firmware: the PC chipset's functions; else NULL */
 	pthread_mutex_t route_lock; /* KVM's GSI routing table is one per VM */
 	bool route_lock_ready;
 	struct vpci_dev *dev[PCI_MAX_SLOTS];

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "vmm/boot.h"
 #include "vmm/vm.h"
 
 #define I8042_DATA  0x60
@@ -135,8 +136,7 @@ int platform_init(struct vm *vm)
 	vm->pm.opaque = vm;
 	struct portio_table *ports = &vm->ports;
 	if (portio_register(ports, UART_COM1, 8, com1_io, vm) < 0 ||
-	    portio_register(ports, ACPI_PM1_EVT, ACPI_PM1_CNT + 2 - ACPI_PM1_EVT, acpi_pm_io, vm) <
-		0 ||
+	    portio_register(ports, ACPI_PM1_EVT, ACPI_PM_END - ACPI_PM1_EVT, acpi_pm_io, vm) < 0 ||
 	    portio_register(ports, I8042_DATA, 1, i8042_io, vm) < 0 ||
 	    portio_register(ports, I8042_CMD, 1, i8042_io, vm) < 0 ||
 	    portio_register(ports, BOOT_TIMER_PORT, 1, boot_timer_io, vm) < 0 ||
@@ -153,4 +153,16 @@ int platform_init(struct vm *vm)
 		return -1;
 	}
 	return 0;
+}
+
+bool platform_mmio(struct vm *vm, uint64_t addr, unsigned len, bool write, uint8_t *data)
+{
+	if (!vm->rom)
+		return false;
+	if (write && addr >= BOOT_4G - vm->rom_size && addr < BOOT_4G)
+		return true; /* the firmware's code is read-only */
+	pthread_mutex_lock(&vm->lock);
+	bool hit = pflash_mmio(&vm->nvram, addr, len, write, data);
+	pthread_mutex_unlock(&vm->lock);
+	return hit;
 }

@@ -12,10 +12,19 @@
 #define FIRMWARE_DEBUG_PORT 0x402
 #define FIRMWARE_DEBUG_ID   0xe9
 
+#include <stdbool.h>
+#include <stdint.h>
+
 struct vm;
 
 /* Initialises the UART and the PM registers and registers every port
  * range; -1 if a range cannot be registered. */
 int platform_init(struct vm *vm);
+
+/* An MMIO access on a vCPU thread to what the platform has in memory
+ * space (the UEFI variable store's flash, and writes to the firmware's
+ * read-only code, which go nowhere); takes vm->lock. False if nothing of
+ * the platform's is there. */
+bool platform_mmio(struct vm *vm, uint64_t addr, unsigned len, bool write, uint8_t *data);
 
 #endif

@@ -87,8 +87,10 @@ static const unsigned long main_ioctls[] = {
 };
 
 static const int vcpu_only[] = {
-    SCMP_SYS(sendto), /* console output */
-    SCMP_SYS(tgkill), /* kicking the other vCPUs (to its own process only: above) */
+    SCMP_SYS(sendto),	 /* console output */
+    SCMP_SYS(pwrite64),	 /* the UEFI variable store (pflash.c) */
+    SCMP_SYS(fdatasync), /* the same */
+    SCMP_SYS(tgkill),	 /* kicking the other vCPUs (to its own process only: above) */
 };
 
 static const int io_only[] = {
@@ -97,12 +99,13 @@ static const int io_only[] = {
     SCMP_SYS(pwrite64),	   SCMP_SYS(fdatasync), SCMP_SYS(fallocate), SCMP_SYS(getrandom),
 };
 
-/* the KVM calls a vCPU thread makes, and the TAP's offloads it sets when
- * the guest's virtio-net driver settles its features (I/O threads make
- * none: they write irqfds) */
-static const unsigned long vcpu_ioctls[] = {KVM_RUN,	  KVM_GET_REGS,	 KVM_GET_SREGS,
-					    KVM_IRQ_LINE, KVM_IOEVENTFD, KVM_SET_GSI_ROUTING,
-					    TUNSETOFFLOAD};
+/* the KVM calls a vCPU thread makes (memory regions: the UEFI variable
+ * store's flash leaves the guest's memory map while the firmware gives it
+ * commands), and the TAP's offloads it sets when the guest's virtio-net
+ * driver settles its features (I/O threads make none: they write irqfds) */
+static const unsigned long vcpu_ioctls[] = {
+    KVM_RUN,	   KVM_GET_REGS,	KVM_GET_SREGS, KVM_IRQ_LINE,
+    KVM_IOEVENTFD, KVM_SET_GSI_ROUTING, TUNSETOFFLOAD, KVM_SET_USER_MEMORY_REGION};
 
 static int allow(scmp_filter_ctx ctx, const int *calls, size_t n)
 {

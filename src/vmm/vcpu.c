@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "vmm/boot.h"
 #include "vmm/cpuid.h"
+#include "vmm/platform.h"
 #include "vmm/vm.h"
 
 const char *const exit_kind_names[EXIT_KINDS] = {"io", "mmio", "intr", "hlt", "shutdown", "other"};
@@ -69,7 +70,9 @@ static int handle_exit(struct vcpu *c)
 	}
 	case KVM_EXIT_MMIO:
 		count(c, EXIT_MMIO);
-		if (!pci_mmio(&vm->pci, r->mmio.phys_addr, r->mmio.len, r->mmio.is_write,
+		if (!platform_mmio(vm, r->mmio.phys_addr, r->mmio.len, r->mmio.is_write,
+				   r->mmio.data) &&
+		    !pci_mmio(&vm->pci, r->mmio.phys_addr, r->mmio.len, r->mmio.is_write,
 			      r->mmio.data) &&
 		    !r->mmio.is_write)
 			memset(r->mmio.data, 0xff, sizeof(r->mmio.data));

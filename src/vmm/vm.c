@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "vmm/boot.h"
 #include "vmm/platform.h"
 #include "vmm/sandbox.h"
+#include "vmm/virtio_blk.h"
 
 /* below the firmware's flash (up to FIRMWARE_MAX under 4 GiB), above the
  * local APIC */
@@ -26,6 +28,8 @@
 #define KERNEL_MAX	  (256u << 20)
 #define FIRMWARE_MAX	  (16u << 20)
 #define ISA_BIOS_MAX	  (256u << 10) /* its end, seen again below 1 MiB */
+#define NVRAM_MAX	  (4u << 20)
+#define NVRAM_SLOT	  3 /* KVM memory slots: 0 and 1 RAM, 2 the firmware */
 
 static void kick(struct vm *vm);
 
@@ -210,7 +214,8 @@ static int load_guest(struct vm *vm, uint64_t *entry)
 	if (cfg->initrd &&
 	    load_file("initrd", cfg->initrd, cfg->fd.initrd, low, &initrd, &ilen) < 0)
 		goto out;
-	size_t acpi = acpi_build(vm->mem + BOOT_ACPI, BOOT_HIGH - BOOT_ACPI, BOOT_ACPI, cfg->vcpus);
+	size_t acpi =
+	    acpi_build(vm->mem + BOOT_ACPI, BOOT_HIGH - BOOT_ACPI, BOOT_ACPI, cfg->vcpus, NULL);
 	struct boot_result br;
 	if (!acpi || boot_load(vm->mem, low, vm->mem_size, kernel, klen, initrd, ilen, cfg->cmdline,
 			       BOOT_ACPI, &br, err, sizeof(err)) < 0) {
@@ -226,6 +231,81 @@ out:
 	return rc;
 }
 
+/* The ACPI tables, for the firmware to place (acpi_loader). */
+static int firmware_acpi(struct vm *vm)
+{
+	static uint8_t tables[16384], script[ACPI_LOADER_MAX * ACPI_LOADER_ENTRY];
+	size_t len, script_len;
+	if (acpi_loader(tables, sizeof(tables), &len, vm->cfg->vcpus, script, &script_len) < 0 ||
+	    fwcfg_add_file(&vm->fwcfg, ACPI_FWCFG_TABLES, tables, (uint32_t)len) < 0 ||
+	    fwcfg_add_file(&vm->fwcfg, ACPI_FWCFG_RSDP, tables, ACPI_RSDP_LEN) < 0 ||
+	    fwcfg_add_file(&vm->fwcfg, ACPI_FWCFG_LOADER, script, (uint32_t)script_len) < 0)
+		return -1;
+	return 0;
+}
+
+/* The boot order (cfg->boot_order, disks by index) as QEMU gives it to
+ * SeaBIOS and OVMF: the disks' Open Firmware paths, a line each
+ * ("/pci@i0cf8/scsi@SLOT/disk@0,0" is a virtio-blk disk). None: the
+ * firmware's own order. */
+static int firmware_boot_order(struct vm *vm)
+{
+	const struct vmm_config *cfg = vm->cfg;
+	if (!cfg->nboot)
+		return 0;
+	char text[VM_MAX_DISKS * 40] = "";
+	size_t len = 0;
+	for (unsigned i = 0; i < cfg->nboot; i++) {
+		unsigned disk = cfg->boot_order[i], slot = 0;
+		for (unsigned d = 0, n = 0; d < vm->ndevices; d++)
+			if (vm->devices[d].type == &virtio_blk_type && n++ == disk)
+				slot = vm->devices[d].dev->slot;
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"/pci@i0cf8/scsi@%x/disk@0,0\n", slot);
+	}
+	return fwcfg_add_file(&vm->fwcfg, "bootorder", text, (uint32_t)len + 1);
+}
+
+/* Maps (on) or unmaps the variable store's flash from the guest. */
+static int map_nvram(void *opaque, bool on)
+{
+	struct vm *vm = opaque;
+	struct kvm_userspace_memory_region r = {.slot = NVRAM_SLOT,
+						.flags = KVM_MEM_READONLY,
+						.guest_phys_addr = vm->nvram.gpa,
+						.memory_size = on ? vm->nvram.size : 0,
+						.userspace_addr = (uintptr_t)vm->nvram.mem};
+	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r);
+}
+
+/* The UEFI variable store: a flash chip just below the firmware's code
+ * (which ends at `top`), as OVMF expects it; 2 if the file is not one. */
+static int load_nvram(struct vm *vm, uint64_t top)
+{
+	const struct vmm_config *cfg = vm->cfg;
+	struct stat st;
+	if (fstat(cfg->fd.nvram, &st) < 0) {
+		log_errno("nvram: %s", cfg->nvram);
+		return 1;
+	}
+	if (st.st_size <= 0 || st.st_size % PFLASH_BLOCK || (uint64_t)st.st_size > NVRAM_MAX) {
+		log_msg("nvram: %s: not a variable store (%lld bytes: want a whole number of "
+			"%u-byte blocks, at most %u MiB)",
+			cfg->nvram, (long long)st.st_size, PFLASH_BLOCK, NVRAM_MAX >> 20);
+		return 2;
+	}
+	if (pflash_init(&vm->nvram, cfg->fd.nvram, (size_t)st.st_size, top - (uint64_t)st.st_size) <
+	    0)
+		return 1;
+	vm->nvram.map = map_nvram;
+	vm->nvram.opaque = vm;
+	if (map_nvram(vm, true) < 0) {
+		log_errno("KVM_SET_USER_MEMORY_REGION (nvram)");
+		return 1;
+	}
+	return 0;
+}
+
 /* The firmware image: read-only at the top of the first 4 GiB, where the
  * vCPU's reset vector is, and its last 128 KiB copied below 1 MiB, as the
  * PC's chipset shows them; the firmware configuration device and the CMOS
@@ -233,12 +313,13 @@ out:
 static int load_firmware(struct vm *vm)
 {
 	const struct vmm_config *cfg = vm->cfg;
+	int rc;
 	uint8_t *image = NULL;
 	size_t len = 0;
 	if (load_file("firmware", cfg->firmware, cfg->fd.firmware, FIRMWARE_MAX, &image, &len) < 0)
 		return 2;
-	if (len == 0 || len % 65536) {
-		log_msg("firmware: %s: not a firmware image (its size is not a multiple of 64 KiB)",
+	if (len == 0 || len % 4096) {
+		log_msg("firmware: %s: not a firmware image (its size is not a multiple of 4 KiB)",
 			cfg->firmware);
 		free(image);
 		return 2;
@@ -262,6 +343,8 @@ static int load_firmware(struct vm *vm)
 	if (vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, (unsigned long)&rom,
 		     "KVM_SET_USER_MEMORY_REGION (firmware)") < 0)
 		return 1;
+	if (cfg->nvram && (rc = load_nvram(vm, BOOT_4G - len)) != 0)
+		return rc;
 	uint64_t low = boot_low_size(vm->mem_size), high = vm->mem_size - low;
 	cmos_init(&vm->cmos);
 	cmos_set_memory(&vm->cmos, low, high, cfg->vcpus);
@@ -277,9 +360,13 @@ static int load_firmware(struct vm *vm)
 	    fwcfg_add(&vm->fwcfg, FWCFG_RAM_SIZE, &ram, 8) < 0 ||
 	    fwcfg_add_file(&vm->fwcfg, "etc/e820", e820, high ? sizeof(e820) : sizeof(e820[0])) <
 		0 ||
-	    fwcfg_add_file(&vm->fwcfg, "etc/sercon-port", &sercon, 2) < 0)
+	    fwcfg_add_file(&vm->fwcfg, "etc/sercon-port", &sercon, 2) < 0 ||
+	    fwcfg_add_file(&vm->fwcfg, "opt/ovmf/X-PciMmio64Mb", "0", 1) < 0 ||
+	    firmware_acpi(vm) < 0 || firmware_boot_order(vm) < 0)
 		return 1;
 	vm->has_fwcfg = true;
+	i440fx_init(&vm->chipset);
+	vm->pci.chipset = &vm->chipset;
 	return 0;
 }
 
@@ -411,6 +498,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->rom)
 		munmap(vm->rom, vm->rom_size);
 	vm->rom = NULL;
+	pflash_free(&vm->nvram);
 	if (vm->has_fwcfg)
 		fwcfg_free(&vm->fwcfg);
 	vm->has_fwcfg = false;

@@ -16,6 +16,7 @@
 #include "vmm/fwcfg.h"
 #include "common/vmmconf.h"
 #include "vmm/pci.h"
+#include "vmm/pflash.h"
 #include "vmm/portio.h"
 #include "vmm/uart.h"
 #include "vmm/vcpu.h"
@@ -48,7 +49,9 @@ struct vm {
 	struct cmos cmos;   /* with firmware */
 	struct fwcfg fwcfg; /* with firmware (has_fwcfg) */
 	bool has_fwcfg;
-	char debug_line[160]; /* the firmware's debug port: a line being written */
+	struct pflash nvram;   /* with cfg->nvram: the UEFI variable store */
+	struct i440fx chipset; /* with firmware: what pci.bus.chipset points to */
+	char debug_line[160];  /* the firmware's debug port: a line being written */
 	size_t debug_len;
 	struct gmem gmem;
 	struct pci_bus pci;

@@ -120,6 +120,37 @@ def test_vm_lifecycle(api, guest_files, host):
     assert api.error("GET", "/datastores/local/browse/web1/disk0.img") == (404, "not_found")
 
 
+def test_firmware_vms(api, host):
+    """A VM without a kernel boots through firmware: `bios` is Debian's
+    SeaBIOS from the product image, handed to the jailed keel-vmm, booting
+    the VM's disk; `uefi` (the default without a kernel) keeps its
+    variable store in the VM's folder and needs a disk for it."""
+    assert api.call("PUT", "/datastores/local/files/fw1/mbr.img",
+                    guest.boot_sector(b"KEEL-BIOS-BOOT\r\n"))["size"] > 512
+    vm = api.call("POST", "/vms", {"name": "fw1", "memory_mib": 64, "firmware": "bios",
+                                   "disks": [{"path": "local/fw1/mbr.img", "readonly": True}],
+                                   "boot_order": [0]})
+    assert (vm["firmware"], vm["kernel"], vm["cmdline"], vm["boot_order"]) == ("bios", "", "", [0])
+    api.call("POST", "/vms/fw1/power/on")
+    wait_console(api, "fw1", r"KEEL-BIOS-BOOT")
+    log = host.hook("cat /scratch/vms/fw1/vmm.log").decode(errors="replace")
+    assert "firmware /usr/share/keel/firmware/bios-256k.bin" in log, log
+    api.call("POST", "/vms/fw1/power/off")
+    wait_state(api, "fw1", "poweredOff")
+    # a kernel and firmware do not go together; nothing is changed
+    assert api.error("PATCH", "/vms/fw1", {"kernel": "local/fw1/mbr.img"})[0] == 400
+    assert api.call("GET", "/vms/fw1")["kernel"] == ""
+    assert api.call("DELETE", "/vms/fw1?delete_disks=true") is None
+
+    # no kernel: UEFI; without a disk there is no folder for its store
+    vm = api.call("POST", "/vms", {"name": "fw2", "memory_mib": 64})
+    assert vm["firmware"] == "uefi"
+    status, _, body = api.raw("POST", "/api/v1/vms/fw2/power/on")
+    assert status == 409 and b"needs a disk" in body, body
+    assert api.call("GET", "/vms/fw2")["state"] == "poweredOff"
+    assert api.call("DELETE", "/vms/fw2") is None
+
+
 def test_hostd_restart_keeps_vms(api, guest_files, host):
     api.call("POST", "/vms", vm_spec("steady", guest_files, "idle"))
     pid = api.call("POST", "/vms/steady/power/on")["pid"]

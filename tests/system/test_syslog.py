@@ -7,7 +7,6 @@ configuration checked (400, nothing changed) and guarded (403); the CLI.
 One appliance for the module."""
 import datetime
 import json
-import os
 import re
 import shutil
 import signal

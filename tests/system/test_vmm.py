@@ -149,25 +149,6 @@ def vmlinux_from_bzimage():
 SEABIOS = "/usr/share/seabios/bios-256k.bin"  # Debian's seabios, as it ships it
 
 
-def boot_sector(text):
-    """A disk whose MBR writes the boot timer port, prints text through the
-    BIOS (int 10h, which SeaBIOS's serial console carries) and waits with
-    interrupts on (the serial console sends its last characters from the
-    timer interrupt)."""
-    msg = 0x7c1a
-    code = bytes([0xb0, 0x4b, 0xba, 0x40, 0x04, 0xee,  # out 0x440, 'K'
-                  0xbe, msg & 0xff, msg >> 8,  # mov si, msg
-                  0xb4, 0x0e, 0x31, 0xdb,  # mov ah, 0x0e; xor bx, bx
-                  0xac, 0x08, 0xc0, 0x74, 0x04,  # lodsb; or al, al; jz halt
-                  0xcd, 0x10, 0xeb, 0xf7,  # int 0x10; jmp lodsb
-                  0xfb, 0xf4, 0xeb, 0xfc])  # halt: sti; hlt; jmp halt
-    sector = bytearray(512)
-    sector[:len(code)] = code
-    sector[msg - 0x7c00:msg - 0x7c00 + len(text) + 1] = text + b"\0"
-    sector[510:] = b"\x55\xaa"
-    return bytes(sector) + bytes(1 << 20)
-
-
 def test_bios_boots_a_disk(host):
     """Debian's SeaBIOS in keel-vmm: from the reset vector through its
     POST (the firmware configuration device, the CMOS, PCI enumeration, the
@@ -175,7 +156,7 @@ def test_bios_boots_a_disk(host):
     the serial console."""
     with open(SEABIOS, "rb") as f:
         assert host.hook("write /tmp/bios.bin", f.read()) == b"OK\n"
-    assert host.hook("write /tmp/mbr.img", boot_sector(b"KEEL-BIOS-BOOT\r\n")) == b"OK\n"
+    assert host.hook("write /tmp/mbr.img", guest.boot_sector(b"KEEL-BIOS-BOOT\r\n")) == b"OK\n"
     vm = start(host, "bios", vcpus=2, kernel=None, initrd=None, cmdline=None,
                firmware="/tmp/bios.bin", disks=[{"path": "/tmp/mbr.img", "readonly": True}])
     vm.wait_console(r"KEEL-BIOS-BOOT\r\n")

@@ -29,7 +29,7 @@ static void build(uint64_t gpa, unsigned ncpus)
 {
 	memset(buf, 0xaa, sizeof(buf));
 	base = gpa;
-	used = acpi_build(buf, sizeof(buf), gpa, ncpus);
+	used = acpi_build(buf, sizeof(buf), gpa, ncpus, NULL);
 	assert_true(used > 0);
 	assert_true(used < sizeof(buf));
 	assert_int_equal(buf[used], 0xaa); /* nothing written past what it reports */
@@ -327,15 +327,15 @@ static void test_too_small(void **state)
 	build(GPA, 4);
 	size_t need = used;
 	memset(buf, 0x55, sizeof(buf));
-	assert_int_equal(acpi_build(buf, need - 1, GPA, 4), 0);
+	assert_int_equal(acpi_build(buf, need - 1, GPA, 4, NULL), 0);
 	assert_int_equal(buf[0], 0x55); /* nothing written */
-	assert_int_equal(acpi_build(buf, 0, GPA, 1), 0);
-	assert_int_equal(acpi_build(buf, need, GPA, 4), need); /* exactly enough */
+	assert_int_equal(acpi_build(buf, 0, GPA, 1, NULL), 0);
+	assert_int_equal(acpi_build(buf, need, GPA, 4, NULL), need); /* exactly enough */
 	/* more CPUs, more room */
-	assert_int_equal(acpi_build(buf, sizeof(buf), GPA, 5), need + 8);
-	assert_int_equal(acpi_build(buf, need, GPA, 5), 0);
+	assert_int_equal(acpi_build(buf, sizeof(buf), GPA, 5, NULL), need + 8);
+	assert_int_equal(acpi_build(buf, need, GPA, 5, NULL), 0);
 	/* the real place: 128 KiB below 1 MiB hold the most vCPUs */
-	assert_true(acpi_build(buf, BOOT_HIGH - BOOT_ACPI, BOOT_ACPI, 64) > 0);
+	assert_true(acpi_build(buf, BOOT_HIGH - BOOT_ACPI, BOOT_ACPI, 64, NULL) > 0);
 }
 
 /* --- the PM1 register block */
@@ -448,8 +448,6 @@ static void test_pm_byte_access(void **state)
 static void test_pm_poweroff(void **state)
 {
 	(void)state;
-	acpi_pm_write(&pm, 0x604, 2, ACPI_SLP_EN); /* SLP_TYP 0 (S0): nothing */
-	assert_int_equal(poweroffs, 0);
 	acpi_pm_write(&pm, 0x604, 2, (3 << 10) | ACPI_SLP_EN); /* S3: not supported */
 	assert_int_equal(poweroffs, 0);
 	acpi_pm_write(&pm, 0x604, 2, 5 << 10); /* S5 without SLP_EN: nothing yet */
@@ -480,6 +478,114 @@ static void test_pm_poweroff(void **state)
 	acpi_pm_write(&pm, 0x604, 2, (5 << 10) | 0x2000);
 	acpi_pm_power_button(&pm);
 	assert_int_equal(poweroffs, 3);
+}
+
+/* OVMF's ResetShutdown on the PC it knows writes SLP_EN with type 0 */
+static void test_pm_poweroff_type0(void **state)
+{
+	(void)state;
+	acpi_pm_write(&pm, 0x604, 2, ACPI_SLP_EN);
+	assert_int_equal(poweroffs, 1);
+}
+
+static struct timespec clock_now;
+
+static void fake_clock(struct timespec *ts)
+{
+	*ts = clock_now;
+}
+
+static void test_pm_timer(void **state)
+{
+	(void)state;
+	pm.now = fake_clock;
+	clock_now = (struct timespec){.tv_sec = 0, .tv_nsec = 0};
+	assert_int_equal(acpi_pm_read(&pm, ACPI_PM_TMR, 4), 0);
+	clock_now.tv_sec = 1; /* one second: ACPI_PM_HZ ticks, 24 bits */
+	assert_int_equal(acpi_pm_read(&pm, ACPI_PM_TMR, 4), ACPI_PM_HZ);
+	clock_now = (struct timespec){.tv_sec = 10, .tv_nsec = 500000000};
+	uint32_t want = (uint32_t)((10ull * ACPI_PM_HZ + ACPI_PM_HZ / 2) & 0xffffff);
+	assert_int_equal(acpi_pm_read(&pm, ACPI_PM_TMR, 4), want);
+	assert_int_equal(acpi_pm_read(&pm, ACPI_PM_TMR + 1, 2), (want >> 8) & 0xffff);
+	assert_int_equal(acpi_pm_read(&pm, ACPI_PM_TMR + 3, 1), 0); /* the top byte */
+	/* a day of uptime neither overflows nor leaves 24 bits */
+	clock_now.tv_sec = 86400 * 365;
+	assert_true(acpi_pm_read(&pm, ACPI_PM_TMR, 4) <= 0xffffff);
+	assert_int_equal(acpi_pm_read(&pm, ACPI_PM_END, 1), 0xff);
+	/* the timer cannot be written */
+	acpi_pm_write(&pm, ACPI_PM_TMR, 4, 0);
+	assert_int_equal(acpi_pm_read(&pm, 0x600, 4), 0);
+	/* and the FADT points at it */
+	build(GPA, 1);
+	const uint8_t *fadt = buf + (get64(buf + get64(buf + 24) - base + 36) - base);
+	assert_int_equal(get32(fadt + 76), ACPI_PM_TMR);
+	assert_int_equal(fadt[91], 4);
+	assert_int_equal(get64(fadt + 208 + 4), ACPI_PM_TMR);
+}
+
+/* The firmware's side of acpi_loader: place both files, run the script
+ * (allocate, relocate, checksum) as OVMF and SeaBIOS do, and the result is
+ * the same tables acpi_build makes in place. */
+static void test_loader(void **state)
+{
+	(void)state;
+	static uint8_t tables[16384], direct[16384];
+	uint8_t script[ACPI_LOADER_MAX * ACPI_LOADER_ENTRY], rsdp[ACPI_RSDP_LEN];
+	size_t len, slen;
+	assert_int_equal(acpi_loader(tables, sizeof(tables), &len, 3, script, &slen), 0);
+	assert_int_equal(slen % ACPI_LOADER_ENTRY, 0);
+	memcpy(rsdp, tables, ACPI_RSDP_LEN);
+	const uint64_t at_tables = 0x7ff00000;
+	unsigned allocs = 0, pointers = 0, sums = 0;
+	for (size_t off = 0; off < slen; off += ACPI_LOADER_ENTRY) {
+		const uint8_t *e = script + off;
+		const char *f1 = (const char *)e + 4, *f2 = (const char *)e + 60;
+		uint8_t *blob1 = strcmp(f1, ACPI_FWCFG_RSDP) == 0 ? rsdp : tables;
+		switch (get32(e)) {
+		case 1: /* allocate: the RSDP in the F segment, 16-aligned */
+			allocs++;
+			assert_int_equal(e[64], blob1 == rsdp ? 2 : 1);
+			assert_int_equal(get32(e + 60), blob1 == rsdp ? 16 : 64);
+			break;
+		case 2: { /* add pointer: every one is into the tables */
+			pointers++;
+			assert_string_equal(f2, ACPI_FWCFG_TABLES);
+			uint32_t at = get32(e + 116);
+			uint8_t size = e[120];
+			assert_true(size == 4 || size == 8);
+			assert_true(at + size <= (blob1 == rsdp ? ACPI_RSDP_LEN : len));
+			uint64_t v = size == 8 ? get64(blob1 + at) : get32(blob1 + at);
+			assert_true(v < len); /* an offset into the tables */
+			v += at_tables;
+			if (size == 8)
+				put64(blob1 + at, v);
+			else
+				put32(blob1 + at, (uint32_t)v);
+			break;
+		}
+		case 3: { /* add checksum, over what the pointers made */
+			sums++;
+			uint32_t res = get32(e + 60), start = get32(e + 64), n = get32(e + 68);
+			size_t blen = blob1 == rsdp ? ACPI_RSDP_LEN : len;
+			assert_true(res < blen && start < blen && n <= blen - start);
+			assert_int_equal(blob1[res], 0); /* left at 0 for the firmware */
+			blob1[res] = (uint8_t)-sum(blob1 + start, n);
+			break;
+		}
+		default:
+			fail_msg("command %u", get32(e));
+		}
+	}
+	assert_int_equal(allocs, 2);
+	assert_int_equal(pointers, 7); /* RSDP 1, XSDT 2, FADT 4 */
+	assert_int_equal(sums, 4 + 2); /* XSDT, FADT, DSDT, MADT; the RSDP's two */
+	/* the same bytes as built in place at that address */
+	memset(direct, 0, sizeof(direct));
+	assert_int_equal(acpi_build(direct, sizeof(direct), at_tables, 3, NULL), len);
+	assert_memory_equal(tables + ACPI_RSDP_LEN, direct + ACPI_RSDP_LEN, len - ACPI_RSDP_LEN);
+	assert_memory_equal(rsdp, direct, ACPI_RSDP_LEN);
+	/* too small */
+	assert_int_equal(acpi_loader(tables, 100, &len, 3, script, &slen), -1);
 }
 
 static void test_pm_outside(void **state)
@@ -518,6 +624,9 @@ int main(void)
 	    cmocka_unit_test_setup(test_pm_byte_access, new_pm),
 	    cmocka_unit_test_setup(test_pm_poweroff, new_pm),
 	    cmocka_unit_test_setup(test_pm_outside, new_pm),
+	    cmocka_unit_test_setup(test_pm_poweroff_type0, new_pm),
+	    cmocka_unit_test_setup(test_pm_timer, new_pm),
+	    cmocka_unit_test(test_loader),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

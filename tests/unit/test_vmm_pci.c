@@ -82,6 +82,18 @@ static void config(unsigned reg, unsigned size, bool write, uint8_t *data)
 	assert_true(pci_port_io(&bus, (uint16_t)(PCI_CONFIG_DATA + (reg & 3)), size, write, data));
 }
 
+/* The same for any function of bus 0. */
+static uint32_t fn_config(unsigned slot, unsigned fn, unsigned reg, unsigned size, bool write,
+			  uint32_t v)
+{
+	uint8_t addr[4], data[4];
+	put32(addr, 0x80000000u | slot << 11 | fn << 8 | (reg & 0xfc));
+	put32(data, v);
+	assert_true(pci_port_io(&bus, PCI_CONFIG_ADDR, 4, true, addr));
+	assert_true(pci_port_io(&bus, (uint16_t)(PCI_CONFIG_DATA + (reg & 3)), size, write, data));
+	return size == 4 ? get32(data) : size == 2 ? get16(data) : data[0];
+}
+
 static void config_write(unsigned reg, unsigned size, uint32_t v)
 {
 	uint8_t data[4];
@@ -312,6 +324,42 @@ static void test_ioeventfd_follows_the_bar(void **state)
 	close(kvm);
 }
 
+/* With firmware: the PC chipset OVMF and SeaBIOS look for, beside the
+ * virtio device in slot 1 */
+static void test_chipset(void **state)
+{
+	(void)state;
+	assert_int_equal(fn_config(0, 0, 0, 4, false, 0), 0x00081b36); /* generic without */
+	assert_int_equal(fn_config(1, 3, 0, 4, false, 0), 0xffffffff);
+	struct i440fx chip;
+	i440fx_init(&chip);
+	bus.chipset = &chip;
+	assert_int_equal(fn_config(0, 0, 0, 4, false, 0), 0x12378086);
+	assert_int_equal(fn_config(0, 0, 0x0a, 2, false, 0), 0x0600);
+	assert_int_equal(fn_config(1, 3, 0, 4, false, 0), 0x71138086);
+	/* OVMF's PMBA and PMREGMISC, as it sets them and reads them back */
+	assert_int_equal(fn_config(1, 3, 0x40, 4, false, 0), ACPI_PM1_EVT | 1);
+	assert_int_equal(fn_config(1, 3, 0x80, 1, false, 0), 0);
+	fn_config(1, 3, 0x40, 4, true, 0x600);
+	fn_config(1, 3, 0x80, 1, true, 1);
+	fn_config(1, 3, 0x04, 1, true, 1);
+	assert_int_equal(fn_config(1, 3, 0x40, 4, false, 0), 0x601);
+	assert_int_equal(fn_config(1, 3, 0x80, 1, false, 0), 1);
+	assert_int_equal(fn_config(1, 3, 0x04, 2, false, 0), 1);
+	/* the identity stays; the host bridge keeps what firmware writes (PAM) */
+	fn_config(0, 0, 0, 4, true, 0);
+	fn_config(1, 3, 0x08, 4, true, 0);
+	assert_int_equal(fn_config(0, 0, 0, 4, false, 0), 0x12378086);
+	assert_int_equal(fn_config(1, 3, 0x08, 4, false, 0), 0x06800003);
+	fn_config(0, 0, 0x59, 1, true, 0x30);
+	assert_int_equal(fn_config(0, 0, 0x59, 1, false, 0), 0x30);
+	/* the virtio device is still 00:01.0, and other functions are empty */
+	assert_int_equal(fn_config(dev.slot, 0, 0, 2, false, 0), 0x1af4);
+	assert_int_equal(fn_config(1, 1, 0, 4, false, 0), 0xffffffff);
+	assert_int_equal(fn_config(0, 1, 0, 4, false, 0), 0xffffffff);
+	bus.chipset = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +370,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_decoding_off_during_access, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bar_moved_during_access, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ioeventfd_follows_the_bar, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chipset, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
