@@ -992,24 +992,27 @@ static void test_cloud_init(void **state)
 	assert_true(json_is_null(json_object_get(c, "cloud_init")));
 	json_decref(c);
 
-	field_err("cloud_init", "{}", "cloud_init: null, or");
-	field_err("cloud_init", "\"#cloud-config\"", "cloud_init: null, or");
-	field_err("cloud_init", "[]", "cloud_init: null, or");
-	field_err("cloud_init", "{\"meta_data\":\"a: b\"}", "cloud_init: null, or");
-	field_err("cloud_init", "{\"user_data\":\"\",\"vendor_data\":\"\"}",
-		  "cloud_init.vendor_data: unknown field");
-	field_err("cloud_init", "{\"user_data\":1}", "cloud_init.user_data: must be a string");
-	field_err("cloud_init", "{\"user_data\":null}", "cloud_init.user_data: must be a string");
-	field_err("cloud_init", "{\"user_data\":\"\",\"network_config\":false}",
-		  "cloud_init.network_config: must be a string");
-	field_err("cloud_init", "{\"user_data\":\"a\\u0001b\"}",
-		  "cloud_init.user_data: control characters");
-	field_err("cloud_init", "{\"user_data\":\"a\\u007fb\"}",
-		  "cloud_init.user_data: control characters");
-	field_err("cloud_init", "{\"user_data\":\"\",\"meta_data\":\" \\n{\\\"a\\\": 1}\"}",
-		  "cloud_init.meta_data: a block-style YAML mapping");
-	field_err("cloud_init", "{\"user_data\":\"\",\"meta_data\":\"[1]\"}",
-		  "cloud_init.meta_data: a block-style YAML mapping");
+	static const struct {
+		const char *value, *prefix;
+	} bad[] = {
+	    {"{}", "cloud_init: null, or"},
+	    {"\"#cloud-config\"", "cloud_init: null, or"},
+	    {"[]", "cloud_init: null, or"},
+	    {"{\"meta_data\":\"a: b\"}", "cloud_init: null, or"},
+	    {"{\"user_data\":\"\",\"vendor_data\":\"\"}", "cloud_init.vendor_data: unknown field"},
+	    {"{\"user_data\":1}", "cloud_init.user_data: must be a string"},
+	    {"{\"user_data\":null}", "cloud_init.user_data: must be a string"},
+	    {"{\"user_data\":\"\",\"network_config\":false}",
+	     "cloud_init.network_config: must be a string"},
+	    {"{\"user_data\":\"a\\u0001b\"}", "cloud_init.user_data: control characters"},
+	    {"{\"user_data\":\"a\\u007fb\"}", "cloud_init.user_data: control characters"},
+	    {"{\"user_data\":\"\",\"meta_data\":\" \\n{\\\"a\\\": 1}\"}",
+	     "cloud_init.meta_data: a block-style YAML mapping"},
+	    {"{\"user_data\":\"\",\"meta_data\":\"[1]\"}",
+	     "cloud_init.meta_data: a block-style YAML mapping"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		field_err("cloud_init", bad[i].value, bad[i].prefix);
 
 	/* a NUL inside */
 	json_t *ci = json_pack("{s:o}", "user_data", json_stringn("a\0b", 3));
