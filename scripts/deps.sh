@@ -26,6 +26,8 @@ PACKAGES=(
 	debootstrap
 	# test and bench guests only (never in the product image)
 	busybox-static fio iperf3 iputils-ping
+	# the cloud-init seed test reads the image with these (blkid is in util-linux)
+	xorriso
 )
 
 missing=()

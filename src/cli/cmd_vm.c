@@ -72,6 +72,15 @@ void vm_print(json_t *vm)
 	else
 		snprintf(n[2], sizeof(n[2]), "no");
 	table_add(t, "autostart", n[2]);
+	json_t *ci = json_object_get(vm, "cloud_init");
+	char seed[96] = "none";
+	if (json_is_object(ci))
+		snprintf(
+		    seed, sizeof(seed), "user data %zu bytes, meta-data %s, network-config %s",
+		    json_string_length(json_object_get(ci, "user_data")),
+		    json_string_length(json_object_get(ci, "meta_data")) ? "given" : "the host's",
+		    json_string_length(json_object_get(ci, "network_config")) ? "given" : "none");
+	table_add(t, "cloud-init", seed);
 	if (json_object_get(vm, "last_error"))
 		table_add(t, "last error", jstr(vm, "last_error"));
 	table_print(t);

@@ -1,5 +1,6 @@
 /* keel vm create NAME --memory SIZE [--kernel DS/PATH | --firmware F] [...]: the options
  * become the JSON of POST /api/v1/vms. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,22 +107,52 @@ static json_t *parse_boot_order(const char *arg)
 	return order;
 }
 
-enum { OPT_ORDER = 256, OPT_DELAY, OPT_BOOT };
+/* --cloud-init FILE, --meta-data FILE, --network-config FILE: the file's
+ * text into the request's cloud_init (the limits are checked here so that
+ * a big file is not sent). */
+static int read_cloud_init(json_t *vm, const char *option, const char *key, size_t max,
+			   const char *path)
+{
+	size_t len;
+	char *text = read_file(path, max + 1, &len); /* (fails EFBIG past max) */
+	if (!text && errno == EFBIG)
+		error_msg("%s %s: over %zu bytes", option, path, max);
+	else if (!text)
+		error_msg("%s %s: %s", option, path, strerror(errno));
+	if (!text)
+		return EXIT_USAGE;
+	json_t *ci = json_object_get(vm, "cloud_init");
+	if (!ci)
+		json_object_set_new(vm, "cloud_init", ci = json_object());
+	int rc = 0;
+	if (strlen(text) != len || json_object_set_new(ci, key, json_stringn(text, len)) < 0) {
+		error_msg("%s %s: not UTF-8 text", option, path);
+		rc = EXIT_USAGE;
+	}
+	free(text);
+	return rc;
+}
 
-static const struct option opts[] = {{"memory", required_argument, NULL, 'm'},
-				     {"kernel", required_argument, NULL, 'k'},
-				     {"firmware", required_argument, NULL, 'f'},
-				     {"boot-order", required_argument, NULL, OPT_BOOT},
-				     {"vcpus", required_argument, NULL, 'c'},
-				     {"initrd", required_argument, NULL, 'i'},
-				     {"cmdline", required_argument, NULL, 'l'},
-				     {"disk", required_argument, NULL, 'd'},
-				     {"nic", optional_argument, NULL, 'n'},
-				     {"autostart", no_argument, NULL, 'a'},
-				     {"autostart-order", required_argument, NULL, OPT_ORDER},
-				     {"autostart-delay", required_argument, NULL, OPT_DELAY},
-				     {"help", no_argument, NULL, 'h'},
-				     {0}};
+enum { OPT_ORDER = 256, OPT_DELAY, OPT_BOOT, OPT_USER_DATA, OPT_META_DATA, OPT_NETWORK_CONFIG };
+
+static const struct option opts[] = {
+    {"memory", required_argument, NULL, 'm'},
+    {"kernel", required_argument, NULL, 'k'},
+    {"firmware", required_argument, NULL, 'f'},
+    {"boot-order", required_argument, NULL, OPT_BOOT},
+    {"vcpus", required_argument, NULL, 'c'},
+    {"initrd", required_argument, NULL, 'i'},
+    {"cmdline", required_argument, NULL, 'l'},
+    {"disk", required_argument, NULL, 'd'},
+    {"nic", optional_argument, NULL, 'n'},
+    {"autostart", no_argument, NULL, 'a'},
+    {"autostart-order", required_argument, NULL, OPT_ORDER},
+    {"autostart-delay", required_argument, NULL, OPT_DELAY},
+    {"cloud-init", required_argument, NULL, OPT_USER_DATA},
+    {"meta-data", required_argument, NULL, OPT_META_DATA},
+    {"network-config", required_argument, NULL, OPT_NETWORK_CONFIG},
+    {"help", no_argument, NULL, 'h'},
+    {0}};
 
 /* one option into the request; returns 0 or an exit code */
 static int take_option(int c, int argc, char **argv, json_t *vm)
@@ -174,6 +205,13 @@ static int take_option(int c, int argc, char **argv, json_t *vm)
 		json_object_set_new(vm, c == OPT_ORDER ? "autostart_order" : "autostart_delay_s",
 				    json_integer(v));
 		return 0;
+	case OPT_USER_DATA:
+		return read_cloud_init(vm, "--cloud-init", "user_data", VM_USER_DATA_MAX, optarg);
+	case OPT_META_DATA:
+		return read_cloud_init(vm, "--meta-data", "meta_data", VM_META_DATA_MAX, optarg);
+	case OPT_NETWORK_CONFIG:
+		return read_cloud_init(vm, "--network-config", "network_config",
+				       VM_NETWORK_CONFIG_MAX, optarg);
 	case 'h':
 		return EXIT_HELP;
 	default:
@@ -201,6 +239,11 @@ static json_t *parse(int argc, char **argv, int *rc)
 	if (*rc == 0 && !jbool(vm, "autostart") &&
 	    (json_object_get(vm, "autostart_order") || json_object_get(vm, "autostart_delay_s"))) {
 		error_msg("--autostart-order and --autostart-delay go with --autostart");
+		*rc = EXIT_USAGE;
+	}
+	json_t *ci = json_object_get(vm, "cloud_init");
+	if (*rc == 0 && ci && !json_object_get(ci, "user_data")) {
+		error_msg("--meta-data and --network-config go with --cloud-init");
 		*rc = EXIT_USAGE;
 	}
 	if (*rc == 0 && arg_text(vm, "name", argv[optind]) < 0)

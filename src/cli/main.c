@@ -46,7 +46,8 @@ static const struct command commands[] = {
      "NAME --memory SIZE --kernel DS/PATH [--vcpus N] [--initrd DS/PATH]\n"
      "        [--cmdline STR] [--disk DS/PATH[,size=SIZE][,ro]]...\n"
      "        [--nic [portgroup=NAME][,mac=MAC]]...\n"
-     "        [--autostart [--autostart-order N] [--autostart-delay S]]",
+     "        [--autostart [--autostart-order N] [--autostart-delay S]]\n"
+     "        [--cloud-init FILE [--meta-data FILE] [--network-config FILE]]",
      cmd_vm_create},
     {"vm", "import",
      "FILE [--name NAME] [--datastore DS] [--quiet]\n"

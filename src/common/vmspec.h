@@ -20,6 +20,11 @@
 #define VM_MIN_MTU	   68
 #define VM_MAX_MTU	   65535
 #define VM_DISK_SERIAL_MAX 20 /* virtio-blk's device id */
+/* A VM's cloud-init texts (bytes of UTF-8, without the NUL): together
+ * under the API's 64 KiB body even with every newline escaped. */
+#define VM_USER_DATA_MAX      16384
+#define VM_META_DATA_MAX      4096
+#define VM_NETWORK_CONFIG_MAX 8192
 
 /* How a VM boots (hostd's "firmware"): UEFI (Debian's OVMF, with a variable
  * store of its own), BIOS (Debian's SeaBIOS), or none (keel-vmm loads the

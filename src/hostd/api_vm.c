@@ -185,9 +185,14 @@ void api_vm_create(struct req *r)
 		reply_error(r, 409, "%s: a VM of that name exists", c.name);
 	else if (check_privileges(r, &c, NULL) == 0 && check_files(r, &c, NULL) == 0 &&
 		 make_disks(r, &c) == 0) {
+		char seed[VM_DSPATH_MAX + 1];
 		if (db_vm_add(&c, &id, err, sizeof(err)) < 0)
 			reply_error(r, 500, "%s", err);
-		else
+		else if (vmfiles_seed(&c, id, seed, err, sizeof(err)) < 0) {
+			db_vm_remove(c.name, NULL, 0);
+			reply_error(r, 500, "%s: not created: its cloud-init seed: %s", c.name,
+				    err);
+		} else
 			reply_json(r, 201, describe(&c));
 	}
 }
@@ -199,8 +204,9 @@ void api_vm_update(struct req *r)
 		return;
 	char err[512];
 	struct vm_config old, c;
+	int64_t id;
 	vms_lock();
-	if (db_vm_get(r->param[0], &old, NULL) < 0)
+	if (db_vm_get(r->param[0], &old, &id) < 0)
 		reply_error(r, 404, "%s: no such VM", r->param[0]);
 	else if (vms_running_locked(r->param[0]))
 		reply_error(r, 409, "%s: power the VM off first", r->param[0]);
@@ -208,7 +214,11 @@ void api_vm_update(struct req *r)
 		reply_error(r, 400, "%s", err);
 	else if (check_privileges(r, &c, &old) == 0 && check_files(r, &c, &old) == 0 &&
 		 make_disks(r, &c) == 0) {
-		if (db_vm_update(&c, err, sizeof(err)) < 0)
+		/* (the seed first: when it cannot be made, nothing changes) */
+		if (vmfiles_seed_update(&old, &c, id, err, sizeof(err)) < 0)
+			reply_error(r, 500, "%s: not changed: its cloud-init seed: %s", c.name,
+				    err);
+		else if (db_vm_update(&c, err, sizeof(err)) < 0)
 			reply_error(r, 500, "%s", err);
 		else {
 			json_t *out = vmconf_json(&c);

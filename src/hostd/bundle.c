@@ -387,7 +387,9 @@ static void make_vm_config(struct bundle *b, const char *arg, FILE *f)
 		fprintf(f, "{}\n");
 		return;
 	}
-	make_json(f, vmconf_json(&c));
+	json_t *conf = vmconf_json(&c);
+	vmconf_redact(conf);
+	make_json(f, conf);
 }
 
 static void make_skipped(struct bundle *b, const char *arg, FILE *f)

@@ -7,10 +7,12 @@
 #include "common/util.h"
 #include "hostd/db_statement.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* What is given of each table; every other column is left out: the users'
- * password hashes, the sessions' token hashes. */
+ * password hashes, the sessions' token hashes. A VM's cloud-init texts are
+ * left out of its config (vmconf_redact). */
 static const struct {
 	const char *table;
 	const char *const columns[8]; /* NULL-terminated */
@@ -62,6 +64,23 @@ json_t *db_dump_json(void)
 				    !listed(allowed_settings, ARRAY_SIZE(allowed_settings), key))
 					json_object_set_new(row, "value",
 							    json_string("(not included)"));
+			}
+		}
+		if (strcmp(allowed[i].table, "vms") == 0) {
+			/* (cloud-init's user data carries passwords and keys) */
+			size_t k;
+			json_t *row;
+			json_array_foreach(rows, k, row)
+			{
+				const char *text =
+				    json_string_value(json_object_get(row, "config"));
+				json_t *conf = text ? json_loads(text, 0, NULL) : NULL;
+				vmconf_redact(conf);
+				char *out = conf ? json_dumps(conf, JSON_COMPACT) : NULL;
+				json_object_set_new(row, "config",
+						    json_string(out ? out : "(not readable)"));
+				free(out);
+				json_decref(conf);
 			}
 		}
 		json_object_set_new(tables, allowed[i].table, rows);

@@ -157,14 +157,68 @@ bad:
 	return NULL;
 }
 
-static int check_string(const char *field, const json_t *v, size_t max, char *err, size_t errlen)
+/* A string of at most max bytes without control characters but those in
+ * `allowed` ("" for none). */
+static int check_string(const char *field, const json_t *v, size_t max, const char *allowed,
+			char *err, size_t errlen)
 {
 	if (!text_string(v) || json_string_length(v) > max)
 		return errorf(err, errlen, "%s: must be a string of at most %zu bytes", field, max);
 	for (const char *p = json_string_value(v); *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return errorf(err, errlen, "%s: control characters are not allowed", field);
+		if (((unsigned char)*p < 0x20 && !strchr(allowed, *p)) || *p == 0x7f)
+			return errorf(err, errlen, "%s: control characters are not allowed%s",
+				      field, *allowed ? " (but tab, CR and LF)" : "");
 	return 0;
+}
+
+#define CLOUD_INIT_RULE                                                                            \
+	"cloud_init: null, or {\"user_data\": \"...\", \"meta_data\": \"...\", "                   \
+	"\"network_config\": \"...\"} (user_data needed, the others optional)"
+
+/* cloud_init's canonical value: null, or its three texts ("" for one not
+ * given); NULL with a message. */
+static json_t *build_cloud_init(const json_t *v, char *err, size_t errlen)
+{
+	static const struct {
+		const char *key;
+		size_t max;
+	} texts[] = {{"user_data", VM_USER_DATA_MAX},
+		     {"meta_data", VM_META_DATA_MAX},
+		     {"network_config", VM_NETWORK_CONFIG_MAX}};
+	if (json_is_null(v))
+		return json_null();
+	if (!json_is_object(v) || !json_object_get(v, "user_data"))
+		return errorf(err, errlen, CLOUD_INIT_RULE), NULL;
+	const char *key;
+	json_t *x;
+	json_object_foreach((json_t *)v, key, x)
+	{
+		size_t i = 0;
+		while (i < ARRAY_SIZE(texts) && strcmp(key, texts[i].key))
+			i++;
+		if (i == ARRAY_SIZE(texts))
+			return errorf(err, errlen,
+				      "cloud_init.%s: unknown field (" CLOUD_INIT_RULE ")", key),
+			       NULL;
+		char f[48];
+		snprintf(f, sizeof(f), "cloud_init.%s", key);
+		if (check_string(f, x, texts[i].max, "\t\r\n", err, errlen) < 0)
+			return NULL;
+	}
+	const char *meta = json_string_value(json_object_get(v, "meta_data")) ?: "";
+	meta += strspn(meta, " \t\r\n");
+	if (*meta == '{' || *meta == '[')
+		return errorf(
+			   err, errlen,
+			   "cloud_init.meta_data: a block-style YAML mapping (key: value lines), "
+			   "not a flow one"),
+		       NULL;
+	json_t *out = json_object();
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+		const json_t *t = json_object_get(v, texts[i].key);
+		json_object_set_new(out, texts[i].key, json_string(t ? json_string_value(t) : ""));
+	}
+	return out;
 }
 
 /* Checks one field and stores its canonical value in conf. */
@@ -214,7 +268,7 @@ static int set_field(json_t *conf, const char *key, const json_t *v, int64_t hos
 		    check_dspath(key, json_string_value(v), err, errlen) < 0)
 			return -1;
 	} else if (strcmp(key, "cmdline") == 0) {
-		if (check_string(key, v, VM_CMDLINE_MAX, err, errlen) < 0)
+		if (check_string(key, v, VM_CMDLINE_MAX, "", err, errlen) < 0)
 			return -1;
 	} else if (strcmp(key, "disks") == 0) {
 		if (!(nv = build_disks(v, err, errlen)))
@@ -222,6 +276,9 @@ static int set_field(json_t *conf, const char *key, const json_t *v, int64_t hos
 	} else if (strcmp(key, "nics") == 0) {
 		const char *name = json_string_value(json_object_get(conf, "name"));
 		if (!(nv = build_nics(v, name, err, errlen)))
+			return -1;
+	} else if (strcmp(key, "cloud_init") == 0) {
+		if (!(nv = build_cloud_init(v, err, errlen)))
 			return -1;
 	} else if (strcmp(key, "autostart") == 0) {
 		if (!json_is_boolean(v))
@@ -275,6 +332,24 @@ static int check_boot(json_t *conf, const json_t *body, char *err, size_t errlen
 	return 0;
 }
 
+/* The seed is one more disk, kept in the VM's folder. */
+static int check_cloud_init(const json_t *conf, char *err, size_t errlen)
+{
+	if (!json_is_object(json_object_get(conf, "cloud_init")))
+		return 0;
+	size_t ndisks = json_array_size(json_object_get(conf, "disks"));
+	if (ndisks >= VM_MAX_DISKS)
+		return errorf(err, errlen,
+			      "cloud_init: its seed is one more disk: a VM with it has at most %d "
+			      "disks",
+			      VM_MAX_DISKS - 1);
+	if (!ndisks && !json_string_length(json_object_get(conf, "kernel")))
+		return errorf(err, errlen,
+			      "cloud_init: the VM needs a disk or a kernel (the VM's folder on its "
+			      "datastore holds the seed)");
+	return 0;
+}
+
 /* The API body checked, as the canonical JSON of the configuration (a new
  * reference; disks may carry "size_mib"), or NULL with a message. */
 static json_t *build_json(const json_t *body, const json_t *base, int64_t host_mem, char *err,
@@ -294,11 +369,12 @@ static json_t *build_json(const json_t *body, const json_t *base, int64_t host_m
 		if (!json_object_get(body, "memory_mib"))
 			return errorf(err, errlen, "memory_mib: missing"), NULL;
 		const json_t *k = json_object_get(body, "kernel");
-		conf = json_pack("{s:O,s:i,s:i,s:s,s:s,s:s,s:s,s:[],s:[],s:[],s:b,s:i,s:i}", "name",
-				 name, "vcpus", 1, "memory_mib", 0, "firmware",
+		conf = json_pack("{s:O,s:i,s:i,s:s,s:s,s:s,s:s,s:[],s:[],s:[],s:b,s:i,s:i,s:n}",
+				 "name", name, "vcpus", 1, "memory_mib", 0, "firmware",
 				 json_string_length(k) ? "none" : "uefi", "kernel", "", "initrd",
 				 "", "cmdline", "console=ttyS0", "disks", "boot_order", "nics",
-				 "autostart", 0, "autostart_order", 0, "autostart_delay_s", 0);
+				 "autostart", 0, "autostart_order", 0, "autostart_delay_s", 0,
+				 "cloud_init");
 	}
 	const char *key;
 	json_t *v;
@@ -311,7 +387,7 @@ static json_t *build_json(const json_t *body, const json_t *base, int64_t host_m
 			return NULL;
 		}
 	}
-	if (check_boot(conf, body, err, errlen) < 0) {
+	if (check_boot(conf, body, err, errlen) < 0 || check_cloud_init(conf, err, errlen) < 0) {
 		json_decref(conf);
 		return NULL;
 	}
@@ -356,6 +432,14 @@ static void from_canonical(const json_t *conf, struct vm_config *c)
 	c->autostart_order = (unsigned)json_integer_value(json_object_get(conf, "autostart_order"));
 	c->autostart_delay_s =
 	    (unsigned)json_integer_value(json_object_get(conf, "autostart_delay_s"));
+	const json_t *ci = json_object_get(conf, "cloud_init");
+	if (json_is_object(ci)) {
+		struct vm_cloud_init *t = &c->cloud_init;
+		t->on = true;
+		copy_string(t->user_data, sizeof(t->user_data), ci, "user_data");
+		copy_string(t->meta_data, sizeof(t->meta_data), ci, "meta_data");
+		copy_string(t->network_config, sizeof(t->network_config), ci, "network_config");
+	}
 }
 
 json_t *vmconf_json(const struct vm_config *c)
@@ -373,13 +457,17 @@ json_t *vmconf_json(const struct vm_config *c)
 	json_t *order = json_array();
 	for (unsigned i = 0; i < c->nboot; i++)
 		json_array_append_new(order, json_integer(c->boot_order[i]));
-	return json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:i, s:i}",
+	const struct vm_cloud_init *t = &c->cloud_init;
+	json_t *ci = t->on ? json_pack("{s:s, s:s, s:s}", "user_data", t->user_data, "meta_data",
+				       t->meta_data, "network_config", t->network_config)
+			   : json_null();
+	return json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:i, s:i, s:o}",
 			 "name", c->name, "vcpus", (int)c->vcpus, "memory_mib",
 			 (json_int_t)c->memory_mib, "firmware", vm_firmware_name(c->firmware),
 			 "kernel", c->kernel, "initrd", c->initrd, "cmdline", c->cmdline, "disks",
 			 disks, "boot_order", order, "nics", nics, "autostart", c->autostart,
 			 "autostart_order", (int)c->autostart_order, "autostart_delay_s",
-			 (int)c->autostart_delay_s);
+			 (int)c->autostart_delay_s, "cloud_init", ci);
 }
 
 int vmconf_build(const json_t *body, const struct vm_config *base, int64_t host_memory_mib,
@@ -406,6 +494,21 @@ int vmconf_from_json(const json_t *stored, struct vm_config *out, char *err, siz
 	for (unsigned i = 0; i < out->ndisks; i++)
 		out->disks[i].create_mib = 0; /* stored disks exist */
 	return 0;
+}
+
+void vmconf_redact(json_t *conf)
+{
+	json_t *ci = json_object_get(conf, "cloud_init"), *text;
+	const char *key;
+	if (!json_is_object(ci))
+		return;
+	json_object_foreach(ci, key, text)
+	{
+		if (json_is_string(text))
+			json_object_set_new(
+			    ci, key,
+			    json_sprintf("(%zu bytes, not included)", json_string_length(text)));
+	}
 }
 
 int vmconf_home(const struct vm_config *c, char out[VM_DSPATH_MAX + 1])
@@ -467,6 +570,18 @@ int vmconf_vmm(const struct vm_config *c, const struct vmconf_host *host, struct
 		vm_tap_name(v->nics[i].tap, host->id, i);
 		memcpy(v->nics[i].mac, c->nics[i].mac, 6);
 		v->nics[i].mtu = host->mtu[i];
+	}
+	if (rc == 0 && host->seed) {
+		struct vmm_disk *d = &v->disks[v->ndisks];
+		if (v->ndisks >= VM_MAX_DISKS)
+			rc = errorf(err, errlen, "cloud_init: no room for its seed disk");
+		else if (!(d->path = strdup(host->seed)))
+			rc = errorf(err, errlen, "out of memory");
+		else {
+			d->readonly = true;
+			str_copy(d->serial, sizeof(d->serial), "cidata");
+			v->ndisks++;
+		}
 	}
 	v->nnics = c->nnics;
 	if (rc < 0)

@@ -11,8 +11,15 @@
  * The canonical JSON, as stored in the inventory and shown by the API:
  * name, vcpus, memory_mib, firmware, kernel, initrd ("" for none), cmdline,
  * disks [{path, readonly}], boot_order [disk index...], nics [{mac,
- * portgroup}], autostart, autostart_order, autostart_delay_s. Datastore
- * paths are "DATASTORE/PATH".
+ * portgroup}], autostart, autostart_order, autostart_delay_s, cloud_init
+ * (null, or {user_data, meta_data, network_config}: "" for one not given).
+ * Datastore paths are "DATASTORE/PATH". A stored configuration without a
+ * field that came later (cloud_init) reads as the field's default.
+ *
+ * cloud_init's texts: no NUL and no control characters but tab, CR and
+ * LF; meta_data a block-style YAML mapping (not "{...}"). The seed made
+ * from them (cidata.h) is one more disk: a VM with cloud_init has at most
+ * VM_MAX_DISKS - 1 disks of its own, and a folder (a disk or a kernel).
  *
  * firmware (vmspec.h's names) is "none" when a kernel is given (keel-vmm
  * boots it: the fastest), else "uefi" unless the body says "bios". Only
@@ -47,6 +54,13 @@ struct vm_nic {
 	char portgroup[PORTGROUP_NAME_MAX + 1];
 };
 
+struct vm_cloud_init {
+	bool on; /* false: none (null) */
+	char user_data[VM_USER_DATA_MAX + 1];
+	char meta_data[VM_META_DATA_MAX + 1];		/* "": keel-hostd's */
+	char network_config[VM_NETWORK_CONFIG_MAX + 1]; /* "": none */
+};
+
 struct vm_config {
 	char name[VM_NAME_MAX + 1];
 	unsigned vcpus;
@@ -64,6 +78,7 @@ struct vm_config {
 	bool autostart;
 	unsigned autostart_order;
 	unsigned autostart_delay_s;
+	struct vm_cloud_init cloud_init;
 };
 
 /* Checks an API body and fills `out`: a whole VM when base is NULL
@@ -76,6 +91,10 @@ json_t *vmconf_json(const struct vm_config *c);
 /* The canonical JSON read back from the inventory, checked as a create is
  * (but for the host's memory). Returns 0 or -EINVAL with a message. */
 int vmconf_from_json(const json_t *stored, struct vm_config *out, char *err, size_t errlen);
+/* The canonical JSON `conf` made fit for the support bundle, in place:
+ * cloud_init's texts (user data carries passwords and keys) become
+ * "(N bytes, not included)". */
+void vmconf_redact(json_t *conf);
 /* Whether the VM uses "DS/PATH" as its kernel, initrd or a disk. */
 bool vmconf_uses(const struct vm_config *c, const char *dspath);
 
@@ -97,6 +116,7 @@ struct vmconf_host {
 	const char *firmware;	  /* the firmware image (not for "none") */
 	const char *nvram;	  /* "uefi": the VM's variable store */
 	const char *control_path; /* the control socket */
+	const char *seed;	  /* cloud_init: the seed image, attached last, read-only */
 	vmconf_resolve_fn resolve;
 };
 

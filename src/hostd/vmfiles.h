@@ -4,8 +4,11 @@
  * The files keel-hostd makes for a VM in its folder (vmconf_home), each
  * named after the VM: NAME.nvram, its UEFI variable store, made from the
  * firmware's empty store at its first UEFI power-on and kept from then on
- * (boot entries survive power cycles). They go with the VM when it is
- * deleted; its disks only when asked. */
+ * (boot entries survive power cycles); NAME.cidata.iso, its cloud-init
+ * seed (cidata.h), made when the VM is created or its cloud_init changes
+ * and again at each power-on, removed when cloud_init is. They go with the
+ * VM when it is deleted; its disks only when asked. Each is written whole
+ * or not at all (a temporary file renamed into place). */
 #ifndef KEEL_HOSTD_VMFILES_H
 #define KEEL_HOSTD_VMFILES_H
 
@@ -27,6 +30,17 @@ int vmfiles_path(const struct vm_config *c, const char *suffix, char out[VM_DSPA
  * is not there yet). Returns 0, or -1 with a message. */
 int vmfiles_nvram(const struct vm_config *c, const char *empty, char out[VM_DSPATH_MAX + 1],
 		  char *err, size_t errlen);
+
+/* Makes the VM's seed anew from its cloud_init (inventory id `id`) into
+ * out, or removes it when the VM has none. A running VM keeps the seed it
+ * opened. Returns 1 when made, 0 when the VM has none, or -1 with a
+ * message. */
+int vmfiles_seed(const struct vm_config *c, int64_t id, char out[VM_DSPATH_MAX + 1], char *err,
+		 size_t errlen);
+/* The same for an update from `old` to c, only when its seed changes (its
+ * cloud_init, or its folder: the seed in the old one is removed). */
+int vmfiles_seed_update(const struct vm_config *old, const struct vm_config *c, int64_t id,
+			char *err, size_t errlen);
 
 /* Removes the VM's own files (a deleted VM's); logs what fails. */
 void vmfiles_remove(const struct vm_config *c);

@@ -294,6 +294,14 @@ static int power_on(const char *name, char *err, size_t errlen)
 			return -EBUSY;
 		}
 	}
+	char seed[VM_DSPATH_MAX + 1], seed_path[512];
+	int has_seed = vmfiles_seed(&c, id, seed, err, errlen);
+	if (has_seed < 0 ||
+	    (has_seed && resolve(seed, seed_path, sizeof(seed_path), err, errlen) < 0)) {
+		network_ports_down(id);
+		return -EBUSY;
+	}
+	host.seed = has_seed ? seed_path : NULL;
 	struct vmm_config vc;
 	if (vmconf_vmm(&c, &host, &vc, err, errlen) < 0) {
 		network_ports_down(id);

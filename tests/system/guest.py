@@ -6,7 +6,8 @@ The guest's /init prints a marker line with its CPU count, writes the boot
 timer port, then does what `keel.test=` on the kernel command line says:
 poweroff, reboot, wait (for the ACPI power button, then power off), echo
 (each console input line back), virtio (load the virtio drivers, report the
-disks and the entropy source, do what `keel.disk=` says, power off), root
+disks and the entropy source, do what `keel.disk=` says, e.g. print the
+cloud-init seed's files, power off), root
 (load the drivers and hand over to the init on the ext4 disk /dev/vda: the
 systemd guest of debian_guest.py), or idle."""
 import os
@@ -19,7 +20,9 @@ from harness import OUT, ROOT
 MARKER = "KEEL-GUEST-UP"
 # drivers the "virtio" mode loads (with their dependencies)
 # (virtio_mmio: QEMU microvm's transport, for the bench)
-VIRTIO_MODULES = ["virtio_pci", "virtio_mmio", "virtio_blk", "virtio-rng", "ext4", "virtio_net"]
+# (isofs, nls_utf8: the cloud-init seed, ISO 9660 with Joliet names)
+VIRTIO_MODULES = ["virtio_pci", "virtio_mmio", "virtio_blk", "virtio-rng", "ext4", "virtio_net",
+                  "isofs", "nls_utf8"]
 
 INIT = r"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -54,6 +57,15 @@ virtio)
                 echo "KEEL-GUEST-WROTE $(sha256sum /mnt/data)" && umount /mnt ;;
         keel.disk=verify)
             mount -o ro /dev/vda /mnt && echo "KEEL-GUEST-READ $(sha256sum /mnt/data)" ;;
+        keel.disk=cidata)
+            # the cloud-init seed, found by its label as cloud-init does;
+            # each file's bytes in base64 (MISSING when it is not there)
+            dev=$(findfs LABEL=cidata) && mount -t iso9660 -o ro $dev /mnt &&
+                echo "KEEL-CIDATA-DEV $dev" &&
+                for f in user-data meta-data network-config; do
+                    if [ -f /mnt/$f ]; then echo "KEEL-CIDATA $f $(base64 /mnt/$f | tr -d '\n')"
+                    else echo "KEEL-CIDATA $f MISSING"; fi
+                done && umount /mnt || echo "KEEL-CIDATA-FAILED" ;;
         keel.mtu=*)
             ip link set eth0 mtu ${arg#keel.mtu=} ;;
         keel.pingsize=*)

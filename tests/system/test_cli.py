@@ -89,6 +89,20 @@ def test_cli(cli, tmp_path):
     assert r.returncode == 1 and "kernel: only with firmware" in r.stderr
     assert cli("vm", "create", "fw", "--memory", "64", "--boot-order", "x").returncode == 2
 
+    # a cloud-init seed from files: their text in the VM's cloud_init
+    user_data, meta = tmp_path / "user-data.yaml", tmp_path / "meta.yaml"
+    user_data.write_text("#cloud-config\nhostname: v2\n")
+    meta.write_text("instance-id: i-2\n")
+    r = cli("vm", "create", "v2", "--memory", "64", "--kernel", "local/cli/blob",
+            "--cloud-init", str(user_data), "--meta-data", str(meta))
+    assert r.returncode == 0 and "user data 27 bytes, meta-data given" in r.stdout, r
+    assert json.loads(cli("--json", "vm", "show", "v2").stdout)["cloud_init"] == {
+        "user_data": user_data.read_text(), "meta_data": meta.read_text(), "network_config": ""}
+    assert cli("datastore", "ls", "local/v2").stdout.count("v2.cidata.iso") == 1
+    assert cli("vm", "delete", "v2").returncode == 0
+    assert cli("vm", "create", "v3", "--memory", "64", "--kernel", "local/cli/blob",
+               "--network-config", str(meta)).returncode == 2  # without --cloud-init
+
     # usage errors: exit 2
     assert cli("vm", "frobnicate").returncode == 2
     assert cli("vm", "create", "x").returncode == 2  # no --memory/--kernel

@@ -2,6 +2,7 @@
 datastore files, VMs created, started, shut down and supervised across
 restarts of hostd and of the host; bad input refused with nothing changed.
 One appliance for the module (test_hostd_native.py: hostd without it)."""
+import base64
 import json
 import os
 import re
@@ -249,6 +250,73 @@ def test_keel_vmm_runs_jailed(api, guest_files, host):
     assert f"vm-{vmid}" not in host.hook("ls /sys/fs/cgroup/keel-vms").decode().split()
     assert host.hook("ls /run/keel/vms/jailed").decode().split().count("control.sock") == 0
     api.call("DELETE", "/vms/jailed?delete_disks=true")
+
+
+def cidata_seen(api, name, boot):
+    """The seed's files (name -> bytes, None when missing) as the guest's
+    boot number `boot` (1, 2, ...) printed them (mode "virtio" with
+    keel.disk=cidata: found by its label), and the disk it was on."""
+    m = wait_console(api, name, r"(?s)" + r"KEEL-GUEST-DONE.*" * (boot - 1) +
+                     r"KEEL-GUEST-UP(?:(?!KEEL-GUEST-UP).)*?KEEL-GUEST-DONE")
+    text = m.group(0)[m.group(0).rfind("KEEL-GUEST-UP"):]
+    assert "KEEL-CIDATA-FAILED" not in text, text
+    files = {}
+    for f, data in re.findall(r"KEEL-CIDATA (\S+) (\S*)", text):
+        files[f] = None if data == "MISSING" else base64.b64decode(data)
+    dev = re.search(r"KEEL-CIDATA-DEV (\S+)", text).group(1)
+    return files, dev, text
+
+
+def test_cloud_init_seed(api, guest_files, host):
+    """A VM with cloud_init gets a NoCloud seed in its folder: its guest
+    finds it by the label cidata (a read-only disk after its own) and reads
+    user-data, meta-data (the host's instance-id and local-hostname) and
+    network-config as given. A PATCH makes it anew (seen at the next
+    boot); removing cloud_init removes it; so does deleting the VM."""
+    user = "#cloud-config\r\nusers:\n\t- name: 'é \"x\"'\n"
+    net = "version: 2\nethernets:\n  eth0:\n    dhcp4: true\n"
+    seed = "/datastores/local/browse/ci1/ci1.cidata.iso"
+    vm = api.call("POST", "/vms", vm_spec(
+        "ci1", guest_files, "virtio keel.disk=cidata",
+        disks=[{"path": "local/ci1/disk0.img", "size_mib": 8}],
+        cloud_init={"user_data": user, "network_config": net}))
+    assert vm["cloud_init"] == {"user_data": user, "meta_data": "", "network_config": net}
+    size = api.call("GET", seed)["size"]
+    print(f"seed: {size} bytes")
+    assert 0 < size <= 400 << 10 and size % 2048 == 0
+
+    api.call("POST", "/vms/ci1/power/on")
+    files, dev, text = cidata_seen(api, "ci1", 1)
+    assert dev == "/dev/vdb", text
+    assert re.search(r"KEEL-GUEST-DISK vdb ro=1 sectors=\d+ serial=cidata", text), text
+    assert files["user-data"] == user.encode()
+    assert re.fullmatch(rb"instance-id: keel-\d+\nlocal-hostname: ci1\n", files["meta-data"])
+    assert files["network-config"] == net.encode()
+    wait_state(api, "ci1", "poweredOff")
+
+    # a new user-data and meta-data of the user's own; no network-config
+    user2 = "#cloud-config\nhostname: second\n"
+    vm = api.call("PATCH", "/vms/ci1", {"cloud_init": {"user_data": user2,
+                                                      "meta_data": "instance-id: mine\n"}})
+    assert vm["cloud_init"]["user_data"] == user2
+    api.call("POST", "/vms/ci1/power/on")
+    files, dev, text = cidata_seen(api, "ci1", 2)
+    assert files == {"user-data": user2.encode(),
+                     "meta-data": b"instance-id: mine\nlocal-hostname: ci1\n",
+                     "network-config": None}, text
+    wait_state(api, "ci1", "poweredOff")
+
+    # the seed takes a disk's place: refused at the limit, nothing changed
+    more = [{"path": f"local/ci1/d{i}.img"} for i in range(8)]
+    status, _, body = api.raw("PATCH", "/api/v1/vms/ci1", {"disks": more})
+    assert status == 400 and "its seed is one more disk" in json.loads(body)["error"]["message"]
+    # removed with cloud_init; made again with it; gone with the VM
+    assert api.call("PATCH", "/vms/ci1", {"cloud_init": None})["cloud_init"] is None
+    assert api.error("GET", seed) == (404, "not_found")
+    api.call("PATCH", "/vms/ci1", {"cloud_init": {"user_data": user}})
+    assert api.call("GET", seed)["size"] > 0
+    api.call("DELETE", "/vms/ci1?delete_disks=true")
+    assert api.error("GET", seed) == (404, "not_found")
 
 
 def snapshot(api):

@@ -800,7 +800,8 @@ def test_logs_refused(api, native_host):
 def test_support_bundle(api, native_host, vms, tmp_path):
     """The bundle: streamed, in bounded memory, with what it should hold and
     none of the host's secrets in any member (the password, its hash, the
-    TLS key, a live session's token and its hash); on record."""
+    TLS key, a live session's token and its hash, a VM's cloud-init user
+    data); on record."""
     import sqlite3
     import tarfile
     write_hostd_logs(native_host)
@@ -825,6 +826,10 @@ def test_support_bundle(api, native_host, vms, tmp_path):
                "token hash": hashlib.sha256(api.token.encode()).hexdigest().encode(),
                "key body": "".join(body).encode(), "key line": body[1].encode(),
                "key chunk": body[-2][8:40].encode()}
+    # a VM's cloud-init user data (its seed is made in the VM's folder)
+    user_data = "#cloud-config\npassword: hunter2-in-user-data\n"
+    api.call("PATCH", "/vms/x42", {"cloud_init": {"user_data": user_data}})
+    secrets["user data"] = b"hunter2-in-user-data"
     assert secrets["token hash"].decode() in token_hashes
     for i, h in enumerate(token_hashes):
         secrets[f"session {i} hash"] = h.encode()
@@ -877,6 +882,13 @@ def test_support_bundle(api, native_host, vms, tmp_path):
                for u in inv["tables"]["users"])
     assert "users.hash" in inv["omitted"] and "sessions.token_hash" in inv["omitted"]
     assert json.loads(data["vms/42/config.json"])["name"] == "42"
+    # cloud-init's texts (passwords, keys) by their sizes only
+    shown = {"user_data": f"({len(user_data)} bytes, not included)",
+             "meta_data": "(0 bytes, not included)", "network_config": "(0 bytes, not included)"}
+    assert json.loads(data["vms/x42/config.json"])["cloud_init"] == shown
+    rows = {r["name"]: json.loads(r["config"]) for r in inv["tables"]["vms"]}
+    assert rows["x42"]["cloud_init"] == shown and rows["42"]["cloud_init"] is None
+    api.call("PATCH", "/vms/x42", {"cloud_init": None})
     assert b"GET /api/v1/host/support-bundle" in data["logs/audit.log"]  # its "started"
     # on record: who took it
     trail = api.call("GET", "/audit?log=trail&lines=50")["entries"]

@@ -118,7 +118,8 @@ static json_t *vm_conf(const char *name, int vcpus)
 		      "\"cmdline\":\"console=ttyS0\",\"disks\":[{\"path\":\"local/a.img\","
 		      "\"readonly\":false}],\"nics\":[{\"mac\":\"52:54:00:12:34:56\","
 		      "\"portgroup\":\"VM Network\"}],"
-		      "\"autostart\":false,\"autostart_order\":0,\"autostart_delay_s\":0}");
+		      "\"autostart\":false,\"autostart_order\":0,\"autostart_delay_s\":0,"
+		      "\"cloud_init\":null}");
 	json_object_set_new(c, "name", json_string(name));
 	json_object_set_new(c, "vcpus", json_integer(vcpus));
 	return c;
@@ -475,6 +476,15 @@ static void test_vm_update(void **state)
 	json_t *g = vm_get_json("web1", &got);
 	assert_true(json_equal(g, c));
 	assert_int_equal(got, id); /* the id stays */
+	json_decref(g);
+	/* cloud-init's texts come back as they went in */
+	json_object_set_new(
+	    c, "cloud_init",
+	    J("{\"user_data\":\"#cloud-config\\nusers:\\n\\t- name: 'é \\\"x\\\"'\\r\\n\","
+	      "\"meta_data\":\"\",\"network_config\":\"version: 2\\n\"}"));
+	assert_int_equal(vm_update_json(c, err, sizeof(err)), 0);
+	g = vm_get_json("web1", NULL);
+	assert_true(json_equal(g, c));
 	json_decref(g);
 	/* the other VM is untouched */
 	g = vm_get_json("web2", &got);

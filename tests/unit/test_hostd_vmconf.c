@@ -158,7 +158,7 @@ static void test_create_defaults(void **state)
 	    "{\"name\":\"web1\",\"vcpus\":1,\"memory_mib\":512,\"firmware\":\"none\","
 	    "\"kernel\":\"local/vmlinuz\",\"initrd\":\"\",\"cmdline\":\"console=ttyS0\","
 	    "\"disks\":[],\"boot_order\":[],\"nics\":[],\"autostart\":false,\"autostart_order\":0,"
-	    "\"autostart_delay_s\":0}");
+	    "\"autostart_delay_s\":0,\"cloud_init\":null}");
 	if (!json_equal(c, want)) {
 		char *s = json_dumps(c, JSON_SORT_KEYS | JSON_COMPACT);
 		fail_msg("defaults: %s", s);
@@ -188,7 +188,7 @@ static void test_create_all_fields(void **state)
 	assert_true(json_is_true(json_object_get(c, "autostart")));
 	assert_int_equal(num(c, "autostart_order"), 3);
 	assert_int_equal(num(c, "autostart_delay_s"), 10);
-	assert_int_equal(json_object_size(c), 13);
+	assert_int_equal(json_object_size(c), 14);
 	json_decref(c);
 }
 
@@ -759,7 +759,7 @@ static void test_sizes_not_shown(void **state)
 			 "{\"path\":\"local/b\",\"readonly\":true},"
 			 "{\"path\":\"local/c\",\"readonly\":false}]");
 	assert_true(json_equal(json_object_get(shown, "disks"), want));
-	assert_int_equal(json_object_size(shown), 13);
+	assert_int_equal(json_object_size(shown), 14);
 	/* with a size in the stored text, nothing is to be created either */
 	assert_int_equal(vmconf_from_json(body, &back, err, sizeof(err)), 0);
 	for (unsigned i = 0; i < back.ndisks; i++)
@@ -965,6 +965,220 @@ static void test_vmm_resolve_fails(void **state)
 	json_decref(conf);
 }
 
+/* --- cloud_init --------------------------------------------------------------- */
+
+static void test_cloud_init(void **state)
+{
+	(void)state;
+	/* user_data alone: the others "" */
+	json_t *c = field_ok("cloud_init", "{\"user_data\":\"#cloud-config\\n\"}");
+	json_t *want = J("{\"user_data\":\"#cloud-config\\n\",\"meta_data\":\"\","
+			 "\"network_config\":\"\"}");
+	assert_true(json_equal(json_object_get(c, "cloud_init"), want));
+	json_decref(want);
+	json_decref(c);
+	/* all three, with tabs, CRs, LFs, quotes and UTF-8; an empty user_data */
+	const char *all = "{\"user_data\":\"#cloud-config\\r\\n\\tx: '\\\"\u00e9'\\n\","
+			  "\"meta_data\":\"instance-id: a\\n\",\"network_config\":\"version: 2\"}";
+	c = field_ok("cloud_init", all);
+	want = J(all);
+	assert_true(json_equal(json_object_get(c, "cloud_init"), want));
+	json_decref(want);
+	json_decref(c);
+	c = field_ok("cloud_init", "{\"user_data\":\"\"}");
+	assert_true(json_is_object(json_object_get(c, "cloud_init")));
+	json_decref(c);
+	c = field_ok("cloud_init", "null");
+	assert_true(json_is_null(json_object_get(c, "cloud_init")));
+	json_decref(c);
+
+	static const struct {
+		const char *value, *prefix;
+	} bad[] = {
+	    {"{}", "cloud_init: null, or"},
+	    {"\"#cloud-config\"", "cloud_init: null, or"},
+	    {"[]", "cloud_init: null, or"},
+	    {"{\"meta_data\":\"a: b\"}", "cloud_init: null, or"},
+	    {"{\"user_data\":\"\",\"vendor_data\":\"\"}", "cloud_init.vendor_data: unknown field"},
+	    {"{\"user_data\":1}", "cloud_init.user_data: must be a string"},
+	    {"{\"user_data\":null}", "cloud_init.user_data: must be a string"},
+	    {"{\"user_data\":\"\",\"network_config\":false}",
+	     "cloud_init.network_config: must be a string"},
+	    {"{\"user_data\":\"a\\u0001b\"}", "cloud_init.user_data: control characters"},
+	    {"{\"user_data\":\"a\\u007fb\"}", "cloud_init.user_data: control characters"},
+	    {"{\"user_data\":\"\",\"meta_data\":\" \\n{\\\"a\\\": 1}\"}",
+	     "cloud_init.meta_data: a block-style YAML mapping"},
+	    {"{\"user_data\":\"\",\"meta_data\":\"[1]\"}",
+	     "cloud_init.meta_data: a block-style YAML mapping"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		field_err("cloud_init", bad[i].value, bad[i].prefix);
+
+	/* a NUL inside */
+	json_t *ci = json_pack("{s:o}", "user_data", json_stringn("a\0b", 3));
+	build_err_j(body_with("cloud_init", ci), NULL, HOST_MEM,
+		    "cloud_init.user_data: must be a string");
+
+	/* sizes: each at its limit, and one byte over */
+	static const struct {
+		const char *key;
+		size_t max;
+	} limits[] = {{"user_data", VM_USER_DATA_MAX},
+		      {"meta_data", VM_META_DATA_MAX},
+		      {"network_config", VM_NETWORK_CONFIG_MAX}};
+	for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
+		char *text = malloc(limits[i].max + 2);
+		memset(text, 'x', limits[i].max + 1);
+		text[limits[i].max] = '\0';
+		ci = json_pack("{s:s,s:s}", "user_data", "", limits[i].key, text);
+		c = build_ok_j(body_with("cloud_init", ci), NULL, HOST_MEM);
+		assert_int_equal(json_string_length(json_object_get(
+				     json_object_get(c, "cloud_init"), limits[i].key)),
+				 limits[i].max);
+		json_decref(c);
+		text[limits[i].max] = 'x';
+		text[limits[i].max + 1] = '\0';
+		ci = json_pack("{s:s,s:s}", "user_data", "", limits[i].key, text);
+		char prefix[64];
+		snprintf(prefix, sizeof(prefix), "cloud_init.%s: must be a string of at most",
+			 limits[i].key);
+		build_err_j(body_with("cloud_init", ci), NULL, HOST_MEM, prefix);
+		free(text);
+	}
+}
+
+/* The seed is one more disk, in the VM's folder. */
+static void test_cloud_init_disks(void **state)
+{
+	(void)state;
+	json_t *disks = json_array();
+	for (int i = 0; i < VM_MAX_DISKS - 1; i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "local/d%d", i);
+		json_array_append_new(disks, json_pack("{s:s}", "path", path));
+	}
+	json_t *b = body_with("disks", json_deep_copy(disks));
+	json_object_set_new(b, "cloud_init", J("{\"user_data\":\"\"}"));
+	json_t *c = build_ok_j(b, NULL, HOST_MEM);
+	/* one more disk: refused with cloud_init, in a create or an update */
+	json_array_append_new(disks, json_pack("{s:s}", "path", "local/last"));
+	b = body_with("disks", json_deep_copy(disks));
+	json_object_set_new(b, "cloud_init", J("{\"user_data\":\"\"}"));
+	build_err_j(b, NULL, HOST_MEM, "cloud_init: its seed is one more disk");
+	b = json_pack("{s:O}", "disks", disks);
+	build_err_j(b, c, HOST_MEM, "cloud_init: its seed is one more disk");
+	/* ... and fine without it */
+	b = json_pack("{s:O,s:n}", "disks", disks, "cloud_init");
+	json_t *c2 = build_ok_j(b, c, HOST_MEM);
+	assert_int_equal(json_array_size(json_object_get(c2, "disks")), VM_MAX_DISKS);
+	json_decref(c2);
+	json_decref(disks);
+	json_decref(c);
+
+	/* no folder: a UEFI VM without disks */
+	build_err("{\"name\":\"u\",\"memory_mib\":64,\"cloud_init\":{\"user_data\":\"\"}}", NULL,
+		  HOST_MEM, "cloud_init: the VM needs a disk or a kernel");
+}
+
+/* An update keeps, replaces or removes cloud_init; the stored JSON reads
+ * back the same, and one stored before cloud_init existed reads as none. */
+static void test_cloud_init_update_and_stored(void **state)
+{
+	(void)state;
+	json_t *base = field_ok("cloud_init", "{\"user_data\":\"one\",\"meta_data\":\"a: b\"}");
+	json_t *c = build_ok("{\"vcpus\":2}", base, HOST_MEM);
+	assert_true(
+	    json_equal(json_object_get(c, "cloud_init"), json_object_get(base, "cloud_init")));
+	json_decref(c);
+	c = build_ok("{\"cloud_init\":{\"user_data\":\"two\"}}", base, HOST_MEM);
+	assert_string_equal(str(json_object_get(c, "cloud_init"), "user_data"), "two");
+	assert_string_equal(str(json_object_get(c, "cloud_init"), "meta_data"), "");
+	json_decref(c);
+	c = build_ok("{\"cloud_init\":null}", base, HOST_MEM);
+	assert_true(json_is_null(json_object_get(c, "cloud_init")));
+	json_decref(c);
+
+	char err[256] = "";
+	struct vm_config conf;
+	assert_int_equal(vmconf_from_json(base, &conf, err, sizeof(err)), 0);
+	assert_true(conf.cloud_init.on);
+	assert_string_equal(conf.cloud_init.user_data, "one");
+	assert_string_equal(conf.cloud_init.meta_data, "a: b");
+	assert_string_equal(conf.cloud_init.network_config, "");
+	json_t *again = vmconf_json(&conf);
+	assert_true(json_equal(again, base));
+	json_decref(again);
+
+	json_t *old =
+	    J("{\"name\":\"web1\",\"vcpus\":1,\"memory_mib\":512,\"firmware\":\"none\","
+	      "\"kernel\":\"local/vmlinuz\",\"initrd\":\"\",\"cmdline\":\"console=ttyS0\","
+	      "\"disks\":[],\"boot_order\":[],\"nics\":[],\"autostart\":false,"
+	      "\"autostart_order\":0,\"autostart_delay_s\":0}");
+	assert_int_equal(vmconf_from_json(old, &conf, err, sizeof(err)), 0);
+	assert_false(conf.cloud_init.on);
+	again = vmconf_json(&conf);
+	assert_true(json_is_null(json_object_get(again, "cloud_init")));
+	json_decref(again);
+	json_decref(old);
+	json_decref(base);
+}
+
+/* The support bundle's copy: cloud_init's texts by their sizes only. */
+static void test_cloud_init_redacted(void **state)
+{
+	(void)state;
+	json_t *c = field_ok("cloud_init", "{\"user_data\":\"password: hunter2\","
+					   "\"meta_data\":\"a: b\"}");
+	vmconf_redact(c);
+	json_t *want = J("{\"user_data\":\"(17 bytes, not included)\","
+			 "\"meta_data\":\"(4 bytes, not included)\","
+			 "\"network_config\":\"(0 bytes, not included)\"}");
+	assert_true(json_equal(json_object_get(c, "cloud_init"), want));
+	assert_string_equal(str(c, "name"), "web1"); /* the rest as it was */
+	json_decref(want);
+	json_decref(c);
+	c = field_ok("cloud_init", "null");
+	vmconf_redact(c);
+	assert_true(json_is_null(json_object_get(c, "cloud_init")));
+	json_decref(c);
+	vmconf_redact(NULL);
+}
+
+/* The seed goes to keel-vmm after the VM's own disks, read-only. */
+static void test_vmm_seed(void **state)
+{
+	(void)state;
+	json_t *conf = build_ok("{\"name\":\"web1\",\"memory_mib\":64,\"kernel\":\"local/k\","
+				"\"disks\":[{\"path\":\"local/web1/root.img\"}],"
+				"\"cloud_init\":{\"user_data\":\"\"}}",
+				NULL, HOST_MEM);
+	struct vm_config c;
+	char err[256] = "";
+	assert_int_equal(vmconf_from_json(conf, &c, err, sizeof(err)), 0);
+	static const unsigned mtu[VM_MAX_NICS] = {1500};
+	const struct vmconf_host host = {.id = 1,
+					 .mtu = mtu,
+					 .console_path = "/c",
+					 .control_path = "/s",
+					 .seed = "/datastores/local/web1/web1.cidata.iso",
+					 .resolve = fake_resolve};
+	struct vmm_config vc;
+	assert_int_equal(vmconf_vmm(&c, &host, &vc, err, sizeof(err)), 0);
+	char *text = vmmconf_format(&vc, err, sizeof(err));
+	vmmconf_free(&vc);
+	assert_non_null(text);
+	json_t *v = J(text);
+	free(text);
+	json_t *want = J("[{\"path\":\"/datastores/local/web1/root.img\",\"readonly\":false,"
+			 "\"serial\":\"disk0\"},"
+			 "{\"path\":\"/datastores/local/web1/web1.cidata.iso\",\"readonly\":true,"
+			 "\"serial\":\"cidata\"}]");
+	assert_true(json_equal(json_object_get(v, "disks"), want));
+	json_decref(want);
+	json_decref(v);
+	json_decref(conf);
+}
+
 /* --- firmware and boot order ------------------------------------------------ */
 
 static void test_firmware(void **state)
@@ -1083,6 +1297,11 @@ int main(void)
 	    cmocka_unit_test(test_vmm_initrd_and_empty),
 	    cmocka_unit_test(test_vmm_resolve_fails),
 	    cmocka_unit_test(test_firmware),
+	    cmocka_unit_test(test_cloud_init),
+	    cmocka_unit_test(test_cloud_init_disks),
+	    cmocka_unit_test(test_cloud_init_update_and_stored),
+	    cmocka_unit_test(test_cloud_init_redacted),
+	    cmocka_unit_test(test_vmm_seed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
