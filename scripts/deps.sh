@@ -24,6 +24,9 @@ PACKAGES=(
 	debootstrap
 	# test and bench guests only (never in the product image)
 	busybox-static fio iperf3 iputils-ping
+	# the test guests' firmware-booted disks (tests/system/bootdisks.py): boot
+	# loaders for UEFI and BIOS, and the ISO 9660 image's tools
+	systemd-boot-efi grub-pc-bin syslinux syslinux-common isolinux xorriso
 )
 
 missing=()
