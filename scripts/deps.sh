@@ -26,8 +26,10 @@ PACKAGES=(
 	debootstrap
 	# test and bench guests only (never in the product image)
 	busybox-static fio iperf3 iputils-ping
-	# the cloud-init seed test reads the image with these (blkid is in util-linux)
-	xorriso
+	# the test guests' firmware-booted disks (tests/system/bootdisks.py): boot
+	# loaders for UEFI and BIOS, and the ISO 9660 image's tools (the cloud-init seed test reads
+	# its image with xorriso too)
+	systemd-boot-efi grub-pc-bin syslinux syslinux-common isolinux xorriso
 )
 
 missing=()

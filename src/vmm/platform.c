@@ -9,10 +9,6 @@
 #include "vmm/boot.h"
 #include "vmm/vm.h"
 
-#define I8042_DATA  0x60
-#define I8042_CMD   0x64
-#define I8042_RESET 0xfe
-
 static void irq_line(struct vm *vm, unsigned irq, int level)
 {
 	struct kvm_irq_level l = {.irq = irq, .level = (uint32_t)level};
@@ -67,14 +63,9 @@ static void acpi_pm_io(void *opaque, uint16_t port, unsigned size, bool write, u
 	}
 }
 
-/* only what Linux's keyboard-controller reset needs: an empty input
- * buffer, and the pulse of the reset line */
-static void i8042_io(void *opaque, uint16_t port, unsigned size, bool write, uint8_t *data)
+static void i8042_reset(void *opaque)
 {
-	if (!write)
-		memset(data, 0, size);
-	else if (port == I8042_CMD && data[0] == I8042_RESET)
-		vm_end_locked(opaque, END_RESET);
+	vm_end_locked(opaque, END_RESET);
 }
 
 static void boot_timer_io(void *opaque, uint16_t port, unsigned size, bool write, uint8_t *data)
@@ -134,11 +125,14 @@ int platform_init(struct vm *vm)
 	vm->pm.sci = pm_sci;
 	vm->pm.poweroff = pm_poweroff;
 	vm->pm.opaque = vm;
+	i8042_init(&vm->i8042);
+	vm->i8042.reset = i8042_reset;
+	vm->i8042.opaque = vm;
 	struct portio_table *ports = &vm->ports;
 	if (portio_register(ports, UART_COM1, 8, com1_io, vm) < 0 ||
 	    portio_register(ports, ACPI_PM1_EVT, ACPI_PM_END - ACPI_PM1_EVT, acpi_pm_io, vm) < 0 ||
-	    portio_register(ports, I8042_DATA, 1, i8042_io, vm) < 0 ||
-	    portio_register(ports, I8042_CMD, 1, i8042_io, vm) < 0 ||
+	    portio_register(ports, I8042_PORT_DATA, 1, i8042_io, &vm->i8042) < 0 ||
+	    portio_register(ports, I8042_PORT_CMD, 1, i8042_io, &vm->i8042) < 0 ||
 	    portio_register(ports, BOOT_TIMER_PORT, 1, boot_timer_io, vm) < 0 ||
 	    portio_register(ports, PCI_CONFIG_ADDR, PCI_CONFIG_DATA + 4 - PCI_CONFIG_ADDR,
 			    pci_config_io, vm) < 0) {

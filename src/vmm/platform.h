@@ -1,7 +1,7 @@
 /* The PC platform devices of a VM that sit on I/O ports, wired into the
  * VM's port table: COM1 (the 16550A of uart.c, its interrupt, the
  * console), the ACPI PM1 registers (acpi.c: the SCI, S5 power-off), the
- * i8042's reset line (what Linux's keyboard-controller reset needs), the
+ * keyboard controller (i8042.c: no keyboard, and the reset line), the
  * boot timer port, and PCI configuration mechanism #1 (pci.c). Every
  * handler runs on a vCPU thread with vm->lock held. */
 #ifndef KEEL_VMM_PLATFORM_H

@@ -14,6 +14,7 @@
 #include "vmm/acpi.h"
 #include "vmm/cmos.h"
 #include "vmm/fwcfg.h"
+#include "vmm/i8042.h"
 #include "common/vmmconf.h"
 #include "vmm/pci.h"
 #include "vmm/pflash.h"
@@ -45,6 +46,7 @@ struct vm {
 
 	struct portio_table ports; /* filled by platform_init(), then read-only */
 	struct uart uart;
+	struct i8042 i8042;
 	struct acpi_pm pm;
 	struct cmos cmos;   /* with firmware */
 	struct fwcfg fwcfg; /* with firmware (has_fwcfg) */
