@@ -206,26 +206,26 @@ def test_bios_guest_reset_comes_back_through_the_firmware(host):
     assert vm.wait_exit() == 0
 
 
-def boot_linux_through_seabios(host, name, image, readonly, loader_sign):
+def boot_linux_through_seabios(host, name, image, readonly, loader_sign, vcpus=1):
     """Boots a disk made by bootdisks.py (the test guest's kernel and
-    initrd behind a boot loader) through SeaBIOS to the guest's marker."""
+    initrd behind a boot loader) through SeaBIOS to the guest's marker; the
+    VM, still running."""
     with open(SEABIOS, "rb") as f:
         assert host.hook("write /tmp/bios.bin", f.read()) == b"OK\n"
     with open(image, "rb") as f:
         assert host.hook(f"write /tmp/{name}.img", f.read()) == b"OK\n"
-    vm = start(host, name, kernel=None, initrd=None, cmdline=None, firmware="/tmp/bios.bin",
-               disks=[{"path": f"/tmp/{name}.img", "readonly": readonly}])
+    vm = start(host, name, vcpus=vcpus, kernel=None, initrd=None, cmdline=None,
+               firmware="/tmp/bios.bin", disks=[{"path": f"/tmp/{name}.img", "readonly": readonly}])
     # (the slowest: GRUB's `linux`, 40-55 s here: on the nested platform its
     # kernel's decompressor reads memory the guest never wrote, which maps
     # the host's huge zero page, and its writes then fault it in 4 KiB at a
     # time, some 25000 nested page faults; `linux16` and ISOLINUX take 20 s)
-    console = vm.wait_console(guest.MARKER + " cpus=1", timeout=2 * GUEST_TIMEOUT)
+    console = vm.wait_console(f"{guest.MARKER} cpus={vcpus}", timeout=2 * GUEST_TIMEOUT)
     assert loader_sign in console, console[-3000:]
     m = re.search(r"boot timer: guest signalled after ([0-9.]+) ms", vm.vmm_log())
     assert m, vm.vmm_log()
     print(f"keel-vmm start to the guest's /init through SeaBIOS and {name}: {m.group(1)} ms")
-    assert vm.ctl("stop")["ok"]
-    assert vm.wait_exit(timeout=30) == 0
+    return vm
 
 
 def guest_kernel_initrd(tmp_path):
@@ -235,19 +235,27 @@ def guest_kernel_initrd(tmp_path):
 def test_bios_boots_a_linux_disk(host, tmp_path):
     """An MBR disk with GRUB for the BIOS (boot.img, its core image after
     the MBR, the kernel and initrd on a FAT partition) boots the test
-    guest. (One vCPU: without ACPI tables, the guest learns its CPUs from
-    SeaBIOS's MP table, which lists one per package.)"""
+    guest."""
     kernel, initrd = guest_kernel_initrd(tmp_path)
     disk = bootdisks.bios_disk(tmp_path, kernel, initrd, GUEST_CMDLINE + " keel.test=idle", "grub")
-    boot_linux_through_seabios(host, "grub", disk, False, "KEEL-GRUB booting")
+    # two vCPUs: the guest finds both in the ACPI tables SeaBIOS placed
+    # (fw_cfg's table-loader), not only in SeaBIOS's MP table
+    vm = boot_linux_through_seabios(host, "grub", disk, False, "KEEL-GRUB booting", vcpus=2)
+    assert vm.ctl("stop")["ok"]
+    assert vm.wait_exit(timeout=30) == 0
 
 
 def test_bios_boots_an_iso_image(host, tmp_path):
     """An ISO 9660 hybrid image, a read-only disk, boots the test guest
     with ISOLINUX (through isohybrid's MBR)."""
     kernel, initrd = guest_kernel_initrd(tmp_path)
-    iso = bootdisks.iso_image(tmp_path, kernel, initrd, GUEST_CMDLINE + " keel.test=idle")
-    boot_linux_through_seabios(host, "isolinux", iso, True, "ISOLINUX 6.04")
+    iso = bootdisks.iso_image(tmp_path, kernel, initrd, GUEST_CMDLINE + " keel.test=wait")
+    vm = boot_linux_through_seabios(host, "isolinux", iso, True, "ISOLINUX 6.04")
+    # the ACPI power button of the firmware's tables powers the guest off
+    vm.wait_console(r"KEEL-GUEST-WAITING /dev/input/event\d")
+    assert vm.ctl("shutdown")["ok"]
+    assert vm.wait_exit(timeout=60) == 0
+    assert "KEEL-GUEST-POWER-BUTTON" in vm.console()
 
 
 def test_elf_vmlinux_boots(host):
