@@ -28,8 +28,13 @@ def test_product_image_holds_no_shell_or_test_tools(images):
     # no shell, test hook or package tools, nor the bench's VMM and measuring
     # tools (only the bench variant has them)
     for forbidden in ("sh", "bash", "busybox", "keel-testhook", "apt", "dpkg",
-                      "qemu-system-x86_64", "iperf3", "fio", "qboot.rom", "bios-256k.bin"):
+                      "qemu-system-x86_64", "iperf3", "fio", "qboot.rom"):
         assert forbidden not in names, forbidden
+    assert not [p for p in files if p.startswith(("usr/share/qemu", "usr/share/seabios"))]
+    # the VMs' firmware (hostd/vmfiles.h), and only there
+    for fw in ("bios-256k.bin", "OVMF_CODE_4M.fd", "OVMF_VARS_4M.fd"):
+        assert [p for p in files if os.path.basename(p) == fw] == \
+            [f"usr/share/keel/firmware/{fw}"], fw
     # exactly the curated modules and their dependencies
     assert any(p.endswith("/kvm-amd.ko") for p in files)
     assert any(p.endswith("/kvm-intel.ko") for p in files)
