@@ -1,7 +1,9 @@
 """The test harness's firmware-booted disks (bootdisks.py) boot the test
 guest under plain QEMU on this machine (TCG, no appliance, no Keel): these
 prove the disks, not keel-vmm. UEFI is Debian's OVMF, BIOS its SeaBIOS,
-the firmware keel-vmm runs."""
+the firmware keel-vmm runs. Only the disks keel-vmm cannot boot here are
+proven so: the UEFI ones (docs/vmm.md, "Firmware") and SYSLINUX's; the
+GRUB disk and the ISO under BIOS boot in keel-vmm (test_vmm.py)."""
 import glob
 import os
 import shutil
@@ -68,22 +70,18 @@ def test_uefi_gpt_disk_boots_systemd_boot(guest_files, tmp_path):
     assert_booted(console, seconds, "UEFI GPT disk, systemd-boot", "initrd=\\initrd.img")
 
 
-@pytest.mark.parametrize("loader,sign", [("grub", "KEEL-GRUB booting"),
-                                         ("syslinux", "SYSLINUX 6.04")])
-def test_bios_disk_boots(guest_files, tmp_path, loader, sign):
+def test_syslinux_disk_boots(guest_files, tmp_path):
     work, kernel, initrd = guest_files
-    disk = bootdisks.bios_disk(tmp_path, kernel, initrd, CMDLINE, loader)
+    disk = bootdisks.bios_disk(tmp_path, kernel, initrd, CMDLINE, "syslinux")
     console, seconds = qemu_boot(disk, "bios", tmp_path)
-    assert_booted(console, seconds, f"BIOS disk, {loader}", sign)
+    assert_booted(console, seconds, "BIOS disk, syslinux", "SYSLINUX 6.04")
 
 
-@pytest.mark.parametrize("firmware,sign", [("bios", "ISOLINUX 6.04"),
-                                           ("uefi", "initrd=\\initrd.img")])
-def test_iso_hybrid_boots_as_a_readonly_disk(guest_files, tmp_path, firmware, sign):
+def test_iso_hybrid_boots_under_uefi_as_a_readonly_disk(guest_files, tmp_path):
     work, kernel, initrd = guest_files
     iso = bootdisks.iso_image(tmp_path, kernel, initrd, CMDLINE)
     with open(iso, "rb") as f:
         f.seek(16 * 2048)  # the primary volume descriptor
         assert f.read(6) == b"\x01CD001"
-    console, seconds = qemu_boot(iso, firmware, tmp_path, readonly=True)
-    assert_booted(console, seconds, f"ISO 9660 hybrid under {firmware}", sign)
+    console, seconds = qemu_boot(iso, "uefi", tmp_path, readonly=True)
+    assert_booted(console, seconds, "ISO 9660 hybrid under UEFI", "initrd=\\initrd.img")
