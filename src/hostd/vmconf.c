@@ -326,9 +326,12 @@ static int check_boot(json_t *conf, const json_t *body, char *err, size_t errlen
 	}
 	size_t i, ndisks = json_array_size(json_object_get(conf, "disks"));
 	json_t *x;
-	json_array_foreach(order, i, x) if ((size_t)json_integer_value(x) >= ndisks) return errorf(
-	    err, errlen, "boot_order[%zu]: there is no disk %lld", i,
-	    (long long)json_integer_value(x));
+	json_array_foreach(order, i, x)
+	{
+		if ((size_t)json_integer_value(x) >= ndisks)
+			return errorf(err, errlen, "boot_order[%zu]: there is no disk %lld", i,
+				      (long long)json_integer_value(x));
+	}
 	return 0;
 }
 

@@ -32,10 +32,11 @@
 #include "vmm/sandbox.h"
 #include "vmm/vm.h"
 
-#define EXIT_CRASH  1
-#define EXIT_CONFIG 2
-#define EXIT_REBOOT 3
-#define MAX_CLIENTS 8
+#define EXIT_CRASH   1
+#define EXIT_CONFIG  2
+#define EXIT_REBOOT  3
+#define EXIT_NO_BOOT 4
+#define MAX_CLIENTS  8
 
 struct client {
 	int fd;
@@ -532,9 +533,13 @@ int main(int argc, char **argv)
 			clock_gettime(CLOCK_MONOTONIC, &g.vm.started);
 			continue;
 		}
-		static const char *const what[] = {"", "guest powered off", "guest rebooted",
-						   "guest crashed", "stopped"};
-		static const int codes[] = {0, 0, EXIT_REBOOT, EXIT_CRASH, 0};
+		static const char *const what[] = {"",
+						   "guest powered off",
+						   "guest rebooted",
+						   "guest crashed",
+						   "stopped",
+						   "the firmware found no bootable disk"};
+		static const int codes[] = {0, 0, EXIT_REBOOT, EXIT_CRASH, 0, EXIT_NO_BOOT};
 		log_msg("%s", what[why]);
 		rc = codes[why];
 		break;

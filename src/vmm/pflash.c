@@ -25,6 +25,11 @@ int pflash_init(struct pflash *f, int fd, size_t size, uint64_t gpa)
 	f->size = size;
 	f->gpa = gpa;
 	f->status = STATUS_READY;
+	if (size == 0 || size % PFLASH_BLOCK) { /* an erase writes whole blocks */
+		log_msg("nvram: %zu bytes is not a whole number of %u-byte blocks", size,
+			PFLASH_BLOCK);
+		return -1;
+	}
 	void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED) {
 		log_errno("nvram: cannot map it");

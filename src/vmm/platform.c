@@ -21,11 +21,50 @@ static void uart_irq(void *opaque, int level)
 	irq_line(opaque, UART_COM1_IRQ, level);
 }
 
+/* What firmware prints when it has found nothing to boot (SeaBIOS, on its
+ * console and its debug port; OVMF's BdsDxe when it has no boot option at
+ * all). */
+static const char *const no_boot[] = {"No bootable device.",
+				      "BdsDxe: No bootable option or device was found."};
+
+/* A line the firmware wrote: if it says there is nothing to boot, the VM
+ * ends (END_NO_BOOT) rather than wait for a disk that cannot come. */
+static void firmware_said(struct vm *vm, const char *line)
+{
+	for (size_t i = 0; i < sizeof(no_boot) / sizeof(*no_boot); i++)
+		if (strstr(line, no_boot[i])) {
+			log_msg("firmware: no bootable disk (it said \"%s\")", no_boot[i]);
+			vm_end_locked(vm, END_NO_BOOT);
+		}
+}
+
+/* With firmware, the console a line at a time, its escape sequences
+ * (cursor moves, colours: ESC, then up to a final byte) left out. */
+static void watch_firmware(struct vm *vm, uint8_t byte)
+{
+	if (vm->con_escape) {
+		vm->con_escape = byte == 0x1b || byte == '[' || byte < 0x40 || byte > 0x7e;
+		return;
+	}
+	if (byte == 0x1b) {
+		vm->con_escape = true;
+	} else if (byte != '\n' && byte != '\r') {
+		if (vm->con_len < sizeof(vm->con_line) - 1)
+			vm->con_line[vm->con_len++] = (char)byte;
+	} else {
+		vm->con_line[vm->con_len] = 0;
+		firmware_said(vm, vm->con_line);
+		vm->con_len = 0;
+	}
+}
+
 static void uart_tx(void *opaque, uint8_t byte)
 {
 	struct vm *vm = opaque;
 	if (vm->console_out)
 		vm->console_out(vm->console_opaque, byte);
+	if (vm->cfg->firmware)
+		watch_firmware(vm, byte);
 }
 
 static void pm_sci(void *opaque, int level)
@@ -103,7 +142,9 @@ static void debug_io(void *opaque, uint16_t port, unsigned size, bool write, uin
 			vm->debug_line[vm->debug_len++] = (char)data[i];
 			continue;
 		}
-		log_msg("firmware: %.*s", (int)vm->debug_len, vm->debug_line);
+		vm->debug_line[vm->debug_len] = 0;
+		log_msg("firmware: %s", vm->debug_line);
+		firmware_said(vm, vm->debug_line);
 		vm->debug_len = 0;
 	}
 }

@@ -26,7 +26,7 @@
 enum vm_state { VM_RUNNING, VM_PAUSED, VM_STOPPING };
 
 /* why the VM stopped */
-enum vm_end { END_NONE, END_POWEROFF, END_RESET, END_CRASH, END_STOP };
+enum vm_end { END_NONE, END_POWEROFF, END_RESET, END_CRASH, END_STOP, END_NO_BOOT };
 
 struct vm {
 	const struct vmm_config *cfg;
@@ -55,6 +55,9 @@ struct vm {
 	struct i440fx chipset; /* with firmware: what pci.bus.chipset points to */
 	char debug_line[160];  /* the firmware's debug port: a line being written */
 	size_t debug_len;
+	char con_line[80]; /* with firmware: the console line being written */
+	size_t con_len;
+	bool con_escape; /* within an escape sequence */
 	struct gmem gmem;
 	struct pci_bus pci;
 	struct vm_device {

@@ -152,6 +152,35 @@ def test_firmware_vms(api, host):
     assert api.call("GET", "/vms/fw1")["kernel"] == ""
     assert api.call("DELETE", "/vms/fw1?delete_disks=true") is None
 
+    # a disk with nothing to boot: the VM ends, and says so
+    api.call("POST", "/vms", {"name": "fw3", "memory_mib": 64, "firmware": "bios",
+                              "disks": [{"path": "local/fw3/empty.img", "size_mib": 1}]})
+    api.call("POST", "/vms/fw3/power/on")
+    vm = wait_state(api, "fw3", "poweredOff")
+    assert "exited with status 4: the firmware found no bootable disk" in \
+        vm.get("last_error", ""), vm
+    wait_console(api, "fw3", r"No bootable device")
+    assert api.call("DELETE", "/vms/fw3?delete_disks=true") is None
+
+    # UEFI: its variable store is made in its folder from OVMF's empty one;
+    # this platform cannot run OVMF (docs/vmm.md), so hostd refuses to start
+    # it here (else the whole appliance would go down) and says why
+    api.call("POST", "/vms", {"name": "fw4", "memory_mib": 64,
+                              "disks": [{"path": "local/fw4/root.img", "size_mib": 1}]})
+    status, _, body = api.raw("POST", "/api/v1/vms/fw4/power/on")
+    if b"QEMU TCG CPU" in host.hook("cat /proc/cpuinfo"):
+        assert status == 409 and b"cannot run UEFI guests" in body, (status, body)
+    else:  # an appliance on real VT-x/AMD-V
+        assert status == 200, body
+        api.call("POST", "/vms/fw4/power/off")
+        wait_state(api, "fw4", "poweredOff")
+    with open("/usr/share/OVMF/OVMF_VARS_4M.fd", "rb") as f:
+        empty = f.read()
+    _, _, store = api.raw("GET", "/api/v1/datastores/local/files/fw4/fw4.nvram")
+    assert store == empty
+    assert api.call("DELETE", "/vms/fw4?delete_disks=true") is None
+    assert api.error("GET", "/datastores/local/browse/fw4/fw4.nvram") == (404, "not_found")
+
     # no kernel: UEFI; without a disk there is no folder for its store
     vm = api.call("POST", "/vms", {"name": "fw2", "memory_mib": 64})
     assert vm["firmware"] == "uefi"

@@ -145,6 +145,10 @@ static void test_outside_the_chip(void **state)
 	assert_false(pflash_mmio(&f, GPA + SIZE - 4, 8, false, v)); /* runs past its end */
 	assert_false(pflash_mmio(&f, UINT64_MAX, 1, true, v));
 	assert_false(pflash_mmio(&f, GPA, 0, false, v));
+	/* a chip of no whole number of blocks is refused */
+	struct pflash g;
+	assert_int_equal(pflash_init(&g, fd, SIZE - 1, GPA), -1);
+	assert_int_equal(pflash_init(&g, fd, 0, GPA), -1);
 	assert_true(mapped);
 	assert_int_equal(maps + unmaps, 0);
 	/* identification, CFI query and the like: back to the array */
