@@ -125,6 +125,13 @@ class NativeHost:
                             "nodad"], check=True, capture_output=True)
         return sources
 
+    def spawn(self, argv, **popen_kwargs):
+        """Starts argv (a program of the fake root, e.g. /sbin/keel-dcui) as
+        root in hostd's namespaces and under its root, as keel-init would
+        on the appliance; returns the Popen."""
+        return subprocess.Popen(["nsenter", "-t", str(self.pid), "-m", "-n", "-u", "-r", "-w",
+                                 "--"] + list(argv), **popen_kwargs)
+
     def console(self):
         """hostd's output (it logs to stdout), as the appliance's console."""
         try:
