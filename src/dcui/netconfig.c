@@ -1,0 +1,100 @@
+/* Configure Management Network and its confirm-or-roll-back rule
+ * (actions.h; docs/api.md, "Management network"). */
+#include "dcui/actions.h"
+
+#include "dcui/netform.h"
+#include "dcui/screen.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define TITLE	    "Configure Management Network"
+#define PATH	    "/network/management"
+#define CONFIRM_DEF 60
+
+/* POST .../confirm or .../rollback, and what came of it. */
+static int settle(struct lapi *a, bool keep)
+{
+	struct lapi_reply r;
+	int rc;
+	if (lapi_request(a, "POST", keep ? PATH "/confirm" : PATH "/rollback", NULL, &r) < 0)
+		rc = action_failed(TITLE, &r);
+	else
+		rc = screen_message(TITLE, keep ? "The new configuration is kept."
+						: "The previous configuration is back.");
+	lapi_reply_free(&r);
+	return rc;
+}
+
+/* A change applied but not confirmed yet: ask, with the time left. */
+static int ask_to_keep(struct lapi *a, long seconds)
+{
+	int answer = screen_countdown(TITLE,
+				      "The management network was changed. Keep this "
+				      "configuration? If you do not answer, it is rolled back.",
+				      (int)(seconds > 0 ? seconds : 1));
+	if (answer < 0)
+		return screen_message(TITLE, "Not confirmed in time: the previous configuration "
+					     "is back.");
+	return settle(a, answer == 1);
+}
+
+int netconfig_run(struct lapi *a)
+{
+	struct lapi_reply r;
+	if (lapi_request(a, "GET", PATH, NULL, &r) < 0) {
+		int rc = action_failed(TITLE, &r);
+		lapi_reply_free(&r);
+		return rc;
+	}
+	json_t *pending = json_object_get(r.json, "pending");
+	if (json_is_object(pending)) {
+		long left = (long)json_integer_value(json_object_get(pending, "seconds_left"));
+		lapi_reply_free(&r);
+		return ask_to_keep(a, left);
+	}
+	struct netform was, now;
+	netform_from_json(&was, r.json);
+	lapi_reply_free(&r);
+	now = was;
+	if (!now.mode[0])
+		snprintf(now.mode, sizeof(now.mode), "dhcp");
+	struct field fields[] = {
+	    {"IPv4 (dhcp or static):", now.mode, sizeof(now.mode), false},
+	    {"IPv4 address/prefix:", now.address, sizeof(now.address), false},
+	    {"Default gateway:", now.gateway, sizeof(now.gateway), false},
+	    {"DNS server 1:", now.dns[0], sizeof(now.dns[0]), false},
+	    {"DNS server 2:", now.dns[1], sizeof(now.dns[1]), false},
+	    {"DNS server 3:", now.dns[2], sizeof(now.dns[2]), false},
+	    {"Host name:", now.hostname, sizeof(now.hostname), false},
+	};
+	char err[LAPI_MESSAGE_MAX] = "";
+	json_t *body;
+	for (;;) {
+		int rc = screen_form(TITLE,
+				     "The management NIC's IPv4 settings (the address, gateway and "
+				     "DNS servers count in static mode only) and the host name.",
+				     fields, (int)(sizeof(fields) / sizeof(fields[0])),
+				     err[0] ? err : NULL);
+		if (rc < 0)
+			return rc;
+		body = netform_body(&was, &now, err, sizeof(err));
+		if (body)
+			break;
+	}
+	if (json_object_size(body) == 0) {
+		json_decref(body);
+		return screen_message(TITLE, "Nothing was changed.");
+	}
+	int rc = lapi_request(a, "PUT", PATH, body, &r);
+	json_decref(body);
+	if (rc < 0)
+		rc = action_failed(TITLE, &r);
+	else if (r.status == 202)
+		rc = ask_to_keep(a, json_integer_value(json_object_get(r.json, "confirm_timeout_s"))
+					?: CONFIRM_DEF);
+	else
+		rc = screen_message(TITLE, "Saved.");
+	lapi_reply_free(&r);
+	return rc;
+}
