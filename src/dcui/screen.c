@@ -53,8 +53,12 @@ static int take_tty(const char *tty, char *err, size_t errlen)
 
 int screen_open(const char *tty, char *err, size_t errlen)
 {
-	if (strcmp(tty, "-") != 0 && take_tty(tty, err, errlen) < 0)
-		return -1;
+	if (strcmp(tty, "-") != 0) {
+		if (take_tty(tty, err, errlen) < 0)
+			return -1;
+	} else if (isatty(STDIN_FILENO) && setsid() >= 0) {
+		ioctl(STDIN_FILENO, TIOCSCTTY, 0); /* best effort: it works without one */
+	}
 	if (!getenv("TERM") || !*getenv("TERM"))
 		setenv("TERM", "vt100", 1);
 	term = newterm(NULL, stdout, stdin);

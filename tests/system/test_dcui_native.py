@@ -1,0 +1,288 @@
+"""keel-dcui, the Direct Console UI, driven as a person at a serial terminal
+would drive it: keel-hostd runs on this machine (native.py), keel-dcui in
+its namespaces on a pty with TERM=vt220, and what it writes goes into a
+terminal emulator (pyte); each test sends keys and checks the screen's text
+after each, then the effect through the HTTPS API. One hostd for the
+module; a keel-dcui per test."""
+import fcntl
+import os
+import re
+import struct
+import subprocess
+import termios
+import threading
+import time
+
+import pyte
+import pytest
+
+from api import FINGERPRINT_RX, PASSWORD_RX, Api, ApiError, connect
+
+PW = "Correct-Horse-7"  # meets the default policy
+F2, F12 = b"\x1bOQ", b"\x1b[24~"  # a vt220's
+UP, DOWN, ENTER, ESC, CTRL_U = b"\x1b[A", b"\x1b[B", b"\r", b"\x1b", b"\x15"
+SOCKET = os.path.join("run", "keel", "local.sock")
+
+
+@pytest.fixture(scope="module")
+def host(native_host):
+    """The native host, once its local API socket is there."""
+    path = os.path.join(native_host.root, SOCKET)
+    deadline = time.time() + 10
+    while not os.path.exists(path):
+        if time.time() > deadline:
+            pytest.skip("keel-hostd serves no local API (/run/keel/local.sock)")
+        time.sleep(0.2)
+    native_host.root_password = re.search(PASSWORD_RX, native_host.all_console()).group(1)
+    return native_host
+
+
+def https(host, user="root", password=None):
+    """An HTTPS API session (api.py) as user."""
+    fp = host.wait_for(FINGERPRINT_RX).group(1)
+    return Api(host.api_port, fp, address=host.address).login(
+        user, password or host.root_password)
+
+
+class Console:
+    """keel-dcui on a pty of 80x25, the terminal a pyte screen."""
+
+    def __init__(self, host, log):
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 25, 80, 0, 0))
+        self.master = master
+        self.screen = pyte.Screen(80, 25)
+        self.stream = pyte.ByteStream(self.screen)
+        self.lock = threading.Lock()
+        env = {"TERM": "vt220", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+        with open(log, "ab") as err:
+            self.proc = host.spawn(["/sbin/keel-dcui", "--idle-timeout", "60", "-"], env=env,
+                                   stdin=slave, stdout=slave, stderr=err,
+                                   start_new_session=True)
+        os.close(slave)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            with self.lock:
+                self.stream.feed(data)
+
+    def text(self):
+        with self.lock:
+            return "\n".join(line.rstrip() for line in self.screen.display)
+
+    def wait_for(self, pattern, timeout=15):
+        """Waits for a regex on the screen; returns the match."""
+        deadline = time.time() + timeout
+        while True:
+            m = re.search(pattern, self.text())
+            if m:
+                return m
+            if time.time() > deadline:
+                raise AssertionError(f"not on the screen: {pattern!r}\n{self.text()}")
+            if self.proc.poll() is not None:
+                raise AssertionError(f"keel-dcui ended ({self.proc.returncode})\n{self.text()}")
+            time.sleep(0.1)
+
+    def wait_gone(self, pattern, timeout=15):
+        deadline = time.time() + timeout
+        while re.search(pattern, self.text()):
+            if time.time() > deadline:
+                raise AssertionError(f"still on the screen: {pattern!r}\n{self.text()}")
+            time.sleep(0.1)
+
+    def send(self, *keys):
+        for k in keys:
+            os.write(self.master, k if isinstance(k, bytes) else k.encode())
+            time.sleep(0.3 if k == ESC else 0.05)  # a lone Esc is told by the pause after it
+
+    def login(self, user, password):
+        """From the idle screen: F2, the user (replacing "root"), the password."""
+        self.send(F2)
+        self.wait_for("Login Name:")
+        self.send(CTRL_U, user, ENTER, password, ENTER)
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+        os.close(self.master)
+
+
+@pytest.fixture
+def console(host, tmp_path):
+    c = Console(host, str(tmp_path / "dcui-stderr.log"))
+    try:
+        c.wait_for(r"<F2 or 2> Customize System/View Logs")
+        yield c
+    finally:
+        c.close()
+
+
+def test_idle_screen(console, host):
+    """The idle screen: product and version, host name, the API's URL, the
+    certificate's fingerprint as GET /api/v1/host says, the keys."""
+    root = https(host)
+    info = root.call("GET", "/host")
+    screen = console.wait_for(r"Host name:\s+" + re.escape(info["hostname"])).string
+    assert f"Keel {info['version']}" in screen
+    addresses = root.call("GET", "/network/management")["current"]["addresses"]
+    for a in addresses:  # none natively: hostd has no management NIC here
+        assert f"https://{a.split('/')[0]}/" in screen
+    if not addresses:
+        assert "No management address: press F2 to configure the" in screen
+    fp = info["certificate_sha256"]
+    assert fp[:48] in screen and fp[48:] in screen
+    assert re.search(r"VMs running:\s+0", screen)
+    assert re.search(r"Lockdown mode:\s+off", screen)
+    assert "<F12 or 9> Shut Down/Restart" in screen
+
+
+def test_login_refused_then_menu(console, host):
+    """A wrong password shows the API's message and goes back to the idle
+    screen after a key; the right one opens the menu, which Esc leaves
+    (and logs out)."""
+    console.login("root", "wrong-password")
+    console.wait_for("Login refused")
+    screen = console.text()
+    assert "wrong-password" not in screen  # never echoed
+    assert re.search(r"(?i)user or password|password", screen.split("Login refused")[1])
+    console.send(ENTER)
+    console.wait_for("<F2 or 2> Customize System/View Logs")
+    console.login("root", host.root_password)
+    screen = console.wait_for("System Customization").string
+    for item in ("1. Configure Management Network", "2. Change Root Password",
+                 "3. Restart Management Agents", "4. View System Logs",
+                 "5. Test Management Network", "6. Troubleshooting Options",
+                 "8. Reset System Configuration"):
+        assert item in screen
+    assert "Disable Lockdown Mode" not in screen  # lockdown is off
+    assert host.root_password not in screen
+    sessions = https(host).call("GET", "/sessions")["sessions"]
+    assert any(s["user"] == "root" and s["source"] == "dcui" for s in sessions), sessions
+    console.send(ESC)
+    console.wait_for("<F2 or 2> Customize System/View Logs")
+
+
+def test_logs_view(console, host):
+    """View System Logs lists the logs and shows the end of hostd's."""
+    line = f"keel-hostd: the console's test {int(time.time())}"
+    logdir = os.path.join(host.root, "scratch", "log")
+    os.makedirs(logdir, exist_ok=True)
+    with open(os.path.join(logdir, "hostd.log"), "a") as f:
+        f.write(f"2026-12-04T00:00:00Z {line}\n")
+    console.login("root", host.root_password)
+    console.wait_for("System Customization")
+    console.send("4")
+    number = console.wait_for(r"(\d)\. hostd\s").group(1)
+    console.send(number)
+    console.wait_for(re.escape(line))
+    console.send("q")
+    console.wait_for(r"\d\. hostd\s")
+    console.send(ESC)
+    console.wait_for("System Customization")
+    console.send(ESC)
+    console.wait_for("<F2 or 2> Customize System/View Logs")
+
+
+def test_network_form_checks_fields(console, host):
+    """The management network's form refuses a bad address before asking
+    hostd, and changing nothing changes nothing."""
+    console.login("root", host.root_password)
+    console.wait_for("System Customization")
+    console.send("1")
+    console.wait_for(r"IPv4 \(dhcp or static\):")
+    console.send(CTRL_U, "static", ENTER, CTRL_U, "10.0.0.300/24", ENTER, ENTER, ENTER, ENTER,
+                 ENTER, ENTER)
+    console.wait_for(r"IPv4 address: a\.b\.c\.d/prefix")
+    console.send(ESC)
+    console.wait_for("System Customization")
+    console.send("1")
+    console.wait_for("Host name:")
+    console.send(*([ENTER] * 7))
+    console.wait_for("Nothing was changed.")
+
+
+def test_tech_support_toggle(console, host):
+    """Troubleshooting Options turn local tech support mode on; the API
+    says so."""
+    root = https(host)
+    try:
+        before = root.call("GET", "/host/tech-support")
+    except ApiError as e:
+        pytest.skip(f"no tech support route in keel-hostd yet ({e.status})")
+    console.login("root", host.root_password)
+    console.wait_for("System Customization")
+    console.send("6")
+    state = "enabled" if before["local"] else "disabled"
+    console.wait_for(r"Local tech support mode: " + state)
+    console.send("1")
+    console.wait_for(r"Local tech support mode: " + ("disabled" if before["local"] else "enabled"))
+    assert root.call("GET", "/host/tech-support")["local"] is (not before["local"])
+    console.send("1")
+    console.wait_for(r"Local tech support mode: " + state)
+    assert root.call("GET", "/host/tech-support")["local"] is before["local"]
+
+
+def make_admin(root, name):
+    root.call("POST", "/users", {"name": name, "password": PW})
+    root.call("PUT", "/permissions", {"user": name, "entity": "host", "role": "Administrator"})
+
+
+def test_lockdown_at_the_console(console, host):
+    """Normal lockdown: an Administrator is refused at the console, root is
+    not, and root's menu offers to end it; strict: root is refused too."""
+    root = https(host)
+    make_admin(root, "consoleadmin")
+    make_admin(root, "keeper")
+    root.call("PUT", "/security/lockdown", {"mode": "normal", "exceptions": ["keeper"]})
+    keeper = https(host, "keeper", PW)
+    try:
+        console.wait_for(r"Lockdown mode:\s+normal", timeout=15)
+        console.login("consoleadmin", PW)
+        console.wait_for("Login refused")
+        console.send(ENTER)
+        console.wait_for("<F2 or 2>")
+        console.login("root", host.root_password)
+        console.wait_for("7. Disable Lockdown Mode")
+        console.send("7")
+        console.wait_for(r"Turn lockdown mode off\?")
+        console.send("y")
+        console.wait_for("Lockdown mode is off.")
+        assert keeper.call("GET", "/security/lockdown")["mode"] == "off"
+        console.send(ENTER)
+        console.wait_for("System Customization")
+        console.send(ESC)
+        console.wait_for(r"Lockdown mode:\s+off")
+        keeper.call("PUT", "/security/lockdown", {"mode": "strict", "exceptions": ["keeper"]})
+        console.wait_for(r"Lockdown mode:\s+strict")
+        console.login("root", host.root_password)
+        console.wait_for("Login refused")
+        assert "lockdown" in console.text().lower()
+        console.send(ENTER)
+    finally:
+        keeper.call("PUT", "/security/lockdown", {"mode": "off"})
+
+
+def test_root_password_change(console, host):
+    """Change Root Password, asked twice: two that differ are refused on
+    the screen; then the new one logs in over HTTPS (and the old one not)."""
+    new = "Another-Horse-8"
+    console.login("root", host.root_password)
+    console.wait_for("System Customization")
+    console.send("2")
+    console.wait_for("Confirm password:")
+    console.send(new, ENTER, new + "x", ENTER)
+    console.wait_for("The two passwords differ")
+    console.send(new, ENTER, new, ENTER)
+    console.wait_for("Root's password is changed.")
+    assert new not in console.text()
+    old, host.root_password = host.root_password, new
+    https(host)  # logs in with the new one
+    with pytest.raises(ApiError):
+        https(host, password=old)
