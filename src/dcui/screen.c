@@ -348,13 +348,16 @@ int screen_pager(const char *title, const char *text)
 	}
 	int page = LINES - 3;
 	long top = (long)nlines > page ? (long)nlines - page : 0;
+	size_t left = 0; /* the first column shown */
 	int rc = 0;
 	for (;;) {
-		screen_frame(title, "<Up/Down/PgUp/PgDn/Home/End> Scroll  <q> or <Esc> Leave");
+		screen_frame(title, "<Arrows/PgUp/PgDn/Home/End> Scroll  <q> or <Esc> Leave");
 		for (int i = 0; i < page && top + i < (long)nlines; i++) {
 			char line[512];
 			const char *s = lines[top + i];
 			size_t n = strcspn(s, "\n");
+			s += left < n ? left : n;
+			n -= left < n ? left : n;
 			if (n >= sizeof(line))
 				n = sizeof(line) - 1;
 			memcpy(line, s, n);
@@ -378,6 +381,10 @@ int screen_pager(const char *title, const char *text)
 			top -= page;
 		else if (key == KEY_NPAGE || key == ' ')
 			top += page;
+		else if (key == KEY_LEFT)
+			left = left > 20 ? left - 20 : 0;
+		else if (key == KEY_RIGHT && left < 4096)
+			left += 20;
 		else if (key == KEY_HOME || key == 'g')
 			top = 0;
 		else if (key == KEY_END || key == 'G')

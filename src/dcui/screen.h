@@ -76,8 +76,8 @@ int screen_form(const char *title, const char *intro, struct field *fields, int 
 		const char *error);
 
 /* Shows text (lines separated by '\n') a page at a time, starting at its
- * end: Up/Down, PgUp/PgDn (also space and b), Home/End (also g and G);
- * q or Esc leaves. Returns 0 or SCREEN_IDLE. */
+ * end: Up/Down, PgUp/PgDn (also space and b), Home/End (also g and G),
+ * Left/Right for long lines (20 columns a step); q or Esc leaves. Returns 0 or SCREEN_IDLE. */
 int screen_pager(const char *title, const char *text);
 
 #endif

@@ -9,10 +9,22 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define TITLE	    "Troubleshooting Options"
 #define PATH	    "/host/tech-support"
 #define TIMEOUT_MAX 86400L /* a day; hostd checks its own bounds */
+
+/* "enabled until 12:34 UTC", "enabled", "disabled" */
+static void state(char *out, size_t size, bool on, const json_t *until)
+{
+	time_t t = (time_t)json_integer_value(until);
+	struct tm tm;
+	if (on && json_is_integer(until) && t > 0 && gmtime_r(&t, &tm))
+		strftime(out, size, "enabled until %H:%M UTC", &tm);
+	else
+		snprintf(out, size, "%s", on ? "enabled" : "disabled");
+}
 
 static int put(struct lapi *a, json_t *body)
 {
@@ -57,12 +69,15 @@ int tsm_run(struct lapi *a)
 		long avail =
 		    (long)json_integer_value(json_object_get(r.json, "availability_timeout_s"));
 		long idle = (long)json_integer_value(json_object_get(r.json, "idle_timeout_s"));
+		char local_state[40], ssh_state[40], l1[96], l2[96], l3[80], l4[80];
+		state(local_state, sizeof(local_state), local,
+		      json_object_get(r.json, "local_until"));
+		state(ssh_state, sizeof(ssh_state), ssh, json_object_get(r.json, "ssh_until"));
 		lapi_reply_free(&r);
-		char l1[80], l2[80], l3[80], l4[80];
-		snprintf(l1, sizeof(l1), "Local tech support mode: %-8s (Enter: %s)",
-			 local ? "enabled" : "disabled", local ? "disable" : "enable");
-		snprintf(l2, sizeof(l2), "SSH (remote) tech support: %-8s (Enter: %s)",
-			 ssh ? "enabled" : "disabled", ssh ? "disable" : "enable");
+		snprintf(l1, sizeof(l1), "Local tech support: %s (Enter: %s)", local_state,
+			 local ? "disable" : "enable");
+		snprintf(l2, sizeof(l2), "SSH tech support: %s (Enter: %s)", ssh_state,
+			 ssh ? "disable" : "enable");
 		snprintf(l3, sizeof(l3), "Availability time-out: %ld s", avail);
 		snprintf(l4, sizeof(l4), "Idle time-out: %ld s", idle);
 		const struct menu_item items[] = {

@@ -216,6 +216,14 @@ def test_network_form_checks_fields(console, host):
     console.wait_for("Host name:")
     console.send(*([ENTER] * 7))
     console.wait_for("Nothing was changed.")
+    # the host name alone is saved at once, without a confirmation
+    console.send(ENTER)
+    console.wait_for("System Customization")
+    console.send("1")
+    console.wait_for("Host name:")
+    console.send(*([ENTER] * 6), CTRL_U, "console-test", ENTER)
+    console.wait_for("Saved.")
+    assert https(host).call("GET", "/network/management")["hostname"] == "console-test"
 
 
 def test_tech_support_toggle(console, host):
@@ -230,13 +238,21 @@ def test_tech_support_toggle(console, host):
     console.wait_for("System Customization")
     console.send("6")
     state = "enabled" if before["local"] else "disabled"
-    console.wait_for(r"Local tech support mode: " + state)
+    console.wait_for(r"Local tech support: " + state)
     console.send("1")
-    console.wait_for(r"Local tech support mode: " + ("disabled" if before["local"] else "enabled"))
+    console.wait_for(r"Local tech support: " + ("disabled" if before["local"] else "enabled"))
     assert root.call("GET", "/host/tech-support")["local"] is (not before["local"])
     console.send("1")
-    console.wait_for(r"Local tech support mode: " + state)
+    console.wait_for(r"Local tech support: " + state)
     assert root.call("GET", "/host/tech-support")["local"] is before["local"]
+    # a time-out: a number of seconds, checked on the screen first
+    console.send("3")
+    console.wait_for("Availability time-out:")
+    console.send(CTRL_U, "ten", ENTER)
+    console.wait_for("A number of seconds from 0")
+    console.send(CTRL_U, "600", ENTER)
+    console.wait_for(r"3\. Availability time-out: 600 s")
+    assert root.call("GET", "/host/tech-support")["availability_timeout_s"] == 600
 
 
 def make_admin(root, name):
