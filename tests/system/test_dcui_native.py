@@ -55,7 +55,7 @@ def idle_summary(host):
 class Console:
     """keel-dcui on a pty of 80x25, the terminal a pyte screen."""
 
-    def __init__(self, host, log, term="vt220"):
+    def __init__(self, host, log, term="vt220", by_path=False):
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 25, 80, 0, 0))
         self.master = master
@@ -64,9 +64,16 @@ class Console:
         self.lock = threading.Lock()
         env = {"TERM": term, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
         with open(log, "ab") as err:
-            self.proc = host.spawn(["/sbin/keel-dcui", "--idle-timeout", "60", "-"], env=env,
-                                   stdin=slave, stdout=slave, stderr=err,
-                                   start_new_session=True)
+            if by_path:
+                # as keel-init starts it: a TTY to open and make its own. The
+                # fake root's /dev/pts is empty (a bind of /dev alone), but
+                # /proc/self/fd/0 leads to the pty itself.
+                self.proc = host.spawn(["/sbin/keel-dcui", "/proc/self/fd/0"], env=env,
+                                       stdin=slave, stdout=err, stderr=err)
+            else:
+                self.proc = host.spawn(["/sbin/keel-dcui", "--idle-timeout", "60", "-"],
+                                       env=env, stdin=slave, stdout=slave, stderr=err,
+                                       start_new_session=True)
         os.close(slave)
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -355,8 +362,9 @@ def test_api_errors_shown_and_nothing_done_unasked(console, host):
 
 @pytest.fixture
 def vt100(host, tmp_path):
-    """keel-dcui with TERM=vt100, which has no F12 in terminfo."""
-    c = Console(host, str(tmp_path / "dcui-stderr.log"), term="vt100")
+    """keel-dcui with TERM=vt100, which has no F12 in terminfo, given its
+    TTY by path."""
+    c = Console(host, str(tmp_path / "dcui-stderr.log"), term="vt100", by_path=True)
     try:
         c.wait_for(r"<F2 or 2> Customize System/View Logs")
         yield c
@@ -365,7 +373,8 @@ def vt100(host, tmp_path):
 
 
 def test_serial_keys(vt100, host):
-    """On a vt100 the digit keys stand for F2 and F12: 2 opens the login,
+    """keel-dcui takes the TTY it is given as its terminal. On a vt100 the
+    digit keys stand for F2 and F12: 2 opens the login,
     9 the shut down/restart screen (after a login, as on ESXi); answering
     no there shuts nothing down."""
     root = https(host)
@@ -375,6 +384,9 @@ def test_serial_keys(vt100, host):
                 if s["source"] == "dcui"}
 
     before = dcui_sessions()
+    with open(f"/proc/{vt100.proc.pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    assert int(fields[4]) != 0 and fields[3] == str(vt100.proc.pid)  # a session with the tty
     vt100.send("2")
     vt100.wait_for("Login Name:")
     vt100.send(ESC)
