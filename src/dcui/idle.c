@@ -1,11 +1,14 @@
 /* The idle screen (idle.h). */
 #include "dcui/idle.h"
 
+#include "common/localapi.h"
 #include "dcui/screen.h"
 
 #include <curses.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void copy(char *dst, size_t size, const json_t *value)
 {
@@ -19,10 +22,24 @@ static bool get(struct lapi *a, const char *path, struct lapi_reply *r)
 	return lapi_request(a, "GET", path, NULL, r) == 0 && r->json;
 }
 
+/* The first boot's password, if hostd keeps one: its first line. */
+static void read_first_boot_password(char *out, size_t size)
+{
+	out[0] = '\0';
+	int fd = open(FIRST_BOOT_PASSWORD_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, out, size - 1);
+	close(fd);
+	out[n > 0 ? n : 0] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
+}
+
 void idle_fetch(struct lapi *a, struct idle_info *info)
 {
 	struct lapi_reply r;
 	memset(info, 0, sizeof(*info));
+	read_first_boot_password(info->first_boot_password, sizeof(info->first_boot_password));
 	if (get(a, "", &r)) {
 		info->agent_answers = true;
 		copy(info->version, sizeof(info->version), json_object_get(r.json, "version"));
@@ -116,6 +133,13 @@ void idle_draw(const struct idle_info *info)
 			if (strlen(info->fingerprint) > 48)
 				screen_put(y++, 6, false, info->fingerprint + 48);
 		}
+	}
+	if (info->first_boot_password[0]) {
+		snprintf(line, sizeof(line), "Root password (first boot): %s",
+			 info->first_boot_password);
+		screen_put(LINES - 4, 4, true, line);
+		screen_put(LINES - 3, 4, false,
+			   "Write it down, or change it: F2, then Change Root Password.");
 	}
 	attron(A_REVERSE);
 	mvhline(LINES - 1, 0, ' ', COLS);

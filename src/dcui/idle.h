@@ -3,7 +3,9 @@
  * local API without a session: GET /api/v1 (the version), and GET
  * /api/v1/host, /api/v1/network/management and /api/v1/security/lockdown,
  * which keel-hostd answers on its local socket without a login; a part it
- * does not answer is shown as unknown. idle_draw only draws. */
+ * does not answer is shown as unknown. And a first boot's root password,
+ * from the file hostd keeps for the console until the password is changed
+ * (FIRST_BOOT_PASSWORD_FILE, common/localapi.h). idle_draw only draws. */
 #ifndef KEEL_DCUI_IDLE_H
 #define KEEL_DCUI_IDLE_H
 
@@ -26,6 +28,7 @@ struct idle_info {
 	int naddresses;
 	char addresses[IDLE_ADDRESSES_MAX][64]; /* without the prefix length */
 	char lockdown[16];			/* "off", "normal", "strict"; "" unknown */
+	char first_boot_password[128];		/* "" when there is none */
 	char error[LAPI_MESSAGE_MAX];		/* why the agent does not answer */
 };
 

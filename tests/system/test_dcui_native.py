@@ -306,8 +306,11 @@ def test_lockdown_at_the_console(console, host):
 
 def test_root_password_change(console, host):
     """Change Root Password, asked twice: two that differ are refused on
-    the screen; then the new one logs in over HTTPS (and the old one not)."""
+    the screen; then the new one logs in over HTTPS (and the old one not),
+    and the idle screen no longer shows the first boot's password."""
     new = "Another-Horse-8"
+    # until then the idle screen shows the first boot's password
+    console.wait_for(r"Root password \(first boot\): " + re.escape(host.root_password))
     console.login("root", host.root_password)
     console.wait_for("System Customization")
     console.send("2")
@@ -317,6 +320,11 @@ def test_root_password_change(console, host):
     console.send(new, ENTER, new, ENTER)
     console.wait_for("Root's password is changed.")
     assert new not in console.text()
+    console.send(ENTER)
+    console.wait_for("System Customization")
+    console.send(ESC)
+    console.wait_for("<F2 or 2>")
+    console.wait_gone(r"Root password \(first boot\)")
     old, host.root_password = host.root_password, new
     https(host)  # logs in with the new one
     with pytest.raises(ApiError):
