@@ -124,6 +124,11 @@ int lapi_request(struct lapi *a, const char *method, const char *path, const jso
 	if (r->status / 100 == 2)
 		return 0;
 	error_message(r);
+	if (r->status == 401 && a->token[0]) {
+		/* the session is over (expired, ended by another): forget it */
+		a->token[0] = '\0';
+		a->user[0] = '\0';
+	}
 	return -1;
 }
 

@@ -4,7 +4,9 @@
  * ever read here.
  *
  * One handle holds at most one session (the token of POST /api/v1/session
- * with the channel "dcui"); every request made while logged in carries it.
+ * with the channel "dcui"); every request made while logged in carries it,
+ * and an answer 401 to one of them means the session is over: the handle
+ * forgets it (lapi_user is NULL again).
  *
  * A request never prints: lapi_request returns 0 for a 2xx answer and -1
  * otherwise, and fills the reply with the status and a message to show a

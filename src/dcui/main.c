@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 	}
 	screen_set_idle((int)idle);
 	struct idle_info info;
-	for (;;) {
+	while (!screen_gone()) {
 		idle_fetch(api, &info);
 		idle_draw(&info);
 		int key = screen_key(REFRESH_MS);
@@ -79,4 +79,9 @@ int main(int argc, char **argv)
 			power_run(api);
 		}
 	}
+	lapi_free(api); /* logs out, should a screen have left a session */
+	screen_close();
+	curl_global_cleanup();
+	fprintf(stderr, "keel-dcui: %s hung up\n", argv[optind]);
+	return 1;
 }

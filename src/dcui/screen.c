@@ -3,6 +3,7 @@
 
 #include <curses.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 static SCREEN *term;
 static int idle_s;
+static bool hung_up;
 
 /* the sequences of serial terminals that terminfo may not name */
 static const struct {
@@ -93,10 +95,27 @@ void screen_set_idle(int seconds)
 	idle_s = seconds;
 }
 
+bool screen_gone(void)
+{
+	return hung_up;
+}
+
+/* After getch gave nothing: whether the terminal is still there. */
+static void check_hangup(void)
+{
+	struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)))
+		hung_up = true;
+}
+
 static int one_key(int timeout_ms)
 {
+	if (hung_up)
+		return ERR;
 	timeout(timeout_ms);
 	int key = getch();
+	if (key == ERR)
+		check_hangup();
 	if (key == '\r' || key == KEY_ENTER)
 		return '\n';
 	if (key == 127 || key == 8)
@@ -115,7 +134,7 @@ int screen_key(int timeout_ms)
 			continue;
 		if (key != ERR)
 			return key;
-		if (idle_s > 0 && time(NULL) - since >= idle_s)
+		if (hung_up || (idle_s > 0 && time(NULL) - since >= idle_s))
 			return SCREEN_IDLE;
 	}
 }
@@ -218,7 +237,7 @@ int screen_countdown(const char *title, const char *question, int seconds)
 	time_t end = time(NULL) + seconds;
 	for (;;) {
 		long left = (long)(end - time(NULL));
-		if (left <= 0)
+		if (left <= 0 || hung_up)
 			return -1;
 		char line[80];
 		screen_frame(title, "<Y> Yes, keep it  <N> No, roll back");

@@ -12,6 +12,9 @@
  *
  * Idle time: a screen waiting for a person returns SCREEN_IDLE when no key
  * came for the time set by screen_set_idle, so that the caller can log out.
+ * A terminal that hung up (a pty closed, a serial line's carrier lost) is
+ * taken for an idle one at once; screen_gone then says so, and the program
+ * ends (keel-init starts it again).
  * Nothing here talks to the API. */
 #ifndef KEEL_DCUI_SCREEN_H
 #define KEEL_DCUI_SCREEN_H
@@ -30,6 +33,8 @@ int screen_open(const char *tty, char *err, size_t errlen);
 void screen_close(void);
 /* Seconds without a key after which screens return SCREEN_IDLE (0: never). */
 void screen_set_idle(int seconds);
+/* Whether the terminal hung up. */
+bool screen_gone(void);
 
 /* The next key within timeout_ms (< 0: the idle time, then SCREEN_IDLE);
  * ERR when none came. Enter is '\n', Backspace KEY_BACKSPACE. */

@@ -7,6 +7,7 @@ module; a keel-dcui per test."""
 import fcntl
 import os
 import re
+import select
 import struct
 import subprocess
 import termios
@@ -55,7 +56,7 @@ def idle_summary(host):
 class Console:
     """keel-dcui on a pty of 80x25, the terminal a pyte screen."""
 
-    def __init__(self, host, log, term="vt220", by_path=False):
+    def __init__(self, host, log, term="vt220", by_path=False, idle=60):
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 25, 80, 0, 0))
         self.master = master
@@ -71,14 +72,18 @@ class Console:
                 self.proc = host.spawn(["/sbin/keel-dcui", "/proc/self/fd/0"], env=env,
                                        stdin=slave, stdout=err, stderr=err)
             else:
-                self.proc = host.spawn(["/sbin/keel-dcui", "--idle-timeout", "60", "-"],
+                self.proc = host.spawn(["/sbin/keel-dcui", "--idle-timeout", str(idle), "-"],
                                        env=env, stdin=slave, stdout=slave, stderr=err,
                                        start_new_session=True)
         os.close(slave)
-        threading.Thread(target=self._read, daemon=True).start()
+        self.stopping = False
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self):
-        while True:
+        while not self.stopping:
+            if not select.select([self.master], [], [], 0.1)[0]:
+                continue
             try:
                 data = os.read(self.master, 65536)
             except OSError:
@@ -123,10 +128,19 @@ class Console:
         self.wait_for("Login Name:")
         self.send(CTRL_U, user, ENTER, password, ENTER)
 
-    def close(self):
-        self.proc.kill()
-        self.proc.wait()
+    def hang_up(self):
+        """Closes the pty's master: the terminal is gone."""
+        self.stopping = True
+        self.reader.join()  # its read must not hold the master open
         os.close(self.master)
+        self.master = None
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if self.master is not None:
+            self.hang_up()
 
 
 @pytest.fixture
@@ -409,3 +423,29 @@ def test_serial_keys(vt100, host):
     vt100.send("n")  # never "y": hostd here is this machine's root
     vt100.wait_for("<F2 or 2> Customize System/View Logs")
     assert dcui_sessions() == before  # logged out
+
+
+def test_idle_logout_and_hangup(host, tmp_path):
+    """A console left alone in the menu is logged out after the idle time
+    and back at the idle screen; a terminal that hangs up ends keel-dcui
+    (keel-init starts it again)."""
+    root = https(host)
+
+    def dcui_sessions():
+        return {s["id"] for s in root.call("GET", "/sessions")["sessions"]
+                if s["source"] == "dcui"}
+
+    c = Console(host, str(tmp_path / "dcui-stderr.log"), idle=3)
+    try:
+        c.wait_for("<F2 or 2>")
+        before = dcui_sessions()
+        c.login("root", host.root_password)
+        c.wait_for("System Customization")
+        assert len(dcui_sessions() - before) == 1
+        c.wait_gone("System Customization", timeout=10)
+        c.wait_for("<F2 or 2> Customize System/View Logs")
+        assert dcui_sessions() == before
+        c.hang_up()
+        assert c.proc.wait(timeout=10) == 1
+    finally:
+        c.close()
