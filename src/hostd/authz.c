@@ -33,7 +33,7 @@ const struct privilege authz_privileges[] = {
     {"Host.Config.Network", "configure the host's networking"},
     {"Host.Config.Security",
      "manage users, roles, permissions, policy, lockdown, sessions and the certificate"},
-    {"Host.Config.Maintenance", "restart the management agents"},
+    {"Host.Config.Maintenance", "restart the management agents; reboot and shut down the host"},
     {"Host.Diagnostics",
      "read the host's logs (not the audit trail) and download the support bundle"},
     {NULL, NULL},

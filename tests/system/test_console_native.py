@@ -190,3 +190,22 @@ def test_shell_commands_are_recorded(root, socket_path):
         assert login(root, socket_path, "tsm-local", "ada") == 403
     finally:
         root.call("PUT", "/host/tech-support", {"ssh": False, "local": False})
+
+
+def test_host_power_requests_last(root, native_host):
+    """Reboot, shutdown and factory reset: refused without the privilege or
+    with a bad body; once one is under way, another is refused. (Here hostd's
+    PID 1 is not keel-init, so nothing more happens: the appliance test
+    reboots for real.) Last in the module: the host is stopping after it."""
+    rex = Api(root.port, root.fingerprint, address=root.address).login("rex", PW)
+    for path in ("/host/reboot", "/host/shutdown", "/host/factory-reset"):
+        assert rex.error("POST", path, {})[0] == 403
+        for body in ({"timeout_s": -1}, {"timeout_s": 3601}, {"timeout_s": "5"},
+                     {"timeout": 5}):
+            assert root.error("POST", path, body)[0] == 400, (path, body)
+    reply = root.call("POST", "/host/shutdown", {"timeout_s": 5})
+    assert reply == {"state": "shutting down", "vms_running": 0, "timeout_s": 5}
+    assert root.error("POST", "/host/reboot", {})[0] == 409
+    assert root.error("POST", "/host/factory-reset", {})[0] == 409
+    assert not os.path.exists(os.path.join(native_host.root, "config/factory-reset"))
+    native_host.wait_for(r"host poweroff: VMs stopped; but PID 1 is not keel-init", 10)
