@@ -1,29 +1,43 @@
 /* Test Management Network (actions.h): POST
- * /api/v1/network/management/test, each check's result on a line. */
+ * /api/v1/network/management/test, each check's result on a line:
+ * {gateway: {address, ok, ms} | null, dns: [{address, ok, ms}],
+ *  hostname: {name, ok, addresses}, ok}. */
 #include "dcui/actions.h"
 
 #include "dcui/screen.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #define TITLE "Test Management Network"
 
-static void add(char *out, size_t size, const char *fmt, const char *a, const char *b)
+static void add(char *out, size_t size, const char *fmt, ...)
 {
 	size_t len = strlen(out);
+	va_list ap;
+	va_start(ap, fmt);
 	if (len < size)
-		snprintf(out + len, size - len, fmt, a, b);
+		vsnprintf(out + len, size - len, fmt, ap);
+	va_end(ap);
 }
 
-static const char *verdict(const json_t *check)
+/* "what ....... OK (3 ms)" or "FAILED" */
+static void check_line(char *out, size_t size, const char *what, const json_t *check)
 {
-	return json_is_true(json_object_get(check, "ok")) ? "OK" : "FAILED";
+	char verdict[32];
+	const json_t *ms = json_object_get(check, "ms");
+	bool ok = json_is_true(json_object_get(check, "ok"));
+	if (ok && json_is_number(ms))
+		snprintf(verdict, sizeof(verdict), "OK (%.0f ms)", json_number_value(ms));
+	else
+		snprintf(verdict, sizeof(verdict), "%s", ok ? "OK" : "FAILED");
+	add(out, size, "%-52.52s %s\n", what, verdict);
 }
 
 int nettest_run(struct lapi *a)
 {
-	screen_status(TITLE, "Testing the management network...");
+	screen_status(TITLE, "Testing the management network (a few seconds)...");
 	struct lapi_reply r;
 	if (lapi_request(a, "POST", "/network/management/test", NULL, &r) < 0) {
 		int rc = action_failed(TITLE, &r);
@@ -31,35 +45,37 @@ int nettest_run(struct lapi *a)
 		return rc;
 	}
 	char out[2048] = "", what[160];
-	json_t *gateway = json_object_get(r.json, "gateway");
+	const json_t *gateway = json_object_get(r.json, "gateway");
 	if (json_is_object(gateway)) {
-		const char *address = json_string_value(json_object_get(gateway, "address"));
-		json_t *ms = json_object_get(gateway, "ms");
-		snprintf(what, sizeof(what), "Pinging the default gateway %s", address ?: "(none)");
-		if (json_is_number(ms))
-			snprintf(what + strlen(what), sizeof(what) - strlen(what), " (%.0f ms)",
-				 json_number_value(ms));
-		add(out, sizeof(out), "%-60s %s\n", what, verdict(gateway));
+		snprintf(what, sizeof(what), "Pinging the default gateway %s",
+			 json_string_value(json_object_get(gateway, "address")) ?: "?");
+		check_line(out, sizeof(out), what, gateway);
+	} else {
+		add(out, sizeof(out), "No default gateway is set.\n");
 	}
 	size_t i;
 	json_t *dns;
 	json_array_foreach(json_object_get(r.json, "dns"), i, dns)
 	{
-		snprintf(what, sizeof(what), "Asking the DNS server %s",
+		snprintf(what, sizeof(what), "Pinging the DNS server %s",
 			 json_string_value(json_object_get(dns, "address")) ?: "?");
-		add(out, sizeof(out), "%-60s %s\n", what, verdict(dns));
+		check_line(out, sizeof(out), what, dns);
 	}
-	json_t *name = json_object_get(r.json, "hostname");
+	if (json_array_size(json_object_get(r.json, "dns")) == 0)
+		add(out, sizeof(out), "No DNS server is set.\n");
+	const json_t *name = json_object_get(r.json, "hostname");
 	if (json_is_object(name)) {
 		snprintf(what, sizeof(what), "Resolving the host name %s",
 			 json_string_value(json_object_get(name, "name")) ?: "?");
-		add(out, sizeof(out), "%-60s %s\n", what, verdict(name));
+		check_line(out, sizeof(out), what, name);
 		json_t *address;
 		json_array_foreach(json_object_get(name, "addresses"), i, address)
-		    add(out, sizeof(out), "    %s%s\n", json_string_value(address) ?: "?", "");
+		    add(out, sizeof(out), "    %s\n", json_string_value(address) ?: "?");
 	}
-	if (!out[0])
-		snprintf(out, sizeof(out), "The host agent gave no result.");
+	if (json_is_boolean(json_object_get(r.json, "ok")))
+		add(out, sizeof(out), "\n%s\n",
+		    json_is_true(json_object_get(r.json, "ok")) ? "All the tests passed."
+								: "Some tests FAILED.");
 	lapi_reply_free(&r);
 	return screen_message(TITLE, out);
 }

@@ -10,6 +10,17 @@
 #define TITLE	     "Shut Down/Restart"
 #define VM_TIMEOUT_S 60
 
+/* What hostd answered: {"state", "vms_running", "timeout_s"} */
+static int done(const struct lapi_reply *r, bool reboot)
+{
+	char text[160];
+	snprintf(text, sizeof(text), "The host is %s: %lld VM(s) running get %lld s to shut down.",
+		 reboot ? "restarting" : "shutting down",
+		 (long long)json_integer_value(json_object_get(r->json, "vms_running")),
+		 (long long)json_integer_value(json_object_get(r->json, "timeout_s")));
+	return screen_message(TITLE, text);
+}
+
 int power_run(struct lapi *a)
 {
 	int rc = login_ask(a, TITLE ": Authentication Required");
@@ -34,8 +45,7 @@ int power_run(struct lapi *a)
 					 body, &r) < 0)
 				rc = action_failed(TITLE, &r);
 			else
-				rc = screen_message(TITLE, reboot ? "The host is restarting."
-								  : "The host is shutting down.");
+				rc = done(&r, reboot);
 			json_decref(body);
 			lapi_reply_free(&r);
 		}

@@ -80,7 +80,7 @@ int reset_run(struct lapi *a)
 	int rc = screen_form(title,
 			     "This resets the host's configuration to the factory defaults: "
 			     "users and passwords, the network, the registered VMs. The files on "
-			     "the datastores are kept.",
+			     "the datastores are kept. The host then restarts.",
 			     &field, 1, NULL);
 	if (rc < 0)
 		return rc;
@@ -94,8 +94,9 @@ int reset_run(struct lapi *a)
 	if (lapi_request(a, "POST", "/host/factory-reset", NULL, &r) < 0) {
 		rc = action_failed(title, &r);
 	} else {
-		lapi_logout(a); /* the session's user is gone with the configuration */
-		rc = screen_message(title, "The system configuration is reset.");
+		lapi_logout(a); /* the configuration goes, with the session's user */
+		rc = screen_message(title, "The host restarts now and comes back with the "
+					   "factory defaults, as on its first boot.");
 	}
 	lapi_reply_free(&r);
 	return rc;

@@ -5,6 +5,7 @@ terminal emulator (pyte); each test sends keys and checks the screen's text
 after each, then the effect through the HTTPS API. One hostd for the
 module; a keel-dcui per test."""
 import fcntl
+import json
 import os
 import re
 import select
@@ -346,20 +347,35 @@ def test_root_password_change(console, host):
 
 
 def test_api_errors_shown_and_nothing_done_unasked(console, host):
-    """A screen shows the API's own error message (Test Management Network
-    before hostd has its route: hostd's 404 message); the questions that
-    guard restarting the agents and the factory reset change nothing when
+    """Test Management Network shows each check's result; a refusal is
+    shown with the API's own message (a gateway outside the static
+    address's subnet, which only hostd checks); the questions that guard
+    restarting the agents and the factory reset change nothing when
     answered no."""
     root = https(host)
-    status, _, body = root.raw("POST", "/api/v1/network/management/test", {})
+    result = root.call("POST", "/network/management/test", {})
     console.login("root", host.root_password)
     console.wait_for("System Customization")
     console.send("5")
-    if status == 200:
-        console.wait_for("Pinging the default gateway")
-    else:
-        message = __import__("json").loads(body)["error"]["message"]
-        console.wait_for(re.escape(message[:60]))
+    screen = console.wait_for(r"Resolving the host name (\S+)\s+(OK|FAILED)").string
+    assert result["hostname"]["name"] in screen
+    for dns in result["dns"]:
+        assert re.search(r"Pinging the DNS server " + re.escape(dns["address"]), screen)
+    if result["gateway"] is None:
+        assert "No default gateway is set." in screen
+    console.send(ENTER)
+    console.wait_for("System Customization")
+    # refused by hostd: its message on the screen, nothing changed
+    body = {"mode": "static", "address": "10.9.8.7/24", "gateway": "192.0.2.1", "dns": []}
+    status, _, answer = root.raw("PUT", "/api/v1/network/management", body)
+    assert status == 400
+    message = json.loads(answer)["error"]["message"]
+    console.send("1")
+    console.wait_for("Host name:")
+    console.send(CTRL_U, "static", ENTER, CTRL_U, "10.9.8.7/24", ENTER, CTRL_U, "192.0.2.1",
+                 ENTER, *([ENTER] * 4))
+    console.wait_for(re.escape(message[:60]))
+    assert root.call("GET", "/network/management")["mode"] == "dhcp"
     console.send(ENTER)
     console.wait_for("System Customization")
     console.send("3")
@@ -449,3 +465,30 @@ def test_idle_logout_and_hangup(host, tmp_path):
         assert c.proc.wait(timeout=10) == 1
     finally:
         c.close()
+
+
+def test_factory_reset_then_restart(console, host):
+    """Last (hostd is stopping after it): a factory reset typed and
+    confirmed is asked of hostd, which then restarts the host (here, where
+    PID 1 is not keel-init, it stops only the VMs); the console logs out.
+    Then F12's restart is refused with the API's message."""
+    console.login("root", host.root_password)
+    console.wait_for("System Customization")
+    console.send("8")
+    console.wait_for("Type yes to go on:")
+    console.send("YES", ENTER)
+    console.wait_for(r"Reset the system configuration now\?")
+    console.send("y")
+    console.wait_for("The host restarts now and comes back with the factory defaults")
+    assert os.path.exists(os.path.join(host.root, "config", "factory-reset"))
+    host.wait_for(r"factory reset asked for by root from dcui")
+    console.send(ENTER)
+    console.wait_for("<F2 or 2> Customize System/View Logs")  # logged out
+    console.send(F12)
+    console.wait_for("Shut Down/Restart: Authentication Required")
+    console.send(ENTER, host.root_password, ENTER)
+    console.wait_for("2. Restart the host")
+    console.send("2")
+    console.wait_for(r"Restart the host now\?")
+    console.send("y")
+    console.wait_for("the host is already stopping")
