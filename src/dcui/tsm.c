@@ -78,11 +78,16 @@ int tsm_run(struct lapi *a)
 			 local ? "disable" : "enable");
 		snprintf(l2, sizeof(l2), "SSH tech support: %s (Enter: %s)", ssh_state,
 			 ssh ? "disable" : "enable");
-		snprintf(l3, sizeof(l3), "Availability time-out: %ld s", avail);
-		snprintf(l4, sizeof(l4), "Idle time-out: %ld s", idle);
+		snprintf(l3, sizeof(l3), "Availability time-out: %ld s%s", avail,
+			 avail ? "" : " (none)");
+		snprintf(l4, sizeof(l4), "Idle time-out: %ld s%s", idle, idle ? "" : " (none)");
 		const struct menu_item items[] = {
-		    {'1', l1, "The shell on the host's console (Alt-F1), for root."},
-		    {'2', l2, "The shell over SSH, for root."},
+		    {'1', l1,
+		     "keel-shell's login on the host's second console (Alt-F2), for root and "
+		     "Administrators while lockdown is off."},
+		    {'2', l2,
+		     "keel-shell over SSH (port 22), for root and Administrators while lockdown "
+		     "is off."},
 		    {'3', l3,
 		     "Tech support mode turns itself off this long after it is enabled "
 		     "(0: never)."},
