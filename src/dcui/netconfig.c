@@ -7,10 +7,11 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-#define TITLE	    "Configure Management Network"
-#define PATH	    "/network/management"
-#define CONFIRM_DEF 60
+#define TITLE	     "Configure Management Network"
+#define PATH	     "/network/management"
+#define APPLY_WAIT_S 2 /* hostd applies a change a second after its 202 */
 
 /* POST .../confirm or .../rollback, and what came of it. */
 static int settle(struct lapi *a, bool keep)
@@ -37,6 +38,27 @@ static int ask_to_keep(struct lapi *a, long seconds)
 		return screen_message(TITLE, "Not confirmed in time: the previous configuration "
 					     "is back.");
 	return settle(a, answer == 1);
+}
+
+/* After a 202: hostd applies the change a moment later (APPLY_WAIT_S);
+ * then the question, with the time hostd gives for the answer. */
+static int applied(struct lapi *a)
+{
+	screen_status(TITLE, "Applying the new configuration...");
+	sleep(APPLY_WAIT_S);
+	struct lapi_reply r;
+	if (lapi_request(a, "GET", PATH, NULL, &r) < 0) {
+		int rc = action_failed(TITLE, &r);
+		lapi_reply_free(&r);
+		return rc;
+	}
+	json_t *pending = json_object_get(r.json, "pending");
+	bool waiting = json_is_object(pending);
+	long left = (long)json_integer_value(json_object_get(pending, "seconds_left"));
+	lapi_reply_free(&r); /* pending with it */
+	if (!waiting)
+		return screen_message(TITLE, "The change is no longer waiting for a confirmation.");
+	return ask_to_keep(a, left);
 }
 
 int netconfig_run(struct lapi *a)
@@ -91,8 +113,7 @@ int netconfig_run(struct lapi *a)
 	if (rc < 0)
 		rc = action_failed(TITLE, &r);
 	else if (r.status == 202)
-		rc = ask_to_keep(a, json_integer_value(json_object_get(r.json, "confirm_timeout_s"))
-					?: CONFIRM_DEF);
+		rc = applied(a);
 	else
 		rc = screen_message(TITLE, "Saved.");
 	lapi_reply_free(&r);
