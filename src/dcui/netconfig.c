@@ -9,9 +9,30 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TITLE	     "Configure Management Network"
-#define PATH	     "/network/management"
-#define APPLY_WAIT_S 2 /* hostd applies a change a second after its 202 */
+#define TITLE		"Configure Management Network"
+#define PATH		"/network/management"
+#define APPLY_WAIT_S	2 /* hostd applies a change a second after its 202 */
+#define ROLLBACK_WAIT_S 5 /* and rolls one back within a moment */
+
+/* Whether a change still waits (GET's pending); false when it cannot tell. */
+static bool still_pending(struct lapi *a)
+{
+	struct lapi_reply r;
+	bool pending = lapi_request(a, "GET", PATH, NULL, &r) == 0 &&
+		       json_is_object(json_object_get(r.json, "pending"));
+	lapi_reply_free(&r);
+	return pending;
+}
+
+/* Waits until hostd's worker has rolled the change back (it does so a
+ * moment after the rollback is asked for, or at the time-out). */
+static int rolled_back(struct lapi *a, const char *text)
+{
+	screen_status(TITLE, "Rolling back...");
+	for (int i = 0; i < ROLLBACK_WAIT_S * 5 && still_pending(a); i++)
+		usleep(200 * 1000);
+	return screen_message(TITLE, text);
+}
 
 /* POST .../confirm or .../rollback, and what came of it. */
 static int settle(struct lapi *a, bool keep)
@@ -20,9 +41,10 @@ static int settle(struct lapi *a, bool keep)
 	int rc;
 	if (lapi_request(a, "POST", keep ? PATH "/confirm" : PATH "/rollback", NULL, &r) < 0)
 		rc = action_failed(TITLE, &r);
+	else if (keep)
+		rc = screen_message(TITLE, "The new configuration is kept.");
 	else
-		rc = screen_message(TITLE, keep ? "The new configuration is kept."
-						: "The previous configuration is back.");
+		rc = rolled_back(a, "The previous configuration is back.");
 	lapi_reply_free(&r);
 	return rc;
 }
@@ -35,8 +57,7 @@ static int ask_to_keep(struct lapi *a, long seconds)
 				      "configuration? If you do not answer, it is rolled back.",
 				      (int)(seconds > 0 ? seconds : 1));
 	if (answer < 0)
-		return screen_message(TITLE, "Not confirmed in time: the previous configuration "
-					     "is back.");
+		return rolled_back(a, "Not confirmed in time: the previous configuration is back.");
 	return settle(a, answer == 1);
 }
 
