@@ -9,7 +9,7 @@ the test's folder. There /usr and /etc are this machine's, read-only (bin,
 lib, lib64 as here: links into usr on a merged /usr); /dev, /proc and /sys are
 bound in (/sys as `ip netns exec` mounts it: the namespace's interfaces); and
 what hostd writes, /config, /scratch, /run, /datastores and /tmp, are plain
-folders of the fake root. /sbin holds only keel-hostd and keel-vmm, the ones
+folders of the fake root. /sbin holds only keel-hostd, keel-vmm and keel-dcui, the ones
 built by meson (`make build`). The mounts vanish with hostd's mount
 namespace, the veth pair with the network namespace."""
 import os
@@ -20,7 +20,8 @@ from harness import ROOT, wait_for_output
 
 BUILD = os.path.join(ROOT, "build", "src")
 BINARIES = {"keel-hostd": os.path.join(BUILD, "hostd", "keel-hostd"),
-            "keel-vmm": os.path.join(BUILD, "vmm", "keel-vmm")}
+            "keel-vmm": os.path.join(BUILD, "vmm", "keel-vmm"),
+            "keel-dcui": os.path.join(BUILD, "dcui", "keel-dcui")}
 API_PORT = 443  # the namespace is hostd's alone, as the appliance is
 START_TIMEOUT = 30
 
