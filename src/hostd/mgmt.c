@@ -505,7 +505,7 @@ int mgmt_confirm(const char *local_addr, const char *user, json_t **out, char *e
 	else if (apply_at)
 		rc = error_set(err, errlen, -EBUSY,
 			       "the change is not applied yet; try again in a second");
-	else if (active.mode == NET_STATIC && strcmp(local_addr, active.address) != 0)
+	else if (local_addr && active.mode == NET_STATIC && strcmp(local_addr, active.address) != 0)
 		rc = error_set(err, errlen, -EBUSY,
 			       "confirm over the new settings: this request came to %s, not to %s",
 			       local_addr, active.address);

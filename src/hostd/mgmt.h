@@ -38,7 +38,8 @@ json_t *mgmt_describe(void);
 int mgmt_change(const json_t *body, const char *user, const char *source, json_t **out, char *err,
 		size_t errlen);
 /* Confirms the waiting change; `local_addr` is the address the request
- * came to, which must be the new one. 0 with *out = {management}, or
+ * came to, which must be the new one (NULL: from the host's console, where
+ * the person confirming sees the new settings). 0 with *out = {management}, or
  * -EBUSY / -EIO with a message. */
 int mgmt_confirm(const char *local_addr, const char *user, json_t **out, char *err, size_t errlen);
 /* The NTP servers of host.conf ("" after the last). */
