@@ -58,6 +58,7 @@ void idle_fetch(struct lapi *a, struct idle_info *info)
 		info->memory_mib = (long)json_integer_value(json_object_get(r.json, "memory_mib"));
 		info->vms_running =
 		    (long)json_integer_value(json_object_get(r.json, "vms_running"));
+		info->config_on_disk = json_is_true(json_object_get(r.json, "config_on_disk"));
 	}
 	lapi_reply_free(&r);
 	if (get(a, "/network/management", &r)) {
@@ -109,6 +110,14 @@ void idle_draw(const struct idle_info *info)
 		row(7, "VMs running:", info->have_host ? line : "(unknown)");
 		row(8, "Lockdown mode:", info->lockdown[0] ? info->lockdown : "(unknown)");
 		int y = 10;
+		if (info->have_host && !info->config_on_disk) {
+			/* a boot from USB or the network, with no Keel disk */
+			screen_put(y++, 4, true,
+				   "No Keel disk: settings and VMs are kept in memory only, and");
+			screen_put(y++, 4, true,
+				   "lost at power-off. Attach a Keel disk (docs/operations.md).");
+			y++;
+		}
 		if (!info->have_network) {
 			screen_put(y++, 4, false, "Management address: (unknown)");
 		} else if (info->naddresses == 0) {

@@ -23,6 +23,7 @@ struct idle_info {
 	int cpus;
 	long memory_mib;
 	long vms_running;
+	bool config_on_disk;
 	char fingerprint[128];
 	bool have_network;
 	int naddresses;

@@ -20,6 +20,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -63,14 +65,18 @@ void api_host(struct req *r)
 	int kvm = access("/dev/kvm", R_OK | W_OK) == 0;
 	char name[65] = ""; /* the management network may have changed it */
 	gethostname(name, sizeof(name) - 1);
+	/* no Keel disk: /config is in RAM (keel-init), and lost at power-off */
+	struct statfs fs;
+	int on_disk =
+	    statfs("/config", &fs) == 0 && fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC;
 	reply_json(r, 200,
-		   json_pack("{s:s,s:s,s:I,s:i,s:I,s:I,s:b,s:I,s:i,s:s}", "hostname", name,
+		   json_pack("{s:s,s:s,s:I,s:i,s:I,s:I,s:b,s:I,s:i,s:s,s:b}", "hostname", name,
 			     "version", host->version, "uptime_s", (json_int_t)si.uptime, "cpus",
 			     (int)sysconf(_SC_NPROCESSORS_ONLN), "memory_mib",
 			     (json_int_t)((uint64_t)si.totalram * si.mem_unit >> 20),
 			     "memory_free_mib", (json_int_t)mem_available_mib(), "kvm", kvm, "vms",
 			     (json_int_t)nvms, "vms_running", vms_count_running(),
-			     "certificate_sha256", host->fingerprint));
+			     "certificate_sha256", host->fingerprint, "config_on_disk", on_disk));
 }
 
 void api_host_restart(struct req *r)

@@ -429,12 +429,33 @@ static int power_pressed(int fd)
 
 static int console_fd(void);
 
+/* the read end of the services' output (svc_set_output) */
+static int services_out = -1;
+
+/* What the services wrote, to the console unless the console UI has it
+ * (`quiet`): as much as is there, without waiting. */
+static void forward_output(int quiet)
+{
+	static int console = -1;
+	if (console < 0)
+		console = console_fd();
+	char text[4096];
+	ssize_t n;
+	while (services_out >= 0 && (n = read(services_out, text, sizeof(text))) > 0) {
+		if (quiet)
+			continue;
+		ssize_t w = write(console, text, (size_t)n);
+		(void)w; /* a console that takes nothing: nothing to do */
+	}
+}
+
 static void shutdown_host(int cmd)
 {
 	const char *what = cmd == RB_AUTOBOOT ? "reboot" : "poweroff";
 	log_msg("%s: stopping services", what);
 	svctab_stop_all(&services, 10.0);
 	log_init("keel-init", console_fd(), NULL); /* the console UI is gone */
+	forward_output(0);			   /* what the services said last */
 	klogctl(KLOG_CONSOLE_LEVEL, NULL, 7);
 	kill(-1, SIGTERM);
 	sleep(1);
@@ -500,6 +521,16 @@ int main(void)
 	char *cmdline = read_file("/proc/cmdline", 4096, NULL);
 	consoles_init(cmdline);
 	free(cmdline);
+	/* the services write to the console through keel-init, which stops
+	 * passing it on when the console UI takes the console */
+	int out[2] = {-1, -1};
+	if (pipe2(out, O_CLOEXEC) == 0) {
+		fcntl(out[0], F_SETFL, O_NONBLOCK);
+		svc_set_output(out[1]);
+	} else {
+		log_errno("cannot make the services' output pipe: they write to the console");
+	}
+	services_out = out[0];
 	start_syslogd();
 
 	setup_network(&hc);
@@ -523,8 +554,9 @@ int main(void)
 		ninputs ? "ACPI power button armed" : "no power button found");
 
 	for (;;) {
-		struct pollfd pfd[MAX_INPUTS + 1];
+		struct pollfd pfd[MAX_INPUTS + 2];
 		pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		pfd[ninputs + 1] = (struct pollfd){.fd = out[0], .events = POLLIN};
 		for (int i = 0; i < ninputs; i++)
 			pfd[i + 1] = (struct pollfd){.fd = inputs[i], .events = POLLIN};
 		if (consoles_pending)
@@ -545,8 +577,11 @@ int main(void)
 			if (timeout < 0 || ms < timeout)
 				timeout = ms < 0 ? 0 : (int)ms + 1;
 		}
-		if (poll(pfd, (nfds_t)ninputs + 1, timeout) < 0)
+		if (poll(pfd, (nfds_t)ninputs + 2, timeout) < 0)
 			continue;
+		if (pfd[ninputs + 1].revents & POLLIN) {
+			forward_output(quiet);
+		}
 		for (int i = 0; i < ninputs; i++)
 			if ((pfd[i + 1].revents & POLLIN) && power_pressed(inputs[i])) {
 				log_msg("ACPI power button pressed");

@@ -87,6 +87,13 @@ static void schedule_restart(struct service *s, double ran)
 	log_msg("service %s: restarting in %.1fs", s->name, (double)s->backoff_ms / 1000.0);
 }
 
+static int output_fd = -1;
+
+void svc_set_output(int fd)
+{
+	output_fd = fd;
+}
+
 void svc_start(struct service *s)
 {
 	/* a close-on-exec pipe tells us whether execve worked */
@@ -109,13 +116,13 @@ void svc_start(struct service *s)
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		setsid();
-		int fd = open("/dev/console", O_RDWR | O_NOCTTY);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-			if (fd > 2)
-				close(fd);
+		int in = open("/dev/null", O_RDONLY);
+		int out = output_fd >= 0 ? output_fd : open("/dev/console", O_RDWR | O_NOCTTY);
+		if (in >= 0)
+			dup2(in, 0);
+		if (out >= 0) {
+			dup2(out, 1);
+			dup2(out, 2);
 		}
 		char term[32];
 		snprintf(term, sizeof(term), "TERM=%s", s->term[0] ? s->term : "linux");

@@ -41,6 +41,10 @@ int svctab_add(struct svctab *t, const char *name, char *const argv[]);
 /* The service of that name, or NULL. */
 struct service *svctab_find(struct svctab *t, const char *name);
 
+/* What the services' standard output and error are: `fd` (keel-init's
+ * pipe, which it passes on to the console while nobody else has the
+ * console), or /dev/console when -1. Their standard input is /dev/null. */
+void svc_set_output(int fd);
 /* Starts a service now; on failure to exec, logs why and schedules a retry. */
 void svc_start(struct service *s);
 /* Stops it (SIGTERM) and keeps it stopped until svc_restart. */
