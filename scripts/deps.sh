@@ -16,6 +16,10 @@ PACKAGES=(
 	cpio zstd kmod fdisk dosfstools mtools e2fsprogs
 	# NTP: chronyd and chronyc go into the image; the time test serves with chronyd
 	chrony
+	# the console UI (ncurses; its terminfo goes into the image) and remote
+	# tech support mode (dropbear); the tests drive them with a terminal
+	# model (pyte) and Debian's OpenSSH client
+	libncurses-dev ncurses-base dropbear-bin python3-pyte openssh-client
 	# guest firmware (into the image): SeaBIOS (a VM's BIOS), OVMF (its UEFI)
 	seabios ovmf
 	# the syslog test's receiver (rsyslogd with its TLS driver; certtool)

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@ void hostconf_defaults(struct hostconf *hc)
 	hc->prefix = -1;
 	hc->log_size_kib = LOG_SIZE_KIB_DEFAULT;
 	hc->log_keep = LOG_KEEP_DEFAULT;
+	hc->console.dcui = 1;
 }
 
 /* a decimal integer in [min, max] into *out */
@@ -96,8 +98,50 @@ static int set_list(char *out, size_t max, size_t len, char *val, int (*valid)(c
 	return 0;
 }
 
+/* "on" or "off" into *out */
+static int set_bool(int *out, const char *val)
+{
+	if (strcmp(val, "on") && strcmp(val, "off"))
+		return -1;
+	*out = strcmp(val, "on") == 0;
+	return 0;
+}
+
+/* seconds since the epoch (0: never) into *out */
+static int set_time(long long *out, const char *val)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(val, &end, 10);
+	if (!*val || *end || !isdigit((unsigned char)*val) || errno || v > 1LL << 40)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int set_console(struct hostconf_console *c, const char *key, char *val)
+{
+	if (strcmp(key, "console.dcui") == 0)
+		return set_bool(&c->dcui, val);
+	if (strcmp(key, "tsm.local") == 0)
+		return set_bool(&c->tsm_local, val);
+	if (strcmp(key, "tsm.ssh") == 0)
+		return set_bool(&c->tsm_ssh, val);
+	if (strcmp(key, "tsm.local.until") == 0)
+		return set_time(&c->tsm_local_until, val);
+	if (strcmp(key, "tsm.ssh.until") == 0)
+		return set_time(&c->tsm_ssh_until, val);
+	if (strcmp(key, "tsm.timeout_s") == 0)
+		return set_int(&c->tsm_timeout_s, val, 0, TSM_TIMEOUT_MAX);
+	if (strcmp(key, "tsm.idle_s") == 0)
+		return set_int(&c->tsm_idle_s, val, 0, TSM_TIMEOUT_MAX);
+	return -1;
+}
+
 static int set_value(struct hostconf *hc, const char *key, char *val)
 {
+	if (strncmp(key, "console.", 8) == 0 || strncmp(key, "tsm.", 4) == 0)
+		return set_console(&hc->console, key, val);
 	if (strcmp(key, "hostname") == 0) {
 		if (!valid_hostname(val))
 			return -1;
@@ -228,7 +272,8 @@ static int same(const struct hostconf *a, const struct hostconf *b)
 		 a->prefix == b->prefix && strcmp(a->gateway, b->gateway) == 0 &&
 		 a->log_size_kib == b->log_size_kib && a->log_keep == b->log_keep &&
 		 a->syslog_format == b->syslog_format &&
-		 strcmp(a->syslog_fingerprint, b->syslog_fingerprint) == 0;
+		 strcmp(a->syslog_fingerprint, b->syslog_fingerprint) == 0 &&
+		 memcmp(&a->console, &b->console, sizeof(a->console)) == 0;
 	for (int i = 0; i < SYSLOG_TARGETS_MAX; i++)
 		eq = eq && strcmp(a->syslog_targets[i], b->syslog_targets[i]) == 0;
 	for (int i = 0; i < 3; i++)
@@ -271,6 +316,21 @@ int hostconf_format(const struct hostconf *hc, char *buf, size_t n)
 		       syslog_format_name(hc->syslog_format));
 	if (hc->syslog_fingerprint[0])
 		append(buf, n, &used, "syslog.fingerprint = %s\n", hc->syslog_fingerprint);
+	const struct hostconf_console *c = &hc->console;
+	if (!c->dcui)
+		append(buf, n, &used, "console.dcui = off\n");
+	if (c->tsm_local)
+		append(buf, n, &used, "tsm.local = on\n");
+	if (c->tsm_local_until)
+		append(buf, n, &used, "tsm.local.until = %lld\n", c->tsm_local_until);
+	if (c->tsm_ssh)
+		append(buf, n, &used, "tsm.ssh = on\n");
+	if (c->tsm_ssh_until)
+		append(buf, n, &used, "tsm.ssh.until = %lld\n", c->tsm_ssh_until);
+	if (c->tsm_timeout_s)
+		append(buf, n, &used, "tsm.timeout_s = %d\n", c->tsm_timeout_s);
+	if (c->tsm_idle_s)
+		append(buf, n, &used, "tsm.idle_s = %d\n", c->tsm_idle_s);
 	if (used >= n)
 		return -1;
 	struct hostconf back;

@@ -16,6 +16,21 @@ enum net_mode { NET_DHCP, NET_STATIC };
 #define HOSTCONF_NTP_MAX 4
 #define HOSTCONF_NTP_LEN 64 /* a server's name: up to 63 characters */
 
+/* The consoles (keel-init starts what is on; keel-hostd writes them):
+ * console.dcui: keel-dcui runs on the consoles (off in strict lockdown);
+ * tsm.local, tsm.ssh: tech support mode on a local console (keel-shell on
+ * tty2) and over SSH (dropbear on port 22), each with the time it turns
+ * itself off (tsm.*.until, seconds since the epoch; 0: never);
+ * tsm.timeout_s: the availability time-out that sets those at each enable;
+ * tsm.idle_s: an idle session ends after that long. 0: none. */
+#define TSM_TIMEOUT_MAX (7 * 24 * 3600)
+struct hostconf_console {
+	int dcui;
+	int tsm_local, tsm_ssh;
+	long long tsm_local_until, tsm_ssh_until;
+	int tsm_timeout_s, tsm_idle_s;
+};
+
 struct hostconf {
 	char hostname[64];
 	char mgmt_if[16]; /* empty: the first physical Ethernet NIC */
@@ -37,6 +52,7 @@ struct hostconf {
 	char syslog_targets[SYSLOG_TARGETS_MAX][SYSLOG_URL_MAX];
 	enum syslog_format syslog_format;
 	char syslog_fingerprint[SYSLOG_FP_LEN + 1];
+	struct hostconf_console console;
 };
 
 void hostconf_defaults(struct hostconf *hc);

@@ -1,14 +1,20 @@
 /* The host routes: the API's root, the host summary, restarting the
- * management agents, the TLS certificate, and the clock (hosttime.c). */
+ * management agents, the TLS certificate, the clock (hosttime.c) and tech
+ * support mode (techsupport.c). */
 #include "hostd/api.h"
 
 #include "hostd/vms.h"
 
+#include "common/localapi.h"
+#include "common/log.h"
 #include "common/util.h"
+#include "hostd/audit.h"
+#include "hostd/authz.h"
 #include "hostd/db.h"
 #include "hostd/hostsyslog.h"
 #include "hostd/hosttime.h"
 #include "hostd/secret.h"
+#include "hostd/techsupport.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -134,5 +140,51 @@ void api_host_syslog_set(struct req *r)
 	else
 		reply_json(r, 200, hostsyslog_describe());
 out:
+	json_decref(body);
+}
+
+/* --- tech support mode (techsupport.c) ----------------------------------- */
+
+void api_tsm_get(struct req *r)
+{
+	reply_json(r, 200, tsm_describe());
+}
+
+void api_tsm_put(struct req *r)
+{
+	json_t *body = req_json(r);
+	if (!body)
+		return;
+	char err[256];
+	int rc = tsm_change(body, err, sizeof(err));
+	json_decref(body);
+	if (rc < 0)
+		reply_errno(r, rc, err);
+	else
+		reply_json(r, 200, tsm_describe());
+}
+
+/* keel-shell's record of a command, before it runs it (common/localapi.h):
+ * only from a session of tech support mode, on the local API. */
+void api_tsm_command(struct req *r)
+{
+	enum door door = authz_door_of_source(r->source);
+	if (!r->local || (door != DOOR_TSM_LOCAL && door != DOOR_TSM_SSH)) {
+		reply_error(r, 403, "only keel-shell's sessions record commands");
+		return;
+	}
+	json_t *body = req_json(r);
+	if (!body)
+		return;
+	const char *command = json_string_value(json_object_get(body, "command"));
+	if (json_object_size(body) != 1 || !command || !*command ||
+	    strlen(command) > SHELL_COMMAND_MAX) {
+		reply_error(r, 400, "want {\"command\": text of 1 to %d bytes}", SHELL_COMMAND_MAX);
+	} else if (audit_write(r->user, r->source, "shell", command, "ok", 200) < 0) {
+		reply_error(r, 503, "the audit trail cannot be written: the command may not run");
+	} else {
+		log_notice("shell: %s from %s: %s", r->user, r->source, command);
+		reply_empty(r, 204);
+	}
 	json_decref(body);
 }

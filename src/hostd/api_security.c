@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "hostd/audit.h"
 #include "hostd/authz.h"
+#include "hostd/techsupport.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,12 @@
  * checks and the changes are authz.c's; these map them onto HTTP. */
 
 /* Replies `ok` with `status` (a JSON body, or none for 204) when rc is a
- * success, else the error in err. */
+ * success, else the error in err. A success changed users, roles or
+ * permissions: the accounts of tech support mode follow. */
 static void reply_result(struct req *r, int rc, unsigned status, const char *err, json_t *ok)
 {
+	if (rc >= 0)
+		tsm_accounts_write();
 	if (rc < 0) {
 		json_decref(ok);
 		reply_errno(r, rc, err);
@@ -197,6 +201,8 @@ void api_lockdown_put(struct req *r)
 	if (!body)
 		return;
 	int rc = authz_lockdown_put(body, err, sizeof(err));
+	if (rc >= 0)
+		tsm_follow_lockdown();
 	if (rc >= 0)
 		log_notice("lockdown: %s by %s from %s",
 			   json_string_value(json_object_get(body, "mode")), r->user, r->source);

@@ -5,6 +5,7 @@
 #include "common/util.h"
 #include "hostd/session.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,24 +15,47 @@ void api_session_login(struct req *r)
 	json_t *body = req_json(r);
 	if (!body)
 		return;
-	const char *user = NULL, *password = NULL;
-	json_error_t e;
-	if (req_only_fields(r, body, (const char *const[]){"user", "password", NULL}) < 0)
+	const char *user = NULL, *password = NULL, *channel = NULL, *peer = NULL;
+	enum door door = DOOR_API;
+	if (req_only_fields(r, body,
+			    (const char *const[]){"user", "password", "channel", "peer", NULL}) < 0)
 		goto out;
-	if (json_unpack_ex(body, &e, JSON_STRICT, "{s:s,s:s}", "user", &user, "password",
-			   &password) < 0 ||
-	    strlen(user) > 64 || strlen(password) > 1024) {
+	if (json_unpack(body, "{s:s,s?s,s?s,s?s}", "user", &user, "password", &password, "channel",
+			&channel, "peer", &peer) < 0 ||
+	    strlen(user) > 64 || (password && strlen(password) > 1024)) {
 		reply_error(r, 400, "the body must be {\"user\": string, \"password\": string}");
 		goto out;
 	}
+	/* the local API's logins name their door (common/localapi.h) */
+	if (r->local != (channel != NULL) || (channel && authz_door_parse(channel, &door) < 0)) {
+		reply_error(r, 400,
+			    r->local ? "channel: \"dcui\", \"tsm-local\" or \"tsm-ssh\""
+				     : "channel: only on the local API");
+		goto out;
+	}
+	struct in6_addr a6;
+	struct in_addr a4;
+	if ((door == DOOR_TSM_SSH) != (peer != NULL) ||
+	    (door == DOOR_TSM_SSH) == (password != NULL) ||
+	    (peer && inet_pton(AF_INET, peer, &a4) != 1 && inet_pton(AF_INET6, peer, &a6) != 1)) {
+		reply_error(r, 400,
+			    door == DOOR_TSM_SSH
+				? "tsm-ssh: {\"user\", \"peer\": the client's IP address}, "
+				  "no password (dropbear has checked it)"
+				: "the body must be {\"user\": string, \"password\": string}");
+		goto out;
+	}
+	if (channel)
+		snprintf(r->source, sizeof(r->source), "%s%s",
+			 door == DOOR_TSM_SSH ? "ssh " : channel, peer ? peer : "");
 	str_copy(r->user, sizeof(r->user), user); /* for the audit log */
 	if (req_audit_attempt(r) < 0)
 		goto out;
 	char err[256], token[SESSION_TOKEN_LEN + 1];
 	const char *why;
 	long retry_after_s = 0;
-	int rc =
-	    session_login(user, password, r->source, token, &retry_after_s, &why, err, sizeof(err));
+	int rc = session_login(user, password, door, r->source, token, &retry_after_s, &why, err,
+			       sizeof(err));
 	if (why)
 		r->audit_result = why;
 	if (rc == -EAGAIN) {

@@ -481,19 +481,17 @@ json_t *authz_lockdown(void)
 	return l;
 }
 
-int authz_login_check(const char *user, const char *password, const char *source, int64_t now,
-		      long *retry_after_s, const char **why, char *err, size_t errlen)
+static int door_refused(json_t *l, const char *user, enum door door, char *err, size_t errlen);
+
+int authz_login_check(const char *user, const char *password, enum door door, const char *source,
+		      int64_t now, long *retry_after_s, const char **why, char *err, size_t errlen)
 {
 	*retry_after_s = 0;
-	json_t *l = authz_lockdown();
-	int lockdown = strcmp(lockdown_mode(l), "off") != 0 && !is_exception(l, user);
-	char mode[16];
-	str_copy(mode, sizeof(mode), lockdown_mode(l));
-	json_decref(l);
-	if (lockdown) {
+	/* the API's refusal comes first, as it always did; a console's
+	 * after the password, so that it tells nothing of who is whom */
+	if (door == DOOR_API && authz_door_check(user, door, err, errlen) < 0) {
 		*why = "lockdown";
-		return error_set(err, errlen, -EPERM,
-				 "the host is in %s lockdown mode: logins are refused", mode);
+		return -EPERM;
 	}
 	/* Per (name, source), whether or not the name is a user's: a wait
 	 * tells nothing about who exists. */
@@ -507,13 +505,14 @@ int authz_login_check(const char *user, const char *password, const char *source
 	}
 	json_t *rows = user_rows(user);
 	json_t *row = json_array_get(rows, 0);
-	int ok;
-	if (row) {
+	int ok = 0;
+	if (row && !password) {
+		ok = 1; /* authenticated already (DOOR_TSM_SSH: dropbear) */
+	} else if (row) {
 		ok = secret_check_password(password,
 					   json_string_value(json_object_get(row, "hash")));
-	} else {
+	} else if (password) {
 		secret_check_dummy(password); /* the same time as for a user */
-		ok = 0;
 	}
 	int rc;
 	if (!ok) {
@@ -528,11 +527,81 @@ int authz_login_check(const char *user, const char *password, const char *source
 		*why = "disabled";
 		rc = error_set(err, errlen, -EACCES, "%s: the account is disabled", user);
 	} else {
-		rc = 0;
-		*why = "ok";
 		throttle_clear(user, source);
+		rc = door == DOOR_API ? 0 : authz_door_check(user, door, err, errlen);
+		*why = rc == 0 ? "ok" : "lockdown";
 	}
 	json_decref(rows);
+	return rc;
+}
+
+int authz_door_parse(const char *channel, enum door *out)
+{
+	static const char *const names[] = {
+	    [DOOR_DCUI] = "dcui", [DOOR_TSM_LOCAL] = "tsm-local", [DOOR_TSM_SSH] = "tsm-ssh"};
+	for (int d = DOOR_DCUI; d <= DOOR_TSM_SSH; d++)
+		if (strcmp(channel, names[d]) == 0) {
+			*out = (enum door)d;
+			return 0;
+		}
+	return -1;
+}
+
+enum door authz_door_of_source(const char *source)
+{
+	if (strcmp(source, "dcui") == 0)
+		return DOOR_DCUI;
+	if (strcmp(source, "tsm-local") == 0)
+		return DOOR_TSM_LOCAL;
+	return strncmp(source, "ssh ", 4) == 0 ? DOOR_TSM_SSH : DOOR_API;
+}
+
+int authz_host_admin(const char *user)
+{
+	if (strcmp(user, "root") == 0)
+		return 1;
+	char *role = db_permission_role(user, "host");
+	int admin = role && strcmp(role, "Administrator") == 0;
+	free(role);
+	return admin;
+}
+
+/* The matrix for lockdown `l` (the API's door: exception users only in
+ * lockdown). */
+static int door_refused(json_t *l, const char *user, enum door door, char *err, size_t errlen)
+{
+	const char *mode = lockdown_mode(l);
+	int off = strcmp(mode, "off") == 0;
+	if (door == DOOR_API)
+		return off || is_exception(l, user)
+			   ? 0
+			   : error_set(err, errlen, -EPERM,
+				       "the host is in %s lockdown mode: logins are refused", mode);
+	if (door == DOOR_DCUI && strcmp(mode, "strict") == 0)
+		return error_set(err, errlen, -EPERM,
+				 "the host is in strict lockdown mode: the console is disabled");
+	if (door == DOOR_DCUI && !off)
+		return strcmp(user, "root") == 0
+			   ? 0
+			   : error_set(err, errlen, -EPERM,
+				       "the host is in normal lockdown mode: only root may log in "
+				       "at the console");
+	if (!off)
+		return error_set(err, errlen, -EPERM,
+				 "the host is in %s lockdown mode: tech support mode is refused",
+				 mode);
+	return authz_host_admin(user)
+		   ? 0
+		   : error_set(err, errlen, -EPERM,
+			       "%s: only root and Administrators of the host may log in here",
+			       user);
+}
+
+int authz_door_check(const char *user, enum door door, char *err, size_t errlen)
+{
+	json_t *l = authz_lockdown();
+	int rc = door_refused(l, user, door, err, errlen);
+	json_decref(l);
 	return rc;
 }
 
@@ -579,15 +648,21 @@ int authz_lockdown_put(const json_t *body, char *err, size_t errlen)
 	json_decref(old);
 	int rc = setting_put("lockdown", l, err, errlen);
 	if (rc == 0 && strcmp(m, "off")) {
-		/* sessions of users who may no longer log in end now */
-		json_t *users = db_session_users();
-		json_t *u;
-		json_array_foreach(users, i, u)
+		/* sessions of users who may no longer come in through
+		 * their door end now */
+		json_t *sessions = db_sessions_list(time(NULL));
+		json_t *sn;
+		char why[160];
+		json_array_foreach(sessions, i, sn)
 		{
-			if (!is_exception(l, json_string_value(u)))
-				db_sessions_remove_user(json_string_value(u), NULL, 0);
+			const char *user = json_string_value(json_object_get(sn, "user"));
+			enum door d = authz_door_of_source(
+			    json_string_value(json_object_get(sn, "source")) ?: "");
+			if (user && door_refused(l, user, d, why, sizeof(why)) < 0)
+				db_sessions_remove_id(json_string_value(json_object_get(sn, "id")),
+						      NULL, 0);
 		}
-		json_decref(users);
+		json_decref(sessions);
 	}
 	json_decref(l);
 	return rc;

@@ -71,8 +71,25 @@ int authz_user_remove(const char *name, char *err, size_t errlen);
  * the same for names that are no user's), or -EPERM (lockdown). *why is a
  * short word for the audit log, which says what happened ("ok", "failed",
  * "unknown user", "throttled", "disabled", "lockdown"). */
-int authz_login_check(const char *user, const char *password, const char *source, int64_t now,
-		      long *retry_after_s, const char **why, char *err, size_t errlen);
+/* The door a person comes in through (common/localapi.h): the API over
+ * HTTPS, or one of the host's own consoles on the local API. */
+enum door { DOOR_API, DOOR_DCUI, DOOR_TSM_LOCAL, DOOR_TSM_SSH };
+/* ... through `door`: the API's lockdown refusal comes before the password
+ * is checked, a console's after it (authz_door_check). `password` NULL:
+ * the user was authenticated already (an SSH login, DOOR_TSM_SSH). */
+int authz_login_check(const char *user, const char *password, enum door door, const char *source,
+		      int64_t now, long *retry_after_s, const char **why, char *err, size_t errlen);
+/* A channel's name ("dcui", "tsm-local", "tsm-ssh") as a door: 0, or -1. */
+int authz_door_parse(const char *channel, enum door *out);
+/* The door of a session, from its source ("dcui", "tsm-local",
+ * "ssh ADDRESS"; any other is the API's). */
+enum door authz_door_of_source(const char *source);
+/* The lockdown matrix (common/localapi.h): 0 when `user` may come in
+ * through `door` in the present lockdown mode, else -EPERM with the
+ * reason. The API's door is authz_login_check's. */
+int authz_door_check(const char *user, enum door door, char *err, size_t errlen);
+/* 1 for root and the users with the Administrator role on the host. */
+int authz_host_admin(const char *user);
 
 /* Lockdown mode: JSON {mode, exceptions}. */
 json_t *authz_lockdown(void);

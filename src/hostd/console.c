@@ -5,6 +5,7 @@
 #include "hostd/audit.h"
 #include "hostd/authz.h"
 #include "hostd/error.h"
+#include "hostd/techsupport.h"
 
 #include <errno.h>
 
@@ -53,8 +54,10 @@ static void serve(int fd)
 		int rc = authz_lockdown_off_local(pw, err, sizeof(err));
 		audit_write("root", "console", "console lockdown-off", "host",
 			    rc < 0 ? "denied" : "ok", audit_status(rc));
-		if (rc >= 0)
+		if (rc >= 0) {
+			tsm_follow_lockdown();
 			log_notice("lockdown: off, from the local console");
+		}
 		answer(fd, rc >= 0 ? json_pack("{s:b}", "ok", 1)
 				   : json_pack("{s:b,s:s}", "ok", 0, "error", err));
 	}

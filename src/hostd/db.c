@@ -242,10 +242,11 @@ int db_sessions_shift(int64_t delta)
 		      DB_ARGS(db_int64(delta)), NULL, NULL, 0);
 }
 
-int db_session_check(const char *token_hash, int64_t now, int64_t idle, char *user, size_t userlen)
+int db_session_check(const char *token_hash, int64_t now, int64_t idle, char *user, size_t userlen,
+		     char *source, size_t sourcelen)
 {
 	sqlite3_stmt *st =
-	    db_prepare("SELECT user, last_used FROM sessions"
+	    db_prepare("SELECT user, last_used, source FROM sessions"
 		       " WHERE token_hash = ? AND expires > ? AND last_used > ?",
 		       DB_ARGS(db_text(token_hash), db_int64(now), db_int64(now - idle)));
 	int rc = -ENOENT;
@@ -253,6 +254,9 @@ int db_session_check(const char *token_hash, int64_t now, int64_t idle, char *us
 	if (st && sqlite3_step(st) == SQLITE_ROW &&
 	    str_copy(user, userlen, (const char *)sqlite3_column_text(st, 0)) == 0) {
 		last = sqlite3_column_int64(st, 1);
+		const char *from = (const char *)sqlite3_column_text(st, 2);
+		if (source)
+			str_copy(source, sourcelen, from ? from : "");
 		rc = 0;
 	}
 	sqlite3_finalize(st);
@@ -295,11 +299,6 @@ int db_sessions_remove_user_except(const char *user, const char *keep, char *err
 	/* (token_hash IS NOT NULL holds for every session) */
 	return db_run("DELETE FROM sessions WHERE user = ? AND token_hash IS NOT ?",
 		      DB_ARGS(db_text(user), db_text(keep)), NULL, err, errlen);
-}
-
-json_t *db_session_users(void)
-{
-	return db_query_column("SELECT DISTINCT user FROM sessions", DB_NO_ARGS);
 }
 
 /* A stored configuration into c; -EIO when it no longer passes the checks

@@ -53,12 +53,13 @@ json_t *db_users_list(void);
 
 /* --- sessions (db.c), keyed by the SHA-256 of their token --- */
 
-/* db_session_check returns 0 and fills user when the session exists and has
- * not expired (idle or absolute), and records its use at `now`; else
+/* db_session_check returns 0 and fills user (and source, its login's
+ * source, unless NULL) when the session exists and has not expired (idle or absolute), and records its use at `now`; else
  * -ENOENT. db_session_remove: 0, or -ENOENT if there was no such session. */
 int db_session_add(const char *token_hash, const char *user, const char *source, int64_t now,
 		   int64_t expires, char *err, size_t errlen);
-int db_session_check(const char *token_hash, int64_t now, int64_t idle, char *user, size_t userlen);
+int db_session_check(const char *token_hash, int64_t now, int64_t idle, char *user, size_t userlen,
+		     char *source, size_t sourcelen);
 int db_session_remove(const char *token_hash);
 /* The sessions not expired at `now`: [{id (the hash's first 16 hex digits),
  * user, source, created, last_used}], oldest first. */
@@ -72,8 +73,6 @@ int db_sessions_remove_user(const char *user, char *err, size_t errlen);
 /* Removes the user's sessions but the one of token hash `keep` (NULL or
  * another user's: all of them): the number removed. */
 int db_sessions_remove_user_except(const char *user, const char *keep, char *err, size_t errlen);
-/* The users that have a session: a JSON array of names. */
-json_t *db_session_users(void);
 
 /* --- roles, permissions, settings (db_access.c) --- */
 

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,6 +73,7 @@ static pthread_t sweeper;
 static int sweeper_running, sweeper_stop; /* _stop with conns_lock */
 
 static struct MHD_Daemon *daemon_;
+static struct MHD_Daemon *local_daemon; /* the local API (http_start_local) */
 static const struct route *routes;
 static const struct http_checks *checks;
 
@@ -402,6 +405,10 @@ static void addr_text(const struct sockaddr *sa, char *out, size_t n)
 
 static void client_address(struct req *r)
 {
+	if (r->local) {
+		str_copy(r->source, sizeof(r->source), "local");
+		return;
+	}
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	addr_text(ci ? ci->client_addr : NULL, r->source, sizeof(r->source));
@@ -580,7 +587,8 @@ static void begin(struct req *r, const char *url)
 		return;
 	if (!(r->route->flags & ROUTE_PUBLIC) &&
 	    checks->authenticate(req_header(r, MHD_HTTP_HEADER_AUTHORIZATION), r->user,
-				 sizeof(r->user), r->token_hash) < 0) {
+				 sizeof(r->user), r->token_hash, r->local ? r->source : NULL,
+				 sizeof(r->source)) < 0) {
 		r->user[0] = '\0'; /* nobody known: counted, not recorded (audit.h) */
 		reply_error(r, 401, "a valid session token is needed (POST /api/v1/session)");
 		return;
@@ -697,7 +705,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				  const char *method, const char *version, const char *data,
 				  size_t *size, void **ctx)
 {
-	(void)cls;
 	(void)version;
 	struct req *r = *ctx;
 	if (!r || *ctx == &bad_escape) {
@@ -707,6 +714,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		r->bad_escape = *ctx == &bad_escape;
 		r->conn = c;
 		r->method = method;
+		r->local = cls == &local_daemon;
 		conn_requested(c); /* it has arrived whole: no more deadline */
 		r->url = strdup(url);
 		*ctx = r;
@@ -809,8 +817,40 @@ int http_start(unsigned port, const char *key_pem, const char *cert_pem, const s
 	return 0;
 }
 
+int http_start_local(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (str_copy(sa.sun_path, sizeof(sa.sun_path), path) < 0)
+		return error_set(err, errlen, -ENAMETOOLONG, "%s: path too long", path);
+	unlink(path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	mode_t old = umask(077); /* root's alone from the start */
+	int bad = fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		  chmod(path, 0600) < 0 || listen(fd, 16) < 0;
+	umask(old);
+	if (bad) {
+		if (fd >= 0)
+			close(fd);
+		return error_set(err, errlen, -EIO, "%s: cannot listen: %s", path, strerror(errno));
+	}
+	local_daemon = MHD_start_daemon(
+	    MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
+	    &local_daemon, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
+	    NULL, MHD_OPTION_THREAD_POOL_SIZE, 2U, MHD_OPTION_CONNECTION_LIMIT, 64U,
+	    MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT, MHD_OPTION_END);
+	if (!local_daemon) {
+		close(fd);
+		return error_set(err, errlen, -EIO, "%s: cannot serve the local API", path);
+	}
+	return 0;
+}
+
 void http_stop(void)
 {
+	if (local_daemon)
+		MHD_stop_daemon(local_daemon);
+	local_daemon = NULL;
 	if (sweeper_running) {
 		pthread_mutex_lock(&conns_lock);
 		sweeper_stop = 1;

@@ -44,7 +44,9 @@ struct req {
 	const char *audit_result;     /* overrides ok/failed/denied when set */
 	int bad_escape;		      /* the raw URL holds %00 or %2F (refused) */
 	char token_hash[65];	      /* the session token's SHA-256, in hex */
-	char source[64];	      /* the client's address */
+	char source[64];	      /* the client's address; "local" on the
+				       * local API */
+	bool local;		      /* came in on the local API's socket */
 	char *body;		      /* JSON body as received */
 	size_t body_len;
 	int body_too_large;
@@ -116,9 +118,10 @@ struct route {
 struct http_checks {
 	/* The session of an Authorization header ("Bearer TOKEN"; NULL when
 	 * there is none): 0 with the user and the token's hash (65 bytes)
-	 * filled in, or a negative errno. */
+	 * filled in, and `source` (unless NULL) with the source of the
+	 * session's login; or a negative errno. */
 	int (*authenticate)(const char *authorization, char *user, size_t userlen,
-			    char *token_hash);
+			    char *token_hash, char *source, size_t sourcelen);
 	/* 1 when `user` holds `privilege` on the VM `vm` (NULL: on the host). */
 	int (*allowed)(const char *user, const char *privilege, const char *vm);
 };
@@ -130,6 +133,12 @@ struct http_checks {
  * (%2F, which would become a separator) is answered 400 before routing. */
 int http_start(unsigned port, const char *key_pem, const char *cert_pem, const struct route *routes,
 	       const struct http_checks *checks, char *err, size_t errlen);
+/* Serves the same routes, checks and audit in plain HTTP on the unix
+ * socket `path`, made mode 0600 (root's alone): the local API of
+ * common/localapi.h, for the host's own console programs. Its requests
+ * have r->local set and source "local". After http_start. */
+int http_start_local(const char *path, char *err, size_t errlen);
+/* Stops both. */
 void http_stop(void);
 
 /* The request's JSON body as an object (an empty body is {}), or NULL

@@ -9,6 +9,7 @@
  * keel-hostd but not the VMs, as does POST /api/v1/host/agents/restart
  * (keel-init starts it again).
  */
+#include "common/localapi.h"
 #include "common/log.h"
 #include "common/logfiles.h"
 #include "common/util.h"
@@ -22,6 +23,7 @@
 #include "hostd/network.h"
 #include "hostd/secret.h"
 #include "hostd/session.h"
+#include "hostd/techsupport.h"
 #include "hostd/vms.h"
 
 #include <errno.h>
@@ -154,6 +156,9 @@ int main(int argc, char **argv)
 	};
 	if (http_start(port, key, cert, api_routes, &checks, err, sizeof(err)) < 0)
 		die("API", err);
+	if (http_start_local(LOCAL_API_SOCKET, err, sizeof(err)) < 0)
+		die("local API", err);
+	tsm_follow_lockdown(); /* the consoles and accounts as lockdown allows */
 	explicit_bzero(key, strlen(key));
 	free(key);
 	free(cert);
@@ -172,6 +177,7 @@ int main(int argc, char **argv)
 		vms_tick();
 		session_follow_clock();
 		audit_tick(time(NULL));
+		tsm_tick();
 		if (atomic_load(&host.restart_requested)) {
 			usleep(500 * 1000); /* lets the reply go out */
 			log_notice("restarting the management agent (running VMs keep running)");

@@ -463,6 +463,22 @@ int mgmt_set_syslog(const struct hostconf *want, char *err, size_t errlen)
 	return rc;
 }
 
+int mgmt_set_console(const struct hostconf_console *want, char *err, size_t errlen)
+{
+	int rc = 0;
+	pthread_mutex_lock(&lock);
+	struct hostconf next = saved;
+	next.console = *want;
+	if (save(&next) < 0)
+		rc = error_set(err, errlen, -EIO, "cannot write " HOSTCONF_FILE);
+	else /* a change waiting for confirmation keeps them too */
+		active.console = *want;
+	pthread_mutex_unlock(&lock);
+	if (rc == 0 && kill(1, SIGHUP) < 0)
+		log_errno("mgmt: cannot tell keel-init that the consoles changed");
+	return rc;
+}
+
 int mgmt_confirm(const char *local_addr, const char *user, json_t **out, char *err, size_t errlen)
 {
 	int rc = 0;

@@ -53,6 +53,10 @@ void mgmt_syslog(struct hostconf *out);
  * host.conf and sends SIGHUP to keel-init, which passes it on to
  * keel-syslogd. 0, or -EIO with a message. */
 int mgmt_set_syslog(const struct hostconf *want, char *err, size_t errlen);
+/* Writes want's console.* and tsm.* settings to host.conf and sends SIGHUP
+ * to keel-init, which starts or stops keel-dcui, keel-shell and dropbear.
+ * 0, or -EIO with a message. (Read them with mgmt_syslog.) */
+int mgmt_set_console(const struct hostconf_console *want, char *err, size_t errlen);
 /* Rolls the waiting change back now: 0 with *out = {management}, or
  * -EBUSY when none waits. */
 int mgmt_rollback(json_t **out, char *err, size_t errlen);

@@ -7,6 +7,7 @@
 #include "hostd/error.h"
 #include "hostd/secret.h"
 #include "hostd/source.h"
+#include "hostd/techsupport.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -87,8 +88,8 @@ static void record_result(const char *source, time_t now, int ok)
 	pthread_mutex_unlock(&fails_lock);
 }
 
-int session_login(const char *user, const char *password, const char *source, char *token,
-		  long *retry_after_s, const char **why, char *err, size_t errlen)
+int session_login(const char *user, const char *password, enum door door, const char *source,
+		  char *token, long *retry_after_s, const char **why, char *err, size_t errlen)
 {
 	time_t now = time(NULL);
 	*why = NULL;
@@ -98,8 +99,14 @@ int session_login(const char *user, const char *password, const char *source, ch
 				 "too many failed logins from %s: try again in %ld s", source,
 				 *retry_after_s);
 	const char *refused;
-	int rc =
-	    authz_login_check(user, password, source, now, retry_after_s, &refused, err, errlen);
+	int rc = authz_login_check(user, password, door, source, now, retry_after_s, &refused, err,
+				   errlen);
+	if (rc == 0 && (door == DOOR_TSM_LOCAL || door == DOOR_TSM_SSH) &&
+	    !tsm_enabled(door == DOOR_TSM_SSH)) {
+		refused = "disabled";
+		rc = error_set(err, errlen, -EPERM, "tech support mode (%s) is disabled",
+			       door == DOOR_TSM_SSH ? "SSH" : "local");
+	}
 	if (rc != -EAGAIN && rc != -EPERM)
 		record_result(source, now, rc == 0);
 	if (rc < 0) {
@@ -122,7 +129,8 @@ void session_logout(const char *token_hash)
 	db_session_remove(token_hash);
 }
 
-int session_authenticate(const char *authorization, char *user, size_t userlen, char *token_hash)
+int session_authenticate(const char *authorization, char *user, size_t userlen, char *token_hash,
+			 char *source, size_t sourcelen)
 {
 	if (!authorization || strncmp(authorization, "Bearer ", 7) != 0)
 		return -EACCES;
@@ -131,8 +139,10 @@ int session_authenticate(const char *authorization, char *user, size_t userlen, 
 		return -EACCES;
 	secret_sha256_hex(token, SESSION_TOKEN_LEN, token_hash);
 	session_follow_clock(); /* a step since the last tick moves no session out */
-	return db_session_check(token_hash, time(NULL), SESSION_IDLE_S, user, userlen) < 0 ? -EACCES
-											   : 0;
+	return db_session_check(token_hash, time(NULL), SESSION_IDLE_S, user, userlen, source,
+				sourcelen) < 0
+		   ? -EACCES
+		   : 0;
 }
 
 int session_change_password(const char *user, const char *current, const char *new_password,
@@ -147,8 +157,8 @@ int session_change_password(const char *user, const char *current, const char *n
 				 *retry_after_s);
 	const char *refused;
 	char why[256];
-	int rc = authz_login_check(user, current, source, now, retry_after_s, &refused, why,
-				   sizeof(why));
+	int rc = authz_login_check(user, current, authz_door_of_source(source), source, now,
+				   retry_after_s, &refused, why, sizeof(why));
 	if (rc != -EAGAIN && rc != -EPERM)
 		record_result(source, now, rc == 0);
 	if (rc < 0) {

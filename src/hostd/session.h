@@ -1,4 +1,4 @@
-/* Layer: domain. Includes: authz.h, db.h, secret.h, source.h, error.h;
+/* Layer: domain. Includes: authz.h, db.h, secret.h, source.h, techsupport.h, error.h;
  * never http.h or api.h.
  *
  * Sessions and logins: logging in and out, the token check that the
@@ -9,6 +9,8 @@
  * source until SESSION_FAIL_WINDOW seconds after its last failure). Errors follow error.h. */
 #ifndef KEEL_HOSTD_SESSION_H
 #define KEEL_HOSTD_SESSION_H
+
+#include "hostd/authz.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -25,11 +27,15 @@
  * console); otherwise shown is "". */
 int session_init_root(char *shown, size_t shownlen, char *err, size_t errlen);
 
-/* The session of `authorization` ("Bearer TOKEN"): 0 with its user and the
- * token's hash (SESSION_TOKEN_LEN + 1 bytes) filled in, or -EACCES. */
-int session_authenticate(const char *authorization, char *user, size_t userlen, char *token_hash);
+/* The session of `authorization` ("Bearer TOKEN"): 0 with its user, the
+ * token's hash (SESSION_TOKEN_LEN + 1 bytes) and, unless `source` is NULL,
+ * the source it logged in from filled in; or -EACCES. */
+int session_authenticate(const char *authorization, char *user, size_t userlen, char *token_hash,
+			 char *source, size_t sourcelen);
 
-/* A login of `user` from the address `source`. 0 with a new session's
+/* A login of `user` through `door` (authz.h) from `source` (an address,
+ * or for a console's door "dcui", "tsm-local", "ssh ADDRESS"); the doors of
+ * tech support mode must be enabled too (techsupport.h). 0 with a new session's
  * token (SESSION_TOKEN_LEN + 1 bytes) on success; else a negative errno and
  * a message: -EAGAIN when `source` must wait *retry_after_s seconds (too
  * many failures from that address, or of that user name from that
@@ -37,8 +43,8 @@ int session_authenticate(const char *authorization, char *user, size_t userlen, 
  * password (one message for both) or a disabled account, -EPERM in
  * lockdown, -EIO otherwise. *why is the audit log's word for a refusal by
  * the account checks (authz_login_check), else NULL. */
-int session_login(const char *user, const char *password, const char *source, char *token,
-		  long *retry_after_s, const char **why, char *err, size_t errlen);
+int session_login(const char *user, const char *password, enum door door, const char *source,
+		  char *token, long *retry_after_s, const char **why, char *err, size_t errlen);
 /* Ends the session whose token has the hash `token_hash`. */
 void session_logout(const char *token_hash);
 

@@ -103,3 +103,39 @@ def connect(appliance, password=None, address="127.0.0.1"):
     api = Api(appliance.api_port, fp, address=address).login("root", password)
     api.host = appliance  # for a failed test's diagnostics (its VMs' keel-vmm logs)
     return api
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        import socket
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
+class LocalApi(Api):
+    """keel-hostd's local API (src/common/localapi.h): plain HTTP on the unix
+    socket `path`, as keel-dcui and keel-shell reach it."""
+
+    def __init__(self, path, token=None):
+        super().__init__(0, "", token=token)
+        self.path = path
+
+    def _connect(self, timeout):
+        conn = _UnixConnection(self.path, timeout)
+        conn.connect()
+        return conn
+
+    def login(self, user, password=None, channel="dcui", peer=None):
+        """A login through the door `channel`; ApiError when refused."""
+        body = {"user": user, "channel": channel}
+        if password is not None:
+            body["password"] = password
+        if peer is not None:
+            body["peer"] = peer
+        self.token = self.call("POST", "/session", body)["token"]
+        return self

@@ -263,33 +263,36 @@ static void test_session_basic(void **state)
 	assert_int_equal(
 	    db_session_add("tok1", "root", "192.0.2.1", T0, T0 + 3600, err, sizeof(err)), 0);
 	memset(user, 0, sizeof(user));
-	assert_int_equal(db_session_check("tok1", T0 + 1, IDLE, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("tok1", T0 + 1, IDLE, user, sizeof(user), NULL, 0), 0);
 	assert_string_equal(user, "root");
 
 	/* unknown tokens */
-	assert_int_equal(db_session_check("tok2", T0 + 1, IDLE, user, sizeof(user)), -ENOENT);
-	assert_int_equal(db_session_check("", T0 + 1, IDLE, user, sizeof(user)), -ENOENT);
-	assert_int_equal(db_session_check("TOK1", T0 + 1, IDLE, user, sizeof(user)), -ENOENT);
+	assert_int_equal(db_session_check("tok2", T0 + 1, IDLE, user, sizeof(user), NULL, 0),
+			 -ENOENT);
+	assert_int_equal(db_session_check("", T0 + 1, IDLE, user, sizeof(user), NULL, 0), -ENOENT);
+	assert_int_equal(db_session_check("TOK1", T0 + 1, IDLE, user, sizeof(user), NULL, 0),
+			 -ENOENT);
 
 	/* a token is added once */
 	err[0] = '\0';
 	assert_int_equal(db_session_add("tok1", "admin", "x", T0 + 2, T0 + 3600, err, sizeof(err)),
 			 -EIO);
 	assert_true(strlen(err) > 0);
-	assert_int_equal(db_session_check("tok1", T0 + 3, IDLE, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("tok1", T0 + 3, IDLE, user, sizeof(user), NULL, 0), 0);
 	assert_string_equal(user, "root");
 
 	/* two sessions of one user */
 	assert_int_equal(db_session_add("tok2", "root", "", T0, T0 + 3600, err, sizeof(err)), 0);
-	assert_int_equal(db_session_check("tok2", T0 + 1, IDLE, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("tok2", T0 + 1, IDLE, user, sizeof(user), NULL, 0), 0);
 
 	/* removed */
 	assert_int_equal(db_session_remove("tok1"), 0);
-	assert_int_equal(db_session_check("tok1", T0 + 4, IDLE, user, sizeof(user)), -ENOENT);
+	assert_int_equal(db_session_check("tok1", T0 + 4, IDLE, user, sizeof(user), NULL, 0),
+			 -ENOENT);
 	assert_int_equal(db_session_remove("tok1"), -ENOENT);
 	assert_int_equal(db_session_remove("nope"), -ENOENT);
 	/* the other one is still there */
-	assert_int_equal(db_session_check("tok2", T0 + 4, IDLE, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("tok2", T0 + 4, IDLE, user, sizeof(user), NULL, 0), 0);
 }
 
 static void test_session_expires(void **state)
@@ -297,22 +300,26 @@ static void test_session_expires(void **state)
 	(void)state;
 	char err[512] = "", user[64];
 	assert_int_equal(db_session_add("t", "root", "s", T0, T0 + 100, err, sizeof(err)), 0);
-	assert_int_equal(db_session_check("t", T0 + 99, 1000000, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("t", T0 + 99, 1000000, user, sizeof(user), NULL, 0), 0);
 	/* expires <= now: gone, however recent its use */
-	assert_int_equal(db_session_check("t", T0 + 100, 1000000, user, sizeof(user)), -ENOENT);
-	assert_int_equal(db_session_check("t", T0 + 101, 1000000, user, sizeof(user)), -ENOENT);
-	assert_int_equal(db_session_check("t", T0 + 100000, 1000000, user, sizeof(user)), -ENOENT);
+	assert_int_equal(db_session_check("t", T0 + 100, 1000000, user, sizeof(user), NULL, 0),
+			 -ENOENT);
+	assert_int_equal(db_session_check("t", T0 + 101, 1000000, user, sizeof(user), NULL, 0),
+			 -ENOENT);
+	assert_int_equal(db_session_check("t", T0 + 100000, 1000000, user, sizeof(user), NULL, 0),
+			 -ENOENT);
 
 	/* an already-expired session is never good */
 	assert_int_equal(db_session_add("dead", "root", "s", T0, T0, err, sizeof(err)), 0);
-	assert_int_equal(db_session_check("dead", T0, 1000000, user, sizeof(user)), -ENOENT);
+	assert_int_equal(db_session_check("dead", T0, 1000000, user, sizeof(user), NULL, 0),
+			 -ENOENT);
 
 	/* adding a session sweeps the expired ones */
 	struct fx *f = *state;
 	assert_int_equal(db_session_add("live", "root", "s", T0 + 200, T0 + 5000, err, sizeof(err)),
 			 0);
 	assert_int_equal(query_int(f->path, "SELECT count(*) FROM sessions"), 1);
-	assert_int_equal(db_session_check("live", T0 + 201, IDLE, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("live", T0 + 201, IDLE, user, sizeof(user), NULL, 0), 0);
 }
 
 static void test_session_idle(void **state)
@@ -321,16 +328,20 @@ static void test_session_idle(void **state)
 	char err[512] = "", user[64];
 	/* last_used older than `idle`: refused (the boundary is refused too) */
 	assert_int_equal(db_session_add("a", "root", "s", T0, T0 + 100000, err, sizeof(err)), 0);
-	assert_int_equal(db_session_check("a", T0 + IDLE, IDLE, user, sizeof(user)), -ENOENT);
-	assert_int_equal(db_session_check("a", T0 + IDLE + 1, IDLE, user, sizeof(user)), -ENOENT);
-	assert_int_equal(db_session_check("a", T0 + 5000, IDLE, user, sizeof(user)), -ENOENT);
+	assert_int_equal(db_session_check("a", T0 + IDLE, IDLE, user, sizeof(user), NULL, 0),
+			 -ENOENT);
+	assert_int_equal(db_session_check("a", T0 + IDLE + 1, IDLE, user, sizeof(user), NULL, 0),
+			 -ENOENT);
+	assert_int_equal(db_session_check("a", T0 + 5000, IDLE, user, sizeof(user), NULL, 0),
+			 -ENOENT);
 	/* a check does not revive it: the refused checks did not touch it, so a
 	 * check within idle of the add is still fine */
-	assert_int_equal(db_session_check("a", T0 + IDLE - 1, IDLE, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("a", T0 + IDLE - 1, IDLE, user, sizeof(user), NULL, 0),
+			 0);
 
 	/* a longer idle at check time is a parameter, not stored */
 	assert_int_equal(db_session_add("b", "root", "s", T0, T0 + 100000, err, sizeof(err)), 0);
-	assert_int_equal(db_session_check("b", T0 + 1000, 2000, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("b", T0 + 1000, 2000, user, sizeof(user), NULL, 0), 0);
 }
 
 /* a step of the wall clock moves every session with it: after +3600 s a
@@ -341,13 +352,16 @@ static void test_sessions_shift(void **state)
 	(void)state;
 	char err[512] = "", user[64];
 	assert_int_equal(db_session_add("s", "root", "x", T0, T0 + 2000, err, sizeof(err)), 0);
-	assert_int_equal(db_session_check("s", T0 + 3600, IDLE, user, sizeof(user)), -ENOENT);
-	assert_int_equal(db_sessions_shift(3600), 1);
-	assert_int_equal(db_session_check("s", T0 + 3600 + 10, IDLE, user, sizeof(user)), 0);
-	assert_int_equal(db_session_check("s", T0 + 3600 + 2000, 100000, user, sizeof(user)),
+	assert_int_equal(db_session_check("s", T0 + 3600, IDLE, user, sizeof(user), NULL, 0),
 			 -ENOENT);
+	assert_int_equal(db_sessions_shift(3600), 1);
+	assert_int_equal(db_session_check("s", T0 + 3600 + 10, IDLE, user, sizeof(user), NULL, 0),
+			 0);
+	assert_int_equal(
+	    db_session_check("s", T0 + 3600 + 2000, 100000, user, sizeof(user), NULL, 0), -ENOENT);
 	assert_int_equal(db_sessions_shift(-7200), 1); /* and back */
-	assert_int_equal(db_session_check("s", T0 - 3600 + 20, IDLE, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("s", T0 - 3600 + 20, IDLE, user, sizeof(user), NULL, 0),
+			 0);
 }
 
 static void test_session_idle_clock(void **state)
@@ -357,48 +371,52 @@ static void test_session_idle_clock(void **state)
 
 	/* a check more than 60 s after the last use moves last_used */
 	assert_int_equal(db_session_add("m", "root", "s", T0, T0 + 100000, err, sizeof(err)), 0);
-	assert_int_equal(db_session_check("m", T0 + 500, IDLE, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("m", T0 + 500, IDLE, user, sizeof(user), NULL, 0), 0);
 	assert_int_equal(
 	    query_int(f->path, "SELECT last_used FROM sessions WHERE token_hash = 'm'"), T0 + 500);
 	/* so a check at T0 + 1000 (more than IDLE after the add, less after the
 	 * use) passes */
-	assert_int_equal(db_session_check("m", T0 + 1000, IDLE, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("m", T0 + 1000, IDLE, user, sizeof(user), NULL, 0), 0);
 	assert_string_equal(user, "root");
 	/* and moves it again */
-	assert_int_equal(db_session_check("m", T0 + 1599, IDLE, user, sizeof(user)), 0);
-	assert_int_equal(db_session_check("m", T0 + 2100, IDLE, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("m", T0 + 1599, IDLE, user, sizeof(user), NULL, 0), 0);
+	assert_int_equal(db_session_check("m", T0 + 2100, IDLE, user, sizeof(user), NULL, 0), 0);
 	/* idle from there: refused */
-	assert_int_equal(db_session_check("m", T0 + 2100 + IDLE, IDLE, user, sizeof(user)),
+	assert_int_equal(db_session_check("m", T0 + 2100 + IDLE, IDLE, user, sizeof(user), NULL, 0),
 			 -ENOENT);
 
 	/* a check within 60 s of the last use does not write */
 	assert_int_equal(db_session_add("n", "root", "s", T0, T0 + 100000, err, sizeof(err)), 0);
-	assert_int_equal(db_session_check("n", T0 + 30, IDLE, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("n", T0 + 30, IDLE, user, sizeof(user), NULL, 0), 0);
 	assert_int_equal(
 	    query_int(f->path, "SELECT last_used FROM sessions WHERE token_hash = 'n'"), T0);
-	assert_int_equal(db_session_check("n", T0 + 59, IDLE, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("n", T0 + 59, IDLE, user, sizeof(user), NULL, 0), 0);
 	assert_int_equal(
 	    query_int(f->path, "SELECT last_used FROM sessions WHERE token_hash = 'n'"), T0);
 	/* so the idle clock still runs from the add: T0 + IDLE is too late */
-	assert_int_equal(db_session_check("n", T0 + IDLE, IDLE, user, sizeof(user)), -ENOENT);
+	assert_int_equal(db_session_check("n", T0 + IDLE, IDLE, user, sizeof(user), NULL, 0),
+			 -ENOENT);
 	/* after more than 60 s it is recorded */
 	assert_int_equal(db_session_add("o", "root", "s", T0, T0 + 100000, err, sizeof(err)), 0);
-	assert_int_equal(db_session_check("o", T0 + 61, IDLE, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("o", T0 + 61, IDLE, user, sizeof(user), NULL, 0), 0);
 	assert_int_equal(
 	    query_int(f->path, "SELECT last_used FROM sessions WHERE token_hash = 'o'"), T0 + 61);
-	assert_int_equal(db_session_check("o", T0 + IDLE + 60, IDLE, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("o", T0 + IDLE + 60, IDLE, user, sizeof(user), NULL, 0),
+			 0);
 
 	/* a refused check does not move the clock */
 	assert_int_equal(db_session_add("p", "root", "s", T0, T0 + 100000, err, sizeof(err)), 0);
-	assert_int_equal(db_session_check("p", T0 + 700, IDLE, user, sizeof(user)), -ENOENT);
+	assert_int_equal(db_session_check("p", T0 + 700, IDLE, user, sizeof(user), NULL, 0),
+			 -ENOENT);
 	assert_int_equal(
 	    query_int(f->path, "SELECT last_used FROM sessions WHERE token_hash = 'p'"), T0);
 
 	/* the absolute expiry is not moved by use */
 	assert_int_equal(db_session_add("q", "root", "s", T0, T0 + 1000, err, sizeof(err)), 0);
-	assert_int_equal(db_session_check("q", T0 + 500, IDLE, user, sizeof(user)), 0);
-	assert_int_equal(db_session_check("q", T0 + 999, IDLE, user, sizeof(user)), 0);
-	assert_int_equal(db_session_check("q", T0 + 1000, IDLE, user, sizeof(user)), -ENOENT);
+	assert_int_equal(db_session_check("q", T0 + 500, IDLE, user, sizeof(user), NULL, 0), 0);
+	assert_int_equal(db_session_check("q", T0 + 999, IDLE, user, sizeof(user), NULL, 0), 0);
+	assert_int_equal(db_session_check("q", T0 + 1000, IDLE, user, sizeof(user), NULL, 0),
+			 -ENOENT);
 }
 
 /* --- VMs ------------------------------------------------------------------ */
@@ -579,7 +597,7 @@ static void *hammer(void *arg)
 	for (long i = 0; !atomic_load(&hammer_stop); i++) {
 		snprintf(tok, sizeof(tok), "h%ld", i);
 		db_session_add(tok, "root", "x", T0, T0 + 100000000, err, sizeof(err));
-		db_session_check("h0", T0 + 60 * (i + 1), 100000000, user, sizeof(user));
+		db_session_check("h0", T0 + 60 * (i + 1), 100000000, user, sizeof(user), NULL, 0);
 	}
 	return NULL;
 }
@@ -629,7 +647,7 @@ static void test_reopen(void **state)
 	json_t *upd = vm_conf("beta", 6);
 	assert_int_equal(vm_update_json(upd, err, sizeof(err)), 0);
 	/* a session use that is recorded */
-	assert_int_equal(db_session_check("tok", T0 + 500, IDLE, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("tok", T0 + 500, IDLE, user, sizeof(user), NULL, 0), 0);
 
 	db_close();
 	open_db(f);
@@ -637,7 +655,7 @@ static void test_reopen(void **state)
 	assert_int_equal(db_user_hash("root", hash, sizeof(hash)), 0);
 	assert_string_equal(hash, "$y$persist");
 	/* within idle of the recorded use, not of the add */
-	assert_int_equal(db_session_check("tok", T0 + 1000, IDLE, user, sizeof(user)), 0);
+	assert_int_equal(db_session_check("tok", T0 + 1000, IDLE, user, sizeof(user), NULL, 0), 0);
 	assert_string_equal(user, "root");
 	int64_t id = -1;
 	json_t *g = vm_get_json("alpha", &id), *want = vm_conf("alpha", 2);
@@ -711,8 +729,9 @@ static void test_text_starting_with_0x01(void **state)
 	/* and a session token hash, the key of every authenticated request */
 	char user[64];
 	assert_int_equal(db_session_add(name, "root", "s", T0, T0 + 100, err, sizeof(err)), 0);
-	assert_int_equal(db_session_check(name, T0 + 1, IDLE, user, sizeof(user)), 0);
-	assert_int_equal(db_session_check("42", T0 + 1, IDLE, user, sizeof(user)), -ENOENT);
+	assert_int_equal(db_session_check(name, T0 + 1, IDLE, user, sizeof(user), NULL, 0), 0);
+	assert_int_equal(db_session_check("42", T0 + 1, IDLE, user, sizeof(user), NULL, 0),
+			 -ENOENT);
 }
 
 /* --- users' state, roles, permissions, settings ----------------------------- */
@@ -786,9 +805,11 @@ static void test_access(void **state)
 	/* sessions of a user; deleting a user takes its permissions and sessions */
 	assert_int_equal(
 	    db_session_add("0123456789abcdefXX", "alice", "s", T0, T0 + 100, err, sizeof(err)), 0);
-	json_t *users = db_session_users();
-	assert_int_equal(json_array_size(users), 1);
-	json_decref(users);
+	char who[64], from[64];
+	assert_int_equal(db_session_check("0123456789abcdefXX", T0 + 1, 100, who, sizeof(who), from,
+					  sizeof(from)),
+			 0);
+	assert_string_equal(from, "s"); /* the login's source (its door) */
 	json_t *sessions = db_sessions_list(T0);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(sessions, 0), "id")),
 			    "0123456789abcdef");
