@@ -14,6 +14,7 @@
 struct api {
 	struct http h;
 	bool session;
+	bool borrowed; /* conf's session_token: not ours to end */
 };
 
 /* The answer as JSON: NULL when empty. */
@@ -56,14 +57,19 @@ static int check_host(struct api *a)
 	return rc;
 }
 
+static bool token_valid(const struct api *a, const char *t)
+{
+	size_t n = strlen(t);
+	return n > 0 && n < sizeof(a->h.token) && strspn(t, "0123456789abcdefABCDEF-_.~+/=") == n;
+}
+
 static int take_token(struct api *a, const struct request *r)
 {
 	json_t *j = NULL;
 	int rc = parse_answer(r, &j);
 	const char *t = jstr(j, "token");
 	size_t n = strlen(t);
-	if (rc == 0 && (n == 0 || n >= sizeof(a->h.token) ||
-			strspn(t, "0123456789abcdefABCDEF-_.~+/=") != n)) {
+	if (rc == 0 && !token_valid(a, t)) {
 		error_msg("%s: the login answer has no usable token", http_host(&a->h));
 		rc = EXIT_FAIL;
 	}
@@ -128,8 +134,19 @@ struct api *api_new(const struct api_conf *conf)
 		free(a);
 		return NULL;
 	}
-	if (conf->host)
+	if (conf->local_socket && conf->session_token) {
+		if (!token_valid(a, conf->session_token)) {
+			error_msg("KEEL_SESSION_TOKEN is not a session token");
+			curl_easy_cleanup(a->h.curl);
+			free(a);
+			return NULL;
+		}
+		snprintf(a->h.base, sizeof(a->h.base), "http://localhost");
+		snprintf(a->h.token, sizeof(a->h.token), "%s", conf->session_token);
+		a->session = a->borrowed = true;
+	} else if (conf->host) {
 		snprintf(a->h.base, sizeof(a->h.base), "https://%s:%u", conf->host, conf->port);
+	}
 	return a;
 }
 
@@ -138,7 +155,7 @@ int api_close(struct api *a, bool quiet)
 	if (!a)
 		return 0;
 	int rc = 0;
-	if (a->session) {
+	if (a->session && !a->borrowed) {
 		struct request r = {.method = "DELETE",
 				    .path = "/api/v1/session",
 				    .quiet = quiet,

@@ -3,8 +3,10 @@
  *   keel [global options] COMMAND [args]
  *
  * Every invocation logs in, does its work through the API (docs/api.md)
- * and logs out, even on failure. Exit status: 0 success, 1 the API refused
- * or the connection failed, 2 a usage error. */
+ * and logs out, even on failure. On a host, in tech support mode,
+ * keel-shell runs it with KEEL_LOCAL_SOCKET and KEEL_SESSION_TOKEN: then it
+ * uses that session on the local API (common/localapi.h) instead. Exit status: 0 success, 1 the API
+ * refused or the connection failed, 2 a usage error. */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,6 +325,12 @@ static int configure(const struct options *o, struct creds *cr, struct api_conf 
 		return EXIT_USAGE;
 	}
 	conf->pinned = fp != NULL;
+	/* keel-shell's `keel` on the host: its session on the local API */
+	const char *sock = getenv("KEEL_LOCAL_SOCKET"), *token = getenv("KEEL_SESSION_TOKEN");
+	if (sock && *sock && token && *token) {
+		conf->local_socket = sock;
+		conf->session_token = token;
+	}
 	return 0;
 }
 

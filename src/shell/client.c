@@ -48,8 +48,7 @@ void client_free(struct client *c)
 int client_set_token(struct client *c, const char *token)
 {
 	size_t n = strlen(token);
-	if (n == 0 || n >= sizeof(c->token) ||
-	    strspn(token, "0123456789abcdefABCDEF-_.~+/=") != n)
+	if (n == 0 || n >= sizeof(c->token) || strspn(token, "0123456789abcdefABCDEF-_.~+/=") != n)
 		return -1;
 	memcpy(c->token, token, n + 1);
 	return 0;
@@ -105,8 +104,8 @@ static void api_error(const struct body *b, long status, char *err, size_t errle
 	json_decref(j);
 }
 
-int client_call(struct client *c, const char *method, const char *path, json_t *body,
-		json_t **resp, long *status, char *err, size_t errlen)
+int client_call(struct client *c, const char *method, const char *path, json_t *body, json_t **resp,
+		long *status, char *err, size_t errlen)
 {
 	if (resp)
 		*resp = NULL;
@@ -168,10 +167,10 @@ int client_call(struct client *c, const char *method, const char *path, json_t *
 		*status = st;
 	int ret = 0;
 	if (rc != CURLE_OK) {
-		ret = errorf(err, errlen, "the host agent cannot be reached (%s): %s",
-			     c->socket, b.too_large ? "the answer is too large"
-				       : errbuf[0]  ? errbuf
-						    : curl_easy_strerror(rc));
+		ret = errorf(err, errlen, "the host agent cannot be reached (%s): %s", c->socket,
+			     b.too_large ? "the answer is too large"
+			     : errbuf[0] ? errbuf
+					 : curl_easy_strerror(rc));
 	} else if (st / 100 != 2) {
 		api_error(&b, st, err, errlen);
 		ret = -1;

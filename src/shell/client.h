@@ -32,8 +32,8 @@ const char *client_socket(const struct client *c);
 /* method to LOCAL_API_URL + path (path starts with "/"); body may be NULL;
  * *resp (if resp) gets the answer, NULL when empty. *status (if status)
  * the HTTP status, 0 if none came. */
-int client_call(struct client *c, const char *method, const char *path, json_t *body,
-		json_t **resp, long *status, char *err, size_t errlen);
+int client_call(struct client *c, const char *method, const char *path, json_t *body, json_t **resp,
+		long *status, char *err, size_t errlen);
 
 /* "/vms/NAME/stats"-like paths: fmt's "%s" each insert a percent-encoded
  * component. Returns a malloc'd string, or NULL. */

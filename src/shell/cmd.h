@@ -44,7 +44,6 @@ int cmd_lookup(struct shell *sh, int argc, char **argv);
 int cmd_capture(struct shell *sh, int argc, char **argv);
 
 /* A decimal option value in [min, max]; -1 with a message naming cmd. */
-int cmd_number(const char *cmd, const char *opt, const char *text, long min, long max,
-	       long *out);
+int cmd_number(const char *cmd, const char *opt, const char *text, long min, long max, long *out);
 
 #endif

@@ -4,10 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "shell/client.h"
 #include "shell/cmd.h"
+#include "shell/intr.h"
 #include "shell/out.h"
+
+#define RESTART_WAIT_S 60
 
 static const char *str(json_t *o, const char *key)
 {
@@ -72,7 +76,8 @@ static void print_stats(json_t *r)
 		json_object_foreach(json_object_get(v, "exits"), key, n)
 		{
 			char k[32];
-			printf(" %s %lld", clean(key, k, sizeof(k)), (long long)json_integer_value(n));
+			printf(" %s %lld", clean(key, k, sizeof(k)),
+			       (long long)json_integer_value(n));
 		}
 		putchar('\n');
 	}
@@ -113,6 +118,18 @@ int cmd_restart_agents(struct shell *sh, int argc, char **argv)
 		say_error("restart-agents", "%s", err);
 		return 1;
 	}
-	puts("The management agents are restarting; running VMs are not affected.");
-	return 0;
+	printf("The management agents are restarting (running VMs keep running)...\n");
+	fflush(stdout);
+	/* keel-hostd exits after its answer and keel-init starts it again; the
+	 * session survives, the next command needs it back */
+	for (int i = 0; i < 2 * RESTART_WAIT_S && !intr_pending(); i++) {
+		usleep(500000);
+		if (i >= 1 &&
+		    client_call(sh->api, "GET", "", NULL, NULL, NULL, err, sizeof(err)) == 0) {
+			printf("keel-hostd is back\n");
+			return 0;
+		}
+	}
+	say_error("restart-agents", "keel-hostd did not answer again within %d s", RESTART_WAIT_S);
+	return 1;
 }

@@ -55,8 +55,9 @@ static int create_file(struct shell *sh, const char *file, char *path, size_t n)
 	if (!strncmp(file, CAPTURE_DIR "/", dl + 1))
 		name = file + dl + 1;
 	if (!pcap_file_name_valid(name)) {
-		say_error("capture", "%s: give a file name (letters, digits, '.', '_', '-'), created "
-				     "in " CAPTURE_DIR,
+		say_error("capture",
+			  "%s: give a file name (letters, digits, '.', '_', '-'), created "
+			  "in " CAPTURE_DIR,
 			  file);
 		return -1;
 	}
@@ -68,9 +69,9 @@ static int create_file(struct shell *sh, const char *file, char *path, size_t n)
 	}
 	snprintf(path, n, "%s/%s", dir, name);
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int fd = dfd >= 0 ? openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-				   0600)
-			  : -1;
+	int fd = dfd >= 0
+		     ? openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)
+		     : -1;
 	if (fd < 0)
 		say_error("capture", "%s: %s", path, strerror(errno));
 	if (dfd >= 0)
@@ -88,9 +89,8 @@ static int open_packet_socket(const char *iface)
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
 	if (fd < 0)
 		return -1;
-	struct sockaddr_ll ll = {.sll_family = AF_PACKET,
-				 .sll_protocol = htons(ETH_P_ALL),
-				 .sll_ifindex = (int)index};
+	struct sockaddr_ll ll = {
+	    .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = (int)index};
 	if (bind(fd, (struct sockaddr *)&ll, sizeof(ll)) < 0) {
 		int e = errno;
 		close(fd);
@@ -113,7 +113,8 @@ int cmd_capture(struct shell *sh, int argc, char **argv)
 	const char *iface = NULL, *file = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-c") && i + 1 < argc) {
-			if (cmd_number("capture", "-c", argv[++i], 1, CAPTURE_COUNT_MAX, &count) < 0)
+			if (cmd_number("capture", "-c", argv[++i], 1, CAPTURE_COUNT_MAX, &count) <
+			    0)
 				return 1;
 		} else if (!strcmp(argv[i], "-s") && i + 1 < argc) {
 			if (cmd_number("capture", "-s", argv[++i], 1, CAPTURE_SECONDS_MAX,

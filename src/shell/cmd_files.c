@@ -23,8 +23,7 @@
 #define TAIL_DEFAULT   10
 #define FOLLOW_US      500000
 
-int cmd_number(const char *cmd, const char *opt, const char *text, long min, long max,
-	       long *out)
+int cmd_number(const char *cmd, const char *opt, const char *text, long min, long max, long *out)
 {
 	char *end;
 	errno = 0;
@@ -67,11 +66,14 @@ static int open_file(const char *cmd, const char *path, const char *resolved)
 
 static char type_char(mode_t m)
 {
-	return S_ISDIR(m) ? 'd' : S_ISLNK(m) ? 'l' : S_ISREG(m) ? '-' : S_ISCHR(m) ? 'c'
-	       : S_ISBLK(m)			      ? 'b'
-	       : S_ISFIFO(m)			      ? 'p'
-	       : S_ISSOCK(m)			      ? 's'
-						      : '?';
+	return S_ISDIR(m)    ? 'd'
+	       : S_ISLNK(m)  ? 'l'
+	       : S_ISREG(m)  ? '-'
+	       : S_ISCHR(m)  ? 'c'
+	       : S_ISBLK(m)  ? 'b'
+	       : S_ISFIFO(m) ? 'p'
+	       : S_ISSOCK(m) ? 's'
+			     : '?';
 }
 
 static void print_entry(struct shell *sh, int dirfd, const char *dir, const char *name)

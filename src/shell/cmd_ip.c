@@ -170,15 +170,15 @@ static int route_cb(const struct nlmsghdr *nlh, void *ctx)
 
 static const char *neigh_state(uint16_t s)
 {
-	return s & NUD_PERMANENT   ? "PERMANENT"
-	       : s & NUD_REACHABLE ? "REACHABLE"
-	       : s & NUD_STALE	   ? "STALE"
-	       : s & NUD_DELAY	   ? "DELAY"
-	       : s & NUD_PROBE	   ? "PROBE"
-	       : s & NUD_FAILED	   ? "FAILED"
+	return s & NUD_PERMANENT    ? "PERMANENT"
+	       : s & NUD_REACHABLE  ? "REACHABLE"
+	       : s & NUD_STALE	    ? "STALE"
+	       : s & NUD_DELAY	    ? "DELAY"
+	       : s & NUD_PROBE	    ? "PROBE"
+	       : s & NUD_FAILED	    ? "FAILED"
 	       : s & NUD_INCOMPLETE ? "INCOMPLETE"
-	       : s & NUD_NOARP	   ? "NOARP"
-				   : "NONE";
+	       : s & NUD_NOARP	    ? "NOARP"
+				    : "NONE";
 }
 
 static int neigh_cb(const struct nlmsghdr *nlh, void *ctx)

@@ -59,8 +59,9 @@ static int check_import(struct shell *sh, int argc, char **argv)
 			continue;
 		}
 		char path[PATH_MAX], resolved[PATH_MAX];
-		int n = argv[i][0] == '/' ? snprintf(path, sizeof(path), "%s", argv[i])
-					  : snprintf(path, sizeof(path), KEEL_CLI_DIR "/%s", argv[i]);
+		int n = argv[i][0] == '/'
+			    ? snprintf(path, sizeof(path), "%s", argv[i])
+			    : snprintf(path, sizeof(path), KEEL_CLI_DIR "/%s", argv[i]);
 		if (n < 0 || (size_t)n >= sizeof(path)) {
 			say_error("keel", "%s: the name is too long", argv[i]);
 			return -1;
@@ -81,8 +82,9 @@ static int allowed(struct shell *sh, int argc, char **argv)
 	while (first < argc && argv[first][0] == '-') {
 		if (strcmp(argv[first], "--json") && strcmp(argv[first], "-h") &&
 		    strcmp(argv[first], "--help")) {
-			say_error("keel", "%s: only --json may come before the command here (the "
-					  "connection is this session's)",
+			say_error("keel",
+				  "%s: only --json may come before the command here (the "
+				  "connection is this session's)",
 				  argv[first]);
 			return -1;
 		}
@@ -91,7 +93,8 @@ static int allowed(struct shell *sh, int argc, char **argv)
 	if (argc - first < 2)
 		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(local_files); i++) {
-		if (strcmp(argv[first], local_files[i][0]) || strcmp(argv[first + 1], local_files[i][1]))
+		if (strcmp(argv[first], local_files[i][0]) ||
+		    strcmp(argv[first + 1], local_files[i][1]))
 			continue;
 		if (!strcmp(local_files[i][1], "import"))
 			return check_import(sh, argc - first - 2, argv + first + 2);
@@ -100,15 +103,17 @@ static int allowed(struct shell *sh, int argc, char **argv)
 				if (!strncmp(argv[j], "--cloud-init", 12) ||
 				    !strncmp(argv[j], "--meta-data", 11) ||
 				    !strncmp(argv[j], "--network-config", 16)) {
-					say_error("keel", "vm create %s: reads a file of this host: "
-							  "run it from a client",
+					say_error("keel",
+						  "vm create %s: reads a file of this host: "
+						  "run it from a client",
 						  argv[j]);
 					return -1;
 				}
 			continue;
 		}
-		say_error("keel", "%s %s: works with files of this host: not in tech support mode "
-				  "(run it from a client)",
+		say_error("keel",
+			  "%s %s: works with files of this host: not in tech support mode "
+			  "(run it from a client)",
 			  local_files[i][0], local_files[i][1]);
 		return -1;
 	}
@@ -124,12 +129,13 @@ static int run_cli(struct shell *sh, char **args)
 	snprintf(token_env, sizeof(token_env), "KEEL_SESSION_TOKEN=%s", client_token(sh->api));
 	snprintf(user_env, sizeof(user_env), "KEEL_USER=%s", sh->user);
 	snprintf(term_env, sizeof(term_env), "TERM=%s",
-		 term && strlen(term) < 32 && strspn(term, "abcdefghijklmnopqrstuvwxyz0123456789-") ==
-						  strlen(term)
+		 term && strlen(term) < 32 &&
+			 strspn(term, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(term)
 		     ? term
 		     : "linux");
-	char *env[] = {socket_env, token_env,   user_env, term_env, "PATH=/sbin:/usr/sbin:/usr/bin:/bin",
-		       "HOME=/",   "LANG=C.UTF-8", NULL};
+	char *env[] = {
+	    socket_env, token_env,	user_env, term_env, "PATH=/sbin:/usr/sbin:/usr/bin:/bin",
+	    "HOME=/",	"LANG=C.UTF-8", NULL};
 	fflush(stdout);
 	fflush(stderr);
 	pid_t pid = fork();
@@ -181,7 +187,8 @@ int cmd_logs(struct shell *sh, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--follow")) {
 			args[n++] = "--follow";
-		} else if ((!strcmp(argv[i], "-n") || !strcmp(argv[i], "--lines")) && i + 1 < argc) {
+		} else if ((!strcmp(argv[i], "-n") || !strcmp(argv[i], "--lines")) &&
+			   i + 1 < argc) {
 			long lines;
 			if (cmd_number("logs", "-n", argv[++i], 1, 10000, &lines) < 0)
 				return 1;

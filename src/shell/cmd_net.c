@@ -210,7 +210,9 @@ static void print_table(const char *root, const char *name, bool tcp, bool ipv6,
 		netproc_format(&s, true, local, sizeof(local));
 		netproc_format(&s, false, remote, sizeof(remote));
 		printf("%-5s %-46s %-46s %-12s %s\n", name, local, remote,
-		       tcp ? netproc_tcp_state(s.state) : s.state == 7 ? "-" : "CONNECTED",
+		       tcp	      ? netproc_tcp_state(s.state)
+		       : s.state == 7 ? "-"
+				      : "CONNECTED",
 		       owner_of(o, s.inode));
 	}
 	fclose(f);

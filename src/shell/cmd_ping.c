@@ -100,8 +100,7 @@ static int send_echo(struct pinger *p, uint16_t seq)
 		uint16_t c = checksum(pkt, sizeof(pkt));
 		memcpy(pkt + 2, &c, 2);
 	}
-	return sendto(p->fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&p->to, p->tolen) < 0 ? -1
-												  : 0;
+	return sendto(p->fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&p->to, p->tolen) < 0 ? -1 : 0;
 }
 
 /* waits until deadline for the reply to seq: 1 got it, 0 none, -1 error */
@@ -249,9 +248,10 @@ int cmd_lookup(struct shell *sh, int argc, char **argv)
 	}
 	for (struct addrinfo *a = res; a; a = a->ai_next) {
 		char text[INET6_ADDRSTRLEN];
-		const void *addr = a->ai_family == AF_INET
-				       ? (const void *)&((struct sockaddr_in *)a->ai_addr)->sin_addr
-				       : (const void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
+		const void *addr =
+		    a->ai_family == AF_INET
+			? (const void *)&((struct sockaddr_in *)a->ai_addr)->sin_addr
+			: (const void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
 		if ((a->ai_family == AF_INET || a->ai_family == AF_INET6) &&
 		    inet_ntop(a->ai_family, addr, text, sizeof(text)))
 			printf("%s has address %s\n", argv[1], text);

@@ -129,10 +129,10 @@ int cmd_mounts(struct shell *sh, int argc, char **argv)
 static void print_usage(struct mountinfo *m, void *ctx)
 {
 	struct shell *sh = ctx;
-	static const char *const skip[] = {"proc", "sysfs", "devpts", "cgroup", "cgroup2",
-					   "securityfs", "debugfs", "tracefs", "bpf", "mqueue",
-					   "pstore", "configfs", "fusectl", "binfmt_misc",
-					   "hugetlbfs", "nsfs", "efivarfs", "autofs"};
+	static const char *const skip[] = {
+	    "proc",    "sysfs",	      "devpts",	   "cgroup", "cgroup2",	 "securityfs",
+	    "debugfs", "tracefs",     "bpf",	   "mqueue", "pstore",	 "configfs",
+	    "fusectl", "binfmt_misc", "hugetlbfs", "nsfs",   "efivarfs", "autofs"};
 	for (size_t i = 0; i < ARRAY_SIZE(skip); i++)
 		if (!strcmp(m->fstype, skip[i]))
 			return;

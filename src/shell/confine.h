@@ -31,8 +31,7 @@ enum confine_verdict {
 
 /* Resolves root + path (path must be absolute) into resolved[PATH_MAX] and
  * judges it. With CONFINE_ERROR, errno says why. */
-enum confine_verdict confine_resolve(const char *root, const char *path,
-				     char resolved[PATH_MAX]);
+enum confine_verdict confine_resolve(const char *root, const char *path, char resolved[PATH_MAX]);
 /* Whether `resolved` (a resolved path under root) is a secret. */
 bool confine_is_secret(const char *root, const char *resolved);
 /* Opens a resolved path (for reading, or O_DIRECTORY), refusing symlinks

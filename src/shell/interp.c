@@ -29,8 +29,8 @@ static const struct command commands[] = {
     {"connections", "", "TCP and UDP sockets", cmd_connections},
     {"ping", "[-c N] HOST", "ICMP echo (IPv4 or IPv6)", cmd_ping},
     {"lookup", "NAME", "resolve a host name", cmd_lookup},
-    {"capture", "IFACE [-c N] [-s SECONDS] FILE",
-     "packets to a pcap file under /scratch/captures", cmd_capture},
+    {"capture", "IFACE [-c N] [-s SECONDS] FILE", "packets to a pcap file under /scratch/captures",
+     cmd_capture},
     {"disks", "", "block devices and their sizes", cmd_disks},
     {"mounts", "", "mounted file systems", cmd_mounts},
     {"df", "", "file system usage", cmd_df},
@@ -47,8 +47,8 @@ void interp_help(void)
 	       "Words may be quoted with \"...\" or '...'; nothing is expanded.\n\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		char head[64];
-		snprintf(head, sizeof(head), "%s%s%s", commands[i].name, *commands[i].args ? " " : "",
-			 commands[i].args);
+		snprintf(head, sizeof(head), "%s%s%s", commands[i].name,
+			 *commands[i].args ? " " : "", commands[i].args);
 		printf("  %-36s %s\n", head, commands[i].what);
 	}
 }
@@ -79,10 +79,11 @@ int interp_line(struct shell *sh, const char *line)
 	if (c && !c->run)
 		return INTERP_EXIT;
 	/* every other line is recorded, the unknown ones too, before anything */
-	if (session_audit(sh->api, line, err, sizeof(err)) < 0) {
+	int audited = session_audit(sh->api, line, err, sizeof(err));
+	if (audited < 0) {
 		say_error(w.argv[0], "not run: it could not be recorded in the audit trail: %s",
 			  err);
-		return 1;
+		return audited == -2 ? INTERP_ENDED : 1;
 	}
 	if (!c) {
 		say_error("keel-shell", "unknown command '%.64s' (try help)", w.argv[0]);

@@ -8,10 +8,11 @@
 
 #include "shell/cmd.h"
 
-#define INTERP_EXIT (-1) /* the line was `exit` */
+#define INTERP_EXIT  (-1) /* the line was `exit` */
+#define INTERP_ENDED (-2) /* the session is no longer valid: nothing more can run */
 
 /* Runs one line: 0 or 1 (the command's status; 1 also for a line that is
- * refused or not recorded), or INTERP_EXIT. */
+ * refused or not recorded), INTERP_EXIT or INTERP_ENDED. */
 int interp_line(struct shell *sh, const char *line);
 /* `help`'s text */
 void interp_help(void);

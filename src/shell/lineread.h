@@ -15,7 +15,7 @@
 struct lineread {
 	int fd;
 	char buf[LINE_MAX_BYTES + 1];
-	size_t len;	 /* bytes held */
+	size_t len;	/* bytes held */
 	int discarding; /* inside a line too long */
 };
 

@@ -74,8 +74,13 @@ static void interactive(struct shell *sh, struct lineread *in)
 				  SHELL_COMMAND_MAX);
 			continue;
 		}
-		if (interp_line(sh, line) == INTERP_EXIT)
+		int rc = interp_line(sh, line);
+		if (rc == INTERP_EXIT)
 			break;
+		if (rc == INTERP_ENDED) {
+			printf("the session has ended\n");
+			break;
+		}
 	}
 	fflush(stdout);
 }
@@ -154,7 +159,7 @@ static int ssh_mode(struct client *api, const char *line)
 	int rc = 0;
 	if (line) {
 		rc = interp_line(&sh, line);
-		rc = rc == INTERP_EXIT ? 0 : rc;
+		rc = rc == INTERP_EXIT ? 0 : rc == INTERP_ENDED ? 1 : rc;
 	} else {
 		struct lineread in;
 		lineread_init(&in, 0);

@@ -11,8 +11,7 @@
 
 #define RECV_SIZE 32768
 
-int netdump(uint16_t type, unsigned char family, mnl_cb_t cb, void *ctx, char *err,
-	    size_t errlen)
+int netdump(uint16_t type, unsigned char family, mnl_cb_t cb, void *ctx, char *err, size_t errlen)
 {
 	char *buf = malloc(RECV_SIZE);
 	struct mnl_socket *nl = buf ? mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC) : NULL;
@@ -30,8 +29,8 @@ int netdump(uint16_t type, unsigned char family, mnl_cb_t cb, void *ctx, char *e
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	unsigned seq = (unsigned)time(NULL), portid = mnl_socket_get_portid(nl);
 	nlh->nlmsg_seq = seq;
-	size_t hdr = type == RTM_GETLINK   ? sizeof(struct ifinfomsg)
-		     : type == RTM_GETADDR ? sizeof(struct ifaddrmsg)
+	size_t hdr = type == RTM_GETLINK    ? sizeof(struct ifinfomsg)
+		     : type == RTM_GETADDR  ? sizeof(struct ifaddrmsg)
 		     : type == RTM_GETNEIGH ? sizeof(struct ndmsg)
 					    : sizeof(struct rtmsg);
 	unsigned char *family_header = mnl_nlmsg_put_extra_header(nlh, hdr);
@@ -81,8 +80,8 @@ static int attr_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
-int netdump_attrs(const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr **tb,
-		  uint16_t max, const enum mnl_attr_data_type *types)
+int netdump_attrs(const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr **tb, uint16_t max,
+		  const enum mnl_attr_data_type *types)
 {
 	memset(tb, 0, sizeof(*tb) * ((size_t)max + 1));
 	if (mnl_nlmsg_get_payload_len(nlh) < MNL_ALIGN(hdrlen))

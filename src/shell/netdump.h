@@ -11,14 +11,13 @@
 #include <stdint.h>
 
 /* 0, or -1 with err set */
-int netdump(uint16_t type, unsigned char family, mnl_cb_t cb, void *ctx, char *err,
-	    size_t errlen);
+int netdump(uint16_t type, unsigned char family, mnl_cb_t cb, void *ctx, char *err, size_t errlen);
 
 /* The attributes after a family header of hdrlen bytes into tb[0..max]
  * (each NULL or an attribute that passed mnl_attr_validate with
  * types[type], when types gives one). -1 if the message is shorter than
  * its header. */
-int netdump_attrs(const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr **tb,
-		  uint16_t max, const enum mnl_attr_data_type *types);
+int netdump_attrs(const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr **tb, uint16_t max,
+		  const enum mnl_attr_data_type *types);
 
 #endif

@@ -123,7 +123,7 @@ int netproc_parse(const char *line, bool ipv6, struct netproc_sock *s)
 const char *netproc_tcp_state(unsigned state)
 {
 	static const char *const names[] = {
-	    "?",	   "ESTABLISHED", "SYN_SENT",	"SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT",
+	    "?",     "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",	"TIME_WAIT",
 	    "CLOSE", "CLOSE_WAIT",  "LAST_ACK", "LISTEN",   "CLOSING",	 "NEW_SYN_RECV"};
 	return state < ARRAY_SIZE(names) ? names[state] : "?";
 }

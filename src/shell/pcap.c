@@ -25,8 +25,8 @@ void pcap_global_header(uint8_t out[PCAP_GLOBAL_LEN], uint32_t snaplen, uint32_t
 	le32(out + 20, linktype);
 }
 
-void pcap_record_header(uint8_t out[PCAP_RECORD_LEN], uint32_t sec, uint32_t usec,
-			uint32_t caplen, uint32_t len)
+void pcap_record_header(uint8_t out[PCAP_RECORD_LEN], uint32_t sec, uint32_t usec, uint32_t caplen,
+			uint32_t len)
 {
 	le32(out, sec);
 	le32(out + 4, usec);
@@ -38,5 +38,6 @@ int pcap_file_name_valid(const char *name)
 {
 	size_t n = strnlen(name, CAPTURE_NAME_MAX + 1);
 	return n > 0 && n <= CAPTURE_NAME_MAX && name[0] != '.' &&
-	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+		   n;
 }

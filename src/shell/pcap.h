@@ -7,15 +7,15 @@
 
 #include <stdint.h>
 
-#define PCAP_MAGIC	      0xa1b2c3d4u
+#define PCAP_MAGIC	       0xa1b2c3d4u
 #define PCAP_LINKTYPE_ETHERNET 1
-#define PCAP_GLOBAL_LEN	      24
-#define PCAP_RECORD_LEN	      16
+#define PCAP_GLOBAL_LEN	       24
+#define PCAP_RECORD_LEN	       16
 
 void pcap_global_header(uint8_t out[PCAP_GLOBAL_LEN], uint32_t snaplen, uint32_t linktype);
 /* caplen is cut to len if larger */
-void pcap_record_header(uint8_t out[PCAP_RECORD_LEN], uint32_t sec, uint32_t usec,
-			uint32_t caplen, uint32_t len);
+void pcap_record_header(uint8_t out[PCAP_RECORD_LEN], uint32_t sec, uint32_t usec, uint32_t caplen,
+			uint32_t len);
 
 /* A capture's file name: 1..64 of [A-Za-z0-9._-], not starting with '.'
  * (it is created in CAPTURE_DIR, never elsewhere). */

@@ -45,10 +45,9 @@ static int login(struct client *c, json_t *req, char *err, size_t errlen)
 int session_login_ssh(struct client *c, const char *user, const char *peer, char *err,
 		      size_t errlen)
 {
-	return login(c,
-		     json_pack("{s:s, s:s, s:s}", "user", user, "channel", CHANNEL_TSM_SSH, "peer",
-			       peer),
-		     err, errlen);
+	return login(
+	    c, json_pack("{s:s, s:s, s:s}", "user", user, "channel", CHANNEL_TSM_SSH, "peer", peer),
+	    err, errlen);
 }
 
 int session_login_local(struct client *c, const char *user, const char *password, char *err,
@@ -76,8 +75,8 @@ int session_audit(struct client *c, const char *command, char *err, size_t errle
 	json_t *req = json_pack("{s:s}", "command", command);
 	if (!req)
 		return errorf(err, errlen, "the command is not UTF-8 text");
-	int rc = client_call(c, "POST", "/host/tech-support/commands", req, NULL, NULL, err,
-			     errlen);
+	int rc =
+	    client_call(c, "POST", "/host/tech-support/commands", req, NULL, NULL, err, errlen);
 	json_decref(req);
 	return rc;
 }

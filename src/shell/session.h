@@ -26,7 +26,9 @@ int session_login_local(struct client *c, const char *user, const char *password
 /* DELETE /session */
 int session_logout(struct client *c, char *err, size_t errlen);
 /* POST /host/tech-support/commands {"command"}: the audit record of a
- * command about to run; the command must not run when this fails. */
+ * command about to run; the command must not run when this fails. -2
+ * (with err) when the session is no longer valid (HTTP 401: expired,
+ * revoked, or ended by lockdown). */
 int session_audit(struct client *c, const char *command, char *err, size_t errlen);
 /* GET /host/tech-support's idle_timeout_s (0: none) */
 int session_idle_timeout(struct client *c, unsigned *seconds, char *err, size_t errlen);
