@@ -31,7 +31,8 @@ mkdir -p "$ST"/{sbin,etc/keel,proc,sys,dev,run,tmp,config,scratch,datastores}
 
 # --- binaries and the shared libraries they use
 bins=("$BUILD/src/init/keel-init" "$BUILD/src/init/keel-dhcpc" "$BUILD/src/syslogd/keel-syslogd" "$BUILD/src/vmm/keel-vmm"
-	"$BUILD/src/hostd/keel-hostd" /usr/sbin/chronyd /usr/bin/chronyc)
+	"$BUILD/src/hostd/keel-hostd" /usr/sbin/chronyd /usr/bin/chronyc
+	/usr/sbin/dropbear /usr/bin/dropbearkey)
 [ "$VARIANT" != product ] && bins+=("$BUILD/src/testhook/keel-testhook")
 [ "$VARIANT" = bench ] && bins+=(/usr/bin/qemu-system-x86_64 /usr/bin/iperf3)
 for b in "${bins[@]}"; do
@@ -45,6 +46,13 @@ done
 # chronyd's user (common/chrony.h); root for getpwnam("root")
 printf 'root:x:0:0:root:/:/nonexistent\n_chrony:x:64:64:chronyd:/nonexistent:/nonexistent\n' >"$ST/etc/passwd"
 printf 'root:x:0:\n_chrony:x:64:\n' >"$ST/etc/group"
+# tech support mode's shell is the only login shell (dropbear checks), and
+# the console UI's terminals: a VT, a serial line, a terminal emulator
+echo /sbin/keel-shell >"$ST/etc/shells"
+for t in l/linux v/vt100 v/vt220 x/xterm x/xterm-256color; do
+	mkdir -p "$ST/lib/terminfo/${t%/*}"
+	cp -L "/lib/terminfo/$t" "$ST/lib/terminfo/$t"
+done
 # the kernel starts /init
 ln -s sbin/keel-init "$ST/init"
 # glibc's loader lives in /lib64 on amd64; Debian's /lib64 is a real directory

@@ -38,6 +38,14 @@
 #define CHANNEL_TSM_LOCAL "tsm-local"
 #define CHANNEL_TSM_SSH	  "tsm-ssh"
 
+/* A first boot's root password (keel-hostd makes one when root has none),
+ * for the console UI to show until root's password is changed: mode 0600,
+ * in /run (gone at the next boot), removed by keel-hostd when root's
+ * password is set. It is also shown once on the console as hostd starts;
+ * when the console UI owns the console, its idle screen is where the
+ * operator finds it. */
+#define FIRST_BOOT_PASSWORD_FILE "/run/keel/first-boot-password"
+
 /* keel-shell records each command it runs, before running it:
  *   POST /api/v1/host/tech-support/commands {"command": "TEXT"}
  * with its session's token (only sessions of the tsm-* channels may); the

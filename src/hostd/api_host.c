@@ -183,7 +183,7 @@ void api_tsm_command(struct req *r)
 	} else if (audit_write(r->user, r->source, "shell", command, "ok", 200) < 0) {
 		reply_error(r, 503, "the audit trail cannot be written: the command may not run");
 	} else {
-		log_notice("shell: %s from %s: %s", r->user, r->source, command);
+		log_msg("shell: %s from %s: %s", r->user, r->source, command);
 		reply_empty(r, 204);
 	}
 	json_decref(body);

@@ -1,5 +1,6 @@
 #include "hostd/authz.h"
 
+#include "common/localapi.h"
 #include "common/names.h"
 #include "common/util.h"
 #include "common/vmspec.h"
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_EXCEPTIONS 32
 
@@ -387,6 +389,8 @@ static int set_password(const char *name, const char *password, char *err, size_
 	if (secret_hash_password(password, hash, sizeof(hash), err, errlen) < 0)
 		return -EIO;
 	rc = db_user_set_hash(name, hash, err, errlen);
+	if (rc >= 0 && strcmp(name, "root") == 0)
+		unlink(FIRST_BOOT_PASSWORD_FILE); /* the console UI shows it no more */
 	return rc < 0 ? rc : 0;
 }
 

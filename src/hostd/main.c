@@ -111,6 +111,9 @@ int main(int argc, char **argv)
 		log_console("root password (first boot, shown once): %s", pw);
 		log_console("****************************************************************");
 		log_msg("root password (first boot): made, and shown on the console only");
+		mkdir(RUN_DIR, 0755);
+		if (write_file_atomic(FIRST_BOOT_PASSWORD_FILE, pw, strlen(pw), 0600) < 0)
+			log_errno("cannot write " FIRST_BOOT_PASSWORD_FILE);
 		explicit_bzero(pw, sizeof(pw));
 	}
 	char *key = NULL, *cert = NULL, tls_warning[512];

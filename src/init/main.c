@@ -19,6 +19,7 @@
 #include "common/runstate.h"
 #include "init/modlist.h"
 #include "init/net.h"
+#include "init/consoles.h"
 #include "init/services.h"
 
 #include <dirent.h>
@@ -31,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
@@ -40,9 +42,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MODULE_LIST   "/etc/keel/modules"
-#define SERVICES_FILE "/etc/keel/services"
-#define MAX_INPUTS    8
+#define MODULE_LIST	   "/etc/keel/modules"
+#define SERVICES_FILE	   "/etc/keel/services"
+#define KLOG_CONSOLE_LEVEL 8 /* klogctl: SYSLOG_ACTION_CONSOLE_LEVEL */
+#define MAX_INPUTS	   8
 
 struct part {
 	const char *label;
@@ -399,11 +402,15 @@ static int power_pressed(int fd)
 	return 0;
 }
 
+static int console_fd(void);
+
 static void shutdown_host(int cmd)
 {
 	const char *what = cmd == RB_AUTOBOOT ? "reboot" : "poweroff";
 	log_msg("%s: stopping services", what);
 	svctab_stop_all(&services, 10.0);
+	log_init("keel-init", console_fd(), NULL); /* the console UI is gone */
+	klogctl(KLOG_CONSOLE_LEVEL, NULL, 7);
 	kill(-1, SIGTERM);
 	sleep(1);
 	kill(-1, SIGKILL);
@@ -464,6 +471,9 @@ int main(void)
 	mount_disk();
 	struct hostconf hc;
 	load_hostconf(&hc);
+	char *cmdline = read_file("/proc/cmdline", 4096, NULL);
+	consoles_init(cmdline);
+	free(cmdline);
 	start_syslogd();
 
 	setup_network(&hc);
@@ -478,6 +488,7 @@ int main(void)
 		if (!services.svc[i].pid && !services.svc[i].restart_at) /* not keel-syslogd */
 			svc_start(&services.svc[i]);
 	apply_ntp(&hc);
+	int consoles_pending = consoles_apply(&services, &hc), quiet = 0;
 
 	int inputs[MAX_INPUTS];
 	int ninputs = open_power_buttons(inputs);
@@ -490,11 +501,23 @@ int main(void)
 		pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
 		for (int i = 0; i < ninputs; i++)
 			pfd[i + 1] = (struct pollfd){.fd = inputs[i], .events = POLLIN};
+		if (consoles_pending)
+			consoles_pending = consoles_apply(&services, &hc);
+		if (!consoles_pending && !quiet && consoles_own_console(&services)) {
+			/* the console is the console UI's: keel-init's lines and the
+			 * kernel's (but emergencies) go to the log service only */
+			log_msg("the console UI has the console: the rest is in the log service");
+			klogctl(KLOG_CONSOLE_LEVEL, NULL, 1);
+			int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+			log_init("keel-init", null >= 0 ? null : console_fd(), LOG_SOCKET);
+			quiet = 1;
+		}
 		double next = svctab_tick(&services);
-		int timeout = -1;
+		int timeout = consoles_pending ? 500 : -1;
 		if (next > 0) {
 			double ms = (next - log_uptime()) * 1000.0;
-			timeout = ms < 0 ? 0 : (int)ms + 1;
+			if (timeout < 0 || ms < timeout)
+				timeout = ms < 0 ? 0 : (int)ms + 1;
 		}
 		if (poll(pfd, (nfds_t)ninputs + 1, timeout) < 0)
 			continue;
@@ -519,6 +542,7 @@ int main(void)
 		case SIGHUP: { /* host.conf changed: the NTP servers, log rotation */
 			read_hostconf(&hc);
 			apply_ntp(&hc);
+			consoles_pending = consoles_apply(&services, &hc);
 			struct service *s = svctab_find(&services, LOG_SERVICE);
 			if (s && s->pid)
 				kill(s->pid, SIGHUP);

@@ -117,7 +117,9 @@ void svc_start(struct service *s)
 			if (fd > 2)
 				close(fd);
 		}
-		char *envp[] = {"PATH=/sbin:/bin", "HOME=/", "TERM=linux", NULL};
+		char term[32];
+		snprintf(term, sizeof(term), "TERM=%s", s->term[0] ? s->term : "linux");
+		char *envp[] = {"PATH=/sbin:/bin", "HOME=/", term, NULL};
 		execve(s->argv[0], s->argv, envp);
 		int e = errno;
 		ssize_t w = write(pfd[1], &e, sizeof(e));

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #define SVC_MAX	 16
-#define SVC_ARGS 8
+#define SVC_ARGS 16
 
 struct service {
 	char name[32];
@@ -23,6 +23,7 @@ struct service {
 	long backoff_ms;
 	int off;	 /* stopped on purpose: not restarted (svc_stop) */
 	int restart_now; /* started again at once when it exits (svc_restart) */
+	char term[16];	 /* its TERM ("" : linux) */
 };
 
 struct svctab {

@@ -86,6 +86,15 @@ class Appliance:
         self.alt_api_port = self.alt_hook_port = None
         self.spare_nics = 0
         self.rtc_base = None  # QEMU's -rtc base= (appliance.qemu_args)
+        # the kernel command line's additions: no console UI (keel.dcui) but
+        # where a test asks for it, so that the console shows the log
+        self.append = "keel.dcui=none"
+        # more of the host's TCP ports forwarded: {guest port: host port},
+        # the host ports chosen at start (e.g. {22: None} for SSH)
+        self.more_forwards = {}
+        # the serial console on a unix socket (also logged as usual), for a
+        # test that types on it (the console UI); None: a file only
+        self.serial_socket = None
 
     @property
     def initrd(self):
@@ -101,6 +110,9 @@ class Appliance:
         self.hook_port = appliance.free_port()
         ip = f"{self.guest_ip}:" if self.guest_ip else ""
         forwards = {f"{ip}443": self.api_port, f"{ip}7000": self.hook_port}
+        for guest in self.more_forwards:
+            self.more_forwards[guest] = appliance.free_port()
+            forwards[f"{ip}{guest}"] = self.more_forwards[guest]
         if self.alt_ip:
             self.alt_api_port = appliance.free_port()
             self.alt_hook_port = appliance.free_port()
@@ -113,7 +125,13 @@ class Appliance:
         args = appliance.qemu_args(
             os.path.join(OUT, "vmlinuz"), self.initrd, self.disk,
             forwards=forwards, serial=f"file:{self.log}.boot", qmp=self.qmp_path,
-            no_reboot=True, spare_nics=self.spare_nics, rtc_base=self.rtc_base)
+            no_reboot=True, spare_nics=self.spare_nics, rtc_base=self.rtc_base,
+            append=self.append)
+        if self.serial_socket:
+            i = args.index("-serial")
+            args[i + 1] = "chardev:ser0"
+            args[i:i] = ["-chardev", f"socket,id=ser0,path={self.serial_socket},server=on,"
+                         f"wait=off,logfile={self.log}.boot"]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.boots += 1
