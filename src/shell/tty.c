@@ -13,11 +13,15 @@
 static bool tty_name_valid(const char *path)
 {
 	const char *p = path;
-	if (strncmp(p, "/dev/tty", 8) != 0)
+	if (strncmp(p, "/dev/pts/", 9) == 0) {
+		p += 9;
+	} else if (strncmp(p, "/dev/tty", 8) == 0) {
+		p += 8;
+		if (*p == 'S')
+			p++;
+	} else {
 		return false;
-	p += 8;
-	if (*p == 'S')
-		p++;
+	}
 	size_t n = strspn(p, "0123456789");
 	return n >= 1 && n <= 3 && p[n] == '\0';
 }
@@ -25,7 +29,8 @@ static bool tty_name_valid(const char *path)
 int tty_take(const char *path, char *err, size_t errlen)
 {
 	if (!tty_name_valid(path))
-		return errorf(err, errlen, "%s: not a console (/dev/ttyN or /dev/ttySN)", path);
+		return errorf(err, errlen, "%s: not a console (/dev/ttyN, /dev/ttySN, /dev/pts/N)",
+			      path);
 	setsid(); /* fails if already a session leader: then it is one */
 	int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	struct stat st;

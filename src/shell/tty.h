@@ -1,8 +1,8 @@
 /* The terminal of local tech support mode: keel-init starts
  * `keel-shell --login TTY` on a console (tty2), which becomes the
  * session leader with TTY as its controlling terminal and stdin, stdout
- * and stderr. Only /dev/ttyN and /dev/ttySN (character devices) are
- * accepted. */
+ * and stderr. Only /dev/ttyN, /dev/ttySN and /dev/pts/N (a terminal
+ * emulator's; the tests') are accepted, and they must be terminals. */
 #ifndef KEEL_SHELL_TTY_H
 #define KEEL_SHELL_TTY_H
 

@@ -7,6 +7,7 @@ what they refuse (files outside /config, /scratch and /datastores, the
 secrets under /config, programs), the audit record of every line, the CLI
 run as the logged-in user, and the idle time-out."""
 import os
+import pty
 import select
 import struct
 import subprocess
@@ -258,3 +259,86 @@ def test_no_login_without_tech_support_mode(root, native_host):
     finally:
         root.call("PUT", "/host/tech-support", {"ssh": True})
     assert Api  # (the HTTPS client is connect()'s)
+
+
+class Terminal:
+    """The master side of a pty whose slave keel-shell --login takes."""
+
+    def __init__(self):
+        self.master, self.slave = pty.openpty()
+        self.name = os.ttyname(self.slave)
+        self.seen = b""
+
+    def expect(self, text, timeout=20):
+        deadline = time.time() + timeout
+        while text.encode() not in self.seen:
+            left = deadline - time.time()
+            assert left > 0, f"no {text!r} on the terminal: {self.seen[-800:]!r}"
+            r, _, _ = select.select([self.master], [], [], left)
+            if r:
+                try:
+                    self.seen += os.read(self.master, 4096)
+                except OSError:  # EIO: nobody has the slave open (yet, or any more)
+                    time.sleep(0.1)
+        assert text.encode() in self.seen, self.seen[-800:]
+        at = self.seen.index(text.encode()) + len(text)
+        before, self.seen = self.seen[:at], self.seen[at:]
+        return before.decode(errors="replace")
+
+    def type(self, text):
+        os.write(self.master, text.encode())
+
+
+def test_local_login_on_a_terminal(root, native_host):
+    root.call("PUT", "/host/tech-support", {"local": True})
+    # the fake root's /dev is a plain bind of this machine's: its ptys too
+    subprocess.run(["nsenter", "-t", str(native_host.pid), "-m", "--", "mount", "--bind",
+                    "/dev/pts", path(native_host, "/dev/pts")], check=True)
+    with open(path(native_host, "/scratch/follow.txt"), "w") as f:
+        f.write("".join(f"f{i}\n" for i in range(30)))
+    term = Terminal()
+    p = native_host.spawn(["/sbin/keel-shell", "--login", term.name], env=dict(ENV),
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE)
+    try:
+        term.expect("login: ")
+        term.type("ada\n")
+        term.expect("Password: ")
+        term.type("wrong-Password-1\n")
+        term.expect("Login refused: ")
+        term.expect("login: ")
+        term.type("rex\n")  # ReadOnly: not at this door
+        term.expect("Password: ")
+        term.type(PW + "\n")
+        term.expect("Login refused: ")
+        term.expect("login: ")
+        term.type("ada\n")
+        term.expect("Password: ")
+        term.type(PW + "\n")
+        shown = term.expect("] keel> ")
+        assert PW not in shown  # the password was not echoed
+        sources = [s["source"] for s in root.call("GET", "/sessions")["sessions"]]
+        assert "tsm-local" in sources
+        term.type("tail -f /scratch/follow.txt\n")
+        term.expect("f29")
+        with open(path(native_host, "/scratch/follow.txt"), "a") as f:
+            f.write("appended\n")
+        term.expect("appended")
+        time.sleep(0.5)
+        term.type("\x03")  # Ctrl-C ends the command, not the shell
+        term.expect("] keel> ")
+        term.type("ls /config\n")
+        assert "keel.db" in term.expect("] keel> ")
+        term.type("exit\n")
+        term.expect("login: ")  # logged out, and a new login
+        sources = [s["source"] for s in root.call("GET", "/sessions")["sessions"]]
+        assert "tsm-local" not in sources
+        entries = trail(root)
+        assert any(e["action"] == "shell" and e["target"] == "tail -f /scratch/follow.txt"
+                   and e["source"] == "tsm-local" and e["user"] == "ada" for e in entries)
+    finally:
+        p.kill()
+        _, err = p.communicate()
+        os.close(term.master)
+        os.close(term.slave)
+        print("keel-shell's stderr:", err.decode(errors="replace"))
