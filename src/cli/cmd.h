@@ -37,6 +37,11 @@ int cmd_host_logs(struct cli *cli, int argc, char **argv);
 int cmd_host_support_bundle(struct cli *cli, int argc, char **argv);
 int cmd_host_syslog(struct cli *cli, int argc, char **argv);
 int cmd_host_syslog_set(struct cli *cli, int argc, char **argv);
+int cmd_host_reboot(struct cli *cli, int argc, char **argv);
+int cmd_host_shutdown(struct cli *cli, int argc, char **argv);
+int cmd_host_factory_reset(struct cli *cli, int argc, char **argv);
+int cmd_host_tsm(struct cli *cli, int argc, char **argv);
+int cmd_host_tsm_set(struct cli *cli, int argc, char **argv);
 /* A command without arguments that GETs path: the API's JSON (--json), or
  * print(answer). */
 int cmd_show(struct cli *cli, int argc, char **argv, const char *path,
@@ -73,6 +78,7 @@ int cmd_user_disable(struct cli *cli, int argc, char **argv);
 int cmd_user_enable(struct cli *cli, int argc, char **argv);
 int cmd_user_unlock(struct cli *cli, int argc, char **argv);
 int cmd_user_delete(struct cli *cli, int argc, char **argv);
+int cmd_user_ssh_keys(struct cli *cli, int argc, char **argv);
 int cmd_passwd(struct cli *cli, int argc, char **argv);
 
 int cmd_role_list(struct cli *cli, int argc, char **argv);
@@ -110,6 +116,7 @@ int cmd_net_mgmt_show(struct cli *cli, int argc, char **argv);
 int cmd_net_mgmt_set(struct cli *cli, int argc, char **argv);
 int cmd_net_mgmt_confirm(struct cli *cli, int argc, char **argv);
 int cmd_net_mgmt_rollback(struct cli *cli, int argc, char **argv);
+int cmd_net_mgmt_test(struct cli *cli, int argc, char **argv);
 
 /* Whether a transfer shows its progress line: stderr is a terminal and the
  * output is not --json. */

@@ -186,3 +186,45 @@ int cmd_net_mgmt_rollback(struct cli *cli, int argc, char **argv)
 	cli->quiet_logout = true;
 	return call(cli, argc, argv, "POST", MGMT_PATH "/rollback", rolled_back_print);
 }
+
+static const char *ping_text(json_t *p, char buf[64])
+{
+	if (!jbool(p, "ok"))
+		return "no answer";
+	snprintf(buf, 64, "answers (%.1f ms)", jnum(p, "ms"));
+	return buf;
+}
+
+static void test_print(json_t *r)
+{
+	struct table *t = table_new(3);
+	char buf[64], list[256] = "";
+	table_add(t, "TEST", "ADDRESS", "RESULT");
+	json_t *gw = json_object_get(r, "gateway"), *d;
+	if (json_is_object(gw))
+		table_add(t, "ping gateway", jstr(gw, "address"), ping_text(gw, buf));
+	else
+		table_add(t, "ping gateway", "-", "no default gateway");
+	size_t i;
+	json_array_foreach(json_object_get(r, "dns"), i, d)
+	    table_add(t, "ping DNS server", jstr(d, "address"), ping_text(d, buf));
+	json_t *h = json_object_get(r, "hostname");
+	json_array_foreach(json_object_get(h, "addresses"), i, d)
+	    snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+		     json_string_value(d));
+	table_add(t, "resolve host name", jstr(h, "name"), jbool(h, "ok") ? list : "not resolved");
+	table_print(t);
+	printf("%s\n", jbool(r, "ok") ? "Management network: OK" : "Management network: FAILED");
+}
+
+/* exit 1 when a test fails, for scripts */
+int cmd_net_mgmt_test(struct cli *cli, int argc, char **argv)
+{
+	int rc = args_simple(argc, argv, 0, 0);
+	json_t *r = NULL;
+	if (rc == 0)
+		rc = api_json(cli->api, "POST", MGMT_PATH "/test", NULL, &r);
+	int ok = rc == 0 && jbool(r, "ok");
+	rc = print_answer(cli->json, rc, r, test_print);
+	return rc ? rc : ok ? 0 : EXIT_FAIL;
+}

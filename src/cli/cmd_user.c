@@ -20,6 +20,7 @@
 #include "cli/interrupt.h"
 #include "cli/mem.h"
 #include "cli/output.h"
+#include "common/util.h"
 
 #define PASSWORD_MAX 1024		/* the API's limit, in bytes */
 #define PASSWORD_BUF (PASSWORD_MAX + 2) /* and a CR, and the NUL */
@@ -397,5 +398,53 @@ int cmd_passwd(struct cli *cli, int argc, char **argv)
 	drop_secret_body(body);
 	if (rc == 0)
 		rc = print_result(cli->json, NULL, "password of %s changed", cli->user);
+	return rc;
+}
+
+/* keel user ssh-keys NAME FILE | NAME --none: the user's public keys for
+ * SSH (tech support mode), replaced by FILE's (authorized_keys lines: one
+ * key per line; blank lines and '#' comments skipped) */
+int cmd_user_ssh_keys(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"none", no_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'}, {0}};
+	int c, rc = 0, none = 0;
+	args_begin();
+	while (rc == 0 && (c = args_next(argc, argv, "h", opts)) != -1)
+		if (c == 'n')
+			none = 1;
+		else
+			rc = c == 'h' ? EXIT_HELP : EXIT_USAGE;
+	if (rc == 0)
+		rc = args_count(argc, argv, none ? 1 : 2, none ? 1 : 2);
+	if (rc)
+		return rc;
+	json_t *keys = json_array();
+	if (!none) {
+		size_t len;
+		char *text = read_file(argv[optind + 1], 256 * 1024, &len);
+		if (!text) {
+			error_msg("%s: cannot read it (at most 256 KiB)", argv[optind + 1]);
+			json_decref(keys);
+			return EXIT_SETUP;
+		}
+		char *save = NULL;
+		for (char *line = strtok_r(text, "\r\n", &save); line;
+		     line = strtok_r(NULL, "\r\n", &save))
+			if (*line && *line != '#')
+				json_array_append_new(keys, json_string(line));
+		free(text);
+	}
+	const char *name = argv[optind];
+	char *path = api_pathf("/api/v1/users/%s", name);
+	json_t *body = json_pack("{s:o}", "ssh_keys", keys), *r = NULL;
+	rc = api_json(cli->api, "PATCH", path, body, &r);
+	free(path);
+	json_decref(body);
+	if (rc == 0)
+		rc = print_result(cli->json, r, "%s: %zu SSH key%s", name,
+				  json_array_size(json_object_get(r, "ssh_keys")),
+				  json_array_size(json_object_get(r, "ssh_keys")) == 1 ? "" : "s");
+	json_decref(r);
 	return rc;
 }

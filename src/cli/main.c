@@ -37,6 +37,13 @@ static const struct command commands[] = {
     {"host time", "set", "--ntp SERVER[,SERVER...] | --ntp-off | --time YYYY-MM-DDTHH:MM:SSZ",
      cmd_host_time_set},
     {"host time", NULL, "", cmd_host_time},
+    {"host", "reboot", "[--timeout S]", cmd_host_reboot},
+    {"host", "shutdown", "[--timeout S]", cmd_host_shutdown},
+    {"host", "factory-reset", "--yes [--timeout S]", cmd_host_factory_reset},
+    {"host tech-support", "show", "", cmd_host_tsm},
+    {"host tech-support", "set",
+     "[--local on|off] [--ssh on|off] [--availability-timeout S] [--idle-timeout S]",
+     cmd_host_tsm_set},
     {"host syslog", "show", "", cmd_host_syslog},
     {"host syslog", "set",
      "--target URL [--target URL]... | --none\n"
@@ -77,6 +84,7 @@ static const struct command commands[] = {
     {"user", "enable", "NAME", cmd_user_enable},
     {"user", "unlock", "NAME", cmd_user_unlock},
     {"user", "delete", "NAME", cmd_user_delete},
+    {"user", "ssh-keys", "NAME FILE | NAME --none", cmd_user_ssh_keys},
     {"passwd", NULL, "[--password-stdin]", cmd_passwd},
     {"role", "list", "", cmd_role_list},
     {"role", "show", "NAME", cmd_role_show},
@@ -119,6 +127,7 @@ static const struct command commands[] = {
      cmd_net_mgmt_set},
     {"network mgmt", "confirm", "", cmd_net_mgmt_confirm},
     {"network mgmt", "rollback", "", cmd_net_mgmt_rollback},
+    {"network mgmt", "test", "", cmd_net_mgmt_test},
 };
 
 /* other names: keel network arp is keel network neighbours */

@@ -10,6 +10,11 @@
 #include <stddef.h>
 
 #define HOSTCONF_FILE "/config/host.conf"
+/* A factory reset asked for (keel-hostd writes it, then reboots the host):
+ * at the next boot, keel-init empties /config (settings, users, inventory,
+ * TLS and SSH identities) before anything reads it, this file last, and
+ * the host starts as at its first boot. The datastores are left alone. */
+#define FACTORY_RESET_FILE "/config/factory-reset"
 
 enum net_mode { NET_DHCP, NET_STATIC };
 

@@ -20,6 +20,7 @@
 #define PRIV_VIEW	 "System.View"
 #define PRIV_SECURITY	 "Host.Config.Security"
 #define PRIV_NETWORK	 "Host.Config.Network"
+#define PRIV_MAINTENANCE "Host.Config.Maintenance"
 #define PRIV_DS_BROWSE	 "Datastore.Browse"
 #define PRIV_DS_FILES	 "Datastore.FileManagement"
 #define PRIV_VM_POWEROFF "VirtualMachine.PowerOff"
@@ -58,7 +59,7 @@ const struct route api_routes[] = {
     {.method = "POST",
      .pattern = API_V1 "/host/agents/restart",
      .handler = api_host_restart,
-     .privilege = "Host.Config.Maintenance"},
+     .privilege = PRIV_MAINTENANCE},
     {.method = "PUT",
      .pattern = API_V1 "/host/certificate",
      .handler = api_host_certificate,
@@ -160,6 +161,12 @@ const struct route api_routes[] = {
      .privilege = PRIV_VM_POWEROFF,
      .captures = {&VM},
      .action = "shutdown"},
+    {.method = "POST",
+     .pattern = API_V1 "/host/factory-reset",
+     .handler = api_host_power,
+     .privilege = PRIV_SECURITY,
+     .action = "factory-reset",
+     .doc_note = " (then a reboot; the datastores are kept)"},
     {.method = "POST",
      .pattern = API_V1 "/vms/{}/power/off",
      .handler = api_vm_power,
@@ -293,6 +300,16 @@ const struct route api_routes[] = {
      .captures = {&HOST_LOG},
      .doc_note = " (init, hostd, vmm, dcui, kernel, chrony, other)"},
     /* on record (who took a copy of the host's state) before it is made */
+    {.method = "POST",
+     .pattern = API_V1 "/host/reboot",
+     .handler = api_host_power,
+     .privilege = PRIV_MAINTENANCE,
+     .action = "reboot"},
+    {.method = "POST",
+     .pattern = API_V1 "/host/shutdown",
+     .handler = api_host_power,
+     .privilege = PRIV_MAINTENANCE,
+     .action = "shutdown"},
     {.method = "GET",
      .pattern = API_V1 "/host/tech-support",
      .handler = api_tsm_get,
@@ -385,6 +402,10 @@ const struct route api_routes[] = {
      .pattern = NETWORK_ROUTE "/management/rollback",
      .handler = api_mgmt_rollback,
      .privilege = PRIV_NETWORK},
+    {.method = "POST",
+     .pattern = NETWORK_ROUTE "/management/test",
+     .handler = api_mgmt_test,
+     .privilege = PRIV_DIAGNOSTICS},
     {.method = NULL}, /* the end */
 };
 

@@ -33,12 +33,18 @@ struct host_info {
 	/* set by HTTP threads (POST /host/agents/restart, a new certificate),
 	 * read by the main loop */
 	atomic_bool restart_requested;
+	/* POST /host/reboot or /host/shutdown: HOST_REBOOT or HOST_POWEROFF,
+	 * with the seconds the guests have to shut down (main.c acts on it) */
+	atomic_int power_request;
+	atomic_int power_timeout_s;
 };
+enum { HOST_RUNNING, HOST_REBOOT, HOST_POWEROFF };
 void api_host_init(struct host_info *info, const char *tls_dir);
 const struct host_info *api_host_info(void);
 void api_root(struct req *r);
 void api_host(struct req *r);
 void api_host_restart(struct req *r);
+void api_host_power(struct req *r); /* route action "reboot" or "shutdown" */
 void api_tsm_get(struct req *r);
 void api_tsm_put(struct req *r);
 void api_tsm_command(struct req *r);
@@ -112,6 +118,7 @@ void api_mgmt_get(struct req *r);
 void api_mgmt_put(struct req *r);
 void api_mgmt_confirm(struct req *r);
 void api_mgmt_rollback(struct req *r);
+void api_mgmt_test(struct req *r);
 
 /* api_vm.c */
 void api_vm_list(struct req *r);

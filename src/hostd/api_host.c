@@ -5,6 +5,7 @@
 
 #include "hostd/vms.h"
 
+#include "common/hostconf.h"
 #include "common/localapi.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -76,6 +77,51 @@ void api_host_restart(struct req *r)
 {
 	atomic_store(&host->restart_requested, true);
 	reply_json(r, 202, json_pack("{s:b}", "restarting", 1));
+}
+
+/* The host reboots or powers off: each running VM's guest is asked to
+ * shut down (its ACPI power button), those still running after timeout_s
+ * are stopped, then keel-init stops the host (main.c). A factory reset is a
+ * reboot after which keel-init empties /config (common/hostconf.h). */
+void api_host_power(struct req *r)
+{
+	json_t *body = req_json(r);
+	if (!body)
+		return;
+	json_t *t = json_object_get(body, "timeout_s");
+	if (req_only_fields(r, body, (const char *const[]){"timeout_s", NULL}) < 0) {
+		json_decref(body);
+		return;
+	}
+	if (t &&
+	    (!json_is_integer(t) || json_integer_value(t) < 0 || json_integer_value(t) > 3600)) {
+		reply_error(r, 400, "timeout_s: an integer from 0 to 3600");
+	} else {
+		int reset = strcmp(r->route->action, "factory-reset") == 0;
+		int reboot = reset || strcmp(r->route->action, "reboot") == 0;
+		int none = HOST_RUNNING;
+		if (reset && atomic_load(&host->power_request) == HOST_RUNNING &&
+		    write_file_atomic(FACTORY_RESET_FILE, "", 0, 0600) < 0) {
+			reply_error(r, 500, "cannot write %s", FACTORY_RESET_FILE);
+			json_decref(body);
+			return;
+		}
+		if (reset)
+			log_notice("factory reset asked for by %s from %s: the host reboots into "
+				   "its first boot",
+				   r->user, r->source);
+		atomic_store(&host->power_timeout_s, t ? (int)json_integer_value(t) : 60);
+		if (!atomic_compare_exchange_strong(&host->power_request, &none,
+						    reboot ? HOST_REBOOT : HOST_POWEROFF))
+			reply_error(r, 409, "the host is already stopping");
+		else
+			reply_json(r, 202,
+				   json_pack("{s:s,s:i,s:i}", "state",
+					     reboot ? "rebooting" : "shutting down", "vms_running",
+					     vms_count_running(), "timeout_s",
+					     atomic_load(&host->power_timeout_s)));
+	}
+	json_decref(body);
 }
 
 void api_host_certificate(struct req *r)

@@ -3,6 +3,7 @@
 #include "hostd/api.h"
 
 #include "hostd/mgmt.h"
+#include "hostd/nettest.h"
 
 #include <arpa/inet.h>
 
@@ -46,4 +47,9 @@ void api_mgmt_rollback(struct req *r)
 	json_t *out;
 	int rc = mgmt_rollback(&out, err, sizeof(err));
 	answer(r, rc, 202, out, err);
+}
+
+void api_mgmt_test(struct req *r)
+{
+	reply_json(r, 200, nettest_run());
 }

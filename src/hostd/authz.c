@@ -33,7 +33,7 @@ const struct privilege authz_privileges[] = {
     {"Host.Config.Network", "configure the host's networking"},
     {"Host.Config.Security",
      "manage users, roles, permissions, policy, lockdown, sessions and the certificate"},
-    {"Host.Config.Maintenance", "restart the management agents"},
+    {"Host.Config.Maintenance", "restart the management agents; reboot and shut down the host"},
     {"Host.Diagnostics",
      "read the host's logs (not the audit trail) and download the support bundle"},
     {NULL, NULL},
@@ -343,11 +343,12 @@ static json_t *user_json(json_t *row, int64_t now)
 	long failed;
 	int64_t until;
 	throttle_status(json_string_value(json_object_get(row, "name")), now, &failed, &until);
-	return json_pack("{s:O,s:b,s:b,s:o,s:I}", "name", json_object_get(row, "name"), "disabled",
-			 json_integer_value(json_object_get(row, "disabled")) != 0, "locked",
-			 until > now, "locked_until",
+	return json_pack("{s:O,s:b,s:b,s:o,s:I,s:o}", "name", json_object_get(row, "name"),
+			 "disabled", json_integer_value(json_object_get(row, "disabled")) != 0,
+			 "locked", until > now, "locked_until",
 			 until > now ? json_integer(until) : json_null(), "failed_logins",
-			 (json_int_t)failed);
+			 (json_int_t)failed, "ssh_keys",
+			 authz_user_ssh_keys(json_string_value(json_object_get(row, "name"))));
 }
 
 /* One user's row (with its hash), or every user's (without) */
@@ -411,18 +412,86 @@ int authz_user_add(const char *name, const char *password, char *err, size_t err
 	return rc;
 }
 
+/* An authorized_keys line as OpenSSH writes a public key: "TYPE BASE64
+ * [COMMENT]", a known type, no options (they could loosen what the key may
+ * do), printable ASCII only. */
+static int valid_ssh_key(const char *line)
+{
+	static const char *const types[] = {"ssh-ed25519",
+					    "ssh-rsa",
+					    "ecdsa-sha2-nistp256",
+					    "ecdsa-sha2-nistp384",
+					    "ecdsa-sha2-nistp521",
+					    "sk-ssh-ed25519@openssh.com",
+					    "sk-ecdsa-sha2-nistp256@openssh.com",
+					    NULL};
+	size_t len = strlen(line);
+	if (len == 0 || len > AUTHZ_SSH_KEY_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (line[i] < 0x20 || line[i] > 0x7e)
+			return 0;
+	size_t t = strcspn(line, " ");
+	int known = 0;
+	for (size_t i = 0; types[i]; i++)
+		known |= strlen(types[i]) == t && strncmp(line, types[i], t) == 0;
+	if (!known || line[t] != ' ')
+		return 0;
+	const char *b64 = line + t + 1;
+	size_t n = strspn(b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=");
+	return n >= 16 && (b64[n] == '\0' || b64[n] == ' ');
+}
+
+static void ssh_keys_key(const char *user, char *out, size_t n)
+{
+	snprintf(out, n, "ssh_keys:%s", user);
+}
+
+json_t *authz_user_ssh_keys(const char *user)
+{
+	char key[96];
+	ssh_keys_key(user, key, sizeof(key));
+	json_t *keys = setting(key);
+	if (!json_is_array(keys)) {
+		json_decref(keys);
+		keys = json_array();
+	}
+	return keys;
+}
+
+static int set_ssh_keys(const char *user, json_t *keys, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *k;
+	if (!json_is_array(keys) || json_array_size(keys) > AUTHZ_SSH_KEYS_MAX)
+		return error_set(err, errlen, -EINVAL, "ssh_keys: a list of at most %d public keys",
+				 AUTHZ_SSH_KEYS_MAX);
+	json_array_foreach(
+	    keys, i,
+	    k) if (!json_is_string(k) ||
+		   !valid_ssh_key(json_string_value(
+		       k))) return error_set(err, errlen, -EINVAL,
+					     "ssh_keys[%zu]: a public key as OpenSSH writes it "
+					     "(\"ssh-ed25519 AAAA... comment\"), "
+					     "without options",
+					     i);
+	char key[96];
+	ssh_keys_key(user, key, sizeof(key));
+	return setting_put(key, keys, err, errlen);
+}
+
 int authz_user_update(const char *name, const json_t *body, const char *keep_session, char *err,
 		      size_t errlen)
 {
 	json_t *pw = json_object_get(body, "password"), *dis = json_object_get(body, "disabled"),
-	       *locked = json_object_get(body, "locked");
+	       *locked = json_object_get(body, "locked"), *keys = json_object_get(body, "ssh_keys");
 	const char *key;
 	json_t *x;
-	json_object_foreach((json_t *)body, key,
-			    x) if (strcmp(key, "password") && strcmp(key, "disabled") &&
-				   strcmp(key, "locked")) return error_set(err, errlen, -EINVAL,
-									   "%s: unknown field",
-									   key);
+	json_object_foreach(
+	    (json_t *)body, key,
+	    x) if (strcmp(key, "password") && strcmp(key, "disabled") && strcmp(key, "locked") &&
+		   strcmp(key, "ssh_keys")) return error_set(err, errlen, -EINVAL,
+							     "%s: unknown field", key);
 	if ((pw && !json_is_string(pw)) || (dis && !json_is_boolean(dis)) ||
 	    (locked && !json_is_false(locked)))
 		return error_set(
@@ -434,6 +503,8 @@ int authz_user_update(const char *name, const json_t *body, const char *keep_ses
 		return error_set(err, errlen, -EEXIST, "root cannot be disabled");
 	int rc = pw ? authz_password_ok(json_string_value(pw), err, errlen) : 0;
 	if (rc < 0)
+		return rc;
+	if (keys && (rc = set_ssh_keys(name, keys, err, errlen)) < 0)
 		return rc;
 	rc = pw ? set_password(name, json_string_value(pw), err, errlen) : 0;
 	if (rc == 0 && pw) /* whoever knew the old password is logged out */
@@ -457,6 +528,11 @@ int authz_user_remove(const char *name, char *err, size_t errlen)
 	if (!db_user_exists(name))
 		return error_set(err, errlen, -ENOENT, "%s: no such user", name);
 	int rc = db_user_delete(name, err, errlen);
+	if (rc >= 0) { /* a user of that name made later starts without them */
+		json_t *none = json_array();
+		set_ssh_keys(name, none, NULL, 0);
+		json_decref(none);
+	}
 	return rc < 0 ? rc : 0;
 }
 

@@ -54,12 +54,18 @@ json_t *authz_users(int64_t now);
 json_t *authz_user(const char *name, int64_t now);
 int authz_user_add(const char *name, const char *password, char *err, size_t errlen);
 /* body: any of password, disabled, locked (false ends every source's
- * wait for this user). A new password
+ * wait for this user), ssh_keys (the list, replaced whole). A new password
  * ends the user's sessions but `keep_session` (the token hash of the
  * session making the change, when it is the user's own; NULL: none). */
 int authz_user_update(const char *name, const json_t *body, const char *keep_session, char *err,
 		      size_t errlen);
 int authz_user_remove(const char *name, char *err, size_t errlen);
+/* A user's public keys for SSH (tech support mode), as set with
+ * authz_user_update's "ssh_keys": a JSON array of authorized_keys lines
+ * ("TYPE BASE64 [COMMENT]", no options), at most AUTHZ_SSH_KEYS_MAX. */
+#define AUTHZ_SSH_KEYS_MAX 16
+#define AUTHZ_SSH_KEY_MAX  8192
+json_t *authz_user_ssh_keys(const char *user);
 
 /* Logins. authz_login_check: 0 and the user may log in from `source`, or
  * -EACCES with the same message "wrong user name or password" for an

@@ -57,6 +57,47 @@ static int vm_running(const char *name)
 	return r;
 }
 
+/* A reboot or poweroff asked for (POST /host/reboot, /host/shutdown): the
+ * guests' power buttons first, a hard stop for those that outlast the
+ * time-out (vms.c), then keel-init stops the host (SIGTERM reboots,
+ * SIGUSR2 powers off). Called on each turn of the main loop. */
+static void host_power_tick(struct host_info *host)
+{
+	static double deadline;
+	int what = atomic_load(&host->power_request);
+	if (what == HOST_RUNNING || deadline < 0)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	int timeout = atomic_load(&host->power_timeout_s);
+	if (deadline == 0) {
+		deadline = now + timeout + 10; /* the hard stops take a moment too */
+		size_t n = 0;
+		struct vm_config *list = db_vm_list(&n);
+		char err[256];
+		for (size_t i = 0; i < n; i++)
+			if (vm_running(list[i].name) &&
+			    vms_power(list[i].name, "shutdown", timeout, err, sizeof(err)) < 0)
+				log_msg("vm %s: %s", list[i].name, err);
+		free(list);
+		log_notice("host %s: shutting down %d VM%s first (up to %d s)",
+			   what == HOST_REBOOT ? "reboot" : "poweroff", vms_count_running(),
+			   vms_count_running() == 1 ? "" : "s", timeout);
+	}
+	if (vms_count_running() > 0 && now < deadline)
+		return;
+	deadline = -1; /* once */
+	/* only keel-init: a hostd run elsewhere (the tests') stops no machine */
+	char *init = read_file("/proc/1/comm", 64, NULL);
+	int ours = init && strcmp(init, "keel-init\n") == 0;
+	free(init);
+	log_notice("host %s: VMs stopped; %s", what == HOST_REBOOT ? "reboot" : "poweroff",
+		   ours ? "asking keel-init" : "but PID 1 is not keel-init: nothing more");
+	if (ours && kill(1, what == HOST_REBOOT ? SIGTERM : SIGUSR2) < 0)
+		log_errno("cannot signal keel-init");
+}
+
 int main(int argc, char **argv)
 {
 	unsigned port = 443;
@@ -181,6 +222,7 @@ int main(int argc, char **argv)
 		session_follow_clock();
 		audit_tick(time(NULL));
 		tsm_tick();
+		host_power_tick(&host);
 		if (atomic_load(&host.restart_requested)) {
 			usleep(500 * 1000); /* lets the reply go out */
 			log_notice("restarting the management agent (running VMs keep running)");

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* changes of host.conf's console settings, one at a time */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -164,6 +165,32 @@ void tsm_follow_lockdown(void)
 	tsm_accounts_write();
 }
 
+/* The user's public keys, where dropbear looks (HOME/.ssh/authorized_keys:
+ * no file when there are none). */
+static void write_keys(const char *name)
+{
+	char path[160];
+	snprintf(path, sizeof(path), TSM_HOME_DIR "/%s", name);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), TSM_HOME_DIR "/%s/.ssh", name);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), TSM_HOME_DIR "/%s/.ssh/authorized_keys", name);
+	json_t *keys = authz_user_ssh_keys(name);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	size_t i;
+	json_t *k;
+	json_array_foreach(keys, i, k) if (f) fprintf(f, "%s\n", json_string_value(k));
+	if (f)
+		fclose(f);
+	if (!f || (len ? write_file_atomic(path, text, len, 0600) < 0
+		       : unlink(path) < 0 && errno != ENOENT))
+		log_errno("tech support mode: cannot write %s", path);
+	free(text);
+	json_decref(keys);
+}
+
 /* The accounts: what /etc/passwd held that is not ours, then ours. */
 static int write_accounts(FILE *pw, FILE *sh, int allowed)
 {
@@ -189,9 +216,7 @@ static int write_accounts(FILE *pw, FILE *sh, int allowed)
 		    strpbrk(hash, ":\n"))
 			continue;
 		root |= strcmp(name, "root") == 0;
-		char home[128];
-		snprintf(home, sizeof(home), TSM_HOME_DIR "/%s", name);
-		mkdir(home, 0700);
+		write_keys(name);
 		fprintf(pw, "%s:x:0:0:" TSM_GECOS ":" TSM_HOME_DIR "/%s:" TSM_SHELL "\n", name,
 			name);
 		fprintf(sh, "%s:%s:0:0:99999:7:::\n", name, hash);

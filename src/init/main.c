@@ -23,6 +23,7 @@
 #include "init/services.h"
 
 #include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/input.h>
@@ -203,6 +204,30 @@ static void report_kvm(void)
 		log_msg("kvm: NOT available (/dev/kvm %s, no kvm_amd or kvm_intel loaded); "
 			"virtual machines cannot run",
 			dev ? "present" : "missing");
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	if (ftw->level > 0 && strcmp(path, FACTORY_RESET_FILE) != 0 && remove(path) < 0)
+		log_errno("factory reset: cannot remove %s", path);
+	return 0;
+}
+
+/* A factory reset keel-hostd asked for (common/hostconf.h): /config
+ * emptied, its marker last, so that a power cut midway resets again. */
+static void factory_reset_if_asked(void)
+{
+	if (access(FACTORY_RESET_FILE, F_OK) < 0)
+		return;
+	log_msg("factory reset: removing the settings, users, inventory and identities");
+	nftw("/config", remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	sync();
+	if (unlink(FACTORY_RESET_FILE) < 0)
+		log_errno("factory reset: cannot remove %s", FACTORY_RESET_FILE);
+	sync();
+	log_msg("factory reset: done; the datastores are as they were");
 }
 
 static void mount_disk(void)
@@ -469,6 +494,7 @@ int main(void)
 	load_modules();
 	report_kvm();
 	mount_disk();
+	factory_reset_if_asked();
 	struct hostconf hc;
 	load_hostconf(&hc);
 	char *cmdline = read_file("/proc/cmdline", 4096, NULL);

@@ -7,6 +7,7 @@ programs behind the doors are tested in test_dcui_native.py,
 test_shell_native.py and, with dropbear and OpenSSH, in the appliance."""
 import os
 import stat
+import subprocess
 import time
 
 import pytest
@@ -190,3 +191,80 @@ def test_shell_commands_are_recorded(root, socket_path):
         assert login(root, socket_path, "tsm-local", "ada") == 403
     finally:
         root.call("PUT", "/host/tech-support", {"ssh": False, "local": False})
+
+
+def test_ssh_public_keys(root, native_host, tmp_path):
+    """Public keys set through the API reach the file dropbear reads; bad
+    ones are refused with nothing changed."""
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ada@laptop", "-f",
+                    str(tmp_path / "id")], check=True)
+    key = (tmp_path / "id.pub").read_text().strip()
+    root.call("PATCH", "/users/ada", {"ssh_keys": [key]})
+    assert root.call("GET", "/users/ada")["ssh_keys"] == [key]
+    path = os.path.join(native_host.root, "run/keel/tsm/ada/.ssh/authorized_keys")
+    with open(path) as f:
+        assert f.read() == key + "\n"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    kind, b64, _ = key.split(" ")
+    bad = [[f'command="/bin/sh" {key}'], [key + "\nssh-ed25519 " + b64], ["ssh-dss " + b64],
+           [kind], [f"{kind} not*base64"], [key] * 17, "not a list", [7]]
+    for keys in bad:
+        assert root.error("PATCH", "/users/ada", {"ssh_keys": keys})[0] == 400, keys
+    rex = Api(root.port, root.fingerprint, address=root.address).login("rex", PW)
+    assert rex.error("PATCH", "/users/ada", {"ssh_keys": []})[0] == 403
+    assert root.call("GET", "/users/ada")["ssh_keys"] == [key]
+    root.call("PATCH", "/users/ada", {"ssh_keys": []})
+    assert not os.path.exists(path)
+
+
+def test_cli_commands(root, native_host, tmp_path):
+    """keel host tech-support, user ssh-keys, network mgmt test and the
+    factory reset's --yes, against this hostd."""
+    creds = root.write_cli_credentials(tmp_path / "creds")
+    keel = os.path.join(os.path.dirname(__file__), "..", "..", "build", "src", "cli", "keel")
+
+    def cli(*args):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
+        return subprocess.run([keel, "--credentials", creds, *args], capture_output=True,
+                              text=True, timeout=60, env=env)
+
+    r = cli("host", "tech-support", "set", "--ssh", "on", "--idle-timeout", "300")
+    assert r.returncode == 0, r.stderr
+    assert "on" in r.stdout and "300 s" in r.stdout
+    assert root.call("GET", "/host/tech-support")["ssh"] is True
+    r = cli("host", "tech-support", "set", "--ssh", "maybe")
+    assert r.returncode == 2 and "--ssh: on or off" in r.stderr
+    assert cli("host", "tech-support", "set", "--ssh", "off").returncode == 0
+    assert "ssh                   off" in cli("host", "tech-support", "show").stdout
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "k")],
+                   check=True)
+    (tmp_path / "keys").write_text("# ada's laptop\n" + (tmp_path / "k.pub").read_text())
+    r = cli("user", "ssh-keys", "ada", str(tmp_path / "keys"))
+    assert r.returncode == 0 and "ada: 1 SSH key" in r.stdout, r.stderr
+    assert cli("user", "ssh-keys", "ada", "--none").returncode == 0
+    assert root.call("GET", "/users/ada")["ssh_keys"] == []
+    # no management NIC here (a veth): no gateway, and the test says so
+    r = cli("network", "mgmt", "test")
+    assert r.returncode == 1 and "no default gateway" in r.stdout and "FAILED" in r.stdout
+    r = cli("host", "factory-reset")
+    assert r.returncode == 2 and "--yes" in r.stderr
+    assert not os.path.exists(os.path.join(native_host.root, "config/factory-reset"))
+
+
+def test_host_power_requests_last(root, native_host):
+    """Reboot, shutdown and factory reset: refused without the privilege or
+    with a bad body; once one is under way, another is refused. (Here hostd's
+    PID 1 is not keel-init, so nothing more happens: the appliance test
+    reboots for real.) Last in the module: the host is stopping after it."""
+    rex = Api(root.port, root.fingerprint, address=root.address).login("rex", PW)
+    for path in ("/host/reboot", "/host/shutdown", "/host/factory-reset"):
+        assert rex.error("POST", path, {})[0] == 403
+        for body in ({"timeout_s": -1}, {"timeout_s": 3601}, {"timeout_s": "5"},
+                     {"timeout": 5}):
+            assert root.error("POST", path, body)[0] == 400, (path, body)
+    reply = root.call("POST", "/host/shutdown", {"timeout_s": 5})
+    assert reply == {"state": "shutting down", "vms_running": 0, "timeout_s": 5}
+    assert root.error("POST", "/host/reboot", {})[0] == 409
+    assert root.error("POST", "/host/factory-reset", {})[0] == 409
+    assert not os.path.exists(os.path.join(native_host.root, "config/factory-reset"))
+    native_host.wait_for(r"host poweroff: VMs stopped; but PID 1 is not keel-init", 10)
