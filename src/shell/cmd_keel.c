@@ -8,10 +8,10 @@
  *
  * The CLI would read and write this host's own files where it takes a
  * local file (an upload's source, a download's destination, a
- * certificate, a bundle): those commands are refused here, but `vm
- * import FILE` of a file that `cat` could read (relative names are under
- * /scratch, the CLI's folder). Only the global option --json is passed
- * on: the connection is the session's. */
+ * certificate, a bundle, cloud-init files): those commands are refused
+ * here, but `vm import FILE` and `user ssh-keys NAME FILE` of a file that
+ * `cat` could read (relative names are under /scratch, the CLI's folder). Only the global option
+ * --json is passed on: the connection is the session's. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,32 +32,50 @@
 #endif
 #define KEEL_CLI_DIR "/scratch" /* its working folder */
 
-/* the CLI commands that take a local file of the host */
-static const char *const local_files[][2] = {
-    {"datastore", "upload"},	{"datastore", "download"}, {"host", "certificate"},
-    {"host", "support-bundle"}, {"vm", "create"},	   {"vm", "import"},
+/* The CLI commands that take a file of this host, and what is done with
+ * them: refused, or their files (the words that are not options, from the
+ * first_file-th on) checked as `cat` would check them. */
+enum file_rule { FILES_REFUSED, FILES_CONFINED, FILES_IN_OPTIONS };
+
+static const struct {
+	const char *group, *name;
+	enum file_rule rule;
+	int first_file;
+} local_files[] = {
+    {"datastore", "upload", FILES_REFUSED, 0}, {"datastore", "download", FILES_REFUSED, 0},
+    {"host", "certificate", FILES_REFUSED, 0}, {"host", "support-bundle", FILES_REFUSED, 0},
+    {"vm", "create", FILES_IN_OPTIONS, 0},     {"vm", "import", FILES_CONFINED, 0}, /* FILE */
+    {"user", "ssh-keys", FILES_CONFINED, 1},					    /* NAME FILE */
 };
 
-/* vm import's options that take a value */
-static const char *const import_values[] = {"--name", "--datastore", "--memory", "--vcpus",
+/* vm create's options that name a file */
+static const char *const file_options[] = {"--cloud-init", "--meta-data", "--network-config"};
+
+/* the options of those commands that take a value (a word that is not a file) */
+static const char *const value_options[] = {"--name", "--datastore", "--memory", "--vcpus",
 					    "--firmware"};
 
 static bool takes_value(const char *opt)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(import_values); i++)
-		if (!strcmp(opt, import_values[i]))
+	for (size_t i = 0; i < ARRAY_SIZE(value_options); i++)
+		if (!strcmp(opt, value_options[i]))
 			return true;
 	return false;
 }
 
-/* vm import's files must be readable by `cat`: 0, or -1 after a message */
-static int check_import(struct shell *sh, int argc, char **argv)
+/* the files among argv (the words after the command's) from the first-th
+ * word that is not an option must be readable by `cat`: 0, or -1 after a
+ * message */
+static int check_files(struct shell *sh, int argc, char **argv, int first)
 {
+	int positional = 0;
 	for (int i = 0; i < argc; i++) {
 		if (argv[i][0] == '-') {
 			i += takes_value(argv[i]) && !strchr(argv[i], '=');
 			continue;
 		}
+		if (positional++ < first)
+			continue;
 		char path[PATH_MAX], resolved[PATH_MAX];
 		int n = argv[i][0] == '/'
 			    ? snprintf(path, sizeof(path), "%s", argv[i])
@@ -92,30 +110,36 @@ static int allowed(struct shell *sh, int argc, char **argv)
 	}
 	if (argc - first < 2)
 		return 0;
+	int rest = argc - first - 2;
+	char **words = argv + first + 2;
 	for (size_t i = 0; i < ARRAY_SIZE(local_files); i++) {
-		if (strcmp(argv[first], local_files[i][0]) ||
-		    strcmp(argv[first + 1], local_files[i][1]))
+		if (strcmp(argv[first], local_files[i].group) ||
+		    strcmp(argv[first + 1], local_files[i].name))
 			continue;
-		if (!strcmp(local_files[i][1], "import"))
-			return check_import(sh, argc - first - 2, argv + first + 2);
-		if (!strcmp(local_files[i][1], "create")) {
-			for (int j = first + 2; j < argc; j++)
-				if (!strncmp(argv[j], "--cloud-init", 12) ||
-				    !strncmp(argv[j], "--meta-data", 11) ||
-				    !strncmp(argv[j], "--network-config", 16)) {
-					say_error("keel",
-						  "vm create %s: reads a file of this host: "
-						  "run it from a client",
-						  argv[j]);
-					return -1;
-				}
-			continue;
+		switch (local_files[i].rule) {
+		case FILES_CONFINED:
+			return check_files(sh, rest, words, local_files[i].first_file);
+		case FILES_IN_OPTIONS:
+			for (int j = 0; j < rest; j++)
+				for (size_t k = 0; k < ARRAY_SIZE(file_options); k++)
+					if (!strncmp(words[j], file_options[k],
+						     strlen(file_options[k]))) {
+						say_error(
+						    "keel",
+						    "%s %s %s: reads a file of this host: run it "
+						    "from a client",
+						    local_files[i].group, local_files[i].name,
+						    file_options[k]);
+						return -1;
+					}
+			return 0;
+		case FILES_REFUSED:
+			say_error("keel",
+				  "%s %s: works with files of this host: not in tech support mode "
+				  "(run it from a client)",
+				  local_files[i].group, local_files[i].name);
+			return -1;
 		}
-		say_error("keel",
-			  "%s %s: works with files of this host: not in tech support mode "
-			  "(run it from a client)",
-			  local_files[i][0], local_files[i][1]);
-		return -1;
 	}
 	return 0;
 }

@@ -18,6 +18,8 @@
  * command's with -c, 1 when the login is refused. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <jansson.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +171,15 @@ static int ssh_mode(struct client *api, const char *line)
 	return rc;
 }
 
+/* jansson's free: wiped first, for the login's password and the tokens
+ * that pass through JSON values */
+static void wipe_free(void *p)
+{
+	if (p)
+		explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
 static int usage(void)
 {
 	fputs("usage: keel-shell --login TTY | -c \"COMMAND LINE\" (or as a login shell)\n",
@@ -186,6 +197,7 @@ int main(int argc, char **argv)
 	else if (argc != 1)
 		return usage();
 	intr_setup();
+	json_set_alloc_funcs(malloc, wipe_free);
 	if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK) {
 		say_error(PROG, "cannot initialise libcurl");
 		return 1;

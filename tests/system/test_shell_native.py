@@ -170,13 +170,22 @@ def test_api_commands_and_the_cli_as_the_user(root, native_host):
     out = ok(native_host, "keel --json session list")
     assert f"ssh {PEER}" in out
     # the CLI's connection is the session's; files of the host are not its
-    for line in ("keel --host 10.0.0.1 vm list", "keel --credentials /config/x vm list",
-                 "keel datastore upload /config/keel.db local/x",
-                 "keel datastore download local/x /scratch/y",
-                 "keel host certificate --cert /scratch/a --key /scratch/b",
-                 "keel vm import /config/keel.db", "keel vm import /etc/passwd",
-                 "keel vm create x --memory 64M --kernel local/k --cloud-init /etc/passwd"):
-        refused(native_host, line)
+    for line, why in (("keel --host 10.0.0.1 vm list", "only --json"),
+                      ("keel --credentials /config/x vm list", "only --json"),
+                      ("keel datastore upload /config/keel.db local/x", "run it from a client"),
+                      ("keel datastore download local/x /scratch/y", "run it from a client"),
+                      ("keel host certificate --cert /scratch/a --key /scratch/b",
+                       "run it from a client"),
+                      ("keel host support-bundle -o /scratch/b.tgz", "run it from a client"),
+                      ("keel vm import /config/keel.db", "hidden: holds secrets"),
+                      ("keel vm import /etc/passwd", "outside"),
+                      ("keel vm import --name x ../etc/passwd", "outside"),
+                      ("keel user ssh-keys ada /etc/shadow", "outside"),
+                      ("keel user ssh-keys ada /config/ssh/dropbear_ed25519_host_key",
+                       "hidden: holds secrets"),
+                      ("keel vm create x --memory 64M --kernel local/k --cloud-init=/etc/passwd",
+                       "reads a file of this host")):
+        assert why in refused(native_host, line), line
     # an appliance is not imported on the host (no libxml2 there)
     with open(path(native_host, "/scratch/app.ovf"), "w") as f:
         f.write("<?xml version='1.0'?><Envelope/>\n")
