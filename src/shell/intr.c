@@ -3,11 +3,18 @@
 #include <signal.h>
 #include <string.h>
 
-static volatile sig_atomic_t pending;
+static volatile sig_atomic_t pending, hangup;
 
 static void on_sigint(int sig)
 {
 	(void)sig;
+	pending = 1;
+}
+
+static void on_hangup(int sig)
+{
+	(void)sig;
+	hangup = 1;
 	pending = 1;
 }
 
@@ -18,6 +25,9 @@ void intr_setup(void)
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hangup;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	signal(SIGTSTP, SIG_IGN);
@@ -30,5 +40,10 @@ bool intr_pending(void)
 
 void intr_clear(void)
 {
-	pending = 0;
+	pending = hangup;
+}
+
+bool intr_hangup(void)
+{
+	return hangup != 0;
 }

@@ -66,6 +66,8 @@ static void interactive(struct shell *sh, struct lineread *in)
 			putchar('\n');
 			break;
 		}
+		if (intr_hangup())
+			break;
 		if (r == LINE_INTR) {
 			intr_clear();
 			putchar('\n');
@@ -77,7 +79,7 @@ static void interactive(struct shell *sh, struct lineread *in)
 			continue;
 		}
 		int rc = interp_line(sh, line);
-		if (rc == INTERP_EXIT)
+		if (rc == INTERP_EXIT || intr_hangup())
 			break;
 		if (rc == INTERP_ENDED) {
 			printf("the session has ended\n");
@@ -102,6 +104,8 @@ static int local_mode(struct client *api, const char *tty)
 		printf("\nKeel tech support mode\n\nlogin: ");
 		fflush(stdout);
 		enum line_result r = lineread_next(&in, user, 0);
+		if (intr_hangup())
+			return 0;
 		if (r == LINE_ERROR)
 			return 1; /* the terminal is gone: keel-init starts another */
 		if (r != LINE_OK || !user[0]) {
@@ -135,6 +139,8 @@ static int local_mode(struct client *api, const char *tty)
 		struct shell sh = {.api = api, .user = user, .root = ""};
 		interactive(&sh, &in);
 		logout(api);
+		if (intr_hangup())
+			return 0;
 	}
 }
 

@@ -9,6 +9,7 @@ run as the logged-in user, and the idle time-out."""
 import os
 import pty
 import select
+import signal
 import struct
 import subprocess
 import time
@@ -237,6 +238,22 @@ def test_interactive_session(root, native_host):
     assert "capture IFACE" in text and "keel.db" in text
     # nothing after exit ran
     assert "note.txt" not in text
+
+
+def test_hangup_logs_out(root, native_host):
+    p = interactive(native_host)
+    out = b""
+    deadline = time.time() + 20
+    while b"] keel> " not in out and time.time() < deadline:
+        r, _, _ = select.select([p.stdout], [], [], 0.5)
+        if r:
+            out += os.read(p.stdout.fileno(), 4096)
+    sources = [s["source"] for s in root.call("GET", "/sessions")["sessions"]]
+    assert f"ssh {PEER}" in sources
+    p.send_signal(signal.SIGHUP)  # the SSH connection is gone
+    assert p.wait(timeout=10) == 0
+    sources = [s["source"] for s in root.call("GET", "/sessions")["sessions"]]
+    assert f"ssh {PEER}" not in sources
 
 
 def test_idle_timeout_ends_the_session(root, native_host):
