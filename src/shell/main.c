@@ -114,9 +114,9 @@ static int local_mode(struct client *api, const char *tty)
 				sleep(1);
 			continue;
 		}
+		tty_echo(0, false); /* before the prompt: what is typed after it is not shown */
 		printf("Password: ");
 		fflush(stdout);
-		tty_echo(0, false);
 		r = lineread_next(&in, password, 60);
 		tty_echo(0, true);
 		putchar('\n');

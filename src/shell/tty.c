@@ -66,5 +66,5 @@ int tty_echo(int fd, bool on)
 		t.c_lflag |= ECHO;
 	else
 		t.c_lflag &= ~(tcflag_t)ECHO;
-	return tcsetattr(fd, TCSAFLUSH, &t);
+	return tcsetattr(fd, TCSANOW, &t); /* typed-ahead input is kept */
 }
