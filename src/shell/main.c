@@ -14,8 +14,10 @@
  *   keel-shell -c "LINE"     one command line over SSH (ssh host LINE)
  *
  * An interactive session with no input for the host's idle_timeout_s
- * (GET /api/v1/host/tech-support; 0: never) ends. Exit status: the
- * command's with -c, 1 when the login is refused. */
+ * (GET /api/v1/host/tech-support; 0: never) ends. Sessions begun, refused
+ * and ended go to the log service (keel-syslogd's dcui.log), never to the
+ * user's terminal; the commands are hostd's to log (the audit trail).
+ * Exit status: the command's with -c, 1 when the login is refused. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
@@ -26,6 +28,8 @@
 #include <unistd.h>
 
 #include "common/localapi.h"
+#include "common/log.h"
+#include "common/logfiles.h"
 #include "shell/client.h"
 #include "shell/interp.h"
 #include "shell/intr.h"
@@ -60,6 +64,7 @@ static void interactive(struct shell *sh, struct lineread *in)
 		enum line_result r = lineread_next(in, line, idle);
 		if (r == LINE_TIMEOUT) {
 			printf("\nidle for %u s: session ended\n", idle);
+			log_msg("%s: idle for %u s: session ended", sh->user, idle);
 			break;
 		}
 		if (r == LINE_EOF || r == LINE_ERROR) {
@@ -132,13 +137,16 @@ static int local_mode(struct client *api, const char *tty)
 			rc = session_login_local(api, user, password, err, sizeof(err));
 		explicit_bzero(password, sizeof(password));
 		if (rc < 0) {
+			log_msg("local login of %s refused: %s", user, err);
 			printf("Login refused: %s\n", err);
 			sleep(2);
 			continue;
 		}
 		struct shell sh = {.api = api, .user = user, .root = ""};
+		log_msg("%s logged in on %s", user, tty);
 		interactive(&sh, &in);
 		logout(api);
+		log_msg("%s logged out on %s", user, tty);
 		if (intr_hangup())
 			return 0;
 	}
@@ -160,9 +168,12 @@ static int ssh_mode(struct client *api, const char *line)
 		return 1;
 	}
 	if (session_login_ssh(api, user, peer, err, sizeof(err)) < 0) {
+		log_msg("SSH login of %s from %s refused: %s", user, peer, err);
 		say_error(PROG, "login refused: %s", err);
 		return 1;
 	}
+	if (!line)
+		log_msg("%s logged in over SSH from %s", user, peer);
 	struct shell sh = {.api = api, .user = user, .root = ""};
 	int rc = 0;
 	if (line) {
@@ -174,6 +185,8 @@ static int ssh_mode(struct client *api, const char *line)
 		interactive(&sh, &in);
 	}
 	logout(api);
+	if (!line)
+		log_msg("%s logged out (SSH from %s)", user, peer);
 	return rc;
 }
 
@@ -203,6 +216,7 @@ int main(int argc, char **argv)
 	else if (argc != 1)
 		return usage();
 	intr_setup();
+	log_init(PROG, -1, LOG_SOCKET); /* the log service only */
 	json_set_alloc_funcs(malloc, wipe_free);
 	if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK) {
 		say_error(PROG, "cannot initialise libcurl");
