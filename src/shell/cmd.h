@@ -31,6 +31,7 @@ int cmd_restart_agents(struct shell *sh, int argc, char **argv);
 int cmd_keel(struct shell *sh, int argc, char **argv);
 /* the system */
 int cmd_ps(struct shell *sh, int argc, char **argv);
+int cmd_top(struct shell *sh, int argc, char **argv);
 int cmd_disks(struct shell *sh, int argc, char **argv);
 int cmd_mounts(struct shell *sh, int argc, char **argv);
 int cmd_df(struct shell *sh, int argc, char **argv);

@@ -16,6 +16,7 @@
 
 #define MOUNT_LINE_MAX 8192
 #define KLOG_MAX       (4 << 20)
+#define DISKS_MAX      1024
 
 static void fmt_bytes(char *out, size_t n, unsigned long long v)
 {
@@ -42,6 +43,31 @@ static int sys_line(const char *path, char *out, size_t n)
 	return rc;
 }
 
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void print_disk(const char *dir, const char *disk)
+{
+	char path[PATH_MAX], v[128], model[128] = "", size[32], name[72];
+	char ro[8] = "?", rot[8] = "?";
+	unsigned long long sectors = 0;
+	snprintf(path, sizeof(path), "%s/%s/size", dir, disk);
+	if (sys_line(path, v, sizeof(v)) == 0)
+		sectors = strtoull(v, NULL, 10);
+	fmt_bytes(size, sizeof(size), sectors > (~0ull >> 9) ? 0 : sectors << 9);
+	snprintf(path, sizeof(path), "%s/%s/ro", dir, disk);
+	sys_line(path, ro, sizeof(ro));
+	snprintf(path, sizeof(path), "%s/%s/queue/rotational", dir, disk);
+	sys_line(path, rot, sizeof(rot));
+	snprintf(path, sizeof(path), "%s/%s/device/model", dir, disk);
+	sys_line(path, model, sizeof(model));
+	str_copy(name, sizeof(name), disk);
+	text_printable_name(name);
+	printf("%-12s %12s %4s %-3s %s\n", name, size, ro, rot, str_trim(model));
+}
+
 int cmd_disks(struct shell *sh, int argc, char **argv)
 {
 	(void)argv;
@@ -56,28 +82,19 @@ int cmd_disks(struct shell *sh, int argc, char **argv)
 		say_error("disks", "%s: %s", dir, strerror(errno));
 		return 1;
 	}
-	printf("%-12s %12s %4s %-3s %s\n", "NAME", "SIZE", "RO", "ROT", "MODEL");
-	for (struct dirent *e; (e = readdir(d));) {
-		if (e->d_name[0] == '.' || strlen(e->d_name) > 64)
-			continue;
-		char path[PATH_MAX], v[128], model[128] = "", size[32], name[72];
-		unsigned long long sectors = 0;
-		snprintf(path, sizeof(path), "%s/%s/size", dir, e->d_name);
-		if (sys_line(path, v, sizeof(v)) == 0)
-			sectors = strtoull(v, NULL, 10);
-		fmt_bytes(size, sizeof(size), sectors > (~0ull >> 9) ? 0 : sectors << 9);
-		snprintf(path, sizeof(path), "%s/%s/ro", dir, e->d_name);
-		char ro[8] = "?", rot[8] = "?";
-		sys_line(path, ro, sizeof(ro));
-		snprintf(path, sizeof(path), "%s/%s/queue/rotational", dir, e->d_name);
-		sys_line(path, rot, sizeof(rot));
-		snprintf(path, sizeof(path), "%s/%s/device/model", dir, e->d_name);
-		sys_line(path, model, sizeof(model));
-		str_copy(name, sizeof(name), e->d_name);
-		text_printable_name(name);
-		printf("%-12s %12s %4s %-3s %s\n", name, size, ro, rot, str_trim(model));
-	}
+	char *names[DISKS_MAX];
+	size_t n = 0;
+	for (struct dirent *e; (e = readdir(d)) && n < DISKS_MAX;)
+		if (e->d_name[0] != '.' && strlen(e->d_name) <= 64 &&
+		    (names[n] = strdup(e->d_name)))
+			n++;
 	closedir(d);
+	qsort(names, n, sizeof(*names), compare_names);
+	printf("%-12s %12s %4s %-3s %s\n", "NAME", "SIZE", "RO", "ROT", "MODEL");
+	for (size_t i = 0; i < n; i++) {
+		print_disk(dir, names[i]);
+		free(names[i]);
+	}
 	return 0;
 }
 
@@ -190,7 +207,21 @@ int cmd_dmesg(struct shell *sh, int argc, char **argv)
 		free(buf);
 		return 1;
 	}
-	int rc = write_text(stdout, buf, (size_t)n);
+	/* each line without its "<PRIORITY>" */
+	int rc = 0;
+	for (int i = 0; i < n && rc == 0;) {
+		char *nl = memchr(buf + i, '\n', (size_t)(n - i));
+		int end = nl ? (int)(nl - buf) + 1 : n, start = i;
+		if (buf[start] == '<') {
+			int j = start + 1;
+			while (j < end && j - start < 5 && buf[j] >= '0' && buf[j] <= '9')
+				j++;
+			if (j < end && buf[j] == '>')
+				start = j + 1;
+		}
+		rc = write_text(stdout, buf + start, (size_t)(end - start));
+		i = end;
+	}
 	free(buf);
 	return rc < 0 ? 1 : 0;
 }

@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"tail", "[-n N] [-f] PATH", "the last lines of a file (-f: follow it)", cmd_tail},
     {"logs", "[NAME [-n N] [-f]]", "the host's logs (through the API)", cmd_logs},
     {"ps", "", "processes: pid, user, state, memory, CPU time, command", cmd_ps},
+    {"top", "", "load, memory and the busiest processes over a second", cmd_top},
     {"ip", "link|addr|route|neigh", "interfaces, addresses, routes, neighbours", cmd_ip},
     {"bridges", "", "bridges, their ports and VLAN devices", cmd_bridges},
     {"connections", "", "TCP and UDP sockets", cmd_connections},
@@ -38,7 +39,7 @@ static const struct command commands[] = {
     {"vms", "", "the VMs (through the API)", cmd_vms},
     {"vm", "stats NAME", "a running VM's statistics", cmd_vm},
     {"restart-agents", "", "restart the management agents", cmd_restart_agents},
-    {"keel", "ARGS...", "any keel CLI command, on this host, as you", cmd_keel},
+    {"keel", "ARGS...", "any keel CLI command, on this host, as you (keel help)", cmd_keel},
 };
 
 void interp_help(void)
@@ -49,7 +50,7 @@ void interp_help(void)
 		char head[64];
 		snprintf(head, sizeof(head), "%s%s%s", commands[i].name,
 			 *commands[i].args ? " " : "", commands[i].args);
-		printf("  %-36s %s\n", head, commands[i].what);
+		printf("  %-40s %s\n", head, commands[i].what);
 	}
 }
 

@@ -126,6 +126,8 @@ def test_system_and_network_views(root, native_host):
     assert "usage" in refused(native_host, "ip rule")
     ps = ok(native_host, "ps")
     assert "keel-hostd" in ps and "PID" in ps.splitlines()[0]
+    top = ok(native_host, "top")
+    assert "load average" in top and "%CPU" in top and "keel-hostd" in top
     conns = ok(native_host, "connections")
     assert any(":443 " in ln and "LISTEN" in ln for ln in conns.splitlines()), conns
     assert "/sbin/keel-shell" in ok(native_host, "mounts")
