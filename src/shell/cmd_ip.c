@@ -221,7 +221,7 @@ int cmd_ip(struct shell *sh, int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(views); i++) {
 		if (strcmp(argv[1], views[i].name) != 0)
 			continue;
-		if (netdump(views[i].type, AF_UNSPEC, views[i].cb, NULL, err, sizeof(err)) < 0) {
+		if (netdump(views[i].type, AF_UNSPEC, 0, views[i].cb, NULL, err, sizeof(err)) < 0) {
 			say_error("ip", "%s", err);
 			return 1;
 		}

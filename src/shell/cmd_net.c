@@ -1,11 +1,15 @@
 /* bridges and connections: the host's bridges (/sys/class/net/BR/bridge,
- * their ports in brif/) and VLAN devices (/proc/net/vlan/config); its
+ * their ports in brif/), each port's VLANs (rtnetlink's AF_BRIDGE dump:
+ * Keel's switches are VLAN-filtering bridges) and VLAN devices
+ * (/proc/net/vlan/config); its
  * TCP and UDP sockets (/proc/net/tcp, tcp6, udp, udp6, decoded by
  * netproc.h) with the process that holds each (by the socket's inode among
  * /proc/PID/fd). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +18,8 @@
 
 #include "common/util.h"
 #include "shell/cmd.h"
+#include "shell/brvlan.h"
+#include "shell/netdump.h"
 #include "shell/netproc.h"
 #include "shell/out.h"
 #include "shell/procfs.h"
@@ -52,6 +58,36 @@ static int print_ports(const char *root, const char *bridge)
 	return n;
 }
 
+/* one bridge port's VLANs: "PORT (BRIDGE)  VID..." with P (its PVID) and
+ * U (egress untagged) after a VLAN, A-B for a range */
+static int port_vlans_cb(const struct nlmsghdr *nlh, void *ctx)
+{
+	int *ports = ctx;
+	const struct nlattr *tb[IFLA_MAX + 1];
+	static const enum mnl_attr_data_type types[IFLA_MAX + 1] = {
+	    [IFLA_IFNAME] = MNL_TYPE_NUL_STRING,
+	    [IFLA_MASTER] = MNL_TYPE_U32,
+	    [IFLA_AF_SPEC] = MNL_TYPE_NESTED,
+	};
+	if (nlh->nlmsg_type != RTM_NEWLINK ||
+	    netdump_attrs(nlh, sizeof(struct ifinfomsg), tb, IFLA_MAX, types) < 0 ||
+	    !tb[IFLA_IFNAME] || !tb[IFLA_MASTER] || !tb[IFLA_AF_SPEC])
+		return MNL_CB_OK; /* a bridge's own entry, or no VLANs */
+	char name[IF_NAMESIZE + 1], master[IF_NAMESIZE + 1];
+	str_copy(name, sizeof(name), mnl_attr_get_str(tb[IFLA_IFNAME]));
+	text_printable_name(name);
+	if (!if_indextoname(mnl_attr_get_u32(tb[IFLA_MASTER]), master))
+		snprintf(master, sizeof(master), "?");
+	text_printable_name(master);
+	if ((*ports)++ == 0)
+		printf("\n%-24s %s\n", "PORT (BRIDGE)", "VLANS (P: PVID, U: untagged)");
+	char head[48], vlans[8192];
+	snprintf(head, sizeof(head), "%s (%s)", name, master);
+	printf("%-24s %s\n", head,
+	       brvlan_format(tb[IFLA_AF_SPEC], vlans, sizeof(vlans)) ? vlans : "none");
+	return MNL_CB_OK;
+}
+
 int cmd_bridges(struct shell *sh, int argc, char **argv)
 {
 	(void)argv;
@@ -87,6 +123,11 @@ int cmd_bridges(struct shell *sh, int argc, char **argv)
 		putchar('\n');
 	}
 	closedir(d);
+	char err[256];
+	int ports = 0;
+	if (netdump(RTM_GETLINK, AF_BRIDGE, RTEXT_FILTER_BRVLAN, port_vlans_cb, &ports, err,
+		    sizeof(err)) < 0)
+		say_error("bridges", "the ports' VLANs: %s", err);
 	/* VLAN devices: "NAME | VID | PARENT" after two header lines */
 	char path[PATH_MAX], line[NET_LINE_MAX];
 	snprintf(path, sizeof(path), "%s/proc/net/vlan/config", sh->root);

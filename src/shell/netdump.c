@@ -11,7 +11,8 @@
 
 #define RECV_SIZE 32768
 
-int netdump(uint16_t type, unsigned char family, mnl_cb_t cb, void *ctx, char *err, size_t errlen)
+int netdump(uint16_t type, unsigned char family, uint32_t ext_mask, mnl_cb_t cb, void *ctx,
+	    char *err, size_t errlen)
 {
 	char *buf = malloc(RECV_SIZE);
 	struct mnl_socket *nl = buf ? mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC) : NULL;
@@ -35,6 +36,8 @@ int netdump(uint16_t type, unsigned char family, mnl_cb_t cb, void *ctx, char *e
 					    : sizeof(struct rtmsg);
 	unsigned char *family_header = mnl_nlmsg_put_extra_header(nlh, hdr);
 	family_header[0] = family; /* the first byte of every family header */
+	if (ext_mask && type == RTM_GETLINK)
+		mnl_attr_put_u32(nlh, IFLA_EXT_MASK, ext_mask);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		errorf(err, errlen, "netlink: %s", strerror(errno));
 		goto out;

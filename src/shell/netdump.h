@@ -10,8 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 0, or -1 with err set */
-int netdump(uint16_t type, unsigned char family, mnl_cb_t cb, void *ctx, char *err, size_t errlen);
+/* 0, or -1 with err set. ext_mask (RTM_GETLINK only; 0: none) is sent as
+ * IFLA_EXT_MASK (RTEXT_FILTER_BRVLAN: the bridge ports' VLANs). */
+int netdump(uint16_t type, unsigned char family, uint32_t ext_mask, mnl_cb_t cb, void *ctx,
+	    char *err, size_t errlen);
 
 /* The attributes after a family header of hdrlen bytes into tb[0..max]
  * (each NULL or an attribute that passed mnl_attr_validate with

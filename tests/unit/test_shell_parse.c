@@ -1,7 +1,7 @@
 /* keel-shell's parsers of what the kernel and files give it: pcap headers
  * (shell/pcap.h), /proc/net/tcp lines (shell/netproc.h), /proc/PID/stat,
  * cmdline and mountinfo (shell/procfs.h), and the line reader
- * (shell/lineread.h). */
+ * (shell/lineread.h), and a bridge port's VLANs from netlink (shell/brvlan.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,11 +10,14 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <linux/if_bridge.h>
+#include <linux/if_link.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "shell/brvlan.h"
 #include "shell/lineread.h"
 #include "shell/netproc.h"
 #include "shell/pcap.h"
@@ -247,6 +250,54 @@ static void test_lineread(void **state)
 	close(p[0]);
 }
 
+static char nlbuf[65536];
+
+/* an IFLA_AF_SPEC nest of `n` VLAN infos (vid, flags), plus `junk` */
+static struct nlattr *af_spec(const uint16_t (*infos)[2], size_t n, bool junk)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nlbuf);
+	struct nlattr *nest = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	for (size_t i = 0; i < n; i++) {
+		struct bridge_vlan_info vi = {.flags = infos[i][1], .vid = infos[i][0]};
+		mnl_attr_put(nlh, IFLA_BRIDGE_VLAN_INFO, sizeof(vi), &vi);
+	}
+	if (junk) {
+		uint8_t shortinfo = 7;
+		mnl_attr_put(nlh, IFLA_BRIDGE_VLAN_INFO, 1, &shortinfo); /* too short */
+		mnl_attr_put_u32(nlh, IFLA_BRIDGE_FLAGS, 1);		 /* another attribute */
+	}
+	mnl_attr_nest_end(nlh, nest);
+	return nest;
+}
+
+static void test_bridge_vlans(void **state)
+{
+	(void)state;
+	char out[64];
+	const uint16_t vlans[][2] = {
+	    {1, BRIDGE_VLAN_INFO_UNTAGGED},
+	    {10, BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED},
+	    {20, BRIDGE_VLAN_INFO_RANGE_BEGIN},
+	    {25, BRIDGE_VLAN_INFO_RANGE_END},
+	    {0, 0},			      /* not a VID */
+	    {4095, 0},			      /* nor this */
+	    {30, BRIDGE_VLAN_INFO_RANGE_END}, /* an end without its beginning */
+	};
+	assert_int_equal(brvlan_format(af_spec(vlans, 7, true), out, sizeof(out)), 4);
+	assert_string_equal(out, "1U 10PU 20-25 30");
+	assert_int_equal(brvlan_format(af_spec(vlans, 0, true), out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	/* many: cut with "..." within the buffer */
+	static uint16_t many[4094][2];
+	for (int i = 0; i < 4094; i++)
+		many[i][0] = (uint16_t)(i + 1);
+	size_t shown =
+	    brvlan_format(af_spec((const uint16_t(*)[2])many, 4094, false), out, sizeof(out));
+	assert_true(shown > 10 && shown < 4094);
+	assert_true(strlen(out) < sizeof(out));
+	assert_non_null(strstr(out, "..."));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +310,7 @@ int main(void)
 	    cmocka_unit_test(test_cmdline),
 	    cmocka_unit_test(test_mountinfo),
 	    cmocka_unit_test(test_lineread),
+	    cmocka_unit_test(test_bridge_vlans),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
