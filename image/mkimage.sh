@@ -31,7 +31,7 @@ mkdir -p "$ST"/{sbin,etc/keel,proc,sys,dev,run,tmp,config,scratch,datastores}
 
 # --- binaries and the shared libraries they use
 bins=("$BUILD/src/init/keel-init" "$BUILD/src/init/keel-dhcpc" "$BUILD/src/syslogd/keel-syslogd" "$BUILD/src/vmm/keel-vmm"
-	"$BUILD/src/hostd/keel-hostd" /usr/sbin/chronyd /usr/bin/chronyc
+	"$BUILD/src/hostd/keel-hostd" "$BUILD/src/dcui/keel-dcui" /usr/sbin/chronyd /usr/bin/chronyc
 	/usr/sbin/dropbear /usr/bin/dropbearkey
 	"$BUILD/src/shell/keel-shell" "$BUILD/src/cli/keel-host-cli")
 [ "$VARIANT" != product ] && bins+=("$BUILD/src/testhook/keel-testhook")

@@ -55,7 +55,11 @@ const struct route api_routes[] = {
      .flags = ROUTE_PUBLIC | ROUTE_LOGIN},
     {.method = "DELETE", .pattern = API_V1 "/session", .handler = api_session_logout},
     {.method = "POST", .pattern = API_V1 "/session/password", .handler = api_session_password},
-    {.method = "GET", .pattern = API_V1 "/host", .handler = api_host, .privilege = PRIV_VIEW},
+    {.method = "GET",
+     .pattern = API_V1 "/host",
+     .handler = api_host,
+     .flags = ROUTE_CONSOLE,
+     .privilege = PRIV_VIEW},
     {.method = "POST",
      .pattern = API_V1 "/host/agents/restart",
      .handler = api_host_restart,
@@ -266,6 +270,7 @@ const struct route api_routes[] = {
     {.method = "GET",
      .pattern = API_V1 "/security/lockdown",
      .handler = api_lockdown_get,
+     .flags = ROUTE_CONSOLE,
      .privilege = PRIV_SECURITY},
     {.method = "PUT",
      .pattern = API_V1 "/security/lockdown",
@@ -389,6 +394,7 @@ const struct route api_routes[] = {
     {.method = "GET",
      .pattern = NETWORK_ROUTE "/management",
      .handler = api_mgmt_get,
+     .flags = ROUTE_CONSOLE,
      .privilege = PRIV_VIEW},
     {.method = "PUT",
      .pattern = NETWORK_ROUTE "/management",
@@ -413,7 +419,7 @@ void api_print_routes(FILE *f)
 {
 	fprintf(f, "| method | path | privilege |\n|---|---|---|\n");
 	for (const struct route *rt = api_routes; rt->method; rt++)
-		fprintf(f, "| %s | `%s` | %s%s%s |\n", rt->method, rt->pattern,
+		fprintf(f, "| %s | `%s` | %s%s%s%s |\n", rt->method, rt->pattern,
 			rt->flags & ROUTE_PUBLIC ? "none (public)"
 			: rt->privilege		 ? rt->privilege
 						 : "any logged-in user",
@@ -421,5 +427,6 @@ void api_print_routes(FILE *f)
 				strcmp(rt->captures[0]->entity, "vm") == 0
 			    ? " on the VM"
 			    : "",
-			rt->doc_note ? rt->doc_note : "");
+			rt->doc_note ? rt->doc_note : "",
+			rt->flags & ROUTE_CONSOLE ? " (none on the local API)" : "");
 }

@@ -37,7 +37,8 @@ void api_mgmt_confirm(struct req *r)
 	char local[INET6_ADDRSTRLEN] = "", err[256];
 	json_t *out;
 	req_local_addr(r, local, sizeof(local));
-	int rc = mgmt_confirm(local, r->user, &out, err, sizeof(err));
+	/* at the console, the person who sees the new settings confirms them */
+	int rc = mgmt_confirm(r->local ? NULL : local, r->user, &out, err, sizeof(err));
 	answer(r, rc, 200, out, err);
 }
 

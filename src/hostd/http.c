@@ -585,7 +585,10 @@ static void begin(struct req *r, const char *url)
 	route_request(r, url);
 	if (r->resp || !r->route) /* (no route and no reply: out of memory) */
 		return;
-	if (!(r->route->flags & ROUTE_PUBLIC) &&
+	int open = (r->route->flags & ROUTE_PUBLIC) ||
+		   (r->local && (r->route->flags & ROUTE_CONSOLE) &&
+		    !req_header(r, MHD_HTTP_HEADER_AUTHORIZATION));
+	if (!open &&
 	    checks->authenticate(req_header(r, MHD_HTTP_HEADER_AUTHORIZATION), r->user,
 				 sizeof(r->user), r->token_hash, r->local ? r->source : NULL,
 				 sizeof(r->source)) < 0) {
@@ -596,7 +599,7 @@ static void begin(struct req *r, const char *url)
 	const char *priv = r->route->privilege;
 	const struct capture *what = r->route->captures[0];
 	const char *vm = what && strcmp(what->entity, "vm") == 0 ? r->param[0] : NULL;
-	if (priv && !checks->allowed(r->user, priv, vm)) {
+	if (priv && !open && !checks->allowed(r->user, priv, vm)) {
 		reply_error(r, 403, "%s lacks the privilege %s on %s%s", r->user, priv,
 			    vm ? "vm/" : "the host", vm ? vm : "");
 		return;

@@ -77,6 +77,8 @@ enum route_flags {
 	ROUTE_AUDITED = 8, /* a GET put on record as a change is: its attempt
 			    * before the handler (503 without it), its outcome
 			    * after (a download of what the host holds) */
+	ROUTE_CONSOLE = 16, /* no session needed on the local API (root's only):
+			     * what the console UI shows before anyone logs in */
 };
 
 /* What a URL capture names, and the grammar of that name (the entity's own,

@@ -88,14 +88,9 @@ static void host_power_tick(struct host_info *host)
 	if (vms_count_running() > 0 && now < deadline)
 		return;
 	deadline = -1; /* once */
-	/* only keel-init: a hostd run elsewhere (the tests') stops no machine */
-	char *init = read_file("/proc/1/comm", 64, NULL);
-	int ours = init && strcmp(init, "keel-init\n") == 0;
-	free(init);
-	log_notice("host %s: VMs stopped; %s", what == HOST_REBOOT ? "reboot" : "poweroff",
-		   ours ? "asking keel-init" : "but PID 1 is not keel-init: nothing more");
-	if (ours && kill(1, what == HOST_REBOOT ? SIGTERM : SIGUSR2) < 0)
-		log_errno("cannot signal keel-init");
+	log_notice("host %s: VMs stopped; asking keel-init",
+		   what == HOST_REBOOT ? "reboot" : "poweroff");
+	mgmt_signal_init(what == HOST_REBOOT ? SIGTERM : SIGUSR2);
 }
 
 int main(int argc, char **argv)

@@ -418,6 +418,22 @@ void mgmt_ntp(char servers[HOSTCONF_NTP_MAX][HOSTCONF_NTP_LEN])
 	pthread_mutex_unlock(&lock);
 }
 
+int mgmt_signal_init(int sig)
+{
+	char init[256] = "";
+	ssize_t n = readlink("/proc/1/exe", init, sizeof(init) - 1);
+	const char *base = n > 0 ? strrchr(init, '/') : NULL;
+	if (!base || strcmp(base, "/keel-init") != 0) {
+		log_msg("PID 1 is not keel-init: signal %d not sent", sig);
+		return -1;
+	}
+	if (kill(1, sig) < 0) {
+		log_errno("cannot send keel-init signal %d", sig);
+		return -1;
+	}
+	return 0;
+}
+
 int mgmt_set_ntp(const char servers[HOSTCONF_NTP_MAX][HOSTCONF_NTP_LEN], char *err, size_t errlen)
 {
 	int rc = 0;
@@ -429,8 +445,8 @@ int mgmt_set_ntp(const char servers[HOSTCONF_NTP_MAX][HOSTCONF_NTP_LEN], char *e
 	else /* a change waiting for confirmation keeps them too */
 		memcpy(active.ntp, servers, sizeof(active.ntp));
 	pthread_mutex_unlock(&lock);
-	if (rc == 0 && kill(1, SIGHUP) < 0)
-		log_errno("mgmt: cannot tell keel-init that the NTP servers changed");
+	if (rc == 0)
+		mgmt_signal_init(SIGHUP);
 	return rc;
 }
 
@@ -458,8 +474,8 @@ int mgmt_set_syslog(const struct hostconf *want, char *err, size_t errlen)
 		       sizeof(next.syslog_fingerprint));
 	}
 	pthread_mutex_unlock(&lock);
-	if (rc == 0 && kill(1, SIGHUP) < 0)
-		log_errno("mgmt: cannot tell keel-init that the syslog targets changed");
+	if (rc == 0)
+		mgmt_signal_init(SIGHUP);
 	return rc;
 }
 
@@ -474,8 +490,8 @@ int mgmt_set_console(const struct hostconf_console *want, char *err, size_t errl
 	else /* a change waiting for confirmation keeps them too */
 		active.console = *want;
 	pthread_mutex_unlock(&lock);
-	if (rc == 0 && kill(1, SIGHUP) < 0)
-		log_errno("mgmt: cannot tell keel-init that the consoles changed");
+	if (rc == 0)
+		mgmt_signal_init(SIGHUP);
 	return rc;
 }
 
@@ -489,7 +505,7 @@ int mgmt_confirm(const char *local_addr, const char *user, json_t **out, char *e
 	else if (apply_at)
 		rc = error_set(err, errlen, -EBUSY,
 			       "the change is not applied yet; try again in a second");
-	else if (active.mode == NET_STATIC && strcmp(local_addr, active.address) != 0)
+	else if (local_addr && active.mode == NET_STATIC && strcmp(local_addr, active.address) != 0)
 		rc = error_set(err, errlen, -EBUSY,
 			       "confirm over the new settings: this request came to %s, not to %s",
 			       local_addr, active.address);

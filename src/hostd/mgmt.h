@@ -38,7 +38,8 @@ json_t *mgmt_describe(void);
 int mgmt_change(const json_t *body, const char *user, const char *source, json_t **out, char *err,
 		size_t errlen);
 /* Confirms the waiting change; `local_addr` is the address the request
- * came to, which must be the new one. 0 with *out = {management}, or
+ * came to, which must be the new one (NULL: from the host's console, where
+ * the person confirming sees the new settings). 0 with *out = {management}, or
  * -EBUSY / -EIO with a message. */
 int mgmt_confirm(const char *local_addr, const char *user, json_t **out, char *err, size_t errlen);
 /* The NTP servers of host.conf ("" after the last). */
@@ -57,6 +58,11 @@ int mgmt_set_syslog(const struct hostconf *want, char *err, size_t errlen);
  * to keel-init, which starts or stops keel-dcui, keel-shell and dropbear.
  * 0, or -EIO with a message. (Read them with mgmt_syslog.) */
 int mgmt_set_console(const struct hostconf_console *want, char *err, size_t errlen);
+/* Sends keel-init `sig` (SIGHUP: host.conf changed; SIGTERM: reboot;
+ * SIGUSR2: poweroff), only when PID 1 is keel-init: a hostd run elsewhere
+ * (the tests run it on the build machine) signals no other init. 0, or -1
+ * (logged). */
+int mgmt_signal_init(int sig);
 /* Rolls the waiting change back now: 0 with *out = {management}, or
  * -EBUSY when none waits. */
 int mgmt_rollback(json_t **out, char *err, size_t errlen);

@@ -29,7 +29,7 @@ static void current(struct hostconf_console *c)
 
 static json_t *until_json(int on, long long until)
 {
-	return on && until ? json_integer(until) : json_null();
+	return on && until && time(NULL) < until ? json_integer(until) : json_null();
 }
 
 json_t *tsm_describe(void)

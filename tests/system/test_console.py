@@ -1,0 +1,199 @@
+"""The host's consoles on a booted product appliance: tech support mode over
+SSH with Debian's OpenSSH client (dropbear started and stopped by keel-init,
+keel-shell as the login shell, passwords and public keys, the time-outs,
+every command in the audit trail), the lockdown matrix's SSH and console
+cells, and a reboot and a factory reset asked through the API. One
+appliance for the module. (The matrix cell by cell, through the local API,
+is test_console_native.py's; the console UI's screens, test_dcui.py's.)"""
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+from api import PASSWORD_RX, Api, ApiError, connect
+from harness import module_host
+
+PW = "Correct-Horse-7"
+SSH_BASE = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=30"]
+
+
+@pytest.fixture(scope="module")
+def host(images, pristine_disk, tmp_path_factory):
+    h = module_host(tmp_path_factory, pristine_disk, "console", variant="product",
+                    more_forwards={22: None})
+    yield h
+    h.kill()
+
+
+@pytest.fixture(scope="module")
+def root(host):
+    api = connect(host)
+    api.call("POST", "/users", {"name": "ada", "password": PW})
+    api.call("PUT", "/permissions", {"user": "ada", "entity": "host", "role": "Administrator"})
+    api.call("POST", "/users", {"name": "rex", "password": PW})
+    api.call("PUT", "/permissions", {"user": "rex", "entity": "host", "role": "ReadOnly"})
+    return api
+
+
+@pytest.fixture(scope="module")
+def askpass(tmp_path_factory):
+    """An SSH_ASKPASS program that answers with $KEEL_TEST_PASSWORD: the
+    OpenSSH client's way to take a password without a terminal."""
+    path = tmp_path_factory.mktemp("askpass") / "askpass"
+    path.write_text('#!/bin/sh\nprintf "%s\\n" "$KEEL_TEST_PASSWORD"\n')
+    path.chmod(0o700)
+    return str(path)
+
+
+def ssh(host, askpass, user, *command, password=None, key=None, timeout=120, input=None,
+        options=()):
+    """Runs the OpenSSH client against the host's port 22; returns the
+    CompletedProcess (output as text)."""
+    args = ["ssh", "-p", str(host.more_forwards[22]), *SSH_BASE, *options]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SSH_")}
+    if key:
+        args += ["-i", key, "-o", "BatchMode=yes", "-o", "PasswordAuthentication=no"]
+    else:
+        args += ["-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1",
+                 "-o", "PreferredAuthentications=password"]
+        env.update(SSH_ASKPASS=askpass, SSH_ASKPASS_REQUIRE="force", DISPLAY=":0",
+                   KEEL_TEST_PASSWORD=password or "")
+    return subprocess.run(args + [f"{user}@127.0.0.1", *command], capture_output=True,
+                          text=True, timeout=timeout, env=env, input=input,
+                          stdin=None if input is not None else subprocess.DEVNULL)
+
+
+def sshd_listening(host):
+    """Whether something answers on the host's port 22 with an SSH banner
+    (QEMU's forward accepts the connection itself, then closes it when the
+    host refuses)."""
+    try:
+        with socket.create_connection(("127.0.0.1", host.more_forwards[22]), timeout=10) as s:
+            s.settimeout(10)
+            return s.recv(64).startswith(b"SSH-")
+    except OSError:
+        return False
+
+
+def wait_until(what, check, timeout=60):
+    deadline = time.time() + timeout
+    while not check():
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        time.sleep(1)
+
+
+def audited(root, user, command):
+    trail = root.call("GET", "/audit?lines=200")["entries"]
+    return any(e["action"] == "shell" and e["user"] == user and e["target"] == command
+               and e["source"].startswith("ssh ") for e in trail)
+
+
+def test_ssh_off_by_default(host, root):
+    assert root.call("GET", "/host/tech-support")["ssh"] is False
+    assert not sshd_listening(host)
+
+
+def test_ssh_runs_keel_shell_and_is_audited(host, root, askpass, tmp_path):
+    root.call("PUT", "/host/tech-support", {"ssh": True})
+    wait_until("dropbear", lambda: sshd_listening(host))
+    r = ssh(host, askpass, "root", "vms", password=root.password)
+    assert r.returncode == 0, r.stderr
+    assert audited(root, "root", "vms")
+    # an Administrator, with a public key set through the API
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "id")],
+                   check=True)
+    root.call("PATCH", "/users/ada", {"ssh_keys": [(tmp_path / "id.pub").read_text().strip()]})
+    r = ssh(host, askpass, "ada", "ip", "addr", key=str(tmp_path / "id"))
+    assert r.returncode == 0 and "10.0.2.15" in r.stdout, r.stderr + r.stdout
+    assert audited(root, "ada", "ip addr")
+    # an arbitrary program is no command of keel-shell, and never runs
+    r = ssh(host, askpass, "ada", "/bin/sh -c id", key=str(tmp_path / "id"))
+    assert r.returncode != 0 and "uid=" not in r.stdout
+    # not an Administrator, a wrong password: no way in
+    assert ssh(host, askpass, "rex", "vms", password=PW).returncode == 255
+    assert ssh(host, askpass, "root", "vms", password="wrong-Password-9").returncode == 255
+    # a client's environment cannot make it another user
+    r = ssh(host, askpass, "ada", "whoami", key=str(tmp_path / "id"),
+            options=["-o", "SetEnv=USER=root LOGNAME=root"])
+    assert "root" not in r.stdout
+    assert audited(root, "ada", "whoami")
+
+
+def test_ssh_idle_and_availability_timeouts(host, root, askpass):
+    """An idle session ends after idle_timeout_s; the service turns itself
+    off availability_timeout_s after it was enabled, and a session opened
+    before goes on."""
+    root.call("PUT", "/host/tech-support", {"ssh": False})
+    root.call("PUT", "/host/tech-support", {"idle_timeout_s": 5, "availability_timeout_s": 40})
+    root.call("PUT", "/host/tech-support", {"ssh": True})
+    wait_until("dropbear", lambda: sshd_listening(host))
+    t0 = time.time()
+    idle = ssh(host, askpass, "root", password=root.password, input="",
+               options=["-tt"], timeout=60)
+    assert time.time() - t0 < 45
+    assert "idle" in idle.stdout + idle.stderr, idle.stdout + idle.stderr
+    # a session held open across the service's end: it keeps working
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SSH_")}
+    env.update(SSH_ASKPASS=askpass, SSH_ASKPASS_REQUIRE="force", DISPLAY=":0",
+               KEEL_TEST_PASSWORD=root.password)
+    root.call("PUT", "/host/tech-support", {"idle_timeout_s": 0})
+    held = subprocess.Popen(["ssh", "-p", str(host.more_forwards[22]), *SSH_BASE, "-tt",
+                             "-o", "PubkeyAuthentication=no", "root@127.0.0.1"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, env=env)
+    try:
+        wait_until("the service's end",
+                   lambda: not root.call("GET", "/host/tech-support")["ssh"], timeout=90)
+        wait_until("dropbear to stop", lambda: not sshd_listening(host))
+        held.stdin.write(b"vms\nexit\n")
+        held.stdin.flush()
+        out, _ = held.communicate(timeout=60)
+        assert held.returncode == 0, out
+    finally:
+        held.kill()
+    assert audited(root, "root", "vms")
+    root.call("PUT", "/host/tech-support", {"availability_timeout_s": 0})
+
+
+def test_lockdown_stops_ssh(host, root, askpass):
+    root.call("PUT", "/host/tech-support", {"ssh": True})
+    wait_until("dropbear", lambda: sshd_listening(host))
+    root.call("PUT", "/security/lockdown", {"mode": "normal", "exceptions": ["ada"]})
+    ada = Api(root.port, root.fingerprint).login("ada", PW)
+    try:
+        wait_until("dropbear to stop", lambda: not sshd_listening(host))
+        assert ada.call("GET", "/host/tech-support")["ssh"] is False
+        with pytest.raises(ApiError) as e:
+            ada.call("PUT", "/host/tech-support", {"ssh": True})
+        assert e.value.status == 403
+    finally:
+        ada.call("PUT", "/security/lockdown", {"mode": "off"})
+    root.login("root", root.password)
+
+
+def test_reboot_then_factory_reset(host, root):
+    """Last: a reboot through the API (the host comes back with everything),
+    then a factory reset (the host comes back as at its first boot: a new
+    root password, no users; the datastore's files kept)."""
+    root.call("PUT", "/datastores/local/files/keep/me.txt", b"still here")
+    assert root.call("POST", "/host/reboot", {"timeout_s": 10})["state"] == "rebooting"
+    console = host.wait_off(180)
+    assert "keel-init: reboot requested" in console
+    host.start().wait_ready()
+    again = connect(host, password=root.password)
+    assert {u["name"] for u in again.call("GET", "/users")["users"]} >= {"ada", "rex"}
+    again.call("POST", "/host/factory-reset", {})
+    host.wait_off(180)
+    host.start().wait_ready()
+    console = host.console()
+    assert "keel-init: factory reset: done" in console
+    # the new first-boot password, on this boot's console
+    fresh = connect(host, password=host.wait_for(PASSWORD_RX).group(1))
+    assert fresh.password != root.password
+    assert {u["name"] for u in fresh.call("GET", "/users")["users"]} == {"root"}
+    assert fresh.call("GET", "/host/tech-support")["ssh"] is False
+    status, _, data = fresh.raw("GET", "/api/v1/datastores/local/files/keep/me.txt")
+    assert (status, data) == (200, b"still here")
