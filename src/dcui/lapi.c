@@ -3,16 +3,16 @@
 
 #include "common/localapi.h"
 
-#include <curl/curl.h>
+#include "common/localclient.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ANSWER_MAX (8u << 20) /* the largest answer kept (logs: 4 MiB) */
-#define TIMEOUT_S  30
+#define TIMEOUT_MS (30 * 1000)
 
 struct lapi {
-	CURL *curl;
 	char *socket_path;
 	char token[160];
 	char user[80];
@@ -24,9 +24,8 @@ struct lapi *lapi_new(const char *socket_path)
 	if (!a)
 		return NULL;
 	a->socket_path = strdup(socket_path ? socket_path : LOCAL_API_SOCKET);
-	a->curl = curl_easy_init();
-	if (!a->curl || !a->socket_path) {
-		lapi_free(a);
+	if (!a->socket_path) {
+		free(a);
 		return NULL;
 	}
 	return a;
@@ -37,26 +36,8 @@ void lapi_free(struct lapi *a)
 	if (!a)
 		return;
 	lapi_logout(a);
-	if (a->curl)
-		curl_easy_cleanup(a->curl);
 	free(a->socket_path);
 	free(a);
-}
-
-static size_t on_write(char *p, size_t size, size_t n, void *ud)
-{
-	struct lapi_reply *r = ud;
-	size_t len = size * n;
-	if (r->len + len > ANSWER_MAX)
-		return 0; /* libcurl fails the transfer */
-	char *grown = realloc(r->text, r->len + len + 1);
-	if (!grown)
-		return 0;
-	r->text = grown;
-	memcpy(r->text + r->len, p, len);
-	r->len += len;
-	r->text[r->len] = '\0';
-	return len;
 }
 
 /* The message of an error answer: the API's, else the status. */
@@ -78,48 +59,32 @@ int lapi_request(struct lapi *a, const char *method, const char *path, const jso
 		 struct lapi_reply *r)
 {
 	memset(r, 0, sizeof(*r));
-	char *url = NULL, *payload = NULL, auth[200];
-	struct curl_slist *headers = NULL;
-	CURL *c = a->curl;
-	if (asprintf(&url, "%s%s", LOCAL_API_URL, path) < 0) {
+	char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL, url[512];
+	if ((body && !payload) ||
+	    snprintf(url, sizeof(url), "/api/v1%s", path) >= (int)sizeof(url)) {
+		free(payload);
 		snprintf(r->message, sizeof(r->message), "out of memory");
 		return -1;
 	}
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, a->socket_path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	if (a->token[0]) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a->token);
-		headers = curl_slist_append(headers, auth);
-	}
-	if (body) {
-		payload = json_dumps(body, JSON_COMPACT);
-		headers = curl_slist_append(headers, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload ? payload : "");
-	} else if (strcmp(method, "GET") != 0) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-	}
-	if (strcmp(method, "GET") == 0)
-		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	CURLcode rc = curl_easy_perform(c);
-	curl_slist_free_all(headers);
+	struct local_request q = {.method = method,
+				  .path = url,
+				  .token = a->token[0] ? a->token : NULL,
+				  .body = payload,
+				  .len = payload ? strlen(payload) : 0,
+				  .upload_fd = -1,
+				  .max = ANSWER_MAX,
+				  .timeout_ms = TIMEOUT_MS};
+	char err[200];
+	int rc = local_request(a->socket_path, &q, err, sizeof(err));
 	free(payload);
-	free(url);
-	if (rc != CURLE_OK) {
-		snprintf(r->message, sizeof(r->message), "the host agent does not answer (%s)",
-			 curl_easy_strerror(rc));
+	if (rc < 0) {
+		snprintf(r->message, sizeof(r->message), "%s", err);
 		return -1;
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-	char *type = NULL;
-	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
-	if (r->text && type && strstr(type, "json"))
+	r->status = q.status;
+	r->text = q.answer;
+	r->len = q.answer_len;
+	if (r->len && strstr(q.content_type_got, "json"))
 		r->json = json_loadb(r->text, r->len, 0, NULL);
 	if (r->status / 100 == 2)
 		return 0;

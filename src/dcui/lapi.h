@@ -1,6 +1,6 @@
 /* The DCUI's client of keel-hostd's local API (common/localapi.h): plain
- * HTTP/1.1 on the root-only unix socket, through libcurl, JSON through
- * jansson. It is the DCUI's only way to the host: no file of /config is
+ * HTTP/1.1 on the root-only unix socket (common/localclient.h), JSON
+ * through jansson. It is the DCUI's only way to the host: no file of /config is
  * ever read here.
  *
  * One handle holds at most one session (the token of POST /api/v1/session
@@ -34,7 +34,7 @@ struct lapi_reply {
 };
 
 /* A handle for the socket at `socket_path` (NULL: LOCAL_API_SOCKET).
- * Returns NULL only when libcurl cannot make one. */
+ * Returns NULL only when out of memory. */
 struct lapi *lapi_new(const char *socket_path);
 /* Ends the session (lapi_logout) and frees. */
 void lapi_free(struct lapi *a);

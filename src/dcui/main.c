@@ -11,7 +11,6 @@
 #include "dcui/lapi.h"
 #include "dcui/screen.h"
 
-#include <curl/curl.h>
 #include <curses.h>
 #include <getopt.h>
 #include <signal.h>
@@ -51,14 +50,10 @@ int main(int argc, char **argv)
 	if (optind != argc - 1)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
-	if (curl_global_init(CURL_GLOBAL_NOTHING) != 0) {
-		fprintf(stderr, "keel-dcui: cannot start libcurl\n");
-		return 1;
-	}
 	struct lapi *api = lapi_new(socket_path);
 	char err[256];
 	if (!api) {
-		fprintf(stderr, "keel-dcui: cannot make a libcurl handle\n");
+		fprintf(stderr, "keel-dcui: out of memory\n");
 		return 1;
 	}
 	if (screen_open(argv[optind], err, sizeof(err)) < 0) {
@@ -81,7 +76,6 @@ int main(int argc, char **argv)
 	}
 	lapi_free(api); /* logs out, should a screen have left a session */
 	screen_close();
-	curl_global_cleanup();
 	fprintf(stderr, "keel-dcui: %s hung up\n", argv[optind]);
 	return 1;
 }
