@@ -1,37 +1,28 @@
 #include "shell/client.h"
 
-#include <curl/curl.h>
+#define LOCAL_API_PATH	  "/api/v1"
+#define CLIENT_TIMEOUT_MS 120000 /* each wait of a request */
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/localapi.h"
+#include "common/localclient.h"
 #include "common/util.h"
 
 struct client {
-	CURL *curl;
 	char socket[108];
 	char token[CLIENT_TOKEN_MAX];
-};
-
-struct body {
-	char *data;
-	size_t len, cap;
-	bool too_large;
 };
 
 struct client *client_new(const char *socket_path)
 {
 	struct client *c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
-	c->curl = curl_easy_init();
-	if (!c->curl || str_copy(c->socket, sizeof(c->socket), socket_path) < 0) {
-		if (c->curl)
-			curl_easy_cleanup(c->curl);
+	if (c && str_copy(c->socket, sizeof(c->socket), socket_path) < 0) {
 		free(c);
-		return NULL;
+		c = NULL;
 	}
 	return c;
 }
@@ -41,7 +32,6 @@ void client_free(struct client *c)
 	if (!c)
 		return;
 	explicit_bzero(c->token, sizeof(c->token));
-	curl_easy_cleanup(c->curl);
 	free(c);
 }
 
@@ -69,38 +59,16 @@ const char *client_socket(const struct client *c)
 	return c->socket;
 }
 
-static size_t on_write(char *p, size_t size, size_t n, void *ud)
-{
-	struct body *b = ud;
-	size_t len = size * n;
-	if (len > CLIENT_BODY_MAX || b->len + len > CLIENT_BODY_MAX) {
-		b->too_large = true;
-		return 0;
-	}
-	if (b->len + len + 1 > b->cap) {
-		size_t cap = (b->len + len + 1) * 2;
-		char *d = realloc(b->data, cap);
-		if (!d)
-			return 0;
-		b->data = d;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, p, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-	return len;
-}
-
 /* the API's error message of a non-2xx answer */
-static void api_error(const struct body *b, long status, char *err, size_t errlen)
+static void api_error(const struct local_request *r, char *err, size_t errlen)
 {
-	json_t *j = b->len ? json_loadb(b->data, b->len, 0, NULL) : NULL;
+	json_t *j = r->answer_len ? json_loadb(r->answer, r->answer_len, 0, NULL) : NULL;
 	const char *msg =
 	    json_string_value(json_object_get(json_object_get(j, "error"), "message"));
 	if (msg)
-		snprintf(err, errlen, "%s (HTTP %ld)", msg, status);
+		snprintf(err, errlen, "%s (HTTP %d)", msg, r->status);
 	else
-		snprintf(err, errlen, "the host answered HTTP %ld", status);
+		snprintf(err, errlen, "the host answered HTTP %d", r->status);
 	json_decref(j);
 }
 
@@ -114,86 +82,68 @@ int client_call(struct client *c, const char *method, const char *path, json_t *
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	if (body && !text)
 		return errorf(err, errlen, "cannot encode the request (text must be UTF-8)");
-	char url[512], auth[CLIENT_TOKEN_MAX + 32], errbuf[CURL_ERROR_SIZE] = "";
-	int n = snprintf(url, sizeof(url), "%s%s", LOCAL_API_URL, path);
+	char url[512];
+	int n = snprintf(url, sizeof(url), "%s%s", LOCAL_API_PATH, path);
 	if (n < 0 || (size_t)n >= sizeof(url)) {
 		free(text);
 		return errorf(err, errlen, "the request's path is too long");
 	}
-	CURL *h = c->curl;
-	struct curl_slist *hdrs = NULL, *more;
-	struct body b = {0};
-	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->socket);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
-	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "keel-shell");
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-	bool ok = true;
-	if (c->token[0]) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
-		ok = (more = curl_slist_append(hdrs, auth)) != NULL;
-		hdrs = ok ? more : hdrs;
-		explicit_bzero(auth, sizeof(auth));
-	}
-	if (ok && text) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(text));
-		ok = (more = curl_slist_append(hdrs, "Content-Type: application/json")) != NULL;
-		hdrs = ok ? more : hdrs;
-	} else if (ok && strcmp(method, "POST") == 0) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
-	}
-	const char *natural = text || strcmp(method, "POST") == 0 ? "POST" : "GET";
-	if (strcmp(method, natural) != 0)
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	CURLcode rc = ok ? curl_easy_perform(h) : CURLE_OUT_OF_MEMORY;
-	curl_slist_free_all(hdrs);
+	struct local_request r = {.method = method,
+				  .path = url,
+				  .token = c->token[0] ? c->token : NULL,
+				  .body = text,
+				  .len = text ? strlen(text) : 0,
+				  .upload_fd = -1,
+				  .max = CLIENT_BODY_MAX,
+				  .timeout_ms = CLIENT_TIMEOUT_MS};
+	char why[256];
+	int rc = local_request(c->socket, &r, why, sizeof(why));
 	if (text) {
 		explicit_bzero(text, strlen(text)); /* it may hold a password */
 		free(text);
 	}
-	long st = 0;
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
 	if (status)
-		*status = st;
+		*status = r.status;
 	int ret = 0;
-	if (rc != CURLE_OK) {
-		ret = errorf(err, errlen, "the host agent cannot be reached (%s): %s", c->socket,
-			     b.too_large ? "the answer is too large"
-			     : errbuf[0] ? errbuf
-					 : curl_easy_strerror(rc));
-	} else if (st / 100 != 2) {
-		api_error(&b, st, err, errlen);
+	if (rc < 0) {
+		ret = errorf(err, errlen, "%s", why);
+	} else if (r.status / 100 != 2) {
+		api_error(&r, err, errlen);
 		ret = -1;
-	} else if (resp && b.len) {
+	} else if (resp && r.answer_len) {
 		json_error_t je;
-		*resp = json_loadb(b.data, b.len, 0, &je);
+		*resp = json_loadb(r.answer, r.answer_len, 0, &je);
 		if (!*resp)
 			ret = errorf(err, errlen, "the answer is not JSON (%s)", je.text);
 	}
-	if (b.data)
-		explicit_bzero(b.data, b.len); /* a login's answer holds a token */
-	free(b.data);
+	if (r.answer)
+		explicit_bzero(r.answer, r.answer_len); /* a login's answer holds a token */
+	free(r.answer);
 	return ret;
 }
 
 char *client_path(const char *fmt, const char *component)
 {
-	char *e = curl_easy_escape(NULL, component, (int)strnlen(component, 1024));
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strnlen(component, 1024);
+	char *e = malloc(3 * n + 1), *o = e;
 	if (!e)
 		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)component[i];
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+			*o++ = (char)ch;
+		} else {
+			*o++ = '%';
+			*o++ = hex[ch >> 4];
+			*o++ = hex[ch & 15];
+		}
+	}
+	*o = '\0';
 	char *out = NULL;
 	if (asprintf(&out, fmt, e) < 0)
 		out = NULL;
-	curl_free(e);
+	free(e);
 	return out;
 }

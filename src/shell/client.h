@@ -1,6 +1,6 @@
 /* keel-shell's client of the local API (common/localapi.h): plain HTTP/1.1
- * with libcurl on the unix socket, JSON in and out (jansson), one handle
- * for the whole session. The session's token, once set, goes with every
+ * on the unix socket (common/localclient.h: libc alone), JSON in and out
+ * (jansson), one per session. The session's token, once set, goes with every
  * request as "Authorization: Bearer".
  *
  * A call returns 0 for a 2xx answer; otherwise -1 with err set to the
@@ -18,7 +18,7 @@
 
 struct client;
 
-/* NULL if libcurl cannot be set up */
+/* NULL if out of memory, or the socket's path is too long */
 struct client *client_new(const char *socket_path);
 /* wipes the token */
 void client_free(struct client *c);
@@ -29,7 +29,7 @@ void client_clear_token(struct client *c);
 const char *client_token(const struct client *c);
 const char *client_socket(const struct client *c);
 
-/* method to LOCAL_API_URL + path (path starts with "/"); body may be NULL;
+/* method to /api/v1 + path (path starts with "/"); body may be NULL;
  * *resp (if resp) gets the answer, NULL when empty. *status (if status)
  * the HTTP status, 0 if none came. */
 int client_call(struct client *c, const char *method, const char *path, json_t *body, json_t **resp,

@@ -18,7 +18,6 @@
  * and ended go to the log service (keel-syslogd's dcui.log), never to the
  * user's terminal; the commands are hostd's to log (the audit trail).
  * Exit status: the command's with -c, 1 when the login is refused. */
-#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <malloc.h>
@@ -218,17 +217,12 @@ int main(int argc, char **argv)
 	intr_setup();
 	log_init(PROG, -1, LOG_SOCKET); /* the log service only */
 	json_set_alloc_funcs(malloc, wipe_free);
-	if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK) {
-		say_error(PROG, "cannot initialise libcurl");
-		return 1;
-	}
 	struct client *api = client_new(LOCAL_API_SOCKET);
 	if (!api) {
-		say_error(PROG, "cannot initialise libcurl");
+		say_error(PROG, "out of memory");
 		return 1;
 	}
 	int rc = tty ? local_mode(api, tty) : ssh_mode(api, line);
 	client_free(api);
-	curl_global_cleanup();
 	return rc;
 }
