@@ -1,6 +1,5 @@
 #include "cli/api.h"
 
-#include <curl/curl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,8 @@
 #include "cli/interrupt.h"
 #include "cli/mem.h"
 #include "cli/output.h"
+
+#define UNRESERVED "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
 
 struct api {
 	struct http h;
@@ -128,16 +129,14 @@ struct api *api_new(const struct api_conf *conf)
 	struct api *a = xmalloc(sizeof(*a));
 	memset(a, 0, sizeof(*a));
 	a->h.conf = conf;
-	a->h.curl = curl_easy_init();
-	if (!a->h.curl) {
-		error_msg("cannot initialise libcurl");
+	if (http_open(&a->h) < 0) {
 		free(a);
 		return NULL;
 	}
 	if (conf->local_socket && conf->session_token) {
 		if (!token_valid(a, conf->session_token)) {
 			error_msg("KEEL_SESSION_TOKEN is not a session token");
-			curl_easy_cleanup(a->h.curl);
+			http_close(&a->h);
 			free(a);
 			return NULL;
 		}
@@ -166,7 +165,7 @@ int api_close(struct api *a, bool quiet)
 		free(r.body);
 	}
 	explicit_bzero(a->h.token, sizeof(a->h.token));
-	curl_easy_cleanup(a->h.curl);
+	http_close(&a->h);
 	free(a);
 	return rc;
 }
@@ -290,11 +289,11 @@ char *api_pathf(const char *fmt, ...)
 		const char *s = va_arg(ap, const char *);
 		for (;;) {
 			size_t n = keep_slash ? strcspn(s, "/") : strlen(s);
-			if (n > 0) { /* (a length of 0 would mean strlen to curl) */
-				char *e = xcheck(curl_easy_escape(NULL, s, (int)n));
-				fputs(e, f);
-				curl_free(e);
-			}
+			for (size_t i = 0; i < n; i++) /* RFC 3986: all but the unreserved */
+				if (strchr(UNRESERVED, s[i]) && s[i])
+					fputc(s[i], f);
+				else
+					fprintf(f, "%%%02X", (unsigned char)s[i]);
 			if (!keep_slash || !s[n])
 				break;
 			fputc('/', f);

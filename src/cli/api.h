@@ -1,5 +1,5 @@
-/* The HTTPS client of the Keel API (docs/api.md): one libcurl handle, one
- * session.
+/* The client of the Keel API (docs/api.md): one transport (http.h: HTTPS
+ * with libcurl, or in the host's CLI the local API), one session.
  *
  * The first call that needs the host checks it: GET /api/v1 without any
  * secret, pinning the certificate when a fingerprint is configured (its

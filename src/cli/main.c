@@ -7,7 +7,6 @@
  * keel-shell runs it with KEEL_LOCAL_SOCKET and KEEL_SESSION_TOKEN: then it
  * uses that session on the local API (common/localapi.h) instead. Exit status: 0 success, 1 the API
  * refused or the connection failed, 2 a usage error. */
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "cli/args.h"
 #include "cli/cmd.h"
 #include "cli/creds.h"
+#include "cli/http.h"
 #include "cli/interrupt.h"
 #include "cli/mem.h"
 #include "cli/output.h"
@@ -457,12 +457,10 @@ int main(int argc, char **argv)
 	rc = lookup(argc, argv, &c, &words);
 	if (rc >= 0)
 		return rc;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		error_msg("cannot initialise libcurl");
+	if (http_global_init() < 0)
 		return EXIT_FAIL;
-	}
 	/* the command's argv[0] is its name (or its group, for one word) */
 	rc = run(c, &o, argc - (words - 1), argv + (words - 1));
-	curl_global_cleanup();
+	http_global_cleanup();
 	return rc;
 }

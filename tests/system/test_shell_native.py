@@ -67,13 +67,18 @@ def trail(root, n=500):
     return root.call("GET", f"/audit?lines={n}")["entries"]
 
 
-def test_files_are_confined_and_secrets_hidden(root, native_host):
-    os.makedirs(path(native_host, "/config/tls"), exist_ok=True)
-    os.makedirs(path(native_host, "/config/ssh"), exist_ok=True)
+def make_secrets(host):
+    """A TLS key and an SSH host key where the host keeps them."""
+    os.makedirs(path(host, "/config/tls"), exist_ok=True)
+    os.makedirs(path(host, "/config/ssh"), exist_ok=True)
     for secret in ("/config/tls/test-key.pem", "/config/ssh/dropbear_ed25519_host_key"):
-        if not os.path.exists(path(native_host, secret)):
-            with open(path(native_host, secret), "w") as f:
+        if not os.path.exists(path(host, secret)):
+            with open(path(host, secret), "w") as f:
                 f.write("SECRET KEY MATERIAL\n")
+
+
+def test_files_are_confined_and_secrets_hidden(root, native_host):
+    make_secrets(native_host)
     with open(path(native_host, "/scratch/note.txt"), "w") as f:
         f.write("line one\nline \x1b[31mtwo\x07\n" + "".join(f"n{i}\n" for i in range(30)))
     links = {"/scratch/to-key": "/config/tls/test-key.pem", "/scratch/to-passwd": "/etc/passwd",
@@ -184,6 +189,7 @@ def test_capture_writes_pcap_under_scratch_captures(root, native_host):
 
 
 def test_api_commands_and_the_cli_as_the_user(root, native_host):
+    make_secrets(native_host)
     assert "NAME" in ok(native_host, "vms")
     assert "nosuchvm" in refused(native_host, "vm stats nosuchvm")
     out = ok(native_host, "keel vm list")
@@ -191,6 +197,13 @@ def test_api_commands_and_the_cli_as_the_user(root, native_host):
     # the CLI goes through this session: who am I, by the sessions list
     out = ok(native_host, "keel --json session list")
     assert f"ssh {PEER}" in out
+    # the API's refusals come through as the CLI prints them
+    assert "(HTTP 4" in refused(native_host, "keel vm show 'no such/vm'")
+    # the host's CLI (keel-host-cli) alone has no session: it is keel-shell's tool
+    p = native_host.spawn(["/sbin/keel", "vm", "list"], env=dict(ENV), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode != 0 and b"works in tech support mode only" in err, err
     # the CLI's connection is the session's; files of the host are not its
     for line, why in (("keel --host 10.0.0.1 vm list", "only --json"),
                       ("keel --credentials /config/x vm list", "only --json"),
