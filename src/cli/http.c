@@ -53,6 +53,11 @@ void http_global_cleanup(void)
 
 int http_open(struct http *h)
 {
+	if (http_is_local(h)) {
+		error_msg("KEEL_LOCAL_SOCKET and KEEL_SESSION_TOKEN are for the host's CLI "
+			  "(keel-shell's keel)");
+		return -1;
+	}
 	struct curl_transport *t = xmalloc(sizeof(*t));
 	memset(t, 0, sizeof(*t));
 	t->curl = curl_easy_init();
@@ -161,13 +166,7 @@ static struct curl_slist *setup(struct http *h, struct xfer *x)
 	char *url = xasprintf("%s%s", h->base, r->path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	free(url);
-	bool local = http_is_local(h);
-	if (local) { /* the host's own root-only socket: plain HTTP */
-		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, h->conf->local_socket);
-		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
-	} else {
-		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	}
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L); /* "a/../b" goes to the host, to refuse */
 	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -179,13 +178,13 @@ static struct curl_slist *setup(struct http *h, struct xfer *x)
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "keel/" KEEL_VERSION);
 	errbuf_of(h)[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf_of(h));
-	if (!local && (h->conf->insecure || h->conf->pinned)) {
+	if (h->conf->insecure || h->conf->pinned) {
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
-	if (!local && h->pin[0])
+	if (h->pin[0])
 		curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, h->pin);
-	else if (!local && h->conf->pinned)
+	else if (h->conf->pinned)
 		curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
@@ -284,7 +283,6 @@ static int check_fingerprint(struct http *h)
 int http_perform(struct http *h, struct request *r)
 {
 	struct xfer x = {.h = h, .r = r, .last_shown = clock_now()};
-	bool local = http_is_local(h);
 	struct curl_slist *hdrs = setup(h, &x);
 	CURLcode rc = curl_easy_perform(curl_of(h));
 	curl_slist_free_all(hdrs);
@@ -311,7 +309,7 @@ int http_perform(struct http *h, struct request *r)
 			report_curl(h, &x, rc);
 		return EXIT_FAIL;
 	}
-	if (!local && h->conf->pinned && !h->pin[0] && check_fingerprint(h) != 0)
+	if (h->conf->pinned && !h->pin[0] && check_fingerprint(h) != 0)
 		return EXIT_FAIL;
 	if (r->status / 100 != 2) {
 		if (!r->quiet)

@@ -3,8 +3,7 @@
  *   - http.c (keel): HTTPS with libcurl: the TLS policy (CA verification,
  *     --insecure, or the fingerprint check of the first request and the
  *     public-key pin of every later one), the body (JSON, an upload, a
- *     download to a sink), Ctrl-C, the progress meter; and, with
- *     KEEL_LOCAL_SOCKET and KEEL_SESSION_TOKEN, plain HTTP on that socket;
+ *     download to a sink), Ctrl-C, the progress meter;
  *   - http_local.c (keel-host-cli, the host's CLI): the local API only
  *     (common/localclient.h, no libcurl), with keel-shell's session.
  * Both print the messages when a request fails (http_answer.c). */
