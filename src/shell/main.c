@@ -87,6 +87,7 @@ static void interactive(struct shell *sh, struct lineread *in)
 			break;
 		if (rc == INTERP_ENDED) {
 			printf("the session has ended\n");
+			client_clear_token(sh->api); /* nothing to log out */
 			break;
 		}
 	}
@@ -177,6 +178,8 @@ static int ssh_mode(struct client *api, const char *line)
 	int rc = 0;
 	if (line) {
 		rc = interp_line(&sh, line);
+		if (rc == INTERP_ENDED)
+			client_clear_token(api); /* nothing to log out */
 		rc = rc == INTERP_EXIT ? 0 : rc == INTERP_ENDED ? 1 : rc;
 	} else {
 		struct lineread in;

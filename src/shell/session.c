@@ -75,10 +75,11 @@ int session_audit(struct client *c, const char *command, char *err, size_t errle
 	json_t *req = json_pack("{s:s}", "command", command);
 	if (!req)
 		return errorf(err, errlen, "the command is not UTF-8 text");
+	long status = 0;
 	int rc =
-	    client_call(c, "POST", "/host/tech-support/commands", req, NULL, NULL, err, errlen);
+	    client_call(c, "POST", "/host/tech-support/commands", req, NULL, &status, err, errlen);
 	json_decref(req);
-	return rc;
+	return rc < 0 && status == 401 ? -2 : rc;
 }
 
 int session_idle_timeout(struct client *c, unsigned *seconds, char *err, size_t errlen)

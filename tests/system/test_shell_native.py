@@ -290,6 +290,27 @@ def test_hangup_logs_out(root, native_host):
     assert f"ssh {PEER}" not in sources
 
 
+def test_a_revoked_session_runs_nothing_more(root, native_host):
+    """The audit record fails closed: once the host no longer knows the
+    session, no command runs, and the interactive session ends."""
+    p = interactive(native_host)
+    out = b""
+    deadline = time.time() + 20
+    while b"] keel> " not in out and time.time() < deadline:
+        r, _, _ = select.select([p.stdout], [], [], 0.5)
+        if r:
+            out += os.read(p.stdout.fileno(), 4096)
+    mine = [x for x in root.call("GET", "/sessions")["sessions"] if x["source"] == f"ssh {PEER}"]
+    assert len(mine) == 1, mine
+    root.call("DELETE", f"/sessions/{mine[0]['id']}")
+    rest, _ = p.communicate(b"ls /config\nls /scratch\n", timeout=30)
+    text = rest.decode(errors="replace")
+    assert "not run: it could not be recorded in the audit trail" in text, text
+    assert "the session has ended" in text and "keel.db" not in text, text
+    assert "logout" not in text, text
+    assert "ls /scratch" not in [e["target"] for e in trail(root) if e["action"] == "shell"][-3:]
+
+
 def test_idle_timeout_ends_the_session(root, native_host):
     root.call("PUT", "/host/tech-support", {"idle_timeout_s": 2})
     try:
