@@ -4,9 +4,10 @@
  *
  * Every invocation logs in, does its work through the API (docs/api.md)
  * and logs out, even on failure. On a host, in tech support mode,
- * keel-shell runs it with KEEL_LOCAL_SOCKET and KEEL_SESSION_TOKEN: then it
- * uses that session on the local API (common/localapi.h) instead. Exit status: 0 success, 1 the API
- * refused or the connection failed, 2 a usage error. */
+ * keel-shell runs the host's build (keel-host-cli, http_local.c) with
+ * KEEL_LOCAL_SOCKET and KEEL_SESSION_TOKEN: then it uses that session on
+ * the local API (common/localapi.h) instead. Exit status: 0 success, 1 the
+ * API refused or the connection failed, 2 a usage error. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -161,6 +161,9 @@ def test_system_and_network_views(root, native_host):
     assert "has address 127.0.0.1" in ok(native_host, "lookup localhost")
     peer = f"10.231.{native_host.x}.1"
     assert "1 received" in ok(native_host, f"ping -c 1 {peer}")
+    assert "1 received" in ok(native_host, f"ping -c 1 fd00:{native_host.x:x}::1")  # IPv6
+    out = shell(native_host, "ping -c 1 192.0.2.1")  # TEST-NET-1: nobody answers
+    assert out[0] == 1 and ("no reply" in out[1] or "unreachable" in out[1] + out[2]), out
     assert "expected a number" in refused(native_host, f"ping -c 1000 {peer}")
 
 
