@@ -224,7 +224,7 @@ static off_t tail_start(int fd, off_t size, long lines)
 	char buf[8192];
 	off_t pos = size;
 	long seen = 0;
-	bool first = true; /* a newline ending the file does not start a line */
+	bool first = true;		     /* a newline ending the file does not start a line */
 	while (pos > 0 && !intr_pending()) { /* a file without newlines is read whole */
 		size_t n = pos < (off_t)sizeof(buf) ? (size_t)pos : sizeof(buf);
 		pos -= (off_t)n;
