@@ -32,7 +32,8 @@ mkdir -p "$ST"/{sbin,etc/keel,proc,sys,dev,run,tmp,config,scratch,datastores}
 # --- binaries and the shared libraries they use
 bins=("$BUILD/src/init/keel-init" "$BUILD/src/init/keel-dhcpc" "$BUILD/src/syslogd/keel-syslogd" "$BUILD/src/vmm/keel-vmm"
 	"$BUILD/src/hostd/keel-hostd" "$BUILD/src/dcui/keel-dcui" /usr/sbin/chronyd /usr/bin/chronyc
-	/usr/sbin/dropbear /usr/bin/dropbearkey)
+	/usr/sbin/dropbear /usr/bin/dropbearkey
+	"$BUILD/src/shell/keel-shell" "$BUILD/src/cli/keel-host-cli")
 [ "$VARIANT" != product ] && bins+=("$BUILD/src/testhook/keel-testhook")
 [ "$VARIANT" = bench ] && bins+=(/usr/bin/qemu-system-x86_64 /usr/bin/iperf3)
 for b in "${bins[@]}"; do
@@ -43,6 +44,8 @@ for b in "${bins[@]}"; do
 		cp -L "$lib" "$ST$lib"
 	done
 done
+# keel-shell's `keel`: the host's CLI (no libxml2), where keel-shell runs it
+mv "$ST/sbin/keel-host-cli" "$ST/sbin/keel"
 # chronyd's user (common/chrony.h); root for getpwnam("root")
 printf 'root:x:0:0:root:/:/nonexistent\n_chrony:x:64:64:chronyd:/nonexistent:/nonexistent\n' >"$ST/etc/passwd"
 printf 'root:x:0:\n_chrony:x:64:\n' >"$ST/etc/group"

@@ -1,6 +1,5 @@
 #include "cli/api.h"
 
-#include <curl/curl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +10,12 @@
 #include "cli/mem.h"
 #include "cli/output.h"
 
+#define UNRESERVED "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+
 struct api {
 	struct http h;
 	bool session;
+	bool borrowed; /* conf's session_token: not ours to end */
 };
 
 /* The answer as JSON: NULL when empty. */
@@ -56,14 +58,19 @@ static int check_host(struct api *a)
 	return rc;
 }
 
+static bool token_valid(const struct api *a, const char *t)
+{
+	size_t n = strlen(t);
+	return n > 0 && n < sizeof(a->h.token) && strspn(t, "0123456789abcdefABCDEF-_.~+/=") == n;
+}
+
 static int take_token(struct api *a, const struct request *r)
 {
 	json_t *j = NULL;
 	int rc = parse_answer(r, &j);
 	const char *t = jstr(j, "token");
 	size_t n = strlen(t);
-	if (rc == 0 && (n == 0 || n >= sizeof(a->h.token) ||
-			strspn(t, "0123456789abcdefABCDEF-_.~+/=") != n)) {
+	if (rc == 0 && !token_valid(a, t)) {
 		error_msg("%s: the login answer has no usable token", http_host(&a->h));
 		rc = EXIT_FAIL;
 	}
@@ -122,14 +129,23 @@ struct api *api_new(const struct api_conf *conf)
 	struct api *a = xmalloc(sizeof(*a));
 	memset(a, 0, sizeof(*a));
 	a->h.conf = conf;
-	a->h.curl = curl_easy_init();
-	if (!a->h.curl) {
-		error_msg("cannot initialise libcurl");
+	if (http_open(&a->h) < 0) {
 		free(a);
 		return NULL;
 	}
-	if (conf->host)
+	if (conf->local_socket && conf->session_token) {
+		if (!token_valid(a, conf->session_token)) {
+			error_msg("KEEL_SESSION_TOKEN is not a session token");
+			http_close(&a->h);
+			free(a);
+			return NULL;
+		}
+		snprintf(a->h.base, sizeof(a->h.base), "http://localhost");
+		snprintf(a->h.token, sizeof(a->h.token), "%s", conf->session_token);
+		a->session = a->borrowed = true;
+	} else if (conf->host) {
 		snprintf(a->h.base, sizeof(a->h.base), "https://%s:%u", conf->host, conf->port);
+	}
 	return a;
 }
 
@@ -138,7 +154,7 @@ int api_close(struct api *a, bool quiet)
 	if (!a)
 		return 0;
 	int rc = 0;
-	if (a->session) {
+	if (a->session && !a->borrowed) {
 		struct request r = {.method = "DELETE",
 				    .path = "/api/v1/session",
 				    .quiet = quiet,
@@ -149,7 +165,7 @@ int api_close(struct api *a, bool quiet)
 		free(r.body);
 	}
 	explicit_bzero(a->h.token, sizeof(a->h.token));
-	curl_easy_cleanup(a->h.curl);
+	http_close(&a->h);
 	free(a);
 	return rc;
 }
@@ -273,11 +289,11 @@ char *api_pathf(const char *fmt, ...)
 		const char *s = va_arg(ap, const char *);
 		for (;;) {
 			size_t n = keep_slash ? strcspn(s, "/") : strlen(s);
-			if (n > 0) { /* (a length of 0 would mean strlen to curl) */
-				char *e = xcheck(curl_easy_escape(NULL, s, (int)n));
-				fputs(e, f);
-				curl_free(e);
-			}
+			for (size_t i = 0; i < n; i++) /* RFC 3986: all but the unreserved */
+				if (strchr(UNRESERVED, s[i]) && s[i])
+					fputc(s[i], f);
+				else
+					fprintf(f, "%%%02X", (unsigned char)s[i]);
 			if (!keep_slash || !s[n])
 				break;
 			fputc('/', f);

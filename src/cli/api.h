@@ -1,5 +1,5 @@
-/* The HTTPS client of the Keel API (docs/api.md): one libcurl handle, one
- * session.
+/* The client of the Keel API (docs/api.md): one transport (http.h: HTTPS
+ * with libcurl, or in the host's CLI the local API), one session.
  *
  * The first call that needs the host checks it: GET /api/v1 without any
  * secret, pinning the certificate when a fingerprint is configured (its
@@ -32,9 +32,16 @@ struct api_conf {
 	unsigned char fingerprint[FP_LEN];
 	bool insecure; /* no verification at all */
 	char *(*ask_password)(const char *user, const char *host);
+	/* On the host itself (keel-shell's `keel` command): the local API's
+	 * unix socket (common/localapi.h) and a session opened there already.
+	 * Both set: plain HTTP to that socket, no TLS, no login and no logout
+	 * (the session is its owner's); host, password and fingerprint unused. */
+	const char *local_socket;
+	const char *session_token;
 };
 
-/* conf must outlive the handle. Returns NULL (with a message) on failure. */
+/* conf must outlive the handle. Returns NULL (with a message) on failure
+ * (a session_token that is not a token's characters, too). */
 struct api *api_new(const struct api_conf *conf);
 /* Ends the session if one was opened (DELETE /api/v1/session) and frees.
  * Failures are reported unless quiet; returns 0 or EXIT_FAIL. */

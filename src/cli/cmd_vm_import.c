@@ -7,8 +7,10 @@
  * travel. It becomes DS/NAME/NAME.img; with --memory, a VM NAME is also
  * created with it (firmware uefi unless --firmware bios). An appliance's descriptor (ovf.h) gives
  * the VM's settings; its disks become DS/NAME/NAME-diskN.img (N from 0), then the VM is created
- * (POST /api/v1/vms). What the VM cannot have is reported on stderr, one line each. Nothing is left
- * in $TMPDIR. */
+ * (POST /api/v1/vms): import_appliance.c, and in keel-host-cli (the CLI of
+ * the host, without libxml2) import_none.c, which refuses. What the VM
+ * cannot have is reported on stderr, one line each. Nothing is left in
+ * $TMPDIR. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,27 +27,13 @@
 #include "cli/cmd.h"
 #include "cli/interrupt.h"
 #include "cli/mem.h"
+#include "cli/import.h"
 #include "cli/output.h"
-#include "cli/ova.h"
-#include "cli/ovf.h"
 #include "cli/qemu_img.h"
 #include "cli/sparse_source.h"
 #include "common/sparse.h"
 #include "common/util.h"
 #include "common/vmspec.h"
-
-#define DEFAULT_PORTGROUP "VM Network"
-
-struct import {
-	struct cli *cli;
-	char datastore[128];
-	char name[VM_NAME_MAX + 1];
-	bool quiet, progress;
-	long long memory_mib, vcpus; /* 0: not given */
-	int firmware;		     /* enum vm_firmware; -1: not given */
-	char tmpdir[PATH_MAX];	     /* "" until made */
-	json_t *disks;		     /* what the VM gets: [{"path": ...} or {"path", "size_mib"}] */
-};
 
 /* --- the local work folder ----------------------------------------------- */
 
@@ -81,7 +69,7 @@ static void remove_tmpdir(struct import *im)
 }
 
 /* a new empty file in the work folder; its path in *path (malloc'd) */
-static int tmp_file(struct import *im, const char *name, char **path)
+int import_tmp_file(struct import *im, const char *name, char **path)
 {
 	if (make_tmpdir(im) < 0)
 		return -1;
@@ -125,7 +113,7 @@ static int upload_sparse(struct import *im, int fd, const char *label, const cha
  * image from an appliance (`contained`) must hold its data itself: no
  * backing file, no VMDK extents in other files (they could name any file
  * of this machine). */
-static int import_image(struct import *im, const char *local, bool contained, const char *rel)
+int import_image(struct import *im, const char *local, bool contained, const char *rel)
 {
 	struct image_info info;
 	if (image_probe(local, NULL, &info) < 0)
@@ -143,7 +131,7 @@ static int import_image(struct import *im, const char *local, bool contained, co
 		if (fd < 0)
 			error_msg("%s: %s", local, strerror(errno));
 	} else {
-		fd = tmp_file(im, "disk.raw", &raw);
+		fd = import_tmp_file(im, "disk.raw", &raw);
 		if (fd >= 0) {
 			close(fd);
 			fd = -1;
@@ -165,6 +153,8 @@ static int import_image(struct import *im, const char *local, bool contained, co
 
 /* the port group for a NIC on `network`: the one of that name if the host
  * has it, else DEFAULT_PORTGROUP (said on stderr) */
+#define DEFAULT_PORTGROUP "VM Network"
+
 static const char *portgroup_for(json_t *portgroups, size_t nic, const char *network)
 {
 	size_t i;
@@ -181,7 +171,7 @@ static const char *portgroup_for(json_t *portgroups, size_t nic, const char *net
 }
 
 /* POST /api/v1/vms with the imported disks, and the NICs on `networks` */
-static int create_vm(struct import *im, long long vcpus, long long memory_mib,
+int import_create_vm(struct import *im, long long vcpus, long long memory_mib,
 		     enum vm_firmware firmware, char (*networks)[128], size_t nnics, json_t **vm)
 {
 	json_t *req = json_pack("{s:s,s:I,s:I,s:s,s:O}", "name", im->name, "vcpus",
@@ -208,7 +198,7 @@ static int create_vm(struct import *im, long long vcpus, long long memory_mib,
 
 /* 0 unless the host has a VM called im->name already (then EXIT_FAIL
  * with a message), so that nothing is uploaded for a VM that cannot be */
-static int vm_name_free(struct import *im)
+int import_vm_name_free(struct import *im)
 {
 	json_t *r = NULL;
 	int rc = api_json(im->cli->api, "GET", "/api/v1/vms", NULL, &r);
@@ -223,164 +213,6 @@ static int vm_name_free(struct import *im)
 	}
 	json_decref(r);
 	return rc;
-}
-
-/* --- appliances ---------------------------------------------------------------- */
-
-static void report_unmapped(const char *what, void *ctx)
-{
-	(void)ctx;
-	error_msg("not imported: %s", what);
-}
-
-/* an appliance's files: an OVA's members, or the files beside an OVF */
-struct appliance {
-	const char *label;
-	int fd; /* the OVA, or -1 */
-	struct ova_member *members;
-	size_t nmembers;
-	char *folder; /* the OVF's folder */
-};
-
-/* the local path of an appliance's disk file (for an OVA: extracted into
- * the work folder as disk-N) */
-static char *disk_file(struct import *im, struct appliance *a, const char *href, size_t n)
-{
-	if (a->fd < 0)
-		return xasprintf("%s/%s", a->folder, href);
-	const struct ova_member *m = ova_find(a->members, a->nmembers, href);
-	if (!m) {
-		error_msg("%s: %s is not in the OVA", a->label, href);
-		return NULL;
-	}
-	char name[32], *path;
-	snprintf(name, sizeof(name), "disk-%zu", n);
-	int fd = tmp_file(im, name, &path);
-	if (fd < 0)
-		return NULL;
-	int rc = ova_extract(a->fd, m, fd, a->label);
-	close(fd);
-	if (rc < 0) {
-		unlink(path);
-		free(path);
-		return NULL;
-	}
-	return path;
-}
-
-static int import_disks(struct import *im, struct appliance *a, const struct ovf_vm *vm)
-{
-	for (size_t i = 0; i < vm->ndisks && !interrupted(); i++) {
-		const struct ovf_disk *d = &vm->disks[i];
-		char *rel = xasprintf("%s/%s-disk%zu.img", im->name, im->name, i);
-		int rc = 0;
-		if (!d->file[0]) { /* an empty disk: created by the host */
-			char *path = xasprintf("%s/%s", im->datastore, rel);
-			long long mib = (long long)((d->capacity + (1 << 20) - 1) >> 20);
-			json_array_append_new(im->disks, json_pack("{s:s,s:I}", "path", path,
-								   "size_mib", (json_int_t)mib));
-			free(path);
-		} else {
-			char *local = disk_file(im, a, d->file, i);
-			rc = local ? import_image(im, local, true, rel) : EXIT_FAIL;
-			if (local && a->fd >= 0)
-				unlink(local);
-			free(local);
-		}
-		free(rel);
-		if (rc)
-			return rc;
-	}
-	return interrupted() ? EXIT_FAIL : 0;
-}
-
-/* The descriptor (malloc'd) of an OVA or OVF, its files in *a. */
-static char *open_appliance(const char *file, bool ova, struct appliance *a)
-{
-	size_t len;
-	if (!ova) {
-		char *xml = read_file(file, OVF_MAX, &len);
-		if (!xml)
-			error_msg("%s: %s", file,
-				  errno == EFBIG ? "the OVF descriptor is over 4 MiB"
-						 : strerror(errno));
-		const char *slash = strrchr(file, '/');
-		a->folder = slash ? xasprintf("%.*s", (int)(slash - file), file) : xstrdup(".");
-		return xml;
-	}
-	a->fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (a->fd < 0) {
-		error_msg("%s: %s", file, strerror(errno));
-		return NULL;
-	}
-	if (ova_list(a->fd, file, &a->members, &a->nmembers) < 0)
-		return NULL;
-	const struct ova_member *ovf = NULL, *mf = NULL;
-	for (size_t i = 0; i < a->nmembers; i++) {
-		const char *dot = strrchr(a->members[i].name, '.');
-		if (dot && strcasecmp(dot, ".ovf") == 0 && !ovf)
-			ovf = &a->members[i];
-		else if (dot && strcasecmp(dot, ".mf") == 0 && !mf)
-			mf = &a->members[i];
-	}
-	if (!ovf) {
-		error_msg("%s: the OVA holds no .ovf descriptor", file);
-		return NULL;
-	}
-	if (mf) {
-		char *text = ova_read(a->fd, mf, OVF_MAX, file);
-		int rc = text ? ova_check_manifest(a->fd, a->members, a->nmembers, text, file) : -1;
-		free(text);
-		if (rc < 0)
-			return NULL;
-	}
-	return ova_read(a->fd, ovf, OVF_MAX, file);
-}
-
-static int import_appliance(struct import *im, const char *file, bool ova, json_t **created)
-{
-	struct appliance a = {.label = file, .fd = -1};
-	struct ovf_vm vm;
-	char err[512];
-	int rc = EXIT_FAIL;
-	char *xml = open_appliance(file, ova, &a);
-	if (xml && ovf_parse(xml, strlen(xml), &vm, report_unmapped, NULL, err, sizeof(err)) < 0)
-		error_msg("%s: %s", file, err);
-	else if (xml) {
-		rc = 0;
-		if (!im->name[0] && str_copy(im->name, sizeof(im->name), vm.name) < 0)
-			im->name[0] = '\0';
-		if (!vm_name_valid(im->name)) {
-			error_msg("%s: the appliance's name \"%s\" is not a VM name (" VM_NAME_RULE
-				  "): give one with --name",
-				  file, vm.name);
-			rc = EXIT_USAGE;
-		}
-		if (im->vcpus)
-			vm.vcpus = im->vcpus;
-		if (im->memory_mib)
-			vm.memory_mib = im->memory_mib;
-		if (im->firmware >= 0)
-			vm.firmware = im->firmware;
-		if (rc == 0 && vm.memory_mib == 0) {
-			error_msg("%s: the descriptor gives no memory size: give one with --memory",
-				  file);
-			rc = EXIT_USAGE;
-		}
-	}
-	if (rc == 0)
-		rc = vm_name_free(im);
-	if (rc == 0)
-		rc = import_disks(im, &a, &vm);
-	if (rc == 0)
-		rc = create_vm(im, vm.vcpus, vm.memory_mib, vm.firmware, vm.networks, vm.nnics,
-			       created);
-	free(xml);
-	free(a.members);
-	free(a.folder);
-	if (a.fd >= 0)
-		close(a.fd);
-	return rc == EXIT_USAGE ? EXIT_SETUP : rc;
 }
 
 /* --- the command ------------------------------------------------------------- */
@@ -526,14 +358,14 @@ int cmd_vm_import(struct cli *cli, int argc, char **argv)
 	} else if (rc == 0) {
 		char *rel = xasprintf("%s/%s.img", im.name, im.name);
 		if (im.memory_mib)
-			rc = vm_name_free(&im);
+			rc = import_vm_name_free(&im);
 		if (rc == 0)
 			rc = import_image(&im, file, false, rel);
 		free(rel);
 		if (rc == 0 && im.memory_mib)
-			rc = create_vm(&im, im.vcpus ? im.vcpus : 1, im.memory_mib,
-				       im.firmware >= 0 ? im.firmware : VM_FIRMWARE_UEFI, NULL, 0,
-				       &vm);
+			rc = import_create_vm(&im, im.vcpus ? im.vcpus : 1, im.memory_mib,
+					      im.firmware >= 0 ? im.firmware : VM_FIRMWARE_UEFI,
+					      NULL, 0, &vm);
 	}
 	remove_tmpdir(&im);
 	if (rc == 0 && cli->json) {

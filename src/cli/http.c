@@ -1,5 +1,6 @@
 #include "cli/http.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,62 @@ struct xfer {
 	double last_shown;
 };
 
-const char *http_host(const struct http *h)
+/* the libcurl handle of a struct http */
+struct curl_transport {
+	CURL *curl;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static CURL *curl_of(const struct http *h)
 {
-	return h->base + strlen("https://");
+	return ((struct curl_transport *)h->transport)->curl;
+}
+
+static char *errbuf_of(const struct http *h)
+{
+	return ((struct curl_transport *)h->transport)->errbuf;
+}
+
+int http_global_init(void)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		error_msg("cannot initialise libcurl");
+		return -1;
+	}
+	return 0;
+}
+
+void http_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+int http_open(struct http *h)
+{
+	if (http_is_local(h)) {
+		error_msg("KEEL_LOCAL_SOCKET and KEEL_SESSION_TOKEN are for the host's CLI "
+			  "(keel-shell's keel)");
+		return -1;
+	}
+	struct curl_transport *t = xmalloc(sizeof(*t));
+	memset(t, 0, sizeof(*t));
+	t->curl = curl_easy_init();
+	if (!t->curl) {
+		error_msg("cannot initialise libcurl");
+		free(t);
+		return -1;
+	}
+	h->transport = t;
+	return 0;
+}
+
+void http_close(struct http *h)
+{
+	struct curl_transport *t = h->transport;
+	if (t)
+		curl_easy_cleanup(t->curl);
+	free(t);
+	h->transport = NULL;
 }
 
 static size_t on_write(char *p, size_t size, size_t n, void *ud)
@@ -31,7 +85,7 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
 	struct request *r = x->r;
 	size_t len = size * n;
 	long status = 0;
-	curl_easy_getinfo(x->h->curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(curl_of(x->h), CURLINFO_RESPONSE_CODE, &status);
 	if (r->sink && status / 100 == 2) {
 		errno = 0;
 		if (r->sink(p, len, r->sink_ctx) == 0)
@@ -89,7 +143,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 		show_progress(x, ulnow, ultotal);
 	} else {
 		long status = 0;
-		curl_easy_getinfo(x->h->curl, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(curl_of(x->h), CURLINFO_RESPONSE_CODE, &status);
 		if (status / 100 == 2)
 			show_progress(x, dlnow, dltotal);
 	}
@@ -105,7 +159,7 @@ static struct curl_slist *header(struct curl_slist *hdrs, const char *line)
 static struct curl_slist *setup(struct http *h, struct xfer *x)
 {
 	const struct request *r = x->r;
-	CURL *c = h->curl;
+	CURL *c = curl_of(h);
 	struct curl_slist *hdrs = NULL;
 
 	curl_easy_reset(c); /* keeps the connection and the TLS session */
@@ -122,8 +176,8 @@ static struct curl_slist *setup(struct http *h, struct xfer *x)
 	if (r->uninterruptible)
 		curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "keel/" KEEL_VERSION);
-	h->errbuf[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+	errbuf_of(h)[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf_of(h));
 	if (h->conf->insecure || h->conf->pinned) {
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -174,7 +228,7 @@ static struct curl_slist *setup(struct http *h, struct xfer *x)
 
 static void report_curl(struct http *h, const struct xfer *x, CURLcode rc)
 {
-	const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
+	const char *detail = errbuf_of(h)[0] ? errbuf_of(h) : curl_easy_strerror(rc);
 	if (x->dst_errno)
 		error_msg("cannot write the download: %s", strerror(x->dst_errno));
 	else if (x->src_errno)
@@ -195,25 +249,13 @@ static void report_curl(struct http *h, const struct xfer *x, CURLcode rc)
 		error_msg("%s: %s", http_host(h), detail);
 }
 
-static void report_http(const struct request *r)
-{
-	json_t *j = r->body ? json_loadb(r->body, r->len, 0, NULL) : NULL;
-	const char *msg =
-	    json_string_value(json_object_get(json_object_get(j, "error"), "message"));
-	if (msg)
-		error_msg("%s (HTTP %ld)", msg, r->status);
-	else
-		error_msg("%s %s: the host answered HTTP %ld", r->method, r->path, r->status);
-	json_decref(j);
-}
-
 /* After the first request of a pinned handle: the leaf certificate must
  * have the configured fingerprint; its public key is then pinned. */
 static int check_fingerprint(struct http *h)
 {
 	struct curl_certinfo *ci = NULL;
 	const char *pem = NULL;
-	if (curl_easy_getinfo(h->curl, CURLINFO_CERTINFO, &ci) == CURLE_OK && ci &&
+	if (curl_easy_getinfo(curl_of(h), CURLINFO_CERTINFO, &ci) == CURLE_OK && ci &&
 	    ci->num_of_certs > 0)
 		for (struct curl_slist *s = ci->certinfo[0]; s && !pem; s = s->next)
 			if (strncmp(s->data, "Cert:", 5) == 0)
@@ -242,22 +284,22 @@ int http_perform(struct http *h, struct request *r)
 {
 	struct xfer x = {.h = h, .r = r, .last_shown = clock_now()};
 	struct curl_slist *hdrs = setup(h, &x);
-	CURLcode rc = curl_easy_perform(h->curl);
+	CURLcode rc = curl_easy_perform(curl_of(h));
 	curl_slist_free_all(hdrs);
-	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_getinfo(curl_of(h), CURLINFO_RESPONSE_CODE, &r->status);
 	for (int i = 0; i < HTTP_HEADERS_WANTED && r->header_names[i]; i++) {
 		struct curl_header *hv = NULL;
 		r->header_values[i][0] = '\0';
-		if (rc == CURLE_OK && curl_easy_header(h->curl, r->header_names[i], 0, CURLH_HEADER,
-						       -1, &hv) == CURLHE_OK)
+		if (rc == CURLE_OK && curl_easy_header(curl_of(h), r->header_names[i], 0,
+						       CURLH_HEADER, -1, &hv) == CURLHE_OK)
 			snprintf(r->header_values[i], sizeof(r->header_values[i]), "%s", hv->value);
 	}
 	if (x.shown) {
 		curl_off_t done = 0;
 		if (rc == CURLE_OK && r->src)
-			curl_easy_getinfo(h->curl, CURLINFO_SIZE_UPLOAD_T, &done);
+			curl_easy_getinfo(curl_of(h), CURLINFO_SIZE_UPLOAD_T, &done);
 		else if (rc == CURLE_OK)
-			curl_easy_getinfo(h->curl, CURLINFO_SIZE_DOWNLOAD_T, &done);
+			curl_easy_getinfo(curl_of(h), CURLINFO_SIZE_DOWNLOAD_T, &done);
 		if (rc == CURLE_OK)
 			show_progress(&x, done, done);
 		fputc('\n', stderr);
@@ -271,7 +313,7 @@ int http_perform(struct http *h, struct request *r)
 		return EXIT_FAIL;
 	if (r->status / 100 != 2) {
 		if (!r->quiet)
-			report_http(r);
+			http_report_refusal(r);
 		return EXIT_FAIL;
 	}
 	return 0;

@@ -1,23 +1,26 @@
-/* One HTTPS request of the API client (api.c) on its libcurl handle: the
- * TLS policy (CA verification, --insecure, or the fingerprint check of the
- * first request and the public-key pin of every later one), the body (JSON,
- * an upload, a download to a sink), Ctrl-C, the progress meter, and the
- * messages when it fails. */
+/* One request of the API client (api.c) on its transport, of which there
+ * are two:
+ *   - http.c (keel): HTTPS with libcurl: the TLS policy (CA verification,
+ *     --insecure, or the fingerprint check of the first request and the
+ *     public-key pin of every later one), the body (JSON, an upload, a
+ *     download to a sink), Ctrl-C, the progress meter;
+ *   - http_local.c (keel-host-cli, the host's CLI): the local API only
+ *     (common/localclient.h, no libcurl), with keel-shell's session.
+ * Both print the messages when a request fails (http_answer.c). */
 #ifndef KEEL_CLI_HTTP_H
 #define KEEL_CLI_HTTP_H
 
-#include <curl/curl.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "cli/api.h"
 
 struct http {
-	CURL *curl;
+	void *transport; /* the transport's own (http.c: its libcurl handle) */
 	const struct api_conf *conf;
 	char base[320];	   /* https://HOST:PORT */
 	char pin[PIN_LEN]; /* set once the certificate matched the fingerprint */
 	char token[160];   /* sent unless the request is anonymous */
-	char errbuf[CURL_ERROR_SIZE];
 };
 
 #define HTTP_HEADERS_WANTED 3
@@ -41,11 +44,23 @@ struct request {
 	size_t len;
 };
 
+/* Once per process, before any other call: 0, or -1 after a message. */
+int http_global_init(void);
+void http_global_cleanup(void);
+/* The transport of h (its conf set): 0, or -1 after a message. */
+int http_open(struct http *h);
+void http_close(struct http *h);
 /* Returns 0 for a 2xx answer, else EXIT_FAIL after printing why (unless
  * quiet): "MESSAGE (HTTP STATUS)" from the API's error body, or the
  * connection or TLS failure. r->body is to be freed in either case. */
 int http_perform(struct http *h, struct request *r);
-/* "HOST:PORT", for messages */
+
+/* http_answer.c, for both transports: */
+/* "HOST:PORT" (or the local socket), for messages */
 const char *http_host(const struct http *h);
+/* Whether h speaks to the local API (conf's local_socket and session_token) */
+bool http_is_local(const struct http *h);
+/* The message of a non-2xx answer: "MESSAGE (HTTP STATUS)" */
+void http_report_refusal(const struct request *r);
 
 #endif

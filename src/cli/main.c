@@ -3,9 +3,11 @@
  *   keel [global options] COMMAND [args]
  *
  * Every invocation logs in, does its work through the API (docs/api.md)
- * and logs out, even on failure. Exit status: 0 success, 1 the API refused
- * or the connection failed, 2 a usage error. */
-#include <curl/curl.h>
+ * and logs out, even on failure. On a host, in tech support mode,
+ * keel-shell runs the host's build (keel-host-cli, http_local.c) with
+ * KEEL_LOCAL_SOCKET and KEEL_SESSION_TOKEN: then it uses that session on
+ * the local API (common/localapi.h) instead. Exit status: 0 success, 1 the
+ * API refused or the connection failed, 2 a usage error. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include "cli/args.h"
 #include "cli/cmd.h"
 #include "cli/creds.h"
+#include "cli/http.h"
 #include "cli/interrupt.h"
 #include "cli/mem.h"
 #include "cli/output.h"
@@ -332,6 +335,12 @@ static int configure(const struct options *o, struct creds *cr, struct api_conf 
 		return EXIT_USAGE;
 	}
 	conf->pinned = fp != NULL;
+	/* keel-shell's `keel` on the host: its session on the local API */
+	const char *sock = getenv("KEEL_LOCAL_SOCKET"), *token = getenv("KEEL_SESSION_TOKEN");
+	if (sock && *sock && token && *token) {
+		conf->local_socket = sock;
+		conf->session_token = token;
+	}
 	return 0;
 }
 
@@ -449,12 +458,10 @@ int main(int argc, char **argv)
 	rc = lookup(argc, argv, &c, &words);
 	if (rc >= 0)
 		return rc;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		error_msg("cannot initialise libcurl");
+	if (http_global_init() < 0)
 		return EXIT_FAIL;
-	}
 	/* the command's argv[0] is its name (or its group, for one word) */
 	rc = run(c, &o, argc - (words - 1), argv + (words - 1));
-	curl_global_cleanup();
+	http_global_cleanup();
 	return rc;
 }

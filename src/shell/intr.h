@@ -1,0 +1,16 @@
+/* Ctrl-C in keel-shell: SIGINT ends the running command, never the
+ * shell. The handler only sets a flag (no SA_RESTART, so a blocking call
+ * returns EINTR); long commands check it. SIGHUP (the SSH connection or
+ * the terminal is gone) and SIGTERM (keel-init stops the service) set it
+ * too, and intr_hangup() then says the session must end (and log out). */
+#ifndef KEEL_SHELL_INTR_H
+#define KEEL_SHELL_INTR_H
+
+#include <stdbool.h>
+
+void intr_setup(void);
+bool intr_pending(void);
+void intr_clear(void);
+bool intr_hangup(void);
+
+#endif
