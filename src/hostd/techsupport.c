@@ -236,11 +236,11 @@ int tsm_accounts_write(void)
 	FILE *pw = open_memstream(&pw_text, &pw_len), *sh = open_memstream(&sh_text, &sh_len);
 	int rc = -1;
 	if (pw && sh) {
+		mkdir(TSM_HOME_DIR, 0755);
 		write_accounts(pw, sh, lockdown_off());
 		fclose(pw);
 		fclose(sh);
 		pw = sh = NULL;
-		mkdir(TSM_HOME_DIR, 0755);
 		rc = write_file_atomic(TSM_SHADOW_FILE, sh_text, sh_len, 0600) < 0 ||
 			     write_file_atomic(TSM_PASSWD_FILE, pw_text, pw_len, 0644) < 0
 			 ? -1
