@@ -747,29 +747,3 @@ int authz_lockdown_put(const json_t *body, char *err, size_t errlen)
 	json_decref(l);
 	return rc;
 }
-
-int authz_lockdown_off_local(const char *root_password, char *err, size_t errlen)
-{
-	json_t *l = authz_lockdown();
-	char mode[16];
-	str_copy(mode, sizeof(mode), lockdown_mode(l));
-	if (strcmp(mode, "strict") == 0) {
-		json_decref(l);
-		return error_set(err, errlen, -EPERM,
-				 "strict lockdown cannot be turned off at the console");
-	}
-	json_t *rows = user_rows("root");
-	int ok = secret_check_password(
-	    root_password,
-	    json_string_value(json_object_get(json_array_get(rows, 0), "hash")) ?: "");
-	json_decref(rows);
-	int rc = 0;
-	if (!ok) {
-		rc = error_set(err, errlen, -EACCES, "wrong root password");
-	} else if (strcmp(mode, "off")) {
-		json_object_set_new(l, "mode", json_string("off"));
-		rc = setting_put("lockdown", l, err, errlen);
-	}
-	json_decref(l);
-	return rc;
-}

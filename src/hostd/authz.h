@@ -102,8 +102,5 @@ json_t *authz_lockdown(void);
 /* Sets the mode (from the API); ends the sessions of users who may no
  * longer log in. */
 int authz_lockdown_put(const json_t *body, char *err, size_t errlen);
-/* The local console's way out of normal lockdown: root's password (-EACCES
- * when wrong; -EPERM in strict lockdown). */
-int authz_lockdown_off_local(const char *root_password, char *err, size_t errlen);
 
 #endif

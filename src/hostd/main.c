@@ -16,7 +16,6 @@
 #include "hostd/api.h"
 #include "hostd/audit.h"
 #include "hostd/authz.h"
-#include "hostd/console.h"
 #include "hostd/datastore_registry.h"
 #include "hostd/db.h"
 #include "hostd/mgmt.h"
@@ -186,8 +185,6 @@ int main(int argc, char **argv)
 		write_file(BOOT_MARK, "", 0, 0644);
 		vms_autostart();
 	}
-	if (console_start(CONSOLE_SOCKET, err, sizeof(err)) < 0)
-		die("console socket", err);
 	api_host_init(&host, CONFIG_DIR "/tls");
 	static const struct http_checks checks = {
 	    .authenticate = session_authenticate,
