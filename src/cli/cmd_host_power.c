@@ -29,7 +29,10 @@ static void tsm_print(json_t *t)
 	snprintf(b, sizeof(b), "%lld s", jint(t, "idle_timeout_s"));
 	table_add(tab, "availability timeout", jint(t, "availability_timeout_s") ? a : "none");
 	table_add(tab, "idle timeout", jint(t, "idle_timeout_s") ? b : "none");
-	table_add(tab, "console UI", jbool(t, "dcui") ? "on" : "off (strict lockdown)");
+	table_add(tab, "console UI",
+		  !jbool(t, "dcui")	     ? "off"
+		  : jbool(t, "dcui_running") ? "on"
+					     : "off (strict lockdown)");
 	table_print(tab);
 }
 
@@ -38,7 +41,7 @@ int cmd_host_tsm(struct cli *cli, int argc, char **argv)
 	return cmd_show(cli, argc, argv, "/api/v1/host/tech-support", tsm_print);
 }
 
-enum { OPT_LOCAL = 256, OPT_SSH, OPT_AVAIL, OPT_IDLE };
+enum { OPT_LOCAL = 256, OPT_SSH, OPT_DCUI, OPT_AVAIL, OPT_IDLE };
 
 static int on_off(json_t *body, const char *key, const char *what, const char *arg)
 {
@@ -55,6 +58,7 @@ int cmd_host_tsm_set(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 	    {"local", required_argument, NULL, OPT_LOCAL},
 	    {"ssh", required_argument, NULL, OPT_SSH},
+	    {"dcui", required_argument, NULL, OPT_DCUI},
 	    {"availability-timeout", required_argument, NULL, OPT_AVAIL},
 	    {"idle-timeout", required_argument, NULL, OPT_IDLE},
 	    {"help", no_argument, NULL, 'h'},
@@ -64,9 +68,15 @@ int cmd_host_tsm_set(struct cli *cli, int argc, char **argv)
 	int c, rc = 0;
 	args_begin();
 	while (rc == 0 && (c = args_next(argc, argv, "h", opts)) != -1) {
-		if (c == OPT_LOCAL || c == OPT_SSH)
-			rc = on_off(body, c == OPT_LOCAL ? "local" : "ssh",
-				    c == OPT_LOCAL ? "--local" : "--ssh", optarg);
+		if (c == OPT_LOCAL || c == OPT_SSH || c == OPT_DCUI)
+			rc = on_off(body,
+				    c == OPT_LOCAL ? "local"
+				    : c == OPT_SSH ? "ssh"
+						   : "dcui",
+				    c == OPT_LOCAL ? "--local"
+				    : c == OPT_SSH ? "--ssh"
+						   : "--dcui",
+				    optarg);
 		else if (c == OPT_AVAIL || c == OPT_IDLE)
 			rc = arg_uint(c == OPT_AVAIL ? "--availability-timeout" : "--idle-timeout",
 				      optarg, 0, 7 * 24 * 3600, &v) < 0
@@ -82,8 +92,8 @@ int cmd_host_tsm_set(struct cli *cli, int argc, char **argv)
 	if (rc == 0)
 		rc = args_count(argc, argv, 0, 0);
 	if (rc == 0 && json_object_size(body) == 0) {
-		error_msg(
-		    "nothing to set: --local, --ssh, --availability-timeout or --idle-timeout");
+		error_msg("nothing to set: --local, --ssh, --dcui, --availability-timeout or "
+			  "--idle-timeout");
 		rc = EXIT_USAGE;
 	}
 	json_t *r = NULL;

@@ -43,7 +43,8 @@ static const struct command commands[] = {
     {"host", "factory-reset", "--yes [--timeout S]", cmd_host_factory_reset},
     {"host tech-support", "show", "", cmd_host_tsm},
     {"host tech-support", "set",
-     "[--local on|off] [--ssh on|off] [--availability-timeout S] [--idle-timeout S]",
+     "[--local on|off] [--ssh on|off] [--dcui on|off]\n"
+     "        [--availability-timeout S] [--idle-timeout S]",
      cmd_host_tsm_set},
     {"host syslog", "show", "", cmd_host_syslog},
     {"host syslog", "set",

@@ -20,6 +20,25 @@
 /* changes of host.conf's console settings, one at a time */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The operator's wish for the console UI (PUT "dcui"), kept in the
+ * inventory; host.conf's console.dcui is what runs: the wish, but never in
+ * strict lockdown. */
+static int dcui_wanted(void)
+{
+	char *v = db_setting_get("dcui");
+	int on = !v || strcmp(v, "false") != 0;
+	free(v);
+	return on;
+}
+
+static int lockdown_strict(void)
+{
+	json_t *l = authz_lockdown();
+	int strict = strcmp(json_string_value(json_object_get(l, "mode")) ?: "off", "strict") == 0;
+	json_decref(l);
+	return strict;
+}
+
 static void current(struct hostconf_console *c)
 {
 	struct hostconf hc;
@@ -36,11 +55,11 @@ json_t *tsm_describe(void)
 {
 	struct hostconf_console c;
 	current(&c);
-	return json_pack("{s:b,s:b,s:o,s:o,s:i,s:i,s:b}", "local", tsm_enabled(0), "ssh",
+	return json_pack("{s:b,s:b,s:o,s:o,s:i,s:i,s:b,s:b}", "local", tsm_enabled(0), "ssh",
 			 tsm_enabled(1), "local_until", until_json(c.tsm_local, c.tsm_local_until),
 			 "ssh_until", until_json(c.tsm_ssh, c.tsm_ssh_until),
 			 "availability_timeout_s", c.tsm_timeout_s, "idle_timeout_s", c.tsm_idle_s,
-			 "dcui", c.dcui);
+			 "dcui", dcui_wanted(), "dcui_running", c.dcui);
 }
 
 static int lockdown_off(void)
@@ -79,13 +98,15 @@ int tsm_change(const json_t *body, char *err, size_t errlen)
 	json_t *v;
 	json_object_foreach((json_t *)body, key, v)
 	{
-		if (strcmp(key, "local") && strcmp(key, "ssh") &&
+		if (strcmp(key, "local") && strcmp(key, "ssh") && strcmp(key, "dcui") &&
 		    strcmp(key, "availability_timeout_s") && strcmp(key, "idle_timeout_s"))
 			return error_set(err, errlen, -EINVAL, "%s: unknown field", key);
 	}
-	const json_t *local = json_object_get(body, "local"), *ssh = json_object_get(body, "ssh");
-	if ((local && !json_is_boolean(local)) || (ssh && !json_is_boolean(ssh)))
-		return error_set(err, errlen, -EINVAL, "local, ssh: true or false");
+	const json_t *local = json_object_get(body, "local"), *ssh = json_object_get(body, "ssh"),
+		     *dcui = json_object_get(body, "dcui");
+	if ((local && !json_is_boolean(local)) || (ssh && !json_is_boolean(ssh)) ||
+	    (dcui && !json_is_boolean(dcui)))
+		return error_set(err, errlen, -EINVAL, "local, ssh, dcui: true or false");
 	pthread_mutex_lock(&lock);
 	struct hostconf_console c;
 	current(&c);
@@ -103,6 +124,10 @@ int tsm_change(const json_t *body, char *err, size_t errlen)
 			    now);
 	if (rc == 0 && ssh)
 		set_service(&c.tsm_ssh, &c.tsm_ssh_until, json_is_true(ssh), c.tsm_timeout_s, now);
+	if (rc == 0 && dcui) {
+		rc = db_setting_put("dcui", json_is_true(dcui) ? "true" : "false", err, errlen);
+		c.dcui = json_is_true(dcui) && !lockdown_strict();
+	}
 	if (rc == 0)
 		rc = mgmt_set_console(&c, err, errlen);
 	pthread_mutex_unlock(&lock);
@@ -156,7 +181,7 @@ void tsm_follow_lockdown(void)
 		c.tsm_local = c.tsm_ssh = 0;
 		c.tsm_local_until = c.tsm_ssh_until = 0;
 	}
-	c.dcui = strcmp(mode, "strict") != 0;
+	c.dcui = dcui_wanted() && strcmp(mode, "strict") != 0;
 	char err[256];
 	if (memcmp(&c, &was, sizeof(c)) && mgmt_set_console(&c, err, sizeof(err)) < 0)
 		log_msg("lockdown %s: %s", mode, err);

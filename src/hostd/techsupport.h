@@ -7,8 +7,9 @@
  * and stop keel-dcui, keel-shell's login on tty2 and dropbear.
  *
  * - Either service may be enabled only while lockdown is off; entering
- *   lockdown turns both off, and strict lockdown turns the console UI off
- *   too (tsm_follow_lockdown).
+ *   lockdown turns both off (tsm_follow_lockdown).
+ * - The console UI runs when the operator wants it (the "dcui" setting, on
+ *   by default), but never in strict lockdown.
  * - The availability time-out: a service enabled at T turns itself off at
  *   T + availability_timeout_s (tsm_tick); sessions already open stay.
  * - The idle time-out: keel-shell and dropbear end a session idle that long.
@@ -29,9 +30,9 @@
 #define TSM_GECOS	"Keel tech support"
 
 /* {local, ssh, local_until, ssh_until (seconds since the epoch, or null),
- * availability_timeout_s, idle_timeout_s, dcui} */
+ * availability_timeout_s, idle_timeout_s, dcui (wanted), dcui_running} */
 json_t *tsm_describe(void);
-/* body: any of local, ssh (booleans), availability_timeout_s and
+/* body: any of local, ssh, dcui (booleans), availability_timeout_s and
  * idle_timeout_s (0 to TSM_TIMEOUT_MAX: new time-outs take effect at the
  * next enable and the next session). -EINVAL (bad body), -EPERM (enabling
  * in lockdown), -EIO (host.conf), with a message. */

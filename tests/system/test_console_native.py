@@ -113,7 +113,8 @@ def test_lockdown_matrix_cell_by_cell(root, socket_path, native_host):
             if mode != "off":
                 # lockdown turned tech support mode off, and strict the console UI
                 ts = admin.call("GET", "/host/tech-support")
-                assert (ts["local"], ts["ssh"], ts["dcui"]) == (False, False, mode != "strict")
+                assert (ts["local"], ts["ssh"], ts["dcui_running"]) == \
+                    (False, False, mode != "strict")
                 assert ("console.dcui = off" in host_conf(native_host)) == (mode == "strict")
                 assert admin.error("PUT", "/host/tech-support", {"ssh": True})[0] == 403
                 assert admin.call("GET", "/host/tech-support")["ssh"] is False
@@ -169,6 +170,30 @@ def test_tech_support_settings_and_availability_timeout(root, socket_path, nativ
     assert "tsm.ssh = on" not in host_conf(native_host)
     assert login(root, socket_path, "tsm-ssh", "root") == 403
     root.call("PUT", "/host/tech-support", {"availability_timeout_s": 0})
+
+
+def test_console_ui_switch(root, native_host):
+    """The console UI can be turned off through the API, and strict lockdown
+    keeps it off whatever the switch says."""
+    rex = Api(root.port, root.fingerprint, address=root.address).login("rex", PW)
+    assert rex.error("PUT", "/host/tech-support", {"dcui": False})[0] == 403
+    assert root.error("PUT", "/host/tech-support", {"dcui": "no"})[0] == 400
+    ts = root.call("PUT", "/host/tech-support", {"dcui": False})
+    assert (ts["dcui"], ts["dcui_running"]) == (False, False)
+    assert "console.dcui = off" in host_conf(native_host)
+    ts = root.call("PUT", "/host/tech-support", {"dcui": True})
+    assert (ts["dcui"], ts["dcui_running"]) == (True, True)
+    assert "console.dcui" not in host_conf(native_host)
+    set_lockdown(root, "strict")
+    ada = Api(root.port, root.fingerprint, address=root.address).login("ada", PW)
+    try:
+        ts = ada.call("GET", "/host/tech-support")
+        assert (ts["dcui"], ts["dcui_running"]) == (True, False)
+        assert ada.call("PUT", "/host/tech-support", {"dcui": True})["dcui_running"] is False
+    finally:
+        set_lockdown(ada, "off")
+        root.login("root", root.password)
+    assert root.call("GET", "/host/tech-support")["dcui_running"] is True
 
 
 def test_shell_commands_are_recorded(root, socket_path):
