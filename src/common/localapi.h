@@ -34,6 +34,11 @@
 #define LOCAL_API_SOCKET "/run/keel/local.sock"
 #define LOCAL_API_URL	 "http://localhost/api/v1"
 
+/* tech support mode's shell: every tech support account's login shell
+ * (keel-hostd writes them), started on tty2 by keel-init and by the
+ * console UI (keel-shell --login-here) */
+#define KEEL_SHELL_PATH "/sbin/keel-shell"
+
 #define CHANNEL_DCUI	  "dcui"
 #define CHANNEL_TSM_LOCAL "tsm-local"
 #define CHANNEL_TSM_SSH	  "tsm-ssh"

@@ -33,6 +33,9 @@ int screen_open(const char *tty, char *err, size_t errlen);
 void screen_close(void);
 /* Seconds without a key after which screens return SCREEN_IDLE (0: never). */
 void screen_set_idle(int seconds);
+/* Leaves the screen to the program argv (an absolute path) on the same
+ * terminal until it ends, then draws again: its exit status, or -1. */
+int screen_run(char *const argv[]);
 /* Whether the terminal hung up. */
 bool screen_gone(void);
 

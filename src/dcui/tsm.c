@@ -2,6 +2,8 @@
  * /api/v1/host/tech-support {"local", "ssh", "availability_timeout_s",
  * "idle_timeout_s"}. Each choice is one PUT of the one field it changes;
  * the screen then shows what the API answers. */
+#include "common/hostconf.h"
+#include "common/localapi.h"
 #include "dcui/actions.h"
 
 #include "dcui/form.h"
@@ -13,7 +15,7 @@
 
 #define TITLE	    "Troubleshooting Options"
 #define PATH	    "/host/tech-support"
-#define TIMEOUT_MAX 86400L /* a day; hostd checks its own bounds */
+#define TIMEOUT_MAX ((long)TSM_TIMEOUT_MAX)
 
 /* "enabled until 12:34 UTC", "enabled", "disabled" */
 static void state(char *out, size_t size, bool on, const json_t *until)
@@ -92,8 +94,12 @@ int tsm_run(struct lapi *a)
 		     "Tech support mode turns itself off this long after it is enabled "
 		     "(0: never)."},
 		    {'4', l4, "A tech support shell idle this long is logged out (0: never)."},
+		    {'5', "Open a tech support shell here",
+		     "keel-shell on this console (where there is no second screen, as on a "
+		     "serial line), with a login of its own; exit comes back here."},
 		};
-		int chosen = screen_menu(TITLE, NULL, items, 4, &selected);
+		/* the shell while local tech support mode is on */
+		int chosen = screen_menu(TITLE, NULL, items, local ? 5 : 4, &selected);
 		int rc = 0;
 		if (chosen == SCREEN_CANCEL)
 			return 0;
@@ -103,6 +109,8 @@ int tsm_run(struct lapi *a)
 			rc = put(a, json_pack("{s:b}", "local", !local));
 		else if (chosen == 1)
 			rc = put(a, json_pack("{s:b}", "ssh", !ssh));
+		else if (chosen == 4)
+			screen_run((char *const[]){KEEL_SHELL_PATH, "--login-here", NULL});
 		else if (chosen == 2)
 			rc = ask_timeout(a, "availability_timeout_s",
 					 "Availability time-out:", avail);

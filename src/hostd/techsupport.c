@@ -1,6 +1,7 @@
 #include "hostd/techsupport.h"
 
 #include "common/hostconf.h"
+#include "common/localapi.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "hostd/authz.h"
@@ -242,8 +243,8 @@ static int write_accounts(FILE *pw, FILE *sh, int allowed)
 			continue;
 		root |= strcmp(name, "root") == 0;
 		write_keys(name);
-		fprintf(pw, "%s:x:0:0:" TSM_GECOS ":" TSM_HOME_DIR "/%s:" TSM_SHELL "\n", name,
-			name);
+		fprintf(pw, "%s:x:0:0:" TSM_GECOS ":" TSM_HOME_DIR "/%s:" KEEL_SHELL_PATH "\n",
+			name, name);
 		fprintf(sh, "%s:%s:0:0:99999:7:::\n", name, hash);
 	}
 	json_decref(users);

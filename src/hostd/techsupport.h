@@ -23,7 +23,6 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define TSM_SHELL	"/sbin/keel-shell"
 #define TSM_PASSWD_FILE "/etc/passwd"
 #define TSM_SHADOW_FILE "/etc/shadow"
 #define TSM_HOME_DIR	"/run/keel/tsm" /* NAME/.ssh/authorized_keys */

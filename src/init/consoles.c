@@ -211,7 +211,7 @@ int consoles_apply(struct svctab *t, const struct hostconf *hc)
 			 : "vt220",
 		     on, 0);
 	}
-	char *shell[] = {"/sbin/keel-shell", "--login", "/dev/" SHELL_TTY, NULL};
+	char *shell[] = {KEEL_SHELL_PATH, "--login", "/dev/" SHELL_TTY, NULL};
 	want(t, "tsm-" SHELL_TTY, shell, "linux", c->tsm_local && !past(c->tsm_local_until), 1);
 	apply_ssh(t, c);
 	return pending;

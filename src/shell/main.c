@@ -7,6 +7,9 @@
  *   keel-shell --login TTY   local mode (keel-init, on tty2): "login:" and
  *                            "Password:" on TTY, a session through the
  *                            tsm-local door, and again after each exit
+ *   keel-shell --login-here  the same on the terminal it is given, for one
+ *                            login (the console UI's way in, on a serial
+ *                            console that has no second screen)
  *   -keel-shell              (argv[0] starting with '-') an interactive SSH
  *                            session: dropbear has authenticated $USER;
  *                            the login goes through the tsm-ssh door with
@@ -94,12 +97,13 @@ static void interactive(struct shell *sh, struct lineread *in)
 	fflush(stdout);
 }
 
-/* local mode: login prompts on the terminal, for ever */
-static int local_mode(struct client *api, const char *tty)
+/* local mode: login prompts on the terminal (tty; NULL: the one given),
+ * for ever, or for one login (`once`: 0 after a session, 1 refused) */
+static int local_mode(struct client *api, const char *tty, int once)
 {
 	char err[512];
 	static char user[LINE_MAX_BYTES + 1], password[LINE_MAX_BYTES + 1];
-	if (tty_take(tty, err, sizeof(err)) < 0) {
+	if (tty && tty_take(tty, err, sizeof(err)) < 0) {
 		say_error(PROG, "%s", err);
 		return 1;
 	}
@@ -115,6 +119,8 @@ static int local_mode(struct client *api, const char *tty)
 			return 1; /* the terminal is gone: keel-init starts another */
 		if (r != LINE_OK || !user[0]) {
 			intr_clear();
+			if (once)
+				return 1;
 			if (r == LINE_EOF)
 				sleep(1);
 			continue;
@@ -128,6 +134,8 @@ static int local_mode(struct client *api, const char *tty)
 		if (r != LINE_OK) {
 			explicit_bzero(password, sizeof(password));
 			intr_clear();
+			if (once)
+				return 1;
 			continue;
 		}
 		int rc = -1;
@@ -140,14 +148,17 @@ static int local_mode(struct client *api, const char *tty)
 			log_msg("local login of %s refused: %s", user, err);
 			printf("Login refused: %s\n", err);
 			sleep(2);
+			if (once)
+				return 1;
 			continue;
 		}
 		struct shell sh = {.api = api, .user = user, .root = ""};
-		log_msg("%s logged in on %s", user, tty);
+		const char *where = tty ? tty : "the console UI's terminal";
+		log_msg("%s logged in on %s", user, where);
 		interactive(&sh, &in);
 		logout(api);
-		log_msg("%s logged out on %s", user, tty);
-		if (intr_hangup())
+		log_msg("%s logged out on %s", user, where);
+		if (intr_hangup() || once)
 			return 0;
 	}
 }
@@ -203,7 +214,8 @@ static void wipe_free(void *p)
 
 static int usage(void)
 {
-	fputs("usage: keel-shell --login TTY | -c \"COMMAND LINE\" (or as a login shell)\n",
+	fputs("usage: keel-shell --login TTY | --login-here | -c \"COMMAND LINE\" (or as a "
+	      "login shell)\n",
 	      stderr);
 	return 2;
 }
@@ -211,8 +223,11 @@ static int usage(void)
 int main(int argc, char **argv)
 {
 	const char *tty = NULL, *line = NULL;
+	int here = argc == 2 && strcmp(argv[1], "--login-here") == 0;
 	if (argc == 3 && strcmp(argv[1], "--login") == 0)
 		tty = argv[2];
+	else if (here)
+		;
 	else if (argc == 3 && strcmp(argv[1], "-c") == 0)
 		line = argv[2];
 	else if (argc != 1)
@@ -225,7 +240,7 @@ int main(int argc, char **argv)
 		say_error(PROG, "out of memory");
 		return 1;
 	}
-	int rc = tty ? local_mode(api, tty) : ssh_mode(api, line);
+	int rc = tty || here ? local_mode(api, tty, here) : ssh_mode(api, line);
 	client_free(api);
 	return rc;
 }

@@ -277,6 +277,39 @@ def test_tech_support_toggle(console, host):
     assert root.call("GET", "/host/tech-support")["availability_timeout_s"] == 600
 
 
+def test_tech_support_shell_from_the_console(console, host):
+    """With local tech support mode on, Troubleshooting Options opens
+    keel-shell on the console's own terminal, with a login of its own;
+    exit comes back to the console UI."""
+    root = https(host)
+    root.call("PUT", "/host/tech-support", {"local": True})
+    try:
+        console.login("root", host.root_password)
+        console.wait_for("System Customization")
+        console.send("6")
+        console.wait_for("Open a tech support shell here")
+        console.send("5")
+        console.wait_for("login:")
+        console.send("root", ENTER)
+        console.wait_for("Password:")
+        console.send(host.root_password, ENTER)
+        console.wait_for(r"\[root@\S+\] keel>")
+        console.send("vms", ENTER)
+        console.wait_for("NAME +STATE")
+        console.send("exit", ENTER)
+        console.wait_for("Troubleshooting Options")
+        trail = root.call("GET", "/audit?lines=100")["entries"]
+        assert any(e["action"] == "shell" and e["target"] == "vms" and
+                   e["source"] == "tsm-local" for e in trail)
+        # local tech support mode off: the item is gone
+        root.call("PUT", "/host/tech-support", {"local": False})
+        console.send(ESC, "6")
+        console.wait_for("Local tech support: disabled")
+        assert "Open a tech support shell here" not in console.text()
+    finally:
+        root.call("PUT", "/host/tech-support", {"local": False})
+
+
 def make_admin(root, name):
     root.call("POST", "/users", {"name": name, "password": PW})
     root.call("PUT", "/permissions", {"user": name, "entity": "host", "role": "Administrator"})
