@@ -8,6 +8,7 @@
 #define KEEL_SHELL_CMD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct client;
 
@@ -30,6 +31,9 @@ int cmd_vm(struct shell *sh, int argc, char **argv);
 int cmd_restart_agents(struct shell *sh, int argc, char **argv);
 int cmd_keel(struct shell *sh, int argc, char **argv);
 /* the system */
+/* a small /sys file's first line into out (printable); -1 if none */
+int sysfs_line(const char *path, char *out, size_t n);
+
 int cmd_ps(struct shell *sh, int argc, char **argv);
 int cmd_top(struct shell *sh, int argc, char **argv);
 int cmd_disks(struct shell *sh, int argc, char **argv);

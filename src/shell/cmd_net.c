@@ -27,18 +27,6 @@
 #define SOCKET_OWNERS_MAX 65536
 #define NET_LINE_MAX	  512
 
-static int sys_text(const char *path, char *out, size_t n)
-{
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -1;
-	int rc = fgets(out, (int)n, f) ? 0 : -1;
-	fclose(f);
-	out[strcspn(out, "\n")] = '\0';
-	text_printable_name(out);
-	return rc;
-}
-
 static int print_ports(const char *root, const char *bridge)
 {
 	char path[PATH_MAX];
@@ -111,9 +99,9 @@ int cmd_bridges(struct shell *sh, int argc, char **argv)
 		if (access(path, F_OK) < 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/bridge/vlan_filtering", dir, e->d_name);
-		sys_text(path, filtering, sizeof(filtering));
+		sysfs_line(path, filtering, sizeof(filtering));
 		snprintf(path, sizeof(path), "%s/%s/bridge/stp_state", dir, e->d_name);
-		sys_text(path, stp, sizeof(stp));
+		sysfs_line(path, stp, sizeof(stp));
 		str_copy(name, sizeof(name), e->d_name);
 		text_printable_name(name);
 		printf("%-16s %-8s %-5s ", name, strcmp(filtering, "1") ? "off" : "filter",

@@ -30,8 +30,7 @@ static void fmt_bytes(char *out, size_t n, unsigned long long v)
 	snprintf(out, n, u ? "%.1f %s" : "%.0f %s", x, units[u]);
 }
 
-/* a small /sys file's first line into out; -1 if none */
-static int sys_line(const char *path, char *out, size_t n)
+int sysfs_line(const char *path, char *out, size_t n)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
@@ -54,15 +53,15 @@ static void print_disk(const char *dir, const char *disk)
 	char ro[8] = "?", rot[8] = "?";
 	unsigned long long sectors = 0;
 	snprintf(path, sizeof(path), "%s/%s/size", dir, disk);
-	if (sys_line(path, v, sizeof(v)) == 0)
+	if (sysfs_line(path, v, sizeof(v)) == 0)
 		sectors = strtoull(v, NULL, 10);
 	fmt_bytes(size, sizeof(size), sectors > (~0ull >> 9) ? 0 : sectors << 9);
 	snprintf(path, sizeof(path), "%s/%s/ro", dir, disk);
-	sys_line(path, ro, sizeof(ro));
+	sysfs_line(path, ro, sizeof(ro));
 	snprintf(path, sizeof(path), "%s/%s/queue/rotational", dir, disk);
-	sys_line(path, rot, sizeof(rot));
+	sysfs_line(path, rot, sizeof(rot));
 	snprintf(path, sizeof(path), "%s/%s/device/model", dir, disk);
-	sys_line(path, model, sizeof(model));
+	sysfs_line(path, model, sizeof(model));
 	str_copy(name, sizeof(name), disk);
 	text_printable_name(name);
 	printf("%-12s %12s %4s %-3s %s\n", name, size, ro, rot, str_trim(model));
