@@ -1,5 +1,7 @@
 #include "common/util.h"
 
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -212,4 +214,17 @@ int hex_digit(char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+unsigned short inet_checksum(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	unsigned long sum = 0;
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (unsigned long)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (unsigned long)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((unsigned short)~sum);
 }

@@ -45,6 +45,9 @@ int str_copy(char *dst, size_t n, const char *src);
 
 /* The value of a hexadecimal digit (either case), or -1. */
 int hex_digit(char c);
+/* The Internet checksum (RFC 1071) of len bytes, in network byte order:
+ * ICMP's, for the pings of keel-shell and of the network test. */
+unsigned short inet_checksum(const void *data, size_t len);
 
 /* Length of the valid UTF-8 sequence at s (at most `avail` >= 1 bytes), or
  * 0: no overlong forms, no surrogates, nothing above U+10FFFF (jansson's

@@ -23,19 +23,6 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-static uint16_t checksum(const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint32_t sum = 0;
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
-
 /* The round trip of the first of NETTEST_PINGS echoes answered, in ms, or
  * -1. The answer must come from `to` and carry our identifier and
  * sequence: anything else on the raw socket is ignored. */
@@ -51,7 +38,7 @@ static double ping(struct in_addr to)
 		struct icmphdr echo = {.type = ICMP_ECHO};
 		echo.un.echo.id = htons(id);
 		echo.un.echo.sequence = htons(seq);
-		echo.checksum = checksum(&echo, sizeof(echo));
+		echo.checksum = inet_checksum(&echo, sizeof(echo));
 		double sent = now_ms();
 		if (sendto(fd, &echo, sizeof(echo), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 			break;

@@ -47,19 +47,6 @@ static int name_ok(const char *cmd, const char *name)
 	return 0;
 }
 
-static uint16_t checksum(const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint32_t sum = 0;
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(p[len - 1] << 8);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
-
 struct pinger {
 	int fd, family;
 	bool raw;
@@ -97,7 +84,7 @@ static int send_echo(struct pinger *p, uint16_t seq)
 	for (size_t i = 8; i < sizeof(pkt); i++)
 		pkt[i] = (uint8_t)i;
 	if (p->family == AF_INET) { /* ICMPv6's is the kernel's */
-		uint16_t c = checksum(pkt, sizeof(pkt));
+		uint16_t c = inet_checksum(pkt, sizeof(pkt));
 		memcpy(pkt + 2, &c, 2);
 	}
 	return sendto(p->fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&p->to, p->tolen) < 0 ? -1 : 0;

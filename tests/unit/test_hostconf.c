@@ -463,6 +463,62 @@ static void test_log_rotation_keys(void **state)
 	assert_null(strstr(buf, "log."));
 }
 
+/* console.* and tsm.*: read, refused when bad (defaults kept), written
+ * back the same */
+static void test_console_keys(void **state)
+{
+	(void)state;
+	struct hostconf hc;
+	hostconf_defaults(&hc);
+	assert_int_equal(hc.console.dcui, 1);
+	assert_int_equal(hc.console.tsm_ssh, 0);
+	const char *good = "console.dcui = off\ntsm.ssh = on\ntsm.ssh.until = 1796000000\n"
+			   "tsm.local = on\ntsm.timeout_s = 600\ntsm.idle_s = 300\n";
+	assert_int_equal(hostconf_parse(&hc, good, NULL, 0), 0);
+	assert_int_equal(hc.console.dcui, 0);
+	assert_int_equal(hc.console.tsm_ssh, 1);
+	assert_true(hc.console.tsm_ssh_until == 1796000000LL);
+	assert_int_equal(hc.console.tsm_local, 1);
+	assert_true(hc.console.tsm_local_until == 0);
+	assert_int_equal(hc.console.tsm_timeout_s, 600);
+	assert_int_equal(hc.console.tsm_idle_s, 300);
+	char text[2048];
+	assert_true(hostconf_format(&hc, text, sizeof(text)) > 0);
+	struct hostconf back;
+	hostconf_defaults(&back);
+	assert_int_equal(hostconf_parse(&back, text, NULL, 0), 0);
+	assert_memory_equal(&back.console, &hc.console, sizeof(hc.console));
+	static const char *const bad[] = {
+	    "tsm.ssh = yes\n",		"console.dcui = 1\n",
+	    "tsm.ssh.until = -5\n",	"tsm.ssh.until = 99999999999999999999\n",
+	    "tsm.timeout_s = 604801\n", "tsm.idle_s = x\n",
+	    "tsm.other = on\n",		"tsm.local.until = 12a\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		hostconf_defaults(&hc);
+		assert_int_equal(hostconf_parse(&hc, bad[i], NULL, 0), 1);
+		struct hostconf def;
+		hostconf_defaults(&def);
+		assert_memory_equal(&hc.console, &def.console, sizeof(def.console));
+	}
+}
+
+/* RFC 1071's example: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2 */
+static void test_inet_checksum(void **state)
+{
+	(void)state;
+	const unsigned char data[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+	unsigned short c = inet_checksum(data, sizeof(data));
+	const unsigned char *b = (const unsigned char *)&c; /* network order */
+	assert_int_equal(b[0], 0x22);
+	assert_int_equal(b[1], 0x0d);
+	/* a buffer that holds its checksum sums to zero */
+	unsigned char with[10];
+	memcpy(with, data, sizeof(data));
+	memcpy(with + 8, &c, 2);
+	assert_int_equal(inet_checksum(with, sizeof(with)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +541,8 @@ int main(void)
 	    cmocka_unit_test(test_ntp_servers),
 	    cmocka_unit_test(test_chrony_conf),
 	    cmocka_unit_test(test_log_rotation_keys),
+	    cmocka_unit_test(test_console_keys),
+	    cmocka_unit_test(test_inet_checksum),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
