@@ -288,7 +288,7 @@ def test_ssh_idle_and_availability_timeouts(host, root, askpass):
     env.update(SSH_ASKPASS=askpass, SSH_ASKPASS_REQUIRE="force", DISPLAY=":0",
                KEEL_TEST_PASSWORD=root.password)
     root.call("PUT", "/host/tech-support",
-              {"ssh": False, "idle_timeout_s": 0, "availability_timeout_s": 40})
+              {"ssh": False, "idle_timeout_s": 0, "availability_timeout_s": 20})
     wait_until("dropbear to stop", lambda: not sshd_listening(host))
     root.call("PUT", "/host/tech-support", {"ssh": True})
     wait_until("dropbear", lambda: sshd_listening(host))
