@@ -40,7 +40,7 @@ static json_t *status_of(const char *url, const char *state)
 json_t *hostsyslog_describe(void)
 {
 	struct hostconf hc;
-	mgmt_syslog(&hc);
+	mgmt_saved(&hc);
 	json_t *list = json_array(), *status = json_array();
 	char *state = read_file(SYSLOG_STATE_FILE, 4096, NULL);
 	for (int i = 0; i < SYSLOG_TARGETS_MAX && hc.syslog_targets[i][0]; i++) {
@@ -106,7 +106,7 @@ static int parse_targets(const json_t *v, struct hostconf *hc, char *err, size_t
 int hostsyslog_change(const json_t *body, char *err, size_t errlen)
 {
 	struct hostconf hc;
-	mgmt_syslog(&hc);
+	mgmt_saved(&hc);
 	const json_t *targets = json_object_get(body, "targets");
 	const json_t *format = json_object_get(body, "format");
 	const json_t *fp = json_object_get(body, "fingerprint");

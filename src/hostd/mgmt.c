@@ -450,7 +450,7 @@ int mgmt_set_ntp(const char servers[HOSTCONF_NTP_MAX][HOSTCONF_NTP_LEN], char *e
 	return rc;
 }
 
-void mgmt_syslog(struct hostconf *out)
+void mgmt_saved(struct hostconf *out)
 {
 	pthread_mutex_lock(&lock);
 	*out = saved;

@@ -48,15 +48,15 @@ void mgmt_ntp(char servers[HOSTCONF_NTP_MAX][HOSTCONF_NTP_LEN]);
  * keel-init, which starts, restarts or stops chronyd (common/chrony.h).
  * 0, or -EIO with a message. */
 int mgmt_set_ntp(const char servers[HOSTCONF_NTP_MAX][HOSTCONF_NTP_LEN], char *err, size_t errlen);
-/* host.conf as saved (for its syslog.* settings). */
-void mgmt_syslog(struct hostconf *out);
+/* host.conf as saved (for its syslog.*, console.* and tsm.* settings). */
+void mgmt_saved(struct hostconf *out);
 /* Writes want's syslog.* settings (valid ones: common/syslogfwd.h) to
  * host.conf and sends SIGHUP to keel-init, which passes it on to
  * keel-syslogd. 0, or -EIO with a message. */
 int mgmt_set_syslog(const struct hostconf *want, char *err, size_t errlen);
 /* Writes want's console.* and tsm.* settings to host.conf and sends SIGHUP
  * to keel-init, which starts or stops keel-dcui, keel-shell and dropbear.
- * 0, or -EIO with a message. (Read them with mgmt_syslog.) */
+ * 0, or -EIO with a message. (Read them with mgmt_saved.) */
 int mgmt_set_console(const struct hostconf_console *want, char *err, size_t errlen);
 /* Sends keel-init `sig` (SIGHUP: host.conf changed; SIGTERM: reboot;
  * SIGUSR2: poweroff), only when PID 1 is keel-init: a hostd run elsewhere

@@ -32,18 +32,19 @@ static int dcui_wanted(void)
 	return on;
 }
 
-static int lockdown_strict(void)
+/* 1 when the lockdown mode is `mode` ("off", "normal", "strict") */
+static int lockdown_is(const char *mode)
 {
 	json_t *l = authz_lockdown();
-	int strict = strcmp(json_string_value(json_object_get(l, "mode")) ?: "off", "strict") == 0;
+	int is = strcmp(json_string_value(json_object_get(l, "mode")) ?: "off", mode) == 0;
 	json_decref(l);
-	return strict;
+	return is;
 }
 
 static void current(struct hostconf_console *c)
 {
 	struct hostconf hc;
-	mgmt_syslog(&hc);
+	mgmt_saved(&hc);
 	*c = hc.console;
 }
 
@@ -61,14 +62,6 @@ json_t *tsm_describe(void)
 			 "ssh_until", until_json(c.tsm_ssh, c.tsm_ssh_until),
 			 "availability_timeout_s", c.tsm_timeout_s, "idle_timeout_s", c.tsm_idle_s,
 			 "dcui", dcui_wanted(), "dcui_running", c.dcui);
-}
-
-static int lockdown_off(void)
-{
-	json_t *l = authz_lockdown();
-	int off = strcmp(json_string_value(json_object_get(l, "mode")) ?: "off", "off") == 0;
-	json_decref(l);
-	return off;
 }
 
 /* a service's switch: turned on, its time starts now */
@@ -116,7 +109,7 @@ int tsm_change(const json_t *body, char *err, size_t errlen)
 	if (rc == 0)
 		rc = timeout_field(json_object_get(body, "idle_timeout_s"), "idle_timeout_s",
 				   &c.tsm_idle_s, err, errlen);
-	if (rc == 0 && (json_is_true(local) || json_is_true(ssh)) && !lockdown_off())
+	if (rc == 0 && (json_is_true(local) || json_is_true(ssh)) && !lockdown_is("off"))
 		rc = error_set(err, errlen, -EPERM,
 			       "the host is in lockdown mode: tech support mode stays off");
 	time_t now = time(NULL);
@@ -127,7 +120,7 @@ int tsm_change(const json_t *body, char *err, size_t errlen)
 		set_service(&c.tsm_ssh, &c.tsm_ssh_until, json_is_true(ssh), c.tsm_timeout_s, now);
 	if (rc == 0 && dcui) {
 		rc = db_setting_put("dcui", json_is_true(dcui) ? "true" : "false", err, errlen);
-		c.dcui = json_is_true(dcui) && !lockdown_strict();
+		c.dcui = json_is_true(dcui) && !lockdown_is("strict");
 	}
 	if (rc == 0)
 		rc = mgmt_set_console(&c, err, errlen);
@@ -263,7 +256,7 @@ int tsm_accounts_write(void)
 	int rc = -1;
 	if (pw && sh) {
 		mkdir(TSM_HOME_DIR, 0755);
-		write_accounts(pw, sh, lockdown_off());
+		write_accounts(pw, sh, lockdown_is("off"));
 		fclose(pw);
 		fclose(sh);
 		pw = sh = NULL;
