@@ -63,7 +63,11 @@ int main(int argc, char **argv)
 	}
 	screen_set_idle((int)idle);
 	struct idle_info info;
-	while (!screen_gone()) {
+	for (unsigned turn = 1; !screen_gone(); turn++) {
+		/* now and then the whole screen again: a kernel emergency, or a
+		 * terminal switched on late, leaves no trace for long */
+		if (turn % 12 == 0)
+			clearok(curscr, TRUE);
 		idle_fetch(api, &info);
 		idle_draw(&info);
 		int key = screen_key(REFRESH_MS);
