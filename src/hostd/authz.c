@@ -609,7 +609,11 @@ int authz_login_check(const char *user, const char *password, enum door door, co
 	} else {
 		throttle_clear(user, source);
 		rc = door == DOOR_API ? 0 : authz_door_check(user, door, err, errlen);
-		*why = rc == 0 ? "ok" : "lockdown";
+		json_t *l = rc == 0 ? NULL : authz_lockdown();
+		*why = rc == 0					? "ok"
+		       : strcmp(lockdown_mode(l), "off") == 0 ? "not allowed"
+							: "lockdown";
+		json_decref(l);
 	}
 	json_decref(rows);
 	return rc;

@@ -81,7 +81,8 @@ json_t *authz_user_ssh_keys(const char *user);
  * HTTPS, or one of the host's own consoles on the local API. */
 enum door { DOOR_API, DOOR_DCUI, DOOR_TSM_LOCAL, DOOR_TSM_SSH };
 /* ... through `door`: the API's lockdown refusal comes before the password
- * is checked, a console's after it (authz_door_check). `password` NULL:
+ * is checked, a console's after it (authz_door_check; *why "lockdown" or,
+ * lockdown off, "not allowed"). `password` NULL:
  * the user was authenticated already (an SSH login, DOOR_TSM_SSH). */
 int authz_login_check(const char *user, const char *password, enum door door, const char *source,
 		      int64_t now, long *retry_after_s, const char **why, char *err, size_t errlen);

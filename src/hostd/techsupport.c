@@ -231,8 +231,7 @@ static int write_accounts(FILE *pw, FILE *sh, int allowed)
 		const char *name = json_string_value(json_object_get(u, "name"));
 		char hash[256];
 		if (!name || json_integer_value(json_object_get(u, "disabled")) ||
-		    !authz_host_admin(name) || db_user_hash(name, hash, sizeof(hash)) < 0 ||
-		    strpbrk(hash, ":\n"))
+		    db_user_hash(name, hash, sizeof(hash)) < 0 || strpbrk(hash, ":\n"))
 			continue;
 		root |= strcmp(name, "root") == 0;
 		write_keys(name);

@@ -14,9 +14,12 @@
  *   T + availability_timeout_s (tsm_tick); sessions already open stay.
  * - The idle time-out: keel-shell and dropbear end a session idle that long.
  * - The accounts dropbear checks: /etc/passwd and /etc/shadow get an entry
- *   for root and for each Administrator of the host (authz_host_admin), all
- *   uid 0 with keel-shell as their shell and their Keel password hash, and
- *   only while lockdown is off (tsm_accounts_write). */
+ *   for each user that is not disabled, all uid 0 with keel-shell as their
+ *   shell and their Keel password hash, and only while lockdown is off
+ *   (tsm_accounts_write). dropbear only authenticates: keel-shell's first
+ *   act is its login through the tsm-ssh door, where keel-hostd applies the
+ *   lockdown matrix (root and Administrators) and audits a refusal, as at
+ *   every other door. */
 #ifndef KEEL_HOSTD_TECHSUPPORT_H
 #define KEEL_HOSTD_TECHSUPPORT_H
 

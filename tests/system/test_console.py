@@ -259,8 +259,15 @@ def test_ssh_runs_keel_shell_and_is_audited(host, root, askpass, tmp_path):
     # an arbitrary program is no command of keel-shell, and never runs
     r = ssh(host, askpass, "ada", "/bin/sh -c id", key=str(tmp_path / "id"))
     assert r.returncode != 0 and "uid=" not in r.stdout
-    # not an Administrator, a wrong password: no way in
-    assert ssh(host, askpass, "rex", "vms", password=PW).returncode == 255
+    # not an Administrator: dropbear takes the password, keel-hostd refuses
+    # the session (and says so in the audit trail); nothing runs
+    r = ssh(host, askpass, "rex", "vms", password=PW)
+    assert r.returncode != 0 and "only root and Administrators" in r.stderr, r.stderr
+    denied = root.call("GET", "/audit?log=denied&lines=100")["entries"]
+    assert any(e["user"] == "rex" and e["source"].startswith("ssh ") and
+               e["result"] == "not allowed" for e in denied), denied[-3:]
+    assert not audited(root, "rex", "vms")
+    # a wrong password: no way in
     assert ssh(host, askpass, "root", "vms", password="wrong-Password-9").returncode == 255
     # a client's environment cannot make it another user
     r = ssh(host, askpass, "ada", "whoami", key=str(tmp_path / "id"),
