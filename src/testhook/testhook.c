@@ -16,6 +16,8 @@
  *                     status is written to LOG.exit (whole, by a rename)
  *   unix PATH         the rest of the stream goes to the unix socket PATH
  *                     once it connects, and one line of its answer comes back
+ *   unixall PATH      the same, and its whole answer, until it closes (an
+ *                     HTTP request with "Connection: close", say)
  *   bridge BR A.B.C.D/P TAP...  create bridge BR with that address, and
  *                     persistent TAP interfaces in it, all up; "OK"
  *   timed PATTERN SECONDS ARGFILE   run the program whose arguments are
@@ -239,8 +241,9 @@ static void do_spawn(int fd, char *args)
 }
 
 /* Connects to a unix socket (retrying for a few seconds while it is not
- * there yet), sends the rest of the stream, returns one line of answer. */
-static void do_unix(int fd, const char *path)
+ * there yet), sends the rest of the stream, returns one line of answer, or
+ * (`all`) every byte until the socket's end or 30 s of silence. */
+static void do_unix(int fd, const char *path, int all)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	if (str_copy(a.sun_path, sizeof(a.sun_path), path) < 0) {
@@ -265,6 +268,15 @@ static void do_unix(int fd, const char *path)
 	while ((r = read(fd, buf, sizeof(buf))) > 0)
 		if (write(s, buf, (size_t)r) != r)
 			break;
+	if (all) {
+		struct timeval tv = {.tv_sec = 30};
+		setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		while ((r = read(s, buf, sizeof(buf))) > 0)
+			if (write(fd, buf, (size_t)r) != r)
+				break;
+		close(s);
+		return;
+	}
 	char line[65536];
 	if (read_line(s, line, sizeof(line)) == 0) {
 		size_t n = strlen(line);
@@ -467,7 +479,9 @@ static void handle(int fd)
 	} else if (strncmp(line, "spawn ", 6) == 0) {
 		do_spawn(fd, line + 6);
 	} else if (strncmp(line, "unix ", 5) == 0) {
-		do_unix(fd, line + 5);
+		do_unix(fd, line + 5, 0);
+	} else if (strncmp(line, "unixall ", 8) == 0) {
+		do_unix(fd, line + 8, 1);
 	} else if (strcmp(line, "syslog") == 0) {
 		do_syslog(fd);
 	} else if (strcmp(line, "poweroff") == 0 || strcmp(line, "reboot") == 0) {

@@ -169,7 +169,7 @@ def console_call(host, method, path, body, token=None):
     auth = f"Authorization: Bearer {token}\r\n" if token else ""
     head = (f"{method} /api/v1{path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
             f"{auth}Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n")
-    reply = host.hook("unix /run/keel/local.sock", head.encode() + data).decode()
+    reply = host.hook("unixall /run/keel/local.sock", head.encode() + data).decode()
     status = int(reply.split(" ", 2)[1])
     text = reply.split("\r\n\r\n", 1)[1]
     return status, json.loads(text) if text.strip() else None
