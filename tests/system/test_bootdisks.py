@@ -19,7 +19,7 @@ OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 SEABIOS = "/usr/share/seabios/bios-256k.bin"
 CMDLINE = "console=ttyS0 keel.test=poweroff"
-TIMEOUT = 120  # about 15 s each on an idle 2-core machine
+TIMEOUT = 300  # about 15 s each on an idle 2-core machine; far more beside three appliances
 
 
 @pytest.fixture(scope="module")
