@@ -19,7 +19,7 @@ OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 SEABIOS = "/usr/share/seabios/bios-256k.bin"
 CMDLINE = "console=ttyS0 keel.test=poweroff"
-TIMEOUT = 300  # about 15 s each on an idle 2-core machine; far more beside three appliances
+TIMEOUT = 120  # about 15 s each on an idle 2-core machine
 
 
 @pytest.fixture(scope="module")
@@ -83,5 +83,12 @@ def test_iso_hybrid_boots_under_uefi_as_a_readonly_disk(guest_files, tmp_path):
     with open(iso, "rb") as f:
         f.seek(16 * 2048)  # the primary volume descriptor
         assert f.read(6) == b"\x01CD001"
-    console, seconds = qemu_boot(iso, "uefi", tmp_path, readonly=True)
+    for attempt in (1, 2):
+        console, seconds = qemu_boot(iso, "uefi", tmp_path, readonly=True)
+        # On a loaded machine (make check, beside three appliances), QEMU
+        # TCG's OVMF now and then resets within seconds of starting the
+        # ISO's EFI image, before its loader says a word (2 in about 12
+        # loaded runs, none idle): once more, then the verdict.
+        if "initrd=\\initrd.img" in console or "BdsDxe: starting" not in console:
+            break
     assert_booted(console, seconds, "ISO 9660 hybrid under UEFI", "initrd=\\initrd.img")
