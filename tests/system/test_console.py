@@ -33,13 +33,22 @@ SSH_BASE = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/nul
             "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=30"]
 
 
+class LenientScreen(pyte.Screen):
+    """pyte's screen, which takes a cursor position with more numbers than
+    two (a serial line under emulation may run two sequences together) as
+    its first two, rather than failing the whole stream."""
+
+    def cursor_position(self, line=None, column=None, *rest, **kwargs):
+        super().cursor_position(line, column)
+
+
 class SerialConsole:
     """The appliance's serial line: what it carried since boot (QEMU's log
     of it) into a pyte screen; keys typed through QEMU's socket."""
 
     def __init__(self, host):
         self.host = host
-        self.screen = pyte.Screen(80, 24)
+        self.screen = LenientScreen(80, 24)
         self.stream = pyte.ByteStream(self.screen)
         self.offset = 0
         self.sock = socket.socket(socket.AF_UNIX)
