@@ -13,8 +13,8 @@
 #include "cli/output.h"
 #include "common/util.h"
 
-#define MGMT_PATH   "/api/v1/network/management"
-#define TIMEOUT_MAX 1000000 /* the API checks the range */
+#define MGMT_PATH  "/api/v1/network/management"
+#define NUMBER_MAX 1000000 /* --timeout, --vlan: the API checks the ranges */
 
 /* The management settings (the API's management object), with what the
  * interface has now and whether a change awaits its confirmation. */
@@ -25,16 +25,23 @@ static void mgmt_print(json_t *m)
 	const struct column fields[] = {
 	    {"hostname", "hostname", NULL, false},
 	    {"interface", "interface", NULL, false},
+	    {"vlan", "vlan_shown", "none", false},
 	    {"mode", "mode", NULL, false},
 	    {"address", "address", unset, false},
 	    {"gateway", "gateway", unset, false},
 	    {"dns", "dns", "none", false},
+	    {"current interface", "current_interface", NULL, false},
 	    {"current addresses", "current_addresses", "none", false},
 	    {"current gateway", "current_gateway", "none", false},
 	    {"pending", "pending_text", NULL, false},
 	};
 	json_t *cur = json_object_get(m, "current"), *pending = json_object_get(m, "pending");
-	json_t *v = json_object_get(cur, "addresses");
+	if (jint(m, "vlan") > 0)
+		json_object_set_new(m, "vlan_shown", json_integer(jint(m, "vlan")));
+	json_t *v = json_object_get(cur, "interface");
+	if (v)
+		json_object_set(m, "current_interface", v);
+	v = json_object_get(cur, "addresses");
 	if (v)
 		json_object_set(m, "current_addresses", v);
 	v = json_object_get(cur, "gateway");
@@ -65,7 +72,7 @@ int cmd_net_mgmt_show(struct cli *cli, int argc, char **argv)
 	return call(cli, argc, argv, "GET", MGMT_PATH, mgmt_print);
 }
 
-enum { OPT_DHCP = 256, OPT_STATIC, OPT_GATEWAY, OPT_DNS, OPT_HOSTNAME, OPT_TIMEOUT };
+enum { OPT_DHCP = 256, OPT_STATIC, OPT_GATEWAY, OPT_DNS, OPT_HOSTNAME, OPT_TIMEOUT, OPT_VLAN };
 
 /* one option of mgmt set into body; returns 0 or an exit code */
 static int mgmt_option(int c, json_t *body)
@@ -95,8 +102,15 @@ static int mgmt_option(int c, json_t *body)
 		return 0;
 	case OPT_HOSTNAME:
 		return arg_text(body, "hostname", optarg) < 0 ? EXIT_USAGE : 0;
+	case OPT_VLAN:
+		if (strcmp(optarg, "none") == 0)
+			v = 0;
+		else if (arg_uint("--vlan", optarg, 0, NUMBER_MAX, &v) < 0)
+			return EXIT_USAGE;
+		json_object_set_new(body, "vlan", json_integer(v));
+		return 0;
 	case OPT_TIMEOUT:
-		if (arg_uint("--timeout", optarg, 0, TIMEOUT_MAX, &v) < 0)
+		if (arg_uint("--timeout", optarg, 0, NUMBER_MAX, &v) < 0)
 			return EXIT_USAGE;
 		json_object_set_new(body, "confirm_timeout_s", json_integer(v));
 		return 0;
@@ -135,6 +149,7 @@ int cmd_net_mgmt_set(struct cli *cli, int argc, char **argv)
 					     {"gateway", required_argument, NULL, OPT_GATEWAY},
 					     {"dns", required_argument, NULL, OPT_DNS},
 					     {"hostname", required_argument, NULL, OPT_HOSTNAME},
+					     {"vlan", required_argument, NULL, OPT_VLAN},
 					     {"timeout", required_argument, NULL, OPT_TIMEOUT},
 					     {"help", no_argument, NULL, 'h'},
 					     {0}};

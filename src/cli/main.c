@@ -124,7 +124,7 @@ static const struct command commands[] = {
     {"network", "neighbours", "", cmd_net_neighbours},
     {"network mgmt", "show", "", cmd_net_mgmt_show},
     {"network mgmt", "set",
-     "[--dhcp | --static ADDR/PREFIX] [--gateway GW|none]\n"
+     "[--vlan N|none] [--dhcp | --static ADDR/PREFIX] [--gateway GW|none]\n"
      "        [--dns A[,B...]|none] [--hostname NAME] [--timeout SECONDS]",
      cmd_net_mgmt_set},
     {"network mgmt", "confirm", "", cmd_net_mgmt_confirm},

@@ -152,6 +152,8 @@ static int set_value(struct hostconf *hc, const char *key, char *val)
 			return -1;
 		return str_copy(hc->mgmt_if, sizeof(hc->mgmt_if), val);
 	}
+	if (strcmp(key, "mgmt.vlan") == 0)
+		return set_int(&hc->vlan, val, 0, HOSTCONF_VLAN_MAX);
 	if (strcmp(key, "mgmt.mode") == 0) {
 		if (strcmp(val, "dhcp") == 0)
 			hc->mode = NET_DHCP;
@@ -268,7 +270,7 @@ static void append(char *buf, size_t n, size_t *used, const char *fmt, ...)
 static int same(const struct hostconf *a, const struct hostconf *b)
 {
 	int eq = strcmp(a->hostname, b->hostname) == 0 && strcmp(a->mgmt_if, b->mgmt_if) == 0 &&
-		 a->mode == b->mode && strcmp(a->address, b->address) == 0 &&
+		 a->vlan == b->vlan && a->mode == b->mode && strcmp(a->address, b->address) == 0 &&
 		 a->prefix == b->prefix && strcmp(a->gateway, b->gateway) == 0 &&
 		 a->log_size_kib == b->log_size_kib && a->log_keep == b->log_keep &&
 		 a->syslog_format == b->syslog_format &&
@@ -289,6 +291,8 @@ int hostconf_format(const struct hostconf *hc, char *buf, size_t n)
 	append(buf, n, &used, "# written by keel-hostd\nhostname = %s\n", hc->hostname);
 	if (hc->mgmt_if[0])
 		append(buf, n, &used, "mgmt.interface = %s\n", hc->mgmt_if);
+	if (hc->vlan)
+		append(buf, n, &used, "mgmt.vlan = %d\n", hc->vlan);
 	append(buf, n, &used, "mgmt.mode = %s\n", hc->mode == NET_STATIC ? "static" : "dhcp");
 	if (hc->address[0])
 		append(buf, n, &used, "mgmt.address = %s/%d\n", hc->address, hc->prefix);
@@ -362,4 +366,10 @@ int hostconf_find_nic(char *ifname, size_t n)
 		free(list[i]);
 	free(list);
 	return found;
+}
+
+int hostconf_ip_ifname(const char *nic, int vlan, char *out, size_t n)
+{
+	int k = vlan ? snprintf(out, n, MGMT_VLAN_IFNAME, vlan) : snprintf(out, n, "%s", nic);
+	return k < 0 || (size_t)k >= n ? -1 : 0;
 }

@@ -18,6 +18,12 @@
 
 enum net_mode { NET_DHCP, NET_STATIC };
 
+/* The management network on a VLAN: its address is on a VLAN interface
+ * over the management NIC, named MGMT_VLAN_IFNAME ("mgmt.20"), which
+ * keel-init creates at boot and keel-hostd when the VLAN changes. */
+#define HOSTCONF_VLAN_MAX 4094
+#define MGMT_VLAN_IFNAME  "mgmt.%d"
+
 #define HOSTCONF_NTP_MAX 4
 #define HOSTCONF_NTP_LEN 64 /* a server's name: up to 63 characters */
 
@@ -39,6 +45,8 @@ struct hostconf_console {
 struct hostconf {
 	char hostname[64];
 	char mgmt_if[16]; /* empty: the first physical Ethernet NIC */
+	int vlan;	  /* mgmt.vlan: 802.1Q VLAN ID of the management network,
+			     1..HOSTCONF_VLAN_MAX; 0: untagged */
 	enum net_mode mode;
 	char address[20]; /* static: a.b.c.d */
 	int prefix;	  /* static: 0..32 */
@@ -76,6 +84,11 @@ int hostconf_format(const struct hostconf *hc, char *buf, size_t n);
  * Ethernet interface (one with a device link in sysfs), in name order.
  * Returns 0 and fills ifname, or -1 if there is none. */
 int hostconf_find_nic(char *ifname, size_t n);
+
+/* The interface that carries the management address: `nic` itself when
+ * untagged, else MGMT_VLAN_IFNAME of `vlan`. Returns 0, or -1 if it does
+ * not fit in n bytes. */
+int hostconf_ip_ifname(const char *nic, int vlan, char *out, size_t n);
 
 int valid_hostname(const char *s);
 int valid_ipv4(const char *s);

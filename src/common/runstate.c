@@ -8,24 +8,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-int mgmt_mode_write(const char *path, enum net_mode mode)
+int mgmt_mode_write(const char *path, enum net_mode mode, const char *ifname)
 {
-	const char *line = mode == NET_STATIC ? "static\n" : "dhcp\n";
-	return write_file_atomic(path, line, strlen(line), 0644);
+	char line[64];
+	int n =
+	    snprintf(line, sizeof(line), "%s %s\n", mode == NET_STATIC ? "static" : "dhcp", ifname);
+	if (n < 0 || (size_t)n >= sizeof(line) || strlen(ifname) >= 16) {
+		errno = EINVAL;
+		return -1;
+	}
+	return write_file_atomic(path, line, (size_t)n, 0644);
 }
 
-int mgmt_mode_read(const char *path, enum net_mode *mode)
+int mgmt_mode_read(const char *path, enum net_mode *mode, char ifname[16])
 {
 	char *text = read_file(path, 64, NULL);
 	if (!text)
 		return -1;
-	const char *word = str_trim(text);
+	char *word = str_trim(text), *name = word + strcspn(word, " \t");
+	if (*name)
+		*name++ = '\0';
+	name = str_trim(name);
 	int rc = 0;
 	*mode = NET_DHCP;
 	if (strcmp(word, "static") == 0)
 		*mode = NET_STATIC;
 	else if (strcmp(word, "dhcp") != 0)
 		rc = 1;
+	ifname[0] = '\0';
+	if (!*name || strpbrk(name, "/ \t") || str_copy(ifname, 16, name) < 0) {
+		ifname[0] = '\0';
+		*mode = NET_DHCP;
+		rc = 1;
+	}
 	free(text);
 	return rc;
 }

@@ -4,9 +4,10 @@
  *
  * - SERVICE_PID_FORMAT (with the service's name): the pid of each service keel-init supervises,
  *   written by keel-init when it starts the service.
- * - MGMT_MODE_FILE: the management network's mode, "dhcp" or "static" and
- *   a newline; written by keel-init at boot, then by keel-hostd. A SIGHUP
- *   makes keel-dhcpc read it again.
+ * - MGMT_MODE_FILE: the management network's mode, "dhcp" or "static", a
+ *   space, the interface that carries its address (the NIC, or its VLAN
+ *   interface: hostconf_ip_ifname) and a newline; written by keel-init at
+ *   boot, then by keel-hostd. A SIGHUP makes keel-dhcpc read it again.
  * - DHCPC_STATE_FILE: what keel-dhcpc is doing, one line: "idle",
  *   "discovering", or "bound ADDR/PREFIX gw GW lease SECONDS" (GW "-" when
  *   there is no default route). */
@@ -27,10 +28,12 @@
 
 /* Writes the mode file at `path` (MGMT_MODE_FILE but in tests). Returns 0
  * or -1 with errno set. */
-int mgmt_mode_write(const char *path, enum net_mode mode);
-/* Reads the mode file: 0 and *mode, 1 when it holds an unknown word (*mode
- * is then NET_DHCP), -1 with errno set when it cannot be read. */
-int mgmt_mode_read(const char *path, enum net_mode *mode);
+int mgmt_mode_write(const char *path, enum net_mode mode, const char *ifname);
+/* Reads the mode file: 0 with *mode and ifname (IFNAMSIZ bytes), 1 when
+ * it holds an unknown word or no valid interface name (*mode is then
+ * NET_DHCP; ifname "" if the name is not valid), -1 with errno set when it
+ * cannot be read. */
+int mgmt_mode_read(const char *path, enum net_mode *mode, char ifname[16]);
 
 enum dhcpc_phase { DHCPC_IDLE, DHCPC_DISCOVERING, DHCPC_BOUND };
 

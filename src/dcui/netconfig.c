@@ -103,6 +103,7 @@ int netconfig_run(struct lapi *a)
 	if (!now.mode[0])
 		snprintf(now.mode, sizeof(now.mode), "dhcp");
 	struct field fields[] = {
+	    {"VLAN ID (empty: none):", now.vlan, sizeof(now.vlan), false},
 	    {"IPv4 (dhcp or static):", now.mode, sizeof(now.mode), false},
 	    {"IPv4 address/prefix:", now.address, sizeof(now.address), false},
 	    {"Default gateway:", now.gateway, sizeof(now.gateway), false},
@@ -114,11 +115,12 @@ int netconfig_run(struct lapi *a)
 	char err[LAPI_MESSAGE_MAX] = "";
 	json_t *body;
 	for (;;) {
-		int rc = screen_form(TITLE,
-				     "The management NIC's IPv4 settings (the address, gateway and "
-				     "DNS servers count in static mode only) and the host name.",
-				     fields, (int)(sizeof(fields) / sizeof(fields[0])),
-				     err[0] ? err : NULL);
+		int rc = screen_form(
+		    TITLE,
+		    "The management network's VLAN and IPv4 settings (the address, "
+		    "gateway and DNS servers count in static mode only) and the "
+		    "host name.",
+		    fields, (int)(sizeof(fields) / sizeof(fields[0])), err[0] ? err : NULL);
 		if (rc < 0)
 			return rc;
 		body = netform_body(&was, &now, err, sizeof(err));

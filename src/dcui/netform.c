@@ -16,6 +16,9 @@ static void copy(char *dst, size_t size, const json_t *value)
 void netform_from_json(struct netform *f, const json_t *m)
 {
 	memset(f, 0, sizeof(*f));
+	json_int_t vlan = json_integer_value(json_object_get(m, "vlan"));
+	if (vlan > 0 && vlan <= 4094)
+		snprintf(f->vlan, sizeof(f->vlan), "%d", (int)vlan);
 	copy(f->mode, sizeof(f->mode), json_object_get(m, "mode"));
 	copy(f->address, sizeof(f->address), json_object_get(m, "address"));
 	copy(f->gateway, sizeof(f->gateway), json_object_get(m, "gateway"));
@@ -42,6 +45,11 @@ static json_t *fail(char *err, size_t errlen, const char *what)
 json_t *netform_body(const struct netform *was, const struct netform *now, char *err, size_t errlen)
 {
 	bool is_static = strcmp(now->mode, "static") == 0;
+	long vlan = 0, vlan_was = 0;
+	if (now->vlan[0] && !form_number(now->vlan, 0, 4094, &vlan))
+		return fail(err, errlen, "VLAN ID: 1 to 4094, or empty for none");
+	if (was->vlan[0])
+		form_number(was->vlan, 0, 4094, &vlan_was);
 	if (!is_static && strcmp(now->mode, "dhcp") != 0)
 		return fail(err, errlen, "IPv4 configuration: DHCP or static");
 	if (!form_hostname_valid(now->hostname))
@@ -60,6 +68,8 @@ json_t *netform_body(const struct netform *was, const struct netform *now, char 
 	json_t *body = json_object();
 	if (!body)
 		return fail(err, errlen, "out of memory");
+	if (vlan != vlan_was)
+		json_object_set_new(body, "vlan", json_integer(vlan));
 	if (strcmp(was->mode, now->mode) != 0)
 		json_object_set_new(body, "mode", json_string(now->mode));
 	if (is_static) {

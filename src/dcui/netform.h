@@ -12,6 +12,7 @@
 #define NETFORM_DNS_MAX 3
 
 struct netform {
+	char vlan[8];	  /* the VLAN ID, 1..4094, or "" (or "0") for none */
 	char mode[8];	  /* "dhcp" or "static" */
 	char address[24]; /* a.b.c.d/prefix, or "" */
 	char gateway[16]; /* a.b.c.d, or "" for none */

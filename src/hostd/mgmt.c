@@ -7,7 +7,7 @@
 #include "common/util.h"
 #include "hostd/audit.h"
 #include "hostd/error.h"
-#include "hostd/netlink.h"
+#include "common/netlink.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,7 +28,8 @@
 #define TIMEOUT_DEF   60
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static char ifname[16];
+static char nic[16];	       /* the management NIC */
+static char applied_if[16];    /* the interface that has the address now */
 static struct hostconf saved;  /* in host.conf */
 static struct hostconf active; /* applied, or to be applied at apply_at */
 static time_t apply_at;	       /* 0: nothing to apply */
@@ -37,23 +38,25 @@ static char changed_by[64], changed_from[64];
 
 const char *mgmt_ifname(void)
 {
-	return ifname;
+	return nic;
 }
 
-static int same_ip(const struct hostconf *a, const struct hostconf *b)
+/* The same addressing: VLAN, mode, and for static the same settings. */
+static int same_net(const struct hostconf *a, const struct hostconf *b)
 {
-	return a->mode == b->mode &&
+	return a->vlan == b->vlan && a->mode == b->mode &&
 	       (a->mode == NET_DHCP ||
 		(strcmp(a->address, b->address) == 0 && a->prefix == b->prefix &&
 		 strcmp(a->gateway, b->gateway) == 0 &&
 		 memcmp(a->dns, b->dns, sizeof(a->dns)) == 0));
 }
 
-/* keel-dhcpc follows the mode file; SIGHUP makes it read it again. Into
- * static mode, it lets go of its lease first: waits until it is idle. */
-static void dhcpc_mode(enum net_mode mode)
+/* keel-dhcpc follows the mode file (the mode, and the interface to work
+ * on); SIGHUP makes it read it again. Into static mode, it lets go of its
+ * lease first: waits until it is idle. */
+static void dhcpc_mode(enum net_mode mode, const char *ifname)
 {
-	if (mgmt_mode_write(MGMT_MODE_FILE, mode) < 0)
+	if (mgmt_mode_write(MGMT_MODE_FILE, mode, ifname) < 0)
 		log_errno("mgmt: cannot write " MGMT_MODE_FILE);
 	char pidfile[64];
 	snprintf(pidfile, sizeof(pidfile), SERVICE_PID_FORMAT, DHCPC_SERVICE);
@@ -72,8 +75,8 @@ static void dhcpc_mode(enum net_mode mode)
 		log_msg("mgmt: keel-dhcpc did not become idle in 5 s");
 }
 
-/* The static address, gateway and DNS servers of hc on the interface. */
-static void apply_static(const struct hostconf *hc)
+/* The static address, gateway and DNS servers of hc on `ifname`. */
+static void apply_static(const struct hostconf *hc, const char *ifname)
 {
 	char err[256];
 	struct in_addr addr, gw, dns[3];
@@ -94,27 +97,63 @@ static void apply_static(const struct hostconf *hc)
 		   hc->gateway[0] ? hc->gateway : "none");
 }
 
-/* Moves the interface from `from` (NULL: unknown, all is set again) to
- * `to`. */
+/* After a restart of hostd in an unconfirmed change, what the host has is
+ * not known: the VLAN interfaces of other management VLANs go, and the
+ * NIC's own address when the management network is on a VLAN. */
+static void drop_stale(const char *keep)
+{
+	char err[256];
+	struct nl_link *links = NULL;
+	size_t n = 0;
+	if (nl_links(&links, &n, err, sizeof(err)) < 0)
+		log_msg("mgmt: %s", err);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(links[i].kind, "vlan") == 0 && strncmp(links[i].name, "mgmt.", 5) == 0 &&
+		    strcmp(links[i].name, keep) != 0 &&
+		    nl_link_del(links[i].name, err, sizeof(err)) < 0)
+			log_msg("mgmt: %s", err);
+	free(links);
+	if (strcmp(keep, nic) != 0 &&
+	    nl_ipv4_set(nic, (struct in_addr){INADDR_ANY}, 0, err, sizeof(err)) < 0)
+		log_msg("mgmt: %s", err);
+}
+
+/* Moves the management network from `from` (NULL: unknown, all is set
+ * again) to `to`: the host name, the VLAN interface, the address. */
 static void apply(const struct hostconf *from, const struct hostconf *to)
 {
 	if ((!from || strcmp(from->hostname, to->hostname) != 0) &&
 	    sethostname(to->hostname, strlen(to->hostname)) < 0)
 		log_errno("mgmt: cannot set the host name");
-	if (!*ifname || (from && same_ip(from, to)))
+	if (!*nic || (from && same_net(from, to)))
 		return;
-	char err[256];
-	if ((!from || from->mode == NET_STATIC) && /* drops the address and its routes */
-	    nl_ipv4_set(ifname, (struct in_addr){INADDR_ANY}, 0, err, sizeof(err)) < 0)
+	char err[256], oldif[16], newif[16];
+	hostconf_ip_ifname(nic, to->vlan, newif, sizeof(newif));
+	hostconf_ip_ifname(nic, from ? from->vlan : to->vlan, oldif, sizeof(oldif));
+	int move = strcmp(oldif, newif) != 0;
+	if (to->vlan && nl_vlan_add(newif, nic, (unsigned)to->vlan, err, sizeof(err)) < 0)
+		log_msg("mgmt: %s", err);
+	if (!from)
+		drop_stale(newif);
+	/* the old interface lets go: its address and routes, or its lease */
+	if ((!from || from->mode == NET_STATIC) &&
+	    nl_ipv4_set(oldif, (struct in_addr){INADDR_ANY}, 0, err, sizeof(err)) < 0)
+		log_msg("mgmt: %s", err);
+	if (move && from->mode == NET_DHCP)
+		dhcpc_mode(NET_STATIC, oldif);
+	if (move && from->vlan && nl_link_del(oldif, err, sizeof(err)) < 0)
 		log_msg("mgmt: %s", err);
 	if (to->mode == NET_DHCP) {
-		dhcpc_mode(NET_DHCP);
-		log_notice("mgmt: %s: DHCP", ifname);
-		return;
+		dhcpc_mode(NET_DHCP, newif);
+		log_notice("mgmt: %s: DHCP", newif);
+	} else {
+		if (move || !from || from->mode == NET_DHCP)
+			dhcpc_mode(NET_STATIC, newif);
+		apply_static(to, newif);
 	}
-	if (!from || from->mode == NET_DHCP)
-		dhcpc_mode(NET_STATIC);
-	apply_static(to);
+	pthread_mutex_lock(&lock);
+	str_copy(applied_if, sizeof(applied_if), newif);
+	pthread_mutex_unlock(&lock);
 }
 
 static int save(const struct hostconf *hc)
@@ -174,10 +213,11 @@ int mgmt_init(void)
 	free(text);
 	active = saved;
 	if (saved.mgmt_if[0])
-		str_copy(ifname, sizeof(ifname), saved.mgmt_if);
-	else if (hostconf_find_nic(ifname, sizeof(ifname)) < 0)
+		str_copy(nic, sizeof(nic), saved.mgmt_if);
+	else if (hostconf_find_nic(nic, sizeof(nic)) < 0)
 		log_msg("mgmt: no management interface");
-	if (*ifname && access(PENDING, F_OK) == 0) {
+	hostconf_ip_ifname(nic, saved.vlan, applied_if, sizeof(applied_if));
+	if (*nic && access(PENDING, F_OK) == 0) {
 		log_notice("mgmt: hostd restarted during an unconfirmed change: rolling back");
 		apply(NULL, &saved);
 		unlink(PENDING);
@@ -193,7 +233,8 @@ int mgmt_init(void)
 
 /* --- what the API reads and changes ------------------------------------- */
 
-/* What the interface has now: its IPv4 addresses and default gateway. */
+/* What the host has now: the interface with the management address, its
+ * IPv4 addresses and default gateway; lock held. */
 static json_t *current(void)
 {
 	json_t *addrs = json_array();
@@ -201,7 +242,7 @@ static json_t *current(void)
 	if (getifaddrs(&ifa) == 0)
 		for (i = ifa; i; i = i->ifa_next) {
 			if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
-			    strcmp(i->ifa_name, ifname) != 0)
+			    strcmp(i->ifa_name, applied_if) != 0)
 				continue;
 			char a[INET_ADDRSTRLEN];
 			struct sockaddr_in *sin = (struct sockaddr_in *)i->ifa_addr;
@@ -219,7 +260,7 @@ static json_t *current(void)
 		char dev[32];
 		unsigned dst, via;
 		if (sscanf(line, "%31s %x %x", dev, &dst, &via) == 3 && dst == 0 &&
-		    strcmp(dev, ifname) == 0) {
+		    strcmp(dev, applied_if) == 0) {
 			char a[INET_ADDRSTRLEN];
 			inet_ntop(AF_INET, &via, a, sizeof(a));
 			json_decref(gw);
@@ -227,7 +268,8 @@ static json_t *current(void)
 		}
 	}
 	free(routes);
-	return json_pack("{s:o,s:o}", "addresses", addrs, "gateway", gw);
+	return json_pack("{s:s,s:o,s:o}", "interface", applied_if, "addresses", addrs, "gateway",
+			 gw);
 }
 
 static json_t *str_or_null(const char *s)
@@ -249,10 +291,11 @@ static json_t *describe(void)
 						 "seconds_left",
 						 (json_int_t)(confirm_by > t ? confirm_by - t : 0))
 				     : json_null();
-	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "hostname", c->hostname, "interface",
-			 ifname, "mode", c->mode == NET_STATIC ? "static" : "dhcp", "address", addr,
-			 "gateway", c->mode == NET_STATIC ? str_or_null(c->gateway) : json_null(),
-			 "dns", dns, "current", current(), "pending", pending);
+	return json_pack("{s:s,s:s,s:i,s:s,s:o,s:o,s:o,s:o,s:o}", "hostname", c->hostname,
+			 "interface", nic, "vlan", c->vlan, "mode",
+			 c->mode == NET_STATIC ? "static" : "dhcp", "address", addr, "gateway",
+			 c->mode == NET_STATIC ? str_or_null(c->gateway) : json_null(), "dns", dns,
+			 "current", current(), "pending", pending);
 }
 
 json_t *mgmt_describe(void)
@@ -326,6 +369,14 @@ static int parse(struct hostconf *c, const json_t *body, long *timeout, char *er
 			if (!s || (strcmp(s, "dhcp") && strcmp(s, "static")))
 				return bad(err, errlen, k, "\"dhcp\" or \"static\"");
 			c->mode = strcmp(s, "dhcp") == 0 ? NET_DHCP : NET_STATIC;
+		} else if (strcmp(k, "vlan") == 0) {
+			if (!json_is_null(v) && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+						 json_integer_value(v) > HOSTCONF_VLAN_MAX))
+				return error_set(
+				    err, errlen, -EINVAL,
+				    "%s: a VLAN ID from 1 to %d, or 0 or null for none", k,
+				    HOSTCONF_VLAN_MAX);
+			c->vlan = json_is_null(v) ? 0 : (int)json_integer_value(v);
 		} else if (strcmp(k, "address") == 0) {
 			if (set_address(c, v, err, errlen) < 0)
 				return -EINVAL;
@@ -382,7 +433,7 @@ int mgmt_change(const json_t *body, const char *user, const char *source, json_t
 			       (long long)confirm_by);
 	} else if ((rc = parse(&next, body, &timeout, err, errlen)) < 0) {
 		/* err says which field */
-	} else if (same_ip(&next, &active)) {
+	} else if (same_net(&next, &active)) {
 		/* the host name alone cannot cut the host off: no confirmation */
 		if (save(&next) < 0) {
 			rc = error_set(err, errlen, -EIO, "cannot write " HOSTCONF_FILE);

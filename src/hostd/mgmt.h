@@ -1,8 +1,9 @@
 /* Layer: domain. Includes: audit.h, error.h, netlink.h and src/common's
  * hostconf.h, runstate.h, resolvconf.h; never http.h or api.h.
  *
- * The management network: the management interface's IPv4 settings (DHCP,
- * or a static address, gateway and DNS servers) and the host name, as kept
+ * The management network: the management interface's VLAN (none, or an
+ * 802.1Q VLAN interface over the NIC) and IPv4 settings (DHCP, or a static
+ * address, gateway and DNS servers) and the host name, as kept
  * in /config/host.conf (read by keel-init at boot; see common/hostconf.h),
  * which also keeps the NTP servers (mgmt_set_ntp).
  *
@@ -23,14 +24,14 @@
 /* Reads host.conf, finds the interface, starts the worker that applies
  * and rolls back. Returns 0 or -1 (logged). */
 int mgmt_init(void);
-/* The management interface's name ("" if there is none). */
+/* The management NIC's name ("" if there is none). */
 const char *mgmt_ifname(void);
 
-/* The settings as the API shows them: {hostname, interface, mode, address,
- * gateway, dns, current, pending}. */
+/* The settings as the API shows them: {hostname, interface, vlan, mode,
+ * address, gateway, dns, current, pending}. */
 json_t *mgmt_describe(void);
-/* Changes the settings with `body` (any of mode, address, gateway, dns,
- * hostname, confirm_timeout_s), for `user` connected from `source`:
+/* Changes the settings with `body` (any of vlan, mode, address, gateway,
+ * dns, hostname, confirm_timeout_s), for `user` connected from `source`:
  * 0 when done at once (the host name alone), with *out = {management};
  * 1 when the change is applied in a second and waits for confirmation,
  * with *out = {management, confirm_by, confirm_timeout_s}; else -EBUSY (a

@@ -6,7 +6,7 @@
 #include "hostd/db.h"
 #include "hostd/error.h"
 #include "hostd/mgmt.h"
-#include "hostd/netlink.h"
+#include "common/netlink.h"
 #include "hostd/vmconf.h"
 
 #include <errno.h>

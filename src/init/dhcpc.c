@@ -1,8 +1,10 @@
-/* keel-dhcpc IFNAME: minimal DHCPv4 client for the management NIC.
+/* keel-dhcpc: minimal DHCPv4 client for the management network.
  *
  * Runs as a keel-init service in both management modes. At start and on
- * every SIGHUP it reads the mode file (/run/keel/mgmt.mode, see net.h;
- * missing, unreadable or unknown means "dhcp"):
+ * every SIGHUP it reads the mode file (/run/keel/mgmt.mode, see
+ * common/runstate.h; an unknown mode means "dhcp"). It names the interface
+ * to work on: when that changes (the management VLAN did), the lease held
+ * on the old one is given back and removed first. Then, by mode:
  *  - "static": gives back the lease it holds, if any (a DHCPRELEASE to the
  *    server, then its default route and address are removed; resolv.conf
  *    stays), and idles until the next signal. Without a lease it touches
@@ -68,7 +70,7 @@ static sigset_t wait_mask; /* signal mask while waiting: ours unblocked */
  * hostile server can make us loop hot */
 static long retry_pause_ms;
 
-static const char *ifname;
+static char ifname[IFNAMSIZ];
 static uint8_t mac[6];
 static char hostname[256];
 static int sock = -1;
@@ -232,7 +234,7 @@ static int setup_link(void)
 {
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
-	str_copy(ifr.ifr_name, sizeof(ifr.ifr_name), ifname); /* length checked in main */
+	str_copy(ifr.ifr_name, sizeof(ifr.ifr_name), ifname);
 	if (ioctl(sock, SIOCGIFHWADDR, &ifr) < 0) {
 		log_errno("%s: cannot read hardware address", ifname);
 		return -1;
@@ -298,16 +300,19 @@ static void write_state(enum dhcpc_phase phase, const struct dhcp_reply *lease)
 		log_errno("%s: cannot write %s", ifname, DHCPC_STATE_FILE);
 }
 
-/* The mode file's word: a missing, unreadable or unknown one means DHCP (a
- * host left idle without an address could not be reached to fix it). */
-static enum net_mode read_mode(void)
+/* The mode file: an unknown mode means DHCP (a host left idle without an
+ * address could not be reached to fix it). Without an interface in it
+ * (`want` is then ""), there is nothing to work on. */
+static enum net_mode read_mode(char want[IFNAMSIZ])
 {
 	enum net_mode mode = NET_DHCP;
-	int r = mgmt_mode_read(MGMT_MODE_FILE, &mode);
+	int r = mgmt_mode_read(MGMT_MODE_FILE, &mode, want);
 	if (r < 0)
-		log_errno("%s: cannot read %s, using dhcp", ifname, MGMT_MODE_FILE);
+		log_errno("cannot read %s", MGMT_MODE_FILE);
+	else if (r > 0 && *want)
+		log_msg("%s: unknown mode in %s, using dhcp", want, MGMT_MODE_FILE);
 	else if (r > 0)
-		log_msg("%s: unknown mode in %s, using dhcp", ifname, MGMT_MODE_FILE);
+		log_msg("no valid interface in %s", MGMT_MODE_FILE);
 	return mode;
 }
 
@@ -467,6 +472,25 @@ static void dhcp_mode(void)
 	}
 }
 
+/* Moves to interface `want`: the lease held on the old one is given back
+ * first. Exits if the socket or the link cannot be set up (keel-init
+ * starts us again, and we read the mode file again). */
+static void use_interface(const char *want)
+{
+	if (sock >= 0) {
+		log_msg("%s: moving to %s", ifname, want);
+		unconfigure(true);
+		write_state(DHCPC_IDLE, NULL);
+		close(sock);
+		sock = -1;
+	}
+	str_copy(ifname, sizeof(ifname), want);
+	if (open_socket() < 0 || setup_link() < 0)
+		exit(1);
+	log_msg("%s: starting, hwaddr %02x:%02x:%02x:%02x:%02x:%02x", ifname, mac[0], mac[1],
+		mac[2], mac[3], mac[4], mac[5]);
+}
+
 int main(int argc, char **argv)
 {
 	/* first: a SIGHUP must not kill us, even this early */
@@ -486,24 +510,24 @@ int main(int argc, char **argv)
 		sigdelset(&wait_mask, sigs[i]);
 
 	log_init("keel-dhcpc", 2, LOG_SOCKET);
-	if (argc != 2 || argv[1][0] == '\0' || strlen(argv[1]) >= IFNAMSIZ) {
-		fprintf(stderr, "usage: keel-dhcpc IFNAME\n");
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: keel-dhcpc (the interface is in %s)\n", MGMT_MODE_FILE);
 		return 2;
 	}
-	ifname = argv[1];
 
 	if (gethostname(hostname, sizeof(hostname)) < 0 || strcmp(hostname, "(none)") == 0)
 		hostname[0] = '\0';
 	hostname[sizeof(hostname) - 1] = '\0';
 
-	if (open_socket() < 0 || setup_link() < 0)
-		return 1;
-	log_msg("%s: starting, hwaddr %02x:%02x:%02x:%02x:%02x:%02x", ifname, mac[0], mac[1],
-		mac[2], mac[3], mac[4], mac[5]);
-
 	for (;;) {
 		reload = 0;
-		enum net_mode mode = read_mode();
+		char want[IFNAMSIZ];
+		enum net_mode mode = read_mode(want);
+		if (!*want)
+			return 1;
+		if (strcmp(want, ifname) != 0)
+			use_interface(want);
 		log_msg("%s: mode %s", ifname, mode == NET_STATIC ? "static" : "dhcp");
 		if (mode == NET_STATIC)
 			static_mode();

@@ -11,6 +11,7 @@
  * reboots), and shut down cleanly: stop services, kill what is left, sync, unmount, power off.
  * Every step is logged to the console; no recoverable error stops the boot. */
 #include "common/log.h"
+#include "common/netlink.h"
 #include "common/util.h"
 #include "init/disk.h"
 #include "common/chrony.h"
@@ -287,37 +288,39 @@ static void mount_disk(void)
 	}
 }
 
-/* The mode keel-dhcpc reads at start and on SIGHUP (common/runstate.h). */
-static void write_mgmt_mode(const struct hostconf *hc)
-{
-	mkdir_p(KEEL_RUN_DIR);
-	if (mgmt_mode_write(MGMT_MODE_FILE, hc->mode) < 0)
-		log_errno("net: cannot write %s", MGMT_MODE_FILE);
-}
-
-/* In both modes the management NIC gets the dhcpc service: idle in static
- * mode, it is there for keel-hostd to switch to DHCP without a reboot. */
+/* In both modes the management network gets the dhcpc service: idle in
+ * static mode, it is there for keel-hostd to switch to DHCP without a
+ * reboot. On a VLAN, the address is on a VLAN interface over the NIC. */
 static void setup_network(const struct hostconf *hc)
 {
-	write_mgmt_mode(hc);
 	if (net_link_up("lo") < 0)
 		log_errno("net: cannot bring up lo");
-	char ifname[16];
+	char nic[16], ifname[16], err[256];
 	if (hc->mgmt_if[0])
-		str_copy(ifname, sizeof(ifname), hc->mgmt_if);
-	else if (hostconf_find_nic(ifname, sizeof(ifname)) < 0) {
+		str_copy(nic, sizeof(nic), hc->mgmt_if);
+	else if (hostconf_find_nic(nic, sizeof(nic)) < 0) {
 		log_msg("net: no physical network interface found; host is not reachable");
 		return;
 	}
-	if (net_link_up(ifname) < 0) {
-		log_errno("net: cannot bring up %s", ifname);
+	if (net_link_up(nic) < 0) {
+		log_errno("net: cannot bring up %s", nic);
 		return;
 	}
+	hostconf_ip_ifname(nic, hc->vlan, ifname, sizeof(ifname));
+	if (hc->vlan && nl_vlan_add(ifname, nic, (unsigned)hc->vlan, err, sizeof(err)) < 0) {
+		log_msg("net: %s; host is not reachable", err);
+		return;
+	}
+	mkdir_p(KEEL_RUN_DIR);
+	if (mgmt_mode_write(MGMT_MODE_FILE, hc->mode, ifname) < 0)
+		log_errno("net: cannot write %s", MGMT_MODE_FILE);
 	if (hc->mode == NET_STATIC)
 		net_apply_static(ifname, hc);
+	else if (hc->vlan)
+		log_msg("net: %s up (VLAN %d on %s), DHCP", ifname, hc->vlan, nic);
 	else
 		log_msg("net: %s up, DHCP", ifname);
-	char *argv[] = {"/sbin/keel-dhcpc", ifname, NULL};
+	char *argv[] = {"/sbin/keel-dhcpc", NULL};
 	svctab_add(&services, "dhcpc", argv);
 }
 

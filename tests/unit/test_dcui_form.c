@@ -106,7 +106,7 @@ static void assert_body(const struct netform *was, const struct netform *now, co
 }
 
 static const char *STATIC =
-    "{\"hostname\": \"esx\", \"interface\": \"eth0\", \"mode\": \"static\", "
+    "{\"hostname\": \"esx\", \"interface\": \"eth0\", \"vlan\": 20, \"mode\": \"static\", "
     "\"address\": \"192.0.2.10/24\", \"gateway\": \"192.0.2.1\", \"dns\": [\"192.0.2.53\"], "
     "\"current\": {\"addresses\": [\"192.0.2.10/24\"]}, \"pending\": null}";
 
@@ -114,6 +114,7 @@ static void test_netform_read(void **state)
 {
 	(void)state;
 	struct netform f = from(STATIC);
+	assert_string_equal(f.vlan, "20");
 	assert_string_equal(f.mode, "static");
 	assert_string_equal(f.address, "192.0.2.10/24");
 	assert_string_equal(f.gateway, "192.0.2.1");
@@ -124,6 +125,7 @@ static void test_netform_read(void **state)
 	f = from("{\"hostname\": \"keel\", \"mode\": \"dhcp\", \"address\": null, "
 		 "\"gateway\": null, \"dns\": []}");
 	assert_string_equal(f.mode, "dhcp");
+	assert_string_equal(f.vlan, "");
 	assert_string_equal(f.address, "");
 	assert_string_equal(f.gateway, "");
 }
@@ -142,6 +144,14 @@ static void test_netform_only_changes(void **state)
 	now = was;
 	now.gateway[0] = '\0';
 	assert_body(&was, &now, "{\"gateway\": null}");
+	/* the VLAN: another one, or none (empty or 0) */
+	now = was;
+	strcpy(now.vlan, "30");
+	assert_body(&was, &now, "{\"vlan\": 30}");
+	now.vlan[0] = '\0';
+	assert_body(&was, &now, "{\"vlan\": 0}");
+	strcpy(now.vlan, "0");
+	assert_body(&was, &now, "{\"vlan\": 0}");
 	/* to DHCP: the static fields are not sent (hostd drops them) */
 	now = was;
 	strcpy(now.mode, "dhcp");
@@ -181,6 +191,13 @@ static void test_netform_refuses(void **state)
 	strcpy(now.hostname, "bad_name");
 	assert_null(netform_body(&was, &now, err, sizeof(err)));
 	assert_non_null(strstr(err, "Host name"));
+	const char *vlans[] = {"4095", "-1", "x", "20 "};
+	for (size_t i = 0; i < sizeof(vlans) / sizeof(vlans[0]); i++) {
+		now = was;
+		strcpy(now.vlan, vlans[i]);
+		assert_null(netform_body(&was, &now, err, sizeof(err)));
+		assert_non_null(strstr(err, "VLAN ID"));
+	}
 	/* in DHCP mode the static fields are not looked at */
 	now = was;
 	strcpy(now.mode, "dhcp");

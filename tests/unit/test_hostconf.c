@@ -17,6 +17,7 @@ static void assert_defaults(const struct hostconf *hc)
 {
 	assert_string_equal(hc->hostname, "keel");
 	assert_string_equal(hc->mgmt_if, "");
+	assert_int_equal(hc->vlan, 0);
 	assert_int_equal(hc->mode, NET_DHCP);
 	assert_string_equal(hc->address, "");
 	assert_int_equal(hc->prefix, -1);
@@ -49,6 +50,7 @@ static void test_full_file(void **state)
 			   "hostname = esx-01.lab\n"
 			   "\n"
 			   "mgmt.interface=eno1   # onboard\n"
+			   "mgmt.vlan = 20\n"
 			   "  mgmt.mode   =   static\n"
 			   "mgmt.address = 192.0.2.10/24\r\n"
 			   "mgmt.gateway = 192.0.2.1\n"
@@ -58,6 +60,7 @@ static void test_full_file(void **state)
 	assert_string_equal(errs, "");
 	assert_string_equal(hc.hostname, "esx-01.lab");
 	assert_string_equal(hc.mgmt_if, "eno1");
+	assert_int_equal(hc.vlan, 20);
 	assert_int_equal(hc.mode, NET_STATIC);
 	assert_string_equal(hc.address, "192.0.2.10");
 	assert_int_equal(hc.prefix, 24);
@@ -92,10 +95,13 @@ static void test_bad_values(void **state)
 			   "mgmt.dns = 1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4\n" /* 4 */
 			   "mgmt.gateway = 300.1.1.1\n"			  /* 5 */
 			   "mgmt.mode = bridge\n"			  /* 6 */
-			   "no equals sign here\n";			  /* 7 */
-	assert_int_equal(hostconf_parse(&hc, text, errs, sizeof(errs)), 7);
+			   "no equals sign here\n"			  /* 7 */
+			   "mgmt.vlan = 4095\n"				  /* 8 */
+			   "mgmt.vlan = -1\n"				  /* 9 */
+			   "mgmt.vlan = 20x\n";				  /* 10 */
+	assert_int_equal(hostconf_parse(&hc, text, errs, sizeof(errs)), 10);
 	assert_defaults(&hc);
-	for (int i = 1; i <= 7; i++) {
+	for (int i = 1; i <= 10; i++) {
 		char want[16];
 		snprintf(want, sizeof(want), "line %d:", i);
 		assert_non_null(strstr(errs, want));
@@ -105,7 +111,7 @@ static void test_bad_values(void **state)
 
 	/* errs may be NULL */
 	hostconf_defaults(&hc);
-	assert_int_equal(hostconf_parse(&hc, text, NULL, 0), 7);
+	assert_int_equal(hostconf_parse(&hc, text, NULL, 0), 10);
 	assert_defaults(&hc);
 }
 
@@ -292,6 +298,8 @@ static void test_format_round_trip(void **state)
 	strcpy(hc.hostname, "esx-01.lab");
 	strcpy(hc.mgmt_if, "eno1");
 	assert_round_trip(&hc);
+	hc.vlan = 4094;
+	assert_round_trip(&hc);
 
 	hc.mode = NET_STATIC;
 	strcpy(hc.address, "192.0.2.10");
@@ -347,6 +355,23 @@ static void test_format_invalid(void **state)
 	hostconf_defaults(&hc);
 	strcpy(hc.dns[1], "192.0.2.53"); /* after an empty one */
 	assert_int_equal(hostconf_format(&hc, buf, sizeof(buf)), -1);
+	hostconf_defaults(&hc);
+	hc.vlan = 4095;
+	assert_int_equal(hostconf_format(&hc, buf, sizeof(buf)), -1);
+}
+
+static void test_ip_ifname(void **state)
+{
+	(void)state;
+	char name[16];
+	assert_int_equal(hostconf_ip_ifname("enp129s0f0np0", 0, name, sizeof(name)), 0);
+	assert_string_equal(name, "enp129s0f0np0");
+	/* whatever the NIC's name, the VLAN interface's fits */
+	assert_int_equal(hostconf_ip_ifname("enp129s0f0np0", 4094, name, sizeof(name)), 0);
+	assert_string_equal(name, "mgmt.4094");
+	assert_int_equal(hostconf_ip_ifname("eth0", 20, name, 8), 0);
+	assert_string_equal(name, "mgmt.20");
+	assert_int_equal(hostconf_ip_ifname("eth0", 20, name, 7), -1);
 }
 
 static void test_valid_ntp_server(void **state)
@@ -537,6 +562,7 @@ int main(void)
 	    cmocka_unit_test(test_format_round_trip),
 	    cmocka_unit_test(test_format_small_buffer),
 	    cmocka_unit_test(test_format_invalid),
+	    cmocka_unit_test(test_ip_ifname),
 	    cmocka_unit_test(test_valid_ntp_server),
 	    cmocka_unit_test(test_ntp_servers),
 	    cmocka_unit_test(test_chrony_conf),

@@ -46,27 +46,44 @@ static void test_mode_file(void **state)
 {
 	(void)state;
 	enum net_mode mode = NET_STATIC;
-	assert_int_equal(mgmt_mode_read(path("none"), &mode), -1);
+	char ifname[16] = "x";
+	assert_int_equal(mgmt_mode_read(path("none"), &mode, ifname), -1);
 	assert_int_equal(errno, ENOENT);
 
-	assert_int_equal(mgmt_mode_write(path("mode"), NET_STATIC), 0);
+	assert_int_equal(mgmt_mode_write(path("mode"), NET_STATIC, "mgmt.20"), 0);
 	char *text = read_file(path("mode"), 64, NULL);
-	assert_string_equal(text, "static\n");
+	assert_string_equal(text, "static mgmt.20\n");
 	free(text);
-	assert_int_equal(mgmt_mode_read(path("mode"), &mode), 0);
+	assert_int_equal(mgmt_mode_read(path("mode"), &mode, ifname), 0);
 	assert_int_equal(mode, NET_STATIC);
+	assert_string_equal(ifname, "mgmt.20");
 
-	assert_int_equal(mgmt_mode_write(path("mode"), NET_DHCP), 0);
-	assert_int_equal(mgmt_mode_read(path("mode"), &mode), 0);
+	assert_int_equal(mgmt_mode_write(path("mode"), NET_DHCP, "eth0"), 0);
+	assert_int_equal(mgmt_mode_read(path("mode"), &mode, ifname), 0);
 	assert_int_equal(mode, NET_DHCP);
+	assert_string_equal(ifname, "eth0");
+	/* a name the kernel could not have is not written */
+	assert_int_equal(mgmt_mode_write(path("mode"), NET_DHCP, "a-name-too-long0"), -1);
+	assert_int_equal(errno, EINVAL);
 
 	/* written by hand: whitespace is fine; an unknown word means DHCP */
-	assert_int_equal(write_file(path("mode"), "  static \n", 10, 0644), 0);
-	assert_int_equal(mgmt_mode_read(path("mode"), &mode), 0);
+	assert_int_equal(write_file(path("mode"), "  static\teno1 \n", 15, 0644), 0);
+	assert_int_equal(mgmt_mode_read(path("mode"), &mode, ifname), 0);
 	assert_int_equal(mode, NET_STATIC);
-	assert_int_equal(write_file(path("mode"), "manual\n", 7, 0644), 0);
-	assert_int_equal(mgmt_mode_read(path("mode"), &mode), 1);
+	assert_string_equal(ifname, "eno1");
+	assert_int_equal(write_file(path("mode"), "manual eth1\n", 12, 0644), 0);
+	assert_int_equal(mgmt_mode_read(path("mode"), &mode, ifname), 1);
 	assert_int_equal(mode, NET_DHCP);
+	assert_string_equal(ifname, "eth1");
+	/* no interface, two, or one too long: none, and DHCP */
+	const char *bad[] = {"static\n", "static eth0 eth1\n", "static a-name-too-long0\n",
+			     "static ../x\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(write_file(path("mode"), bad[i], strlen(bad[i]), 0644), 0);
+		assert_int_equal(mgmt_mode_read(path("mode"), &mode, ifname), 1);
+		assert_int_equal(mode, NET_DHCP);
+		assert_string_equal(ifname, "");
+	}
 }
 
 static void test_dhcpc_state_lines(void **state)

@@ -1,4 +1,4 @@
-#include "hostd/netlink.h"
+#include "common/netlink.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -451,6 +451,41 @@ int nl_tap_create(const char *name, unsigned mtu, char *err, size_t errlen)
 	    (r = tap_persist(label, name, err, errlen)) < 0)
 		return r;
 	return set_mtu(label, name, mtu, err, errlen);
+}
+
+int nl_vlan_add(const char *name, const char *parent, unsigned vid, char *err, size_t errlen)
+{
+	char label[32], buf[REQ_SIZE];
+	int r = check_name(name, err, errlen);
+	if (r < 0 || (r = check_name(parent, err, errlen)) < 0)
+		return r;
+	snprintf(label, sizeof(label), "vlan %s", name);
+	if (vid < 1 || vid > NL_VLAN_MAX)
+		return fail(-EINVAL, err, errlen, "%s: VLAN ID %u is not 1..%d", label, vid,
+			    NL_VLAN_MAX);
+	unsigned idx = if_nametoindex(parent);
+	if (!idx)
+		return fail(-ENODEV, err, errlen, "%s: no such NIC %s", label, parent);
+	if ((r = check_kind(label, name, "vlan", err, errlen)) < 0)
+		return r;
+	if (r == 0) {
+		struct nlmsghdr *nlh =
+		    link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, name);
+		mnl_attr_put_u32(nlh, IFLA_LINK, idx);
+		struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+		mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "vlan");
+		struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+		mnl_attr_put_u16(nlh, IFLA_VLAN_ID, (uint16_t)vid);
+		mnl_attr_nest_end(nlh, data);
+		mnl_attr_nest_end(nlh, info);
+		r = request(NETLINK_ROUTE, nlh, NULL, NULL, err, errlen, "%s: create on %s id %u",
+			    label, parent, vid);
+		if (r == -EOPNOTSUPP && err && errlen) {
+			size_t used = strlen(err);
+			snprintf(err + used, errlen - used, " (is the 8021q module loaded?)");
+		}
+	}
+	return r < 0 ? r : set_up(label, name, true, err, errlen);
 }
 
 /* --- VLANs of bridge ports ----------------------------------------------- */

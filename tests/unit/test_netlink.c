@@ -22,7 +22,7 @@
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
 
-#include "hostd/netlink.h"
+#include "common/netlink.h"
 
 /* The tests run in a network namespace of their own (see main), so the
  * names below cannot clash with the machine's links. */

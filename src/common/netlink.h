@@ -1,18 +1,17 @@
-/* Layer: domain support (the kernel side of network.c). Includes: nothing
- * of hostd; never http.h or api.h.
- *
- * Linux network plumbing for keel-hostd's virtual switches, over rtnetlink
- * (libmnl): bridges with VLAN filtering, persistent TAP ports, uplinks, MTU,
- * and the reads behind the network diagnostics (links, NIC details, the
- * neighbour table, TCP connections).
+/* Linux network plumbing over rtnetlink (libmnl), for keel-hostd's virtual
+ * switches and management network (the kernel side of network.c and
+ * mgmt.c) and keel-init's management VLAN at boot: bridges with VLAN
+ * filtering, persistent TAP ports, uplinks, MTU, VLAN interfaces, IPv4
+ * addresses and the default route, and the reads behind the network
+ * diagnostics (links, NIC details, the neighbour table, TCP connections).
  *
  * Every call is synchronous (request, then the kernel's ACK) and returns 0
  * or a negative errno value; on failure `err` (errlen bytes, may be NULL)
  * gets a one-line message naming the interface and what failed. Calls are
  * thread-safe (each opens its own netlink socket). Interface names are
  * 1..15 bytes (IFNAMSIZ - 1). */
-#ifndef KEEL_HOSTD_NETLINK_H
-#define KEEL_HOSTD_NETLINK_H
+#ifndef KEEL_NETLINK_H
+#define KEEL_NETLINK_H
 
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -35,6 +34,10 @@ int nl_link_set_up(const char *name, bool up, char *err, size_t errlen);
 /* Creates a persistent TAP interface (no packet info header, owned by root)
  * with the given MTU, down. An existing TAP of that name is kept (0). */
 int nl_tap_create(const char *name, unsigned mtu, char *err, size_t errlen);
+
+/* Creates an 802.1Q VLAN interface `name` over `parent` for VLAN `vid`
+ * (1..4094), if there is no VLAN link of that name yet, and brings it up. */
+int nl_vlan_add(const char *name, const char *parent, unsigned vid, char *err, size_t errlen);
 
 /* Makes bridge port `port`'s VLAN membership exactly: each of tagged[]
  * (1..4094) as a tagged member, plus `pvid` (0: none) as PVID and egress
