@@ -63,7 +63,8 @@ class TagNet:
         ...
         net.close()
 
-    Attributes: netdev (QEMU's -netdev for the management NIC), frames and
+    Attributes: netdev (QEMU's -netdev for the management NIC: QEMU on UDP
+    port qemu_port, the relay on relay_port), frames and
     dropped ({vid: count} of the frames from QEMU, 0 for untagged; dropped:
     those with no segment to go to), target_ip (where forwarded connections
     go, read at each new one: by default the lease of segment 0)."""
@@ -77,7 +78,7 @@ class TagNet:
         self.dropped = collections.Counter()
         self.dhcp_log = os.path.join(workdir, "dnsmasq.log")
         self.ns_proc = self.dnsmasq = self._nsfd = self._udp = None
-        self._qemu_port = None
+        self.relay_port = self.qemu_port = None  # UDP, on 127.0.0.1 (netdev)
         self._forwards = {}  # guest port: host port
         self._threads = []
         self._wake_r, self._wake_w = os.pipe()  # written once, at close()
@@ -92,8 +93,8 @@ class TagNet:
     def netdev(self):
         """QEMU's -netdev for the management NIC: a frame a UDP datagram,
         QEMU binding localaddr and sending to udp (the relay's socket)."""
-        return (f"socket,id=mgmt,udp=127.0.0.1:{self._udp.getsockname()[1]},"
-                f"localaddr=127.0.0.1:{self._qemu_port}")
+        return (f"socket,id=mgmt,udp=127.0.0.1:{self.relay_port},"
+                f"localaddr=127.0.0.1:{self.qemu_port}")
 
     def _ns(self, *argv):
         """argv run in the namespace (nsenter execs it: same pid)."""
@@ -132,18 +133,21 @@ class TagNet:
         self._udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._udp.bind(("127.0.0.1", 0))
         self._udp.setblocking(False)
-        self._qemu_port = free_udp_port()
+        self.relay_port = self._udp.getsockname()[1]
+        self.qemu_port = free_udp_port()
         self._spawn(self._relay, "tagnet-relay")
         self._relay_ready.wait(10)
         if self._relay_error or not self._relay_ready.is_set():
             raise RuntimeError(f"tagnet: the relay did not start: {self._relay_error}")
 
         # dnsmasq, DHCP only (--port=0: no DNS), a.b.c.100 on each segment
-        # with this side's address as the router; as root (the test's tmp
-        # folder is root's only), the lease file in the test's folder, no
-        # ping before an offer (it only delays the first lease)
+        # with this side's address as the router; its files in the test's
+        # folder (root's only: dnsmasq stays root rather than nobody); no
+        # ping before an offer (it only delays the first lease);
+        # authoritative: a request for an address it does not know (the
+        # host's lease of another segment) is refused (NAK) at once, not ignored
         args = ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0",
-                "--bind-interfaces", "--user=root", "--group=root", "--no-ping",
+                "--bind-interfaces", "--user=root", "--no-ping",
                 "--dhcp-authoritative", "--log-dhcp", f"--log-facility={self.dhcp_log}",
                 f"--dhcp-leasefile={os.path.join(self.workdir, 'dnsmasq.leases')}",
                 f"--pid-file={os.path.join(self.workdir, 'dnsmasq.pid')}"]
@@ -155,7 +159,7 @@ class TagNet:
         with open(os.path.join(self.workdir, "dnsmasq.out"), "ab") as out:
             self.dnsmasq = subprocess.Popen(self._ns(*args), stdin=subprocess.DEVNULL,
                                             stdout=out, stderr=subprocess.STDOUT)
-        self.wait_log(r"DHCP, IP range", "dnsmasq's start", timeout=10)
+        self.wait_log(r"DHCP, IP range", "dnsmasq's start", 10, len(self.segments))
 
     def _spawn(self, target, name, *args):
         t = threading.Thread(target=target, args=args, name=name, daemon=True)
@@ -182,7 +186,7 @@ class TagNet:
             return
         self._relay_ready.set()
         tap_of = {vid: fd for fd, vid in taps.items()}
-        qemu = ("127.0.0.1", self._qemu_port)
+        qemu = ("127.0.0.1", self.qemu_port)
         udp = self._udp.fileno()
         try:
             while True:
@@ -218,9 +222,9 @@ class TagNet:
             vid = struct.unpack_from("!H", frame, 14)[0] & 0xFFF
             frame = frame[:12] + frame[16:]
         self.frames[vid] += 1
-        if vid in tap_of:
+        try:
             os.write(tap_of[vid], frame)
-        else:
+        except (KeyError, OSError):  # no such segment (or a frame the TAP refused)
             self.dropped[vid] += 1
 
     # --- TCP forwards: slirp's hostfwd, through the namespace ---

@@ -2,6 +2,8 @@
 is on a network of the test's own (tagnet.py) instead of QEMU's user
 network, which drops tagged frames: a trunk port with an untagged segment
 (10.10.0.0/24) and VLAN 20 (10.20.0.0/24), dnsmasq serving DHCP on each."""
+import socket
+import struct
 import subprocess
 
 import pytest
@@ -55,3 +57,37 @@ def test_untagged_dhcp_lease_api_and_hook_through_the_forwards(host, net, api):
     frames = dict(net.frames)
     assert frames.get(0, 0) > 10 and set(frames) == {0}, frames
     assert not net.dropped, dict(net.dropped)
+
+
+def arp_request(src_mac, src_ip, dst_ip, vid=None):
+    """An Ethernet frame asking who has dst_ip, tagged vid (None: untagged)."""
+    tag = b"" if vid is None else struct.pack("!HH", 0x8100, vid)
+    return (b"\xff" * 6 + src_mac + tag + b"\x08\x06" +
+            struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + src_mac + socket.inet_aton(src_ip) +
+            b"\0" * 6 + socket.inet_aton(dst_ip)).ljust(60 if vid is None else 64, b"\0")
+
+
+def test_relay_is_a_trunk_port(tmp_path):
+    """tagnet's relay on its own, with this test in QEMU's place: ARP
+    requests tagged 20, untagged, and tagged 30 (no such segment); the
+    namespace answers the first two on the segment they belong to."""
+    with TagNet(str(tmp_path), SEGMENTS) as n, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as qemu:
+        qemu.bind(("127.0.0.1", n.qemu_port))
+        qemu.settimeout(10)
+        relay = ("127.0.0.1", n.relay_port)
+        mac = bytes.fromhex("525400aabbcc")
+        for ip, gw, vid in (("10.20.0.100", "10.20.0.1", 20), ("10.10.0.100", "10.10.0.1", None),
+                            ("10.30.0.100", "10.30.0.1", 30)):
+            qemu.sendto(arp_request(mac, ip, gw, vid), relay)
+        replies = {}
+        while len(replies) < 2:  # the ARP replies to mac (not IPv6 and such)
+            frame = qemu.recv(65536)
+            if frame[:6] == mac:
+                tagged = frame[12:14] == b"\x81\x00"
+                vid = struct.unpack("!H", frame[14:16])[0] if tagged else None
+                body = frame[16:] if tagged else frame[12:]
+                assert body[:2] == b"\x08\x06" and body[8:10] == b"\0\2", frame.hex()
+                replies[vid] = socket.inet_ntoa(body[16:20])  # the sender's address
+        assert replies == {20: "10.20.0.1", None: "10.10.0.1"}
+        assert n.frames == {20: 1, 0: 1, 30: 1} and n.dropped == {30: 1}
