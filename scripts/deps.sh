@@ -26,6 +26,9 @@ PACKAGES=(
 	rsyslog rsyslog-gnutls gnutls-bin
 	# system tests and `make run`
 	qemu-system-x86 qemu-utils python3 python3-pytest python3-pytest-xdist openssl
+	# the management VLAN test's DHCP server, on a network of the test's own
+	# (tests/system/tagnet.py)
+	dnsmasq-base
 	# the systemd test guest (Debian from its packages)
 	debootstrap
 	# test and bench guests only (never in the product image)

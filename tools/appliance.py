@@ -65,19 +65,21 @@ def free_port(preferred=0):
 
 def qemu_args(kernel, initrd, disk=None, forwards=None, serial="mon:stdio",
               qmp=None, mem_mib=2048, cpus=None, no_reboot=False, append="", spare_nics=0,
-              rtc_base=None):
+              rtc_base=None, mgmt_netdev=None):
     """forwards: {guest_port: host_port} on 127.0.0.1; a guest port may be
     "ADDRESS:PORT" (another address of the host than the DHCP one).
     spare_nics: more NICs (on networks of their own), e.g. for uplinks.
     rtc_base: what the RTC starts at (QEMU's -rtc base=: "utc", or a UTC
-    time "2026-12-03T10:00:00"), e.g. a wrong clock for the NTP test."""
+    time "2026-12-03T10:00:00"), e.g. a wrong clock for the NTP test.
+    mgmt_netdev: the management NIC's -netdev (with id=mgmt) in place of
+    the user network and its forwards (e.g. tests/system/tagnet.py's)."""
     args = ["qemu-system-x86_64", "-machine", "q35", "-m", str(mem_mib),
             "-smp", str(cpus or default_cpus()), *accel_args(), "-nodefaults", "-display", "none",
             "-serial", serial, "-kernel", kernel, "-initrd", initrd,
             "-append", (KERNEL_CMDLINE + " " + append).strip()]
     fwd = "".join(f",hostfwd=tcp:127.0.0.1:{h}-{g if ':' in str(g) else f':{g}'}"
                   for g, h in (forwards or {}).items())
-    args += ["-netdev", "user,id=mgmt" + fwd,
+    args += ["-netdev", mgmt_netdev or "user,id=mgmt" + fwd,
              "-device", "virtio-net-pci,netdev=mgmt"]
     for i in range(spare_nics):
         args += ["-netdev", f"user,id=spare{i},restrict=on",

@@ -95,6 +95,10 @@ class Appliance:
         # the serial console on a unix socket (also logged as usual), for a
         # test that types on it (the console UI); None: a file only
         self.serial_socket = None
+        # the management NIC's network: None for QEMU's user network (slirp),
+        # or a tagnet.TagNet, whose forwards then take hostfwd's place (to
+        # its target_ip: guest_ip and alt_ip are not used with it)
+        self.net = None
 
     @property
     def initrd(self):
@@ -106,18 +110,26 @@ class Appliance:
         assert self.proc is None or self.proc.poll() is not None
         if os.path.exists(self.log + ".boot"):
             self._archive()  # a boot that was never archived must not look like this one
-        self.api_port = appliance.free_port()
-        self.hook_port = appliance.free_port()
-        ip = f"{self.guest_ip}:" if self.guest_ip else ""
-        forwards = {f"{ip}443": self.api_port, f"{ip}7000": self.hook_port}
-        for guest in self.more_forwards:
-            self.more_forwards[guest] = appliance.free_port()
-            forwards[f"{ip}{guest}"] = self.more_forwards[guest]
-        if self.alt_ip:
-            self.alt_api_port = appliance.free_port()
-            self.alt_hook_port = appliance.free_port()
-            forwards.update({f"{self.alt_ip}:443": self.alt_api_port,
-                             f"{self.alt_ip}:7000": self.alt_hook_port})
+        if self.net:
+            assert not self.guest_ip and not self.alt_ip, "a TagNet forwards to its target_ip"
+            forwards = None
+            self.api_port = self.net.forward(443)
+            self.hook_port = self.net.forward(7000)
+            for guest in self.more_forwards:
+                self.more_forwards[guest] = self.net.forward(guest)
+        else:
+            self.api_port = appliance.free_port()
+            self.hook_port = appliance.free_port()
+            ip = f"{self.guest_ip}:" if self.guest_ip else ""
+            forwards = {f"{ip}443": self.api_port, f"{ip}7000": self.hook_port}
+            for guest in self.more_forwards:
+                self.more_forwards[guest] = appliance.free_port()
+                forwards[f"{ip}{guest}"] = self.more_forwards[guest]
+            if self.alt_ip:
+                self.alt_api_port = appliance.free_port()
+                self.alt_hook_port = appliance.free_port()
+                forwards.update({f"{self.alt_ip}:443": self.alt_api_port,
+                                 f"{self.alt_ip}:7000": self.alt_hook_port})
         with open(self.log, "a") as f:
             f.write(f"\n===== boot {self.boots + 1} =====\n")
         if os.path.exists(self.qmp_path):
@@ -126,7 +138,7 @@ class Appliance:
             os.path.join(OUT, "vmlinuz"), self.initrd, self.disk,
             forwards=forwards, serial=f"file:{self.log}.boot", qmp=self.qmp_path,
             no_reboot=True, spare_nics=self.spare_nics, rtc_base=self.rtc_base,
-            append=self.append)
+            append=self.append, mgmt_netdev=self.net and self.net.netdev)
         if self.serial_socket:
             i = args.index("-serial")
             args[i + 1] = "chardev:ser0"
