@@ -229,21 +229,27 @@ def test_network_form_checks_fields(console, host):
     console.wait_for("System Customization")
     console.send("1")
     console.wait_for(r"IPv4 \(dhcp or static\):")
-    console.send(CTRL_U, "static", ENTER, CTRL_U, "10.0.0.300/24", ENTER, ENTER, ENTER, ENTER,
-                 ENTER, ENTER)
+    console.send(ENTER, CTRL_U, "static", ENTER, CTRL_U, "10.0.0.300/24", ENTER, ENTER, ENTER,
+                 ENTER, ENTER, ENTER)
     console.wait_for(r"IPv4 address: a\.b\.c\.d/prefix")
     console.send(ESC)
     console.wait_for("System Customization")
     console.send("1")
+    console.wait_for(r"VLAN ID \(empty: none\):")
+    console.send(CTRL_U, "4095", *([ENTER] * 8))
+    console.wait_for(r"VLAN ID: 1 to 4094, or empty for none")
+    console.send(ESC)
+    console.wait_for("System Customization")
+    console.send("1")
     console.wait_for("Host name:")
-    console.send(*([ENTER] * 7))
+    console.send(*([ENTER] * 8))
     console.wait_for("Nothing was changed.")
     # the host name alone is saved at once, without a confirmation
     console.send(ENTER)
     console.wait_for("System Customization")
     console.send("1")
     console.wait_for("Host name:")
-    console.send(*([ENTER] * 6), CTRL_U, "console-test", ENTER)
+    console.send(*([ENTER] * 7), CTRL_U, "console-test", ENTER)
     console.wait_for("Saved.")
     assert https(host).call("GET", "/network/management")["hostname"] == "console-test"
 
@@ -405,8 +411,8 @@ def test_api_errors_shown_and_nothing_done_unasked(console, host):
     message = json.loads(answer)["error"]["message"]
     console.send("1")
     console.wait_for("Host name:")
-    console.send(CTRL_U, "static", ENTER, CTRL_U, "10.9.8.7/24", ENTER, CTRL_U, "192.0.2.1",
-                 ENTER, *([ENTER] * 4))
+    console.send(ENTER, CTRL_U, "static", ENTER, CTRL_U, "10.9.8.7/24", ENTER, CTRL_U,
+                 "192.0.2.1", ENTER, *([ENTER] * 4))
     console.wait_for(re.escape(message[:60]))
     assert root.call("GET", "/network/management")["mode"] == "dhcp"
     console.send(ENTER)
@@ -561,7 +567,8 @@ def test_management_network_confirm_or_rollback(managed_host, tmp_path):
             c.wait_for("System Customization")
             c.send("1")
             c.wait_for("Host name:")
-            c.send(CTRL_U, "static", ENTER, CTRL_U, address, ENTER, *([ENTER] * 5))
+            c.wait_for(r"VLAN ID \(empty: none\):")  # the first field, left as it is
+            c.send(ENTER, CTRL_U, "static", ENTER, CTRL_U, address, ENTER, *([ENTER] * 5))
             c.wait_for(r"Keep this configuration\?")
             c.wait_for(r"Rolling back in \d+ s without an answer")
             pending = local.call("GET", "/network/management")["pending"]

@@ -309,5 +309,5 @@ def test_management_address_change_confirm_reboot_rollback(api, host):
     host.wait_for(r"hostd restarted during an unconfirmed change: rolling back")
     mgmt = wait_answer(dhcp, timeout=60)
     assert mgmt["mode"] == "dhcp" and mgmt["pending"] is None
-    assert host.hook("cat /run/keel/mgmt.mode") == b"dhcp\n"
+    assert host.hook("cat /run/keel/mgmt.mode") == b"dhcp eth0\n"
     assert b"mgmt.mode = dhcp" in host.hook("cat /config/host.conf")
