@@ -50,8 +50,11 @@ disk: image
 		image/mkdisk.sh $(DISK) $(DISK_GIB) $(OUT)/vmlinuz $(OUT)/initramfs.img $(OUT)/manifest.txt; \
 	else echo "disk: $(DISK) kept (make disk FORCE=1 for a new one)"; fi
 
+# boots from the disk, as a server does (UEFI, GRUB, the active boot bank),
+# into the image just built: it replaces the active bank's first
 run: deps disk
-	/usr/bin/python3 tools/appliance.py --kernel $(OUT)/vmlinuz --initrd $(OUT)/initramfs.img --disk $(DISK)
+	image/mkdisk.sh --refresh $(DISK) $(OUT)/vmlinuz $(OUT)/initramfs.img $(OUT)/manifest.txt
+	/usr/bin/python3 tools/appliance.py --disk $(DISK)
 
 # the README's demo guest: the same Debian kernel and a busybox initramfs
 guest: deps

@@ -9,11 +9,55 @@
 #   5 KEEL-SCRATCH      ext4     2 GiB   logs, core dumps, support bundles
 #   6 KEEL-DATASTORE    ext4    the rest  datastore "local": VM folders
 #
-#   image/mkdisk.sh DISK SIZE_GIB [KERNEL INITRAMFS MANIFEST]
+#   image/mkdisk.sh DISK SIZE_GIB [KERNEL INITRAMFS MANIFEST [CMDLINE...]]
 #
-# With the image files given, bootbank A holds them (boot loaders come in a
-# later issue; QEMU boots the kernel directly for now).
+# The ESP gets GRUB for UEFI (EFI/BOOT/BOOTX64.EFI, the fallback path
+# firmware boots without any NVRAM entry), its script image/grub.cfg and
+# its environment block (keel/grubenv: bank a, installed; see
+# src/common/bootenv.h). With the image files given, bootbank A holds them
+# and boot.cfg, the kernel command line: console=tty0 console=ttyS0,115200
+# loglevel=4 panic=10, then the words after MANIFEST.
+#
+#   image/mkdisk.sh --refresh DISK KERNEL INITRAMFS MANIFEST
+#
+# puts the image into the bank the loader boots next, in place of what it
+# held (`make run`: the disk boots what was just built).
 set -euo pipefail
+export MTOOLS_SKIP_CHECK=1
+
+# start and size (in 512-byte sectors) of partition N of $DISK
+part() { sfdisk --json "$DISK" | python3 -c "
+import json, sys
+p = json.load(sys.stdin)['partitiontable']['partitions'][$1 - 1]
+print(p['start'], p['size'])"; }
+# mtools' name for partition N's file system
+fs() { read -r start _ < <(part "$1"); echo "$DISK@@$((start * 512))"; }
+
+# the image files (and boot.cfg, if given) into partition N
+bank_write() {
+	local to
+	to=$(fs "$1")
+	mcopy -o -i "$to" "$2" ::vmlinuz
+	mcopy -o -i "$to" "$3" ::initramfs.img
+	mcopy -o -i "$to" "$4" ::manifest.txt
+	[ -z "${5:-}" ] || mcopy -o -i "$to" "$5" ::boot.cfg
+}
+
+if [ "$1" = --refresh ]; then
+	DISK=$2
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	mcopy -i "$(fs 1)" ::keel/grubenv "$tmp/grubenv" 2>/dev/null || {
+		echo "mkdisk: $DISK has no boot loader (an older layout): make disk FORCE=1" >&2
+		exit 1
+	}
+	bank=$(grub-editenv "$tmp/grubenv" list | sed -n 's/^keel_bank=//p')
+	[ "$bank" = b ] || bank=a
+	bank_write "$([ "$bank" = a ] && echo 2 || echo 3)" "$3" "$4" "$5"
+	echo "disk: $DISK: bank $bank holds the image of $(dirname "$3")"
+	exit 0
+fi
+
 DISK=$1
 SIZE_GIB=${2:-16}
 [ "$SIZE_GIB" -ge 4 ] || { echo "mkdisk: at least 4 GiB" >&2; exit 1; }
@@ -28,12 +72,6 @@ size=256MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=KEEL-CONFIG
 size=2GiB,   type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=KEEL-SCRATCH
              type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=KEEL-DATASTORE
 PARTS
-
-# start and size (in 512-byte sectors) of partition N
-part() { sfdisk --json "$DISK" | python3 -c "
-import json, sys
-p = json.load(sys.stdin)['partitiontable']['partitions'][$1 - 1]
-print(p['start'], p['size'])"; }
 
 mkfat() {
 	read -r start size < <(part "$1")
@@ -51,10 +89,28 @@ mkext4 4 keel-config
 mkext4 5 keel-scratch
 mkext4 6 keel-data
 
+# GRUB with every module it needs built in; its early script finds the ESP
+# by label, and grub.cfg there does the rest
+GRUB_MODULES=(part_gpt fat search search_label normal configfile loadenv test echo linux
+	gzio sleep halt reboot efi_gop all_video)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cat >"$tmp/early.cfg" <<'EARLY'
+search --no-floppy --label KEEL-ESP --set=root
+set prefix=($root)/keel
+EARLY
+grub-mkimage -O x86_64-efi -o "$tmp/BOOTX64.EFI" -p /keel -c "$tmp/early.cfg" "${GRUB_MODULES[@]}"
+grub-editenv "$tmp/grubenv" create
+grub-editenv "$tmp/grubenv" set keel_bank=a keel_tries= keel_reason=installed
+esp=$(fs 1)
+mmd -i "$esp" ::EFI ::EFI/BOOT ::keel
+mcopy -i "$esp" "$tmp/BOOTX64.EFI" ::EFI/BOOT/BOOTX64.EFI
+mcopy -i "$esp" "$(dirname "$0")/grub.cfg" ::keel/grub.cfg
+mcopy -i "$esp" "$tmp/grubenv" ::keel/grubenv
+
 if [ $# -ge 5 ]; then
-	read -r start _ < <(part 2)
-	MTOOLS_SKIP_CHECK=1 mcopy -i "$DISK@@$((start * 512))" "$3" ::vmlinuz
-	MTOOLS_SKIP_CHECK=1 mcopy -i "$DISK@@$((start * 512))" "$4" ::initramfs.img
-	MTOOLS_SKIP_CHECK=1 mcopy -i "$DISK@@$((start * 512))" "$5" ::manifest.txt
+	cmdline="console=tty0 console=ttyS0,115200 loglevel=4 panic=10${6:+ ${*:6}}"
+	printf 'set keel_cmdline="%s"\n' "$cmdline" >"$tmp/boot.cfg"
+	bank_write 2 "$3" "$4" "$5" "$tmp/boot.cfg"
 fi
 echo "disk: $DISK (${SIZE_GIB} GiB sparse, $(du -h "$DISK" | cut -f1) used)"

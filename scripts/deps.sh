@@ -22,6 +22,9 @@ PACKAGES=(
 	libncurses-dev ncurses-base dropbear-bin python3-pyte openssh-client
 	# guest firmware (into the image): SeaBIOS (a VM's BIOS), OVMF (its UEFI)
 	seabios ovmf
+	# the Keel disk's boot loader (image/mkdisk.sh: GRUB for UEFI, with its
+	# environment block for the boot banks; grub-editenv comes with it)
+	grub-efi-amd64-bin
 	# the syslog test's receiver (rsyslogd with its TLS driver; certtool)
 	rsyslog rsyslog-gnutls gnutls-bin
 	# system tests and `make run`

@@ -8,11 +8,15 @@ import argparse
 import fcntl
 import os
 import re
+import shutil
 import socket
 import sys
 import time
 
 KERNEL_CMDLINE = "console=ttyS0,115200 loglevel=4 panic=10"
+# Debian's OVMF: the firmware of a host that boots from its disk (uefi_vars)
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 
 
 def kvm_usable():
@@ -65,18 +69,29 @@ def free_port(preferred=0):
 
 def qemu_args(kernel, initrd, disk=None, forwards=None, serial="mon:stdio",
               qmp=None, mem_mib=2048, cpus=None, no_reboot=False, append="", spare_nics=0,
-              rtc_base=None, mgmt_netdev=None):
+              rtc_base=None, mgmt_netdev=None, uefi_vars=None):
     """forwards: {guest_port: host_port} on 127.0.0.1; a guest port may be
     "ADDRESS:PORT" (another address of the host than the DHCP one).
     spare_nics: more NICs (on networks of their own), e.g. for uplinks.
     rtc_base: what the RTC starts at (QEMU's -rtc base=: "utc", or a UTC
     time "2026-12-03T10:00:00"), e.g. a wrong clock for the NTP test.
     mgmt_netdev: the management NIC's -netdev (with id=mgmt) in place of
-    the user network and its forwards (e.g. tests/system/tagnet.py's)."""
+    the user network and its forwards (e.g. tests/system/tagnet.py's).
+    uefi_vars: a copy of OVMF's variable store (made here if missing): the
+    host boots as a server does, through UEFI firmware (OVMF) and the boot
+    loader of its disk (image/mkdisk.sh); kernel, initrd and append are
+    not used."""
     args = ["qemu-system-x86_64", "-machine", "q35", "-m", str(mem_mib),
             "-smp", str(cpus or default_cpus()), *accel_args(), "-nodefaults", "-display", "none",
-            "-serial", serial, "-kernel", kernel, "-initrd", initrd,
-            "-append", (KERNEL_CMDLINE + " " + append).strip()]
+            "-serial", serial]
+    if uefi_vars:
+        if not os.path.exists(uefi_vars):
+            shutil.copyfile(OVMF_VARS, uefi_vars)
+        args += ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+                 "-drive", f"if=pflash,format=raw,file={uefi_vars}"]
+    else:
+        args += ["-kernel", kernel, "-initrd", initrd,
+                 "-append", (KERNEL_CMDLINE + " " + append).strip()]
     fwd = "".join(f",hostfwd=tcp:127.0.0.1:{h}-{g if ':' in str(g) else f':{g}'}"
                   for g, h in (forwards or {}).items())
     args += ["-netdev", mgmt_netdev or "user,id=mgmt" + fwd,
@@ -151,25 +166,30 @@ def watch_console(log, creds_path, port, qemu_pid):
 
 def main():
     ap = argparse.ArgumentParser(description="boot a Keel host under QEMU")
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("--initrd", required=True)
-    ap.add_argument("--disk")
+    ap.add_argument("--kernel", help="boot this kernel (QEMU's -kernel)")
+    ap.add_argument("--initrd")
+    ap.add_argument("--disk", help="the Keel disk (image/mkdisk.sh); without --kernel, the "
+                    "host boots from it through UEFI (OVMF) and its boot loader")
     ap.add_argument("--api-port", type=int, default=8443)
     ap.add_argument("--rtc-base", help="QEMU's -rtc base=: utc (default) or a UTC time "
                     "such as 2026-12-03T10:00:00, to start with a wrong clock")
     a = ap.parse_args()
+    if not a.disk and not (a.kernel and a.initrd):
+        ap.error("give --disk, or --kernel and --initrd")
     port = free_port(a.api_port)
     base = os.path.splitext(a.disk)[0] if a.disk else os.path.join(
         os.path.dirname(a.initrd), "keel-ram")
+    uefi_vars = None if a.kernel else base + "-OVMF_VARS.fd"
     log, creds = base + "-console.log", base + ".credentials"
     # the console on stdio (with QEMU's monitor: Ctrl-a c), also logged
     args = qemu_args(a.kernel, a.initrd, a.disk, forwards={443: port}, serial="chardev:con0",
-                     rtc_base=a.rtc_base)
+                     rtc_base=a.rtc_base, uefi_vars=uefi_vars)
     args[1:1] = ["-chardev", f"stdio,id=con0,mux=on,signal=off,logfile={log},logappend=off",
                  "-mon", "chardev=con0"]
     accel = "KVM" if "kvm" in args else "TCG (software emulation; KVM runs inside)"
     print(f"keel: booting the appliance under QEMU, {accel}")
-    print(f"keel: disk {a.disk or '(none: RAM scratch)'}")
+    print(f"keel: disk {a.disk or '(none: RAM scratch)'}"
+          f"{'' if a.kernel else ', booted through UEFI (OVMF) and its boot loader'}")
     print(f"keel: management API (port 443 of the host) -> https://127.0.0.1:{port}/")
     print(f"keel: CLI credentials (root password, fingerprint) -> {creds}")
     print("keel: console below; power off from inside, or press Ctrl-a x to quit QEMU")

@@ -1,4 +1,5 @@
-/* keel host tech-support show|set | reboot | shutdown | factory-reset */
+/* keel host tech-support show|set | reboot | shutdown | factory-reset |
+ * image | rollback */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -7,6 +8,7 @@
 #include "cli/args.h"
 #include "cli/cmd.h"
 #include "cli/output.h"
+#include "common/util.h"
 
 static void tsm_print(json_t *t)
 {
@@ -161,4 +163,53 @@ int cmd_host_factory_reset(struct cli *cli, int argc, char **argv)
 {
 	return power(cli, argc, argv, "/api/v1/host/factory-reset",
 		     "is reset to its factory settings and reboots", true);
+}
+
+/* The two boot banks: which booted, which boots next, and each image */
+static void image_print(json_t *r)
+{
+	if (json_is_null(json_object_get(r, "booted"))) {
+		printf("This host did not boot from its boot banks (its kernel came from "
+		       "elsewhere).\n");
+		return;
+	}
+	static const struct column cols[] = {
+	    {"BANK", "bank", NULL, false},     {"VERSION", "version", "-", false},
+	    {"COMMIT", "commit", "-", false},  {"STATE", "state", NULL, false},
+	    {"BOOTED", "booted", NULL, false}, {"NEXT BOOT", "next", NULL, false},
+	};
+	table_objects(json_object_get(r, "banks"), cols, ARRAY_SIZE(cols));
+	const char *reason = jstr(r, "reason");
+	static const char *const why[][2] = {
+	    {"installed", "installed"},
+	    {"updated", "updated"},
+	    {"fellback", "fell back: the other bank's new image did not boot"},
+	    {"rollback", "rolled back by request"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(why); i++)
+		if (strcmp(reason, why[i][0]) == 0)
+			printf("Bank %s: %s.\n", jstr(r, "next"), why[i][1]);
+	if (json_is_integer(json_object_get(r, "tries_left")))
+		printf("On trial: %lld more boots before the loader falls back.\n",
+		       jint(r, "tries_left"));
+}
+
+int cmd_host_image(struct cli *cli, int argc, char **argv)
+{
+	return cmd_show(cli, argc, argv, "/api/v1/host/image", image_print);
+}
+
+static void rollback_print(json_t *r)
+{
+	image_print(r);
+	printf("The next boot uses bank %s: keel host reboot\n", jstr(r, "next"));
+}
+
+int cmd_host_rollback(struct cli *cli, int argc, char **argv)
+{
+	int rc = args_simple(argc, argv, 0, 0);
+	json_t *r = NULL;
+	if (rc == 0)
+		rc = api_json(cli->api, "POST", "/api/v1/host/image/rollback", NULL, &r);
+	return print_answer(cli->json, rc, r, rollback_print);
 }

@@ -38,6 +38,8 @@ static const struct command commands[] = {
     {"host time", "set", "--ntp SERVER[,SERVER...] | --ntp-off | --time YYYY-MM-DDTHH:MM:SSZ",
      cmd_host_time_set},
     {"host time", NULL, "", cmd_host_time},
+    {"host", "image", "", cmd_host_image},
+    {"host", "rollback", "", cmd_host_rollback},
     {"host", "reboot", "[--timeout S]", cmd_host_reboot},
     {"host", "shutdown", "[--timeout S]", cmd_host_shutdown},
     {"host", "factory-reset", "--yes [--timeout S]", cmd_host_factory_reset},

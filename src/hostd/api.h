@@ -45,6 +45,8 @@ void api_root(struct req *r);
 void api_host(struct req *r);
 void api_host_restart(struct req *r);
 void api_host_power(struct req *r); /* route action "reboot" or "shutdown" */
+void api_host_image(struct req *r);
+void api_host_rollback(struct req *r);
 void api_tsm_get(struct req *r);
 void api_tsm_put(struct req *r);
 void api_tsm_command(struct req *r);

@@ -1,6 +1,6 @@
 /* The host routes: the API's root, the host summary, restarting the
- * management agents, the TLS certificate, the clock (hosttime.c) and tech
- * support mode (techsupport.c). */
+ * management agents, the TLS certificate, the clock (hosttime.c), tech
+ * support mode (techsupport.c) and the system images (bootbanks.c). */
 #include "hostd/api.h"
 
 #include "hostd/vms.h"
@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "hostd/audit.h"
 #include "hostd/authz.h"
+#include "hostd/bootbanks.h"
 #include "hostd/db.h"
 #include "hostd/hostsyslog.h"
 #include "hostd/hosttime.h"
@@ -128,6 +129,25 @@ void api_host_power(struct req *r)
 					     atomic_load(&host->power_timeout_s)));
 	}
 	json_decref(body);
+}
+
+void api_host_image(struct req *r)
+{
+	reply_json(r, 200, bootbanks_describe());
+}
+
+void api_host_rollback(struct req *r)
+{
+	char err[256];
+	json_t *out;
+	int rc = bootbanks_rollback(&out, err, sizeof(err));
+	if (rc < 0) {
+		reply_errno(r, rc, err);
+		return;
+	}
+	log_notice("%s from %s rolled back: bank %s boots next", r->user, r->source,
+		   json_string_value(json_object_get(out, "next")));
+	reply_json(r, 200, out);
 }
 
 void api_host_certificate(struct req *r)

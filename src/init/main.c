@@ -20,6 +20,7 @@
 #include "common/runstate.h"
 #include "init/modlist.h"
 #include "init/net.h"
+#include "init/bootbank.h"
 #include "init/consoles.h"
 #include "init/services.h"
 
@@ -522,6 +523,7 @@ int main(void)
 	struct hostconf hc;
 	load_hostconf(&hc);
 	char *cmdline = read_file("/proc/cmdline", 4096, NULL);
+	bootbank_init(cmdline);
 	consoles_init(cmdline);
 	free(cmdline);
 	/* the services write to the console through keel-init, which stops
@@ -548,7 +550,7 @@ int main(void)
 		if (!services.svc[i].pid && !services.svc[i].restart_at) /* not keel-syslogd */
 			svc_start(&services.svc[i]);
 	apply_ntp(&hc);
-	int consoles_pending = consoles_apply(&services, &hc), quiet = 0;
+	int consoles_pending = consoles_apply(&services, &hc), quiet = 0, boot_pending = 1;
 
 	int inputs[MAX_INPUTS];
 	int ninputs = open_power_buttons(inputs);
@@ -573,8 +575,10 @@ int main(void)
 			log_init("keel-init", null >= 0 ? null : console_fd(), LOG_SOCKET);
 			quiet = 1;
 		}
+		if (boot_pending && (boot_pending = bootbank_tick(log_uptime())) < 0)
+			shutdown_host(RB_AUTOBOOT);
 		double next = svctab_tick(&services);
-		int timeout = consoles_pending ? 500 : -1;
+		int timeout = consoles_pending || boot_pending ? 500 : -1;
 		if (next > 0) {
 			double ms = (next - log_uptime()) * 1000.0;
 			if (timeout < 0 || ms < timeout)

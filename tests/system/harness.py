@@ -95,6 +95,10 @@ class Appliance:
         # the serial console on a unix socket (also logged as usual), for a
         # test that types on it (the console UI); None: a file only
         self.serial_socket = None
+        # a path for OVMF's variable store: the host boots from its disk
+        # through UEFI and its boot loader (image/mkdisk.sh), as a server
+        # does; None: QEMU loads the kernel and initramfs of out/
+        self.uefi_vars = None
         # the management NIC's network: None for QEMU's user network (slirp),
         # or a tagnet.TagNet, whose forwards then take hostfwd's place (to
         # its target_ip: guest_ip and alt_ip are not used with it)
@@ -138,7 +142,8 @@ class Appliance:
             os.path.join(OUT, "vmlinuz"), self.initrd, self.disk,
             forwards=forwards, serial=f"file:{self.log}.boot", qmp=self.qmp_path,
             no_reboot=True, spare_nics=self.spare_nics, rtc_base=self.rtc_base,
-            append=self.append, mgmt_netdev=self.net and self.net.netdev)
+            append=self.append, mgmt_netdev=self.net and self.net.netdev,
+            uefi_vars=self.uefi_vars)
         if self.serial_socket:
             i = args.index("-serial")
             args[i + 1] = "chardev:ser0"

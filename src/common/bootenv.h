@@ -1,0 +1,72 @@
+/* The boot banks and the boot loader's state: the contract between the
+ * boot loader's script (image/grub.cfg, GRUB from Debian, on the ESP),
+ * image/mkdisk.sh, keel-init and keel-hostd.
+ *
+ * A Keel disk holds two banks (FAT partitions KEEL-BOOTBANK-A and -B, file
+ * system labels BOOTBANK-A and -B), each one complete system image:
+ * vmlinuz, initramfs.img, manifest.txt (keel-version: ..., keel-commit:
+ * ...) and boot.cfg (the kernel command line, a line of GRUB script:
+ * `set keel_cmdline="..."`). The loader's environment block (GRUB's, on
+ * the ESP: BOOTENV_FILE) says which bank boots:
+ *
+ *  - keel_bank: "a" or "b", the bank to boot;
+ *  - keel_tries: empty when that bank's image is known good; else the
+ *    boots it has left to prove itself ("3" down to "0"). The loader
+ *    counts one down at each boot of it; keel-init empties it (the boot
+ *    is good) once keel-hostd serves its API. A boot with "0" left goes
+ *    to the other bank instead, with keel_reason "fellback";
+ *  - keel_reason: why keel_bank is the bank: "installed", "updated",
+ *    "fellback" or "rollback".
+ *
+ * The loader passes keel.bank=a|b on the kernel command line. keel-init
+ * mounts the ESP on BOOT_ESP_DIR, the bank it booted from on
+ * BOOT_BANK_DIR and the other on BOOT_ALTBANK_DIR, all read-only; what
+ * writes the environment block remounts the ESP read-write for the
+ * time of the write (bootenv_write). */
+#ifndef KEEL_BOOTENV_H
+#define KEEL_BOOTENV_H
+
+#include <stddef.h>
+
+#define BOOT_ESP_DIR	 "/esp"
+#define BOOT_BANK_DIR	 "/bootbank"
+#define BOOT_ALTBANK_DIR "/altbootbank"
+#define BOOTENV_FILE	 BOOT_ESP_DIR "/keel/grubenv"
+#define BOOTENV_SIZE	 1024 /* GRUB's environment block: exactly this long */
+#define BOOT_TRIES	 3    /* the boots a newly written image gets */
+
+struct bootenv {
+	char bank;	 /* 'a' or 'b' */
+	int tries;	 /* -1: known good; else boots left (0..BOOT_TRIES) */
+	char reason[16]; /* "installed", "updated", "fellback", "rollback" */
+};
+
+/* Reads a GRUB environment block (n bytes, as in the file). Unknown
+ * variables are ignored; a missing or bad keel_bank means 'a', a missing
+ * or bad keel_tries -1. Returns 0, or -1 if it is not an environment block
+ * (no GRUB header, or not BOOTENV_SIZE bytes). */
+int bootenv_parse(const char *buf, size_t n, struct bootenv *env);
+
+/* Writes env as a GRUB environment block of exactly BOOTENV_SIZE bytes
+ * into buf. Returns 0, or -1 if env holds an invalid value. */
+int bootenv_format(const struct bootenv *env, char buf[BOOTENV_SIZE]);
+
+/* Reads BOOTENV_FILE under `esp` (BOOT_ESP_DIR but in tests). 0 or -1
+ * with errno set (EINVAL: not an environment block). */
+int bootenv_read(const char *esp, struct bootenv *env);
+
+/* Rewrites it in place (the loader writes it in place too: the block
+ * keeps its place on the disk) and syncs it. If `esp` is a read-only
+ * mount, it is remounted read-write for the write and read-only again
+ * after. 0 or -1 with errno set. */
+int bootenv_write(const char *esp, const struct bootenv *env);
+
+/* The other bank. */
+char bootenv_other(char bank);
+
+/* The bank the loader booted: keel.bank= on the kernel command line
+ * `cmdline` (the text of /proc/cmdline), 'a' or 'b'; 0 if there is none
+ * (the kernel came from elsewhere: QEMU's -kernel, a PXE server). */
+char bootenv_booted(const char *cmdline);
+
+#endif

@@ -1,0 +1,118 @@
+#include "hostd/bootbanks.h"
+
+#include "common/bootenv.h"
+#include "common/util.h"
+#include "hostd/error.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* the environment block */
+
+struct bank {
+	char version[32], commit[32]; /* "" when the bank holds no image */
+};
+
+static void bank_read(const char *dir, struct bank *b)
+{
+	char path[64];
+	memset(b, 0, sizeof(*b));
+	snprintf(path, sizeof(path), "%s/manifest.txt", dir);
+	char *text = read_file(path, 65536, NULL), *save = NULL;
+	for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l;
+	     l = strtok_r(NULL, "\n", &save))
+		if (strncmp(l, "keel-version: ", 14) == 0)
+			str_copy(b->version, sizeof(b->version), l + 14);
+		else if (strncmp(l, "keel-commit: ", 13) == 0)
+			str_copy(b->commit, sizeof(b->commit), l + 13);
+	free(text);
+}
+
+static char booted_bank(void)
+{
+	char *cmdline = read_file("/proc/cmdline", 4096, NULL);
+	char bank = bootenv_booted(cmdline);
+	free(cmdline);
+	return bank;
+}
+
+/* the other bank's image failed to boot: the loader fell back from it */
+static int other_failed(char booted, const struct bootenv *env)
+{
+	return env->bank == booted && strcmp(env->reason, "fellback") == 0;
+}
+
+static json_t *bank_json(char name, const struct bank *b, char booted, const struct bootenv *env)
+{
+	const char *state = !*b->version     ? "empty"
+			    : name != booted ? (other_failed(booted, env) ? "failed" : "previous")
+			    : env->bank == name && env->tries >= 0 ? "on trial"
+								   : "good";
+	return json_pack("{s:s#,s:s?,s:s?,s:b,s:b,s:s}", "bank", &name, (size_t)1, "version",
+			 *b->version ? b->version : NULL, "commit", *b->commit ? b->commit : NULL,
+			 "booted", name == booted, "next", name == env->bank, "state", state);
+}
+
+/* lock held */
+static json_t *describe(char booted, const struct bootenv *env)
+{
+	if (!booted)
+		return json_pack("{s:n,s:n,s:n,s:n,s:[]}", "booted", "next", "reason", "tries_left",
+				 "banks");
+	struct bank b[2];
+	bank_read(BOOT_BANK_DIR, &b[booted - 'a']);
+	bank_read(BOOT_ALTBANK_DIR, &b[bootenv_other(booted) - 'a']);
+	return json_pack("{s:s#,s:s#,s:s?,s:o,s:[o,o]}", "booted", &booted, (size_t)1, "next",
+			 &env->bank, (size_t)1, "reason", *env->reason ? env->reason : NULL,
+			 "tries_left", env->tries >= 0 ? json_integer(env->tries) : json_null(),
+			 "banks", bank_json('a', &b[0], booted, env),
+			 bank_json('b', &b[1], booted, env));
+}
+
+json_t *bootbanks_describe(void)
+{
+	struct bootenv env = {.bank = 'a', .tries = -1};
+	char booted = booted_bank();
+	pthread_mutex_lock(&lock);
+	if (booted && bootenv_read(BOOT_ESP_DIR, &env) < 0)
+		env = (struct bootenv){.bank = booted, .tries = -1};
+	json_t *out = describe(booted, &env);
+	pthread_mutex_unlock(&lock);
+	return out;
+}
+
+int bootbanks_rollback(json_t **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	char booted = booted_bank(), other = booted ? bootenv_other(booted) : 0;
+	struct bootenv env;
+	struct bank b;
+	int rc = 0;
+	pthread_mutex_lock(&lock);
+	if (!booted)
+		rc = error_set(err, errlen, -EBUSY,
+			       "this host did not boot from its boot banks (no keel.bank= on its "
+			       "kernel command line): there is nothing to roll back to");
+	else if (bootenv_read(BOOT_ESP_DIR, &env) < 0)
+		rc = error_set(err, errlen, -EIO, "cannot read %s: %s", BOOTENV_FILE,
+			       strerror(errno));
+	else if (bank_read(BOOT_ALTBANK_DIR, &b), !*b.version)
+		rc = error_set(err, errlen, -EBUSY, "bank %c holds no image", other);
+	else if (other_failed(booted, &env))
+		rc =
+		    error_set(err, errlen, -EBUSY,
+			      "bank %c's image did not boot (the loader fell back from it)", other);
+	else {
+		env = (struct bootenv){.bank = other, .tries = -1, .reason = "rollback"};
+		if (bootenv_write(BOOT_ESP_DIR, &env) < 0)
+			rc = error_set(err, errlen, -EIO, "cannot write %s: %s", BOOTENV_FILE,
+				       strerror(errno));
+		else
+			*out = describe(booted, &env);
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
+}

@@ -1,0 +1,25 @@
+/* Layer: domain. Includes: error.h and src/common's bootenv.h; never http.h
+ * or api.h.
+ *
+ * The host's system images: the two boot banks (common/bootenv.h) as
+ * keel-init mounted them, which one booted and why, which one boots next,
+ * and a rollback to the other. */
+#ifndef KEEL_HOSTD_BOOTBANKS_H
+#define KEEL_HOSTD_BOOTBANKS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* {booted: "a"|"b"|null (not from a bank), next, reason, tries_left,
+ *  banks: [{bank, version, commit, booted, next, state}]}, state being
+ *  "good", "on trial" (a new image counting its boots), "failed" (a new
+ *  image that did not boot: the loader fell back), "previous" (the image
+ *  that ran before) or "empty". */
+json_t *bootbanks_describe(void);
+
+/* The next boot uses the other bank, whose image booted before: 0 with
+ * *out = the description, or -EBUSY (not booted from a bank, the other
+ * bank empty or its image failed) / -EIO, with a message. */
+int bootbanks_rollback(json_t **out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,115 @@
+#include "init/bootbank.h"
+
+#include "common/bootenv.h"
+#include "common/localapi.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "init/disk.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int trial; /* this boot is a new image's: keel_tries is counting */
+
+static int mount_fat(const char *label, const char *dir)
+{
+	char dev[80];
+	int found = disk_find("/sys/class/block", label, dev, sizeof(dev));
+	if (!found) {
+		log_msg("boot: no partition labelled %s", label);
+		return -1;
+	}
+	mkdir(dir, 0755);
+	if (mount(dev, dir, "vfat", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "") < 0) {
+		log_errno("boot: cannot mount %s (%s) on %s", label, dev, dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* "0.1.0 (fd6959a)" from a bank's manifest.txt, or "no image" */
+static void bank_version(const char *dir, char *out, size_t n)
+{
+	char path[64], version[32] = "", commit[32] = "";
+	snprintf(path, sizeof(path), "%s/manifest.txt", dir);
+	char *text = read_file(path, 65536, NULL), *save = NULL;
+	for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l;
+	     l = strtok_r(NULL, "\n", &save))
+		if (strncmp(l, "keel-version: ", 14) == 0)
+			str_copy(version, sizeof(version), l + 14);
+		else if (strncmp(l, "keel-commit: ", 13) == 0)
+			str_copy(commit, sizeof(commit), l + 13);
+	free(text);
+	if (*version)
+		snprintf(out, n, "Keel %s (%s)", version, *commit ? commit : "?");
+	else
+		snprintf(out, n, "no image");
+}
+
+void bootbank_init(const char *cmdline)
+{
+	char bank = bootenv_booted(cmdline);
+	if (!bank) {
+		log_msg("boot: not from a boot bank (no keel.bank= on the command line)");
+		return;
+	}
+	const char *labels[] = {LABEL_BOOTA, LABEL_BOOTB};
+	mount_fat(LABEL_ESP, BOOT_ESP_DIR);
+	mount_fat(labels[bank - 'a'], BOOT_BANK_DIR);
+	mount_fat(labels[bootenv_other(bank) - 'a'], BOOT_ALTBANK_DIR);
+	char booted[64], other[64];
+	bank_version(BOOT_BANK_DIR, booted, sizeof(booted));
+	bank_version(BOOT_ALTBANK_DIR, other, sizeof(other));
+	struct bootenv env;
+	if (bootenv_read(BOOT_ESP_DIR, &env) < 0) {
+		log_errno("boot: bank %c, %s; cannot read %s", bank, booted, BOOTENV_FILE);
+		return;
+	}
+	trial = env.bank == bank && env.tries >= 0;
+	const char *why = !*env.reason				? ""
+			  : strcmp(env.reason, "fellback") == 0 ? ", after the other bank's new "
+								  "image failed to boot"
+			  : strcmp(env.reason, "rollback") == 0 ? ", rolled back by request"
+			  : strcmp(env.reason, "updated") == 0	? ", updated"
+								: ", installed";
+	if (trial)
+		log_msg("boot: bank %c, %s%s: on trial, %d more boot%s if this one fails", bank,
+			booted, why, env.tries, env.tries == 1 ? "" : "s");
+	else
+		log_msg("boot: bank %c, %s%s; bank %c: %s", bank, booted, why, bootenv_other(bank),
+			other);
+	if (env.bank != bank)
+		log_msg("boot: the loader's next boot is bank %c", env.bank);
+}
+
+int bootbank_tick(double uptime)
+{
+	if (!trial)
+		return 0;
+	if (access(LOCAL_API_SOCKET, F_OK) == 0) {
+		trial = 0;
+		struct bootenv env;
+		if (bootenv_read(BOOT_ESP_DIR, &env) < 0) {
+			log_errno("boot: cannot read %s", BOOTENV_FILE);
+			return 0;
+		}
+		env.tries = -1;
+		if (bootenv_write(BOOT_ESP_DIR, &env) < 0)
+			log_errno("boot: cannot write %s", BOOTENV_FILE);
+		else
+			log_msg("boot: keel-hostd serves: this image is good");
+		return 0;
+	}
+	if (uptime < BOOT_READY_TIMEOUT_S)
+		return 1;
+	trial = 0;
+	log_msg("boot: keel-hostd does not serve after %d s: rebooting (the loader counts this "
+		"try)",
+		BOOT_READY_TIMEOUT_S);
+	return -1;
+}

@@ -1,0 +1,22 @@
+/* keel-init's side of the boot banks (common/bootenv.h): mounting the ESP
+ * and the banks, and deciding whether a new image's boot is good. */
+#ifndef KEEL_INIT_BOOTBANK_H
+#define KEEL_INIT_BOOTBANK_H
+
+/* How long a new image's boot may take to have keel-hostd serve before
+ * keel-init gives up on it and reboots (the loader counts the try). */
+#define BOOT_READY_TIMEOUT_S 300
+
+/* From `cmdline`, the bank booted (if any): mounts the ESP on
+ * BOOT_ESP_DIR, that bank on BOOT_BANK_DIR, the other on
+ * BOOT_ALTBANK_DIR (read-only, those found), and says on the log which
+ * image booted and why. */
+void bootbank_init(const char *cmdline);
+
+/* Called from the main loop: once keel-hostd serves its API, a new
+ * image's boot is good (its keel_tries are emptied). Returns 1 while that
+ * is still to come (call again within a second), 0 when there is nothing
+ * left to do, -1 when the time for it ran out (reboot). */
+int bootbank_tick(double uptime);
+
+#endif
