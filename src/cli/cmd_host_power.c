@@ -1,5 +1,5 @@
 /* keel host tech-support show|set | reboot | shutdown | factory-reset |
- * image | rollback */
+ * image | rollback | maintenance [enter|exit] */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -212,4 +212,59 @@ int cmd_host_rollback(struct cli *cli, int argc, char **argv)
 	if (rc == 0)
 		rc = api_json(cli->api, "POST", "/api/v1/host/image/rollback", NULL, &r);
 	return print_answer(cli->json, rc, r, rollback_print);
+}
+
+static void maintenance_print(json_t *r)
+{
+	const char *m = jstr(r, "maintenance");
+	long long n = jint(r, "vms_running");
+	if (strcmp(m, "entering") == 0)
+		printf("entering maintenance mode: %lld VM%s still shutting down (keel host "
+		       "maintenance shows when it is done)\n",
+		       n, n == 1 ? "" : "s");
+	else
+		printf("maintenance mode: %s (%lld VM%s running)\n", m, n, n == 1 ? "" : "s");
+}
+
+int cmd_host_maintenance(struct cli *cli, int argc, char **argv)
+{
+	return cmd_show(cli, argc, argv, "/api/v1/host/maintenance", maintenance_print);
+}
+
+int cmd_host_maintenance_enter(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"shutdown-vms", no_argument, NULL, 's'},
+					     {"timeout", required_argument, NULL, 't'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	json_t *body = json_object();
+	long long v;
+	int c, rc = 0;
+	args_begin();
+	while (rc == 0 && (c = args_next(argc, argv, "h", opts)) != -1) {
+		if (c == 's')
+			json_object_set_new(body, "shutdown_vms", json_true());
+		else if (c == 't')
+			rc = arg_uint("--timeout", optarg, 0, 3600, &v) < 0
+				 ? EXIT_USAGE
+				 : (json_object_set_new(body, "timeout_s", json_integer(v)), 0);
+		else
+			rc = c == 'h' ? EXIT_HELP : EXIT_USAGE;
+	}
+	if (rc == 0)
+		rc = args_count(argc, argv, 0, 0);
+	json_t *r = NULL;
+	if (rc == 0)
+		rc = api_json(cli->api, "POST", "/api/v1/host/maintenance/enter", body, &r);
+	json_decref(body);
+	return print_answer(cli->json, rc, r, maintenance_print);
+}
+
+int cmd_host_maintenance_exit(struct cli *cli, int argc, char **argv)
+{
+	int rc = args_simple(argc, argv, 0, 0);
+	json_t *r = NULL;
+	if (rc == 0)
+		rc = api_json(cli->api, "POST", "/api/v1/host/maintenance/exit", NULL, &r);
+	return print_answer(cli->json, rc, r, maintenance_print);
 }

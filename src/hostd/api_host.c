@@ -131,6 +131,58 @@ void api_host_power(struct req *r)
 	json_decref(body);
 }
 
+static json_t *maintenance_json(void)
+{
+	static const char *const names[] = {"off", "entering", "on"};
+	return json_pack("{s:s,s:i}", "maintenance", names[vms_maintenance()], "vms_running",
+			 vms_count_running());
+}
+
+void api_host_maintenance(struct req *r)
+{
+	reply_json(r, 200, maintenance_json());
+}
+
+/* {"shutdown_vms": bool, "timeout_s": 0..3600}: 200 in maintenance mode,
+ * 202 entering it (the guests shut down), 409 VMs running */
+void api_host_maintenance_enter(struct req *r)
+{
+	json_t *body = req_json(r);
+	if (!body)
+		return;
+	json_t *shut = json_object_get(body, "shutdown_vms"),
+	       *t = json_object_get(body, "timeout_s");
+	char err[256];
+	int rc;
+	if (req_only_fields(r, body, (const char *const[]){"shutdown_vms", "timeout_s", NULL}) <
+	    0) {
+		json_decref(body);
+		return;
+	}
+	if (shut && !json_is_boolean(shut))
+		reply_error(r, 400, "shutdown_vms: true or false");
+	else if (t &&
+		 (!json_is_integer(t) || json_integer_value(t) < 0 || json_integer_value(t) > 3600))
+		reply_error(r, 400, "timeout_s: an integer from 0 to 3600");
+	else if ((rc = vms_maintenance_enter(r->user, json_is_true(shut),
+					     t ? (int)json_integer_value(t) : 60, err,
+					     sizeof(err))) < 0)
+		reply_errno(r, rc, err);
+	else
+		reply_json(r, rc ? 202 : 200, maintenance_json());
+	json_decref(body);
+}
+
+void api_host_maintenance_exit(struct req *r)
+{
+	char err[256];
+	int rc = vms_maintenance_exit(r->user, err, sizeof(err));
+	if (rc < 0)
+		reply_errno(r, rc, err);
+	else
+		reply_json(r, 200, maintenance_json());
+}
+
 void api_host_image(struct req *r)
 {
 	reply_json(r, 200, bootbanks_describe());

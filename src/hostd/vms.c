@@ -47,6 +47,12 @@ static struct autostart {
 static int queue_len, queue_next;
 static double queue_at;
 
+/* maintenance mode (vms.h); while entering, the VMs shut down until then */
+static enum vms_maintenance maint;
+static double maint_deadline;
+static char maint_by[64];
+#define MAINT_SETTING "maintenance"
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *vmm_path, *rundir, *logdir;
 static vmconf_resolve_fn resolve;
@@ -280,6 +286,11 @@ static int power_on(const char *name, char *err, size_t errlen)
 	struct vm_config c;
 	if (db_vm_get(name, &c, &id) < 0)
 		return error_set(err, errlen, -ENOENT, "%s: no such VM", name);
+	if (maint != VMS_MAINT_OFF)
+		return error_set(err, errlen, -EBUSY,
+				 "%s: the host is %s maintenance mode: no VM powers on until it "
+				 "leaves it",
+				 name, maint == VMS_MAINT_ON ? "in" : "entering");
 	if (find(name))
 		return error_set(err, errlen, -EBUSY, "%s: already powered on", name);
 	forget_ending(name);
@@ -403,6 +414,20 @@ static int wait_off(const char *name, double secs)
 	}
 }
 
+/* The guest's power button (lock held); after timeout_s, vms_tick powers
+ * it off. -1 if keel-vmm does not answer. */
+static int guest_shutdown(struct vmrt *v, int timeout_s)
+{
+	json_t *r = control(v->name, CONTROL_SHUTDOWN);
+	if (!r)
+		return -1;
+	json_decref(r);
+	v->state = STOPPING;
+	v->shutdown_at = now_s() + timeout_s;
+	log_msg("vm %s: guest shutdown requested (%d s)", v->name, timeout_s);
+	return 0;
+}
+
 int vms_power(const char *name, const char *action, int timeout_s, char *err, size_t errlen)
 {
 	int status = 0;
@@ -428,16 +453,11 @@ int vms_power(const char *name, const char *action, int timeout_s, char *err, si
 		goto out;
 	}
 	if (strcmp(action, "shutdown") == 0) {
-		json_t *r = control(name, CONTROL_SHUTDOWN);
-		if (!r) {
+		if (guest_shutdown(v, timeout_s) < 0) {
 			status = error_set(err, errlen, -EIO,
 					   "%s: keel-vmm does not answer; use off or kill", name);
 			goto out;
 		}
-		json_decref(r);
-		v->state = STOPPING;
-		v->shutdown_at = now_s() + timeout_s;
-		log_msg("vm %s: guest shutdown requested (%d s)", name, timeout_s);
 	} else if (strcmp(action, "kill") == 0) {
 		log_msg("vm %s: killing keel-vmm pid %d", name, (int)v->pid);
 		kill(v->pid, SIGKILL);
@@ -491,14 +511,110 @@ void vms_describe(json_t *vm)
 	pthread_mutex_unlock(&lock);
 }
 
-int vms_count_running(void)
+static int running_locked(void)
 {
 	int n = 0;
-	pthread_mutex_lock(&lock);
 	for (int i = 0; i < MAX_VMS; i++)
 		n += vms[i].pid != 0;
+	return n;
+}
+
+int vms_count_running(void)
+{
+	pthread_mutex_lock(&lock);
+	int n = running_locked();
 	pthread_mutex_unlock(&lock);
 	return n;
+}
+
+/* --- maintenance mode ------------------------------------------------------ */
+
+/* Now in maintenance mode (lock held): kept in the inventory. */
+static void maint_reached(void)
+{
+	char err[256];
+	maint = VMS_MAINT_ON;
+	if (db_setting_put(MAINT_SETTING, "on", err, sizeof(err)) < 0)
+		log_msg("maintenance mode: cannot keep it in the inventory: %s", err);
+	log_notice("the host is in maintenance mode (asked for by %s)", maint_by);
+}
+
+enum vms_maintenance vms_maintenance(void)
+{
+	pthread_mutex_lock(&lock);
+	enum vms_maintenance m = maint;
+	pthread_mutex_unlock(&lock);
+	return m;
+}
+
+int vms_maintenance_enter(const char *user, bool shutdown_vms, int timeout_s, char *err,
+			  size_t errlen)
+{
+	int rc = 0;
+	pthread_mutex_lock(&lock);
+	int n = running_locked();
+	if (maint != VMS_MAINT_OFF) {
+		rc = maint == VMS_MAINT_ON ? 0 : 1;
+	} else if (n && !shutdown_vms) {
+		rc = error_set(err, errlen, -EBUSY,
+			       "%d VM%s running: power %s off first, or ask for shutdown_vms", n,
+			       n == 1 ? " is" : "s are", n == 1 ? "it" : "them");
+	} else {
+		str_copy(maint_by, sizeof(maint_by), user);
+		queue_len = queue_next = 0; /* autostart: what is left of it stops */
+		if (!n) {
+			maint_reached();
+		} else {
+			maint = VMS_MAINT_ENTERING;
+			maint_deadline = now_s() + timeout_s + 10;
+			log_notice(
+			    "entering maintenance mode (%s): %d VM%s shutting down (up to %d s)",
+			    user, n, n == 1 ? "" : "s", timeout_s);
+			for (int i = 0; i < MAX_VMS; i++) {
+				struct vmrt *v = &vms[i];
+				if (v->pid && !ended(v) && v->state != STOPPING &&
+				    guest_shutdown(v, timeout_s) < 0) {
+					log_msg("vm %s: keel-vmm does not answer; powering off",
+						v->name);
+					hard_stop(v);
+				}
+			}
+			rc = 1;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+int vms_maintenance_exit(const char *user, char *err, size_t errlen)
+{
+	int rc = 0;
+	pthread_mutex_lock(&lock);
+	if (maint != VMS_MAINT_OFF) {
+		if (db_setting_put(MAINT_SETTING, "off", err, errlen) < 0) {
+			rc = -EIO;
+		} else {
+			maint = VMS_MAINT_OFF;
+			log_notice("the host left maintenance mode (%s)", user);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+/* lock held, from vms_tick */
+static void maint_tick(double now)
+{
+	if (maint != VMS_MAINT_ENTERING)
+		return;
+	int n = running_locked();
+	if (!n) {
+		maint_reached();
+	} else if (now >= maint_deadline) {
+		maint = VMS_MAINT_OFF;
+		log_notice("maintenance mode not entered: %d VM%s still running", n,
+			   n == 1 ? " is" : "s are");
+	}
 }
 
 static long rss_kib(pid_t pid)
@@ -593,8 +709,14 @@ int vms_reattach(void)
 {
 	size_t count;
 	struct vm_config *all = db_vm_list(&count);
+	char *mode = db_setting_get(MAINT_SETTING);
 	int n = 0;
 	pthread_mutex_lock(&lock);
+	if (mode && strcmp(mode, "on") == 0) {
+		maint = VMS_MAINT_ON;
+		log_msg("the host is in maintenance mode: no VM powers on until it leaves it");
+	}
+	free(mode);
 	for (size_t i = 0; i < count; i++) {
 		const char *name = all[i].name;
 		char path[512], exe[512];
@@ -646,6 +768,10 @@ static int by_order(const void *a, const void *b)
 
 void vms_autostart(void)
 {
+	if (vms_maintenance() != VMS_MAINT_OFF) {
+		log_msg("autostart: suspended (maintenance mode)");
+		return;
+	}
 	size_t count, i, n = 0;
 	struct vm_config *all = db_vm_list(&count);
 	const struct vm_config *pick[MAX_VMS];
@@ -685,6 +811,7 @@ void vms_tick(void)
 			v->kill_at = 0;
 		}
 	}
+	maint_tick(now);
 	if (queue_next < queue_len && now >= queue_at) {
 		struct autostart *a = &queue[queue_next++];
 		char err[256];

@@ -49,6 +49,22 @@ int vms_count_running(void);
  * many VMs), -EIO (keel-vmm failed). */
 int vms_power(const char *name, const char *action, int timeout_s, char *err, size_t errlen);
 
+/* Maintenance mode (ESXi's): no VM powers on and autostart is suspended;
+ * the host is updated (update.c) in it. It is kept in the inventory (a
+ * setting) and outlasts reboots. Entering needs no VM running; with
+ * shutdown_vms, each running guest gets its power button and timeout_s to
+ * shut down (then it is powered off), and the host is in maintenance mode
+ * once none runs: until then it is "entering", and a VM that still runs
+ * 10 s after the time-out leaves it off. */
+enum vms_maintenance { VMS_MAINT_OFF, VMS_MAINT_ENTERING, VMS_MAINT_ON };
+enum vms_maintenance vms_maintenance(void);
+/* 0: in maintenance mode; 1: entering it; -EBUSY: VMs run (without
+ * shutdown_vms), with a message. */
+int vms_maintenance_enter(const char *user, bool shutdown_vms, int timeout_s, char *err,
+			  size_t errlen);
+/* 0 (also when not in it), or -EIO with a message. */
+int vms_maintenance_exit(const char *user, char *err, size_t errlen);
+
 /* The stats of a running VM (NULL with a message when it is off). */
 json_t *vms_stats(const char *name, char *err, size_t errlen);
 
