@@ -9,7 +9,10 @@
 #   5 KEEL-SCRATCH      ext4     2 GiB   logs, core dumps, support bundles
 #   6 KEEL-DATASTORE    ext4    the rest  datastore "local": VM folders
 #
-#   image/mkdisk.sh DISK SIZE_GIB [KERNEL INITRAMFS MANIFEST [CMDLINE...]]
+#   image/mkdisk.sh [--boot|--data] DISK SIZE_GIB [KERNEL INITRAMFS MANIFEST [CMDLINE...]]
+#
+# --boot makes partitions 1-3 only (a USB stick to boot from), --data 4-6
+# only (as 1-3: the disk beside it); keel-init finds them by name.
 #
 # The ESP gets GRUB for UEFI (EFI/BOOT/BOOTX64.EFI, the fallback path
 # firmware boots without any NVRAM entry), its script image/grub.cfg and
@@ -58,20 +61,30 @@ if [ "$1" = --refresh ]; then
 	exit 0
 fi
 
+# --boot: the ESP and the banks only (a USB stick or SD card to boot from);
+# --data: the config, scratch and datastore partitions only (the disk
+# beside it); the default: all six
+layout=all
+case "$1" in --boot | --data) layout=${1#--}; shift ;; esac
 DISK=$1
 SIZE_GIB=${2:-16}
-[ "$SIZE_GIB" -ge 4 ] || { echo "mkdisk: at least 4 GiB" >&2; exit 1; }
+min=$([ $layout = boot ] && echo 2 || echo 4)
+[ "$SIZE_GIB" -ge "$min" ] || { echo "mkdisk: at least $min GiB" >&2; exit 1; }
 
 rm -f "$DISK"
 truncate -s "${SIZE_GIB}G" "$DISK"
-sfdisk --quiet --label gpt "$DISK" <<'PARTS'
+{
+	[ $layout = data ] || cat <<'BOOT'
 size=64MiB,  type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=KEEL-ESP
 size=512MiB, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, name=KEEL-BOOTBANK-A
 size=512MiB, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, name=KEEL-BOOTBANK-B
+BOOT
+	[ $layout = boot ] || cat <<'DATA'
 size=256MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=KEEL-CONFIG
 size=2GiB,   type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=KEEL-SCRATCH
              type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=KEEL-DATASTORE
-PARTS
+DATA
+} | sfdisk --quiet --label gpt "$DISK"
 
 mkfat() {
 	read -r start size < <(part "$1")
@@ -82,12 +95,17 @@ mkext4() {
 	mke2fs -q -F -t ext4 -L "$2" -E offset=$((start * 512)) "$DISK" $((size / 2))k
 }
 
-mkfat 1 KEEL-ESP
-mkfat 2 BOOTBANK-A
-mkfat 3 BOOTBANK-B
-mkext4 4 keel-config
-mkext4 5 keel-scratch
-mkext4 6 keel-data
+if [ $layout = boot ]; then
+	# the banks' file system labels are GRUB's way to them (grub.cfg)
+	mkfat 1 KEEL-ESP && mkfat 2 BOOTBANK-A && mkfat 3 BOOTBANK-B
+elif [ $layout = data ]; then
+	mkext4 1 keel-config && mkext4 2 keel-scratch && mkext4 3 keel-data
+	echo "disk: $DISK (${SIZE_GIB} GiB sparse, data partitions only)"
+	exit 0
+else
+	mkfat 1 KEEL-ESP && mkfat 2 BOOTBANK-A && mkfat 3 BOOTBANK-B
+	mkext4 4 keel-config && mkext4 5 keel-scratch && mkext4 6 keel-data
+fi
 
 # GRUB with every module it needs built in; its early script finds the ESP
 # by label, and grub.cfg there does the rest

@@ -20,7 +20,8 @@
  *
  * The loader passes keel.bank=a|b on the kernel command line. keel-init
  * mounts the ESP on BOOT_ESP_DIR, the bank it booted from on
- * BOOT_BANK_DIR and the other on BOOT_ALTBANK_DIR, all read-only; what
+ * BOOT_BANK_DIR and the other on BOOT_ALTBANK_DIR, all read-only, and
+ * writes BOOT_DEVICE_FILE; what
  * writes the environment block remounts the ESP read-write for the
  * time of the write (bootenv_write). */
 #ifndef KEEL_BOOTENV_H
@@ -34,6 +35,10 @@
 #define BOOTENV_FILE	 BOOT_ESP_DIR "/keel/grubenv"
 #define BOOTENV_SIZE	 1024 /* GRUB's environment block: exactly this long */
 #define BOOT_TRIES	 3    /* the boots a newly written image gets */
+/* The disk the host booted from (its ESP's), as keel-init found it: its
+ * name in /sys/class/block and a newline. The host runs on from RAM if it
+ * goes (a USB stick pulled out); /sys/class/block/NAME then is gone too. */
+#define BOOT_DEVICE_FILE "/run/keel/boot-device"
 
 struct bootenv {
 	char bank;	 /* 'a' or 'b' */

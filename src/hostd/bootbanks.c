@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* the environment block */
 
@@ -39,6 +40,23 @@ static char booted_bank(void)
 	return bank;
 }
 
+/* The boot device's name into dev (BOOT_DEVICE_FILE; "" when unknown);
+ * whether it is still there. */
+static int boot_device(char dev[64])
+{
+	char *text = read_file(BOOT_DEVICE_FILE, 64, NULL);
+	dev[0] = '\0';
+	if (text) {
+		text[strcspn(text, "\n")] = '\0';
+		if (!strchr(text, '/') && strcmp(text, "..") != 0)
+			str_copy(dev, 64, text);
+	}
+	free(text);
+	char path[128];
+	snprintf(path, sizeof(path), "/sys/class/block/%s", dev);
+	return *dev && access(path, F_OK) == 0;
+}
+
 /* the other bank's image failed to boot: the loader fell back from it */
 static int other_failed(char booted, const struct bootenv *env)
 {
@@ -65,11 +83,14 @@ static json_t *describe(char booted, const struct bootenv *env)
 	struct bank b[2];
 	bank_read(BOOT_BANK_DIR, &b[booted - 'a']);
 	bank_read(BOOT_ALTBANK_DIR, &b[bootenv_other(booted) - 'a']);
-	return json_pack("{s:s#,s:s#,s:s?,s:o,s:[o,o]}", "booted", &booted, (size_t)1, "next",
-			 &env->bank, (size_t)1, "reason", *env->reason ? env->reason : NULL,
+	char dev[64];
+	int present = boot_device(dev);
+	return json_pack("{s:s#,s:s#,s:s?,s:o,s:[o,o],s:{s:s,s:b}}", "booted", &booted, (size_t)1,
+			 "next", &env->bank, (size_t)1, "reason", *env->reason ? env->reason : NULL,
 			 "tries_left", env->tries >= 0 ? json_integer(env->tries) : json_null(),
 			 "banks", bank_json('a', &b[0], booted, env),
-			 bank_json('b', &b[1], booted, env));
+			 bank_json('b', &b[1], booted, env), "boot_device", "name", dev, "present",
+			 present);
 }
 
 json_t *bootbanks_describe(void)
@@ -90,12 +111,17 @@ int bootbanks_rollback(json_t **out, char *err, size_t errlen)
 	char booted = booted_bank(), other = booted ? bootenv_other(booted) : 0;
 	struct bootenv env;
 	struct bank b;
+	char dev[64];
 	int rc = 0;
 	pthread_mutex_lock(&lock);
 	if (!booted)
 		rc = error_set(err, errlen, -EBUSY,
 			       "this host did not boot from its boot banks (no keel.bank= on its "
 			       "kernel command line): there is nothing to roll back to");
+	else if (!boot_device(dev))
+		rc = error_set(err, errlen, -EBUSY,
+			       "the boot device %s is gone: put it back and reboot first",
+			       *dev ? dev : "(unknown)");
 	else if (bootenv_read(BOOT_ESP_DIR, &env) < 0)
 		rc = error_set(err, errlen, -EIO, "cannot read %s: %s", BOOTENV_FILE,
 			       strerror(errno));

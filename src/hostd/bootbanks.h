@@ -11,15 +11,17 @@
 #include <stddef.h>
 
 /* {booted: "a"|"b"|null (not from a bank), next, reason, tries_left,
- *  banks: [{bank, version, commit, booted, next, state}]}, state being
+ *  banks: [{bank, version, commit, booted, next, state}],
+ *  boot_device: {name, present}}, state being
  *  "good", "on trial" (a new image counting its boots), "failed" (a new
  *  image that did not boot: the loader fell back), "previous" (the image
  *  that ran before) or "empty". */
 json_t *bootbanks_describe(void);
 
 /* The next boot uses the other bank, whose image booted before: 0 with
- * *out = the description, or -EBUSY (not booted from a bank, the other
- * bank empty or its image failed) / -EIO, with a message. */
+ * *out = the description, or -EBUSY (not booted from a bank, the boot
+ * device gone, the other bank empty or its image failed) / -EIO, with a
+ * message. */
 int bootbanks_rollback(json_t **out, char *err, size_t errlen);
 
 #endif

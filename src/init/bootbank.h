@@ -6,12 +6,22 @@
 /* How long a new image's boot may take to have keel-hostd serve before
  * keel-init gives up on it and reboots (the loader counts the try). */
 #define BOOT_READY_TIMEOUT_S 300
+/* How long to wait for the boot device (the disk with the ESP) to appear:
+ * USB disks are found a few seconds after their controller. */
+#define BOOT_DEVICE_WAIT_S 15
 
 /* From `cmdline`, the bank booted (if any): mounts the ESP on
  * BOOT_ESP_DIR, that bank on BOOT_BANK_DIR, the other on
  * BOOT_ALTBANK_DIR (read-only, those found), and says on the log which
  * image booted and why. */
 void bootbank_init(const char *cmdline);
+
+/* A netlink socket of the kernel's device events (-1 if the host did not
+ * boot from a bank): readable when one comes, for bootbank_event. */
+int bootbank_events_fd(void);
+/* Reads the device events that came: when the boot device goes, says so
+ * and lets go of its file systems (the host runs on from RAM). */
+void bootbank_event(void);
 
 /* Called from the main loop: once keel-hostd serves its API, a new
  * image's boot is good (its keel_tries are emptied). Returns 1 while that

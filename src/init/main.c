@@ -559,9 +559,10 @@ int main(void)
 		ninputs ? "ACPI power button armed" : "no power button found");
 
 	for (;;) {
-		struct pollfd pfd[MAX_INPUTS + 2];
+		struct pollfd pfd[MAX_INPUTS + 3];
 		pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
 		pfd[ninputs + 1] = (struct pollfd){.fd = out[0], .events = POLLIN};
+		pfd[ninputs + 2] = (struct pollfd){.fd = bootbank_events_fd(), .events = POLLIN};
 		for (int i = 0; i < ninputs; i++)
 			pfd[i + 1] = (struct pollfd){.fd = inputs[i], .events = POLLIN};
 		if (consoles_pending)
@@ -584,8 +585,10 @@ int main(void)
 			if (timeout < 0 || ms < timeout)
 				timeout = ms < 0 ? 0 : (int)ms + 1;
 		}
-		if (poll(pfd, (nfds_t)ninputs + 2, timeout) < 0)
+		if (poll(pfd, (nfds_t)ninputs + 3, timeout) < 0)
 			continue;
+		if (pfd[ninputs + 2].revents & POLLIN)
+			bootbank_event();
 		if (pfd[ninputs + 1].revents & POLLIN) {
 			forward_output(quiet);
 		}

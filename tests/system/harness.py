@@ -99,6 +99,8 @@ class Appliance:
         # through UEFI and its boot loader (image/mkdisk.sh), as a server
         # does; None: QEMU loads the kernel and initramfs of out/
         self.uefi_vars = None
+        # more of QEMU's arguments (devices: a USB disk, say)
+        self.more_args = []
         # the management NIC's network: None for QEMU's user network (slirp),
         # or a tagnet.TagNet, whose forwards then take hostfwd's place (to
         # its target_ip: guest_ip and alt_ip are not used with it)
@@ -149,6 +151,7 @@ class Appliance:
             args[i + 1] = "chardev:ser0"
             args[i:i] = ["-chardev", f"socket,id=ser0,path={self.serial_socket},server=on,"
                          f"wait=off,logfile={self.log}.boot"]
+        args += self.more_args
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.boots += 1
@@ -223,14 +226,15 @@ class Appliance:
                 pss += int(line.split()[1])
         return rss, pss, guest_rss
 
-    def qmp(self, command):
+    def qmp(self, command, arguments=None):
         with socket.socket(socket.AF_UNIX) as s:
             s.settimeout(10)
             s.connect(self.qmp_path)
             f = s.makefile("rw")
             f.readline()  # greeting
-            for cmd in ("qmp_capabilities", command):
-                f.write(json.dumps({"execute": cmd}) + "\n")
+            for cmd, args in (("qmp_capabilities", None), (command, arguments)):
+                f.write(json.dumps({"execute": cmd, **({"arguments": args} if args else {})})
+                        + "\n")
                 f.flush()
                 while True:
                     reply = json.loads(f.readline())
