@@ -265,6 +265,24 @@ int api_download(struct api *a, const char *path, api_sink sink, void *ctx, bool
 	return rc;
 }
 
+int api_post_download(struct api *a, const char *path, json_t *body, api_sink sink, void *ctx)
+{
+	int rc = session(a);
+	if (rc)
+		return rc;
+	char *text = json_dumps(body, JSON_COMPACT);
+	if (!text) {
+		error_msg("cannot encode the request (text must be UTF-8)");
+		return EXIT_SETUP;
+	}
+	struct request r = {
+	    .method = "POST", .path = path, .json = text, .sink = sink, .sink_ctx = ctx};
+	rc = http_perform(&a->h, &r);
+	wipe_free(text, strlen(text)); /* it may hold a passphrase */
+	free(r.body);
+	return rc;
+}
+
 bool api_ping(struct api *a)
 {
 	struct request r = {.method = "GET", .path = "/api/v1", .anonymous = true, .quiet = true};

@@ -65,6 +65,8 @@ int api_upload(struct api *a, const char *path, FILE *src, off_t size, const cha
  * errno set to abort. */
 typedef int (*api_sink)(const char *data, size_t len, void *ctx);
 int api_download(struct api *a, const char *path, api_sink sink, void *ctx, bool progress);
+/* The same for a POST of `body` (JSON) whose answer is a file. */
+int api_post_download(struct api *a, const char *path, json_t *body, api_sink sink, void *ctx);
 /* Whether the host answers GET /api/v1 (quietly; a TLS failure counts as
  * no answer). */
 bool api_ping(struct api *a);

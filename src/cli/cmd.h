@@ -17,6 +17,9 @@
 #define EXIT_HELP  (-1)
 #define EXIT_SETUP (-2)
 
+#define PASSWORD_MAX 1024		/* the API's limit, in bytes */
+#define PASSWORD_BUF (PASSWORD_MAX + 2) /* and a CR, and the NUL */
+
 struct api;
 
 struct cli {
@@ -38,6 +41,8 @@ int cmd_host_support_bundle(struct cli *cli, int argc, char **argv);
 int cmd_host_syslog(struct cli *cli, int argc, char **argv);
 int cmd_host_syslog_set(struct cli *cli, int argc, char **argv);
 int cmd_host_reboot(struct cli *cli, int argc, char **argv);
+int cmd_host_config_backup(struct cli *cli, int argc, char **argv);
+int cmd_host_config_restore(struct cli *cli, int argc, char **argv);
 int cmd_host_image(struct cli *cli, int argc, char **argv);
 int cmd_host_maintenance(struct cli *cli, int argc, char **argv);
 int cmd_host_maintenance_enter(struct cli *cli, int argc, char **argv);
@@ -49,6 +54,10 @@ int cmd_host_tsm(struct cli *cli, int argc, char **argv);
 int cmd_host_tsm_set(struct cli *cli, int argc, char **argv);
 /* A command without arguments that GETs path: the API's JSON (--json), or
  * print(answer). */
+/* A password or passphrase into out: a line of stdin, or asked on the
+ * terminal with `prompt` (twice, when `confirm`): 0 or an exit code. */
+int cmd_read_secret(bool from_stdin, const char *prompt, bool confirm, char out[PASSWORD_BUF]);
+
 int cmd_show(struct cli *cli, int argc, char **argv, const char *path,
 	     void (*print)(json_t *answer));
 /* A PEM file of at most 64 KiB, whole (malloc'd, NUL-terminated); NULL

@@ -1,4 +1,5 @@
-/* keel datastore upload | download: files streamed, never held in memory.
+/* keel datastore upload | download, keel host support-bundle, keel host
+ * config backup | restore: files streamed, never held in memory.
  * A download goes to a temporary file beside the destination, renamed into
  * place when complete and removed otherwise; runs of zeros become holes,
  * so that a sparse disk image stays sparse. */
@@ -135,16 +136,18 @@ static int commit(struct sink *s, const char *tmp, const char *dest)
 	return err ? EXIT_FAIL : 0;
 }
 
-/* GET path into a temporary file beside dest, moved into place when
- * whole; *size: its bytes */
-static int download_to(struct cli *cli, const char *path, const char *dest, off_t *size)
+/* GET path (POST of `body` if not NULL) into a temporary file beside dest,
+ * moved into place when whole; *size: its bytes */
+static int download_to(struct cli *cli, const char *path, json_t *body, const char *dest,
+		       off_t *size)
 {
 	char *tmp = NULL;
 	FILE *f = open_temp(dest, &tmp);
 	if (!f)
 		return EXIT_SETUP;
 	struct sink s = {f, 0};
-	int rc = api_download(cli->api, path, sink_write, &s, cmd_progress(cli));
+	int rc = body ? api_post_download(cli->api, path, body, sink_write, &s)
+		      : api_download(cli->api, path, sink_write, &s, cmd_progress(cli));
 	if (rc == 0)
 		rc = commit(&s, tmp, dest);
 	else
@@ -167,7 +170,7 @@ int cmd_ds_download(struct cli *cli, int argc, char **argv)
 	char *dest = destination(argv[optind + 1], d.path);
 	char *path = api_pathf("/api/v1/datastores/%s/files/%p", d.ds, d.path);
 	off_t size = 0;
-	rc = download_to(cli, path, dest, &size);
+	rc = download_to(cli, path, NULL, dest, &size);
 	free(path);
 	char sz[SIZE_LEN];
 	if (rc == 0 && !cli->json) {
@@ -200,11 +203,113 @@ int cmd_host_support_bundle(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	off_t size = 0;
-	rc = download_to(cli, "/api/v1/host/support-bundle", out, &size);
+	rc = download_to(cli, "/api/v1/host/support-bundle", NULL, out, &size);
 	char sz[SIZE_LEN];
 	if (rc == 0 && !cli->json) {
 		printf("support bundle written to %s (%s)\n", out, fmt_size(sz, size));
 		rc = finish_stdout();
 	}
+	return rc;
+}
+
+/* -o FILE and --passphrase-stdin (and --force, where `force` is given) */
+static int config_options(int argc, char **argv, const char **out, bool *from_stdin, bool *force)
+{
+	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+					     {"passphrase-stdin", no_argument, NULL, 'p'},
+					     {"force", no_argument, NULL, 'f'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	int c;
+	args_begin();
+	while ((c = args_next(argc, argv, "ho:", opts)) != -1) {
+		if (c == 'o' && out)
+			*out = optarg;
+		else if (c == 'p')
+			*from_stdin = true;
+		else if (c == 'f' && force)
+			*force = true;
+		else
+			return c == 'h' ? EXIT_HELP : EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* keel host config backup -o FILE: POST /api/v1/host/config/backup with
+ * a passphrase asked twice (or a line of stdin) */
+int cmd_host_config_backup(struct cli *cli, int argc, char **argv)
+{
+	const char *out = NULL;
+	bool from_stdin = false;
+	int rc = config_options(argc, argv, &out, &from_stdin, NULL);
+	if (rc == 0)
+		rc = args_count(argc, argv, 0, 0);
+	if (rc == 0 && !out) {
+		error_msg("-o FILE: where the backup goes");
+		rc = EXIT_USAGE;
+	}
+	char pass[PASSWORD_BUF];
+	if (rc == 0)
+		rc = cmd_read_secret(from_stdin, "Passphrase for the backup", true, pass);
+	if (rc)
+		return rc;
+	json_t *body = json_pack("{s:s}", "passphrase", pass);
+	explicit_bzero(pass, sizeof(pass));
+	off_t size = 0;
+	rc = download_to(cli, "/api/v1/host/config/backup", body, out, &size);
+	json_decref(body);
+	char sz[SIZE_LEN];
+	if (rc == 0 && !cli->json) {
+		printf("configuration backup written to %s (%s); keep its passphrase: a restore "
+		       "needs it\n",
+		       out, fmt_size(sz, size));
+		rc = finish_stdout();
+	}
+	return rc;
+}
+
+/* keel host config restore FILE: the file (PUT .../restore/file), then
+ * its passphrase (POST .../restore); the host reboots into it */
+int cmd_host_config_restore(struct cli *cli, int argc, char **argv)
+{
+	bool from_stdin = false, force = false;
+	int rc = config_options(argc, argv, NULL, &from_stdin, &force);
+	if (rc == 0)
+		rc = args_count(argc, argv, 1, 1);
+	if (rc)
+		return rc;
+	const char *file = argv[optind];
+	FILE *f = fopen(file, "rbe");
+	struct stat st;
+	if (!f || fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+		error_msg("%s: %s", file, f ? "not a regular file" : strerror(errno));
+		if (f)
+			fclose(f);
+		return EXIT_SETUP;
+	}
+	json_t *info = NULL, *r = NULL;
+	rc = api_upload(cli->api, "/api/v1/host/config/restore/file", f, st.st_size, NULL, false,
+			&info);
+	fclose(f);
+	char pass[PASSWORD_BUF];
+	if (rc == 0 && !cli->json)
+		printf("backup of %s (%s), Keel %s build %s, host %s\n", jstr(info, "hostname"),
+		       fmt_time((char[32]){0}, jint(info, "created")), jstr(info, "version"),
+		       jstr(info, "build"), jstr(info, "host_uuid"));
+	if (rc == 0)
+		rc = cmd_read_secret(from_stdin, "The backup's passphrase", false, pass);
+	if (rc == 0) {
+		json_t *body = json_pack("{s:s,s:b}", "passphrase", pass, "force", force);
+		explicit_bzero(pass, sizeof(pass));
+		rc = api_json(cli->api, "POST", "/api/v1/host/config/restore", body, &r);
+		json_decref(body);
+		cli->quiet_logout = true; /* the host is going away */
+	}
+	if (rc == 0)
+		rc = print_result(cli->json, r,
+				  "the configuration is restored at the host's next boot: it "
+				  "reboots now");
+	json_decref(info);
+	json_decref(r);
 	return rc;
 }

@@ -22,9 +22,6 @@
 #include "cli/output.h"
 #include "common/util.h"
 
-#define PASSWORD_MAX 1024		/* the API's limit, in bytes */
-#define PASSWORD_BUF (PASSWORD_MAX + 2) /* and a CR, and the NUL */
-
 /* --- password input ---------------------------------------------------- */
 
 enum { LINE_OK, LINE_EOF, LINE_LONG, LINE_ERR };
@@ -86,9 +83,10 @@ static int line_result(int rc, const char *buf, const char *from)
 }
 
 /* n passwords into pw[0..n-1]: n lines of stdin, or asked on the terminal
- * with prompts[i] (the last one, a new password, is asked twice). */
-static int read_passwords(bool from_stdin, int n, const char *const prompts[],
-			  char pw[][PASSWORD_BUF])
+ * with prompts[i] (the last one, a new password, is asked twice when
+ * `confirm`). */
+static int read_secrets(bool from_stdin, int n, const char *const prompts[], bool confirm,
+			char pw[][PASSWORD_BUF])
 {
 	if (from_stdin) {
 		for (int i = 0; i < n; i++) {
@@ -112,7 +110,7 @@ static int read_passwords(bool from_stdin, int n, const char *const prompts[],
 	}
 	char again[PASSWORD_BUF];
 	int rc = 0;
-	for (int i = 0; i <= n && rc == 0; i++) {
+	for (int i = 0; i < n + confirm && rc == 0; i++) {
 		char *buf = i < n ? pw[i] : again;
 		if (i < n)
 			dprintf(fd, "%s: ", prompts[i]);
@@ -121,7 +119,7 @@ static int read_passwords(bool from_stdin, int n, const char *const prompts[],
 		rc = line_result(read_line(fd, buf), buf, "the terminal");
 		dprintf(fd, "\n");
 	}
-	if (rc == 0 && strcmp(pw[n - 1], again) != 0) {
+	if (rc == 0 && confirm && strcmp(pw[n - 1], again) != 0) {
 		error_msg("the passwords do not match");
 		rc = EXIT_SETUP;
 	}
@@ -130,6 +128,17 @@ static int read_passwords(bool from_stdin, int n, const char *const prompts[],
 		tcsetattr(fd, TCSAFLUSH, &saved);
 	close(fd);
 	return rc;
+}
+
+static int read_passwords(bool from_stdin, int n, const char *const prompts[],
+			  char pw[][PASSWORD_BUF])
+{
+	return read_secrets(from_stdin, n, prompts, true, pw);
+}
+
+int cmd_read_secret(bool from_stdin, const char *prompt, bool confirm, char out[PASSWORD_BUF])
+{
+	return read_secrets(from_stdin, 1, &prompt, confirm, (char(*)[PASSWORD_BUF])out);
 }
 
 static bool password_stdin_option(int argc, char **argv, int *rc)

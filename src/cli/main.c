@@ -41,6 +41,8 @@ static const struct command commands[] = {
     {"host maintenance", "enter", "[--shutdown-vms] [--timeout S]", cmd_host_maintenance_enter},
     {"host maintenance", "exit", "", cmd_host_maintenance_exit},
     {"host maintenance", NULL, "", cmd_host_maintenance},
+    {"host config", "backup", "-o FILE [--passphrase-stdin]", cmd_host_config_backup},
+    {"host config", "restore", "FILE [--force] [--passphrase-stdin]", cmd_host_config_restore},
     {"host", "image", "", cmd_host_image},
     {"host", "rollback", "", cmd_host_rollback},
     {"host", "reboot", "[--timeout S]", cmd_host_reboot},

@@ -15,6 +15,14 @@
  * TLS and SSH identities) before anything reads it, this file last, and
  * the host starts as at its first boot. The datastores are left alone. */
 #define FACTORY_RESET_FILE "/config/factory-reset"
+/* A restore of a configuration backup asked for (keel-hostd stages its
+ * files in RESTORE_DIR, host.conf, keel.db, tls/..., ssh/..., then writes
+ * RESTORE_FILE and reboots the host): at the next boot, keel-init moves
+ * them into /config (the inventory's old -wal and -shm files removed
+ * first) before anything reads it, RESTORE_FILE last, so that a power cut
+ * midway finishes the move at the boot after. */
+#define RESTORE_DIR  "/config/restore"
+#define RESTORE_FILE "/config/restore-pending"
 
 enum net_mode { NET_DHCP, NET_STATIC };
 

@@ -46,6 +46,9 @@ void api_host(struct req *r);
 void api_host_restart(struct req *r);
 void api_host_power(struct req *r); /* route action "reboot" or "shutdown" */
 void api_host_image(struct req *r);
+void api_host_backup(struct req *r);
+void api_host_restore_file(struct req *r);
+void api_host_restore(struct req *r);
 void api_host_maintenance(struct req *r);
 void api_host_maintenance_enter(struct req *r);
 void api_host_maintenance_exit(struct req *r);

@@ -11,13 +11,16 @@
 #include "common/util.h"
 #include "hostd/audit.h"
 #include "hostd/authz.h"
+#include "hostd/backup.h"
 #include "hostd/bootbanks.h"
+#include "hostd/error.h"
 #include "hostd/db.h"
 #include "hostd/hostsyslog.h"
 #include "hostd/hosttime.h"
 #include "hostd/secret.h"
 #include "hostd/techsupport.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,10 +74,10 @@ void api_host(struct req *r)
 	int on_disk =
 	    statfs("/config", &fs) == 0 && fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC;
 	reply_json(r, 200,
-		   json_pack("{s:s,s:s,s:I,s:i,s:I,s:I,s:b,s:I,s:i,s:s,s:b}", "hostname", name,
-			     "version", host->version, "uptime_s", (json_int_t)si.uptime, "cpus",
-			     (int)sysconf(_SC_NPROCESSORS_ONLN), "memory_mib",
-			     (json_int_t)((uint64_t)si.totalram * si.mem_unit >> 20),
+		   json_pack("{s:s,s:s,s:s,s:I,s:i,s:I,s:I,s:b,s:I,s:i,s:s,s:b}", "hostname", name,
+			     "uuid", backup_host_uuid(), "version", host->version, "uptime_s",
+			     (json_int_t)si.uptime, "cpus", (int)sysconf(_SC_NPROCESSORS_ONLN),
+			     "memory_mib", (json_int_t)((uint64_t)si.totalram * si.mem_unit >> 20),
 			     "memory_free_mib", (json_int_t)mem_available_mib(), "kvm", kvm, "vms",
 			     (json_int_t)nvms, "vms_running", vms_count_running(),
 			     "certificate_sha256", host->fingerprint, "config_on_disk", on_disk));
@@ -128,6 +131,145 @@ void api_host_power(struct req *r)
 					     vms_count_running(), "timeout_s",
 					     atomic_load(&host->power_timeout_s)));
 	}
+	json_decref(body);
+}
+
+/* {"passphrase"} → the backup file (backup.h) */
+void api_host_backup(struct req *r)
+{
+	json_t *body = req_json(r);
+	if (!body)
+		return;
+	const char *pass = json_string_value(json_object_get(body, "passphrase"));
+	char err[256];
+	int fd, rc;
+	uint64_t size;
+	if (req_only_fields(r, body, (const char *const[]){"passphrase", NULL}) < 0) {
+		json_decref(body);
+		return;
+	}
+	if (!pass)
+		reply_error(r, 400, "passphrase: a string of at least %d characters",
+			    BACKUP_PASSPHRASE_MIN);
+	else if ((rc = backup_make(pass, &fd, &size, err, sizeof(err))) < 0)
+		reply_errno(r, rc, err);
+	else
+		reply_file(r, fd, size);
+	json_decref(body);
+}
+
+/* A restore comes in two steps: the file (PUT .../restore/file, kept in
+ * memory's /run until the host reboots), then its passphrase (POST
+ * .../restore), so that no secret travels in a header or a URL. Both in
+ * maintenance mode only. */
+#define RESTORE_UPLOAD "/run/keel/restore.kbk"
+
+static int in_maintenance(struct req *r)
+{
+	if (vms_maintenance() == VMS_MAINT_ON)
+		return 1;
+	reply_error(r, 409, "the host must be in maintenance mode to be restored");
+	return 0;
+}
+
+/* the file, in memory (a backup is small) */
+struct restore_sink {
+	unsigned char *p;
+	size_t len;
+};
+
+static int restore_write(void *sink, const char *data, size_t len, char *err, size_t errlen)
+{
+	struct restore_sink *s = sink;
+	if (len > BACKUP_MAX - s->len)
+		return error_set(err, errlen, -EFBIG, "a backup is at most %u bytes", BACKUP_MAX);
+	unsigned char *p = realloc(s->p, s->len + len);
+	if (!p)
+		return error_set(err, errlen, -ENOMEM, "out of memory");
+	memcpy(p + s->len, data, len);
+	s->p = p;
+	s->len += len;
+	return 0;
+}
+
+static void restore_abort(void *sink)
+{
+	struct restore_sink *s = sink;
+	free(s->p);
+	free(s);
+}
+
+void api_host_restore_file(struct req *r)
+{
+	if (!r->upload_done) {
+		struct restore_sink *s;
+		if (!in_maintenance(r))
+			return;
+		if (!(s = calloc(1, sizeof(*s)))) {
+			reply_error(r, 500, "out of memory");
+			return;
+		}
+		r->upload = s;
+		r->upload_write = restore_write;
+		r->upload_abort = restore_abort;
+		return;
+	}
+	struct restore_sink *s = r->upload;
+	r->upload = NULL;
+	char err[256];
+	json_t *info = NULL;
+	int rc = r->upload_error;
+	if (rc < 0)
+		reply_errno(r, rc, r->upload_err);
+	else if ((rc = backup_describe(s->p, s->len, &info, err, sizeof(err))) < 0)
+		reply_errno(r, rc, err);
+	else if (write_file_atomic(RESTORE_UPLOAD, s->p, s->len, 0600) < 0)
+		reply_error(r, 500, "cannot keep the file: %s", strerror(errno));
+	else
+		reply_json(r, 200, json_incref(info));
+	json_decref(info);
+	restore_abort(s);
+}
+
+/* {"passphrase", "force"}: the file sent is checked and staged; the host
+ * reboots, and keel-init applies it */
+void api_host_restore(struct req *r)
+{
+	json_t *body = req_json(r);
+	if (!body)
+		return;
+	const char *pass = json_string_value(json_object_get(body, "passphrase"));
+	json_t *force = json_object_get(body, "force");
+	char err[256];
+	size_t len;
+	unsigned char *data = NULL;
+	int rc, none = HOST_RUNNING;
+	if (req_only_fields(r, body, (const char *const[]){"passphrase", "force", NULL}) < 0 ||
+	    !in_maintenance(r)) {
+		json_decref(body);
+		return;
+	}
+	if (!pass)
+		reply_error(r, 400, "passphrase: the backup's, a string");
+	else if (force && !json_is_boolean(force))
+		reply_error(r, 400, "force: true or false");
+	else if (!(data = (unsigned char *)read_file(RESTORE_UPLOAD, BACKUP_MAX, &len)))
+		reply_error(r, 409,
+			    "no backup file was sent (PUT /api/v1/host/config/restore/file)");
+	else if ((rc = backup_restore(data, len, pass, json_is_true(force), err, sizeof(err))) < 0)
+		reply_errno(r, rc, err);
+	else if (!atomic_compare_exchange_strong(&host->power_request, &none, HOST_REBOOT))
+		reply_error(r, 409,
+			    "the host is already stopping; the restore is applied at its "
+			    "next boot");
+	else {
+		unlink(RESTORE_UPLOAD);
+		log_notice("restore asked for by %s from %s: the host reboots into the restored "
+			   "configuration",
+			   r->user, r->source);
+		reply_json(r, 202, json_pack("{s:s}", "state", "rebooting"));
+	}
+	free(data);
 	json_decref(body);
 }
 

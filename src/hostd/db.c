@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static sqlite3 *db;
 
@@ -104,6 +105,24 @@ void db_close(void)
 sqlite3 *db_handle(void)
 {
 	return db;
+}
+
+int db_copy(const char *path)
+{
+	sqlite3 *dst = NULL;
+	unlink(path);
+	int rc = sqlite3_open(path, &dst) == SQLITE_OK ? 0 : -1;
+	sqlite3_backup *bk = rc == 0 ? sqlite3_backup_init(dst, "main", db, "main") : NULL;
+	if (!bk || sqlite3_backup_step(bk, -1) != SQLITE_DONE)
+		rc = -1;
+	if (bk)
+		sqlite3_backup_finish(bk);
+	if (rc == 0 && sqlite3_exec(dst, "DELETE FROM sessions", NULL, NULL, NULL) != SQLITE_OK)
+		rc = -1;
+	sqlite3_close(dst);
+	if (rc < 0)
+		unlink(path);
+	return rc;
 }
 
 sqlite3_stmt *db_prepare(const char *sql, const struct db_arg *args)

@@ -54,8 +54,8 @@ json_t *db_users_list(void);
 /* --- sessions (db.c), keyed by the SHA-256 of their token --- */
 
 /* db_session_check returns 0 and fills user (and source, its login's
- * source, unless NULL) when the session exists and has not expired (idle or absolute), and records its use at `now`; else
- * -ENOENT. db_session_remove: 0, or -ENOENT if there was no such session. */
+ * source, unless NULL) when the session exists and has not expired (idle or absolute), and records
+ * its use at `now`; else -ENOENT. db_session_remove: 0, or -ENOENT if there was no such session. */
 int db_session_add(const char *token_hash, const char *user, const char *source, int64_t now,
 		   int64_t expires, char *err, size_t errlen);
 int db_session_check(const char *token_hash, int64_t now, int64_t idle, char *user, size_t userlen,
@@ -98,6 +98,10 @@ int db_permission_delete(const char *user, const char *entity, char *err, size_t
 int db_permission_delete_entity(const char *entity, char *err, size_t errlen);
 
 /* A setting's value as stored (JSON text, malloc'ed), or NULL. */
+/* A consistent copy of the inventory at `path` (replaced), without its
+ * sessions: for a configuration backup. 0 or -1. */
+int db_copy(const char *path);
+
 char *db_setting_get(const char *key);
 int db_setting_put(const char *key, const char *value, char *err, size_t errlen);
 

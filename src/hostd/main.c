@@ -14,6 +14,7 @@
 #include "common/logfiles.h"
 #include "common/util.h"
 #include "hostd/api.h"
+#include "hostd/backup.h"
 #include "hostd/audit.h"
 #include "hostd/authz.h"
 #include "hostd/datastore_registry.h"
@@ -186,6 +187,7 @@ int main(int argc, char **argv)
 		vms_autostart();
 	}
 	api_host_init(&host, CONFIG_DIR "/tls");
+	log_msg("host UUID %s", backup_host_uuid()); /* made now if it must be */
 	static const struct http_checks checks = {
 	    .authenticate = session_authenticate,
 	    .allowed = authz_allowed,

@@ -232,6 +232,47 @@ static void factory_reset_if_asked(void)
 	log_msg("factory reset: done; the datastores are as they were");
 }
 
+/* each file staged for a restore into its place under /config */
+static int restore_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	char to[512];
+	snprintf(to, sizeof(to), "/config%s", path + strlen(RESTORE_DIR));
+	if (flag == FTW_D && ftw->level > 0)
+		mkdir(to, 0700);
+	else if (flag == FTW_F && rename(path, to) < 0)
+		log_errno("restore: cannot move %s to %s", path, to);
+	return 0;
+}
+
+static int remove_dir(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* A restore keel-hostd staged (common/hostconf.h): its files moved into
+ * /config, the marker last, so that a power cut midway moves the rest at
+ * the next boot. */
+static void restore_if_asked(void)
+{
+	if (access(RESTORE_FILE, F_OK) < 0)
+		return;
+	log_msg("restore: applying the configuration backup staged in " RESTORE_DIR);
+	unlink("/config/keel.db-wal"); /* the old inventory's: it goes */
+	unlink("/config/keel.db-shm");
+	nftw(RESTORE_DIR, restore_entry, 16, FTW_PHYS);
+	sync();
+	nftw(RESTORE_DIR, remove_dir, 16, FTW_DEPTH | FTW_PHYS);
+	if (unlink(RESTORE_FILE) < 0)
+		log_errno("restore: cannot remove %s", RESTORE_FILE);
+	sync();
+	log_msg("restore: done");
+}
+
 static void mount_disk(void)
 {
 	char opt[16];
@@ -520,6 +561,7 @@ int main(void)
 	report_kvm();
 	mount_disk();
 	factory_reset_if_asked();
+	restore_if_asked();
 	struct hostconf hc;
 	load_hostconf(&hc);
 	char *cmdline = read_file("/proc/cmdline", 4096, NULL);
