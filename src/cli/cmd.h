@@ -54,12 +54,14 @@ int cmd_host_tsm(struct cli *cli, int argc, char **argv);
 int cmd_host_tsm_set(struct cli *cli, int argc, char **argv);
 /* A command without arguments that GETs path: the API's JSON (--json), or
  * print(answer). */
+int cmd_show(struct cli *cli, int argc, char **argv, const char *path,
+	     void (*print)(json_t *answer));
+/* The same for a METHOD of path without a body (a POST of an action). */
+int cmd_call(struct cli *cli, int argc, char **argv, const char *method, const char *path,
+	     void (*print)(json_t *answer));
 /* A password or passphrase into out: a line of stdin, or asked on the
  * terminal with `prompt` (twice, when `confirm`): 0 or an exit code. */
 int cmd_read_secret(bool from_stdin, const char *prompt, bool confirm, char out[PASSWORD_BUF]);
-
-int cmd_show(struct cli *cli, int argc, char **argv, const char *path,
-	     void (*print)(json_t *answer));
 /* A PEM file of at most 64 KiB, whole (malloc'd, NUL-terminated); NULL
  * with a message. */
 char *cmd_read_pem(const char *path, size_t *len);

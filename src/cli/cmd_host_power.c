@@ -207,11 +207,7 @@ static void rollback_print(json_t *r)
 
 int cmd_host_rollback(struct cli *cli, int argc, char **argv)
 {
-	int rc = args_simple(argc, argv, 0, 0);
-	json_t *r = NULL;
-	if (rc == 0)
-		rc = api_json(cli->api, "POST", "/api/v1/host/image/rollback", NULL, &r);
-	return print_answer(cli->json, rc, r, rollback_print);
+	return cmd_call(cli, argc, argv, "POST", "/api/v1/host/image/rollback", rollback_print);
 }
 
 static void maintenance_print(json_t *r)
@@ -262,9 +258,6 @@ int cmd_host_maintenance_enter(struct cli *cli, int argc, char **argv)
 
 int cmd_host_maintenance_exit(struct cli *cli, int argc, char **argv)
 {
-	int rc = args_simple(argc, argv, 0, 0);
-	json_t *r = NULL;
-	if (rc == 0)
-		rc = api_json(cli->api, "POST", "/api/v1/host/maintenance/exit", NULL, &r);
-	return print_answer(cli->json, rc, r, maintenance_print);
+	return cmd_call(cli, argc, argv, "POST", "/api/v1/host/maintenance/exit",
+			maintenance_print);
 }

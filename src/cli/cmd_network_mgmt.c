@@ -56,20 +56,9 @@ static void mgmt_print(json_t *m)
 	table_fields(m, fields, ARRAY_SIZE(fields));
 }
 
-/* method path (no argument), then print(answer) */
-static int call(struct cli *cli, int argc, char **argv, const char *method, const char *path,
-		void (*print)(json_t *answer))
-{
-	int rc = args_simple(argc, argv, 0, 0);
-	json_t *r = NULL;
-	if (rc == 0)
-		rc = api_json(cli->api, method, path, NULL, &r);
-	return print_answer(cli->json, rc, r, print);
-}
-
 int cmd_net_mgmt_show(struct cli *cli, int argc, char **argv)
 {
-	return call(cli, argc, argv, "GET", MGMT_PATH, mgmt_print);
+	return cmd_call(cli, argc, argv, "GET", MGMT_PATH, mgmt_print);
 }
 
 enum { OPT_DHCP = 256, OPT_STATIC, OPT_GATEWAY, OPT_DNS, OPT_HOSTNAME, OPT_TIMEOUT, OPT_VLAN };
@@ -191,7 +180,7 @@ static void rolled_back_print(json_t *r)
 
 int cmd_net_mgmt_confirm(struct cli *cli, int argc, char **argv)
 {
-	return call(cli, argc, argv, "POST", MGMT_PATH "/confirm", confirmed_print);
+	return cmd_call(cli, argc, argv, "POST", MGMT_PATH "/confirm", confirmed_print);
 }
 
 int cmd_net_mgmt_rollback(struct cli *cli, int argc, char **argv)
@@ -199,7 +188,7 @@ int cmd_net_mgmt_rollback(struct cli *cli, int argc, char **argv)
 	/* the host goes back to the previous address: the logout may not
 	 * reach it */
 	cli->quiet_logout = true;
-	return call(cli, argc, argv, "POST", MGMT_PATH "/rollback", rolled_back_print);
+	return cmd_call(cli, argc, argv, "POST", MGMT_PATH "/rollback", rolled_back_print);
 }
 
 static const char *ping_text(json_t *p, char buf[64])

@@ -17,14 +17,20 @@
 #define PEM_MAX	    (64 << 10) /* the API's largest body */
 #define AUDIT_LINES 10000      /* the API's most */
 
-int cmd_show(struct cli *cli, int argc, char **argv, const char *path,
+int cmd_call(struct cli *cli, int argc, char **argv, const char *method, const char *path,
 	     void (*print)(json_t *answer))
 {
 	int rc = args_simple(argc, argv, 0, 0);
 	json_t *r = NULL;
 	if (rc == 0)
-		rc = api_json(cli->api, "GET", path, NULL, &r);
+		rc = api_json(cli->api, method, path, NULL, &r);
 	return print_answer(cli->json, rc, r, print);
+}
+
+int cmd_show(struct cli *cli, int argc, char **argv, const char *path,
+	     void (*print)(json_t *answer))
+{
+	return cmd_call(cli, argc, argv, "GET", path, print);
 }
 
 /* --- lockdown ---------------------------------------------------------- */

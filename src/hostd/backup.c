@@ -390,15 +390,18 @@ static json_t *header(const unsigned char *data, size_t len, size_t *hlen)
 	return NULL;
 }
 
+static int not_backup(char *err, size_t errlen)
+{
+	return error_set(err, errlen, -EINVAL, "not a Keel configuration backup, or a damaged one");
+}
+
 int backup_describe(const unsigned char *data, size_t len, json_t **info, char *err, size_t errlen)
 {
 	size_t hlen;
 	json_t *hdr = header(data, len, &hlen);
 	*info = NULL;
 	if (!hdr)
-		return error_set(err, errlen, -EINVAL,
-				 "not a Keel configuration backup, or a "
-				 "damaged one");
+		return not_backup(err, errlen);
 	*info = json_pack("{s:O?,s:O?,s:O?,s:O?,s:O?,s:I}", "version",
 			  json_object_get(hdr, "version"), "build", json_object_get(hdr, "build"),
 			  "host_uuid", json_object_get(hdr, "host_uuid"), "hostname",
@@ -414,9 +417,7 @@ int backup_restore(const unsigned char *data, size_t len, const char *passphrase
 	size_t hlen;
 	json_t *hdr = header(data, len, &hlen);
 	if (!hdr)
-		return error_set(err, errlen, -EINVAL,
-				 "not a Keel configuration backup, or a "
-				 "damaged one");
+		return not_backup(err, errlen);
 	unsigned char salt[SALT_LEN], nonce[NONCE_LEN], key[32];
 	json_t *kdf = json_object_get(hdr, "kdf");
 	json_int_t iter = json_integer_value(json_object_get(kdf, "iterations"));
