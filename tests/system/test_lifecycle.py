@@ -10,6 +10,7 @@ will write them (the bank's files, then the loader's environment block
 with grub-editenv, GRUB's own tool)."""
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -178,5 +179,13 @@ def test_image_that_does_not_boot_falls_back(host):
     # the failed image is no rollback target
     status, _ = api.error("POST", "/host/image/rollback")
     assert status == 409
+    # the CLI says the same, in a table and a sentence
+    creds = api.write_cli_credentials(os.path.join(host.tmp, "creds"))
+    out = subprocess.run([os.path.join(ROOT, "build", "src", "cli", "keel"), "--credentials",
+                          creds, "host", "image"], capture_output=True, text=True,
+                         check=True).stdout
+    assert re.search(r"^a\s+0\.1\.0\s+\w+\s+good\s+yes\s+yes$", out, re.M), out
+    assert re.search(r"^b\s+0\.3\.0\s+\w+\s+failed\s+no\s+no$", out, re.M), out
+    assert "Bank a: fell back: the other bank's new image did not boot." in out, out
     env = loader_env(host.disk, host.tmp)
     assert env == {"keel_bank": "a", "keel_tries": "", "keel_reason": "fellback"}, env
