@@ -181,25 +181,28 @@ static int write_bundle(int fd, const char *json, const char *sig, const struct 
 	return 0;
 }
 
-/* bundle.json signed: bundle.sig's line into sig */
-static int sign(gnutls_privkey_t key, const char *json, char sig[BUNDLE_SIG_LEN + 1], char *err,
+int bundle_sign(const char *key_path, const char *json, char sig[BUNDLE_SIG_LEN + 1], char *err,
 		size_t errlen)
 {
+	gnutls_privkey_t key = load_key(key_path, err, errlen);
 	gnutls_pubkey_t pub = NULL;
 	unsigned char id[BUNDLE_KEYID_LEN];
 	gnutls_datum_t data = {(unsigned char *)json, (unsigned)strlen(json)}, s = {0};
 	int rc = -1;
+	if (!key)
+		return -1;
 	if (gnutls_pubkey_init(&pub) < 0 || gnutls_pubkey_import_privkey(pub, key, 0, 0) < 0 ||
 	    bundle_key_id(pub, id) < 0 ||
 	    gnutls_privkey_sign_data2(key, GNUTLS_SIGN_EDDSA_ED25519, 0, &data, &s) < 0 ||
 	    s.size != BUNDLE_SIGNATURE_LEN)
-		errorf(err, errlen, "GnuTLS cannot sign with this key");
+		errorf(err, errlen, "%s: GnuTLS cannot sign with this key", key_path);
 	else {
 		bundle_sig_format(sig, id, s.data);
 		rc = 0;
 	}
 	gnutls_free(s.data);
 	gnutls_pubkey_deinit(pub);
+	gnutls_privkey_deinit(key);
 	return rc;
 }
 
@@ -208,7 +211,6 @@ int bundle_make(const struct bundle_make *m, char *err, size_t errlen)
 	struct bundle_info info = {.acceptance = m->acceptance};
 	int fds[BUNDLE_FILES] = {-1, -1, -1}, out = -1, rc = -1;
 	char *json = NULL, sig[BUNDLE_SIG_LEN + 1], tmp[4096];
-	gnutls_privkey_t key = NULL;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", m->out);
 	if (str_copy(info.version, sizeof(info.version), m->version) < 0 ||
 	    bundle_version_parse(m->version, info.version_num) < 0)
@@ -217,13 +219,12 @@ int bundle_make(const struct bundle_make *m, char *err, size_t errlen)
 		 str_copy(info.arch, sizeof(info.arch), m->arch) < 0)
 		errorf(err, errlen, "--build or --arch: too long");
 	else if (manifest_check(m->files[2], m->version, err, errlen) == 0 &&
-		 (key = load_key(m->key, err, errlen)) &&
 		 open_files(m, fds, &info, err, errlen) == 0) {
 		if (!(json = bundle_info_format(&info)))
 			errorf(err, errlen,
 			       "--build or --arch: not of the grammar of "
 			       "common/bundlefmt.h");
-		else if (sign(key, json, sig, err, errlen) == 0) {
+		else if (bundle_sign(m->key, json, sig, err, errlen) == 0) {
 			out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 			if (out < 0)
 				errorf(err, errlen, "%s: %s", tmp, strerror(errno));
@@ -241,6 +242,5 @@ int bundle_make(const struct bundle_make *m, char *err, size_t errlen)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	free(json);
-	gnutls_privkey_deinit(key);
 	return rc;
 }

@@ -5,6 +5,8 @@
 #ifndef KEEL_BUNDLETOOL_BUNDLEMAKE_H
 #define KEEL_BUNDLETOOL_BUNDLEMAKE_H
 
+#include "common/bundlefmt.h"
+
 #include <stddef.h>
 
 /* the key pair's files in its directory */
@@ -24,6 +26,11 @@ struct bundle_make {
 	const char *files[3]; /* vmlinuz, initramfs.img, manifest.txt */
 	const char *out;      /* written through OUT.tmp, renamed when whole */
 };
+
+/* bundle.sig's line for the text `json`, signed with the private key of
+ * the PEM file `key` (Ed25519): 0, or -1 with a message. */
+int bundle_sign(const char *key, const char *json, char sig[BUNDLE_SIG_LEN + 1], char *err,
+		size_t errlen);
 
 /* Makes and signs the bundle: 0, or -1 with a message (then `out` is not
  * there). */

@@ -80,26 +80,24 @@ static void hex_encode(const unsigned char *in, size_t n, char *out)
 		snprintf(out + 2 * i, 3, "%02x", in[i]);
 }
 
-/* obj's fields are exactly `names` (NULL-terminated); else a message */
+/* obj's fields are exactly `names` (NULL-terminated); else a message,
+ * after `what` (the object's name; "" for none) */
 static int only_fields(json_t *obj, const char *what, const char *const names[], char *err,
 		       size_t errlen)
 {
-	const char *key;
+	const char *key, *sep = *what ? ": " : "";
 	json_t *v;
-	size_t want = 0;
-	while (names[want])
-		want++;
 	json_object_foreach(obj, key, v)
 	{
 		size_t i = 0;
 		while (names[i] && strcmp(names[i], key) != 0)
 			i++;
 		if (!names[i])
-			return errorf(err, errlen, "%s: unknown field \"%.40s\"", what, key);
+			return errorf(err, errlen, "%s%sunknown field \"%.40s\"", what, sep, key);
 	}
-	if (json_object_size(obj) != want)
-		return errorf(err, errlen, "%s: a field is missing (%s: %s, ...)", what, what,
-			      names[0]);
+	for (size_t i = 0; names[i]; i++)
+		if (!json_object_get(obj, names[i]))
+			return errorf(err, errlen, "%s%sno field \"%s\"", what, sep, names[i]);
 	return 0;
 }
 
@@ -154,7 +152,7 @@ static int info_parse(json_t *j, struct bundle_info *info, char *err, size_t err
 	char product[16], acceptance[16];
 	if (!json_is_object(j))
 		return errorf(err, errlen, "not a JSON object");
-	if (only_fields(j, BUNDLE_JSON_NAME, fields, err, errlen) < 0)
+	if (only_fields(j, "", fields, err, errlen) < 0)
 		return -1;
 	json_t *format = json_object_get(j, "format");
 	if (!json_is_integer(format) || json_integer_value(format) != BUNDLE_FORMAT)

@@ -64,9 +64,10 @@ static int zeros_at(const struct reader *r, uint64_t off, size_t len, const char
 }
 
 /* The next member, which must be `want`: its data's offset and size (at
- * most max bytes); r->off moves past it and its padding, which is checked. */
-static int member(struct reader *r, int index, const char *want, uint64_t max, uint64_t *data,
-		  uint64_t *size, char *err, size_t errlen)
+ * most max bytes; exactly *exact, unless NULL); r->off moves past it and
+ * its padding, which is checked. */
+static int member(struct reader *r, int index, const char *want, uint64_t max,
+		  const uint64_t *exact, uint64_t *data, uint64_t *size, char *err, size_t errlen)
 {
 	unsigned char h[TAR_BLOCK];
 	char name[16], what[64], why[200];
@@ -81,6 +82,10 @@ static int member(struct reader *r, int index, const char *want, uint64_t max, u
 	if (strcmp(name, want) != 0)
 		return error_set(err, errlen, -EINVAL, "member %d is %s, where the bundle has %s",
 				 index, name, want);
+	if (exact && *size != *exact)
+		return error_set(err, errlen, -EINVAL, "%s: its header says %llu bytes, %s %llu",
+				 name, (unsigned long long)*size, BUNDLE_JSON_NAME,
+				 (unsigned long long)*exact);
 	if (*size > max)
 		return error_set(err, errlen, -EINVAL, "%s: %llu bytes, more than its %llu", name,
 				 (unsigned long long)*size, (unsigned long long)max);
@@ -100,7 +105,7 @@ static int small_member(struct reader *r, int index, const char *want, uint64_t 
 			size_t *len, char *err, size_t errlen)
 {
 	uint64_t data, size;
-	int rc = member(r, index, want, max, &data, &size, err, errlen);
+	int rc = member(r, index, want, max, NULL, &data, &size, err, errlen);
 	if (rc < 0)
 		return rc;
 	if (!(*buf = malloc(size + 1)))
@@ -232,12 +237,8 @@ int update_verify(int fd, const struct update_policy *policy, struct update_bund
 		const struct bundle_file *f = &b->info.files[i];
 		uint64_t data, size;
 		unsigned char digest[32];
-		rc = member(&r, 3 + i, f->name, BUNDLE_FILE_MAX, &data, &size, err, errlen);
-		if (rc == 0 && size != f->size)
-			rc = error_set(err, errlen, -EINVAL,
-				       "%s: its header says %llu bytes, %s %llu", f->name,
-				       (unsigned long long)size, BUNDLE_JSON_NAME,
-				       (unsigned long long)f->size);
+		rc = member(&r, 3 + i, f->name, BUNDLE_FILE_MAX, &f->size, &data, &size, err,
+			    errlen);
 		if (rc == 0 && (rc = bundle_copy_hash(fd, (off_t)data, size, -1, digest)) < 0)
 			rc =
 			    error_set(err, errlen, rc, "cannot read the bundle: %s", strerror(-rc));
