@@ -233,14 +233,14 @@ int api_text_headers(struct api *a, const char *path, char **text, size_t *len,
 	return 0;
 }
 
-int api_upload(struct api *a, const char *path, FILE *src, off_t size, const char *type,
-	       bool progress, json_t **resp)
+int api_upload(struct api *a, const char *method, const char *path, FILE *src, off_t size,
+	       const char *type, bool progress, json_t **resp)
 {
 	*resp = NULL;
 	int rc = session(a);
 	if (rc)
 		return rc;
-	struct request r = {.method = "PUT",
+	struct request r = {.method = method,
 			    .path = path,
 			    .src = src,
 			    .size = size,

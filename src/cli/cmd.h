@@ -40,6 +40,7 @@ int cmd_host_syslog_set(struct cli *cli, int argc, char **argv);
 int cmd_host_reboot(struct cli *cli, int argc, char **argv);
 int cmd_host_image(struct cli *cli, int argc, char **argv);
 int cmd_host_rollback(struct cli *cli, int argc, char **argv);
+int cmd_host_update_apply(struct cli *cli, int argc, char **argv);
 int cmd_host_shutdown(struct cli *cli, int argc, char **argv);
 int cmd_host_factory_reset(struct cli *cli, int argc, char **argv);
 int cmd_host_tsm(struct cli *cli, int argc, char **argv);

@@ -40,6 +40,7 @@ static const struct command commands[] = {
     {"host time", NULL, "", cmd_host_time},
     {"host", "image", "", cmd_host_image},
     {"host", "rollback", "", cmd_host_rollback},
+    {"host update", "apply", "FILE [--allow-downgrade] [--reboot]", cmd_host_update_apply},
     {"host", "reboot", "[--timeout S]", cmd_host_reboot},
     {"host", "shutdown", "[--timeout S]", cmd_host_shutdown},
     {"host", "factory-reset", "--yes [--timeout S]", cmd_host_factory_reset},
