@@ -23,9 +23,10 @@ static int write_new(const char *dir, const char *name, const gnutls_datum_t *da
 	if (fd < 0)
 		return errorf(err, errlen, "%s: %s%s", path, strerror(errno),
 			      errno == EEXIST ? " (a key is never replaced)" : "");
-	ssize_t n = write(fd, data->data, data->size);
-	if (n != (ssize_t)data->size || fsync(fd) < 0 || close(fd) < 0) {
-		int e = n < 0 ? errno : EIO;
+	int e = write_all(fd, data->data, data->size) < 0 || fsync(fd) < 0 ? errno : 0;
+	if (close(fd) < 0 && !e)
+		e = errno;
+	if (e) {
 		unlink(path);
 		return errorf(err, errlen, "%s: %s", path, strerror(e));
 	}
@@ -98,21 +99,6 @@ static int manifest_check(const char *path, const char *version, char *err, size
 	free(text);
 	if (found <= 0)
 		return errorf(err, errlen, "%s: its keel-version is not %s", path, version);
-	return 0;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
 	return 0;
 }
 

@@ -318,13 +318,8 @@ int bundle_copy_hash(int in, off_t off, uint64_t len, int out, unsigned char dig
 			continue;
 		}
 		gnutls_hash(hash, buf, (size_t)n);
-		for (ssize_t done = 0; out >= 0 && done < n && rc == 0;) {
-			ssize_t w = write(out, buf + done, (size_t)(n - done));
-			if (w > 0)
-				done += w;
-			else if (w < 0 && errno != EINTR)
-				rc = -errno;
-		}
+		if (out >= 0 && write_all(out, buf, (size_t)n) < 0)
+			rc = -errno;
 		off += n;
 		len -= (uint64_t)n;
 	}

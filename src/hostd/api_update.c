@@ -3,6 +3,7 @@
 #include "hostd/api.h"
 
 #include "common/log.h"
+#include "common/util.h"
 #include "hostd/error.h"
 #include "hostd/update.h"
 
@@ -24,18 +25,11 @@ static int update_write(void *sink, const char *data, size_t len, char *err, siz
 	if (len > BUNDLE_SIZE_MAX - up->size)
 		return error_set(err, errlen, -EINVAL, "larger than a bundle can be (%llu bytes)",
 				 (unsigned long long)BUNDLE_SIZE_MAX);
-	while (len > 0) {
-		ssize_t n = write(up->fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return error_set(err, errlen, errno == ENOSPC ? -ENOSPC : -EIO,
-					 "cannot keep the bundle on %s: %s", UPDATE_SCRATCH_DIR,
-					 strerror(errno));
-		data += n;
-		len -= (size_t)n;
-		up->size += (uint64_t)n;
-	}
+	if (write_all(up->fd, data, len) < 0)
+		return error_set(err, errlen, errno == ENOSPC ? -ENOSPC : -EIO,
+				 "cannot keep the bundle on %s: %s", UPDATE_SCRATCH_DIR,
+				 strerror(errno));
+	up->size += len;
 	return 0;
 }
 

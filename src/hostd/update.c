@@ -295,8 +295,9 @@ static int write_bank(int dirfd, int fd, const struct update_bundle *b,
 	static const char *const order[] = {"vmlinuz", "initramfs.img", "boot.cfg", "manifest.txt"};
 	char path[4096], tmp[32];
 	int rc = 0;
-	/* a bank half written shows as empty; and the old image's room is freed */
-	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+	/* manifest.txt first: a bank half written shows as empty (no rollback
+	 * goes to it); then the old image's files, for room */
+	for (size_t i = ARRAY_SIZE(order); i-- > 0;)
 		if (strcmp(order[i], "boot.cfg") && unlinkat(dirfd, order[i], 0) < 0 &&
 		    errno != ENOENT)
 			return error_set(err, errlen, -errno, "cannot remove %s/%s: %s",
