@@ -1,5 +1,4 @@
-/* keel datastore upload | download, keel host update apply: files streamed,
- * never held in memory.
+/* keel datastore upload | download: files streamed, never held in memory.
  * A download goes to a temporary file beside the destination, renamed into
  * place when complete and removed otherwise; runs of zeros become holes,
  * so that a sparse disk image stays sparse. */
@@ -22,8 +21,7 @@ bool cmd_progress(const struct cli *cli)
 	return !cli->json && isatty(STDERR_FILENO);
 }
 
-/* a regular file to upload; NULL with a message */
-static FILE *open_upload(const char *local, struct stat *st)
+FILE *cmd_open_upload(const char *local, struct stat *st)
 {
 	FILE *f = fopen(local, "rbe");
 	if (!f || fstat(fileno(f), st) < 0 || !S_ISREG(st->st_mode)) {
@@ -54,7 +52,7 @@ int cmd_ds_upload(struct cli *cli, int argc, char **argv)
 	if (rc)
 		return rc;
 	struct stat st;
-	FILE *f = open_upload(argv[optind], &st);
+	FILE *f = cmd_open_upload(argv[optind], &st);
 	if (!f)
 		return EXIT_SETUP;
 	char *path = api_pathf(overwrite ? "/api/v1/datastores/%s/files/%p?overwrite=true"
@@ -62,7 +60,7 @@ int cmd_ds_upload(struct cli *cli, int argc, char **argv)
 			       d.ds, d.path);
 	json_t *r = NULL;
 	char size[SIZE_LEN];
-	rc = api_upload(cli->api, "PUT", path, f, st.st_size, NULL, cmd_progress(cli), &r);
+	rc = api_upload(cli->api, path, f, st.st_size, NULL, cmd_progress(cli), &r);
 	free(path);
 	fclose(f);
 	if (rc == 0 && cli->json)
@@ -214,58 +212,6 @@ int cmd_host_support_bundle(struct cli *cli, int argc, char **argv)
 	if (rc == 0 && !cli->json) {
 		printf("support bundle written to %s (%s)\n", out, fmt_size(sz, size));
 		rc = finish_stdout();
-	}
-	return rc;
-}
-
-/* keel host update apply FILE [--allow-downgrade] [--reboot]: POST
- * /api/v1/host/update with the bundle, streamed; then POST /host/reboot */
-int cmd_host_update_apply(struct cli *cli, int argc, char **argv)
-{
-	static const struct option opts[] = {{"allow-downgrade", no_argument, NULL, 'd'},
-					     {"reboot", no_argument, NULL, 'r'},
-					     {"help", no_argument, NULL, 'h'},
-					     {0}};
-	bool downgrade = false, reboot = false;
-	int c;
-	args_begin();
-	while ((c = args_next(argc, argv, "h", opts)) != -1) {
-		if (c == 'd')
-			downgrade = true;
-		else if (c == 'r')
-			reboot = true;
-		else
-			return c == 'h' ? EXIT_HELP : EXIT_USAGE;
-	}
-	int rc = args_count(argc, argv, 1, 1);
-	if (rc)
-		return rc;
-	struct stat st;
-	FILE *f = open_upload(argv[optind], &st);
-	if (!f)
-		return EXIT_SETUP;
-	json_t *r = NULL;
-	rc = api_upload(cli->api, "POST",
-			downgrade ? "/api/v1/host/update?allow_downgrade=true"
-				  : "/api/v1/host/update",
-			f, st.st_size, NULL, cmd_progress(cli), &r);
-	fclose(f);
-	if (rc == 0)
-		rc = print_result(
-		    cli->json, r,
-		    "Keel %s (%s, %s) is in bank %s: the next boot runs it, on trial%s",
-		    jstr(r, "version"), jstr(r, "build"), jstr(r, "acceptance"), jstr(r, "bank"),
-		    reboot ? "" : " (keel host reboot)");
-	json_decref(r);
-	if (rc == 0 && reboot) {
-		r = NULL;
-		rc = api_json(cli->api, "POST", "/api/v1/host/reboot", NULL, &r);
-		cli->quiet_logout = true; /* the host is going away */
-		if (rc == 0 && !cli->json)
-			rc = print_result(
-			    false, r, "the host reboots: %lld VM%s shutting down first",
-			    jint(r, "vms_running"), jint(r, "vms_running") == 1 ? "" : "s");
-		json_decref(r);
 	}
 	return rc;
 }

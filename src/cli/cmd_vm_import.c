@@ -94,8 +94,8 @@ static int upload_sparse(struct import *im, int fd, const char *label, const cha
 		return EXIT_FAIL;
 	char *path = api_pathf("/api/v1/datastores/%s/files/%p", im->datastore, rel);
 	json_t *r = NULL;
-	int rc = api_upload(im->cli->api, "PUT", path, src, (off_t)info.stream_len,
-			    SPARSE_CONTENT_TYPE, im->progress, &r);
+	int rc = api_upload(im->cli->api, path, src, (off_t)info.stream_len, SPARSE_CONTENT_TYPE,
+			    im->progress, &r);
 	free(path);
 	fclose(src);
 	if (rc == 0 && !im->cli->json) {

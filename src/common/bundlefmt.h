@@ -8,13 +8,13 @@
  *   bundle.json   what the bundle is (below): at most BUNDLE_JSON_MAX bytes
  *   bundle.sig    its signature: one line of BUNDLE_SIG_LEN bytes,
  *                   "ed25519 KEYID SIGNATURE\n"
- *                 KEYID: the SHA-256 of the signing key's public key (its
- *                 DER SubjectPublicKeyInfo: GnuTLS's gnutls_pubkey_get_key_id
- *                 with GNUTLS_KEYID_USE_SHA256, certtool --pubkey-info's
- *                 "Public Key ID" sha256); SIGNATURE: the Ed25519 signature
- *                 (RFC 8032) of bundle.json's exact bytes; both in lowercase
- *                 hex (KEYID is also `openssl pkey -pubin -outform DER | sha256sum`).
- *                 One signature, by one key.
+ *                 KEYID: the SHA-256 of the signing key's public key, its
+ *                 DER SubjectPublicKeyInfo (GnuTLS's gnutls_pubkey_get_key_id
+ *                 with GNUTLS_KEYID_USE_SHA256; certtool --pubkey-info's
+ *                 "Public Key ID" sha256; openssl pkey -pubin -outform DER |
+ *                 sha256sum); SIGNATURE: the Ed25519 signature (RFC 8032) of
+ *                 bundle.json's exact bytes; both in lowercase hex. One
+ *                 signature, by one key.
  *   FILE...       the files bundle.json lists, in its order: a boot bank's
  *                 image (common/bootenv.h), vmlinuz, initramfs.img and
  *                 manifest.txt, each once, at most BUNDLE_FILE_MAX bytes

@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from api import connect
+from api import Api, FINGERPRINT_RX, connect
 from bootbanks import image, installed_host, loader_env, reboot_into, write_image
 
 
