@@ -59,8 +59,11 @@ void api_host_update(struct req *r)
 	if (downgrade < 0)
 		return;
 	if (!r->upload_done) {
-		/* TODO(maintenance mode): refuse (409) unless the host is in maintenance
-		 * mode, vms_maintenance() of vms.h, once it is there */
+		/* TODO(maintenance mode, at the merge): before the body is taken,
+		 *   if (vms_maintenance() != VMS_MAINT_ON) { reply_error(r, 409,
+		 *       "the host must be in maintenance mode to be updated"); return; }
+		 * (vms.h on main; test_update then enters it first, and checks
+		 * the refusal outside it) */
 		struct update_upload *up = calloc(1, sizeof(*up));
 		if (!up) {
 			reply_error(r, 500, "out of memory");
