@@ -85,8 +85,8 @@ int update_scratch_file(char *err, size_t errlen);
 /* update_verify and update_install on this host (its trusted keys, the
  * banks keel-init mounted, running `version`): 0 with *out = {bank,
  * version, build, acceptance, signed_by, reboot_needed}, or a negative
- * errno with a message (-EBUSY: not booted from a bank, or an update under
- * way). */
+ * errno with a message (-EBUSY: not booted from a bank, the other bank not
+ * mounted, or an update under way). */
 int update_apply(int fd, const char *version, bool allow_downgrade, json_t **out, char *err,
 		 size_t errlen);
 
