@@ -6,8 +6,14 @@ FUZZ_SECONDS ?= 300
 OUT       ?= out
 DISK      ?= $(OUT)/keel-disk.img
 DISK_GIB  ?= 16
+# the key pair that signs update bundles (keel-bundle keygen): the images
+# trust its public.pem, `make bundle` signs with its private.pem. Unset: the
+# build tree's development pair, made once; a release build names its own
+# (docs/operations.md "Updates")
+KEEL_BUNDLE_KEYS ?= $(BUILD)/keys
+export KEEL_BUNDLE_KEYS
 
-.PHONY: all deps build unit fuzz image image-test disk run guest check system platform-check bench bench-smoke bench-conn clean
+.PHONY: all deps build unit fuzz image image-test bundle disk run guest check system platform-check bench bench-smoke bench-conn clean
 
 all: build
 
@@ -43,6 +49,15 @@ image: deps build
 
 image-test: deps build
 	image/mkimage.sh $(BUILD) $(OUT) test
+
+# the product image as a signed update bundle (acceptance certified):
+# $(OUT)/keel-update-VERSION.bundle, for POST /host/update (keel host update apply)
+bundle: image
+	@v=$$(sed -n 's/^keel-version: //p' $(OUT)/manifest.txt); \
+	b=$$(sed -n 's/^keel-commit: //p' $(OUT)/manifest.txt); \
+	$(BUILD)/src/bundletool/keel-bundle make --key $(KEEL_BUNDLE_KEYS)/private.pem \
+		--version "$$v" --build "$$b" --acceptance certified -o $(OUT)/keel-update-$$v.bundle \
+		$(OUT)/vmlinuz $(OUT)/initramfs.img $(OUT)/manifest.txt
 
 # creates the disk once; `make disk FORCE=1` makes a new, empty one
 disk: image

@@ -92,6 +92,19 @@ if [ "$VARIANT" = bench ]; then
 	cp -L /usr/share/seabios/bios-256k.bin "$ST/usr/share/seabios/"
 fi
 
+# --- the key that signs update bundles (src/common/bundlefmt.h): the image
+# trusts the public key of KEEL_BUNDLE_KEYS (docs/operations.md "Updates");
+# unset, the build tree's development pair, made here the first time
+KEYS=$(realpath -m "${KEEL_BUNDLE_KEYS:-$BUILD/keys}")
+keyname=release
+if [ "$KEYS" = "$BUILD/keys" ]; then
+	keyname=development
+	[ -f "$KEYS/public.pem" ] || "$BUILD/src/bundletool/keel-bundle" keygen "$KEYS" >/dev/null
+fi
+[ -f "$KEYS/public.pem" ] || { echo "mkimage: no $KEYS/public.pem (KEEL_BUNDLE_KEYS)" >&2; exit 1; }
+mkdir -p "$ST/etc/keel/trusted-keys"
+install -m 0644 "$KEYS/public.pem" "$ST/etc/keel/trusted-keys/$keyname.pem"
+
 # --- services
 if [ "$VARIANT" = bench ]; then
 	cat >"$ST/etc/keel/services" <<'SVC'

@@ -233,14 +233,14 @@ int api_text_headers(struct api *a, const char *path, char **text, size_t *len,
 	return 0;
 }
 
-int api_upload(struct api *a, const char *path, FILE *src, off_t size, const char *type,
-	       bool progress, json_t **resp)
+static int upload(struct api *a, const char *method, const char *path, FILE *src, off_t size,
+		  const char *type, bool progress, json_t **resp)
 {
 	*resp = NULL;
 	int rc = session(a);
 	if (rc)
 		return rc;
-	struct request r = {.method = "PUT",
+	struct request r = {.method = method,
 			    .path = path,
 			    .src = src,
 			    .size = size,
@@ -251,6 +251,18 @@ int api_upload(struct api *a, const char *path, FILE *src, off_t size, const cha
 		rc = parse_answer(&r, resp);
 	free(r.body);
 	return rc;
+}
+
+int api_upload(struct api *a, const char *path, FILE *src, off_t size, const char *type,
+	       bool progress, json_t **resp)
+{
+	return upload(a, "PUT", path, src, size, type, progress, resp);
+}
+
+int api_post_upload(struct api *a, const char *path, FILE *src, off_t size, bool progress,
+		    json_t **resp)
+{
+	return upload(a, "POST", path, src, size, NULL, progress, resp);
 }
 
 int api_download(struct api *a, const char *path, api_sink sink, void *ctx, bool progress)

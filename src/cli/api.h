@@ -61,6 +61,9 @@ int api_text_headers(struct api *a, const char *path, char **text, size_t *len,
  * application/octet-stream); progress on stderr if asked. */
 int api_upload(struct api *a, const char *path, FILE *src, off_t size, const char *type,
 	       bool progress, json_t **resp);
+/* The same as a POST, application/octet-stream (an update bundle). */
+int api_post_upload(struct api *a, const char *path, FILE *src, off_t size, bool progress,
+		    json_t **resp);
 /* GET streamed to sink (only a 2xx answer), which returns 0, or -1 with
  * errno set to abort. */
 typedef int (*api_sink)(const char *data, size_t len, void *ctx);

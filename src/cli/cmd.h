@@ -11,6 +11,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <sys/stat.h>
 
 #define EXIT_FAIL  1
 #define EXIT_USAGE 2
@@ -48,6 +50,7 @@ int cmd_host_maintenance(struct cli *cli, int argc, char **argv);
 int cmd_host_maintenance_enter(struct cli *cli, int argc, char **argv);
 int cmd_host_maintenance_exit(struct cli *cli, int argc, char **argv);
 int cmd_host_rollback(struct cli *cli, int argc, char **argv);
+int cmd_host_update_apply(struct cli *cli, int argc, char **argv);
 int cmd_host_shutdown(struct cli *cli, int argc, char **argv);
 int cmd_host_factory_reset(struct cli *cli, int argc, char **argv);
 int cmd_host_tsm(struct cli *cli, int argc, char **argv);
@@ -134,6 +137,8 @@ int cmd_net_mgmt_confirm(struct cli *cli, int argc, char **argv);
 int cmd_net_mgmt_rollback(struct cli *cli, int argc, char **argv);
 int cmd_net_mgmt_test(struct cli *cli, int argc, char **argv);
 
+/* A regular file to upload, opened, with its stat; NULL with a message. */
+FILE *cmd_open_upload(const char *local, struct stat *st);
 /* Whether a transfer shows its progress line: stderr is a terminal and the
  * output is not --json. */
 bool cmd_progress(const struct cli *cli);

@@ -22,6 +22,18 @@ bool cmd_progress(const struct cli *cli)
 	return !cli->json && isatty(STDERR_FILENO);
 }
 
+FILE *cmd_open_upload(const char *local, struct stat *st)
+{
+	FILE *f = fopen(local, "rbe");
+	if (!f || fstat(fileno(f), st) < 0 || !S_ISREG(st->st_mode)) {
+		error_msg("%s: %s", local, f ? "not a regular file" : strerror(errno));
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
 int cmd_ds_upload(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -40,15 +52,10 @@ int cmd_ds_upload(struct cli *cli, int argc, char **argv)
 		rc = EXIT_USAGE;
 	if (rc)
 		return rc;
-	const char *local = argv[optind];
-	FILE *f = fopen(local, "rbe");
 	struct stat st;
-	if (!f || fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-		error_msg("%s: %s", local, f ? "not a regular file" : strerror(errno));
-		if (f)
-			fclose(f);
+	FILE *f = cmd_open_upload(argv[optind], &st);
+	if (!f)
 		return EXIT_SETUP;
-	}
 	char *path = api_pathf(overwrite ? "/api/v1/datastores/%s/files/%p?overwrite=true"
 					 : "/api/v1/datastores/%s/files/%p",
 			       d.ds, d.path);

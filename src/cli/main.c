@@ -45,6 +45,7 @@ static const struct command commands[] = {
     {"host config", "restore", "FILE [--force] [--passphrase-stdin]", cmd_host_config_restore},
     {"host", "image", "", cmd_host_image},
     {"host", "rollback", "", cmd_host_rollback},
+    {"host update", "apply", "FILE [--allow-downgrade] [--reboot]", cmd_host_update_apply},
     {"host", "reboot", "[--timeout S]", cmd_host_reboot},
     {"host", "shutdown", "[--timeout S]", cmd_host_shutdown},
     {"host", "factory-reset", "--yes [--timeout S]", cmd_host_factory_reset},

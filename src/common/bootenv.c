@@ -96,9 +96,7 @@ int bootenv_read(const char *esp, struct bootenv *env)
 	return 0;
 }
 
-/* Remounts `dir` read-write (rw = 1) or read-only, if it is a mount that
- * differs; returns whether it changed it. */
-static int remount(const char *dir, int rw)
+int bootenv_remount(const char *dir, int rw)
 {
 	struct statvfs st;
 	if (statvfs(dir, &st) < 0 || ((st.f_flag & ST_RDONLY) == 0) == (rw != 0))
@@ -115,7 +113,7 @@ int bootenv_write(const char *esp, const struct bootenv *env)
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/keel/grubenv", esp);
-	int made_rw = remount(esp, 1);
+	int made_rw = bootenv_remount(esp, 1);
 	int rc = -1, fd = open(path, O_WRONLY | O_CLOEXEC); /* in place: no O_TRUNC */
 	if (fd >= 0) {
 		rc = pwrite(fd, buf, BOOTENV_SIZE, 0) == BOOTENV_SIZE && fsync(fd) == 0 ? 0 : -1;
@@ -125,7 +123,7 @@ int bootenv_write(const char *esp, const struct bootenv *env)
 	}
 	int e = errno;
 	if (made_rw)
-		remount(esp, 0);
+		bootenv_remount(esp, 0);
 	errno = e;
 	return rc;
 }

@@ -66,6 +66,11 @@ int bootenv_read(const char *esp, struct bootenv *env);
  * after. 0 or -1 with errno set. */
 int bootenv_write(const char *esp, const struct bootenv *env);
 
+/* Remounts `dir` (the ESP, a bank) read-write (rw = 1) or read-only, if it
+ * is a mount that is not so already; returns whether it changed it (0 for
+ * a directory that is no mount, or a remount that failed). */
+int bootenv_remount(const char *dir, int rw);
+
 /* The other bank. */
 char bootenv_other(char bank);
 

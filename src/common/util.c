@@ -73,26 +73,27 @@ char *read_fd(int fd, size_t max, size_t *len_out)
 	return read_all(fd, max, len_out, true);
 }
 
-int write_file(const char *path, const void *data, size_t len, mode_t mode)
+int write_all(int fd, const void *data, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -1;
 	const char *p = data;
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			int e = errno;
-			close(fd);
-			errno = e;
+		if (n < 0)
 			return -1;
-		}
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) < 0) {
+	return 0;
+}
+
+int write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e;

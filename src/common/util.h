@@ -15,6 +15,10 @@ char *read_file(const char *path, size_t max, size_t *len_out);
  * is neither used nor moved, so it can be read again). */
 char *read_fd(int fd, size_t max, size_t *len_out);
 
+/* Writes all `len` bytes to fd (again after a short write or EINTR): 0,
+ * or -1 with errno set. */
+int write_all(int fd, const void *data, size_t len);
+
 /* Writes `len` bytes to `path` (created with `mode`, truncated), fsyncs the
  * file. Returns 0 or -1 with errno set. */
 int write_file(const char *path, const void *data, size_t len, mode_t mode);

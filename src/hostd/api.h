@@ -4,7 +4,7 @@
  *
  * The API's handlers (one file per area: api_host.c, api_session.c,
  * api_security.c, api_datastore.c, api_vm.c, api_network.c, api_mgmt.c,
- * api_logs.c)
+ * api_logs.c, api_update.c)
  * and their route table (api.c). A handler parses and validates the
  * request, calls the domain, and maps its errors (error.h) to statuses
  * with reply_errno. docs/api.md describes every route. */
@@ -53,6 +53,8 @@ void api_host_maintenance(struct req *r);
 void api_host_maintenance_enter(struct req *r);
 void api_host_maintenance_exit(struct req *r);
 void api_host_rollback(struct req *r);
+/* api_update.c: POST /host/update, an update bundle (update.h) */
+void api_host_update(struct req *r);
 void api_tsm_get(struct req *r);
 void api_tsm_put(struct req *r);
 void api_tsm_command(struct req *r);

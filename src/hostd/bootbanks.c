@@ -32,7 +32,7 @@ static void bank_read(const char *dir, struct bank *b)
 	free(text);
 }
 
-static char booted_bank(void)
+char bootbanks_booted(void)
 {
 	char *cmdline = read_file("/proc/cmdline", 4096, NULL);
 	char bank = bootenv_booted(cmdline);
@@ -96,7 +96,7 @@ static json_t *describe(char booted, const struct bootenv *env)
 json_t *bootbanks_describe(void)
 {
 	struct bootenv env = {.bank = 'a', .tries = -1};
-	char booted = booted_bank();
+	char booted = bootbanks_booted();
 	pthread_mutex_lock(&lock);
 	if (booted && bootenv_read(BOOT_ESP_DIR, &env) < 0)
 		env = (struct bootenv){.bank = booted, .tries = -1};
@@ -108,7 +108,7 @@ json_t *bootbanks_describe(void)
 int bootbanks_rollback(json_t **out, char *err, size_t errlen)
 {
 	*out = NULL;
-	char booted = booted_bank(), other = booted ? bootenv_other(booted) : 0;
+	char booted = bootbanks_booted(), other = booted ? bootenv_other(booted) : 0;
 	struct bootenv env;
 	struct bank b;
 	char dev[64];
@@ -127,6 +127,11 @@ int bootbanks_rollback(json_t **out, char *err, size_t errlen)
 			       strerror(errno));
 	else if (bank_read(BOOT_ALTBANK_DIR, &b), !*b.version)
 		rc = error_set(err, errlen, -EBUSY, "bank %c holds no image", other);
+	else if (env.bank == other && env.tries >= 0)
+		rc = error_set(err, errlen, -EBUSY,
+			       "bank %c holds a new image that has not booted yet (an update): "
+			       "there is nothing to roll back to until it has",
+			       other);
 	else if (other_failed(booted, &env))
 		rc =
 		    error_set(err, errlen, -EBUSY,
@@ -139,6 +144,14 @@ int bootbanks_rollback(json_t **out, char *err, size_t errlen)
 		else
 			*out = describe(booted, &env);
 	}
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+int bootbanks_set_next(const char *esp, const struct bootenv *env)
+{
+	pthread_mutex_lock(&lock);
+	int rc = bootenv_write(esp, env);
 	pthread_mutex_unlock(&lock);
 	return rc;
 }

@@ -10,6 +10,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+struct bootenv;
+
 /* {booted: "a"|"b"|null (not from a bank), next, reason, tries_left,
  *  banks: [{bank, version, commit, booted, next, state}],
  *  boot_device: {name, present}}, state being
@@ -23,5 +25,12 @@ json_t *bootbanks_describe(void);
  * device gone, the other bank empty or its image failed) / -EIO, with a
  * message. */
 int bootbanks_rollback(json_t **out, char *err, size_t errlen);
+
+/* The bank this host booted from ('a', 'b'; 0: not from a bank). */
+char bootbanks_booted(void);
+/* Writes the loader's environment block under `esp` (BOOT_ESP_DIR but in
+ * tests): bootenv_write, in turn with the rollback above. 0 or -1 with
+ * errno set. */
+int bootbanks_set_next(const char *esp, const struct bootenv *env);
 
 #endif

@@ -1,5 +1,5 @@
-/* tar.c: ustar headers (names, prefixes, sizes, checksums) checked field by
- * field, and the gzip stream read back with zlib. */
+/* common/ustar.c: ustar headers (names, prefixes, sizes, checksums)
+ * checked field by field, and tar.c's gzip stream read back with zlib. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

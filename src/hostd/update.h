@@ -1,0 +1,93 @@
+/* Layer: domain. Includes: bootbanks.h, error.h and src/common's
+ * bootenv.h, bundlefmt.h; never http.h or api.h.
+ *
+ * Signed offline updates: an update bundle (common/bundlefmt.h) uploaded
+ * to the host is verified whole before anything is written; then its
+ * image goes into the boot bank that did not boot, and the loader's next
+ * boot is that bank, on trial (common/bootenv.h: BOOT_TRIES boots to be
+ * declared good, else the loader falls back to the image running now).
+ *
+ * The bundle is hostile until verified: every byte of it is checked (the
+ * members' headers, padding and end against the ones the format allows,
+ * bundle.json by its signature, each file by its size and SHA-256) and
+ * nothing is trusted from it before its signature is: bundle.json is
+ * parsed only once a trusted key (PEM files under the trusted-keys
+ * directory, the image's own) has signed it. Then the host's rules: product
+ * keel, this host's architecture, a version newer than the running one
+ * (unless a downgrade is asked for), an acceptance level at or above the
+ * host's. A bundle that breaks any of these is refused (-EINVAL) with a
+ * message saying which, and changes nothing.
+ *
+ * The install never writes the bank that booted, and a failure at any point
+ * before its last step leaves the host booting the image it runs: the
+ * loader's next boot is first made the booted bank (a rollback asked for
+ * earlier pointed it at the bank about to be rewritten); the bank's
+ * manifest.txt goes first (a bank half written shows as empty, and no
+ * rollback goes to it), each file is written under a temporary name,
+ * hashed again as it is written, fsync'ed and renamed into place,
+ * manifest.txt last, with boot.cfg copied from the booted bank (the host
+ * keeps its kernel command line), the directory fsync'ed; the bank is
+ * read-only again; only then the switch (keel_bank that bank, keel_tries
+ * BOOT_TRIES, keel_reason "updated"). One update at a time (-EBUSY). */
+#ifndef KEEL_HOSTD_UPDATE_H
+#define KEEL_HOSTD_UPDATE_H
+
+#include "common/bundlefmt.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The acceptance level this host takes at the least (a setting to come;
+ * VMware's default is the same) */
+#define UPDATE_HOST_ACCEPTANCE BUNDLE_PARTNER
+/* where an uploaded bundle is kept while it is checked (never in RAM) */
+#define UPDATE_SCRATCH_DIR "/scratch"
+
+struct update_policy {
+	const char *trusted_dir;     /* BUNDLE_TRUSTED_DIR but in tests */
+	const char *running_version; /* MAJOR.MINOR.PATCH */
+	int acceptance;		     /* the host's level */
+	bool allow_downgrade;	     /* an older or the same version too */
+};
+
+/* a verified bundle */
+struct update_bundle {
+	struct bundle_info info;
+	char key[64];		    /* the trusted key's file name */
+	off_t offset[BUNDLE_FILES]; /* each file's data in the bundle */
+};
+
+/* Verifies the bundle in `fd` (from its start; the offset is not used):
+ * 0 with *b filled in, or -EINVAL (a refusal) / -EIO with a message. */
+int update_verify(int fd, const struct update_policy *policy, struct update_bundle *b, char *err,
+		  size_t errlen);
+
+/* where an image goes: the host's boot banks as keel-init mounted them */
+struct update_target {
+	const char *esp;	/* BOOT_ESP_DIR */
+	const char *booted_dir; /* BOOT_BANK_DIR: boot.cfg comes from there */
+	const char *bank_dir;	/* BOOT_ALTBANK_DIR: the bank written */
+	char booted;		/* 'a' or 'b' */
+};
+
+/* Installs the verified bundle `b` of `fd` into t->bank_dir and switches
+ * the next boot to it: 0, or a negative errno with a message. */
+int update_install(int fd, const struct update_bundle *b, const struct update_target *t, char *err,
+		   size_t errlen);
+
+/* A file for an upload on UPDATE_SCRATCH_DIR, nameless (O_TMPFILE): it is
+ * gone once closed, whatever happens. The descriptor, or a negative errno
+ * with a message. */
+int update_scratch_file(char *err, size_t errlen);
+
+/* update_verify and update_install on this host (its trusted keys, the
+ * banks keel-init mounted, running `version`): 0 with *out = {bank,
+ * version, build, acceptance, signed_by, reboot_needed}, or a negative
+ * errno with a message (-EBUSY: not booted from a bank, the other bank not
+ * mounted, or an update under way). */
+int update_apply(int fd, const char *version, bool allow_downgrade, json_t **out, char *err,
+		 size_t errlen);
+
+#endif
