@@ -10,7 +10,9 @@ serves, declared good. The binaries are the same (keel-hostd still calls
 itself 0.1.0): the version is the bundle's and its manifest's."""
 import json
 import os
+import re
 import subprocess
+import threading
 import time
 
 import pytest
@@ -180,3 +182,64 @@ def test_update_and_reboot(host, bundles, tmp_path):
           f"API in {t_ready - t_off - checks:.1f} s: {t_ready - t0 - checks:.1f} s from the "
           f"upload's start to the new version's API (the disk checks while off, "
           f"{checks:.1f} s, left out)")
+
+
+def test_power_cut_during_the_bank_write(host, bundles):
+    """QEMU killed while the host writes the other bank (bank A now: B
+    booted): the loader's next boot stays the booted bank, which boots, and
+    the update goes in again afterwards."""
+    api = Api(host.api_port, host.wait_for(FINGERPRINT_RX).group(1)).login(
+        "root", host.api.password)
+    assert image(api)[0]["booted"] == "b"
+    assert api.call("GET", "/host/maintenance")["maintenance"] == "on"  # it outlasts reboots
+    with open(bundles["good"], "rb") as f:
+        data = f.read()
+    cut = threading.Event()
+
+    def cut_power_while_writing():
+        # bank A is remounted read-write for exactly the time of the write
+        while not cut.is_set():
+            try:
+                mounts = host.hook("cat /proc/mounts", timeout=5)
+            except OSError:
+                return
+            if re.search(rb"^\S+ /altbootbank vfat rw,", mounts, re.M):
+                cut.set()  # first: the upload's end is seen before kill() returns
+                host.kill()
+
+    for attempt in range(3):  # the write takes a second or two: catch it
+        watcher = threading.Thread(target=cut_power_while_writing)
+        watcher.start()
+        try:
+            status, _, _ = api.raw("POST", "/api/v1/host/update", data,
+                                   headers={"Content-Type": "application/octet-stream"})
+        except OSError as e:
+            status = e
+        if not cut.is_set():
+            cut.set()  # the write went by unseen: stop watching, try again
+            watcher.join()
+            cut.clear()
+            assert status == 200
+            continue
+        watcher.join()
+        break
+    else:
+        pytest.fail("the bank write was never caught")
+
+    # the next boot is still bank B, known good; bank A holds no image to boot
+    env = loader_env(host.disk, host.tmp)
+    assert env["keel_bank"] == "b" and env["keel_tries"] == "", env
+    host.start().wait_ready()
+    host.wait_for(r"keel-init: boot: bank b, Keel 0\.2\.0 \(\w+\)")
+    fp = host.wait_for(FINGERPRINT_RX).group(1)
+    host.wait_for(r"keel-hostd: API ready")
+    api = Api(host.api_port, fp).login("root", host.api.password)
+    r, banks = image(api)
+    assert r["booted"] == "b" and r["next"] == "b", r
+    assert banks["a"]["state"] in ("empty", "previous"), r
+    # and the update goes in again, whole
+    status, _, out = api.raw("POST", "/api/v1/host/update", data,
+                             headers={"Content-Type": "application/octet-stream"})
+    assert status == 200, out
+    r, banks = image(api)
+    assert r["next"] == "a" and r["tries_left"] == 3 and banks["a"]["version"] == "0.2.0", r
