@@ -19,7 +19,8 @@
 # its environment block (keel/grubenv: bank a, installed; see
 # src/common/bootenv.h). With the image files given, bootbank A holds them
 # and boot.cfg, the kernel command line: console=tty0 console=ttyS0,115200
-# loglevel=4 panic=10, then the words after MANIFEST.
+# loglevel=4 panic=10 module.sig_enforce=1 (only the kernel builder's signed
+# modules load), then the words after MANIFEST.
 #
 #   image/mkdisk.sh --refresh DISK KERNEL INITRAMFS MANIFEST
 #
@@ -127,7 +128,7 @@ mcopy -i "$esp" "$(dirname "$0")/grub.cfg" ::keel/grub.cfg
 mcopy -i "$esp" "$tmp/grubenv" ::keel/grubenv
 
 if [ $# -ge 5 ]; then
-	cmdline="console=tty0 console=ttyS0,115200 loglevel=4 panic=10${6:+ ${*:6}}"
+	cmdline="console=tty0 console=ttyS0,115200 loglevel=4 panic=10 module.sig_enforce=1${6:+ ${*:6}}"
 	printf 'set keel_cmdline="%s"\n' "$cmdline" >"$tmp/boot.cfg"
 	bank_write 2 "$3" "$4" "$5" "$tmp/boot.cfg"
 fi

@@ -13,7 +13,7 @@ import socket
 import sys
 import time
 
-KERNEL_CMDLINE = "console=ttyS0,115200 loglevel=4 panic=10"
+KERNEL_CMDLINE = "console=ttyS0,115200 loglevel=4 panic=10 module.sig_enforce=1"
 # Debian's OVMF: the firmware of a host that boots from its disk (uefi_vars)
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"

@@ -184,6 +184,12 @@ static void load_modules(void)
 	}
 	log_msg("modules: %d loaded%s%s%s", loaded, skipped[0] ? " (no such hardware: " : "",
 		skipped, skipped[0] ? ")" : "");
+	char *enforce = read_file("/sys/module/module/parameters/sig_enforce", 8, NULL);
+	log_msg("modules: %s", enforce && enforce[0] == 'Y'
+				   ? "only modules signed by the kernel's builder load "
+				     "(module.sig_enforce)"
+				   : "unsigned modules would load too (no module.sig_enforce=1)");
+	free(enforce);
 	modlist_free(&ml);
 out:
 	free(list);

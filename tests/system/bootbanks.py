@@ -34,7 +34,8 @@ def write_image(disk, bank, tmp, version, initramfs=None, cmdline="keel.dcui=non
         manifest = "".join(f"keel-version: {version}\n" if line.startswith("keel-version:")
                            else line for line in f)
     files = {"manifest.txt": manifest,
-             "boot.cfg": f'set keel_cmdline="console=ttyS0,115200 loglevel=4 panic=1 {cmdline}"\n'}
+             "boot.cfg": 'set keel_cmdline="console=ttyS0,115200 loglevel=4 panic=1 '
+                         f'module.sig_enforce=1 {cmdline}"\n'}
     for name, text in files.items():
         with open(os.path.join(tmp, name), "w") as f:
             f.write(text)

@@ -13,6 +13,9 @@ def test_product_image_boots_to_ready_with_kvm(boot, disk):
     host = boot("product", disk)
     con = host.console()
     assert re.search(r"kvm: /dev/kvm ready \(kvm_(amd|intel) loaded\)", con), con
+    # every module loaded though the kernel takes only its builder's signed ones
+    assert "modules: only modules signed by the kernel's builder load" in con, con
+    assert "modules: cannot load" not in con, con
     for label, mnt in PARTS.items():
         assert re.search(rf"disk: {label} \(/dev/vda\d\) mounted on {mnt}, clean", con), con
     assert "RAM scratch" not in con
