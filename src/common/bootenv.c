@@ -1,5 +1,7 @@
 #include "common/bootenv.h"
 
+#include "common/util.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -145,4 +147,19 @@ char bootenv_booted(const char *cmdline)
 		w += strspn(w, " \t\n");
 	}
 	return bank;
+}
+
+void bootenv_bank_image(const char *dir, struct bootbank_image *img)
+{
+	char path[256];
+	memset(img, 0, sizeof(*img));
+	snprintf(path, sizeof(path), "%s/manifest.txt", dir);
+	char *text = read_file(path, 65536, NULL), *save = NULL;
+	for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l;
+	     l = strtok_r(NULL, "\n", &save))
+		if (strncmp(l, "keel-version: ", 14) == 0)
+			str_copy(img->version, sizeof(img->version), l + 14);
+		else if (strncmp(l, "keel-commit: ", 13) == 0)
+			str_copy(img->commit, sizeof(img->commit), l + 13);
+	free(text);
 }

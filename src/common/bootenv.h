@@ -71,6 +71,13 @@ int bootenv_write(const char *esp, const struct bootenv *env);
  * a directory that is no mount, or a remount that failed). */
 int bootenv_remount(const char *dir, int rw);
 
+/* What a bank holds, from its manifest.txt under `dir` (keel-version and
+ * keel-commit): both "" when it holds no image. */
+struct bootbank_image {
+	char version[32], commit[32];
+};
+void bootenv_bank_image(const char *dir, struct bootbank_image *img);
+
 /* The other bank. */
 char bootenv_other(char bank);
 

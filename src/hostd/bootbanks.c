@@ -13,25 +13,6 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* the environment block */
 
-struct bank {
-	char version[32], commit[32]; /* "" when the bank holds no image */
-};
-
-static void bank_read(const char *dir, struct bank *b)
-{
-	char path[64];
-	memset(b, 0, sizeof(*b));
-	snprintf(path, sizeof(path), "%s/manifest.txt", dir);
-	char *text = read_file(path, 65536, NULL), *save = NULL;
-	for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l;
-	     l = strtok_r(NULL, "\n", &save))
-		if (strncmp(l, "keel-version: ", 14) == 0)
-			str_copy(b->version, sizeof(b->version), l + 14);
-		else if (strncmp(l, "keel-commit: ", 13) == 0)
-			str_copy(b->commit, sizeof(b->commit), l + 13);
-	free(text);
-}
-
 char bootbanks_booted(void)
 {
 	char *cmdline = read_file("/proc/cmdline", 4096, NULL);
@@ -63,7 +44,8 @@ static int other_failed(char booted, const struct bootenv *env)
 	return env->bank == booted && strcmp(env->reason, "fellback") == 0;
 }
 
-static json_t *bank_json(char name, const struct bank *b, char booted, const struct bootenv *env)
+static json_t *bank_json(char name, const struct bootbank_image *b, char booted,
+			 const struct bootenv *env)
 {
 	const char *state = !*b->version     ? "empty"
 			    : name != booted ? (other_failed(booted, env) ? "failed" : "previous")
@@ -80,9 +62,9 @@ static json_t *describe(char booted, const struct bootenv *env)
 	if (!booted)
 		return json_pack("{s:n,s:n,s:n,s:n,s:[]}", "booted", "next", "reason", "tries_left",
 				 "banks");
-	struct bank b[2];
-	bank_read(BOOT_BANK_DIR, &b[booted - 'a']);
-	bank_read(BOOT_ALTBANK_DIR, &b[bootenv_other(booted) - 'a']);
+	struct bootbank_image b[2];
+	bootenv_bank_image(BOOT_BANK_DIR, &b[booted - 'a']);
+	bootenv_bank_image(BOOT_ALTBANK_DIR, &b[bootenv_other(booted) - 'a']);
 	char dev[64];
 	int present = boot_device(dev);
 	return json_pack("{s:s#,s:s#,s:s?,s:o,s:[o,o],s:{s:s,s:b}}", "booted", &booted, (size_t)1,
@@ -110,7 +92,7 @@ int bootbanks_rollback(json_t **out, char *err, size_t errlen)
 	*out = NULL;
 	char booted = bootbanks_booted(), other = booted ? bootenv_other(booted) : 0;
 	struct bootenv env;
-	struct bank b;
+	struct bootbank_image b;
 	char dev[64];
 	int rc = 0;
 	pthread_mutex_lock(&lock);
@@ -125,7 +107,7 @@ int bootbanks_rollback(json_t **out, char *err, size_t errlen)
 	else if (bootenv_read(BOOT_ESP_DIR, &env) < 0)
 		rc = error_set(err, errlen, -EIO, "cannot read %s: %s", BOOTENV_FILE,
 			       strerror(errno));
-	else if (bank_read(BOOT_ALTBANK_DIR, &b), !*b.version)
+	else if (bootenv_bank_image(BOOT_ALTBANK_DIR, &b), !*b.version)
 		rc = error_set(err, errlen, -EBUSY, "bank %c holds no image", other);
 	else if (env.bank == other && env.tries >= 0)
 		rc = error_set(err, errlen, -EBUSY,

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 static int trial;	   /* this boot is a new image's: keel_tries is counting */
+static char boot_bank;	   /* the bank of this boot */
 static char boot_disk[64]; /* the ESP's disk, in /sys/class/block */
 static int events = -1;	   /* NETLINK_KOBJECT_UEVENT */
 
@@ -49,21 +50,13 @@ static int mount_fat(const char *label, const char *dir)
 	return 0;
 }
 
-/* "0.1.0 (fd6959a)" from a bank's manifest.txt, or "no image" */
+/* "Keel 0.1.0 (fd6959a)" from a bank's manifest.txt, or "no image" */
 static void bank_version(const char *dir, char *out, size_t n)
 {
-	char path[64], version[32] = "", commit[32] = "";
-	snprintf(path, sizeof(path), "%s/manifest.txt", dir);
-	char *text = read_file(path, 65536, NULL), *save = NULL;
-	for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l;
-	     l = strtok_r(NULL, "\n", &save))
-		if (strncmp(l, "keel-version: ", 14) == 0)
-			str_copy(version, sizeof(version), l + 14);
-		else if (strncmp(l, "keel-commit: ", 13) == 0)
-			str_copy(commit, sizeof(commit), l + 13);
-	free(text);
-	if (*version)
-		snprintf(out, n, "Keel %s (%s)", version, *commit ? commit : "?");
+	struct bootbank_image img;
+	bootenv_bank_image(dir, &img);
+	if (*img.version)
+		snprintf(out, n, "Keel %s (%s)", img.version, *img.commit ? img.commit : "?");
 	else
 		snprintf(out, n, "no image");
 }
@@ -99,7 +92,7 @@ void bootbank_init(const char *cmdline)
 			events = -1;
 		}
 	}
-	char booted[64], other[64];
+	char booted[96], other[96];
 	bank_version(BOOT_BANK_DIR, booted, sizeof(booted));
 	bank_version(BOOT_ALTBANK_DIR, other, sizeof(other));
 	struct bootenv env;
@@ -107,6 +100,7 @@ void bootbank_init(const char *cmdline)
 		log_errno("boot: bank %c, %s; cannot read %s", bank, booted, BOOTENV_FILE);
 		return;
 	}
+	boot_bank = bank;
 	trial = env.bank == bank && env.tries >= 0;
 	const char *why = !*env.reason				? ""
 			  : strcmp(env.reason, "fellback") == 0 ? ", after the other bank's new "
@@ -135,6 +129,8 @@ int bootbank_tick(double uptime)
 			log_errno("boot: cannot read %s", BOOTENV_FILE);
 			return 0;
 		}
+		if (env.bank != boot_bank) /* an update came first: its trial is its own */
+			return 0;
 		env.tries = -1;
 		if (bootenv_write(BOOT_ESP_DIR, &env) < 0)
 			log_errno("boot: cannot write %s", BOOTENV_FILE);
