@@ -285,15 +285,10 @@ int cmd_host_config_restore(struct cli *cli, int argc, char **argv)
 		rc = args_count(argc, argv, 1, 1);
 	if (rc)
 		return rc;
-	const char *file = argv[optind];
-	FILE *f = fopen(file, "rbe");
 	struct stat st;
-	if (!f || fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-		error_msg("%s: %s", file, f ? "not a regular file" : strerror(errno));
-		if (f)
-			fclose(f);
+	FILE *f = cmd_open_upload(argv[optind], &st);
+	if (!f)
 		return EXIT_SETUP;
-	}
 	json_t *info = NULL, *r = NULL;
 	rc = api_upload(cli->api, "/api/v1/host/config/restore/file", f, st.st_size, NULL, false,
 			&info);
