@@ -12,5 +12,9 @@ void intr_setup(void);
 bool intr_pending(void);
 void intr_clear(void);
 bool intr_hangup(void);
+/* A descriptor that is readable from the moment a signal came until
+ * intr_clear (for ever after a hangup): a wait that polls it cannot miss a
+ * signal that came just before it started. -1 before intr_setup. */
+int intr_fd(void);
 
 #endif

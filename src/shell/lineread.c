@@ -6,10 +6,11 @@
 #include <time.h>
 #include <unistd.h>
 
-void lineread_init(struct lineread *r, int fd)
+void lineread_init(struct lineread *r, int fd, int wake)
 {
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
+	r->wake = wake;
 }
 
 /* takes a complete line out of the buffer, if one is there */
@@ -59,12 +60,15 @@ enum line_result lineread_next(struct lineread *r, char *out, unsigned timeout_s
 				return LINE_TIMEOUT;
 			wait = left > 0x7fffffff ? 0x7fffffff : (int)left;
 		}
-		struct pollfd p = {.fd = r->fd, .events = POLLIN};
-		int n = poll(&p, 1, wait);
+		struct pollfd p[2] = {{.fd = r->fd, .events = POLLIN},
+				      {.fd = r->wake, .events = POLLIN}};
+		int n = poll(p, 2, wait);
 		if (n < 0)
 			return errno == EINTR ? LINE_INTR : LINE_ERROR;
 		if (n == 0)
 			return LINE_TIMEOUT;
+		if (p[1].revents & POLLIN) /* a signal, perhaps before the wait began */
+			return LINE_INTR;
 		ssize_t got = read(r->fd, r->buf + r->len, LINE_MAX_BYTES - r->len);
 		if (got < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;

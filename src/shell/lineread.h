@@ -14,6 +14,7 @@
 
 struct lineread {
 	int fd;
+	int wake; /* readable: a wait ends with LINE_INTR (-1: none) */
 	char buf[LINE_MAX_BYTES + 1];
 	size_t len;	/* bytes held */
 	int discarding; /* inside a line too long */
@@ -21,7 +22,8 @@ struct lineread {
 
 enum line_result { LINE_OK, LINE_EOF, LINE_TIMEOUT, LINE_TOO_LONG, LINE_INTR, LINE_ERROR };
 
-void lineread_init(struct lineread *r, int fd);
+/* wake: a descriptor whose readability interrupts a wait (intr_fd), or -1 */
+void lineread_init(struct lineread *r, int fd, int wake);
 /* The next line, without its newline (and a '\r' before it), into out
  * (LINE_MAX_BYTES + 1 bytes). timeout_s: 0 waits for ever. A last line
  * without a newline at the end of input is a line. */

@@ -61,6 +61,7 @@ static void interactive(struct shell *sh, struct lineread *in)
 		say_error(PROG, "the idle timeout is not known (%s): none applies", err);
 	printf("Tech support mode on %s: type help for the commands, exit to leave.\n", host);
 	for (;;) {
+		intr_clear(); /* a Ctrl-C that ended the last command: spent */
 		printf("[%s@%s] keel> ", sh->user, host);
 		fflush(stdout);
 		enum line_result r = lineread_next(in, line, idle);
@@ -108,7 +109,7 @@ static int local_mode(struct client *api, const char *tty, int once)
 		return 1;
 	}
 	struct lineread in;
-	lineread_init(&in, 0);
+	lineread_init(&in, 0, intr_fd());
 	for (;;) {
 		printf("\nKeel tech support mode\n\nlogin: ");
 		fflush(stdout);
@@ -194,7 +195,7 @@ static int ssh_mode(struct client *api, const char *line)
 		rc = rc == INTERP_EXIT ? 0 : rc == INTERP_ENDED ? 1 : rc;
 	} else {
 		struct lineread in;
-		lineread_init(&in, 0);
+		lineread_init(&in, 0, intr_fd());
 		interactive(&sh, &in);
 	}
 	logout(api);

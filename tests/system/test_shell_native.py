@@ -285,6 +285,7 @@ def test_hangup_logs_out(root, native_host):
         r, _, _ = select.select([p.stdout], [], [], 0.5)
         if r:
             out += os.read(p.stdout.fileno(), 4096)
+    assert b"] keel> " in out, out
     sources = [s["source"] for s in root.call("GET", "/sessions")["sessions"]]
     assert f"ssh {PEER}" in sources
     p.send_signal(signal.SIGHUP)  # the SSH connection is gone

@@ -216,12 +216,21 @@ static void test_lineread(void **state)
 	assert_int_equal(pipe(p), 0);
 	struct lineread r;
 	static char out[LINE_MAX_BYTES + 1];
-	lineread_init(&r, p[0]);
+	lineread_init(&r, p[0], -1);
 	assert_int_equal(write(p[1], "ls /config\r\nps\npartial", 22), 22);
 	assert_int_equal(lineread_next(&r, out, 0), LINE_OK);
 	assert_string_equal(out, "ls /config");
 	assert_int_equal(lineread_next(&r, out, 0), LINE_OK);
 	assert_string_equal(out, "ps");
+	/* a signal's wake-up, even one that came before the wait: LINE_INTR */
+	int w[2];
+	assert_int_equal(pipe(w), 0);
+	r.wake = w[0];
+	assert_int_equal(write(w[1], "", 1), 1);
+	assert_int_equal(lineread_next(&r, out, 1), LINE_INTR);
+	close(w[0]);
+	close(w[1]);
+	r.wake = -1;
 	/* no newline yet: the idle limit */
 	assert_int_equal(lineread_next(&r, out, 1), LINE_TIMEOUT);
 	assert_int_equal(write(p[1], " line\n", 6), 6);
