@@ -54,24 +54,22 @@ static int uuid_valid(const char *s)
 	return nonzero; /* all zeros or all ones: firmware that set none */
 }
 
-static void uuid_init(void)
+/* the UUID in file `path` (case folded), if it holds a valid one */
+static int uuid_from(const char *path)
 {
-	char *text = read_file("/sys/class/dmi/id/product_uuid", 64, NULL);
+	char *text = read_file(path, 64, NULL);
 	for (char *p = text; p && *p; p++)
 		*p = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
-	if (text && uuid_valid(str_trim(text))) {
-		str_copy(uuid, sizeof(uuid), str_trim(text));
-		free(text);
-		return;
-	}
+	int ok =
+	    text && uuid_valid(str_trim(text)) && str_copy(uuid, sizeof(uuid), str_trim(text)) == 0;
 	free(text);
-	text = read_file(UUID_FILE, 64, NULL);
-	if (text && uuid_valid(str_trim(text))) {
-		str_copy(uuid, sizeof(uuid), str_trim(text));
-		free(text);
+	return ok;
+}
+
+static void uuid_init(void)
+{
+	if (uuid_from("/sys/class/dmi/id/product_uuid") || uuid_from(UUID_FILE))
 		return;
-	}
-	free(text);
 	unsigned char b[16];
 	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
 		return;

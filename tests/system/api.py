@@ -7,6 +7,7 @@ import json
 import os
 import re
 import ssl
+import time
 
 # up to the end of the line: the console may hold half of it yet
 PASSWORD_RX = r"root password \(first boot, shown once\): (\S+)\r?\n"
@@ -91,6 +92,19 @@ class Api:
         self.token = self.call("POST", "/session", {"user": user, "password": password})["token"]
         self.password = password
         return self
+
+
+def wait_management(client, timeout):
+    """GET /network/management once the host answers (after a change of its
+    management address, over the new one)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return client.call("GET", "/network/management", timeout=5)
+        except (OSError, ApiError, ValueError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
 
 
 def connect(appliance, password=None, address="127.0.0.1"):

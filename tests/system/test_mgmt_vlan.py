@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from api import Api, ApiError, FINGERPRINT_RX, connect
+from api import Api, FINGERPRINT_RX, connect, wait_management
 from harness import ROOT, Appliance
 from tagnet import TagNet
 
@@ -65,18 +65,6 @@ def test_untagged_dhcp_lease_api_and_hook_through_the_forwards(host, net, api):
     assert not net.dropped, dict(net.dropped)
 
 
-def wait_answer(api, timeout=90):
-    """GET /network/management once the host answers at net.target_ip."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return api.call("GET", "/network/management", timeout=5)
-        except (OSError, ApiError, ValueError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
-
-
 def wait_frames(net, vid, more_than, timeout=60):
     """Until the relay has seen more than `more_than` frames tagged vid."""
     deadline = time.monotonic() + timeout
@@ -105,7 +93,7 @@ def test_management_vlan_live_rollback_reboot(host, net, api):
     assert r["confirm_timeout_s"] == 120 and r["management"]["vlan"] == 20
     net.target_ip = net.lease_ip(20)
     assert net.wait_dhcpack(20) == "10.20.0.100"
-    mgmt = wait_answer(api)
+    mgmt = wait_management(api, 90)
     assert mgmt["vlan"] == 20 and mgmt["interface"] == "eth0", mgmt
     assert mgmt["current"] == {"interface": "mgmt.20", "addresses": ["10.20.0.100/24"],
                                "gateway": "10.20.0.1"}, mgmt
@@ -124,7 +112,7 @@ def test_management_vlan_live_rollback_reboot(host, net, api):
     api.call("PUT", "/network/management", {"vlan": 30, "confirm_timeout_s": 10})
     wait_frames(net, 30, before)
     time.sleep(12)
-    mgmt = wait_answer(api)
+    mgmt = wait_management(api, 90)
     assert mgmt["pending"] is None and mgmt["vlan"] == 20, mgmt
     assert mgmt["current"]["addresses"] == ["10.20.0.100/24"], mgmt
     assert net.wait_dhcpack(20, count=2) == "10.20.0.100"
@@ -138,7 +126,7 @@ def test_management_vlan_live_rollback_reboot(host, net, api):
              {"mode": "static", "address": "10.20.0.50/24", "gateway": "10.20.0.1",
               "dns": ["10.20.0.1"], "confirm_timeout_s": 120})
     net.target_ip = "10.20.0.50"
-    mgmt = wait_answer(api)
+    mgmt = wait_management(api, 90)
     assert mgmt["current"] == {"interface": "mgmt.20", "addresses": ["10.20.0.50/24"],
                                "gateway": "10.20.0.1"}, mgmt
     api.call("POST", "/network/management/confirm")

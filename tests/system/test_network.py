@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 
 import guest
-from api import Api, ApiError, connect
+from api import Api, ApiError, connect, wait_management
 from harness import OUT, module_host
 from test_hostd import guest_fault, vm_spec, wait_console
 
@@ -216,17 +216,6 @@ def alt_api(host, api):
     return Api(host.alt_api_port, api.fingerprint, api.token)
 
 
-def wait_answer(client, timeout=60):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return client.call("GET", "/network/management", timeout=5)
-        except (OSError, ApiError, ValueError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
-
-
 def test_management_address_change_confirm_reboot_rollback(api, host):
     mgmt = api.call("GET", "/network/management")
     assert mgmt["mode"] == "dhcp" and mgmt["interface"] == "eth0"
@@ -252,7 +241,7 @@ def test_management_address_change_confirm_reboot_rollback(api, host):
                   "dns": ["10.0.2.3"], "confirm_timeout_s": 60})
     assert r["confirm_timeout_s"] == 60 and r["management"]["pending"]
     new = alt_api(host, api)
-    mgmt = wait_answer(new)
+    mgmt = wait_management(new, 60)
     assert mgmt["mode"] == "static" and f"{NEW_IP}/24" in mgmt["current"]["addresses"]
     assert mgmt["current"]["gateway"] == "10.0.2.2"
     new.call("POST", "/network/management/confirm")
@@ -280,7 +269,7 @@ def test_management_address_change_confirm_reboot_rollback(api, host):
     time.sleep(3)
     with pytest.raises((OSError, ApiError)):
         api.call("GET", "/network/management", timeout=5)
-    mgmt = wait_answer(api, timeout=60)
+    mgmt = wait_management(api, 60)
     assert mgmt["pending"] is None and mgmt["address"] == f"{NEW_IP}/24"
     assert f"{NEW_IP}/24" in mgmt["current"]["addresses"]
     assert "10.0.2.60/24" not in mgmt["current"]["addresses"]
@@ -291,7 +280,7 @@ def test_management_address_change_confirm_reboot_rollback(api, host):
     # back to DHCP (keel-dhcpc, told live), confirmed over DHCP's address
     api.call("PUT", "/network/management", {"mode": "dhcp", "confirm_timeout_s": 60})
     dhcp = Api(host.alt_api_port, api.fingerprint, api.token)
-    mgmt = wait_answer(dhcp, timeout=60)
+    mgmt = wait_management(dhcp, 60)
     assert mgmt["mode"] == "dhcp" and "10.0.2.15/24" in mgmt["current"]["addresses"]
     dhcp.call("POST", "/network/management/confirm")
     host.hook_port = host.alt_hook_port
@@ -307,7 +296,7 @@ def test_management_address_change_confirm_reboot_rollback(api, host):
         time.sleep(0.5)
     assert host.hook(f"kill {int(host.hook('cat /run/keel/hostd.pid'))} 9").startswith(b"OK")
     host.wait_for(r"hostd restarted during an unconfirmed change: rolling back")
-    mgmt = wait_answer(dhcp, timeout=60)
+    mgmt = wait_management(dhcp, 60)
     assert mgmt["mode"] == "dhcp" and mgmt["pending"] is None
     assert host.hook("cat /run/keel/mgmt.mode") == b"dhcp eth0\n"
     assert b"mgmt.mode = dhcp" in host.hook("cat /config/host.conf")
