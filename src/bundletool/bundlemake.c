@@ -117,20 +117,31 @@ static int put_member(int fd, const char *name, const void *data, uint64_t size)
 }
 
 /* the files: opened, sized and hashed into info */
-static int open_files(const struct bundle_make *m, int fds[BUNDLE_FILES], struct bundle_info *info,
-		      char *err, size_t errlen)
+static int open_files(const struct bundle_make *m, int fds[BUNDLE_FILES_MAX],
+		      struct bundle_info *info, char *err, size_t errlen)
 {
-	for (int i = 0; i < BUNDLE_FILES; i++) {
+	int image = m->kind == BUNDLE_IMAGE;
+	uint64_t max = image ? BUNDLE_FILE_MAX : BUNDLE_MODULE_MAX;
+	if (m->nfiles < 1 || m->nfiles > (image ? BUNDLE_FILES : BUNDLE_FILES_MAX))
+		return errorf(err, errlen, "%zu files: an image has %d, an extension 1 to %d",
+			      m->nfiles, BUNDLE_FILES, BUNDLE_FILES_MAX);
+	for (size_t i = 0; i < m->nfiles; i++) {
 		struct bundle_file *f = &info->files[i];
+		const char *base = strrchr(m->files[i], '/');
 		struct stat st;
-		strcpy(f->name, bundle_file_names[i]);
+		base = base ? base + 1 : m->files[i];
+		if (image)
+			strcpy(f->name, bundle_file_names[i]);
+		else if (!ext_module_ok(base) || str_copy(f->name, sizeof(f->name), base) < 0)
+			return errorf(err, errlen, "%s: not a kernel module's file name (NAME.ko)",
+				      m->files[i]);
+		info->nfiles = i + 1;
 		fds[i] = open(m->files[i], O_RDONLY | O_CLOEXEC);
 		if (fds[i] < 0 || fstat(fds[i], &st) < 0)
 			return errorf(err, errlen, "%s: %s", m->files[i], strerror(errno));
-		if (!S_ISREG(st.st_mode) || st.st_size < 1 ||
-		    (uint64_t)st.st_size > BUNDLE_FILE_MAX)
+		if (!S_ISREG(st.st_mode) || st.st_size < 1 || (uint64_t)st.st_size > max)
 			return errorf(err, errlen, "%s: not a file of 1 byte to %llu MiB",
-				      m->files[i], BUNDLE_FILE_MAX >> 20);
+				      m->files[i], (unsigned long long)(max >> 20));
 		f->size = (uint64_t)st.st_size;
 		int rc = bundle_copy_hash(fds[i], 0, f->size, -1, f->sha256);
 		if (rc < 0)
@@ -142,14 +153,14 @@ static int open_files(const struct bundle_make *m, int fds[BUNDLE_FILES], struct
 /* the archive into fd; the files copied are hashed again, so that one that
  * changed since it was hashed is not signed for */
 static int write_bundle(int fd, const char *json, const char *sig, const struct bundle_make *m,
-			const int fds[BUNDLE_FILES], const struct bundle_info *info, char *err,
+			const int fds[BUNDLE_FILES_MAX], const struct bundle_info *info, char *err,
 			size_t errlen)
 {
 	static const char trailer[TAR_TRAILER];
 	if (put_member(fd, BUNDLE_JSON_NAME, json, strlen(json)) < 0 ||
 	    put_member(fd, BUNDLE_SIG_NAME, sig, BUNDLE_SIG_LEN) < 0)
 		return errorf(err, errlen, "%s: %s", m->out, strerror(errno));
-	for (int i = 0; i < BUNDLE_FILES; i++) {
+	for (size_t i = 0; i < info->nfiles; i++) {
 		unsigned char again[32];
 		if (put_member(fd, info->files[i].name, NULL, info->files[i].size) < 0)
 			return errorf(err, errlen, "%s: %s", m->out, strerror(errno));
@@ -194,21 +205,24 @@ int bundle_sign(const char *key_path, const char *json, char sig[BUNDLE_SIG_LEN 
 
 int bundle_make(const struct bundle_make *m, char *err, size_t errlen)
 {
-	struct bundle_info info = {.acceptance = m->acceptance};
-	int fds[BUNDLE_FILES] = {-1, -1, -1}, out = -1, rc = -1;
+	struct bundle_info info = {.kind = m->kind, .acceptance = m->acceptance};
+	int fds[BUNDLE_FILES_MAX], out = -1, rc = -1;
 	char *json = NULL, sig[BUNDLE_SIG_LEN + 1], tmp[4096];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", m->out);
 	if (str_copy(info.version, sizeof(info.version), m->version) < 0 ||
 	    bundle_version_parse(m->version, info.version_num) < 0)
 		errorf(err, errlen, "--version %s: not MAJOR.MINOR.PATCH", m->version);
 	else if (str_copy(info.build, sizeof(info.build), m->build) < 0 ||
-		 str_copy(info.arch, sizeof(info.arch), m->arch) < 0)
-		errorf(err, errlen, "--build or --arch: too long");
-	else if (manifest_check(m->files[2], m->version, err, errlen) == 0 &&
+		 str_copy(info.arch, sizeof(info.arch), m->arch) < 0 ||
+		 (m->name && str_copy(info.name, sizeof(info.name), m->name) < 0) ||
+		 (m->kernel && str_copy(info.kernel, sizeof(info.kernel), m->kernel) < 0))
+		errorf(err, errlen, "--build, --arch, --name or --kernel: too long");
+	else if ((m->kind != BUNDLE_IMAGE || m->nfiles != BUNDLE_FILES ||
+		  manifest_check(m->files[2], m->version, err, errlen) == 0) &&
 		 open_files(m, fds, &info, err, errlen) == 0) {
 		if (!(json = bundle_info_format(&info)))
 			errorf(err, errlen,
-			       "--build or --arch: not of the grammar of "
+			       "--build, --arch, --name or --kernel: not of the grammar of "
 			       "common/bundlefmt.h");
 		else if (bundle_sign(m->key, json, sig, err, errlen) == 0) {
 			out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -224,7 +238,7 @@ int bundle_make(const struct bundle_make *m, char *err, size_t errlen)
 		rc = errorf(err, errlen, "%s: %s", m->out, strerror(errno));
 	if (rc < 0 && out >= 0)
 		unlink(tmp);
-	for (int i = 0; i < BUNDLE_FILES; i++)
+	for (size_t i = 0; i < info.nfiles; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	free(json);

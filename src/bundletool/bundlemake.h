@@ -18,13 +18,20 @@
 int bundle_keygen(const char *dir, char *err, size_t errlen);
 
 struct bundle_make {
+	int kind;	     /* enum bundle_kind */
 	const char *key;     /* the private key's PEM file */
-	const char *version; /* MAJOR.MINOR.PATCH: manifest.txt's keel-version too */
+	const char *name;    /* an extension's */
+	const char *kernel;  /* an extension's: the kernel release */
+	const char *version; /* MAJOR.MINOR.PATCH; an image's manifest.txt's
+			      * keel-version too */
 	const char *build;
 	const char *arch;
-	int acceptance;	      /* enum bundle_acceptance */
-	const char *files[3]; /* vmlinuz, initramfs.img, manifest.txt */
-	const char *out;      /* written through OUT.tmp, renamed when whole */
+	int acceptance; /* enum bundle_acceptance */
+	/* an image's vmlinuz, initramfs.img, manifest.txt; an extension's
+	 * modules (their file names are the members'), in load order */
+	size_t nfiles;
+	const char *files[BUNDLE_FILES_MAX];
+	const char *out; /* written through OUT.tmp, renamed when whole */
 };
 
 /* bundle.sig's line for the text `json`, signed with the private key of

@@ -161,5 +161,7 @@ void bootenv_bank_image(const char *dir, struct bootbank_image *img)
 			str_copy(img->version, sizeof(img->version), l + 14);
 		else if (strncmp(l, "keel-commit: ", 13) == 0)
 			str_copy(img->commit, sizeof(img->commit), l + 13);
+		else if (strncmp(l, "kernel-release: ", 16) == 0)
+			str_copy(img->kernel, sizeof(img->kernel), l + 16);
 	free(text);
 }

@@ -71,10 +71,10 @@ int bootenv_write(const char *esp, const struct bootenv *env);
  * a directory that is no mount, or a remount that failed). */
 int bootenv_remount(const char *dir, int rw);
 
-/* What a bank holds, from its manifest.txt under `dir` (keel-version and
- * keel-commit): both "" when it holds no image. */
+/* What a bank holds, from its manifest.txt under `dir` (keel-version,
+ * keel-commit, kernel-release): all "" when it holds no image. */
 struct bootbank_image {
-	char version[32], commit[32];
+	char version[32], commit[32], kernel[65];
 };
 void bootenv_bank_image(const char *dir, struct bootbank_image *img);
 

@@ -13,6 +13,12 @@
 const char *const bundle_file_names[BUNDLE_FILES] = {"vmlinuz", "initramfs.img", "manifest.txt"};
 
 static const char *const levels[] = {NULL, "community", "partner", "certified"};
+static const char *const kinds[] = {NULL, "image", "extension"};
+
+const char *bundle_kind_name(int kind)
+{
+	return kind == BUNDLE_IMAGE || kind == BUNDLE_EXTENSION ? kinds[kind] : "?";
+}
 
 int bundle_acceptance_parse(const char *name)
 {
@@ -54,8 +60,18 @@ static int word_of(const char *s, size_t max, const char *set)
 	return n >= 1 && n <= max && strspn(s, set) == n;
 }
 
-#define BUILD_CHARS "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._-"
-#define ARCH_CHARS  "0123456789abcdefghijklmnopqrstuvwxyz_"
+#define BUILD_CHARS  "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._-"
+#define ARCH_CHARS   "0123456789abcdefghijklmnopqrstuvwxyz_"
+#define KERNEL_CHARS BUILD_CHARS "+"
+
+/* one of an image's files */
+static int image_file(const char *name)
+{
+	for (size_t k = 0; k < BUNDLE_FILES; k++)
+		if (strcmp(name, bundle_file_names[k]) == 0)
+			return 1;
+	return 0;
+}
 
 /* lowercase only: one spelling of a hash */
 static int lower_hex(char c)
@@ -115,7 +131,9 @@ static int file_parse(json_t *f, size_t i, struct bundle_info *info, char *err, 
 {
 	static const char *const fields[] = {"name", "size", "sha256", NULL};
 	struct bundle_file *bf = &info->files[i];
-	char sha[65], what[16];
+	int image = info->kind == BUNDLE_IMAGE;
+	uint64_t max = image ? BUNDLE_FILE_MAX : BUNDLE_MODULE_MAX;
+	char sha[65], what[32];
 	snprintf(what, sizeof(what), "files[%zu]", i);
 	if (!json_is_object(f))
 		return errorf(err, errlen, "%s: not an object", what);
@@ -123,36 +141,70 @@ static int file_parse(json_t *f, size_t i, struct bundle_info *info, char *err, 
 	    string_field(f, "name", bf->name, sizeof(bf->name), err, errlen) < 0 ||
 	    string_field(f, "sha256", sha, sizeof(sha), err, errlen) < 0)
 		return -1;
-	size_t k = 0;
-	while (k < BUNDLE_FILES && strcmp(bf->name, bundle_file_names[k]) != 0)
-		k++;
-	if (k == BUNDLE_FILES)
+	if (image && !image_file(bf->name))
 		return errorf(err, errlen,
-			      "%s: not a file of a bundle (vmlinuz, initramfs.img, "
-			      "manifest.txt)",
+			      "%s: not a file of an image (vmlinuz, initramfs.img, manifest.txt)",
 			      what);
+	if (!image && !ext_module_ok(bf->name))
+		return errorf(err, errlen,
+			      "%s: not a kernel module's name (1 to %d of a-z, 0-9, '_', '-', "
+			      "then .ko)",
+			      what, EXT_MODULE_STEM_MAX);
 	for (size_t j = 0; j < i; j++)
 		if (strcmp(info->files[j].name, bf->name) == 0)
 			return errorf(err, errlen, "%s: %s listed twice", what, bf->name);
 	json_t *size = json_object_get(f, "size");
 	if (!json_is_integer(size) || json_integer_value(size) < 1 ||
-	    (uint64_t)json_integer_value(size) > BUNDLE_FILE_MAX)
+	    (uint64_t)json_integer_value(size) > max)
 		return errorf(err, errlen, "%s: size: not a number of bytes from 1 to %llu", what,
-			      BUNDLE_FILE_MAX);
+			      (unsigned long long)max);
 	bf->size = (uint64_t)json_integer_value(size);
 	if (strlen(sha) != 64 || hex_decode(sha, bf->sha256, 32) < 0)
 		return errorf(err, errlen, "%s: sha256: not 64 lowercase hexadecimal digits", what);
 	return 0;
 }
 
+/* the kind, and the fields of that kind */
+static int kind_parse(json_t *j, struct bundle_info *info, char *err, size_t errlen)
+{
+	static const char *const image[] = {"format", "product",    "kind",  "version", "build",
+					    "arch",   "acceptance", "files", NULL};
+	static const char *const extension[] = {"format",     "product", "kind",  "name",
+						"kernel",     "version", "build", "arch",
+						"acceptance", "files",	 NULL};
+	char kind[16];
+	if (string_field(j, "kind", kind, sizeof(kind), err, errlen) < 0)
+		return -1;
+	if (strcmp(kind, kinds[BUNDLE_IMAGE]) == 0)
+		info->kind = BUNDLE_IMAGE;
+	else if (strcmp(kind, kinds[BUNDLE_EXTENSION]) == 0)
+		info->kind = BUNDLE_EXTENSION;
+	else
+		return errorf(err, errlen, "kind: not image or extension");
+	if (only_fields(j, "", info->kind == BUNDLE_IMAGE ? image : extension, err, errlen) < 0)
+		return -1;
+	if (info->kind == BUNDLE_IMAGE)
+		return 0;
+	if (string_field(j, "name", info->name, sizeof(info->name), err, errlen) < 0 ||
+	    string_field(j, "kernel", info->kernel, sizeof(info->kernel), err, errlen) < 0)
+		return -1;
+	if (!ext_name_ok(info->name))
+		return errorf(err, errlen,
+			      "name: not 1 to %d of a-z, 0-9, '_', '-' (a letter or digit first)",
+			      EXT_NAME_MAX);
+	if (!word_of(info->kernel, sizeof(info->kernel) - 1, KERNEL_CHARS))
+		return errorf(err, errlen,
+			      "kernel: not a kernel release (1 to 64 of 0-9, A-Z, "
+			      "a-z, '.', '_', '-', '+')");
+	return 0;
+}
+
 static int info_parse(json_t *j, struct bundle_info *info, char *err, size_t errlen)
 {
-	static const char *const fields[] = {"format", "product",    "version", "build",
-					     "arch",   "acceptance", "files",	NULL};
 	char product[16], acceptance[16];
 	if (!json_is_object(j))
 		return errorf(err, errlen, "not a JSON object");
-	if (only_fields(j, "", fields, err, errlen) < 0)
+	if (kind_parse(j, info, err, errlen) < 0)
 		return -1;
 	json_t *format = json_object_get(j, "format");
 	if (!json_is_integer(format) || json_integer_value(format) != BUNDLE_FORMAT)
@@ -175,10 +227,16 @@ static int info_parse(json_t *j, struct bundle_info *info, char *err, size_t err
 	if ((info->acceptance = bundle_acceptance_parse(acceptance)) < 0)
 		return errorf(err, errlen, "acceptance: not certified, partner or community");
 	json_t *files = json_object_get(j, "files");
-	if (!json_is_array(files) || json_array_size(files) != BUNDLE_FILES)
+	size_t n = json_array_size(files);
+	if (info->kind == BUNDLE_IMAGE && (!json_is_array(files) || n != BUNDLE_FILES))
 		return errorf(err, errlen, "files: not a list of %d files", BUNDLE_FILES);
-	for (size_t i = 0; i < BUNDLE_FILES; i++)
-		if (file_parse(json_array_get(files, i), i, info, err, errlen) < 0)
+	if (info->kind == BUNDLE_EXTENSION &&
+	    (!json_is_array(files) || n < 1 || n > BUNDLE_FILES_MAX))
+		return errorf(err, errlen, "files: not a list of 1 to %d modules",
+			      BUNDLE_FILES_MAX);
+	for (info->nfiles = 0; info->nfiles < n; info->nfiles++)
+		if (file_parse(json_array_get(files, info->nfiles), info->nfiles, info, err,
+			       errlen) < 0)
 			return -1;
 	return 0;
 }
@@ -209,20 +267,36 @@ char *bundle_info_format(const struct bundle_info *info)
 	if (bundle_version_parse(info->version, v) < 0 ||
 	    !word_of(info->build, sizeof(info->build) - 1, BUILD_CHARS) ||
 	    !word_of(info->arch, sizeof(info->arch) - 1, ARCH_CHARS) ||
-	    bundle_acceptance_parse(bundle_acceptance_name(info->acceptance)) < 0)
+	    bundle_acceptance_parse(bundle_acceptance_name(info->acceptance)) < 0 ||
+	    (info->kind != BUNDLE_IMAGE && info->kind != BUNDLE_EXTENSION) ||
+	    info->nfiles > BUNDLE_FILES_MAX ||
+	    (info->kind == BUNDLE_EXTENSION &&
+	     (!ext_name_ok(info->name) ||
+	      !word_of(info->kernel, sizeof(info->kernel) - 1, KERNEL_CHARS))))
 		return NULL;
 	json_t *files = json_array();
-	for (size_t i = 0; i < BUNDLE_FILES; i++) {
+	for (size_t i = 0; i < info->nfiles; i++) {
 		char sha[65];
 		hex_encode(info->files[i].sha256, 32, sha);
 		json_array_append_new(files, json_pack("{s:s,s:I,s:s}", "name", info->files[i].name,
 						       "size", (json_int_t)info->files[i].size,
 						       "sha256", sha));
 	}
-	json_t *j = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:o}", "format", BUNDLE_FORMAT, "product",
-			      BUNDLE_PRODUCT, "version", info->version, "build", info->build,
-			      "arch", info->arch, "acceptance",
-			      bundle_acceptance_name(info->acceptance), "files", files);
+	json_t *j = json_pack("{s:i,s:s,s:s}", "format", BUNDLE_FORMAT, "product", BUNDLE_PRODUCT,
+			      "kind", bundle_kind_name(info->kind));
+	if (j && info->kind == BUNDLE_EXTENSION) {
+		json_object_set_new(j, "name", json_string(info->name));
+		json_object_set_new(j, "kernel", json_string(info->kernel));
+	}
+	if (j) {
+		json_object_set_new(j, "version", json_string(info->version));
+		json_object_set_new(j, "build", json_string(info->build));
+		json_object_set_new(j, "arch", json_string(info->arch));
+		json_object_set_new(j, "acceptance",
+				    json_string(bundle_acceptance_name(info->acceptance)));
+		json_object_set(j, "files", files);
+	}
+	json_decref(files);
 	char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(j);
 	return text;
@@ -233,25 +307,24 @@ void bundle_member_header(unsigned char h[TAR_BLOCK], const char *name, uint64_t
 	tar_header(h, name, size, 0, BUNDLE_MEMBER_MODE); /* a short name: cannot fail */
 }
 
-int bundle_member_parse(const unsigned char h[TAR_BLOCK], char name[16], uint64_t *size, char *err,
-			size_t errlen)
+int bundle_member_parse(const unsigned char h[TAR_BLOCK], char name[BUNDLE_NAME_MAX],
+			uint64_t *size, char *err, size_t errlen)
 {
-	static const char *const members[] = {BUNDLE_JSON_NAME, BUNDLE_SIG_NAME, "vmlinuz",
-					      "initramfs.img", "manifest.txt"};
-	size_t n = strnlen((const char *)h, 100), k = 0;
-	while (k < ARRAY_SIZE(members) &&
-	       (strlen(members[k]) != n || memcmp(h, members[k], n) != 0))
-		k++;
-	if (k == ARRAY_SIZE(members)) {
+	size_t n = strnlen((const char *)h, 100);
+	if (n >= BUNDLE_NAME_MAX)
+		return errorf(err, errlen, "a member whose name is not one a bundle has");
+	memcpy(name, h, n);
+	name[n] = '\0';
+	if (strcmp(name, BUNDLE_JSON_NAME) != 0 && strcmp(name, BUNDLE_SIG_NAME) != 0 &&
+	    !image_file(name) && !ext_module_ok(name)) {
 		/* the name is shown only when it is made of harmless characters */
-		if (n > 0 && n <= 40 && strspn((const char *)h, BUILD_CHARS "/") == n)
+		if (n > 0 && n <= 40 && strspn(name, BUILD_CHARS "/") == n)
 			return errorf(err, errlen,
 				      "a member named \"%.40s\": a bundle holds only bundle.json, "
-				      "bundle.sig, vmlinuz, initramfs.img and manifest.txt",
-				      (const char *)h);
+				      "bundle.sig, and an image's files or kernel modules",
+				      name);
 		return errorf(err, errlen, "a member whose name is not one a bundle has");
 	}
-	strcpy(name, members[k]);
 	/* the size: exactly 11 octal digits (anything else, base-256 included,
 	 * is not a header of ours) */
 	*size = 0;

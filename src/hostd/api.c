@@ -1,6 +1,7 @@
 /* The route table (see api.h and http.h). */
 #include "hostd/api.h"
 
+#include "common/extension.h"
 #include "common/names.h"
 #include "common/vmspec.h"
 #include "hostd/datastore.h"
@@ -43,6 +44,7 @@ static const struct capture SESSION = {"session", session_id_valid};
 /* a log of the catalogue (logs.h): the audit trail's, or another */
 static const struct capture AUDIT_LOG = {"log", logs_audit_name_valid};
 static const struct capture HOST_LOG = {"log", logs_host_name_valid};
+static const struct capture EXTENSION = {"extension", ext_name_ok};
 
 /* Every route, the privilege it needs and what it acts on. docs/api.md
  * lists this table (keel-hostd --routes; scripts/api-docs.sh). The
@@ -359,6 +361,30 @@ const struct route api_routes[] = {
      .flags = ROUTE_UPLOAD,
      .privilege = PRIV_MAINTENANCE,
      .doc_note = " (the body: an update bundle; the next boot uses the other bank)"},
+    {.method = "GET",
+     .pattern = API_V1 "/host/extensions",
+     .handler = api_host_extensions,
+     .privilege = PRIV_VIEW},
+    {.method = "POST",
+     .pattern = API_V1 "/host/extensions",
+     .handler = api_host_extension_install,
+     .flags = ROUTE_UPLOAD,
+     .privilege = PRIV_MAINTENANCE,
+     .doc_note = " (the body: an extension bundle; loaded at the next boot)"},
+    {.method = "DELETE",
+     .pattern = API_V1 "/host/extensions/{}",
+     .handler = api_host_extension_remove,
+     .privilege = PRIV_MAINTENANCE,
+     .captures = {&EXTENSION},
+     .doc_note = " (in maintenance mode; unloaded at the next boot)"},
+    {.method = "GET",
+     .pattern = API_V1 "/host/acceptance",
+     .handler = api_host_acceptance,
+     .privilege = PRIV_VIEW},
+    {.method = "PUT",
+     .pattern = API_V1 "/host/acceptance",
+     .handler = api_host_acceptance_set,
+     .privilege = PRIV_SECURITY},
     {.method = "POST",
      .pattern = API_V1 "/host/shutdown",
      .handler = api_host_power,

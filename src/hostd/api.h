@@ -55,6 +55,11 @@ void api_host_maintenance_exit(struct req *r);
 void api_host_rollback(struct req *r);
 /* api_update.c: POST /host/update, an update bundle (update.h) */
 void api_host_update(struct req *r);
+void api_host_extensions(struct req *r);
+void api_host_extension_install(struct req *r);
+void api_host_extension_remove(struct req *r);
+void api_host_acceptance(struct req *r);
+void api_host_acceptance_set(struct req *r);
 void api_tsm_get(struct req *r);
 void api_tsm_put(struct req *r);
 void api_tsm_command(struct req *r);

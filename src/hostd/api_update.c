@@ -1,16 +1,22 @@
 /* POST /host/update: an update bundle (update.h) uploaded, verified and
- * installed into the boot bank that did not boot. */
+ * installed into the boot bank that did not boot. /host/extensions:
+ * extensions (extensions.h) listed, uploaded and installed, removed.
+ * /host/acceptance: the host's acceptance level. */
 #include "hostd/api.h"
 
+#include "common/bootenv.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "hostd/acceptance.h"
 #include "hostd/error.h"
+#include "hostd/extensions.h"
 #include "hostd/update.h"
 #include "hostd/vms.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 /* the upload's sink: a nameless file on scratch (update_scratch_file), so
@@ -53,42 +59,60 @@ static int allow_downgrade(struct req *r)
 	return -1;
 }
 
+/* In maintenance mode, the upload's sink opened: 1 (the upload goes on),
+ * or 0 after replying */
+static int start_upload(struct req *r, const char *what)
+{
+	char err[512];
+	if (vms_maintenance() != VMS_MAINT_ON) {
+		reply_error(r, 409,
+			    "the host must be in maintenance mode for %s (keel host "
+			    "maintenance enter)",
+			    what);
+		return 0;
+	}
+	struct update_upload *up = calloc(1, sizeof(*up));
+	if (!up) {
+		reply_error(r, 500, "out of memory");
+		return 0;
+	}
+	if ((up->fd = update_scratch_file(err, sizeof(err))) < 0) {
+		reply_errno(r, up->fd, err);
+		free(up);
+		return 0;
+	}
+	r->upload = up;
+	r->upload_write = update_write;
+	r->upload_abort = update_close;
+	return 1;
+}
+
+/* The upload, whole: its descriptor (to update_close), or NULL after
+ * replying with the upload's error */
+static struct update_upload *end_upload(struct req *r)
+{
+	struct update_upload *up = r->upload;
+	r->upload = NULL;
+	if (r->upload_error < 0) {
+		reply_errno(r, r->upload_error, r->upload_err);
+		update_close(up);
+		return NULL;
+	}
+	return up;
+}
+
 void api_host_update(struct req *r)
 {
 	char err[512];
 	int downgrade = allow_downgrade(r);
-	if (downgrade < 0)
+	if (downgrade < 0 || (!r->upload_done && !start_upload(r, "an update")) || !r->upload_done)
 		return;
-	if (!r->upload_done) {
-		if (vms_maintenance() != VMS_MAINT_ON) {
-			reply_error(r, 409, "the host must be in maintenance mode to be updated "
-					    "(keel host maintenance enter)");
-			return;
-		}
-		struct update_upload *up = calloc(1, sizeof(*up));
-		if (!up) {
-			reply_error(r, 500, "out of memory");
-			return;
-		}
-		if ((up->fd = update_scratch_file(err, sizeof(err))) < 0) {
-			reply_errno(r, up->fd, err);
-			free(up);
-			return;
-		}
-		r->upload = up;
-		r->upload_write = update_write;
-		r->upload_abort = update_close;
+	struct update_upload *up = end_upload(r);
+	if (!up)
 		return;
-	}
-	struct update_upload *up = r->upload;
-	r->upload = NULL;
 	json_t *out = NULL;
-	int rc = r->upload_error;
-	if (rc < 0)
-		snprintf(err, sizeof(err), "%s", r->upload_err);
-	else
-		rc = update_apply(up->fd, api_host_info()->version, downgrade, &out, err,
-				  sizeof(err));
+	int rc = update_apply(up->fd, api_host_info()->version, acceptance_get(), downgrade, &out,
+			      err, sizeof(err));
 	update_close(up);
 	if (rc < 0) {
 		log_msg("update: %s from %s: refused: %s", r->user, r->source, err);
@@ -103,4 +127,109 @@ void api_host_update(struct req *r)
 		   json_string_value(json_object_get(out, "signed_by")),
 		   json_string_value(json_object_get(out, "bank")));
 	reply_json(r, 200, out);
+}
+
+/* this host's extensions: the booted bank's, for the running kernel */
+static void host_extensions(struct ext_host *h)
+{
+	static struct utsname u;
+	uname(&u);
+	*h = (struct ext_host){.bank_dir = BOOT_BANK_DIR,
+			       .trusted_dir = BUNDLE_TRUSTED_DIR,
+			       .status = EXT_STATUS,
+			       .kernel = u.release,
+			       .acceptance = acceptance_get()};
+}
+
+void api_host_extensions(struct req *r)
+{
+	struct ext_host h;
+	char err[256];
+	json_t *out;
+	host_extensions(&h);
+	int rc = ext_list(&h, &out, err, sizeof(err));
+	if (rc < 0)
+		reply_errno(r, rc, err);
+	else
+		reply_json(r, 200, out);
+}
+
+void api_host_extension_install(struct req *r)
+{
+	char err[512];
+	int downgrade = allow_downgrade(r);
+	if (downgrade < 0 || (!r->upload_done && !start_upload(r, "an extension")) ||
+	    !r->upload_done)
+		return;
+	struct update_upload *up = end_upload(r);
+	if (!up)
+		return;
+	struct ext_host h;
+	json_t *out = NULL;
+	host_extensions(&h);
+	int rc = ext_install(&h, up->fd, downgrade, &out, err, sizeof(err));
+	update_close(up);
+	if (rc < 0) {
+		log_msg("extension: %s from %s: refused: %s", r->user, r->source, err);
+		reply_errno(r, rc, err);
+		return;
+	}
+	log_notice("%s from %s installed the extension %s %s (%s, signed by %s): it loads at "
+		   "the next boot",
+		   r->user, r->source, json_string_value(json_object_get(out, "name")),
+		   json_string_value(json_object_get(out, "version")),
+		   json_string_value(json_object_get(out, "acceptance")),
+		   json_string_value(json_object_get(out, "signed_by")));
+	reply_json(r, 200, out);
+}
+
+void api_host_extension_remove(struct req *r)
+{
+	char err[256];
+	struct ext_host h;
+	if (vms_maintenance() != VMS_MAINT_ON) {
+		reply_error(r, 409,
+			    "the host must be in maintenance mode for an extension's "
+			    "removal (keel host maintenance enter)");
+		return;
+	}
+	host_extensions(&h);
+	int rc = ext_remove(&h, r->param[0], err, sizeof(err));
+	if (rc < 0) {
+		reply_errno(r, rc, err);
+		return;
+	}
+	log_notice("%s from %s removed the extension %s: its modules stay loaded until the "
+		   "host reboots",
+		   r->user, r->source, r->param[0]);
+	reply_json(r, 200, json_pack("{s:s,s:b}", "removed", r->param[0], "reboot_needed", 1));
+}
+
+void api_host_acceptance(struct req *r)
+{
+	reply_json(r, 200, json_pack("{s:s}", "level", bundle_acceptance_name(acceptance_get())));
+}
+
+void api_host_acceptance_set(struct req *r)
+{
+	json_t *body = req_json(r);
+	const char *name;
+	char err[256];
+	int level;
+	if (!body || req_only_fields(r, body, (const char *const[]){"level", NULL}) < 0)
+		goto out;
+	if (json_unpack(body, "{s:s}", "level", &name) < 0 ||
+	    (level = bundle_acceptance_parse(name)) < 0) {
+		reply_error(r, 400, "level: certified, partner or community");
+		goto out;
+	}
+	int rc = acceptance_set(BOOT_BANK_DIR, level, err, sizeof(err));
+	if (rc < 0) {
+		reply_errno(r, rc, err);
+		goto out;
+	}
+	log_notice("%s from %s set the host's acceptance level to %s", r->user, r->source, name);
+	api_host_acceptance(r);
+out:
+	json_decref(body);
 }

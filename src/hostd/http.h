@@ -70,13 +70,13 @@ struct req {
 };
 
 enum route_flags {
-	ROUTE_PUBLIC = 1,  /* no session needed */
-	ROUTE_UPLOAD = 2,  /* the body is a file, streamed to the handler's sink */
-	ROUTE_LOGIN = 4,   /* a login: audited as "login", whatever its status; its
-			    * handler calls req_audit_attempt itself */
-	ROUTE_AUDITED = 8, /* a GET put on record as a change is: its attempt
-			    * before the handler (503 without it), its outcome
-			    * after (a download of what the host holds) */
+	ROUTE_PUBLIC = 1,   /* no session needed */
+	ROUTE_UPLOAD = 2,   /* the body is a file, streamed to the handler's sink */
+	ROUTE_LOGIN = 4,    /* a login: audited as "login", whatever its status; its
+			     * handler calls req_audit_attempt itself */
+	ROUTE_AUDITED = 8,  /* a GET put on record as a change is: its attempt
+			     * before the handler (503 without it), its outcome
+			     * after (a download of what the host holds) */
 	ROUTE_CONSOLE = 16, /* no session needed on the local API (root's only):
 			     * what the console UI shows before anyone logs in */
 };
@@ -90,7 +90,7 @@ enum route_flags {
  * name in its one spelling (no control characters, no "..", no "/"). */
 struct capture {
 	/* "vm", "user", "role", "datastore", "switch", "portgroup",
-	 * "session", or "path" (a datastore path, {*}) */
+	 * "session", "log", "extension", or "path" (a datastore path, {*}) */
 	const char *entity;
 	bool (*valid)(const char *value);
 };
@@ -122,8 +122,8 @@ struct http_checks {
 	 * there is none): 0 with the user and the token's hash (65 bytes)
 	 * filled in, and `source` (unless NULL) with the source of the
 	 * session's login; or a negative errno. */
-	int (*authenticate)(const char *authorization, char *user, size_t userlen,
-			    char *token_hash, char *source, size_t sourcelen);
+	int (*authenticate)(const char *authorization, char *user, size_t userlen, char *token_hash,
+			    char *source, size_t sourcelen);
 	/* 1 when `user` holds `privilege` on the VM `vm` (NULL: on the host). */
 	int (*allowed)(const char *user, const char *privilege, const char *vm);
 };

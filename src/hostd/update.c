@@ -4,6 +4,7 @@
 #include "common/util.h"
 #include "hostd/bootbanks.h"
 #include "hostd/error.h"
+#include "hostd/extensions.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -70,7 +71,7 @@ static int member(struct reader *r, int index, const char *want, uint64_t max,
 		  const uint64_t *exact, uint64_t *data, uint64_t *size, char *err, size_t errlen)
 {
 	unsigned char h[TAR_BLOCK];
-	char name[16], what[64], why[200];
+	char name[BUNDLE_NAME_MAX], what[96], why[200];
 	snprintf(what, sizeof(what), "member %d's header (%s)", index, want);
 	int rc = need(r, r->off, TAR_BLOCK, what, err, errlen);
 	if (rc == 0)
@@ -180,20 +181,31 @@ static int check_signature(const char *json, size_t json_len, const char *sig, s
 static int check_policy(const struct bundle_info *info, const struct update_policy *p, char *err,
 			size_t errlen)
 {
+	static const char *const how[] = {NULL, "keel host update apply",
+					  "keel host extension install"};
 	unsigned running[3];
+	if (info->kind != p->kind)
+		return error_set(
+		    err, errlen, -EINVAL, "this is an %s bundle, not an %s one: it goes in with %s",
+		    bundle_kind_name(info->kind), bundle_kind_name(p->kind), how[info->kind]);
 	if (strcmp(info->arch, BUNDLE_ARCH) != 0)
 		return error_set(err, errlen, -EINVAL, "the bundle is for %s, this host is %s",
 				 info->arch, BUNDLE_ARCH);
-	if (bundle_version_parse(p->running_version, running) < 0)
-		return error_set(err, errlen, -EIO,
-				 "this host's version %s is not MAJOR.MINOR.PATCH",
+	if (p->kernel && strcmp(info->kernel, p->kernel) != 0)
+		return error_set(err, errlen, -EINVAL,
+				 "its modules are built for kernel %s; this host runs %s",
+				 info->kernel, p->kernel);
+	if (p->running_version && bundle_version_parse(p->running_version, running) < 0)
+		return error_set(err, errlen, -EIO, "the version %s here is not MAJOR.MINOR.PATCH",
 				 p->running_version);
-	int cmp = bundle_version_compare(info->version_num, running);
+	int cmp = p->running_version ? bundle_version_compare(info->version_num, running) : 1;
 	if (cmp <= 0 && !p->allow_downgrade)
 		return error_set(err, errlen, -EINVAL,
-				 "Keel %s is %s the running %s: a downgrade is asked for "
+				 "%s %s is %s the %s %s: a downgrade is asked for "
 				 "with allow_downgrade",
-				 info->version, cmp < 0 ? "older than" : "the same as",
+				 info->kind == BUNDLE_IMAGE ? "Keel" : info->name, info->version,
+				 cmp < 0 ? "older than" : "the same as",
+				 info->kind == BUNDLE_IMAGE ? "running" : "installed",
 				 p->running_version);
 	if (info->acceptance < p->acceptance)
 		return error_set(err, errlen, -EINVAL,
@@ -233,12 +245,13 @@ int update_verify(int fd, const struct update_policy *policy, struct update_bund
 	free(sig);
 	if (rc == 0)
 		rc = check_policy(&b->info, policy, err, errlen);
-	for (int i = 0; rc == 0 && i < BUNDLE_FILES; i++) {
+	for (size_t i = 0; rc == 0 && i < b->info.nfiles; i++) {
 		const struct bundle_file *f = &b->info.files[i];
 		uint64_t data, size;
 		unsigned char digest[32];
-		rc = member(&r, 3 + i, f->name, BUNDLE_FILE_MAX, &f->size, &data, &size, err,
-			    errlen);
+		rc = member(&r, 3 + (int)i, f->name,
+			    b->info.kind == BUNDLE_IMAGE ? BUNDLE_FILE_MAX : BUNDLE_MODULE_MAX,
+			    &f->size, &data, &size, err, errlen);
 		if (rc == 0 && (rc = bundle_copy_hash(fd, (off_t)data, size, -1, digest)) < 0)
 			rc =
 			    error_set(err, errlen, rc, "cannot read the bundle: %s", strerror(-rc));
@@ -263,13 +276,10 @@ static void temp_name(char *out, size_t n, const char *name)
 	snprintf(out, n, ".%s.new", name);
 }
 
-/* A file written whole under its temporary name in dirfd and fsync'ed:
- * `len` bytes of `in` from off; its SHA-256 must be `sha256` (NULL: not
- * checked). */
-static int put_file(int dirfd, const char *name, int in, off_t off, uint64_t len,
+int update_put_file(int dirfd, const char *name, int in, off_t off, uint64_t len,
 		    const unsigned char *sha256, char *err, size_t errlen)
 {
-	char tmp[32];
+	char tmp[BUNDLE_NAME_MAX + 8];
 	unsigned char digest[32];
 	temp_name(tmp, sizeof(tmp), name);
 	int out = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -303,8 +313,8 @@ static int write_bank(int dirfd, int fd, const struct update_bundle *b,
 			return error_set(err, errlen, -errno, "cannot remove %s/%s: %s",
 					 t->bank_dir, order[i], strerror(errno));
 	for (int i = 0; rc == 0 && i < BUNDLE_FILES; i++)
-		rc = put_file(dirfd, b->info.files[i].name, fd, b->offset[i], b->info.files[i].size,
-			      b->info.files[i].sha256, err, errlen);
+		rc = update_put_file(dirfd, b->info.files[i].name, fd, b->offset[i],
+				     b->info.files[i].size, b->info.files[i].sha256, err, errlen);
 	snprintf(path, sizeof(path), "%s/boot.cfg", t->booted_dir);
 	int cfg = rc == 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	struct stat st;
@@ -312,7 +322,8 @@ static int write_bank(int dirfd, int fd, const struct update_bundle *b,
 		rc = error_set(err, errlen, -EIO, "cannot read %s: %s", path,
 			       cfg < 0 ? strerror(errno) : "too large");
 	if (rc == 0)
-		rc = put_file(dirfd, "boot.cfg", cfg, 0, (uint64_t)st.st_size, NULL, err, errlen);
+		rc = update_put_file(dirfd, "boot.cfg", cfg, 0, (uint64_t)st.st_size, NULL, err,
+				     errlen);
 	if (cfg >= 0)
 		close(cfg);
 	for (size_t i = 0; rc == 0 && i < ARRAY_SIZE(order); i++) {
@@ -331,8 +342,8 @@ static int write_bank(int dirfd, int fd, const struct update_bundle *b,
 	return rc;
 }
 
-int update_install(int fd, const struct update_bundle *b, const struct update_target *t, char *err,
-		   size_t errlen)
+int update_install(int fd, const struct update_bundle *b, const struct update_target *t,
+		   json_t *kept, json_t *dropped, char *err, size_t errlen)
 {
 	struct bootenv env;
 	char other = bootenv_other(t->booted);
@@ -358,6 +369,11 @@ int update_install(int fd, const struct update_bundle *b, const struct update_ta
 		close(dirfd);
 	if (made_rw && !bootenv_remount(t->bank_dir, 0) && rc == 0)
 		rc = error_set(err, errlen, -EIO, "cannot remount %s read-only", t->bank_dir);
+	struct bootbank_image img;
+	bootenv_bank_image(t->bank_dir, &img);
+	if (rc == 0)
+		rc = ext_carry_over(t->booted_dir, t->bank_dir, img.kernel, kept, dropped, err,
+				    errlen);
 	if (rc < 0)
 		return rc;
 	env = (struct bootenv){.bank = other, .tries = BOOT_TRIES, .reason = "updated"};
@@ -389,8 +405,8 @@ static int mounted(const char *dir)
 	return stat(dir, &st) == 0 && stat(parent, &up) == 0 && st.st_dev != up.st_dev;
 }
 
-int update_apply(int fd, const char *version, bool allow_downgrade, json_t **out, char *err,
-		 size_t errlen)
+int update_apply(int fd, const char *version, int acceptance, bool allow_downgrade, json_t **out,
+		 char *err, size_t errlen)
 {
 	*out = NULL;
 	char booted = bootbanks_booted();
@@ -405,8 +421,9 @@ int update_apply(int fd, const char *version, bool allow_downgrade, json_t **out
 	if (pthread_mutex_trylock(&busy) != 0)
 		return error_set(err, errlen, -EBUSY, "another update is being installed");
 	struct update_policy policy = {.trusted_dir = BUNDLE_TRUSTED_DIR,
+				       .kind = BUNDLE_IMAGE,
 				       .running_version = version,
-				       .acceptance = UPDATE_HOST_ACCEPTANCE,
+				       .acceptance = acceptance,
 				       .allow_downgrade = allow_downgrade};
 	struct update_target target = {.esp = BOOT_ESP_DIR,
 				       .booted_dir = BOOT_BANK_DIR,
@@ -414,15 +431,18 @@ int update_apply(int fd, const char *version, bool allow_downgrade, json_t **out
 				       .booted = booted};
 	struct update_bundle b;
 	char other = bootenv_other(booted);
+	json_t *kept = json_array(), *dropped = json_array();
 	int rc = update_verify(fd, &policy, &b, err, errlen);
 	if (rc == 0)
-		rc = update_install(fd, &b, &target, err, errlen);
+		rc = update_install(fd, &b, &target, kept, dropped, err, errlen);
 	pthread_mutex_unlock(&busy);
-	if (rc < 0)
-		return rc;
-	*out = json_pack("{s:s#,s:s,s:s,s:s,s:s,s:b}", "bank", &other, (size_t)1, "version",
-			 b.info.version, "build", b.info.build, "acceptance",
-			 bundle_acceptance_name(b.info.acceptance), "signed_by", b.key,
-			 "reboot_needed", 1);
-	return 0;
+	if (rc == 0)
+		*out = json_pack("{s:s#,s:s,s:s,s:s,s:s,s:b,s:O,s:O}", "bank", &other, (size_t)1,
+				 "version", b.info.version, "build", b.info.build, "acceptance",
+				 bundle_acceptance_name(b.info.acceptance), "signed_by", b.key,
+				 "reboot_needed", 1, "extensions_kept", kept, "extensions_dropped",
+				 dropped);
+	json_decref(kept);
+	json_decref(dropped);
+	return rc;
 }

@@ -1,5 +1,5 @@
-/* Layer: domain. Includes: bootbanks.h, error.h and src/common's
- * bootenv.h, bundlefmt.h; never http.h or api.h.
+/* Layer: domain. Includes: bootbanks.h, error.h, extensions.h and
+ * src/common's bootenv.h, bundlefmt.h; never http.h or api.h.
  *
  * Signed offline updates: an update bundle (common/bundlefmt.h) uploaded
  * to the host is verified whole before anything is written; then its
@@ -27,7 +27,8 @@
  * hashed again as it is written, fsync'ed and renamed into place,
  * manifest.txt last, with boot.cfg copied from the booted bank (the host
  * keeps its kernel command line), the directory fsync'ed; the bank is
- * read-only again; only then the switch (keel_bank that bank, keel_tries
+ * read-only again; the extensions follow (hostd/extensions.h); only then
+ * the switch (keel_bank that bank, keel_tries
  * BOOT_TRIES, keel_reason "updated"). One update at a time (-EBUSY). */
 #ifndef KEEL_HOSTD_UPDATE_H
 #define KEEL_HOSTD_UPDATE_H
@@ -39,15 +40,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* The acceptance level this host takes at the least (a setting to come;
- * VMware's default is the same) */
-#define UPDATE_HOST_ACCEPTANCE BUNDLE_PARTNER
 /* where an uploaded bundle is kept while it is checked (never in RAM) */
 #define UPDATE_SCRATCH_DIR "/scratch"
 
 struct update_policy {
 	const char *trusted_dir;     /* BUNDLE_TRUSTED_DIR but in tests */
-	const char *running_version; /* MAJOR.MINOR.PATCH */
+	int kind;		     /* enum bundle_kind: the one taken */
+	const char *kernel;	     /* an extension's: the kernel release running */
+	const char *running_version; /* MAJOR.MINOR.PATCH; NULL: none (any goes) */
 	int acceptance;		     /* the host's level */
 	bool allow_downgrade;	     /* an older or the same version too */
 };
@@ -55,8 +55,8 @@ struct update_policy {
 /* a verified bundle */
 struct update_bundle {
 	struct bundle_info info;
-	char key[64];		    /* the trusted key's file name */
-	off_t offset[BUNDLE_FILES]; /* each file's data in the bundle */
+	char key[64];			/* the trusted key's file name */
+	off_t offset[BUNDLE_FILES_MAX]; /* each file's data in the bundle */
 };
 
 /* Verifies the bundle in `fd` (from its start; the offset is not used):
@@ -72,10 +72,19 @@ struct update_target {
 	char booted;		/* 'a' or 'b' */
 };
 
-/* Installs the verified bundle `b` of `fd` into t->bank_dir and switches
- * the next boot to it: 0, or a negative errno with a message. */
-int update_install(int fd, const struct update_bundle *b, const struct update_target *t, char *err,
-		   size_t errlen);
+/* Installs the verified bundle `b` of `fd` into t->bank_dir, with the
+ * booted bank's extensions built for the new image's kernel (their names
+ * appended to `kept`; the others' to `dropped`: ext_carry_over), and
+ * switches the next boot to it: 0, or a negative errno with a message. */
+int update_install(int fd, const struct update_bundle *b, const struct update_target *t,
+		   json_t *kept, json_t *dropped, char *err, size_t errlen);
+
+/* A file written whole in dirfd under a temporary name (".NAME.new") and
+ * fsync'ed, not yet renamed: `len` bytes of `in` from off; its SHA-256
+ * must be `sha256` (NULL: not checked). 0, or a negative errno with a
+ * message. */
+int update_put_file(int dirfd, const char *name, int in, off_t off, uint64_t len,
+		    const unsigned char *sha256, char *err, size_t errlen);
 
 /* A file for an upload on UPDATE_SCRATCH_DIR, nameless (O_TMPFILE): it is
  * gone once closed, whatever happens. The descriptor, or a negative errno
@@ -83,11 +92,12 @@ int update_install(int fd, const struct update_bundle *b, const struct update_ta
 int update_scratch_file(char *err, size_t errlen);
 
 /* update_verify and update_install on this host (its trusted keys, the
- * banks keel-init mounted, running `version`): 0 with *out = {bank,
- * version, build, acceptance, signed_by, reboot_needed}, or a negative
+ * banks keel-init mounted, running `version`, taking `acceptance` or
+ * above): 0 with *out = {bank, version, build, acceptance, signed_by,
+ * reboot_needed, extensions_kept, extensions_dropped}, or a negative
  * errno with a message (-EBUSY: not booted from a bank, the other bank not
  * mounted, or an update under way). */
-int update_apply(int fd, const char *version, bool allow_downgrade, json_t **out, char *err,
-		 size_t errlen);
+int update_apply(int fd, const char *version, int acceptance, bool allow_downgrade, json_t **out,
+		 char *err, size_t errlen);
 
 #endif

@@ -15,9 +15,12 @@
 #include "common/util.h"
 #include "init/disk.h"
 #include "common/chrony.h"
+#include "common/bootenv.h"
+#include "common/extension.h"
 #include "common/hostconf.h"
 #include "common/logfiles.h"
 #include "common/runstate.h"
+#include "init/extload.h"
 #include "init/modlist.h"
 #include "init/net.h"
 #include "init/bootbank.h"
@@ -194,6 +197,23 @@ static void load_modules(void)
 out:
 	free(list);
 	free(dep);
+}
+
+static int finit_module_fd(int fd)
+{
+	return syscall(SYS_finit_module, fd, "", 0) == 0 ? 0 : -errno;
+}
+
+/* the booted bank's extensions (common/extension.h), and their status */
+static void load_extensions(void)
+{
+	static char status[EXT_MAX * 256];
+	int n = extload_all(BOOT_BANK_DIR, finit_module_fd, status, sizeof(status));
+	mkdir_p(KEEL_RUN_DIR);
+	if (write_file_atomic(EXT_STATUS, status, strlen(status), 0644) < 0)
+		log_errno("extensions: cannot write %s", EXT_STATUS);
+	if (n > 0)
+		log_msg("extensions: %d loaded", n);
 }
 
 static void report_kvm(void)
@@ -572,6 +592,7 @@ int main(void)
 	load_hostconf(&hc);
 	char *cmdline = read_file("/proc/cmdline", 4096, NULL);
 	bootbank_init(cmdline);
+	load_extensions();
 	consoles_init(cmdline);
 	free(cmdline);
 	/* the services write to the console through keel-init, which stops

@@ -74,11 +74,13 @@ static void make(const char *out, const char *key, const char *version, int acce
 	snprintf(files[0], 256, "%s", at("img/vmlinuz"));
 	snprintf(files[1], 256, "%s", at("img/initramfs.img"));
 	snprintf(files[2], 256, "%s", at("img/manifest.txt"));
-	struct bundle_make m = {.key = at(key),
+	struct bundle_make m = {.kind = BUNDLE_IMAGE,
+				.key = at(key),
 				.version = version,
 				.build = "c0ffee1",
 				.arch = arch,
 				.acceptance = acceptance,
+				.nfiles = 3,
 				.files = {files[0], files[1], files[2]},
 				.out = at(out)};
 	if (bundle_make(&m, err, sizeof(err)) < 0)
@@ -89,8 +91,10 @@ static struct update_policy policy(void)
 {
 	static char trusted[256]; /* not one of at()'s buffers, which take turns */
 	snprintf(trusted, sizeof(trusted), "%s/trusted", dir);
-	return (struct update_policy){
-	    .trusted_dir = trusted, .running_version = "0.1.0", .acceptance = BUNDLE_PARTNER};
+	return (struct update_policy){.trusted_dir = trusted,
+				      .kind = BUNDLE_IMAGE,
+				      .running_version = "0.1.0",
+				      .acceptance = BUNDLE_PARTNER};
 }
 
 static char err[512];
@@ -118,7 +122,7 @@ static void refused(const char *name, const struct update_policy *p, const char 
 static size_t member_at(const char *buf, int index, uint64_t *size)
 {
 	size_t off = 0;
-	char name[16];
+	char name[BUNDLE_NAME_MAX];
 	for (int i = 0;; i++) {
 		assert_int_equal(
 		    bundle_member_parse((const unsigned char *)buf + off, name, size, err, 512), 0);
@@ -456,8 +460,12 @@ static void test_format(void **state)
 	assert_int_equal(bundle_acceptance_parse("partner"), BUNDLE_PARTNER);
 	assert_int_equal(bundle_acceptance_parse("Partner"), -1);
 	/* a bundle.json of the tool reads back the same */
-	struct bundle_info info = {
-	    .version = "1.2.3", .build = "abc", .arch = "x86_64", .acceptance = BUNDLE_PARTNER};
+	struct bundle_info info = {.kind = BUNDLE_IMAGE,
+				   .version = "1.2.3",
+				   .build = "abc",
+				   .arch = "x86_64",
+				   .acceptance = BUNDLE_PARTNER,
+				   .nfiles = BUNDLE_FILES};
 	for (int i = 0; i < BUNDLE_FILES; i++) {
 		strcpy(info.files[i].name, bundle_file_names[i]);
 		info.files[i].size = (uint64_t)i + 1;
@@ -534,7 +542,10 @@ static int install(const char *bundle, int after_verify_fd_change)
 		char c = 'X';
 		assert_int_equal(pwrite(fd, &c, 1, b.offset[1] + 100), 1);
 	}
-	int rc = update_install(fd, &b, &t, err, sizeof(err));
+	json_t *kept = json_array(), *dropped = json_array();
+	int rc = update_install(fd, &b, &t, kept, dropped, err, sizeof(err));
+	json_decref(kept);
+	json_decref(dropped);
 	close(fd);
 	return rc;
 }
