@@ -52,9 +52,9 @@ static int send_bundle(struct cli *cli, int argc, char **argv, const char *path,
 	if (!f)
 		return EXIT_SETUP;
 	json_t *r = NULL;
-	char *url = api_pathf("%s%s", path, downgrade ? "?allow_downgrade=true" : "");
+	char url[128];
+	snprintf(url, sizeof(url), "%s%s", path, downgrade ? "?allow_downgrade=true" : "");
 	rc = api_post_upload(cli->api, url, f, st.st_size, cmd_progress(cli), &r);
-	free(url);
 	fclose(f);
 	if (rc == 0 && cli->json)
 		rc = print_json(r);

@@ -7,10 +7,19 @@ of the test image as Keel 0.2.0, signed with the build tree's key (the one
 the image trusts), goes in with `keel host update apply --reboot`: bank B
 holds it, the loader's next boot is B on trial, and after the reboot 0.2.0
 serves, declared good. The binaries are the same (keel-hostd still calls
-itself 0.1.0): the version is the bundle's and its manifest's."""
+itself 0.1.0): the version is the bundle's and its manifest's.
+
+Extensions (src/common/extension.h) ride along: Debian's own modules that
+the image leaves out (tap, macvlan and macvtap; ifb; dummy), signed into
+extension bundles, go into bank A before the update; the update carries
+them into bank B, and after its reboot keel-init has loaded them, under
+module.sig_enforce=1, but for the one whose module signature was changed,
+which the kernel refuses."""
+import glob
 import json
 import os
 import re
+import struct
 import subprocess
 import threading
 import time
@@ -65,6 +74,60 @@ def bundles(images, tmp_path_factory):
     return b
 
 
+def kernel_modules():
+    """The folder of Debian's modules of the image's kernel (make image
+    unpacked its package there), and the kernel release."""
+    (moddir,) = glob.glob(os.path.join(ROOT, ".cache", "kernel", "*", "root", "lib", "modules",
+                                       "*"))
+    return moddir, os.path.basename(moddir)
+
+
+def make_extension(tmp, tag, name, modules, acceptance="partner", version="1.0.0", kernel=None):
+    """An extension bundle of `modules` (paths), in that order, as TAG.bundle."""
+    out = str(tmp / f"{tag}.bundle")
+    subprocess.run([TOOL, "extension", "--key", os.path.join(KEYS, "private.pem"),
+                    "--name", name, "--kernel", kernel or kernel_modules()[1],
+                    "--version", version, "--build", "debian", "--acceptance", acceptance,
+                    "-o", out] + modules, check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+def signature_cut(module, tmp, changed):
+    """A copy of a signed module whose appended signature is changed in a
+    byte (changed) or taken off: the marker, struct module_signature (its
+    last 4 bytes: the signature's length, big-endian), the signature."""
+    data = bytearray(open(module, "rb").read())
+    marker = b"~Module signature appended~\n"
+    assert data.endswith(marker)
+    (siglen,) = struct.unpack(">I", data[-len(marker) - 4:-len(marker)])
+    if changed:
+        data[-len(marker) - 12 - siglen // 2] ^= 0x55
+    else:
+        data = data[:-len(marker) - 12 - siglen]
+    out = tmp / ("changed" if changed else "unsigned") / os.path.basename(module)
+    out.parent.mkdir(exist_ok=True)
+    out.write_bytes(bytes(data))
+    return str(out)
+
+
+@pytest.fixture(scope="module")
+def extensions(images, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("extensions")
+    moddir, _ = kernel_modules()
+    net = os.path.join(moddir, "kernel", "drivers", "net")
+    ifb = os.path.join(net, "ifb.ko")
+    return {
+        # macvtap needs macvlan and tap (modules.dep): they load first
+        "net": make_extension(tmp, "net", "net", [os.path.join(net, m) for m in
+                                           ("tap.ko", "macvlan.ko", "macvtap.ko")]),
+        "lab": make_extension(tmp, "lab", "lab", [os.path.join(net, "dummy.ko")],
+                              acceptance="community"),
+        "changed": make_extension(tmp, "changed", "ifb", [signature_cut(ifb, tmp, True)]),
+        "unsigned": make_extension(tmp, "unsigned", "ifb", [signature_cut(ifb, tmp, False)]),
+        "other kernel": make_extension(tmp, "other", "ifb", [ifb], kernel="6.1.0-0-amd64"),
+    }
+
+
 @pytest.fixture(scope="module")
 def host(images, tmp_path_factory):
     """The test image in bank A (booted), an older one (0.0.5) in bank B."""
@@ -80,7 +143,7 @@ def host(images, tmp_path_factory):
 
 def bank_file(host, bank, name):
     """A file of a bank, read from the disk (the host fsyncs what it writes)."""
-    dst = os.path.join(host.tmp, f"read-{bank}-{name}")
+    dst = os.path.join(host.tmp, f"read-{bank}-{name.replace('/', '-')}")
     if os.path.exists(dst):
         os.unlink(dst)
     mcopy(host.disk, BANK[bank], f"::{name}", dst)
@@ -128,6 +191,68 @@ def test_refused(host, bundles, case):
     assert bank_file(host, "b", "manifest.txt") == manifest
 
 
+def upload(api, path, bundle):
+    with open(bundle, "rb") as f:
+        status, _, data = api.raw("POST", "/api/v1" + path, f.read(),
+                                  headers={"Content-Type": "application/octet-stream"})
+    return status, json.loads(data)
+
+
+def installed(api):
+    return {e["name"]: e for e in api.call("GET", "/host/extensions")["extensions"]}
+
+
+def test_extensions_install(host, extensions, tmp_path):
+    """Into bank A, the booted one; refusals first, each changing nothing."""
+    api = host.api
+    assert installed(api) == {}
+    assert api.call("GET", "/host/acceptance") == {"level": "partner"}
+    for case, why in (("unsigned", "ifb.ko is not signed: this host loads only modules "
+                                   "signed by its kernel's builder (module.sig_enforce)"),
+                      ("other kernel", "its modules are built for kernel 6.1.0-0-amd64; this "
+                                       "host runs " + kernel_modules()[1]),
+                      ("lab", "the bundle's acceptance level is community; this host takes "
+                              "partner or above")):
+        status, r = upload(api, "/host/extensions", extensions[case])
+        assert status == 400 and why in r["error"]["message"], (case, r)
+        assert installed(api) == {}
+    # an update bundle is not an extension's, and the other way round
+    status, r = upload(api, "/host/update", extensions["net"])
+    assert status == 400 and "this is an extension bundle, not an image one: it goes in " \
+        "with keel host extension install" in r["error"]["message"], r
+
+    # the community one once the host takes community; then the level
+    # cannot go back up until it is removed
+    api.call("PUT", "/host/acceptance", {"level": "community"})
+    status, r = upload(api, "/host/extensions", extensions["lab"])
+    assert status == 200 and r["acceptance"] == "community", r
+    status, _, data = api.raw("PUT", "/api/v1/host/acceptance", {"level": "certified"})
+    assert status == 400 and b"an installed extension's acceptance level is community" in data
+    api.call("DELETE", "/host/extensions/lab")
+    assert api.error("DELETE", "/host/extensions/lab")[0] == 404
+    api.call("PUT", "/host/acceptance", {"level": "partner"})
+
+    creds = api.write_cli_credentials(tmp_path / "creds")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
+    r = subprocess.run([KEEL, "--credentials", creds, "host", "extension", "install",
+                        extensions["net"]], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "Extension net 1.0.0 (partner, kernel " in r.stdout and \
+        "tap.ko, macvlan.ko, macvtap.ko load at the next boot" in r.stdout, r.stdout
+    status, r = upload(api, "/host/extensions", extensions["changed"])
+    assert status == 200, r  # its signature is the kernel's to judge
+    ext = installed(api)
+    assert ext["net"]["state"] == "installed" and ext["net"]["version"] == "1.0.0", ext
+    assert ext["net"]["modules"] == ["tap.ko", "macvlan.ko", "macvtap.ko"], ext
+    assert set(ext) == {"net", "ifb"}, ext
+    # on the disk, in bank A: the modules as Debian built them
+    moddir = kernel_modules()[0]
+    assert bank_file(host, "a", "ext/net/macvtap.ko") == \
+        open(os.path.join(moddir, "kernel", "drivers", "net", "macvtap.ko"), "rb").read()
+    assert bank_file(host, "a", "ext/net/modules") == b"tap.ko\nmacvlan.ko\nmacvtap.ko\n"
+    assert b"macvtap" not in host.hook("cat /proc/modules", timeout=30)
+
+
 def test_update_and_reboot(host, bundles, tmp_path):
     api = host.api
     creds = api.write_cli_credentials(tmp_path / "creds")
@@ -139,6 +264,7 @@ def test_update_and_reboot(host, bundles, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "Keel 0.2.0 (" in r.stdout and ", certified) is in bank b: the next boot runs it, " \
         "on trial" in r.stdout, r.stdout
+    assert "Extensions it keeps: ifb, net" in r.stdout, r.stdout
     # the new image has not run: no rollback to it
     assert api.error("POST", "/host/image/rollback")[0] == 409
     r = subprocess.run([KEEL, "--credentials", creds, "host", "reboot"], capture_output=True,
@@ -176,6 +302,22 @@ def test_update_and_reboot(host, bundles, tmp_path):
     audit = api.call("GET", "/audit?lines=100")["entries"]
     assert any(e["action"] == "POST /api/v1/host/update" and e["result"] == "ok"
                for e in audit), audit
+    # the extensions came along into bank B, and keel-init loaded them,
+    # all but the module whose signature was changed
+    ext = installed(api)
+    assert ext["net"]["state"] == "loaded", ext
+    assert ext["ifb"]["state"] == "failed" and \
+        ext["ifb"]["error"] == "ifb.ko: Key was rejected by service", ext
+    modules = host.hook("cat /proc/modules", timeout=30).decode()
+    for m in ("tap", "macvlan", "macvtap"):
+        assert re.search(rf"^{m} ", modules, re.M), modules
+    assert not re.search(r"^ifb ", modules, re.M), modules
+    host.wait_for(r"keel-init: extensions: ifb not loaded: ifb\.ko: Key was rejected by service")
+    # removed: gone from the list now, unloaded at the next boot (the
+    # power cut's, below)
+    api.call("DELETE", "/host/extensions/ifb")
+    api.call("DELETE", "/host/extensions/net")
+    assert installed(api) == {}
     size = os.path.getsize(bundles["good"])
     print(f"\nupdate: bundle {size / 2**20:.1f} MiB; upload, verification and install "
           f"{t_applied - t0:.1f} s, then off in {t_off - t_applied:.1f} s, booted to the "
@@ -237,6 +379,8 @@ def test_power_cut_during_the_bank_write(host, bundles):
     r, banks = image(api)
     assert r["booted"] == "b" and r["next"] == "b", r
     assert banks["a"]["state"] in ("empty", "previous"), r
+    assert installed(api) == {}
+    assert "macvtap" not in host.hook("cat /proc/modules", timeout=30).decode()
     # and the update goes in again, whole
     status, _, out = api.raw("POST", "/api/v1/host/update", data,
                              headers={"Content-Type": "application/octet-stream"})
