@@ -97,11 +97,11 @@ int db_permission_delete(const char *user, const char *entity, char *err, size_t
 /* Removes every permission on `entity` ("vm/NAME"): the number removed. */
 int db_permission_delete_entity(const char *entity, char *err, size_t errlen);
 
-/* A setting's value as stored (JSON text, malloc'ed), or NULL. */
 /* A consistent copy of the inventory at `path` (replaced), without its
  * sessions: for a configuration backup. 0 or -1. */
 int db_copy(const char *path);
 
+/* A setting's value as stored (text, malloc'ed), or NULL. */
 char *db_setting_get(const char *key);
 int db_setting_put(const char *key, const char *value, char *err, size_t errlen);
 
