@@ -51,4 +51,10 @@ bool ext_name_ok(const char *name);
 /* NAME is a module's file name (STEM.ko) */
 bool ext_module_ok(const char *name);
 
+struct dirent;
+/* The entries of bank_dir/EXT_DIR whose names are extensions' names, in
+ * name order (scandir's: *names and each entry malloc'ed): their count, or
+ * -1 (no such folder). */
+int ext_scan(const char *bank_dir, struct dirent ***names);
+
 #endif

@@ -42,24 +42,12 @@ static int read_info(const char *bank_dir, const char *name, struct bundle_info 
 	return rc;
 }
 
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-static int ext_entry(const struct dirent *e)
-{
-	return ext_name_ok(e->d_name);
-}
-
 /* The extensions under bank_dir in name order: their count (at most
  * EXT_MAX) with infos[] filled in. */
 static int installed(const char *bank_dir, struct bundle_info *infos)
 {
-	char path[4096];
 	struct dirent **names = NULL;
-	snprintf(path, sizeof(path), "%s/%s", bank_dir, EXT_DIR);
-	int n = scandir(path, &names, ext_entry, by_name), count = 0;
+	int n = ext_scan(bank_dir, &names), count = 0;
 	for (int i = 0; i < n; i++) {
 		if (count < EXT_MAX && read_info(bank_dir, names[i]->d_name, &infos[count]) == 0)
 			count++;

@@ -14,16 +14,6 @@
 
 #define ORDER_MAX (EXT_MODULES_MAX * 64)
 
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-static int ext_entry(const struct dirent *e)
-{
-	return ext_name_ok(e->d_name);
-}
-
 /* The extension in dir: 0, or -1 with the failing module and why. */
 static int load_one(const char *dir, extload_fn load, char *module, size_t mlen, char *why,
 		    size_t wlen)
@@ -69,8 +59,7 @@ int extload_all(const char *bank_dir, extload_fn load, char *status, size_t n)
 	struct dirent **names = NULL;
 	size_t len = 0;
 	int loaded = 0;
-	snprintf(dir, sizeof(dir), "%s/%s", bank_dir, EXT_DIR);
-	int count = scandir(dir, &names, ext_entry, by_name);
+	int count = ext_scan(bank_dir, &names);
 	status[0] = '\0';
 	for (int i = 0; i < count; i++) {
 		const char *name = names[i]->d_name;
