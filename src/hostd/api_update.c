@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "hostd/acceptance.h"
+#include "hostd/bootbanks.h"
 #include "hostd/error.h"
 #include "hostd/extensions.h"
 #include "hostd/update.h"
@@ -59,11 +60,17 @@ static int allow_downgrade(struct req *r)
 	return -1;
 }
 
-/* In maintenance mode, the upload's sink opened: 1 (the upload goes on),
- * or 0 after replying */
-static int start_upload(struct req *r, const char *what)
+/* The host booted from its banks, the one `dir` mounted (an extension's
+ * or an image's); in maintenance mode: 1, or 0 after replying 409 */
+static int may_change(struct req *r, const char *dir, const char *what)
 {
-	char err[512];
+	if (!bootbanks_booted() || !bootbanks_mounted(dir)) {
+		reply_error(r, 409,
+			    "this host did not boot from its boot banks, or %s is not mounted "
+			    "(keel-init's log says why): there is no bank for %s",
+			    dir, what);
+		return 0;
+	}
 	if (vms_maintenance() != VMS_MAINT_ON) {
 		reply_error(r, 409,
 			    "the host must be in maintenance mode for %s (keel host "
@@ -71,6 +78,16 @@ static int start_upload(struct req *r, const char *what)
 			    what);
 		return 0;
 	}
+	return 1;
+}
+
+/* In maintenance mode, the upload's sink opened: 1 (the upload goes on),
+ * or 0 after replying */
+static int start_upload(struct req *r, const char *dir, const char *what)
+{
+	char err[512];
+	if (!may_change(r, dir, what))
+		return 0;
 	struct update_upload *up = calloc(1, sizeof(*up));
 	if (!up) {
 		reply_error(r, 500, "out of memory");
@@ -105,7 +122,8 @@ void api_host_update(struct req *r)
 {
 	char err[512];
 	int downgrade = allow_downgrade(r);
-	if (downgrade < 0 || (!r->upload_done && !start_upload(r, "an update")) || !r->upload_done)
+	if (downgrade < 0 || (!r->upload_done && !start_upload(r, BOOT_ALTBANK_DIR, "an update")) ||
+	    !r->upload_done)
 		return;
 	struct update_upload *up = end_upload(r);
 	if (!up)
@@ -158,7 +176,7 @@ void api_host_extension_install(struct req *r)
 {
 	char err[512];
 	int downgrade = allow_downgrade(r);
-	if (downgrade < 0 || (!r->upload_done && !start_upload(r, "an extension")) ||
+	if (downgrade < 0 || (!r->upload_done && !start_upload(r, BOOT_BANK_DIR, "an extension")) ||
 	    !r->upload_done)
 		return;
 	struct update_upload *up = end_upload(r);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* the environment block */
@@ -136,4 +137,12 @@ int bootbanks_set_next(const char *esp, const struct bootenv *env)
 	int rc = bootenv_write(esp, env);
 	pthread_mutex_unlock(&lock);
 	return rc;
+}
+
+bool bootbanks_mounted(const char *dir)
+{
+	char parent[256];
+	struct stat st, up;
+	snprintf(parent, sizeof(parent), "%s/..", dir);
+	return stat(dir, &st) == 0 && stat(parent, &up) == 0 && st.st_dev != up.st_dev;
 }

@@ -8,6 +8,7 @@
 #define KEEL_HOSTD_BOOTBANKS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct bootenv;
@@ -28,6 +29,11 @@ int bootbanks_rollback(json_t **out, char *err, size_t errlen);
 
 /* The bank this host booted from ('a', 'b'; 0: not from a bank). */
 char bootbanks_booted(void);
+
+/* dir (BOOT_BANK_DIR, BOOT_ALTBANK_DIR) is a mount of its own (keel-init
+ * mounted the bank there), not the initramfs's empty folder, which would
+ * take what is written into it and lose it at the next boot. */
+bool bootbanks_mounted(const char *dir);
 /* Writes the loader's environment block under `esp` (BOOT_ESP_DIR but in
  * tests): bootenv_write, in turn with the rollback above. 0 or -1 with
  * errno set. */

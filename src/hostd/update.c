@@ -395,16 +395,6 @@ int update_scratch_file(char *err, size_t errlen)
 	return fd;
 }
 
-/* dir is a mount of its own (keel-init mounted the bank), not the
- * initramfs's empty folder, which would take an image and lose it */
-static int mounted(const char *dir)
-{
-	char parent[256];
-	struct stat st, up;
-	snprintf(parent, sizeof(parent), "%s/..", dir);
-	return stat(dir, &st) == 0 && stat(parent, &up) == 0 && st.st_dev != up.st_dev;
-}
-
 int update_apply(int fd, const char *version, int acceptance, bool allow_downgrade, json_t **out,
 		 char *err, size_t errlen)
 {
@@ -414,7 +404,7 @@ int update_apply(int fd, const char *version, int acceptance, bool allow_downgra
 		return error_set(err, errlen, -EBUSY,
 				 "this host did not boot from its boot banks (no keel.bank= on its "
 				 "kernel command line): there is no bank to install into");
-	if (!mounted(BOOT_ALTBANK_DIR))
+	if (!bootbanks_mounted(BOOT_ALTBANK_DIR))
 		return error_set(err, errlen, -EBUSY,
 				 "bank %c is not mounted on %s (keel-init's log says why)",
 				 bootenv_other(booted), BOOT_ALTBANK_DIR);

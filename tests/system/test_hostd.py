@@ -641,6 +641,12 @@ def test_maintenance_mode(guest_files, host):
         assert api.call("GET", f"/vms/{name}")["state"] == "poweredOff", name
     r = api.error("POST", "/vms/auto1/power/on")
     assert r[0] == 409
+    # this host's kernel came from QEMU, not from a boot bank: no bank to
+    # put an extension into, even in maintenance mode
+    assert api.call("GET", "/host/extensions") == {"extensions": [], "acceptance": "partner"}
+    status, _, data = api.raw("POST", "/api/v1/host/extensions", b"x" * 4096,
+                              headers={"Content-Type": "application/octet-stream"})
+    assert status == 409 and b"did not boot from its boot banks" in data, data
 
     assert api.call("POST", "/host/maintenance/exit")["maintenance"] == "off"
     api.call("POST", "/vms/manual/power/on")
