@@ -1,5 +1,6 @@
 #include "hostd/bundle.h"
 
+#include "common/extension.h"
 #include "common/hostconf.h"
 #include "common/util.h"
 #include "hostd/db.h"
@@ -464,6 +465,7 @@ static void plan(struct bundle *b)
 	add_small(b, "proc/meminfo", "/proc/meminfo");
 	add_small(b, "proc/cpuinfo", "/proc/cpuinfo");
 	add_small(b, "proc/modules", "/proc/modules");
+	add_small(b, "run/keel/extensions", EXT_STATUS);
 	add_small(b, "proc/mounts", "/proc/self/mounts");
 	add_small(b, "proc/mountinfo", "/proc/self/mountinfo");
 	add_made(b, "disks.txt", make_disks, "");
