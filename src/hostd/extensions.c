@@ -4,7 +4,7 @@
 #include "common/bundlefmt.h"
 #include "common/util.h"
 #include "hostd/error.h"
-#include "hostd/update.h"
+#include "hostd/verify.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -231,8 +231,8 @@ static int write_folder(int extfd, const char *ext_dir, const struct bundle_info
 			       json ? strerror(errno) : "out of memory");
 	for (size_t i = 0; rc == 0 && i < info->nfiles; i++) {
 		const struct bundle_file *f = &info->files[i];
-		snprintf(ftmp, sizeof(ftmp), ".%s.new", f->name);
-		rc = update_put_file(dirfd, f->name, fds[i], offs[i], f->size, f->sha256, err,
+		verify_temp_name(ftmp, sizeof(ftmp), f->name);
+		rc = verify_put_file(dirfd, f->name, fds[i], offs[i], f->size, f->sha256, err,
 				     errlen);
 		if (rc == 0 && renameat(dirfd, ftmp, dirfd, f->name) < 0)
 			rc = error_set(err, errlen, -EIO, "cannot rename %s: %s", ftmp,
@@ -291,9 +291,9 @@ int ext_install(const struct ext_host *h, int fd, bool allow_downgrade, json_t *
 		return error_set(err, errlen, -EBUSY,
 				 "another extension is being installed or "
 				 "removed");
-	struct update_bundle b;
+	struct verified_bundle b;
 	struct bundle_info *have = calloc(EXT_MAX, sizeof(*have));
-	struct update_policy policy = {.trusted_dir = h->trusted_dir,
+	struct verify_policy policy = {.trusted_dir = h->trusted_dir,
 				       .kind = BUNDLE_EXTENSION,
 				       .kernel = h->kernel,
 				       .acceptance = h->acceptance,
@@ -303,7 +303,7 @@ int ext_install(const struct ext_host *h, int fd, bool allow_downgrade, json_t *
 	if (rc == 0) {
 		/* the installed version, if any, is the one to be newer than:
 		 * the bundle's name is known once it is verified */
-		rc = update_verify(fd, &policy, &b, err, errlen);
+		rc = verify_bundle(fd, &policy, &b, err, errlen);
 		n = rc == 0 ? installed(h->bank_dir, have) : 0;
 	}
 	int i = 0;
@@ -311,7 +311,7 @@ int ext_install(const struct ext_host *h, int fd, bool allow_downgrade, json_t *
 		i++;
 	if (rc == 0 && i < n) {
 		policy.running_version = have[i].version;
-		rc = update_verify(fd, &policy, &b, err, errlen);
+		rc = verify_bundle(fd, &policy, &b, err, errlen);
 	} else if (rc == 0 && n == EXT_MAX) {
 		rc = error_set(err, errlen, -EINVAL,
 			       "this host has %d extensions, as many as it "

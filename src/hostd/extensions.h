@@ -1,11 +1,11 @@
-/* Layer: domain. Includes: error.h, update.h and src/common's bootenv.h,
+/* Layer: domain. Includes: error.h, verify.h and src/common's bootenv.h,
  * bundlefmt.h, extension.h; never http.h or api.h.
  *
  * Extensions (common/extension.h): signed bundles of kernel modules
  * (common/bundlefmt.h, kind "extension") installed into the booted bank,
  * loaded by keel-init at the next boot, listed and removed.
  *
- * An extension bundle is verified as an update bundle is (update_verify:
+ * An extension bundle is verified as an update bundle is (verify_bundle:
  * every byte, the signature by a trusted key, the architecture, the
  * host's acceptance level, a version newer than the one installed unless a
  * downgrade is asked for), and then for what the host runs: the bundle is

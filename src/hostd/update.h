@@ -1,5 +1,5 @@
-/* Layer: domain. Includes: bootbanks.h, error.h, extensions.h and
- * src/common's bootenv.h, bundlefmt.h; never http.h or api.h.
+/* Layer: domain. Includes: bootbanks.h, error.h, extensions.h, verify.h
+ * and src/common's bootenv.h, bundlefmt.h; never http.h or api.h.
  *
  * Signed offline updates: an update bundle (common/bundlefmt.h) uploaded
  * to the host is verified whole before anything is written; then its
@@ -7,16 +7,7 @@
  * boot is that bank, on trial (common/bootenv.h: BOOT_TRIES boots to be
  * declared good, else the loader falls back to the image running now).
  *
- * The bundle is hostile until verified: every byte of it is checked (the
- * members' headers, padding and end against the ones the format allows,
- * bundle.json by its signature, each file by its size and SHA-256) and
- * nothing is trusted from it before its signature is: bundle.json is
- * parsed only once a trusted key (PEM files under the trusted-keys
- * directory, the image's own) has signed it. Then the host's rules: product
- * keel, this host's architecture, a version newer than the running one
- * (unless a downgrade is asked for), an acceptance level at or above the
- * host's. A bundle that breaks any of these is refused (-EINVAL) with a
- * message saying which, and changes nothing.
+ * The bundle is verified whole first (hostd/verify.h).
  *
  * The install never writes the bank that booted, and a failure at any point
  * before its last step leaves the host booting the image it runs: the
@@ -34,6 +25,7 @@
 #define KEEL_HOSTD_UPDATE_H
 
 #include "common/bundlefmt.h"
+#include "hostd/verify.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -42,27 +34,6 @@
 
 /* where an uploaded bundle is kept while it is checked (never in RAM) */
 #define UPDATE_SCRATCH_DIR "/scratch"
-
-struct update_policy {
-	const char *trusted_dir;     /* BUNDLE_TRUSTED_DIR but in tests */
-	int kind;		     /* enum bundle_kind: the one taken */
-	const char *kernel;	     /* an extension's: the kernel release running */
-	const char *running_version; /* MAJOR.MINOR.PATCH; NULL: none (any goes) */
-	int acceptance;		     /* the host's level */
-	bool allow_downgrade;	     /* an older or the same version too */
-};
-
-/* a verified bundle */
-struct update_bundle {
-	struct bundle_info info;
-	char key[64];			/* the trusted key's file name */
-	off_t offset[BUNDLE_FILES_MAX]; /* each file's data in the bundle */
-};
-
-/* Verifies the bundle in `fd` (from its start; the offset is not used):
- * 0 with *b filled in, or -EINVAL (a refusal) / -EIO with a message. */
-int update_verify(int fd, const struct update_policy *policy, struct update_bundle *b, char *err,
-		  size_t errlen);
 
 /* where an image goes: the host's boot banks as keel-init mounted them */
 struct update_target {
@@ -76,22 +47,15 @@ struct update_target {
  * booted bank's extensions built for the new image's kernel (their names
  * appended to `kept`; the others' to `dropped`: ext_carry_over), and
  * switches the next boot to it: 0, or a negative errno with a message. */
-int update_install(int fd, const struct update_bundle *b, const struct update_target *t,
+int update_install(int fd, const struct verified_bundle *b, const struct update_target *t,
 		   json_t *kept, json_t *dropped, char *err, size_t errlen);
-
-/* A file written whole in dirfd under a temporary name (".NAME.new") and
- * fsync'ed, not yet renamed: `len` bytes of `in` from off; its SHA-256
- * must be `sha256` (NULL: not checked). 0, or a negative errno with a
- * message. */
-int update_put_file(int dirfd, const char *name, int in, off_t off, uint64_t len,
-		    const unsigned char *sha256, char *err, size_t errlen);
 
 /* A file for an upload on UPDATE_SCRATCH_DIR, nameless (O_TMPFILE): it is
  * gone once closed, whatever happens. The descriptor, or a negative errno
  * with a message. */
 int update_scratch_file(char *err, size_t errlen);
 
-/* update_verify and update_install on this host (its trusted keys, the
+/* verify_bundle and update_install on this host (its trusted keys, the
  * banks keel-init mounted, running `version`, taking `acceptance` or
  * above): 0 with *out = {bank, version, build, acceptance, signed_by,
  * reboot_needed, extensions_kept, extensions_dropped}, or a negative

@@ -25,7 +25,7 @@
 #include "common/extension.h"
 #include "common/util.h"
 #include "hostd/extensions.h"
-#include "hostd/update.h"
+#include "hostd/verify.h"
 #include "init/extload.h"
 #include "rm_rf.h"
 
@@ -314,13 +314,13 @@ static void test_refusals(void **state)
 	assert_int_equal(access(at("a/ext"), F_OK), -1); /* nothing written */
 
 	/* the kinds do not cross */
-	struct update_policy p = {.trusted_dir = host("a").trusted_dir,
+	struct verify_policy p = {.trusted_dir = host("a").trusted_dir,
 				  .kind = BUNDLE_IMAGE,
 				  .running_version = "0.1.0",
 				  .acceptance = BUNDLE_PARTNER};
-	struct update_bundle ub;
+	struct verified_bundle ub;
 	int fd = open(at("good.bundle"), O_RDONLY);
-	assert_int_equal(update_verify(fd, &p, &ub, err, sizeof(err)), -EINVAL);
+	assert_int_equal(verify_bundle(fd, &p, &ub, err, sizeof(err)), -EINVAL);
 	close(fd);
 	assert_non_null(strstr(err, "this is an extension bundle, not an image one"));
 }

@@ -27,6 +27,7 @@
 #include "common/bundlefmt.h"
 #include "common/util.h"
 #include "hostd/update.h"
+#include "hostd/verify.h"
 #include "rm_rf.h"
 
 static char dir[] = "/tmp/keel-update-XXXXXX";
@@ -87,11 +88,11 @@ static void make(const char *out, const char *key, const char *version, int acce
 		fail_msg("bundle_make: %s", err);
 }
 
-static struct update_policy policy(void)
+static struct verify_policy policy(void)
 {
 	static char trusted[256]; /* not one of at()'s buffers, which take turns */
 	snprintf(trusted, sizeof(trusted), "%s/trusted", dir);
-	return (struct update_policy){.trusted_dir = trusted,
+	return (struct verify_policy){.trusted_dir = trusted,
 				      .kind = BUNDLE_IMAGE,
 				      .running_version = "0.1.0",
 				      .acceptance = BUNDLE_PARTNER};
@@ -99,20 +100,20 @@ static struct update_policy policy(void)
 
 static char err[512];
 
-static int verify_with(const char *name, const struct update_policy *p, struct update_bundle *b)
+static int verify_with(const char *name, const struct verify_policy *p, struct verified_bundle *b)
 {
 	int fd = open(at(name), O_RDONLY);
 	assert_true(fd >= 0);
 	err[0] = '\0';
-	int rc = update_verify(fd, p, b, err, sizeof(err));
+	int rc = verify_bundle(fd, p, b, err, sizeof(err));
 	close(fd);
 	return rc;
 }
 
 /* refused (-EINVAL), with `why` in the message */
-static void refused(const char *name, const struct update_policy *p, const char *why)
+static void refused(const char *name, const struct verify_policy *p, const char *why)
 {
-	struct update_bundle b;
+	struct verified_bundle b;
 	assert_int_equal(verify_with(name, p, &b), -EINVAL);
 	if (!strstr(err, why))
 		fail_msg("%s: \"%s\" does not say \"%s\"", name, err, why);
@@ -182,8 +183,8 @@ static int teardown(void **state)
 static void test_good(void **state)
 {
 	(void)state;
-	struct update_policy p = policy();
-	struct update_bundle b;
+	struct verify_policy p = policy();
+	struct verified_bundle b;
 	assert_int_equal(verify_with("good.bundle", &p, &b), 0);
 	assert_string_equal(b.info.version, "0.2.0");
 	assert_string_equal(b.info.build, "c0ffee1");
@@ -208,8 +209,8 @@ static void test_good(void **state)
 static void test_changed_byte(void **state)
 {
 	(void)state;
-	struct update_policy p = policy();
-	struct update_bundle b;
+	struct verify_policy p = policy();
+	struct verified_bundle b;
 	int fd = open(at("good.bundle"), O_RDWR);
 	struct stat st;
 	assert_true(fd >= 0 && fstat(fd, &st) == 0);
@@ -218,11 +219,11 @@ static void test_changed_byte(void **state)
 		assert_int_equal(pread(fd, &c, 1, off), 1);
 		x = c ^ 0x20;
 		assert_int_equal(pwrite(fd, &x, 1, off), 1);
-		if (update_verify(fd, &p, &b, err, sizeof(err)) != -EINVAL)
+		if (verify_bundle(fd, &p, &b, err, sizeof(err)) != -EINVAL)
 			fail_msg("a byte changed at %lld: not refused", (long long)off);
 		assert_int_equal(pwrite(fd, &c, 1, off), 1);
 	}
-	assert_int_equal(update_verify(fd, &p, &b, err, sizeof(err)), 0);
+	assert_int_equal(verify_bundle(fd, &p, &b, err, sizeof(err)), 0);
 	/* what each place says */
 	size_t len;
 	char *buf = slurp(at("good.bundle"), &len);
@@ -254,7 +255,7 @@ static void test_changed_byte(void **state)
 static void test_unknown_key(void **state)
 {
 	(void)state;
-	struct update_policy p = policy();
+	struct verify_policy p = policy();
 	make("other.bundle", "other/private.pem", "0.2.0", BUNDLE_CERTIFIED, "x86_64");
 	refused("other.bundle", &p, "signed by a key this host does not trust (key ID sha256:");
 	/* no trusted key at all */
@@ -265,7 +266,7 @@ static void test_unknown_key(void **state)
 static void test_truncated(void **state)
 {
 	(void)state;
-	struct update_policy p = policy();
+	struct verify_policy p = policy();
 	size_t len;
 	char *buf = slurp(at("good.bundle"), &len);
 	const size_t cuts[] = {0, 100, 512, 1000, 2600, 50000, len - 1024 - 1, len - 1};
@@ -289,8 +290,8 @@ static void test_truncated(void **state)
 static void test_downgrade(void **state)
 {
 	(void)state;
-	struct update_policy p = policy();
-	struct update_bundle b;
+	struct verify_policy p = policy();
+	struct verified_bundle b;
 	make("old.bundle", "keys/private.pem", "0.0.9", BUNDLE_CERTIFIED, "x86_64");
 	refused("old.bundle", &p, "Keel 0.0.9 is older than the running 0.1.0: a downgrade");
 	make("same.bundle", "keys/private.pem", "0.1.0", BUNDLE_CERTIFIED, "x86_64");
@@ -310,8 +311,8 @@ static void test_downgrade(void **state)
 static void test_acceptance(void **state)
 {
 	(void)state;
-	struct update_policy p = policy();
-	struct update_bundle b;
+	struct verify_policy p = policy();
+	struct verified_bundle b;
 	make("community.bundle", "keys/private.pem", "0.2.0", BUNDLE_COMMUNITY, "x86_64");
 	refused("community.bundle", &p,
 		"the bundle's acceptance level is community; this host takes partner or above");
@@ -326,7 +327,7 @@ static void test_acceptance(void **state)
 static void test_arch(void **state)
 {
 	(void)state;
-	struct update_policy p = policy();
+	struct verify_policy p = policy();
 	make("arm.bundle", "keys/private.pem", "0.2.0", BUNDLE_CERTIFIED, "aarch64");
 	refused("arm.bundle", &p, "the bundle is for aarch64, this host is x86_64");
 }
@@ -336,7 +337,7 @@ static void test_arch(void **state)
 static void test_headers(void **state)
 {
 	(void)state;
-	struct update_policy p = policy();
+	struct verify_policy p = policy();
 	size_t len;
 	char *buf = slurp(at("good.bundle"), &len);
 	uint64_t size;
@@ -390,8 +391,8 @@ static void resigned(const char *out, const char *json)
 static void test_bundle_json(void **state)
 {
 	(void)state;
-	struct update_policy p = policy();
-	struct update_bundle b;
+	struct verify_policy p = policy();
+	struct verified_bundle b;
 	size_t len;
 	char *buf = slurp(at("good.bundle"), &len);
 	uint64_t size;
@@ -425,7 +426,7 @@ static void test_bundle_json(void **state)
 static void test_signatures(void **state)
 {
 	(void)state;
-	struct update_policy p = policy();
+	struct verify_policy p = policy();
 	size_t len;
 	char *buf = slurp(at("good.bundle"), &len);
 	uint64_t size;
@@ -531,13 +532,13 @@ static void banks(const char *env)
 
 static int install(const char *bundle, int after_verify_fd_change)
 {
-	struct update_policy p = policy();
-	struct update_bundle b;
+	struct verify_policy p = policy();
+	struct verified_bundle b;
 	const char *a = at("a"), *bank = at("b"), *esp = at("esp");
 	struct update_target t = {.esp = esp, .booted_dir = a, .bank_dir = bank, .booted = 'a'};
 	int fd = open(at(bundle), O_RDWR);
 	assert_true(fd >= 0);
-	assert_int_equal(update_verify(fd, &p, &b, err, sizeof(err)), 0);
+	assert_int_equal(verify_bundle(fd, &p, &b, err, sizeof(err)), 0);
 	if (after_verify_fd_change) { /* the file changes under the verifier's feet */
 		char c = 'X';
 		assert_int_equal(pwrite(fd, &c, 1, b.offset[1] + 100), 1);
