@@ -149,6 +149,40 @@ char bootenv_booted(const char *cmdline)
 	return bank;
 }
 
+int bootenv_ready_timeout(const char *cmdline, int *seconds, const char **value)
+{
+	static const char key[] = "keel.boot_timeout=";
+	const size_t klen = sizeof(key) - 1;
+	const char *given = NULL;
+	size_t given_len = 0;
+	for (const char *w = cmdline; w && *w;) {
+		size_t len = strcspn(w, " \t\n");
+		if (len >= klen && strncmp(w, key, klen) == 0) {
+			given = w + klen;
+			given_len = len - klen;
+		}
+		w += len;
+		w += strspn(w, " \t\n");
+	}
+	*seconds = BOOT_READY_TIMEOUT_S;
+	if (!given)
+		return 0;
+	/* at most 4 digits: 3600 fits, and nothing overflows */
+	int n = 0;
+	int plain = given_len >= 1 && given_len <= 4 && given[0] != '0';
+	for (size_t i = 0; plain && i < given_len; i++) {
+		plain = given[i] >= '0' && given[i] <= '9';
+		n = n * 10 + (given[i] - '0');
+	}
+	if (!plain || n < BOOT_READY_TIMEOUT_MIN_S || n > BOOT_READY_TIMEOUT_MAX_S) {
+		if (value)
+			*value = given;
+		return -1;
+	}
+	*seconds = n;
+	return 1;
+}
+
 void bootenv_bank_image(const char *dir, struct bootbank_image *img)
 {
 	char path[256];

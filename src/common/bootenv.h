@@ -18,6 +18,13 @@
  *  - keel_reason: why keel_bank is the bank: "installed", "updated",
  *    "fellback" or "rollback".
  *
+ * How long a new image's boot may take: keel-init waits BOOT_READY_TIMEOUT_S
+ * seconds of uptime for keel-hostd to serve, then reboots (the loader has
+ * counted the try). keel.boot_timeout=SECONDS on the kernel command line
+ * (a bank's boot.cfg, which an update copies from the bank booted) sets
+ * another limit, BOOT_READY_TIMEOUT_MIN_S to BOOT_READY_TIMEOUT_MAX_S;
+ * keel-init ignores any other value, and says so.
+ *
  * The loader passes keel.bank=a|b on the kernel command line. keel-init
  * mounts the ESP on BOOT_ESP_DIR, the bank it booted from on
  * BOOT_BANK_DIR and the other on BOOT_ALTBANK_DIR, all read-only, and
@@ -35,6 +42,11 @@
 #define BOOTENV_FILE	 BOOT_ESP_DIR "/keel/grubenv"
 #define BOOTENV_SIZE	 1024 /* GRUB's environment block: exactly this long */
 #define BOOT_TRIES	 3    /* the boots a newly written image gets */
+/* the seconds of uptime a new image's boot has for keel-hostd to serve:
+ * the default, and the bounds of keel.boot_timeout= */
+#define BOOT_READY_TIMEOUT_S	 300
+#define BOOT_READY_TIMEOUT_MIN_S 10
+#define BOOT_READY_TIMEOUT_MAX_S 3600
 /* The disk the host booted from (its ESP's), as keel-init found it: its
  * name in /sys/class/block and a newline. The host runs on from RAM if it
  * goes (a USB stick pulled out); /sys/class/block/NAME then is gone too. */
@@ -85,5 +97,14 @@ char bootenv_other(char bank);
  * `cmdline` (the text of /proc/cmdline), 'a' or 'b'; 0 if there is none
  * (the kernel came from elsewhere: QEMU's -kernel, a PXE server). */
 char bootenv_booted(const char *cmdline);
+
+/* The time limit keel.boot_timeout= on `cmdline` sets (the last such word
+ * counts): *seconds is its value, a whole number of seconds written plainly
+ * (no sign, no leading zero) from BOOT_READY_TIMEOUT_MIN_S to
+ * BOOT_READY_TIMEOUT_MAX_S, else BOOT_READY_TIMEOUT_S. Returns 1 when the
+ * command line set it, 0 when it says nothing of it, -1 when its value is
+ * not one of those (*value, if value is not NULL, then points at it in
+ * `cmdline`, up to the next blank). */
+int bootenv_ready_timeout(const char *cmdline, int *seconds, const char **value);
 
 #endif

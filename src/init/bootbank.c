@@ -22,6 +22,7 @@ static int trial;	   /* this boot is a new image's: keel_tries is counting */
 static char boot_bank;	   /* the bank of this boot */
 static char boot_disk[64]; /* the ESP's disk, in /sys/class/block */
 static int events = -1;	   /* NETLINK_KOBJECT_UEVENT */
+static int ready_timeout = BOOT_READY_TIMEOUT_S; /* keel.boot_timeout= */
 
 /* The disk of partition `dev` ("/dev/sdb1" → "sdb"): its parent in sysfs. */
 static void disk_of(const char *dev, char *out, size_t n)
@@ -63,6 +64,12 @@ static void bank_version(const char *dir, char *out, size_t n)
 
 void bootbank_init(const char *cmdline)
 {
+	const char *given = NULL;
+	if (bootenv_ready_timeout(cmdline, &ready_timeout, &given) < 0)
+		log_msg("boot: keel.boot_timeout=%.*s ignored (not %d to %d seconds): the limit "
+			"stays %d s",
+			(int)strcspn(given, " \t\n"), given, BOOT_READY_TIMEOUT_MIN_S,
+			BOOT_READY_TIMEOUT_MAX_S, ready_timeout);
 	char bank = bootenv_booted(cmdline);
 	if (!bank) {
 		log_msg("boot: not from a boot bank (no keel.bank= on the command line)");
@@ -109,8 +116,9 @@ void bootbank_init(const char *cmdline)
 			  : strcmp(env.reason, "updated") == 0	? ", updated"
 								: ", installed";
 	if (trial)
-		log_msg("boot: bank %c, %s%s: on trial, %d more boot%s if this one fails", bank,
-			booted, why, env.tries, env.tries == 1 ? "" : "s");
+		log_msg("boot: bank %c, %s%s: on trial, %d more boot%s if this one fails; "
+			"keel-hostd has %d s to serve",
+			bank, booted, why, env.tries, env.tries == 1 ? "" : "s", ready_timeout);
 	else
 		log_msg("boot: bank %c, %s%s; bank %c: %s", bank, booted, why, bootenv_other(bank),
 			other);
@@ -138,12 +146,12 @@ int bootbank_tick(double uptime)
 			log_msg("boot: keel-hostd serves: this image is good");
 		return 0;
 	}
-	if (uptime < BOOT_READY_TIMEOUT_S)
+	if (uptime < ready_timeout)
 		return 1;
 	trial = 0;
-	log_msg("boot: keel-hostd does not serve after %d s: rebooting (the loader counts this "
-		"try)",
-		BOOT_READY_TIMEOUT_S);
+	log_msg("boot: keel-hostd did not serve within %d s: rebooting (the loader has counted "
+		"this try)",
+		ready_timeout);
 	return -1;
 }
 

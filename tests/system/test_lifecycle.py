@@ -3,7 +3,8 @@ OVMF), GRUB on the disk's ESP, the system image of the active boot bank
 (image/mkdisk.sh, src/common/bootenv.h). A new image on the other bank gets
 its tries and is declared good once keel-hostd serves; a rollback by request
 boots the previous image; a new image that does not boot is given up after
-its tries, and the loader falls back by itself.
+its tries, and the loader falls back by itself, whether its kernel panics
+or its keel-hostd never serves (keel-init's time limit, keel.boot_timeout).
 
 New images are written here while the host is off, as an update writes
 them (test_update.py: the host itself, from a bundle): the bank's files,
@@ -16,7 +17,7 @@ import pytest
 
 from api import Api, FINGERPRINT_RX, connect
 from bootbanks import image, installed_host, loader_env, reboot_into, write_image
-from harness import ROOT
+from harness import OUT, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -117,5 +118,67 @@ def test_image_that_does_not_boot_falls_back(host):
     assert re.search(r"^a\s+0\.1\.0\s+\w+\s+good\s+yes\s+yes$", out, re.M), out
     assert re.search(r"^b\s+0\.3\.0\s+\w+\s+failed\s+no\s+no$", out, re.M), out
     assert "Bank a: fell back: the other bank's new image did not boot." in out, out
+    env = loader_env(host.disk, host.tmp)
+    assert env == {"keel_bank": "a", "keel_tries": "", "keel_reason": "fellback"}, env
+    host.api = api
+
+
+def initramfs_hostd_never_serves(tmp):
+    """The test initramfs and, after it, one more archive (uncompressed
+    newc): the kernel unpacks them in turn, a later file replacing an
+    earlier one. Its /etc/keel/services runs keel-vmm as hostd, which
+    without arguments exits at once: keel-hostd never serves."""
+    d = os.path.join(tmp, "never-serves")
+    os.makedirs(os.path.join(d, "etc", "keel"), exist_ok=True)
+    with open(os.path.join(d, "etc", "keel", "services"), "w") as f:
+        f.write("# keel-hostd never serves: its program exits at once\n"
+                "hostd /sbin/keel-vmm\n"
+                "testhook /sbin/keel-testhook\n")
+    archive = subprocess.run(["cpio", "-o", "-H", "newc", "--owner=0:0", "--quiet"],
+                             input=b"etc/keel/services\n", cwd=d, capture_output=True,
+                             check=True).stdout
+    with open(os.path.join(OUT, "initramfs-test.img"), "rb") as f:
+        first = f.read()
+    img = os.path.join(tmp, "initramfs-never-serves.img")
+    with open(img, "wb") as f:
+        # the kernel looks for the next archive's header at a multiple of 4
+        f.write(first + b"\0" * (-len(first) % 4) + archive)
+    return img
+
+
+def test_image_whose_hostd_never_serves_falls_back(host):
+    """A new image on bank B, with the tries an update gives, whose
+    keel-hostd never serves, and keel.boot_timeout=10 in its boot.cfg: at
+    each try keel-init gives up after 10 s and reboots, its tries count
+    down, and then the loader boots bank A by itself."""
+    api = host.api
+    assert host.hook("poweroff") == b"OK\n"
+    host.wait_off(timeout=300)
+    write_image(host.disk, "b", host.tmp, "0.4.0",
+                initramfs=initramfs_hostd_never_serves(host.tmp),
+                cmdline="keel.dcui=none keel.boot_timeout=10")
+    loader_env(host.disk, host.tmp, keel_bank="b", keel_tries="3", keel_reason="updated")
+    for left in (2, 1, 0):
+        host.start()
+        host.wait_for(rf"Keel: booting bank b, a new image: {left} more tries after this one")
+        host.wait_for(rf"keel-init: boot: bank b, Keel 0\.4\.0 \(\w+\), updated: on trial, "
+                      rf"{left} more boots? if this one fails; keel-hostd has 10 s to serve")
+        host.wait_for(r"keel-init: service hostd: pid \d+ exited with status 2")
+        m = host.wait_for(r"\[\s*([\d.]+)\] keel-init: boot: keel-hostd did not serve within "
+                          r"10 s: rebooting")
+        assert float(m.group(1)) >= 10, m.group(0)
+        console = host.wait_off(timeout=120)
+        assert "keel-init: reboot: done" in console, console[-2000:]
+        assert "this image is good" not in console, console[-2000:]
+        env = loader_env(host.disk, host.tmp)
+        assert env == {"keel_bank": "b", "keel_tries": str(left), "keel_reason": "updated"}, env
+    api = reboot_into(host, api, r"keel-init: boot: bank a, Keel 0\.1\.0 \(\w+\), after the "
+                                 r"other bank's new image failed to boot")
+    host.wait_for(r"Keel: the new image did not boot; back to bank a")
+    r, banks = image(api)
+    assert r["booted"] == "a" and r["next"] == "a" and r["reason"] == "fellback", r
+    assert r["tries_left"] is None, r
+    assert banks["b"]["state"] == "failed" and banks["b"]["version"] == "0.4.0", r
+    assert banks["a"]["state"] == "good", r
     env = loader_env(host.disk, host.tmp)
     assert env == {"keel_bank": "a", "keel_tries": "", "keel_reason": "fellback"}, env

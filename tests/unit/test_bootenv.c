@@ -142,6 +142,49 @@ static void test_booted(void **state)
 	assert_int_equal(bootenv_booted(NULL), 0);
 }
 
+/* keel.boot_timeout=: the seconds, strictly 10..3600; else the default */
+static void test_ready_timeout(void **state)
+{
+	(void)state;
+	int s = 0;
+	const char *value = NULL;
+	assert_int_equal(bootenv_ready_timeout("console=ttyS0 keel.bank=b\n", &s, &value), 0);
+	assert_int_equal(s, BOOT_READY_TIMEOUT_S);
+	assert_null(value);
+	assert_int_equal(bootenv_ready_timeout(NULL, &s, NULL), 0);
+	assert_int_equal(s, BOOT_READY_TIMEOUT_S);
+	assert_int_equal(bootenv_ready_timeout("", &s, NULL), 0);
+	assert_int_equal(
+	    bootenv_ready_timeout("xkeel.boot_timeout=20 keel.boot_timeouts=20", &s, NULL), 0);
+	assert_int_equal(bootenv_ready_timeout("keel.boot_timeout=20 quiet\n", &s, &value), 1);
+	assert_int_equal(s, 20);
+	assert_int_equal(bootenv_ready_timeout("quiet keel.boot_timeout=3600\n", &s, NULL), 1);
+	assert_int_equal(s, 3600);
+	assert_int_equal(bootenv_ready_timeout("keel.boot_timeout=10", &s, NULL), 1);
+	assert_int_equal(s, 10);
+	/* the last one counts, as the kernel's own parameters */
+	assert_int_equal(
+	    bootenv_ready_timeout("keel.boot_timeout=20\tkeel.boot_timeout=45", &s, NULL), 1);
+	assert_int_equal(s, 45);
+	/* out of range, not plainly written, empty, too long: ignored */
+	const char *bad[] = {"9",   "3601", "0", "-20", "+20",	"020",
+			     "20s", "2 0",  "",	 "1e2", "0x20", "99999999999999999999",
+			     " 20", "20.5"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char cmdline[96];
+		snprintf(cmdline, sizeof(cmdline), "quiet keel.boot_timeout=%s panic=10\n", bad[i]);
+		s = 0;
+		value = NULL;
+		assert_int_equal(bootenv_ready_timeout(cmdline, &s, &value), -1);
+		assert_int_equal(s, BOOT_READY_TIMEOUT_S);
+		assert_ptr_equal(value, cmdline + strlen("quiet keel.boot_timeout="));
+	}
+	/* a bad last one undoes a good one before it */
+	assert_int_equal(
+	    bootenv_ready_timeout("keel.boot_timeout=20 keel.boot_timeout=5", &s, NULL), -1);
+	assert_int_equal(s, BOOT_READY_TIMEOUT_S);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +192,7 @@ int main(void)
 	    cmocka_unit_test(test_we_write_grub_reads),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_booted),
+	    cmocka_unit_test(test_ready_timeout),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
