@@ -147,24 +147,24 @@ void api_host_update(struct req *r)
 	reply_json(r, 200, out);
 }
 
-/* this host's extensions: the booted bank's, for the running kernel */
-static void host_extensions(struct ext_host *h)
+/* this host's extensions: the booted bank's, for the running kernel (u's) */
+static void host_extensions(struct ext_host *h, struct utsname *u)
 {
-	static struct utsname u;
-	uname(&u);
+	uname(u);
 	*h = (struct ext_host){.bank_dir = BOOT_BANK_DIR,
 			       .trusted_dir = BUNDLE_TRUSTED_DIR,
 			       .status = EXT_STATUS,
-			       .kernel = u.release,
+			       .kernel = u->release,
 			       .acceptance = acceptance_get()};
 }
 
 void api_host_extensions(struct req *r)
 {
 	struct ext_host h;
+	struct utsname u;
 	char err[256];
 	json_t *out;
-	host_extensions(&h);
+	host_extensions(&h, &u);
 	int rc = ext_list(&h, &out, err, sizeof(err));
 	if (rc < 0)
 		reply_errno(r, rc, err);
@@ -183,8 +183,9 @@ void api_host_extension_install(struct req *r)
 	if (!up)
 		return;
 	struct ext_host h;
+	struct utsname u;
 	json_t *out = NULL;
-	host_extensions(&h);
+	host_extensions(&h, &u);
 	int rc = ext_install(&h, up->fd, downgrade, &out, err, sizeof(err));
 	update_close(up);
 	if (rc < 0) {
@@ -205,13 +206,14 @@ void api_host_extension_remove(struct req *r)
 {
 	char err[256];
 	struct ext_host h;
+	struct utsname u;
 	if (vms_maintenance() != VMS_MAINT_ON) {
 		reply_error(r, 409,
 			    "the host must be in maintenance mode for an extension's "
 			    "removal (keel host maintenance enter)");
 		return;
 	}
-	host_extensions(&h);
+	host_extensions(&h, &u);
 	int rc = ext_remove(&h, r->param[0], err, sizeof(err));
 	if (rc < 0) {
 		reply_errno(r, rc, err);
