@@ -33,15 +33,18 @@ unit: deps
 	meson test -C $(BUILD_SAN) --print-errorlogs
 
 # libFuzzer targets (clang, ASan, UBSan), each run for FUZZ_SECONDS with
-# its corpus kept in $(BUILD_FUZZ)/corpus-NAME
+# its corpus kept in $(BUILD_FUZZ)/corpus-NAME, seeded from fuzz/corpus/NAME
+# when there is one (read only)
 fuzz: deps
 	@[ -f $(BUILD_FUZZ)/build.ninja ] || CC=clang meson setup $(BUILD_FUZZ) -Dfuzz=true \
 		-Dunit_tests=disabled -Db_sanitize=address,undefined -Db_lundef=false
 	ninja -C $(BUILD_FUZZ)
-	@for f in virtq blk pci logs firmware sparse appliance isoimage; do mkdir -p $(BUILD_FUZZ)/corpus-$$f; \
+	@for f in virtq blk pci logs firmware sparse appliance isoimage bundle backup; do \
+		mkdir -p $(BUILD_FUZZ)/corpus-$$f; \
+		seeds=$$([ -d fuzz/corpus/$$f ] && echo fuzz/corpus/$$f); \
 		echo "fuzz_$$f: $(FUZZ_SECONDS) s"; \
 		$(BUILD_FUZZ)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-			$(BUILD_FUZZ)/corpus-$$f 2>&1 | grep -E '^(stat::number_of_executed_units|==[0-9]+==|SUMMARY)' \
+			$(BUILD_FUZZ)/corpus-$$f $$seeds 2>&1 | grep -E '^(stat::number_of_executed_units|==[0-9]+==|SUMMARY)' \
 			|| exit 1; done
 
 image: deps build
