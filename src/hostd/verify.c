@@ -240,7 +240,7 @@ int verify_bundle(int fd, const struct verify_policy *policy, struct verified_bu
 		rc = check_policy(&b->info, policy, err, errlen);
 	for (size_t i = 0; rc == 0 && i < b->info.nfiles; i++) {
 		const struct bundle_file *f = &b->info.files[i];
-		uint64_t data, size;
+		uint64_t data = 0, size;
 		unsigned char digest[32];
 		rc = member(&r, 3 + (int)i, f->name,
 			    b->info.kind == BUNDLE_IMAGE ? BUNDLE_FILE_MAX : BUNDLE_MODULE_MAX,
