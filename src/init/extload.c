@@ -81,6 +81,8 @@ int extload_all(const char *bank_dir, extload_fn load, char *status, size_t n)
 		       : snprintf(status + len, n - len, "%s failed %s: %s\n", name, module, why);
 		if (w > 0 && (size_t)w < n - len)
 			len += (size_t)w;
+		else
+			status[len] = '\0'; /* whole lines only, not the part that fit */
 		free(names[i]);
 	}
 	free(names);

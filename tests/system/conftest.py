@@ -12,7 +12,7 @@ LOGDIR = os.path.join(ROOT, "tests", "system", "logs")
 # a worker, handed out in collection order: the longest go first, so that the
 # workers finish together (the others keep their alphabetical order)
 LONGEST_FIRST = ["test_vmm.py", "test_network.py", "test_systemd.py", "test_hostd.py",
-                 "test_boot.py", "test_console.py", "test_vmm_devices.py", "test_security.py",
+                 "test_boot.py", "test_lifecycle.py", "test_update.py", "test_console.py", "test_vmm_devices.py", "test_security.py",
                  "test_readme.py", "test_hostd_native.py", "test_bench.py", "test_cli.py",
                  "test_dcui_native.py", "test_syslog.py", "test_time.py"]
 
