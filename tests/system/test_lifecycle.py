@@ -158,20 +158,21 @@ def test_image_whose_hostd_never_serves_falls_back(host):
                 initramfs=initramfs_hostd_never_serves(host.tmp),
                 cmdline="keel.dcui=none keel.boot_timeout=10")
     loader_env(host.disk, host.tmp, keel_bank="b", keel_tries="1", keel_reason="updated")
-    for left in (0,):
-        host.start()
-        host.wait_for(rf"Keel: booting bank b, a new image: {left} more tries after this one")
-        host.wait_for(rf"keel-init: boot: bank b, Keel 0\.4\.0 \(\w+\), updated: on trial, "
-                      rf"{left} more boots? if this one fails; keel-hostd has 10 s to serve")
-        host.wait_for(r"keel-init: service hostd: pid \d+ exited with status 2")
-        m = host.wait_for(r"\[\s*([\d.]+)\] keel-init: boot: keel-hostd did not serve within "
-                          r"10 s: rebooting")
-        assert float(m.group(1)) >= 10, m.group(0)
-        console = host.wait_off(timeout=120)
-        assert "keel-init: reboot: done" in console, console[-2000:]
-        assert "this image is good" not in console, console[-2000:]
-        env = loader_env(host.disk, host.tmp)
-        assert env == {"keel_bank": "b", "keel_tries": str(left), "keel_reason": "updated"}, env
+    host.start()
+    host.wait_for(r"Keel: booting bank b, a new image: 0 more tries after this one")
+    host.wait_for(r"keel-init: boot: bank b, Keel 0\.4\.0 \(\w+\), updated: on trial, "
+                  r"0 more boots if this one fails; keel-hostd has 10 s to serve")
+    # (hostd, keel-vmm in its place, exits at once with status 2 and is
+    # restarted; on a loaded machine the limit, which counts from the
+    # kernel's start, can pass before keel-init has started it)
+    m = host.wait_for(r"\[\s*([\d.]+)\] keel-init: boot: keel-hostd did not serve within "
+                      r"10 s: rebooting")
+    assert float(m.group(1)) >= 10, m.group(0)
+    console = host.wait_off(timeout=120)
+    assert "keel-init: reboot: done" in console, console[-2000:]
+    assert "this image is good" not in console, console[-2000:]
+    env = loader_env(host.disk, host.tmp)
+    assert env == {"keel_bank": "b", "keel_tries": "0", "keel_reason": "updated"}, env
     api = reboot_into(host, api, r"keel-init: boot: bank a, Keel 0\.1\.0 \(\w+\), after the "
                                  r"other bank's new image failed to boot")
     host.wait_for(r"Keel: the new image did not boot; back to bank a")
