@@ -50,6 +50,11 @@ static int load_one(const char *dir, extload_fn load, char *module, size_t mlen,
 		}
 	}
 	free(order);
+	if (rc == 0 && count == 0) { /* hostd never writes such an order */
+		str_copy(module, mlen, EXT_ORDER);
+		snprintf(why, wlen, "it names no module");
+		rc = -1;
+	}
 	return rc;
 }
 
@@ -58,13 +63,15 @@ int extload_all(const char *bank_dir, extload_fn load, char *status, size_t n)
 	char dir[4096], module[128], why[128];
 	struct dirent **names = NULL;
 	size_t len = 0;
-	int loaded = 0;
+	int loaded = 0, tried = 0;
 	int count = ext_scan(bank_dir, &names);
 	status[0] = '\0';
 	for (int i = 0; i < count; i++) {
 		const char *name = names[i]->d_name;
 		snprintf(dir, sizeof(dir), "%s/%s/%s/%s", bank_dir, EXT_DIR, name, EXT_ORDER);
-		if (i >= EXT_MAX || access(dir, F_OK) < 0) { /* an install cut short */
+		/* an install cut short (no order yet) is passed over, and so is
+		 * an extension beyond the most a host takes (as hostd counts) */
+		if (access(dir, F_OK) < 0 || tried++ >= EXT_MAX) {
 			free(names[i]);
 			continue;
 		}

@@ -205,6 +205,29 @@ static void test_files(void **state)
 				    "link failed l.ko: Too many levels of symbolic links\n");
 }
 
+/* an order that names no module is no extension loaded; folders without
+ * an order do not count towards the most a host takes */
+static void test_empty_and_most(void **state)
+{
+	(void)state;
+	extension("a-empty", "# nothing\n\n", FILES("x.ko"));
+	char name[16];
+	for (int i = 0; i < EXT_MAX; i++) {
+		snprintf(name, sizeof(name), "b%02d", i);
+		extension(name, NULL, FILES("c.ko")); /* installs cut short */
+	}
+	extension("c", "c.ko\n", FILES("c.ko"));
+	assert_int_equal(load_all(), 1);
+	assert_string_equal(loads, "c/c.ko");
+	assert_string_equal(status, "a-empty failed modules: it names no module\nc loaded\n");
+	for (int i = 0; i < EXT_MAX; i++) {
+		snprintf(name, sizeof(name), "d%02d", i);
+		extension(name, "d.ko\n", FILES("d.ko"));
+	}
+	assert_int_equal(load_all(), EXT_MAX - 1); /* a-empty, c, d00..d61 */
+	assert_null(strstr(status, "d62 "));
+}
+
 /* no EXT_DIR at all: nothing, an empty status */
 static void test_none(void **state)
 {
@@ -241,6 +264,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_refused_lines, fresh),
 	    cmocka_unit_test_setup(test_too_many_modules, fresh),
 	    cmocka_unit_test_setup(test_files, fresh),
+	    cmocka_unit_test_setup(test_empty_and_most, fresh),
 	    cmocka_unit_test_setup(test_none, fresh),
 	    cmocka_unit_test_setup(test_small_status, fresh),
 	};
