@@ -296,28 +296,20 @@ int ext_install(const struct ext_host *h, int fd, bool allow_downgrade, json_t *
 	struct verify_policy policy = {.trusted_dir = h->trusted_dir,
 				       .kind = BUNDLE_EXTENSION,
 				       .kernel = h->kernel,
-				       .acceptance = h->acceptance,
-				       .allow_downgrade = allow_downgrade};
+				       .acceptance = h->acceptance};
 	char path[4096];
 	int rc = have ? 0 : error_set(err, errlen, -ENOMEM, "out of memory"), n = 0, extfd, made_rw;
-	if (rc == 0) {
-		/* the installed version, if any, is the one to be newer than:
-		 * the bundle's name is known once it is verified */
-		rc = verify_bundle(fd, &policy, &b, err, errlen);
-		n = rc == 0 ? installed(h->bank_dir, have) : 0;
-	}
+	/* verified once, then held to the version installed under its name */
+	if (rc == 0 && (rc = verify_bundle(fd, &policy, &b, err, errlen)) == 0)
+		n = installed(h->bank_dir, have);
 	int i = 0;
 	while (i < n && strcmp(have[i].name, b.info.name) != 0)
 		i++;
-	if (rc == 0 && i < n) {
-		policy.running_version = have[i].version;
-		rc = verify_bundle(fd, &policy, &b, err, errlen);
-	} else if (rc == 0 && n == EXT_MAX) {
+	if (rc == 0 && i < n)
+		rc = verify_version(&b.info, have[i].version, allow_downgrade, err, errlen);
+	else if (rc == 0 && n == EXT_MAX)
 		rc = error_set(err, errlen, -EINVAL,
-			       "this host has %d extensions, as many as it "
-			       "takes",
-			       EXT_MAX);
-	}
+			       "this host has %d extensions, as many as it takes", EXT_MAX);
 	int fds[EXT_MODULES_MAX];
 	for (size_t k = 0; rc == 0 && k < b.info.nfiles; k++) {
 		fds[k] = fd;

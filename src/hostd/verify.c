@@ -170,13 +170,30 @@ static int check_signature(const char *json, size_t json_len, const char *sig, s
 	return 0;
 }
 
+int verify_version(const struct bundle_info *info, const char *running, bool allow_downgrade,
+		   char *err, size_t errlen)
+{
+	unsigned v[3];
+	if (bundle_version_parse(running, v) < 0)
+		return error_set(err, errlen, -EIO, "the version %s here is not MAJOR.MINOR.PATCH",
+				 running);
+	int cmp = bundle_version_compare(info->version_num, v);
+	if (cmp <= 0 && !allow_downgrade)
+		return error_set(err, errlen, -EINVAL,
+				 "%s %s is %s the %s %s: a downgrade is asked for "
+				 "with allow_downgrade",
+				 info->kind == BUNDLE_IMAGE ? "Keel" : info->name, info->version,
+				 cmp < 0 ? "older than" : "the same as",
+				 info->kind == BUNDLE_IMAGE ? "running" : "installed", running);
+	return 0;
+}
+
 /* the host's rules for what it runs */
 static int check_policy(const struct bundle_info *info, const struct verify_policy *p, char *err,
 			size_t errlen)
 {
 	static const char *const how[] = {NULL, "keel host update apply",
 					  "keel host extension install"};
-	unsigned running[3];
 	if (info->kind != p->kind)
 		return error_set(
 		    err, errlen, -EINVAL, "this is an %s bundle, not an %s one: it goes in with %s",
@@ -188,18 +205,9 @@ static int check_policy(const struct bundle_info *info, const struct verify_poli
 		return error_set(err, errlen, -EINVAL,
 				 "its modules are built for kernel %s; this host runs %s",
 				 info->kernel, p->kernel);
-	if (p->running_version && bundle_version_parse(p->running_version, running) < 0)
-		return error_set(err, errlen, -EIO, "the version %s here is not MAJOR.MINOR.PATCH",
-				 p->running_version);
-	int cmp = p->running_version ? bundle_version_compare(info->version_num, running) : 1;
-	if (cmp <= 0 && !p->allow_downgrade)
-		return error_set(err, errlen, -EINVAL,
-				 "%s %s is %s the %s %s: a downgrade is asked for "
-				 "with allow_downgrade",
-				 info->kind == BUNDLE_IMAGE ? "Keel" : info->name, info->version,
-				 cmp < 0 ? "older than" : "the same as",
-				 info->kind == BUNDLE_IMAGE ? "running" : "installed",
-				 p->running_version);
+	if (p->running_version &&
+	    verify_version(info, p->running_version, p->allow_downgrade, err, errlen) < 0)
+		return -EINVAL;
 	if (info->acceptance < p->acceptance)
 		return error_set(err, errlen, -EINVAL,
 				 "the bundle's acceptance level is %s; this host takes %s "

@@ -46,6 +46,12 @@ struct verified_bundle {
 int verify_bundle(int fd, const struct verify_policy *policy, struct verified_bundle *b, char *err,
 		  size_t errlen);
 
+/* The rule on versions: `info`'s newer than `running` (MAJOR.MINOR.PATCH)
+ * unless allow_downgrade. 0, or -EINVAL (-EIO: `running` is not a
+ * version) with a message. verify_bundle applies it to running_version. */
+int verify_version(const struct bundle_info *info, const char *running, bool allow_downgrade,
+		   char *err, size_t errlen);
+
 /* ".NAME.new": where NAME is written before it is renamed into place */
 void verify_temp_name(char *out, size_t n, const char *name);
 
