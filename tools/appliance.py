@@ -49,6 +49,23 @@ def accel_args():
     return ["-accel", f"tcg,thread={thread}", "-cpu", os.environ.get("KEEL_TCG_CPU", "max")]
 
 
+# tools/qemu_tcg_shim.c, built with the rest (meson): under TCG, QEMU runs
+# with it preloaded so that UEFI guests of the appliance's KVM do not abort
+# it (docs/vmm.md "Firmware")
+TCG_SHIM = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "build", "tools", "qemu-tcg-shim.so")
+
+
+def qemu_env():
+    """The environment to run QEMU in: with the shim preloaded under TCG."""
+    env = dict(os.environ)
+    if not kvm_usable():
+        if not os.path.exists(TCG_SHIM):
+            raise RuntimeError(f"{TCG_SHIM} is missing: build first (make build)")
+        env["LD_PRELOAD"] = TCG_SHIM
+    return env
+
+
 def default_cpus():
     return int(os.environ.get("KEEL_APPLIANCE_CPUS") or (2 if kvm_usable() else 1))
 
@@ -199,7 +216,7 @@ def main():
         os.setsid()
         watch_console(log, creds, port, qemu_pid)
         os._exit(0)
-    os.execvp(args[0], args)
+    os.execvpe(args[0], args, qemu_env())
 
 
 if __name__ == "__main__":

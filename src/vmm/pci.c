@@ -559,7 +559,7 @@ static void *io_thread(void *arg)
 
 int vpci_setup(struct pci_bus *bus, struct vpci_dev *d, const struct gmem *mem, int vmfd)
 {
-	if (bus->ndev + 1 >= PCI_MAX_SLOTS || d->nqueues > VPCI_MAX_QUEUES)
+	if (bus->ndev + 1 >= I440FX_ISA_SLOT || d->nqueues > VPCI_MAX_QUEUES)
 		return -1;
 	d->slot = (uint8_t)(bus->ndev + 1); /* slot 0 is the host bridge */
 	d->mem = mem;

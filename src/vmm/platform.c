@@ -102,6 +102,21 @@ static void acpi_pm_io(void *opaque, uint16_t port, unsigned size, bool write, u
 	}
 }
 
+/* The ports no device claims: the ACPI block where the firmware put it
+ * (OVMF's PMBA, 0xb000), if that is not where it always is. */
+static void unclaimed_io(void *opaque, uint16_t port, unsigned size, bool write, uint8_t *data)
+{
+	struct vm *vm = opaque;
+	uint16_t base = i440fx_pm_base(&vm->chipset);
+	if (base && base != ACPI_PM1_EVT && port >= base &&
+	    port - base < ACPI_PM_END - ACPI_PM1_EVT) {
+		acpi_pm_io(vm, (uint16_t)(ACPI_PM1_EVT + (port - base)), size, write, data);
+		return;
+	}
+	if (!write)
+		memset(data, 0xff, size);
+}
+
 static void i8042_reset(void *opaque)
 {
 	vm_end_locked(opaque, END_RESET);
@@ -179,6 +194,10 @@ int platform_init(struct vm *vm)
 			    pci_config_io, vm) < 0) {
 		log_msg("the platform's port ranges overlap");
 		return -1;
+	}
+	if (vm->cfg->firmware) {
+		ports->unclaimed = unclaimed_io;
+		ports->unclaimed_opaque = vm;
 	}
 	if (vm->cfg->firmware &&
 	    (portio_register(ports, CMOS_PORT_INDEX, 2, cmos_io, &vm->cmos) < 0 ||

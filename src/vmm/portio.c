@@ -28,6 +28,8 @@ void portio_dispatch(const struct portio_table *table, uint16_t port, unsigned s
 			return;
 		}
 	}
-	if (!write)
+	if (table->unclaimed)
+		table->unclaimed(table->unclaimed_opaque, port, size, write, data);
+	else if (!write)
 		memset(data, 0xff, size); /* nothing there */
 }

@@ -2,8 +2,9 @@
  * handler, and a vCPU's port access goes to the handler whose range holds
  * the access's first port (a wide access that runs past the end of a range
  * is the handler's to cut short). Ranges never overlap: registering one
- * that would is refused. An access no range claims reads as all ones and
- * its writes are dropped.
+ * that would is refused. An access no range claims goes to the table's
+ * `unclaimed` handler if it has one; else it reads as all ones and its
+ * writes are dropped.
  *
  * The table is filled while the VM is built and only read afterwards;
  * dispatch takes no lock of its own: the caller holds the VM lock, which
@@ -31,6 +32,10 @@ struct portio_range {
 struct portio_table {
 	struct portio_range ranges[PORTIO_MAX_RANGES];
 	unsigned nranges;
+	/* the accesses no range claims, or NULL: they read as all ones and
+	 * their writes are dropped */
+	portio_fn unclaimed;
+	void *unclaimed_opaque;
 };
 
 /* Adds ports base .. base + len - 1; -1 if the range is empty, runs past

@@ -152,7 +152,7 @@ class Appliance:
             args[i:i] = ["-chardev", f"socket,id=ser0,path={self.serial_socket},server=on,"
                          f"wait=off,logfile={self.log}.boot"]
         args += self.more_args
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, env=appliance.qemu_env(),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.boots += 1
         return self

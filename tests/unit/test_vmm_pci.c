@@ -343,6 +343,27 @@ static void test_chipset(void **state)
 	assert_int_equal(fn_config(1, 3, 0x40, 4, false, 0), 0x601);
 	assert_int_equal(fn_config(1, 3, 0x80, 1, false, 0), 1);
 	assert_int_equal(fn_config(1, 3, 0x04, 2, false, 0), 1);
+	/* the ACPI block's second place: PMBA once PMREGMISC enables it */
+	assert_int_equal(i440fx_pm_base(&chip), 0x600);
+	fn_config(1, 3, 0x40, 4, true, 0xb000);
+	assert_int_equal(i440fx_pm_base(&chip), 0xb000);
+	fn_config(1, 3, 0x80, 1, true, 0);
+	assert_int_equal(i440fx_pm_base(&chip), 0);
+	/* the ISA bridge OVMF finds COM1 under, after every virtio slot */
+	assert_int_equal(fn_config(31, 0, 0, 4, false, 0), 0x70008086);
+	assert_int_equal(fn_config(31, 0, 0x08, 4, false, 0), 0x06010000);
+	assert_int_equal(fn_config(31, 1, 0, 4, false, 0), 0xffffffff);
+	fn_config(31, 0, 0x04, 2, true, 3); /* OVMF's SioBusDxe wants I/O and memory on */
+	assert_int_equal(fn_config(31, 0, 0x04, 2, false, 0), 3);
+	/* no BARs: sizing writes all ones and reads back zero */
+	for (unsigned bar = 0x10; bar <= 0x24; bar += 4) {
+		fn_config(31, 0, bar, 4, true, 0xffffffff);
+		fn_config(0, 0, bar, 4, true, 0xffffffff);
+		assert_int_equal(fn_config(31, 0, bar, 4, false, 0), 0);
+		assert_int_equal(fn_config(0, 0, bar, 4, false, 0), 0);
+	}
+	fn_config(31, 0, 0x30, 4, true, 0xffffffff); /* nor an option ROM */
+	assert_int_equal(fn_config(31, 0, 0x30, 4, false, 0), 0);
 	/* the identity stays; the host bridge keeps what firmware writes (PAM) */
 	fn_config(0, 0, 0, 4, true, 0);
 	fn_config(1, 3, 0x08, 4, true, 0);

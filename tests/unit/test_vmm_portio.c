@@ -70,6 +70,25 @@ static void test_unclaimed(void **state)
 	assert_memory_equal(data, "\xff\xff\x03\x04", 4);
 }
 
+static void test_unclaimed_handler(void **state)
+{
+	(void)state;
+	int claimed, rest;
+	struct portio_table t = {.unclaimed = record, .unclaimed_opaque = &rest};
+	assert_int_equal(portio_register(&t, 0x3f8, 8, record, &claimed), 0);
+	uint8_t data[4] = {0};
+	portio_dispatch(&t, 0x3f8, 1, false, data);
+	assert_ptr_equal(seen.opaque, &claimed);
+	portio_dispatch(&t, 0xb008, 4, false, data); /* nothing registered there */
+	assert_int_equal(seen.calls, 2);
+	assert_ptr_equal(seen.opaque, &rest);
+	assert_int_equal(seen.port, 0xb008);
+	assert_int_equal(seen.size, 4);
+	assert_memory_equal(data, "\x5a\x5a\x5a\x5a", 4);
+	portio_dispatch(&t, 0x2f8, 1, true, data);
+	assert_true(seen.write && seen.port == 0x2f8 && seen.calls == 3);
+}
+
 static void test_register_refuses(void **state)
 {
 	(void)state;
@@ -97,6 +116,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_dispatch_by_first_port, clear),
 	    cmocka_unit_test_setup(test_unclaimed, clear),
+	    cmocka_unit_test_setup(test_unclaimed_handler, clear),
 	    cmocka_unit_test_setup(test_register_refuses, clear),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
