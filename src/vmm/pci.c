@@ -158,7 +158,10 @@ static void build_config_space(struct vpci_dev *d)
 	put32(c + CFG_BAR0, (uint32_t)d->bar | 0x4); /* 64-bit memory BAR */
 	put32(c + CFG_BAR1, (uint32_t)(d->bar >> 32));
 	put16(c + 0x2c, 0x1af4);
-	put16(c + 0x2e, d->type);
+	/* a modern device's subsystem id is 0x40 or more: firmware (OVMF's
+	 * virtio 1.0 driver) takes one below for a transitional device's
+	 * device type and leaves the device alone */
+	put16(c + 0x2e, 0x40 + d->type);
 	c[0x34] = CAP_MSIX;
 	c[CAP_MSIX] = 0x11;
 	c[CAP_MSIX + 1] = CAP_VIRTIO;

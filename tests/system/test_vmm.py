@@ -140,27 +140,39 @@ OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"  # Debian's ovmf, as it ships it
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 
 
-def test_uefi_firmware_runs_to_its_boot_manager(host):
-    """Debian's OVMF in keel-vmm: from the reset vector through SEC, PEI
-    and DXE (the PM timer where OVMF moves the ACPI block, the variable
-    store's flash) to its boot manager, whose lines reach the VM's console
-    through COM1 under the ISA bridge. On this platform it needs the outer
-    QEMU's shim (tools/qemu_tcg_shim.c): without it, OVMF's first
-    interrupt handler aborts the appliance."""
-    for src, dst in ((OVMF_CODE, "/tmp/ovmf.fd"), (OVMF_VARS, "/tmp/ovmf-vars.fd")):
+def test_uefi_boots_a_gpt_disk_and_keeps_its_variables(host, tmp_path):
+    """Debian's OVMF in keel-vmm boots a GPT disk whose ESP holds
+    systemd-boot, the test guest's kernel and initrd: from the reset vector
+    through SEC, PEI and DXE (the PM timer where OVMF moves the ACPI block,
+    the variable store's flash, COM1 under the ISA bridge as its console,
+    the virtio disk) to the boot loader and the guest's /init. The boot
+    option OVMF's boot manager made for the disk is in the VM's own copy of
+    the variable store afterwards, so it survives a power cycle. On this
+    platform it needs the outer QEMU's shim (tools/qemu_tcg_shim.c):
+    without it, OVMF's first interrupt handlers abort the appliance."""
+    kernel, initrd = guest_kernel_initrd(tmp_path)
+    disk = bootdisks.uefi_disk(tmp_path, kernel, initrd, GUEST_CMDLINE + " keel.test=idle")
+    with open(OVMF_VARS, "rb") as f:
+        template = f.read()
+    for src, dst in ((OVMF_CODE, "/tmp/ovmf.fd"), (disk, "/tmp/gpt.img")):
         with open(src, "rb") as f:
             assert host.hook(f"write {dst}", f.read()) == b"OK\n"
-    assert host.hook("write /tmp/blank.img", bytes(1 << 20)) == b"OK\n"
+    assert host.hook("write /tmp/gpt.nvram", template) == b"OK\n"
     vm = start(host, "uefi", kernel=None, initrd=None, cmdline=None,
-               firmware="/tmp/ovmf.fd", nvram="/tmp/ovmf-vars.fd",
-               disks=[{"path": "/tmp/blank.img", "readonly": True}])
-    started = time.time()
-    # a blank disk: OVMF's boot manager goes on to its built-in shell
-    console = vm.wait_console(r"BdsDxe: starting Boot\d+", timeout=2 * GUEST_TIMEOUT)
-    print(f"keel-vmm start to OVMF's boot manager: {time.time() - started:.0f} s")
-    assert "BdsDxe: loading Boot" in console, console[-2000:]
+               firmware="/tmp/ovmf.fd", nvram="/tmp/gpt.nvram",
+               disks=[{"path": "/tmp/gpt.img", "readonly": False}])
+    console = vm.wait_console(f"{guest.MARKER} cpus=1", timeout=2 * GUEST_TIMEOUT)
+    assert 'BdsDxe: starting Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x1,0x0)' in console, \
+        console[-3000:]
+    m = re.search(r"boot timer: guest signalled after ([0-9.]+) ms", vm.vmm_log())
+    assert m, vm.vmm_log()
+    print(f"keel-vmm start to the guest's /init through OVMF and systemd-boot: {m.group(1)} ms")
     assert vm.ctl("stop")["ok"]
     assert vm.wait_exit(timeout=30) == 0
+    nvram = host.hook("cat /tmp/gpt.nvram")
+    assert len(nvram) == len(template)
+    name = "UEFI Misc Device".encode("utf-16-le")
+    assert name not in template and name in nvram
 
 
 def vmlinux_from_bzimage():

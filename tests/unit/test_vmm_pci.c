@@ -373,6 +373,11 @@ static void test_chipset(void **state)
 	assert_int_equal(fn_config(0, 0, 0x59, 1, false, 0), 0x30);
 	/* the virtio device is still 00:01.0, and other functions are empty */
 	assert_int_equal(fn_config(dev.slot, 0, 0, 2, false, 0), 0x1af4);
+	/* modern: device 0x1040 + type, revision 1, subsystem 0x40 or more
+	 * (OVMF's virtio 1.0 driver takes no device with less) */
+	assert_int_equal(fn_config(dev.slot, 0, 0x02, 2, false, 0), 0x1044);
+	assert_int_equal(fn_config(dev.slot, 0, 0x08, 1, false, 0), 1);
+	assert_int_equal(fn_config(dev.slot, 0, 0x2e, 2, false, 0), 0x44);
 	assert_int_equal(fn_config(1, 1, 0, 4, false, 0), 0xffffffff);
 	assert_int_equal(fn_config(0, 1, 0, 4, false, 0), 0xffffffff);
 	bus.chipset = NULL;
