@@ -21,7 +21,10 @@ in turn within each of RUNS rounds:
            bios-256k.bin; keel-vmm and QEMU q35 only), by the same timer: to
            a disk's boot sector (which writes its marker straight to COM1),
            and to the guest's /init marker from an ISO 9660 hybrid image
-           (ISOLINUX, the same kernel and initramfs), a read-only disk.
+           (ISOLINUX, the same kernel and initramfs), a read-only disk;
+           and through OVMF (the same Debian OVMF_CODE_4M.fd, a fresh
+           copy of its empty variable store each boot) and systemd-boot
+           to the /init marker from a GPT disk.
 Results: bench/results/<date>-<commit>.json and .md (median, min, max and
 the Keel/QEMU ratio), rewritten after every round. The bench asserts
 nothing: it measures. These are ratios on emulated hardware (KVM nested in
@@ -86,28 +89,37 @@ FROZEN = 30
 ATTEMPTS = 5
 
 
-def command(host, vmm, name, mem_mib, cmdline, initrd, disk=None, tap=None, bios=False):
+def command(host, vmm, name, mem_mib, cmdline, initrd, disk=None, tap=None, bios=False,
+            uefi=False):
     """The argv that starts `vmm` with this guest (keel-vmm's configuration
     is written into the appliance); with `bios`, SeaBIOS boots `disk`
-    instead of a kernel."""
+    instead of a kernel; with `uefi`, OVMF does (with a fresh copy of its
+    empty variable store each time)."""
     if vmm == "keel-vmm":
         cfg = {"name": name, "vcpus": 1, "memory_mib": mem_mib, "kernel": "/tmp/vmlinuz",
                "initrd": initrd, "cmdline": cmdline,
                "disks": [{"path": disk}] if disk else [],
                "nics": [{"tap": tap}] if tap else []}
-        if bios:
-            cfg = {"name": name, "vcpus": 1, "memory_mib": mem_mib, "firmware": SEABIOS,
+        if bios or uefi:
+            cfg = {"name": name, "vcpus": 1, "memory_mib": mem_mib,
+                   "firmware": OVMF_CODE if uefi else SEABIOS,
                    "disks": [{"path": disk, "readonly": True}]}
+        if uefi:
+            cfg["nvram"] = fresh_nvram(host)
         host.hook(f"write /tmp/{name}.json", json.dumps(cfg).encode())
         return ["/sbin/keel-vmm", f"/tmp/{name}.json"]
     machine, bus = MACHINES[vmm]
     argv = [QEMU, "-M", machine, "-L", "/usr/share/qemu", "-L", "/usr/share/seabios",
             "-accel", "kvm", "-cpu", "host,kvm-pv-eoi=off", "-m", str(mem_mib), "-smp", "1",
             "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio"]
-    if not bios:
+    if uefi:
+        argv += ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+                 "-drive", f"if=pflash,format=raw,file={fresh_nvram(host)}"]
+    elif not bios:
         argv += ["-kernel", "/tmp/vmlinuz", "-initrd", initrd, "-append", cmdline]
     if disk:
-        argv += ["-drive", f"file={disk},if=none,id=d0,format=raw" + (",readonly=on" if bios else ""),
+        readonly = ",readonly=on" if bios or uefi else ""
+        argv += ["-drive", f"file={disk},if=none,id=d0,format=raw{readonly}",
                  "-device", f"virtio-blk-{bus},drive=d0"]
     if tap:
         argv += ["-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no",
@@ -246,21 +258,32 @@ def density(host, vmm, initrd, timeout):
 
 
 SEABIOS = "/usr/share/keel/firmware/bios-256k.bin"  # the image's (hostd/vmfiles.h)
+OVMF_CODE = "/usr/share/keel/firmware/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/keel/firmware/OVMF_VARS_4M.fd"
 BOOT_SECTOR = "/tmp/bench-mbr.img"
 BOOT_MARKER = "KEEL-BIOS-BOOT"
 LINUX_ISO = "/scratch/bench-linux.iso"
-FIRMWARE_BOOTS = {"firmware_bios_boot_sector_ms": (BOOT_SECTOR, BOOT_MARKER),
-                  "firmware_bios_linux_init_ms": (LINUX_ISO, "KEEL-GUEST-UP")}
+LINUX_GPT = "/scratch/bench-linux-gpt.img"  # systemd-boot on the ESP
+# the figure: (disk, marker, firmware)
+FIRMWARE_BOOTS = {"firmware_bios_boot_sector_ms": (BOOT_SECTOR, BOOT_MARKER, "bios"),
+                  "firmware_bios_linux_init_ms": (LINUX_ISO, "KEEL-GUEST-UP", "bios"),
+                  "firmware_uefi_linux_init_ms": (LINUX_GPT, "KEEL-GUEST-UP", "uefi")}
+
+
+def fresh_nvram(host):
+    """A copy of OVMF's empty variable store, as a new UEFI VM gets."""
+    host.hook("write /tmp/bench-vars.fd", host.hook(f"cat {OVMF_VARS}"))
+    return "/tmp/bench-vars.fd"
 
 
 def firmware(host, vmm, img, timeout, wanted):
     """SeaBIOS from the reset vector to a disk's boot sector, and through
-    ISOLINUX to the guest's /init."""
+    ISOLINUX to the guest's /init; OVMF through systemd-boot to it."""
     figures = {}
     for key in wanted:
-        disk, marker = FIRMWARE_BOOTS[key]
-        booted = timed_boot(host, vmm, None, timeout, name="bios", marker=marker,
-                            disk=disk, bios=True)
+        disk, marker, kind = FIRMWARE_BOOTS[key]
+        booted = timed_boot(host, vmm, None, timeout * (3 if kind == "uefi" else 1),
+                            name=kind, marker=marker, disk=disk, **{kind: True})
         if not booted:
             break
         host.hook(f"kill {booted[1]} 9")
@@ -378,6 +401,10 @@ def main():
                                   "console=ttyS0 keel.test=idle")
         with open(iso, "rb") as f:
             host.hook(f"write {LINUX_ISO}", f.read())
+        gpt = bootdisks.uefi_disk(work, os.path.join(OUT, "vmlinuz"), initrd,
+                                  "console=ttyS0 keel.test=idle")
+        with open(gpt, "rb") as f:
+            host.hook(f"write {LINUX_GPT}", f.read())
         # allocated, so that the VMM that runs first does not pay for the
         # pages its writes would otherwise add to the file
         assert host.hook(f"fallocate {DISK} {256 << 20}") == b"OK\n"

@@ -259,26 +259,6 @@ static int ports_up(const struct vm_config *c, int64_t id, unsigned mtu[], char 
 	return 0;
 }
 
-/* Whether this host's CPU is QEMU's TCG emulation: KVM nested in it
- * cannot run OVMF (its CR8 writes abort the whole outer QEMU, taking this
- * host down; docs/vmm.md, "Firmware"), so UEFI VMs are refused there with
- * that reason. -1 with a message then. */
-static int uefi_refused(char *err, size_t errlen)
-{
-	static int tcg = -1;
-	if (tcg < 0) {
-		char *info = read_file("/proc/cpuinfo", 1 << 20, NULL);
-		tcg = info && strstr(info, "model name\t: QEMU TCG CPU");
-		free(info);
-	}
-	if (!tcg)
-		return 0;
-	return error_set(err, errlen, -EBUSY,
-			 "firmware uefi: this host cannot run UEFI guests: its CPU is QEMU's "
-			 "TCG emulation, whose nested virtualization aborts on OVMF "
-			 "(docs/vmm.md); use firmware bios or none");
-}
-
 /* Starts keel-vmm for `name`; returns 0 or a negative errno. Lock held. */
 static int power_on(const char *name, char *err, size_t errlen)
 {
@@ -320,8 +300,7 @@ static int power_on(const char *name, char *err, size_t errlen)
 		host.firmware = FIRMWARE_UEFI_CODE;
 		host.nvram = nvram_path;
 		if (vmfiles_nvram(&c, FIRMWARE_UEFI_VARS, nvram, err, errlen) < 0 ||
-		    resolve(nvram, nvram_path, sizeof(nvram_path), err, errlen) < 0 ||
-		    uefi_refused(err, errlen) < 0) {
+		    resolve(nvram, nvram_path, sizeof(nvram_path), err, errlen) < 0) {
 			network_ports_down(id);
 			return -EBUSY;
 		}

@@ -21,21 +21,25 @@ static void uart_irq(void *opaque, int level)
 	irq_line(opaque, UART_COM1_IRQ, level);
 }
 
-/* What firmware prints when it has found nothing to boot (SeaBIOS, on its
- * console and its debug port; OVMF's BdsDxe when it has no boot option at
- * all). */
-static const char *const no_boot[] = {"No bootable device.",
-				      "BdsDxe: No bootable option or device was found."};
+/* Whether a line the firmware wrote says it has found nothing to boot:
+ * SeaBIOS (on its console and its debug port); OVMF's BdsDxe when it has
+ * no boot option at all, or when it falls through to its built-in shell,
+ * the last of its boot options, every disk's having failed. */
+static bool says_no_boot(const char *line)
+{
+	return strstr(line, "No bootable device.") ||
+	       strstr(line, "BdsDxe: No bootable option or device was found.") ||
+	       (strstr(line, "BdsDxe: loading Boot") && strstr(line, "\"EFI Internal Shell\""));
+}
 
 /* A line the firmware wrote: if it says there is nothing to boot, the VM
  * ends (END_NO_BOOT) rather than wait for a disk that cannot come. */
 static void firmware_said(struct vm *vm, const char *line)
 {
-	for (size_t i = 0; i < sizeof(no_boot) / sizeof(*no_boot); i++)
-		if (strstr(line, no_boot[i])) {
-			log_msg("firmware: no bootable disk (it said \"%s\")", no_boot[i]);
-			vm_end_locked(vm, END_NO_BOOT);
-		}
+	if (says_no_boot(line)) {
+		log_msg("firmware: no bootable disk (it said \"%s\")", line);
+		vm_end_locked(vm, END_NO_BOOT);
+	}
 }
 
 /* With firmware, the console a line at a time, its escape sequences

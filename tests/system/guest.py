@@ -9,7 +9,8 @@ poweroff, reboot, wait (for the ACPI power button, then power off), echo
 disks and the entropy source, do what `keel.disk=` says, e.g. print the
 cloud-init seed's files, power off), root
 (load the drivers and hand over to the init on the ext4 disk /dev/vda: the
-systemd guest of debian_guest.py), or idle."""
+systemd guest of debian_guest.py), efivar (write a UEFI variable through
+efivarfs, power off), or idle."""
 import os
 import shutil
 import subprocess
@@ -140,6 +141,15 @@ root)
     umount /proc /sys
     mount --move /dev /newroot/dev
     exec switch_root /newroot /sbin/init ;;
+efivar)
+    # a UEFI variable of the guest's own through efivarfs (attributes:
+    # non-volatile, boot and runtime access; one write), then power off
+    insmod /lib/efivarfs.ko
+    mount -t efivarfs efivarfs /sys/firmware/efi/efivars &&
+        printf '\007\000\000\000KEEL-EFIVAR-DATA' >/tmp/var &&
+        dd if=/tmp/var of=/sys/firmware/efi/efivars/KeelTest-4b45454c-0000-4000-8000-000000000001 bs=64 2>/dev/null &&
+        echo "KEEL-GUEST-EFIVAR written" || echo "KEEL-GUEST-EFIVAR failed"
+    poweroff -f ;;
 wait)
     insmod /lib/evdev.ko
     insmod /lib/button.ko
@@ -187,6 +197,7 @@ def build_initrd(path, programs=()):
         shutil.copy("/bin/busybox", os.path.join(st, "bin", "busybox"))
         shutil.copy(os.path.join(kmod, "drivers", "acpi", "button.ko"), os.path.join(st, "lib"))
         shutil.copy(os.path.join(kmod, "drivers", "input", "evdev.ko"), os.path.join(st, "lib"))
+        shutil.copy(os.path.join(kmod, "fs", "efivarfs", "efivarfs.ko"), os.path.join(st, "lib"))
         order = []
         for m in VIRTIO_MODULES:
             deps = subprocess.check_output(["modprobe", "-d", kroot, "-S", kver, "--show-depends", m],
@@ -219,7 +230,12 @@ if __name__ == "__main__":
     kver = os.listdir(os.path.join(kroot, "lib", "modules"))[0]
     shutil.copy(os.path.join(kroot, "boot", "vmlinuz-" + kver), os.path.join(out, "vmlinuz"))
     build_initrd(os.path.join(out, "initrd.img"))
-    print(f"guest: {out}/vmlinuz (the host's Debian kernel) and {out}/initrd.img (busybox)")
+    import bootdisks
+    disk = bootdisks.uefi_disk(out, os.path.join(out, "vmlinuz"), os.path.join(out, "initrd.img"),
+                               "console=ttyS0 keel.test=wait")
+    os.replace(disk, os.path.join(out, "disk.img"))
+    print(f"guest: {out}/vmlinuz (the host's Debian kernel) and {out}/initrd.img (busybox);"
+          f" {out}/disk.img, a GPT disk whose ESP holds systemd-boot and both")
 
 
 def upload(api, workdir, programs=()):

@@ -145,13 +145,16 @@ def test_uefi_boots_a_gpt_disk_and_keeps_its_variables(host, tmp_path):
     systemd-boot, the test guest's kernel and initrd: from the reset vector
     through SEC, PEI and DXE (the PM timer where OVMF moves the ACPI block,
     the variable store's flash, COM1 under the ISA bridge as its console,
-    the virtio disk) to the boot loader and the guest's /init. The boot
-    option OVMF's boot manager made for the disk is in the VM's own copy of
-    the variable store afterwards, so it survives a power cycle. On this
-    platform it needs the outer QEMU's shim (tools/qemu_tcg_shim.c):
-    without it, OVMF's first interrupt handlers abort the appliance."""
+    the virtio disk) to the boot loader and the guest's /init. The guest
+    then writes a UEFI variable of its own through efivarfs (the runtime
+    services, the flash again) and powers off: the variable is in the VM's
+    own copy of the variable store afterwards, beside the boot option
+    OVMF's boot manager made for the disk, so both survive the power
+    cycle. On this platform it needs the outer QEMU's shim
+    (tools/qemu_tcg_shim.c): without it, OVMF's first interrupt handlers
+    abort the appliance."""
     kernel, initrd = guest_kernel_initrd(tmp_path)
-    disk = bootdisks.uefi_disk(tmp_path, kernel, initrd, GUEST_CMDLINE + " keel.test=idle")
+    disk = bootdisks.uefi_disk(tmp_path, kernel, initrd, GUEST_CMDLINE + " keel.test=efivar")
     with open(OVMF_VARS, "rb") as f:
         template = f.read()
     for src, dst in ((OVMF_CODE, "/tmp/ovmf.fd"), (disk, "/tmp/gpt.img")):
@@ -161,18 +164,37 @@ def test_uefi_boots_a_gpt_disk_and_keeps_its_variables(host, tmp_path):
     vm = start(host, "uefi", kernel=None, initrd=None, cmdline=None,
                firmware="/tmp/ovmf.fd", nvram="/tmp/gpt.nvram",
                disks=[{"path": "/tmp/gpt.img", "readonly": False}])
-    console = vm.wait_console(f"{guest.MARKER} cpus=1", timeout=2 * GUEST_TIMEOUT)
+    assert vm.wait_exit(timeout=2 * GUEST_TIMEOUT) == 0, vm.failure()
+    console = vm.console()
     assert 'BdsDxe: starting Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x1,0x0)' in console, \
+        console[-3000:]
+    assert f"{guest.MARKER} cpus=1" in console and "KEEL-GUEST-EFIVAR written" in console, \
         console[-3000:]
     m = re.search(r"boot timer: guest signalled after ([0-9.]+) ms", vm.vmm_log())
     assert m, vm.vmm_log()
     print(f"keel-vmm start to the guest's /init through OVMF and systemd-boot: {m.group(1)} ms")
-    assert vm.ctl("stop")["ok"]
-    assert vm.wait_exit(timeout=30) == 0
     nvram = host.hook("cat /tmp/gpt.nvram")
     assert len(nvram) == len(template)
-    name = "UEFI Misc Device".encode("utf-16-le")
-    assert name not in template and name in nvram
+    for name in ("UEFI Misc Device", "KeelTest"):
+        assert name.encode("utf-16-le") not in template and name.encode("utf-16-le") in nvram, name
+    assert b"KEEL-EFIVAR-DATA" in nvram
+
+
+def test_uefi_without_a_bootable_disk_ends_the_vm(host):
+    """OVMF with a blank disk: its boot manager finds nothing to boot and
+    goes on to its built-in shell, which keel-vmm takes for what it is,
+    no bootable disk (exit status 4), rather than leave the VM at a shell
+    prompt."""
+    for src, dst in ((OVMF_CODE, "/tmp/ovmf.fd"), (OVMF_VARS, "/tmp/blank.nvram")):
+        with open(src, "rb") as f:
+            assert host.hook(f"write {dst}", f.read()) == b"OK\n"
+    assert host.hook("write /tmp/blank.img", bytes(1 << 20)) == b"OK\n"
+    vm = start(host, "uefi-blank", kernel=None, initrd=None, cmdline=None,
+               firmware="/tmp/ovmf.fd", nvram="/tmp/blank.nvram",
+               disks=[{"path": "/tmp/blank.img", "readonly": True}])
+    assert vm.wait_exit(timeout=2 * GUEST_TIMEOUT) == 4, vm.failure()
+    assert re.search(r'firmware: no bootable disk \(it said "BdsDxe: loading Boot\d+ '
+                     r'"EFI Internal Shell"', vm.vmm_log()), vm.vmm_log()
 
 
 def vmlinux_from_bzimage():
