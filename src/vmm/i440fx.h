@@ -11,10 +11,11 @@
  * identity, class and header type stay read-only) and read back, so that
  * the firmware finds what it set. The ACPI block is at ACPI_PM1_EVT, where
  * SeaBIOS puts it and the ACPI tables say it is, and also at the PMBA the
- * firmware enables (OVMF's is 0xb000: i440fx_pm_base). With the virtio devices from slot 1 on,
- * 00:01.0 is a virtio device, not a multi-function PIIX, so an OS that enumerates the bus never
- * sees 00:01.3 (it finds the ACPI block through the FADT). Called with the VM lock held (port I/O).
- */
+ * firmware enables (OVMF's is 0xb000: i440fx_pm_base). With the virtio
+ * devices from slot 1 on, 00:01.0 is a virtio device, not a
+ * multi-function PIIX, so an OS that enumerates the bus never sees
+ * 00:01.3 (it finds the ACPI block through the FADT). Called with the VM
+ * lock held (port I/O). */
 #ifndef KEEL_VMM_I440FX_H
 #define KEEL_VMM_I440FX_H
 

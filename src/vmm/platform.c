@@ -21,23 +21,29 @@ static void uart_irq(void *opaque, int level)
 	irq_line(opaque, UART_COM1_IRQ, level);
 }
 
-/* Whether a line the firmware wrote says it has found nothing to boot:
- * SeaBIOS (on its console and its debug port); OVMF's BdsDxe when it has
- * no boot option at all, or when it falls through to its built-in shell,
- * the last of its boot options, every disk's having failed. */
-static bool says_no_boot(const char *line)
+/* What a line the firmware wrote says if it has found nothing to boot
+ * (for the log: not the guest's own bytes), else NULL: SeaBIOS (on its
+ * console and its debug port); OVMF's BdsDxe when it has no boot option
+ * at all, or when it falls through to its built-in shell, the last of its
+ * boot options, every disk's having failed. */
+static const char *no_boot(const char *line)
 {
-	return strstr(line, "No bootable device.") ||
-	       strstr(line, "BdsDxe: No bootable option or device was found.") ||
-	       (strstr(line, "BdsDxe: loading Boot") && strstr(line, "\"EFI Internal Shell\""));
+	if (strstr(line, "No bootable device."))
+		return "No bootable device.";
+	if (strstr(line, "BdsDxe: No bootable option or device was found."))
+		return "BdsDxe: No bootable option or device was found.";
+	if (strstr(line, "BdsDxe: loading Boot") && strstr(line, "\"EFI Internal Shell\""))
+		return "BdsDxe: loading ... \"EFI Internal Shell\"";
+	return NULL;
 }
 
 /* A line the firmware wrote: if it says there is nothing to boot, the VM
  * ends (END_NO_BOOT) rather than wait for a disk that cannot come. */
 static void firmware_said(struct vm *vm, const char *line)
 {
-	if (says_no_boot(line)) {
-		log_msg("firmware: no bootable disk (it said \"%s\")", line);
+	const char *said = no_boot(line);
+	if (said) {
+		log_msg("firmware: no bootable disk (it said \"%s\")", said);
 		vm_end_locked(vm, END_NO_BOOT);
 	}
 }
