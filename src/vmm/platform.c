@@ -113,13 +113,12 @@ static void acpi_pm_io(void *opaque, uint16_t port, unsigned size, bool write, u
 }
 
 /* The ports no device claims: the ACPI block where the firmware put it
- * (OVMF's PMBA, 0xb000), if that is not where it always is. */
+ * (OVMF's PMBA, 0xb000; at ACPI_PM1_EVT, its range claims them first). */
 static void unclaimed_io(void *opaque, uint16_t port, unsigned size, bool write, uint8_t *data)
 {
 	struct vm *vm = opaque;
 	uint16_t base = i440fx_pm_base(&vm->chipset);
-	if (base && base != ACPI_PM1_EVT && port >= base &&
-	    port - base < ACPI_PM_END - ACPI_PM1_EVT) {
+	if (base && port >= base && port - base < ACPI_PM_END - ACPI_PM1_EVT) {
 		acpi_pm_io(vm, (uint16_t)(ACPI_PM1_EVT + (port - base)), size, write, data);
 		return;
 	}
